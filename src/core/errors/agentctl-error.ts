@@ -1,0 +1,38 @@
+export interface AgentctlErrorOptions {
+  readonly cause?: unknown;
+  /** What an operator can do about it, shown under the message. */
+  readonly hint?: string;
+}
+
+/**
+ * Base of every error the engine raises on purpose. `retriable` tells callers whether trying again can
+ * help; `userFacing` tells the CLI to print one clear line instead of a stack (the input was wrong, not the
+ * code).
+ */
+export abstract class AgentctlError extends Error {
+  abstract readonly code: string;
+  abstract readonly retriable: boolean;
+  readonly userFacing: boolean = false;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: AgentctlErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+export function isAgentctlError(error: unknown): error is AgentctlError {
+  return error instanceof AgentctlError;
+}
+
+/** `retriable` of an engine error; unknown errors are assumed transient. */
+export function isRetriable(error: unknown): boolean {
+  return isAgentctlError(error) ? error.retriable : true;
+}
+
+/** A short, single-line description of any thrown value. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}

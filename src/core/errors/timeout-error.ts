@@ -1,0 +1,11 @@
+import { AgentctlError } from './agentctl-error.js';
+
+/** An operation did not finish in the time it was given. */
+export class TimeoutError extends AgentctlError {
+  readonly code = 'TIMEOUT';
+  readonly retriable = true;
+}
+
+export function isTimeoutError(error: unknown): error is TimeoutError {
+  return error instanceof TimeoutError;
+}

@@ -1,0 +1,12 @@
+import { AgentctlError } from './agentctl-error.js';
+
+/** A command was called with arguments that cannot work (bad URI, unknown id, conflicting flags). */
+export class UsageError extends AgentctlError {
+  readonly code = 'USAGE';
+  readonly retriable = false;
+  override readonly userFacing = true;
+}
+
+export function isUsageError(error: unknown): error is UsageError {
+  return error instanceof UsageError;
+}

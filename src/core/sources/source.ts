@@ -1,0 +1,125 @@
+import type { Bytes, Message, Partition, Position, StartPosition } from '../types.js';
+
+/** A partition as the source knows it. */
+export interface PartitionInfo {
+  readonly id: Partition;
+  /**
+   * Partitions that must be read to their end, with that end checkpointed, before this one may be read
+   * (Kinesis resharding: a child shard waits for its parents).
+   */
+  readonly parents?: readonly Partition[];
+  /** No more records will be written to it (a closed shard); it ends once read. */
+  readonly closed?: boolean;
+}
+
+/** How a partition is being read right now. */
+export type PartitionState = 'reading' | 'paused' | 'waiting' | 'ended' | 'idle' | 'unassigned';
+
+/** Queue depth as the broker reports it. */
+export interface QueueDepth {
+  readonly ready: number;
+  /** Delivered to us and not yet acked. */
+  readonly unacked: number;
+  readonly consumers: number;
+}
+
+/** One row of `describe()`: where a partition stands. */
+export interface PartitionStatus {
+  readonly partition: Partition;
+  readonly state: PartitionState;
+  readonly committed?: Position;
+  readonly latest?: Position;
+  /** Records between committed and latest, when the source can count them. */
+  readonly lagRecords?: number;
+  /** How far behind the head the reader is, in ms (Kinesis `MillisBehindLatest`). */
+  readonly lagMs?: number;
+  readonly depth?: QueueDepth;
+  /** The agent reading it. */
+  readonly owner?: string;
+  /** Source-specific notes (e.g. `parents`, `blocked`). */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** What one `poll` returned. */
+export interface Fetch {
+  readonly messages: readonly Message<Bytes>[];
+  /**
+   * Assigned partitions read to their end (closed and exhausted) by this poll, after its messages. The
+   * processor commits `END_OF_PARTITION` for each once everything before is done.
+   */
+  readonly ended: readonly Partition[];
+  /** Nothing new was found on any assigned, unpaused partition: the reader is at the head. */
+  readonly caughtUp: boolean;
+}
+
+/**
+ * How partitions are shared between agents reading the same source:
+ * - `leases`: agents split partitions through leases in the state store (local log, file, Kinesis);
+ * - `broker`: the broker hands messages out (AMQP); every agent is assigned every partition.
+ */
+export type Coordination = 'leases' | 'broker';
+
+/**
+ * Where positions are committed:
+ * - `store`: checkpoints in the state store, written by the processor (local log, file, Kinesis, AMQP streams);
+ * - `broker`: `commit` acknowledges to the broker and nothing is stored (AMQP queues).
+ */
+export type Checkpointing = 'store' | 'broker';
+
+/**
+ * The port every source adapter implements: local (embedded log), file (NDJSON), kinesis, amqp.
+ *
+ * Protocol: `connect` → `partitions` → `assign` (repeatedly, as leases change) → `poll`/`commit` in a loop
+ * (with `pause`/`resume`/`revoke` as needed) → `close`. Calls are made by one processor, never
+ * concurrently, except `describe`, which may be called at any time.
+ */
+export interface Source {
+  /** Stable identity for checkpoints, leases and parked messages; never contains credentials. */
+  readonly id: string;
+  /** The source URI with credentials redacted, for display. */
+  readonly uri: string;
+  readonly coordination: Coordination;
+  readonly checkpointing: Checkpointing;
+
+  /** Opens connections and checks that the source exists. @throws SourceUnavailableError */
+  connect(signal?: AbortSignal): Promise<void>;
+
+  /** The partitions that exist now (discovery; may change over time). */
+  partitions(signal?: AbortSignal): Promise<PartitionInfo[]>;
+
+  /**
+   * Starts reading these partitions from their positions, in addition to those already assigned. For
+   * `after` the message at the position itself is not delivered again.
+   */
+  assign(starts: ReadonlyMap<Partition, StartPosition>): Promise<void>;
+
+  /** Stops reading these partitions and forgets what was fetched but not yet delivered for them. */
+  revoke(partitions: readonly Partition[]): Promise<void>;
+
+  /**
+   * Up to `max` messages from assigned, unpaused partitions, in order within each partition. Waits a
+   * little (the source's idle poll interval) when nothing is available, then returns an empty fetch.
+   * Resolves early with what it has when `signal` aborts.
+   */
+  poll(max: number, signal?: AbortSignal): Promise<Fetch>;
+
+  /**
+   * Everything at or before each position is done. Store-checkpointed sources use it to release what
+   * they buffered; broker-checkpointed sources acknowledge up to the position (never a delivery that
+   * belongs to an older connection).
+   */
+  commit(positions: ReadonlyMap<Partition, Position>): Promise<void>;
+
+  /** Stops fetching for these partitions until `resume`; what was already fetched is still delivered. */
+  pause(partitions: readonly Partition[]): void;
+  resume(partitions: readonly Partition[]): void;
+
+  /** Where each known partition stands: committed, latest, lag, depth. */
+  describe(signal?: AbortSignal): Promise<PartitionStatus[]>;
+
+  /** Orders two positions of one partition (negative, zero, positive). */
+  compare(a: Position, b: Position): number;
+
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+import type { RunRecord } from '../processes/run-record.js';
+import type { Effort } from '../publish/effort.js';
+import type { NewFailedMessage } from './records.js';
+
+/** What one flush writes, in one transaction. */
+export interface JournalBatch {
+  readonly runs: readonly RunRecord[];
+  readonly efforts: readonly Effort[];
+  readonly parked: readonly NewFailedMessage[];
+}
+
+/**
+ * The in-memory write buffer of the hot path. Strategies, runners and publishers record here; the
+ * processor flushes it with `StateStore.flush` right before it commits positions, so a checkpoint never
+ * moves past a message whose run, effort or parking is not durable. Runs and efforts are kept by id, so a
+ * record updated many times between flushes is written once, in its latest state.
+ */
+export class Journal {
+  private runs = new Map<string, RunRecord>();
+  private efforts = new Map<string, Effort>();
+  private parked: NewFailedMessage[] = [];
+
+  recordRun(run: RunRecord): void {
+    this.runs.set(run.id, run);
+  }
+
+  recordEffort(effort: Effort): void {
+    this.efforts.set(effort.id, effort);
+  }
+
+  park(message: NewFailedMessage): void {
+    this.parked.push(message);
+  }
+
+  /** True when a run with this id succeeded since the last flush (the store knows the older ones). */
+  hasSucceeded(runId: string): boolean {
+    return this.runs.get(runId)?.state === 'succeeded';
+  }
+
+  get size(): number {
+    return this.runs.size + this.efforts.size + this.parked.length;
+  }
+
+  /** Empties the buffer and returns what was in it. */
+  take(): JournalBatch {
+    const batch: JournalBatch = {
+      runs: [...this.runs.values()],
+      efforts: [...this.efforts.values()],
+      parked: this.parked,
+    };
+    this.runs = new Map();
+    this.efforts = new Map();
+    this.parked = [];
+    return batch;
+  }
+
+  /** Puts a batch back in front (its flush failed), keeping newer versions of the same records. */
+  restore(batch: JournalBatch): void {
+    for (const run of batch.runs) if (!this.runs.has(run.id)) this.runs.set(run.id, run);
+    for (const effort of batch.efforts) if (!this.efforts.has(effort.id)) this.efforts.set(effort.id, effort);
+    this.parked = [...batch.parked, ...this.parked];
+  }
+}
+
+export const EMPTY_BATCH: JournalBatch = { runs: [], efforts: [], parked: [] };

@@ -1,0 +1,173 @@
+import type { ProcessingStateName } from '../state/processing-state.js';
+import type { StatusSnapshot } from '../telemetry/status-snapshot.js';
+import type { Bytes, FailureReason, Partition, Position } from '../types.js';
+
+/** A committed position: everything at or before `position` in the partition is done. */
+export interface Checkpoint {
+  readonly group: string;
+  readonly source: string;
+  readonly partition: Partition;
+  readonly position: Position;
+  readonly updatedAt: number;
+  /** The agent that wrote it. */
+  readonly owner?: string;
+}
+
+/** The proof of ownership a checkpoint write must carry when partitions are leased. */
+export interface Fence {
+  readonly owner: string;
+  readonly counter: number;
+}
+
+export interface CheckpointWrite {
+  readonly group: string;
+  readonly source: string;
+  readonly partition: Partition;
+  readonly position: Position;
+  readonly owner?: string;
+  /** When set, the write only happens if this owner still holds the lease with this counter. */
+  readonly fence?: Fence;
+}
+
+/**
+ * Ownership of a partition by one agent until `expiresAt`. `counter` increases every time the lease changes
+ * hands, so a stale owner's writes are refused (fencing).
+ */
+export interface Lease {
+  readonly group: string;
+  readonly source: string;
+  readonly partition: Partition;
+  /** Empty string when released. */
+  readonly owner: string;
+  readonly counter: number;
+  readonly expiresAt: number;
+  readonly acquiredAt: number;
+  readonly renewedAt: number;
+}
+
+export type FailedStatus = 'pending' | 'replayed' | 'discarded';
+
+/** What the parked bytes are: a source event to re-run, or a result record to re-publish. */
+export type FailedKind = 'event' | 'record';
+
+/** One failure of a parked message (the first, and each failed replay). */
+export interface FailureAttempt {
+  readonly at: number;
+  readonly error: string;
+  /** `consume`, `replay`, `worker`. */
+  readonly via: string;
+}
+
+/** A message to park. */
+export interface NewFailedMessage {
+  readonly group: string;
+  readonly source: string;
+  readonly partition: Partition;
+  readonly position: Position;
+  readonly reason: FailureReason;
+  readonly kind: FailedKind;
+  readonly error: string;
+  readonly errorName?: string;
+  readonly rule?: string;
+  readonly process?: string;
+  readonly runId?: string;
+  /** For `publish` failures: the sink the record was meant for. */
+  readonly sink?: string;
+  readonly eventId?: string;
+  readonly eventType?: string;
+  /** Attempts made before parking (step or publish attempts). */
+  readonly attempts: number;
+  readonly raw: Bytes;
+  /** Source timestamp of the message. */
+  readonly timestamp: number;
+  readonly failedAt: number;
+  /**
+   * Deduplication key: parking the same key again (a redelivery) updates the existing item instead of
+   * adding one. Defaults to `group/source/partition/position/reason/rule`.
+   */
+  readonly key: string;
+}
+
+export interface FailedMessage extends Omit<NewFailedMessage, 'failedAt'> {
+  readonly id: number;
+  readonly status: FailedStatus;
+  readonly firstFailedAt: number;
+  readonly lastFailedAt: number;
+  readonly history: readonly FailureAttempt[];
+  readonly replayedAt?: number;
+}
+
+export interface FailedFilter {
+  readonly group?: string;
+  readonly status?: FailedStatus | 'any';
+  readonly reason?: FailureReason;
+  readonly rule?: string;
+  /** Case-insensitive substring of the error, event type, event id or payload. */
+  readonly search?: string;
+  /** Last failed at or after (ms). */
+  readonly since?: number;
+  readonly ids?: readonly number[];
+  readonly limit?: number;
+  /** Items with an id greater than this (keyset paging). */
+  readonly afterId?: number;
+}
+
+/** A running (or recently stopped) agent as seen in the store. */
+export interface AgentRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly group: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly source: string;
+  readonly state: ProcessingStateName;
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+  readonly version: string;
+  readonly snapshot?: StatusSnapshot;
+}
+
+export type ControlKind = 'drain' | 'pause' | 'resume';
+export type ControlStatus = 'pending' | 'accepted' | 'done' | 'failed';
+
+/** A request to a running agent, delivered through the store (works across processes and hosts). */
+export interface ControlRequest {
+  readonly id: number;
+  readonly agentId: string;
+  readonly kind: ControlKind;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly status: ControlStatus;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly result?: Readonly<Record<string, unknown>>;
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly partitions: number;
+  readonly createdAt: number;
+}
+
+export interface LogAppend {
+  readonly value: Bytes;
+  /** Records with the same key go to the same partition (ordered). */
+  readonly key?: string;
+  /** Explicit partition; wins over `key`. */
+  readonly partition?: number;
+  readonly timestamp?: number;
+}
+
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly timestamp: number;
+  readonly value: Bytes;
+}
+
+/** Offsets of a log partition; both -1 when it is empty. */
+export interface LogBounds {
+  readonly earliest: number;
+  readonly latest: number;
+}

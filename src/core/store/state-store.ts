@@ -1,0 +1,204 @@
+import type { RunRecord, RunState } from '../processes/run-record.js';
+import type { Culmination, Effort } from '../publish/effort.js';
+import type { ProcessingStateName } from '../state/processing-state.js';
+import type { StatusSnapshot } from '../telemetry/status-snapshot.js';
+import type { Partition } from '../types.js';
+import type { JournalBatch } from './journal.js';
+import type {
+  AgentRecord,
+  Checkpoint,
+  CheckpointWrite,
+  ControlKind,
+  ControlRequest,
+  ControlStatus,
+  FailedFilter,
+  FailedMessage,
+  FailedStatus,
+  FailureAttempt,
+  Lease,
+  LogAppend,
+  LogBounds,
+  LogRecord,
+  TopicInfo,
+} from './records.js';
+
+/**
+ * The agent's durable state: checkpoints, leases, the failed store, process runs, publish efforts, agents
+ * and their control requests, and the embedded local log. One port, two adapters: SQLite (the embedded
+ * default, one file) and PostgreSQL (fleet mode). Both pass the same contract suite.
+ *
+ * Every method may be called by several processes sharing the store at once; the adapter makes each
+ * call atomic. Times are milliseconds since the epoch from the store's clock. Hot paths go through
+ * `flush` (one transaction per batch); nothing here is meant to be called once per message.
+ */
+export interface StateStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the store lives, with credentials redacted. */
+  readonly location: string;
+
+  /**
+   * Writes a journal batch and checkpoints in one transaction. A checkpoint write whose fence no longer
+   * holds (the lease changed hands) is skipped and reported in `rejected`; the rest is written.
+   * Parked messages with a key already present update that item (attempts + 1, history extended,
+   * status back to pending).
+   */
+  flush(batch: JournalBatch, checkpoints?: readonly CheckpointWrite[]): Promise<FlushResult>;
+
+  readonly checkpoints: CheckpointStore;
+  readonly leases: LeaseStore;
+  readonly failed: FailedStore;
+  readonly runs: RunStore;
+  readonly efforts: EffortStore;
+  readonly agents: AgentStore;
+  readonly control: ControlStore;
+  readonly log: LogStore;
+
+  /** Releases connections and file handles. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface FlushResult {
+  /** Checkpoint writes refused because their fence failed. */
+  readonly rejected: readonly CheckpointWrite[];
+}
+
+export interface CheckpointFilter {
+  readonly group?: string;
+  readonly source?: string;
+}
+
+export interface CheckpointStore {
+  /** Checkpoints of one group and source, by partition (all partitions when `partitions` is omitted). */
+  get(group: string, source: string, partitions?: readonly Partition[]): Promise<Map<Partition, Checkpoint>>;
+  list(filter?: CheckpointFilter): Promise<Checkpoint[]>;
+  /** Sets checkpoints outside the hot path (operator `checkpoint set`); fenced writes as in `flush`. */
+  set(writes: readonly CheckpointWrite[]): Promise<FlushResult>;
+  /** Deletes checkpoints (all partitions when omitted); returns how many. */
+  delete(group: string, source: string, partitions?: readonly Partition[]): Promise<number>;
+}
+
+export interface LeaseRequest {
+  readonly group: string;
+  readonly source: string;
+  readonly partition: Partition;
+  readonly owner: string;
+  readonly ttlMs: number;
+}
+
+export interface LeaseStore {
+  list(group: string, source: string): Promise<Lease[]>;
+  /**
+   * Takes the lease if it is free, released, expired, or already this owner's; returns it, or
+   * `undefined` if another owner holds it. The counter increases whenever the owner changes. The check
+   * and the write are one atomic step, and expiry is judged by the store's clock.
+   */
+  acquire(request: LeaseRequest): Promise<Lease | undefined>;
+  /** Extends a held lease; `undefined` when it was lost (owner or counter changed). */
+  renew(lease: Lease, ttlMs: number): Promise<Lease | undefined>;
+  /** Gives a held lease up (keeps its counter); no-op when no longer held. */
+  release(lease: Lease): Promise<void>;
+}
+
+export interface FailedStore {
+  list(filter?: FailedFilter): Promise<FailedMessage[]>;
+  get(id: number): Promise<FailedMessage | undefined>;
+  count(filter?: FailedFilter): Promise<number>;
+  /** Counts of pending items by reason. */
+  countByReason(group?: string): Promise<Record<string, number>>;
+  /** Sets the status of items; returns how many changed. */
+  setStatus(ids: readonly number[], status: FailedStatus): Promise<number>;
+  /** Records one more failed try of an item (a failed replay): attempts + 1, history extended. */
+  recordFailure(id: number, attempt: FailureAttempt): Promise<void>;
+  /** All items matching the filter, in id order, fetched in pages. */
+  iterate(filter?: FailedFilter, pageSize?: number): AsyncIterable<FailedMessage>;
+}
+
+export interface RunFilter {
+  readonly group?: string;
+  readonly state?: RunState;
+  readonly process?: string;
+  readonly eventId?: string;
+  readonly limit?: number;
+}
+
+export interface RunCount {
+  readonly process: string;
+  readonly state: RunState;
+  readonly count: number;
+}
+
+export interface RunStore {
+  /** The ids among `ids` whose run succeeded. One query per call, however many ids. */
+  succeededAmong(ids: readonly string[]): Promise<Set<string>>;
+  get(id: string): Promise<RunRecord | undefined>;
+  /** Most recently updated first. */
+  list(filter?: RunFilter): Promise<RunRecord[]>;
+  countByState(group?: string): Promise<RunCount[]>;
+  /** Writes run records outside a flush (results reported by remote workers). */
+  upsert(runs: readonly RunRecord[]): Promise<void>;
+}
+
+export interface EffortFilter {
+  readonly culmination?: Culmination;
+  readonly runId?: string;
+  readonly limit?: number;
+}
+
+export interface EffortStore {
+  /** Most recently updated first. */
+  list(filter?: EffortFilter): Promise<Effort[]>;
+  get(id: string): Promise<Effort | undefined>;
+}
+
+export interface AgentHeartbeat {
+  readonly id: string;
+  readonly name: string;
+  readonly group: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly source: string;
+  readonly state: ProcessingStateName;
+  readonly startedAt: number;
+  readonly version: string;
+  readonly snapshot?: StatusSnapshot;
+}
+
+export interface AgentStore {
+  /** Inserts or updates the agent; sets `heartbeatAt` to the store's now. */
+  heartbeat(agent: AgentHeartbeat): Promise<AgentRecord>;
+  get(id: string): Promise<AgentRecord | undefined>;
+  /** Agents whose heartbeat is at most `aliveWithinMs` old (all agents when omitted), newest first. */
+  list(filter?: { readonly group?: string; readonly aliveWithinMs?: number }): Promise<AgentRecord[]>;
+  /** Removes agents whose last heartbeat is older than `olderThanMs`; returns how many. */
+  prune(olderThanMs: number): Promise<number>;
+}
+
+export interface ControlStore {
+  request(agentId: string, kind: ControlKind, args?: Readonly<Record<string, unknown>>): Promise<ControlRequest>;
+  get(id: number): Promise<ControlRequest | undefined>;
+  /** Pending requests for an agent, oldest first. */
+  pending(agentId: string): Promise<ControlRequest[]>;
+  update(id: number, status: ControlStatus, result?: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+/**
+ * The embedded local log: named topics of numbered partitions, each an append-only sequence of records
+ * with offsets 0, 1, 2, … Appends are atomic per call, and readers see only committed appends.
+ */
+export interface LogStore {
+  /** Creates the topic with `partitions` partitions if it does not exist; returns it as it is. */
+  ensureTopic(topic: string, partitions: number): Promise<TopicInfo>;
+  topic(name: string): Promise<TopicInfo | undefined>;
+  topics(): Promise<TopicInfo[]>;
+  /**
+   * Appends records in one transaction, creating the topic (default partitions) if needed; a record goes
+   * to its explicit partition, else the hash of its key, else round-robin. Returns each record's place,
+   * in input order.
+   */
+  append(topic: string, records: readonly LogAppend[]): Promise<{ partition: number; offset: number }[]>;
+  /** Up to `max` records with offset > `afterOffset`, in offset order. */
+  read(topic: string, partition: number, afterOffset: number, max: number): Promise<LogRecord[]>;
+  bounds(topic: string, partition: number): Promise<LogBounds>;
+  /** The first offset whose timestamp is ≥ `timestampMs`, or `latest + 1` when none is. */
+  offsetAtTime(topic: string, partition: number, timestampMs: number): Promise<number>;
+}

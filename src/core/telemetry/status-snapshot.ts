@@ -1,0 +1,40 @@
+import type { PartitionStatus } from '../sources/source.js';
+import type { ProcessingStateName } from '../state/processing-state.js';
+import type { StatsSnapshot } from './stats.js';
+
+/** A sink as the publisher status board sees it. */
+export interface SinkStatus {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** When it was last enabled or disabled. */
+  readonly since: number;
+  readonly consecutiveFailures: number;
+  /** When a disabled sink will be tried again. */
+  readonly retryAt?: number;
+  readonly lastError?: string;
+}
+
+/**
+ * What an agent publishes about itself every heartbeat (into the `agents` table), and what `status` and
+ * the TUI read. Plain JSON.
+ */
+export interface StatusSnapshot {
+  readonly agentId: string;
+  readonly name: string;
+  readonly state: ProcessingStateName;
+  readonly stateSince: number;
+  readonly startedAt: number;
+  readonly takenAt: number;
+  readonly source: { readonly uri: string; readonly id: string };
+  readonly counters: StatsSnapshot;
+  /** Events done per second over the last interval, and a short history for sparklines (oldest first). */
+  readonly throughput: { readonly perSecond: number; readonly history: readonly number[] };
+  /** Share of done messages that were parked, over the same window. */
+  readonly errorRate: number;
+  readonly partitions: readonly PartitionStatus[];
+  readonly sinks: readonly SinkStatus[];
+  readonly runner: { readonly kind: string; readonly inFlight: number; readonly concurrency: number };
+  /** Messages tracked but not yet done. */
+  readonly inFlight: number;
+  readonly lastError?: string;
+}
