@@ -1,5 +1,5 @@
-import { AgentctlError } from './agentctl-error.js';
 import type { Partition } from '../types.js';
+import { AgentctlError } from './agentctl-error.js';
 
 /** This process no longer owns a partition's lease; it must stop processing and committing it. */
 export class LeaseLostError extends AgentctlError {

@@ -36,8 +36,8 @@ export function nominalDelay(options: BackoffOptions, n: number): number {
       delay = base * n;
       break;
     case 'exponential':
-      // 2^(n-1) overflows to Infinity for large n, which the cap handles.
-      delay = base * 2 ** (n - 1);
+      // 2^(n-1) overflows to Infinity for large n, which the cap handles (and 0 × Infinity is NaN).
+      delay = base === 0 ? 0 : base * 2 ** (n - 1);
       break;
   }
   return Math.min(delay, max);
@@ -53,7 +53,8 @@ class BackoffValue implements Backoff {
   ) {
     const nominal = nominalDelay(options, retry);
     const jitter = Math.min(1, Math.max(0, options.jitter));
-    this.delayMs = Math.round(nominal * (1 - jitter * random()));
+    // Rounded down, so a fractional maxMs is never exceeded.
+    this.delayMs = Math.floor(nominal * (1 - jitter * random()));
   }
 
   next(): Backoff {

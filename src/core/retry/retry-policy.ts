@@ -17,6 +17,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** Fills a partial policy from the defaults. */
-export function retryPolicy(partial: Partial<RetryPolicy> = {}, defaults = DEFAULT_RETRY_POLICY): RetryPolicy {
+export function retryPolicy(
+  partial: Partial<RetryPolicy> = {},
+  defaults = DEFAULT_RETRY_POLICY,
+): RetryPolicy {
   return { ...defaults, ...partial };
 }

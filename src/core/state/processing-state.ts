@@ -106,7 +106,9 @@ export class ProcessingState {
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new TimeoutError(`timed out after ${timeoutMs} ms waiting for ${what} (is ${this.current})`));
+          reject(
+            new TimeoutError(`timed out after ${timeoutMs} ms waiting for ${what} (is ${this.current})`),
+          );
         }, timeoutMs);
         timer.unref?.();
       }

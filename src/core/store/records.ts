@@ -81,6 +81,8 @@ export interface NewFailedMessage {
   /** Source timestamp of the message. */
   readonly timestamp: number;
   readonly failedAt: number;
+  /** Who saw the failure: `consume` (default), `replay`, `worker`; recorded in the item's history. */
+  readonly via?: string;
   /**
    * Deduplication key: parking the same key again (a redelivery) updates the existing item instead of
    * adding one. Defaults to `group/source/partition/position/reason/rule`.
@@ -88,7 +90,7 @@ export interface NewFailedMessage {
   readonly key: string;
 }
 
-export interface FailedMessage extends Omit<NewFailedMessage, 'failedAt'> {
+export interface FailedMessage extends Omit<NewFailedMessage, 'failedAt' | 'via'> {
   readonly id: number;
   readonly status: FailedStatus;
   readonly firstFailedAt: number;

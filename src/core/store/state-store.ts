@@ -174,7 +174,11 @@ export interface AgentStore {
 }
 
 export interface ControlStore {
-  request(agentId: string, kind: ControlKind, args?: Readonly<Record<string, unknown>>): Promise<ControlRequest>;
+  request(
+    agentId: string,
+    kind: ControlKind,
+    args?: Readonly<Record<string, unknown>>,
+  ): Promise<ControlRequest>;
   get(id: number): Promise<ControlRequest | undefined>;
   /** Pending requests for an agent, oldest first. */
   pending(agentId: string): Promise<ControlRequest[]>;

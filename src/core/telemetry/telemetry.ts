@@ -7,7 +7,11 @@ import type { FailureReason, Partition, Position, StartPosition } from '../types
 /** Every typed event the engine emits, by name. */
 export interface EngineEvents {
   /** A message is done. Emitted per message: subscribe only when you need it. */
-  readonly message: { readonly partition: Partition; readonly position: Position; readonly outcome: DoneOutcome };
+  readonly message: {
+    readonly partition: Partition;
+    readonly position: Position;
+    readonly outcome: DoneOutcome;
+  };
   /** A run changed state. */
   readonly run: { readonly run: RunRecord };
   /** A step or publish attempt finished; `nextAttemptAt` is set when a retry follows. */
@@ -34,7 +38,9 @@ export interface EngineEvents {
   readonly assigned: {
     readonly partitions: readonly Partition[];
     /** Where each partition starts; `initial` marks those without a checkpoint. */
-    readonly starts: Readonly<Record<Partition, { readonly start: StartPosition; readonly initial: boolean }>>;
+    readonly starts: Readonly<
+      Record<Partition, { readonly start: StartPosition; readonly initial: boolean }>
+    >;
   };
   readonly revoked: { readonly partitions: readonly Partition[]; readonly reason: string };
   /** A recoverable problem (reconnecting, lease renewal failed); fatal ones end `run()`. */

@@ -1,0 +1,91 @@
+import type { Clock } from '../clock.js';
+import type { CloudEvent, EventDecoder } from '../events/cloud-event.js';
+import type { ProcessRegistry } from '../processes/process.js';
+import type { Publisher } from '../publish/publisher.js';
+import type { RuleSet } from '../rules/rule-set.js';
+import type { Runner } from '../runners/runner.js';
+import type { LatestMessages } from '../state/latest-messages.js';
+import type { RunStore } from '../store/state-store.js';
+import { CommitOffsets } from '../strategies/commit-offsets.js';
+import { DeadLetter } from '../strategies/dead-letter.js';
+import { Decode } from '../strategies/decode.js';
+import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
+import { EvaluateRules } from '../strategies/evaluate-rules.js';
+import { Healthcheck } from '../strategies/healthcheck.js';
+import type { ProcessingStrategy, ProcessingStrategyFactory } from '../strategies/processing-strategy.js';
+import { Produce } from '../strategies/produce.js';
+import type { Stats } from '../telemetry/stats.js';
+import type { Bytes } from '../types.js';
+
+export interface AgentPipelineParts {
+  readonly group: string;
+  readonly source: string;
+  readonly worker: string;
+  readonly decoder: EventDecoder;
+  readonly rules: RuleSet;
+  readonly processes: ProcessRegistry;
+  readonly runner: Runner;
+  readonly runs: Pick<RunStore, 'succeededAmong'>;
+  readonly publisher?: Publisher;
+  readonly stats: Stats;
+  readonly latest?: LatestMessages<CloudEvent>;
+  readonly healthcheckFile?: string;
+  readonly clock: Clock;
+  /** Recorded in parked items' history (`consume`, `replay`). */
+  readonly via?: string;
+}
+
+/**
+ * The standard agent pipeline:
+ * dead-letter → [healthcheck] → decode → evaluate-rules → dispatch-processes → [produce] → commit-offsets.
+ */
+export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFactory<Bytes> {
+  return {
+    create(context) {
+      const { commit, journal, telemetry, signal } = context;
+      let tail: ProcessingStrategy<Dispatch> = new CommitOffsets(commit);
+      if (parts.publisher !== undefined) {
+        tail = new Produce<Dispatch>(
+          parts.publisher,
+          { recordsOf: (d) => d.records, clock: parts.clock },
+          tail,
+        );
+      }
+      const dispatch = new DispatchProcesses(
+        {
+          runner: parts.runner,
+          processes: parts.processes,
+          runs: parts.runs,
+          journal,
+          group: parts.group,
+          source: parts.source,
+          worker: parts.worker,
+          now: () => parts.clock.now(),
+          signal,
+          stats: parts.stats,
+        },
+        tail,
+      );
+      const evaluate = new EvaluateRules(parts.rules, commit, dispatch, {
+        ...(parts.latest ? { latest: parts.latest } : {}),
+        now: () => parts.clock.now(),
+      });
+      let head: ProcessingStrategy<Bytes> = new Decode(parts.decoder, evaluate);
+      if (parts.healthcheckFile !== undefined) {
+        head = new Healthcheck<Bytes>({ path: parts.healthcheckFile, clock: parts.clock }, head);
+      }
+      return new DeadLetter(
+        {
+          journal,
+          group: parts.group,
+          source: parts.source,
+          clock: parts.clock,
+          telemetry,
+          ...(parts.via === undefined ? {} : { via: parts.via }),
+        },
+        commit,
+        head,
+      );
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors/config-error.js';
+import { rule } from '../rules/rule.js';
+import type { AgentConfig } from './agent-config.js';
+import { validateAgentConfig } from './config-schema.js';
+
+/** File names looked for in the working directory, in this order. */
+export const CONFIG_FILES = [
+  'agentctl.config.ts',
+  'agentctl.config.mts',
+  'agentctl.config.js',
+  'agentctl.config.mjs',
+  'agentctl.config.json',
+] as const;
+
+export interface LoadedConfig {
+  readonly config: AgentConfig;
+  /** Absolute path of the file, or undefined when none was found (defaults apply). */
+  readonly path: string | undefined;
+  /** Directory relative paths in the config are resolved against. */
+  readonly dir: string;
+}
+
+/** The config file to use: `explicit` if given (must exist), else the first of CONFIG_FILES in `cwd`. */
+export function findConfig(cwd: string, explicit?: string): string | undefined {
+  if (explicit !== undefined) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) {
+      throw new ConfigError(`config file not found: ${path}`, undefined, {
+        hint: 'check --config (or AGENTCTL_CONFIG), or run `agentctl init` to create one',
+      });
+    }
+    return path;
+  }
+  for (const name of CONFIG_FILES) {
+    const path = resolve(cwd, name);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+async function importModule(path: string): Promise<unknown> {
+  const ext = extname(path);
+  if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: false });
+    return jiti.import(path, { default: true });
+  }
+  const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  return module.default ?? module;
+}
+
+/** Normalises what a JSON file can express (rules with a string `on`). */
+function normaliseJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const config = value as { rules?: unknown };
+  if (!Array.isArray(config.rules)) return value;
+  return {
+    ...config,
+    rules: config.rules.map((r) => (typeof r === 'object' && r !== null ? rule(r as never) : r)),
+  };
+}
+
+/**
+ * Loads and validates the agent config. With no file and no `--config`, returns `{ name: 'agent' }` so
+ * that store-only commands (`status`, `failed`, `checkpoint`) work anywhere.
+ * @throws ConfigError for a missing file, a file that fails to load, or an invalid config.
+ */
+export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  const path = findConfig(cwd, explicit);
+  if (path === undefined) return { config: { name: 'agent' }, path: undefined, dir: cwd };
+  let value: unknown;
+  try {
+    value =
+      extname(path) === '.json'
+        ? normaliseJson(JSON.parse(await readFile(path, 'utf8')))
+        : await importModule(path);
+  } catch (cause) {
+    throw new ConfigError(
+      `cannot load ${path}: ${(cause as Error).message?.split('\n')[0] ?? String(cause)}`,
+      undefined,
+      {
+        cause,
+        hint: 'fix the syntax error above; `agentctl init` shows a working example',
+      },
+    );
+  }
+  return { config: validateAgentConfig(value, `config ${path}`), path, dir: dirname(path) };
+}

@@ -1,0 +1,16 @@
+/**
+ * When the processor commits: after `intervalMs` since the last commit or after `messages` messages were
+ * done since it, whichever comes first. Drain, revocation and shutdown always commit regardless.
+ */
+export interface CommitPolicy {
+  readonly intervalMs: number;
+  readonly messages: number;
+}
+
+export const DEFAULT_COMMIT_POLICY: CommitPolicy = { intervalMs: 1_000, messages: 1_000 };
+
+/** Decides, from elapsed time and done messages since the last commit, whether a commit is due. */
+export function commitDue(policy: CommitPolicy, elapsedMs: number, doneSince: number): boolean {
+  if (doneSince <= 0) return false;
+  return elapsedMs >= policy.intervalMs || doneSince >= policy.messages;
+}

@@ -1,0 +1,232 @@
+import type { Clock } from '../clock.js';
+import { describeError } from '../errors/agentctl-error.js';
+import type { PartitionInfo, Source } from '../sources/source.js';
+import type { Fence, Lease } from '../store/records.js';
+import type { StateStore } from '../store/state-store.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { END_OF_PARTITION, type Partition } from '../types.js';
+import type { AssignmentChanges, Assignor, Revocation } from './assignor.js';
+
+export interface LeaseAssignorOptions {
+  readonly source: Source;
+  readonly store: StateStore;
+  readonly group: string;
+  readonly owner: string;
+  readonly clock: Clock;
+  readonly telemetry?: Telemetry;
+  /** How long a lease lasts without renewal (default 10 s). A dead owner's partitions move after this. */
+  readonly ttlMs?: number;
+  /** How often leases are renewed and balance re-examined (default ttl / 3). */
+  readonly intervalMs?: number;
+  /** How often the source is asked for its partitions (default 10 s; Kinesis ListShards is rate-limited). */
+  readonly discoverEveryMs?: number;
+}
+
+/**
+ * Splits a source's partitions between the agents of one group through leases in the state store.
+ *
+ * Every tick it renews its leases, then aims at a fair share — ⌈eligible partitions / live owners⌉,
+ * where live owners are the holders of unexpired leases plus agents of the group heartbeating on this
+ * source — releasing surplus partitions (after their final commit) and taking free or expired ones. A
+ * partition is eligible when it is not finished (checkpoint `END`) and all its parents are finished, so a
+ * child shard is only read after its parents. A lease that cannot be renewed is treated as lost before
+ * it could expire (self-fencing), so two owners never read one partition knowingly; checkpoint writes are
+ * fenced by the lease counter in any case.
+ */
+export class LeaseAssignor implements Assignor {
+  private readonly ttlMs: number;
+  private readonly intervalMs: number;
+  private readonly discoverEveryMs: number;
+  private readonly leases = new Map<Partition, Lease>();
+  private readonly renewedAt = new Map<Partition, number>();
+  private readonly releasing = new Set<Partition>();
+  private readonly finished = new Set<Partition>();
+  private assigned: Partition[] = [];
+  private revoked: Revocation[] = [];
+  private known: PartitionInfo[] = [];
+  private discoveredAt = Number.NEGATIVE_INFINITY;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: LeaseAssignorOptions) {
+    this.ttlMs = options.ttlMs ?? 10_000;
+    this.intervalMs = options.intervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
+    this.discoverEveryMs = options.discoverEveryMs ?? 10_000;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.controller.abort(signal.reason), { once: true });
+    await this.refresh();
+    this.loop = this.background();
+  }
+
+  takeChanges(): AssignmentChanges {
+    if (this.assigned.length === 0 && this.revoked.length === 0) return { assigned: [], revoked: [] };
+    const changes = { assigned: this.assigned, revoked: this.revoked };
+    this.assigned = [];
+    this.revoked = [];
+    return changes;
+  }
+
+  refresh(): Promise<void> {
+    return this.exclusive(() => this.tick(true));
+  }
+
+  fence(partition: Partition): Fence | undefined {
+    const lease = this.leases.get(partition);
+    return lease === undefined
+      ? { owner: this.options.owner, counter: -1 }
+      : { owner: lease.owner, counter: lease.counter };
+  }
+
+  ended(partition: Partition): void {
+    this.finished.add(partition);
+    if (this.leases.has(partition) && !this.releasing.has(partition)) {
+      this.releasing.add(partition);
+      this.revoked.push({ partition, reason: 'ended' });
+    }
+  }
+
+  released(partitions: readonly Partition[]): Promise<void> {
+    return this.exclusive(async () => {
+      for (const partition of partitions) {
+        const lease = this.leases.get(partition);
+        this.leases.delete(partition);
+        this.renewedAt.delete(partition);
+        this.releasing.delete(partition);
+        if (lease) await this.options.store.leases.release(lease);
+      }
+    });
+  }
+
+  held(): readonly Partition[] {
+    return [...this.leases.keys()].filter((p) => !this.releasing.has(p));
+  }
+
+  async owners(): Promise<Map<Partition, string>> {
+    const now = this.options.clock.now();
+    const all = await this.options.store.leases.list(this.options.group, this.options.source.id);
+    return new Map(all.filter((l) => l.owner !== '' && l.expiresAt > now).map((l) => [l.partition, l.owner]));
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort(new Error('stopped'));
+    await this.loop?.catch(() => undefined);
+    await this.released([...this.leases.keys()]);
+  }
+
+  private async background(): Promise<void> {
+    const signal = this.controller.signal;
+    while (!signal.aborted) {
+      try {
+        await this.options.clock.sleep(this.intervalMs, signal);
+      } catch {
+        return;
+      }
+      try {
+        await this.exclusive(() => this.tick(false));
+      } catch (error) {
+        this.options.telemetry?.emit('warning', {
+          message: `lease maintenance failed: ${describeError(error)}`,
+          error,
+        });
+      }
+    }
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work, work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tick(discover: boolean): Promise<void> {
+    const { store, source, group, owner, clock } = this.options;
+    await this.renew();
+    const now = clock.now();
+    if (discover || now - this.discoveredAt >= this.discoverEveryMs) {
+      this.known = await source.partitions(this.controller.signal);
+      this.discoveredAt = now;
+    }
+    const checkpoints = await store.checkpoints.get(group, source.id);
+    for (const [partition, checkpoint] of checkpoints) {
+      if (checkpoint.position === END_OF_PARTITION) this.finished.add(partition);
+    }
+    const ids = new Set(this.known.map((p) => p.id));
+    const eligible = this.known
+      .filter((p) => !this.finished.has(p.id))
+      .filter((p) => (p.parents ?? []).every((parent) => this.finished.has(parent) || !ids.has(parent)))
+      .map((p) => p.id)
+      .sort();
+    const all = await store.leases.list(group, source.id);
+    const live = new Set<string>([owner]);
+    for (const lease of all) if (lease.owner !== '' && lease.expiresAt > now) live.add(lease.owner);
+    for (const agent of await store.agents.list({ group, aliveWithinMs: this.ttlMs })) {
+      if (agent.source === source.id) live.add(agent.id);
+    }
+    const target = Math.ceil(eligible.length / live.size);
+    const mine = eligible.filter((p) => this.leases.has(p) && !this.releasing.has(p));
+    for (const partition of this.leases.keys()) {
+      if (!this.releasing.has(partition) && this.finished.has(partition)) {
+        this.releasing.add(partition);
+        this.revoked.push({ partition, reason: 'ended' });
+      }
+    }
+    if (mine.length > target) {
+      for (const partition of mine.slice(target)) {
+        this.releasing.add(partition);
+        this.revoked.push({ partition, reason: 'rebalance' });
+      }
+      return;
+    }
+    const takenByOthers = new Set(
+      all.filter((l) => l.owner !== '' && l.owner !== owner && l.expiresAt > now).map((l) => l.partition),
+    );
+    let wanted = target - mine.length;
+    for (const partition of eligible) {
+      if (wanted <= 0) break;
+      if (this.leases.has(partition) || takenByOthers.has(partition)) continue;
+      const lease = await store.leases.acquire({
+        group,
+        source: source.id,
+        partition,
+        owner,
+        ttlMs: this.ttlMs,
+      });
+      if (lease === undefined) continue;
+      this.leases.set(partition, lease);
+      this.renewedAt.set(partition, clock.now());
+      this.assigned.push(partition);
+      wanted--;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const { store, clock, telemetry } = this.options;
+    for (const [partition, lease] of [...this.leases]) {
+      try {
+        const renewed = await store.leases.renew(lease, this.ttlMs);
+        if (renewed === undefined) {
+          this.lose(partition, 'the lease was taken over');
+          continue;
+        }
+        this.leases.set(partition, renewed);
+        this.renewedAt.set(partition, clock.now());
+      } catch (error) {
+        const age = clock.now() - (this.renewedAt.get(partition) ?? 0);
+        if (age > this.ttlMs * 0.8) this.lose(partition, `the lease could not be renewed for ${age} ms`);
+        else telemetry?.emit('warning', { message: `lease renewal of ${partition} failed`, error });
+      }
+    }
+  }
+
+  private lose(partition: Partition, why: string): void {
+    this.leases.delete(partition);
+    this.renewedAt.delete(partition);
+    this.releasing.delete(partition);
+    this.assigned = this.assigned.filter((p) => p !== partition);
+    this.revoked.push({ partition, reason: 'lost' });
+    this.options.telemetry?.emit('warning', { message: `lost partition ${partition}: ${why}` });
+  }
+}

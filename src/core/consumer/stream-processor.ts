@@ -1,0 +1,530 @@
+import type { Clock } from '../clock.js';
+import { describeError } from '../errors/agentctl-error.js';
+import type { PartitionStatus, Source } from '../sources/source.js';
+import { ProcessingState } from '../state/processing-state.js';
+import type { Journal } from '../store/journal.js';
+import type { CheckpointWrite } from '../store/records.js';
+import type { StateStore } from '../store/state-store.js';
+import {
+  type Commit,
+  type DoneOutcome,
+  isInvalidMessage,
+  MessageRejected,
+  type ProcessingStrategy,
+  type ProcessingStrategyFactory,
+} from '../strategies/processing-strategy.js';
+import type { Stats } from '../telemetry/stats.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import {
+  type Bytes,
+  END_OF_PARTITION,
+  type Message,
+  offsetsOf,
+  type Partition,
+  type Position,
+  type StartPosition,
+} from '../types.js';
+import type { AssignmentChanges, Assignor, Revocation } from './assignor.js';
+import { type CommitPolicy, commitDue, DEFAULT_COMMIT_POLICY } from './commit-policy.js';
+import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from './poison-guard.js';
+import { Watermark } from './watermark.js';
+
+export interface StreamProcessorOptions {
+  readonly source: Source;
+  readonly store: StateStore;
+  readonly assignor: Assignor;
+  readonly factory: ProcessingStrategyFactory<Bytes>;
+  /** The consumer group (agent name) checkpoints belong to. */
+  readonly group: string;
+  /** This agent's id, recorded as checkpoint writer. */
+  readonly owner: string;
+  readonly journal: Journal;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+  readonly stats: Stats;
+  readonly state?: ProcessingState;
+  readonly commitPolicy?: CommitPolicy;
+  readonly poisonLimit?: PoisonLimit;
+  /** Where partitions without a checkpoint start (default earliest). */
+  readonly initial?: StartPosition;
+  /** Most messages taken per source poll (default 500). */
+  readonly pollMax?: number;
+  /** A partition whose message is rejected this long is paused at the source (default 5 s). */
+  readonly pauseAfterMs?: number;
+  /** Stop (draining) once the source is caught up and everything read is done. */
+  readonly untilEmpty?: boolean;
+  /** Stop (draining) after this many messages were read. */
+  readonly maxEvents?: number;
+  /** Time given to in-flight work when draining (default 30 s). */
+  readonly drainTimeoutMs?: number;
+}
+
+/** What a finished `run()` reports. */
+export interface ProcessorSummary {
+  readonly read: number;
+  readonly done: number;
+  readonly commits: number;
+  readonly durationMs: number;
+  /** Why it stopped. */
+  readonly stoppedBy: 'empty' | 'max-events' | 'drain' | 'signal' | 'terminate';
+}
+
+/**
+ * The poll loop. Reads from the source, submits to the pipeline the factory builds for the assigned
+ * partitions, and commits each partition's contiguous done watermark through the commit policy — after
+ * flushing the journal in the same store transaction, so a checkpoint never passes a message whose runs
+ * or parking are not durable. A message the pipeline rejects is held and retried every loop; if
+ * rejections last `pauseAfterMs` its partition is paused at the source until it goes through. On
+ * reassignment the pipeline is closed, joined, committed and rebuilt. `drain()` stops polling, lets
+ * in-flight work finish (bounded), commits and closes; `terminate()` abandons at once. Aborting the
+ * signal given to `run` drains.
+ */
+export class StreamProcessor {
+  readonly state: ProcessingState;
+  private readonly watermarks = new Map<Partition, Watermark>();
+  private readonly committed = new Map<Partition, Position>();
+  private readonly paused = new Set<Partition>();
+  private readonly ending = new Set<Partition>();
+  private readonly poison: PoisonGuard;
+  private readonly policy: CommitPolicy;
+  private strategy: ProcessingStrategy<Bytes> | undefined;
+  private carried: readonly Message<Bytes>[] = [];
+  private carriedAt = 0;
+  private rejectedSince: number | undefined;
+  private doneSinceCommit = 0;
+  private lastCommitAt: number;
+  private drainRequested = false;
+  private terminated = false;
+  private readonly controller = new AbortController();
+  private caughtUp = false;
+  private lastError: string | undefined;
+  /** Changes taken from the assignor by the `untilEmpty` check, applied at the top of the next loop. */
+  private pendingChanges: AssignmentChanges | undefined;
+
+  constructor(private readonly options: StreamProcessorOptions) {
+    this.state = options.state ?? new ProcessingState(() => options.clock.now());
+    this.poison = new PoisonGuard(options.poisonLimit ?? DEFAULT_POISON_LIMIT);
+    this.policy = options.commitPolicy ?? DEFAULT_COMMIT_POLICY;
+    this.lastCommitAt = options.clock.now();
+    this.state.onChange((to, from) => options.telemetry.emit('state', { from, to }));
+  }
+
+  /** Messages read and not yet done. */
+  get inFlight(): number {
+    let n = 0;
+    for (const w of this.watermarks.values()) n += w.pending;
+    return n;
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** Asks the loop to stop taking work, finish in flight, commit and return. */
+  requestDrain(): void {
+    this.drainRequested = true;
+  }
+
+  /** Abandons in-flight work now; nothing more is committed. */
+  terminate(): void {
+    this.terminated = true;
+    this.controller.abort(new Error('terminated'));
+    this.strategy?.terminate();
+  }
+
+  /** Runs until drained, terminated, empty (`untilEmpty`) or `maxEvents`. Rejects on a fatal error. */
+  async run(signal?: AbortSignal): Promise<ProcessorSummary> {
+    const { source, clock, stats, assignor } = this.options;
+    const started = clock.now();
+    signal?.addEventListener('abort', () => this.requestDrain(), { once: true });
+    let stoppedBy: ProcessorSummary['stoppedBy'] = 'drain';
+    try {
+      await source.connect(this.controller.signal);
+      await assignor.start(this.controller.signal);
+      this.state.set('IDLE');
+      for (;;) {
+        if (this.terminated) {
+          stoppedBy = 'terminate';
+          break;
+        }
+        if (this.drainRequested) {
+          stoppedBy = signal?.aborted ? 'signal' : 'drain';
+          break;
+        }
+        await this.applyAssignment();
+        if (
+          this.options.maxEvents !== undefined &&
+          stats.read >= this.options.maxEvents &&
+          this.carried.length === 0
+        ) {
+          if (this.watermarksDrained()) {
+            stoppedBy = 'max-events';
+            break;
+          }
+        } else if (this.strategy === undefined) {
+          this.state.set('IDLE');
+          if (this.options.untilEmpty && (await this.nothingLeft())) {
+            stoppedBy = 'empty';
+            break;
+          }
+          await this.sleep(100);
+          continue;
+        } else if (this.carried.length > 0) {
+          this.submitCarried();
+        } else {
+          await this.fetch();
+        }
+        await this.pollStrategy();
+        this.poison.check();
+        await this.maybeCommit(false);
+        if (this.strategy !== undefined && stats.read > 0)
+          this.state.set(this.caughtUp ? 'STEADY' : 'ACTIVE');
+        if (
+          this.options.untilEmpty &&
+          this.caughtUp &&
+          this.carried.length === 0 &&
+          this.watermarksDrained() &&
+          (await this.nothingLeft())
+        ) {
+          stoppedBy = 'empty';
+          break;
+        }
+      }
+      if (this.terminated) {
+        await this.closeQuietly();
+        this.state.set('SHUTDOWN');
+      } else {
+        await this.drain();
+      }
+      return {
+        read: stats.read,
+        done: stats.done,
+        commits: stats.commits,
+        durationMs: clock.now() - started,
+        stoppedBy,
+      };
+    } catch (error) {
+      this.lastError = describeError(error);
+      this.state.set('ERROR');
+      this.strategy?.terminate();
+      await this.closeQuietly();
+      throw error;
+    }
+  }
+
+  /** Where each partition stands, merged with what this processor knows (owner, paused, in flight). */
+  async describe(): Promise<PartitionStatus[]> {
+    const statuses = await this.options.source.describe();
+    const owners = await this.options.assignor.owners().catch(() => new Map<Partition, string>());
+    return statuses.map((s) => ({
+      ...s,
+      ...(this.paused.has(s.partition) ? { state: 'paused' as const } : {}),
+      ...(owners.has(s.partition) ? { owner: owners.get(s.partition)! } : {}),
+      ...(this.committed.has(s.partition) && s.committed === undefined
+        ? { committed: this.committed.get(s.partition)! }
+        : {}),
+    }));
+  }
+
+  private readonly commit: Commit = (message: Message<unknown>, outcome: DoneOutcome = 'processed') => {
+    const { stats, telemetry } = this.options;
+    const offsets = offsetsOf(message);
+    for (let i = 0; i < offsets.length; i++) {
+      const offset = offsets[i]!;
+      this.watermarks.get(offset.partition)?.done(offset.position);
+      if (telemetry.has('message'))
+        telemetry.emit('message', { partition: offset.partition, position: offset.position, outcome });
+    }
+    const n = offsets.length;
+    this.doneSinceCommit += n;
+    stats.done += n;
+    switch (outcome) {
+      case 'processed':
+        stats.processed += n;
+        break;
+      case 'unmatched':
+        stats.unmatched += n;
+        break;
+      case 'filtered':
+        stats.filtered += n;
+        break;
+      case 'parked':
+        stats.parked += n;
+        break;
+    }
+    this.poison.record(outcome === 'parked');
+  };
+
+  private async fetch(): Promise<void> {
+    const { source, stats } = this.options;
+    let max = this.options.pollMax ?? 500;
+    if (this.options.maxEvents !== undefined) max = Math.min(max, this.options.maxEvents - stats.read);
+    if (max <= 0) return;
+    const fetched = await source.poll(max, this.controller.signal);
+    this.caughtUp = fetched.caughtUp;
+    const messages = fetched.messages;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const watermark = this.watermarks.get(m.partition);
+      if (watermark === undefined) continue;
+      watermark.track(m.position);
+    }
+    stats.read += messages.length;
+    this.carried = messages;
+    this.carriedAt = 0;
+    for (const partition of fetched.ended) this.ending.add(partition);
+    this.submitCarried();
+    this.markEnded();
+  }
+
+  /** Submits held messages in order until the pipeline rejects one. */
+  private submitCarried(): void {
+    const strategy = this.strategy!;
+    const messages = this.carried;
+    let i = this.carriedAt;
+    try {
+      for (; i < messages.length; i++) {
+        const m = messages[i]!;
+        if (!this.watermarks.has(m.partition)) continue;
+        strategy.submit(m);
+      }
+    } catch (error) {
+      if (!(error instanceof MessageRejected)) throw this.unhandled(error);
+      this.carriedAt = i;
+      this.onRejected(messages[i]!.partition);
+      return;
+    }
+    this.carried = [];
+    this.carriedAt = 0;
+    this.rejectedSince = undefined;
+    if (this.paused.size > 0) {
+      const partitions = [...this.paused];
+      this.paused.clear();
+      this.options.source.resume(partitions);
+      for (const partition of partitions)
+        this.options.telemetry.emit('backpressure', { partition, paused: false });
+    }
+  }
+
+  private onRejected(partition: Partition): void {
+    const now = this.options.clock.now();
+    if (this.rejectedSince === undefined) {
+      this.rejectedSince = now;
+      return;
+    }
+    if (now - this.rejectedSince >= (this.options.pauseAfterMs ?? 5_000) && !this.paused.has(partition)) {
+      this.paused.add(partition);
+      this.options.source.pause([partition]);
+      this.options.telemetry.emit('backpressure', { partition, paused: true });
+    }
+  }
+
+  /** Ended partitions get an END entry behind their last message, done at once. */
+  private markEnded(): void {
+    for (const partition of this.ending) {
+      const watermark = this.watermarks.get(partition);
+      this.ending.delete(partition);
+      if (watermark === undefined) continue;
+      watermark.track(END_OF_PARTITION);
+      watermark.done(END_OF_PARTITION);
+    }
+  }
+
+  private async pollStrategy(): Promise<void> {
+    const strategy = this.strategy;
+    if (strategy === undefined) return;
+    let pending: Promise<void> | undefined;
+    try {
+      pending = strategy.poll();
+      if (pending !== undefined) await pending;
+    } catch (error) {
+      throw this.unhandled(error);
+    }
+    if (pending === undefined && this.carried.length > 0) await this.sleep(1);
+  }
+
+  private unhandled(error: unknown): unknown {
+    if (isInvalidMessage(error)) {
+      return new Error(
+        `a message failed and nothing parked it (the pipeline has no DeadLetter step): ${error.message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return error;
+  }
+
+  private async maybeCommit(force: boolean): Promise<void> {
+    const { clock } = this.options;
+    if (!force && !commitDue(this.policy, clock.now() - this.lastCommitAt, this.doneSinceCommit)) return;
+    await this.commitNow();
+  }
+
+  /** Flushes the journal and the moved watermarks in one store transaction, then commits to the source. */
+  private async commitNow(): Promise<void> {
+    const { store, source, journal, group, owner, clock, stats, telemetry, assignor } = this.options;
+    const started = clock.now();
+    const positions = new Map<Partition, Position>();
+    for (const [partition, watermark] of this.watermarks) {
+      const position = watermark.committable;
+      if (position !== undefined && this.committed.get(partition) !== position)
+        positions.set(partition, position);
+    }
+    if (positions.size === 0 && journal.size === 0) {
+      this.lastCommitAt = started;
+      this.doneSinceCommit = 0;
+      return;
+    }
+    const writes: CheckpointWrite[] = [];
+    if (source.checkpointing === 'store') {
+      for (const [partition, position] of positions) {
+        const fence = assignor.fence(partition);
+        writes.push({ group, source: source.id, partition, position, owner, ...(fence ? { fence } : {}) });
+      }
+    }
+    const batch = journal.take();
+    let rejected: readonly CheckpointWrite[];
+    try {
+      rejected = (await store.flush(batch, writes)).rejected;
+    } catch (error) {
+      journal.restore(batch);
+      throw error;
+    }
+    const lost = new Set(rejected.map((w) => w.partition));
+    for (const partition of lost) positions.delete(partition);
+    if (positions.size > 0) await source.commit(positions);
+    for (const [partition, position] of positions) {
+      this.committed.set(partition, position);
+      if (position === END_OF_PARTITION) assignor.ended(partition);
+    }
+    if (lost.size > 0) {
+      telemetry.emit('warning', {
+        message: `checkpoint refused for ${[...lost].join(', ')}: the lease moved to another owner`,
+      });
+    }
+    stats.commits++;
+    this.lastCommitAt = clock.now();
+    this.doneSinceCommit = 0;
+    if (positions.size > 0) {
+      telemetry.emit('commit', {
+        positions: Object.fromEntries(positions),
+        durationMs: this.lastCommitAt - started,
+      });
+    }
+  }
+
+  private async applyAssignment(): Promise<void> {
+    const { assignor, source, store, group, telemetry } = this.options;
+    const { assigned, revoked } = this.pendingChanges ?? assignor.takeChanges();
+    this.pendingChanges = undefined;
+    if (assigned.length === 0 && revoked.length === 0) return;
+    await this.closePipeline(revoked);
+    if (revoked.length > 0) {
+      const gone = revoked.map((r) => r.partition);
+      await source.revoke(gone);
+      for (const partition of gone) {
+        this.watermarks.delete(partition);
+        this.committed.delete(partition);
+        this.paused.delete(partition);
+      }
+      this.carried = this.carried.filter((m) => !gone.includes(m.partition));
+      this.carriedAt = 0;
+      await assignor.released(revoked.filter((r) => r.reason !== 'lost').map((r) => r.partition));
+      telemetry.emit('revoked', { partitions: gone, reason: summarise(revoked) });
+    }
+    if (assigned.length > 0) {
+      const checkpoints = await store.checkpoints.get(group, source.id, assigned);
+      const starts = new Map<Partition, StartPosition>();
+      const described: Record<Partition, { start: StartPosition; initial: boolean }> = {};
+      for (const partition of assigned) {
+        const checkpoint = checkpoints.get(partition);
+        const start: StartPosition = checkpoint
+          ? { kind: 'after', position: checkpoint.position }
+          : (this.options.initial ?? { kind: 'earliest' });
+        if (checkpoint) this.committed.set(partition, checkpoint.position);
+        if (checkpoint?.position === END_OF_PARTITION) {
+          assignor.ended(partition);
+          continue;
+        }
+        starts.set(partition, start);
+        described[partition] = { start, initial: checkpoint === undefined };
+        this.watermarks.set(partition, new Watermark());
+      }
+      if (starts.size > 0) await source.assign(starts);
+      telemetry.emit('assigned', { partitions: [...starts.keys()], starts: described });
+    }
+    this.buildPipeline();
+  }
+
+  /** Finishes the current pipeline (all in-flight work) and commits, before partitions change. */
+  private async closePipeline(revoked: readonly Revocation[]): Promise<void> {
+    const strategy = this.strategy;
+    if (strategy === undefined) return;
+    this.strategy = undefined;
+    const lost = new Set(revoked.filter((r) => r.reason === 'lost').map((r) => r.partition));
+    strategy.close();
+    await strategy.join(this.options.drainTimeoutMs ?? 30_000);
+    for (const partition of lost) this.watermarks.delete(partition);
+    await this.commitNow();
+  }
+
+  private buildPipeline(): void {
+    if (this.watermarks.size === 0) return;
+    const { factory, journal, clock, telemetry } = this.options;
+    this.strategy = factory.create({
+      partitions: new Set(this.watermarks.keys()),
+      commit: this.commit,
+      journal,
+      clock,
+      telemetry,
+      signal: this.controller.signal,
+    });
+  }
+
+  private watermarksDrained(): boolean {
+    for (const w of this.watermarks.values()) if (!w.drained) return false;
+    return true;
+  }
+
+  /** True when the assignor has nothing more to hand this processor (for `untilEmpty`). */
+  private async nothingLeft(): Promise<boolean> {
+    await this.options.assignor.refresh();
+    const changes = this.options.assignor.takeChanges();
+    if (changes.assigned.length === 0 && changes.revoked.length === 0) return true;
+    this.pendingChanges = changes;
+    return false;
+  }
+
+  private async drain(): Promise<void> {
+    const { assignor, source } = this.options;
+    this.state.set('SHUTTINGDOWN');
+    const strategy = this.strategy;
+    this.strategy = undefined;
+    if (strategy !== undefined) {
+      strategy.close();
+      await strategy.join(this.options.drainTimeoutMs ?? 30_000);
+    }
+    await this.commitNow();
+    await assignor.stop();
+    await source.close();
+    this.state.set('SHUTDOWN');
+  }
+
+  private async closeQuietly(): Promise<void> {
+    await this.options.assignor.stop().catch(() => undefined);
+    await this.options.source.close().catch(() => undefined);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    try {
+      await this.options.clock.sleep(ms, this.controller.signal);
+    } catch {
+      // terminated while sleeping
+    }
+  }
+}
+
+function summarise(revoked: readonly Revocation[]): string {
+  return [...new Set(revoked.map((r) => r.reason))].join(', ');
+}

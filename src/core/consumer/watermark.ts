@@ -1,0 +1,86 @@
+import type { Position } from '../types.js';
+
+interface Entry {
+  readonly position: Position;
+  done: boolean;
+}
+
+/**
+ * The commit watermark of one partition. Positions are tracked in the order the source delivered them;
+ * they may be marked done in any order; `committable` is the highest position such that it and every
+ * position tracked before it are done. Marking a position done twice, or one never tracked (revoked,
+ * or already committed), is a no-op.
+ *
+ * Cost: O(1) amortised per message; the common in-order case never touches the lookup map.
+ */
+export class Watermark {
+  private queue: Entry[] = [];
+  private head = 0;
+  private readonly byPosition = new Map<Position, Entry>();
+  private last: Position | undefined;
+  private dirty = false;
+
+  /** Starts tracking a delivered position (must come after every position tracked before). */
+  track(position: Position): void {
+    const entry: Entry = { position, done: false };
+    this.queue.push(entry);
+    this.byPosition.set(position, entry);
+  }
+
+  /** Marks a tracked position done; returns whether the watermark moved. */
+  done(position: Position): boolean {
+    const first = this.queue[this.head];
+    const entry = first !== undefined && first.position === position ? first : this.byPosition.get(position);
+    if (entry === undefined || entry.done) return false;
+    entry.done = true;
+    return this.advance();
+  }
+
+  /** The highest contiguous done position, or `undefined` if nothing was ever done. */
+  get committable(): Position | undefined {
+    return this.last;
+  }
+
+  /** True when the watermark moved since the last `takeCommittable`. */
+  get changed(): boolean {
+    return this.dirty;
+  }
+
+  /** Returns the watermark if it moved since the last call, and clears the flag. */
+  takeCommittable(): Position | undefined {
+    if (!this.dirty) return undefined;
+    this.dirty = false;
+    return this.last;
+  }
+
+  /** Tracked positions not yet committable (in flight or waiting behind one that is). */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** True when every tracked position is done. */
+  get drained(): boolean {
+    return this.pending === 0;
+  }
+
+  private advance(): boolean {
+    let moved = false;
+    const queue = this.queue;
+    while (this.head < queue.length) {
+      const entry = queue[this.head]!;
+      if (!entry.done) break;
+      this.byPosition.delete(entry.position);
+      this.last = entry.position;
+      this.head++;
+      moved = true;
+    }
+    if (moved) {
+      this.dirty = true;
+      if (this.head > 1024 && this.head * 2 > queue.length) {
+        this.queue = queue.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return moved;
+  }
+}

@@ -1,0 +1,68 @@
+import { DecodeError } from '../errors/decode-error.js';
+import type { Bytes } from '../types.js';
+
+/**
+ * A CloudEvents 1.0 event in its JSON form. `id` + `source` identify the event; `type` is what rules
+ * match on. Extension attributes are kept as they are.
+ */
+export interface CloudEvent<D = unknown> {
+  readonly specversion: string;
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly time?: string;
+  readonly subject?: string;
+  readonly datacontenttype?: string;
+  readonly data?: D;
+  readonly [extension: string]: unknown;
+}
+
+/** Turns raw bytes into an event; throws `DecodeError` when they are not one. */
+export type EventDecoder = (raw: Bytes) => CloudEvent;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function text(raw: Bytes): string {
+  try {
+    return decoder.decode(raw);
+  } catch (cause) {
+    throw new DecodeError('payload is not valid UTF-8', { cause });
+  }
+}
+
+/** Validates a parsed value as a CloudEvents envelope (required: `id`, `type`, `source`, `specversion`). */
+export function asCloudEvent(value: unknown): CloudEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new DecodeError('payload is not a JSON object');
+  }
+  const event = value as Record<string, unknown>;
+  for (const key of ['id', 'type', 'source'] as const) {
+    const field = event[key];
+    if (typeof field !== 'string' || field.length === 0) {
+      throw new DecodeError(`not a CloudEvent: "${key}" must be a non-empty string`);
+    }
+  }
+  if (event.specversion === undefined) return { ...event, specversion: '1.0' } as CloudEvent;
+  if (typeof event.specversion !== 'string')
+    throw new DecodeError('not a CloudEvent: "specversion" must be a string');
+  return event as CloudEvent;
+}
+
+/** The default decoder: UTF-8 JSON holding a CloudEvents 1.0 envelope. */
+export const decodeCloudEvent: EventDecoder = (raw) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text(raw));
+  } catch (cause) {
+    if (cause instanceof DecodeError) throw cause;
+    throw new DecodeError(`payload is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return asCloudEvent(parsed);
+};
+
+const encoder = new TextEncoder();
+
+/** The JSON bytes of an event. */
+export function encodeEvent(event: CloudEvent): Bytes {
+  return encoder.encode(JSON.stringify(event));
+}

@@ -1,0 +1,46 @@
+import type { Clock } from '../clock.js';
+import type { CloudEvent } from '../events/cloud-event.js';
+import type { ProcessDefinition } from '../processes/process.js';
+import type { RunRecord } from '../processes/run-record.js';
+import type { Journal } from '../store/journal.js';
+import type { Stats } from '../telemetry/stats.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+
+/** One run to execute: the record (state `pending`), its process, and the event with the rule's params. */
+export interface RunJob {
+  readonly run: RunRecord;
+  readonly process: ProcessDefinition<CloudEvent, unknown>;
+  readonly event: CloudEvent;
+  readonly params: unknown;
+}
+
+/** What every runner is built with. */
+export interface RunnerContext {
+  readonly clock: Clock;
+  readonly journal: Journal;
+  readonly telemetry?: Telemetry;
+  readonly stats?: Stats;
+}
+
+/**
+ * Where process runs execute. The dispatcher hands a runner one job per (event, matching rule) and treats
+ * the source message as done once `execute` resolved for all of its jobs.
+ *
+ * - `InlineRunner`: in the consumer loop, one event at a time (simple, ordered, for tests).
+ * - `PoolRunner`: concurrently in-process, at most `concurrency` runs at once.
+ * - `QueueRunner` (AMQP): hands the run to a task queue; resolves once the broker confirmed the task,
+ *   with the run still `pending` — remote workers report the outcome later.
+ */
+export interface Runner {
+  readonly kind: string;
+  /** How many events the dispatcher may keep in flight. */
+  readonly concurrency: number;
+  /** Runs currently executing (or awaiting broker confirmation). */
+  readonly inFlight: number;
+  /**
+   * Executes the job, recording the run through the journal as it changes. Resolves with the record
+   * (`succeeded`/`failed` for local runners); rejects only when `signal` aborts.
+   */
+  execute(job: RunJob, signal: AbortSignal): Promise<RunRecord>;
+  close(): Promise<void>;
+}

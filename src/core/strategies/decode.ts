@@ -1,0 +1,62 @@
+import type { CloudEvent, EventDecoder } from '../events/cloud-event.js';
+import type { Bytes, Message } from '../types.js';
+import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.js';
+
+/**
+ * Decodes raw payloads into events with the agent's decoder (CloudEvents JSON by default). A payload the
+ * decoder rejects is an `InvalidMessage` with reason `decode`. Synchronous; keeps order; a message
+ * rejected downstream is not decoded twice.
+ */
+export class Decode implements ProcessingStrategy<Bytes> {
+  private carried: { readonly source: Message<Bytes>; readonly decoded: Message<CloudEvent> } | undefined;
+
+  constructor(
+    private readonly decoder: EventDecoder,
+    private readonly next: ProcessingStrategy<CloudEvent>,
+  ) {}
+
+  submit(message: Message<Bytes>): void {
+    let decoded: Message<CloudEvent>;
+    if (this.carried?.source === message) {
+      decoded = this.carried.decoded;
+    } else {
+      let event: CloudEvent;
+      try {
+        event = this.decoder(message.payload);
+      } catch (cause) {
+        throw new InvalidMessage(message, 'decode', { cause });
+      }
+      decoded = {
+        partition: message.partition,
+        position: message.position,
+        payload: event,
+        raw: message.raw,
+        timestamp: message.timestamp,
+        attributes: message.attributes,
+      };
+    }
+    try {
+      this.next.submit(decoded);
+      this.carried = undefined;
+    } catch (error) {
+      this.carried = { source: message, decoded };
+      throw error;
+    }
+  }
+
+  poll(): Promise<void> | undefined {
+    return this.next.poll();
+  }
+
+  close(): void {
+    this.next.close();
+  }
+
+  join(timeoutMs?: number): Promise<void> {
+    return this.next.join(timeoutMs);
+  }
+
+  terminate(): void {
+    this.next.terminate();
+  }
+}

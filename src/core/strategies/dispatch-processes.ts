@@ -1,0 +1,300 @@
+import { describeError } from '../errors/agentctl-error.js';
+import type { CloudEvent } from '../events/cloud-event.js';
+import type { ProcessRegistry } from '../processes/process.js';
+import { runIdOf } from '../processes/run-id.js';
+import type { RunRecord } from '../processes/run-record.js';
+import type { PublishRecord } from '../publish/publisher.js';
+import type { RunJob, Runner } from '../runners/runner.js';
+import type { Journal } from '../store/journal.js';
+import type { RunStore } from '../store/state-store.js';
+import type { Stats } from '../telemetry/stats.js';
+import { type Message, withPayload } from '../types.js';
+import type { Evaluation } from './evaluate-rules.js';
+import { InvalidMessage, MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
+import { publishRecordsOf } from './publish-records.js';
+
+/** What dispatching an event did: the runs executed now, those skipped as already done, what to publish. */
+export interface Dispatch {
+  readonly event: CloudEvent;
+  readonly runs: readonly RunRecord[];
+  /** Ids of runs that had already succeeded (redelivery or replay) and were not executed again. */
+  readonly skipped: readonly string[];
+  readonly records: readonly PublishRecord[];
+}
+
+export interface DispatchProcessesOptions {
+  readonly runner: Runner;
+  readonly processes: ProcessRegistry;
+  /** Where earlier sessions' runs are looked up, once per poll for all new events. */
+  readonly runs: Pick<RunStore, 'succeededAmong'>;
+  readonly journal: Journal;
+  /** The agent (consumer group) owning the runs. */
+  readonly group: string;
+  /** The source id, recorded as each run's origin. */
+  readonly source: string;
+  readonly now: () => number;
+  readonly signal: AbortSignal;
+  readonly stats?: Stats;
+  /** This agent's id, recorded as the worker of local runs. */
+  readonly worker?: string;
+  /** Events accepted before `submit` rejects (default: max(1024, 4 × runner concurrency)). */
+  readonly maxPending?: number;
+}
+
+interface Entry {
+  readonly message: Message<Evaluation>;
+  jobs: RunJob[] | undefined;
+  skipped: string[];
+  runs: RunRecord[];
+  done: boolean;
+  error?: unknown;
+}
+
+/**
+ * Starts the processes that rules matched, on the runner, and forwards a `Dispatch` per event once all
+ * of its runs finished (in submission order). Runs of one event execute one after the other, in rule
+ * order; events execute concurrently up to the runner's concurrency. A run whose id already succeeded
+ * (in the store or the unflushed journal) is skipped: this makes effects idempotent under redelivery.
+ * An event with a failed run becomes an `InvalidMessage` (reason `process`, naming the rule, process
+ * and run) — its succeeded runs stay recorded and are skipped when it is replayed.
+ *
+ * `poll()` returns a promise while work must be awaited: always for an inline runner (concurrency 1:
+ * the consumer loop runs the work), and for other runners when `maxPending` events are queued.
+ */
+export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
+  private readonly queue: Entry[] = [];
+  private head = 0;
+  private checked = 0;
+  private started = 0;
+  private running = 0;
+  private lookup: Promise<void> | undefined;
+  private lookupError: unknown;
+  private wake: { promise: Promise<void>; resolve: () => void } | undefined;
+  private closed = false;
+  private readonly controller = new AbortController();
+  private readonly maxPending: number;
+  private readonly inline: boolean;
+
+  constructor(
+    private readonly options: DispatchProcessesOptions,
+    private readonly next: ProcessingStrategy<Dispatch>,
+  ) {
+    this.maxPending = options.maxPending ?? Math.max(1024, options.runner.concurrency * 4);
+    this.inline = options.runner.concurrency === 1;
+    options.signal.addEventListener('abort', () => this.controller.abort(options.signal.reason), {
+      once: true,
+    });
+  }
+
+  submit(message: Message<Evaluation>): void {
+    if (this.closed) throw new Error('DispatchProcesses is closed');
+    if (this.queue.length - this.head >= this.maxPending) throw new MessageRejected();
+    this.queue.push({ message, jobs: undefined, skipped: [], runs: [], done: false });
+  }
+
+  poll(): Promise<void> | undefined {
+    this.step();
+    const downstream = this.next.poll();
+    const pending = this.queue.length - this.head;
+    const wait = pending > 0 && (this.inline || pending >= this.maxPending);
+    if (!wait) return downstream;
+    const progress = this.progress();
+    return (downstream === undefined ? progress : Promise.all([downstream, progress])).then(() =>
+      this.poll(),
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  async join(timeoutMs?: number): Promise<void> {
+    this.closed = true;
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.options.now() + timeoutMs;
+    while (this.head < this.queue.length) {
+      this.step();
+      const downstream = this.next.poll();
+      if (downstream) await downstream;
+      if (this.head >= this.queue.length) break;
+      const left = deadline - this.options.now();
+      if (left <= 0) return;
+      await Promise.race([this.progress(), delay(Math.min(left, 50))]);
+    }
+    this.next.close();
+    await this.next.join(timeoutMs === undefined ? undefined : Math.max(0, deadline - this.options.now()));
+  }
+
+  terminate(): void {
+    this.closed = true;
+    this.controller.abort(new Error('terminated'));
+    this.queue.length = 0;
+    this.head = this.checked = this.started = 0;
+    this.next.terminate();
+  }
+
+  /** Forwards finished events, starts lookups and runs. Synchronous. */
+  private step(): void {
+    if (this.lookupError !== undefined) {
+      const error = this.lookupError;
+      this.lookupError = undefined;
+      throw error;
+    }
+    this.forwardReady();
+    if (this.lookup === undefined && this.checked < this.queue.length) this.startLookup();
+    while (this.started < this.checked && this.running < this.options.runner.concurrency) {
+      this.startEntry(this.queue[this.started++]!);
+    }
+  }
+
+  private forwardReady(): void {
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head]!;
+      if (!entry.done) return;
+      if (entry.error !== undefined) throw entry.error;
+      const failed = entry.runs.find((r) => r.state === 'failed');
+      if (failed !== undefined) {
+        this.advance();
+        throw new InvalidMessage(entry.message, 'process', {
+          cause: new Error(failed.error ?? 'run failed'),
+          rule: failed.rule,
+          process: failed.process,
+          runId: failed.id,
+          attempts: failed.attempts,
+        });
+      }
+      const event = entry.message.payload.event;
+      const dispatch: Dispatch = {
+        event,
+        runs: entry.runs,
+        skipped: entry.skipped,
+        records: publishRecordsOf(entry.runs, event, this.options.processes, this.origin(entry.message)),
+      };
+      try {
+        this.next.submit(withPayload(entry.message, dispatch));
+      } catch (error) {
+        if (error instanceof MessageRejected) return;
+        throw error;
+      }
+      this.advance();
+    }
+  }
+
+  private advance(): void {
+    this.head++;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = this.checked = this.started = 0;
+    }
+  }
+
+  private origin(message: Message<unknown>) {
+    return { source: this.options.source, partition: message.partition, position: message.position };
+  }
+
+  private startLookup(): void {
+    const from = this.checked;
+    const to = this.queue.length;
+    const ids: string[] = [];
+    const { journal, group, now, runner, worker } = this.options;
+    const planned: { entry: Entry; jobs: RunJob[] }[] = [];
+    for (let i = from; i < to; i++) {
+      const entry = this.queue[i]!;
+      const { event, matches } = entry.message.payload;
+      const jobs: RunJob[] = [];
+      for (const match of matches) {
+        const id = runIdOf(event.source, event.id, match.rule);
+        if (journal.hasSucceeded(id)) {
+          entry.skipped.push(id);
+          continue;
+        }
+        const process = this.options.processes.require(match.process);
+        const createdAt = now();
+        const run: RunRecord = {
+          id,
+          group,
+          eventId: event.id,
+          eventType: event.type,
+          rule: match.rule,
+          process: match.process,
+          state: 'pending',
+          attempts: 0,
+          steps: [],
+          createdAt,
+          updatedAt: createdAt,
+          runner: runner.kind,
+          origin: this.origin(entry.message),
+          ...(worker === undefined ? {} : { worker }),
+        };
+        jobs.push({ run, process, event, params: match.params });
+        ids.push(id);
+      }
+      planned.push({ entry, jobs });
+    }
+    const settle = (succeeded: ReadonlySet<string>) => {
+      for (const { entry, jobs } of planned) {
+        entry.jobs = [];
+        for (const job of jobs) {
+          if (succeeded.has(job.run.id)) entry.skipped.push(job.run.id);
+          else entry.jobs.push(job);
+        }
+        if (this.options.stats) this.options.stats.skippedRuns += entry.skipped.length;
+      }
+      this.checked = Math.max(this.checked, to);
+      this.lookup = undefined;
+      this.notify();
+    };
+    if (ids.length === 0) {
+      settle(new Set());
+      return;
+    }
+    this.lookup = this.options.runs.succeededAmong(ids).then(settle, (error: unknown) => {
+      this.lookup = undefined;
+      this.lookupError = error;
+      this.notify();
+    });
+  }
+
+  private startEntry(entry: Entry): void {
+    const jobs = entry.jobs ?? [];
+    if (jobs.length === 0) {
+      entry.done = true;
+      return;
+    }
+    this.running++;
+    void this.runAll(entry, jobs);
+  }
+
+  private async runAll(entry: Entry, jobs: readonly RunJob[]): Promise<void> {
+    try {
+      for (const job of jobs) entry.runs.push(await this.options.runner.execute(job, this.controller.signal));
+    } catch (error) {
+      entry.error = this.controller.signal.aborted
+        ? error
+        : new Error(`runner failed: ${describeError(error)}`, { cause: error });
+    }
+    entry.done = true;
+    this.running--;
+    this.notify();
+  }
+
+  private progress(): Promise<void> {
+    if (this.wake === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.wake = { promise, resolve };
+    }
+    return this.wake.promise;
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.resolve();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,55 @@
+import type { CloudEvent } from '../events/cloud-event.js';
+import type { ProcessRegistry, PublishSpec } from '../processes/process.js';
+import type { RunRecord } from '../processes/run-record.js';
+import type { PublishRecord } from '../publish/publisher.js';
+
+const encoder = new TextEncoder();
+
+function bytesOf(value: unknown): Uint8Array {
+  return value instanceof Uint8Array ? value : encoder.encode(JSON.stringify(value));
+}
+
+/**
+ * The records to publish for the succeeded runs of an event, per each process's `publish` option. A
+ * record's id is its run id, so re-publishing after a replay is recognisable downstream.
+ */
+export function publishRecordsOf(
+  runs: readonly RunRecord[],
+  event: CloudEvent,
+  processes: ProcessRegistry,
+  origin: PublishRecord['origin'],
+): PublishRecord[] {
+  const records: PublishRecord[] = [];
+  for (const run of runs) {
+    if (run.state !== 'succeeded') continue;
+    const publish = processes.get(run.process)?.publish;
+    if (publish === undefined || publish === false) continue;
+    let spec: PublishSpec | undefined;
+    if (publish === true) {
+      spec = {
+        key: event.subject ?? event.id,
+        value: {
+          runId: run.id,
+          eventId: run.eventId,
+          eventType: run.eventType,
+          rule: run.rule,
+          process: run.process,
+          output: run.output ?? null,
+        },
+      };
+    } else {
+      spec = publish(run.output, { event, runId: run.id, rule: run.rule, process: run.process });
+    }
+    if (spec === undefined) continue;
+    records.push({
+      id: run.id,
+      value: bytesOf(spec.value),
+      timestamp: run.finishedAt ?? run.updatedAt,
+      runId: run.id,
+      ...(spec.key === undefined ? {} : { key: spec.key }),
+      ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+      ...(origin === undefined ? {} : { origin }),
+    });
+  }
+  return records;
+}

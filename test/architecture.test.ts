@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const src = join(root, 'src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return /\.(ts|tsx)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+interface Import {
+  readonly specifier: string;
+  readonly typeOnly: boolean;
+}
+
+/** Static and dynamic imports of a file (comments are not stripped; specifiers are unambiguous). */
+function importsOf(path: string): Import[] {
+  const text = readFileSync(path, 'utf8');
+  const found: Import[] = [];
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+['"]([^'"]+)['"]/gms)) {
+    found.push({ specifier: m[3]!, typeOnly: m[2] !== undefined });
+  }
+  for (const m of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm))
+    found.push({ specifier: m[1]!, typeOnly: false });
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g))
+    found.push({ specifier: m[1]!, typeOnly: false });
+  return found;
+}
+
+function resolveLocal(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const target = resolve(dirname(from), specifier).replace(/\.js$/, '');
+  for (const candidate of [`${target}.ts`, `${target}.tsx`, join(target, 'index.ts')]) {
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+const all = files(src);
+const layer = (path: string) => relative(src, path).split('/')[0];
+
+describe('architecture', () => {
+  it('core imports neither oclif, ink, react, ui nor commands', () => {
+    const offences: string[] = [];
+    for (const file of all.filter((f) => layer(f) === 'core')) {
+      for (const { specifier } of importsOf(file)) {
+        const target = resolveLocal(file, specifier);
+        const bad =
+          /^(@oclif\/|ink($|\/)|ink-|react($|\/))/.test(specifier) ||
+          (target !== undefined && ['ui', 'commands'].includes(layer(target)!));
+        if (bad) offences.push(`${relative(root, file)} → ${specifier}`);
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it('ui imports neither oclif nor commands', () => {
+    const offences: string[] = [];
+    for (const file of all.filter((f) => layer(f) === 'ui')) {
+      for (const { specifier } of importsOf(file)) {
+        const target = resolveLocal(file, specifier);
+        if (/^@oclif\//.test(specifier) || (target !== undefined && layer(target) === 'commands')) {
+          offences.push(`${relative(root, file)} → ${specifier}`);
+        }
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it('has no runtime import cycles', () => {
+    const graph = new Map<string, string[]>();
+    for (const file of all) {
+      graph.set(
+        file,
+        importsOf(file)
+          .filter((i) => !i.typeOnly)
+          .map((i) => resolveLocal(file, i.specifier))
+          .filter((t): t is string => t !== undefined),
+      );
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const stack: string[] = [];
+    const visit = (node: string) => {
+      state.set(node, 'visiting');
+      stack.push(node);
+      for (const next of graph.get(node) ?? []) {
+        if (state.get(next) === 'visiting') {
+          cycles.push([...stack.slice(stack.indexOf(next)), next].map((f) => relative(src, f)).join(' → '));
+        } else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(node, 'done');
+    };
+    for (const file of all) if (!state.has(file)) visit(file);
+    expect(cycles).toEqual([]);
+  });
+
+  it('keeps the version in step with package.json', async () => {
+    const { VERSION } = await import('../src/core/version.js');
+    expect(VERSION).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  });
+});
