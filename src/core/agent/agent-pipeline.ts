@@ -25,7 +25,7 @@ export interface AgentPipelineParts {
   readonly rules: RuleSet;
   readonly processes: ProcessRegistry;
   readonly runner: Runner;
-  readonly runs: Pick<RunStore, 'succeededAmong'>;
+  readonly runs: Pick<RunStore, 'lookup'>;
   readonly publisher?: Publisher;
   readonly stats: Stats;
   readonly latest?: LatestMessages<CloudEvent>;

@@ -98,6 +98,9 @@ export class StreamProcessor {
   private readonly controller = new AbortController();
   private caughtUp = false;
   private lastError: string | undefined;
+  /** The commit being written in the background, if any. */
+  private committing: Promise<void> | undefined;
+  private commitError: unknown;
   /** Changes taken from the assignor by the `untilEmpty` check, applied at the top of the next loop. */
   private pendingChanges: AssignmentChanges | undefined;
 
@@ -355,10 +358,37 @@ export class StreamProcessor {
     return error;
   }
 
+  /**
+   * Starts a commit when the policy says one is due. Commits are pipelined: the snapshot (watermarks and
+   * journal) is taken at once and written in the background while the loop goes on; a due commit waits
+   * only while the previous one is still being written. `force` (drain, revocation) waits for both.
+   */
   private async maybeCommit(force: boolean): Promise<void> {
-    const { clock } = this.options;
-    if (!force && !commitDue(this.policy, clock.now() - this.lastCommitAt, this.doneSinceCommit)) return;
-    await this.commitNow();
+    this.rethrowCommitError();
+    if (force) {
+      await this.committing;
+      this.rethrowCommitError();
+      await this.commitNow();
+      return;
+    }
+    if (!commitDue(this.policy, this.options.clock.now() - this.lastCommitAt, this.doneSinceCommit)) return;
+    if (this.committing !== undefined) await this.committing;
+    this.rethrowCommitError();
+    const committing: Promise<void> = this.commitNow()
+      .catch((error: unknown) => {
+        this.commitError = error;
+      })
+      .finally(() => {
+        if (this.committing === committing) this.committing = undefined;
+      });
+    this.committing = committing;
+  }
+
+  private rethrowCommitError(): void {
+    if (this.commitError === undefined) return;
+    const error = this.commitError;
+    this.commitError = undefined;
+    throw error;
   }
 
   /** Flushes the journal and the moved watermarks in one store transaction, then commits to the source. */
@@ -371,11 +401,9 @@ export class StreamProcessor {
       if (position !== undefined && this.committed.get(partition) !== position)
         positions.set(partition, position);
     }
-    if (positions.size === 0 && journal.size === 0) {
-      this.lastCommitAt = started;
-      this.doneSinceCommit = 0;
-      return;
-    }
+    this.lastCommitAt = started;
+    this.doneSinceCommit = 0;
+    if (positions.size === 0 && journal.size === 0) return;
     const writes: CheckpointWrite[] = [];
     if (source.checkpointing === 'store') {
       for (const [partition, position] of positions) {
@@ -404,12 +432,10 @@ export class StreamProcessor {
       });
     }
     stats.commits++;
-    this.lastCommitAt = clock.now();
-    this.doneSinceCommit = 0;
     if (positions.size > 0) {
       telemetry.emit('commit', {
         positions: Object.fromEntries(positions),
-        durationMs: this.lastCommitAt - started,
+        durationMs: clock.now() - started,
       });
     }
   }
@@ -466,7 +492,7 @@ export class StreamProcessor {
     strategy.close();
     await strategy.join(this.options.drainTimeoutMs ?? 30_000);
     for (const partition of lost) this.watermarks.delete(partition);
-    await this.commitNow();
+    await this.maybeCommit(true);
   }
 
   private buildPipeline(): void {
@@ -505,7 +531,7 @@ export class StreamProcessor {
       strategy.close();
       await strategy.join(this.options.drainTimeoutMs ?? 30_000);
     }
-    await this.commitNow();
+    await this.maybeCommit(true);
     await assignor.stop();
     await source.close();
     this.state.set('SHUTDOWN');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { DecodeError } from '../errors/decode-error.js';
 import type { Bytes } from '../types.js';
 
@@ -20,14 +21,10 @@ export interface CloudEvent<D = unknown> {
 /** Turns raw bytes into an event; throws `DecodeError` when they are not one. */
 export type EventDecoder = (raw: Bytes) => CloudEvent;
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 function text(raw: Bytes): string {
-  try {
-    return decoder.decode(raw);
-  } catch (cause) {
-    throw new DecodeError('payload is not valid UTF-8', { cause });
-  }
+  if (!isUtf8(raw)) throw new DecodeError('payload is not valid UTF-8');
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return bytes.toString('utf8');
 }
 
 /** Validates a parsed value as a CloudEvents envelope (required: `id`, `type`, `source`, `specversion`). */

@@ -17,19 +17,20 @@ export class InlineRunner implements Runner {
     return this.running;
   }
 
-  async execute(job: RunJob, signal: AbortSignal): Promise<RunRecord> {
+  execute(job: RunJob, signal: AbortSignal): RunRecord | Promise<RunRecord> {
+    const { clock, telemetry, stats } = this.context;
+    const result = executeRun(job.process, job.run, job.event, job.params, {
+      clock,
+      signal,
+      onChange: this.onChange,
+      ...(telemetry ? { telemetry } : {}),
+      ...(stats ? { stats } : {}),
+    });
+    if (!(result instanceof Promise)) return result;
     this.running++;
-    try {
-      return await executeRun(job.process, job.run, job.event, job.params, {
-        clock: this.context.clock,
-        signal,
-        onChange: this.onChange,
-        ...(this.context.telemetry ? { telemetry: this.context.telemetry } : {}),
-        ...(this.context.stats ? { stats: this.context.stats } : {}),
-      });
-    } finally {
+    return result.finally(() => {
       this.running--;
-    }
+    });
   }
 
   async close(): Promise<void> {}

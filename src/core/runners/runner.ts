@@ -38,9 +38,10 @@ export interface Runner {
   /** Runs currently executing (or awaiting broker confirmation). */
   readonly inFlight: number;
   /**
-   * Executes the job, recording the run through the journal as it changes. Resolves with the record
-   * (`succeeded`/`failed` for local runners); rejects only when `signal` aborts.
+   * Executes the job, recording the run through the journal as it changes. Returns the record
+   * (`succeeded`/`failed` for local runners) — directly when the run finished synchronously, else as a
+   * promise that rejects only when `signal` aborts.
    */
-  execute(job: RunJob, signal: AbortSignal): Promise<RunRecord>;
+  execute(job: RunJob, signal: AbortSignal): RunRecord | Promise<RunRecord>;
   close(): Promise<void>;
 }

@@ -4,9 +4,22 @@ import type { NewFailedMessage } from './records.js';
 
 /** What one flush writes, in one transaction. */
 export interface JournalBatch {
+  /** Runs written in full (upserted): running, failed, retried, or written before. */
   readonly runs: readonly RunRecord[];
+  /**
+   * Runs that succeeded at the first try of every step and were never written before: written once, in
+   * compact form (the ledger). This is what keeps a run per event affordable at stream rates.
+   */
+  readonly ledger: readonly RunRecord[];
   readonly efforts: readonly Effort[];
   readonly parked: readonly NewFailedMessage[];
+}
+
+/** A run that succeeded with every step at its first attempt, and no error on the way. */
+export function isPlainSuccess(run: RunRecord): boolean {
+  if (run.state !== 'succeeded') return false;
+  for (const step of run.steps) if (step.attempts !== 1 || step.state !== 'succeeded') return false;
+  return true;
 }
 
 /**
@@ -17,11 +30,19 @@ export interface JournalBatch {
  */
 export class Journal {
   private runs = new Map<string, RunRecord>();
+  /** Runs that were (or will be) written in full: they must never go to the ledger. */
+  private readonly written = new Set<string>();
   private efforts = new Map<string, Effort>();
   private parked: NewFailedMessage[] = [];
 
   recordRun(run: RunRecord): void {
     this.runs.set(run.id, run);
+    if (run.state !== 'succeeded' && run.state !== 'failed') this.written.add(run.id);
+  }
+
+  /** The run already has a full record in the store (an earlier, unfinished execution). */
+  markWritten(runId: string): void {
+    this.written.add(runId);
   }
 
   recordEffort(effort: Effort): void {
@@ -43,11 +64,18 @@ export class Journal {
 
   /** Empties the buffer and returns what was in it. */
   take(): JournalBatch {
-    const batch: JournalBatch = {
-      runs: [...this.runs.values()],
-      efforts: [...this.efforts.values()],
-      parked: this.parked,
-    };
+    const runs: RunRecord[] = [];
+    const ledger: RunRecord[] = [];
+    for (const run of this.runs.values()) {
+      const full = this.written.has(run.id);
+      if (!full && isPlainSuccess(run)) {
+        ledger.push(run);
+        continue;
+      }
+      runs.push(run);
+      if (run.state === 'succeeded' || run.state === 'failed') this.written.delete(run.id);
+    }
+    const batch: JournalBatch = { runs, ledger, efforts: [...this.efforts.values()], parked: this.parked };
     this.runs = new Map();
     this.efforts = new Map();
     this.parked = [];
@@ -56,10 +84,11 @@ export class Journal {
 
   /** Puts a batch back in front (its flush failed), keeping newer versions of the same records. */
   restore(batch: JournalBatch): void {
-    for (const run of batch.runs) if (!this.runs.has(run.id)) this.runs.set(run.id, run);
+    for (const run of [...batch.runs, ...batch.ledger])
+      if (!this.runs.has(run.id)) this.runs.set(run.id, run);
     for (const effort of batch.efforts) if (!this.efforts.has(effort.id)) this.efforts.set(effort.id, effort);
     this.parked = [...batch.parked, ...this.parked];
   }
 }
 
-export const EMPTY_BATCH: JournalBatch = { runs: [], efforts: [], parked: [] };
+export const EMPTY_BATCH: JournalBatch = { runs: [], ledger: [], efforts: [], parked: [] };

@@ -73,6 +73,9 @@ export interface NewFailedMessage {
   readonly runId?: string;
   /** For `publish` failures: the sink the record was meant for. */
   readonly sink?: string;
+  /** For `publish` failures: the record's partition/routing key and headers (`raw` is its value). */
+  readonly recordKey?: string;
+  readonly headers?: Readonly<Record<string, string>>;
   readonly eventId?: string;
   readonly eventType?: string;
   /** Attempts made before parking (step or publish attempts). */

@@ -37,7 +37,8 @@ export interface StateStore {
   readonly location: string;
 
   /**
-   * Writes a journal batch and checkpoints in one transaction. A checkpoint write whose fence no longer
+   * Writes a journal batch (full runs, ledger runs, efforts, parked messages) and checkpoints in one
+   * transaction. A checkpoint write whose fence no longer
    * holds (the lease changed hands) is skipped and reported in `rejected`; the rest is written.
    * Parked messages with a key already present update that item (attempts + 1, history extended,
    * status back to pending).
@@ -128,8 +129,11 @@ export interface RunCount {
 }
 
 export interface RunStore {
-  /** The ids among `ids` whose run succeeded. One query per call, however many ids. */
-  succeededAmong(ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * The recorded state of each id among `ids` that has a run (ids without one are absent). One query per
+   * call, however many ids.
+   */
+  lookup(ids: readonly string[]): Promise<Map<string, RunState>>;
   get(id: string): Promise<RunRecord | undefined>;
   /** Most recently updated first. */
   list(filter?: RunFilter): Promise<RunRecord[]>;

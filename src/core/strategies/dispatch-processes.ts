@@ -26,7 +26,7 @@ export interface DispatchProcessesOptions {
   readonly runner: Runner;
   readonly processes: ProcessRegistry;
   /** Where earlier sessions' runs are looked up, once per poll for all new events. */
-  readonly runs: Pick<RunStore, 'succeededAmong'>;
+  readonly runs: Pick<RunStore, 'lookup'>;
   readonly journal: Journal;
   /** The agent (consumer group) owning the runs. */
   readonly group: string;
@@ -132,17 +132,20 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
     this.next.terminate();
   }
 
-  /** Forwards finished events, starts lookups and runs. Synchronous. */
+  /** Forwards finished events, starts lookups and runs; repeats while runs finish synchronously. */
   private step(): void {
     if (this.lookupError !== undefined) {
       const error = this.lookupError;
       this.lookupError = undefined;
       throw error;
     }
-    this.forwardReady();
-    if (this.lookup === undefined && this.checked < this.queue.length) this.startLookup();
-    while (this.started < this.checked && this.running < this.options.runner.concurrency) {
-      this.startEntry(this.queue[this.started++]!);
+    const concurrency = this.options.runner.concurrency;
+    for (;;) {
+      this.forwardReady();
+      if (this.lookup === undefined && this.checked < this.queue.length) this.startLookup();
+      if (this.started >= this.checked || this.running >= concurrency) return;
+      while (this.started < this.checked && this.running < concurrency)
+        this.startEntry(this.queue[this.started++]!);
     }
   }
 
@@ -202,7 +205,7 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       const { event, matches } = entry.message.payload;
       const jobs: RunJob[] = [];
       for (const match of matches) {
-        const id = runIdOf(event.source, event.id, match.rule);
+        const id = runIdOf(event, match.rule);
         if (journal.hasSucceeded(id)) {
           entry.skipped.push(id);
           continue;
@@ -230,12 +233,18 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       }
       planned.push({ entry, jobs });
     }
-    const settle = (succeeded: ReadonlySet<string>) => {
+    const settle = (known: ReadonlyMap<string, string>) => {
       for (const { entry, jobs } of planned) {
         entry.jobs = [];
         for (const job of jobs) {
-          if (succeeded.has(job.run.id)) entry.skipped.push(job.run.id);
-          else entry.jobs.push(job);
+          const state = known.get(job.run.id);
+          if (state === 'succeeded') {
+            entry.skipped.push(job.run.id);
+            continue;
+          }
+          // An unfinished earlier execution has a full record: this one must overwrite it, not the ledger.
+          if (state !== undefined) journal.markWritten(job.run.id);
+          entry.jobs.push(job);
         }
         if (this.options.stats) this.options.stats.skippedRuns += entry.skipped.length;
       }
@@ -244,10 +253,10 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       this.notify();
     };
     if (ids.length === 0) {
-      settle(new Set());
+      settle(new Map());
       return;
     }
-    this.lookup = this.options.runs.succeededAmong(ids).then(settle, (error: unknown) => {
+    this.lookup = this.options.runs.lookup(ids).then(settle, (error: unknown) => {
       this.lookup = undefined;
       this.lookupError = error;
       this.notify();
@@ -256,18 +265,37 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
 
   private startEntry(entry: Entry): void {
     const jobs = entry.jobs ?? [];
-    if (jobs.length === 0) {
-      entry.done = true;
-      return;
-    }
     this.running++;
-    void this.runAll(entry, jobs);
+    this.runFrom(entry, jobs, 0);
   }
 
-  private async runAll(entry: Entry, jobs: readonly RunJob[]): Promise<void> {
-    try {
-      for (const job of jobs) entry.runs.push(await this.options.runner.execute(job, this.controller.signal));
-    } catch (error) {
+  /** Runs the jobs of one event in order; stays synchronous while the runner answers synchronously. */
+  private runFrom(entry: Entry, jobs: readonly RunJob[], from: number): void {
+    for (let k = from; k < jobs.length; k++) {
+      let result: RunRecord | Promise<RunRecord>;
+      try {
+        result = this.options.runner.execute(jobs[k]!, this.controller.signal);
+      } catch (error) {
+        this.settle(entry, error);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          (run) => {
+            entry.runs.push(run);
+            this.runFrom(entry, jobs, k + 1);
+          },
+          (error: unknown) => this.settle(entry, error),
+        );
+        return;
+      }
+      entry.runs.push(result);
+    }
+    this.settle(entry);
+  }
+
+  private settle(entry: Entry, error?: unknown): void {
+    if (error !== undefined) {
       entry.error = this.controller.signal.aborted
         ? error
         : new Error(`runner failed: ${describeError(error)}`, { cause: error });

@@ -1,0 +1,115 @@
+// Scenario `local`: 1,000,000 events through local log → decode → evaluate-rules → inline process →
+// checkpoint (every event matches one rule and runs one process whose run is recorded), against a raw
+// read loop over the same SQLite log in the same run. Each phase runs in its own process.
+import { fileURLToPath } from 'node:url';
+import {
+  Agent,
+  defineProcess,
+  LocalSource,
+  openSqliteStore,
+  ProcessRegistry,
+  RuleSet,
+  rule,
+} from '../../dist/core/index.js';
+import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const path = process.env.BENCH_DB;
+
+async function prepare() {
+  const store = await openSqliteStore({ path });
+  await store.log.ensureTopic('bench', 4);
+  const encoder = new TextEncoder();
+  for (let i = 0; i < EVENTS; i += 10_000) {
+    const batch = [];
+    for (let j = i; j < Math.min(EVENTS, i + 10_000); j++) {
+      const event = sampleEvent(j);
+      batch.push({ key: event.subject, value: encoder.encode(JSON.stringify(event)) });
+    }
+    await store.log.append('bench', batch);
+  }
+  await store.close();
+  return { events: EVENTS };
+}
+
+/** Baseline: read every record of every partition in batches of 500 and count them. */
+async function baseline() {
+  const store = await openSqliteStore({ path });
+  const started = process.hrtime.bigint();
+  let count = 0;
+  for (let p = 0; p < 4; p++) {
+    let after = -1;
+    for (;;) {
+      const records = await store.log.read('bench', p, after, 500);
+      if (records.length === 0) break;
+      count += records.length;
+      after = records[records.length - 1].offset;
+    }
+  }
+  const s = seconds(started);
+  await store.close();
+  return { count, eventsPerSecond: count / s };
+}
+
+async function pipeline() {
+  const store = await openSqliteStore({ path });
+  const agent = new Agent({
+    name: 'bench',
+    store,
+    source: new LocalSource({ store, topic: 'bench', group: 'bench' }),
+    rules: new RuleSet([
+      rule({ name: 'classify-new', on: 'submission.created', process: 'classify' }),
+      rule({ name: 'check-final', on: 'submission.finalized', process: 'classify' }),
+      rule({ name: 'note-withdrawal', on: 'submission.withdrawn', process: 'classify' }),
+    ]),
+    processes: new ProcessRegistry([
+      defineProcess({
+        name: 'classify',
+        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
+      }),
+    ]),
+    consumer: {
+      untilEmpty: true,
+      ...(process.env.BENCH_POLL ? { pollMax: Number(process.env.BENCH_POLL) } : {}),
+      ...(process.env.BENCH_COMMIT
+        ? { commitPolicy: { intervalMs: 1000, messages: Number(process.env.BENCH_COMMIT) } }
+        : {}),
+    },
+  });
+  const started = process.hrtime.bigint();
+  const { result, rssMb } = await withPeakRss(() => agent.run());
+  const s = seconds(started);
+  const checkpoints = await store.checkpoints.list({ group: 'bench' });
+  const runs = await store.runs.countByState('bench');
+  await store.close();
+  return { seconds: s, rssMb, summary: result, checkpoints, storedRuns: runs };
+}
+
+const phases = { prepare, baseline, pipeline };
+if (phase()) {
+  console.log(JSON.stringify(await phases[phase()]()));
+} else {
+  const dir = tempDir('local');
+  const results = await inChildren(fileURLToPath(import.meta.url), ['prepare', 'baseline', 'pipeline'], {
+    BENCH_DB: `${dir}/agent.db`,
+  });
+  const { summary, checkpoints, storedRuns } = results.pipeline;
+  const stored = storedRuns.reduce((n, r) => n + (r.state === 'succeeded' ? r.count : 0), 0);
+  if (summary.read !== EVENTS || summary.runs.succeeded !== EVENTS || stored !== EVENTS) {
+    console.error(
+      `local: expected ${EVENTS} events and runs, got ${JSON.stringify(summary)}, stored ${stored}`,
+    );
+    process.exit(1);
+  }
+  report({
+    scenario: 'local',
+    events: EVENTS,
+    seconds: results.pipeline.seconds,
+    baselineEventsPerSecond: results.baseline.eventsPerSecond,
+    rssMb: results.pipeline.rssMb,
+    runsRecorded: stored,
+    commits: summary.commits,
+    checkpoints: checkpoints.map((c) => `${c.partition}@${c.position}`).join(' '),
+    target: '>= 200000 events/s; rss < 150 MB',
+  });
+}

@@ -1,0 +1,83 @@
+// Shared helpers of the benchmark scenarios.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), `agentctl-bench-${prefix}-`));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Samples RSS every 50 ms while `work` runs; returns its result and the peak in MB. */
+export async function withPeakRss(work) {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, rssMb: Math.round(peak / 1024 / 1024) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function seconds(startNs) {
+  return Number(process.hrtime.bigint() - startNs) / 1e9;
+}
+
+/** Prints the scenario's JSON line. */
+export function report(fields) {
+  const { events, seconds: s, baselineEventsPerSecond } = fields;
+  const eventsPerSecond = Math.round(events / s);
+  console.log(
+    JSON.stringify({
+      ...fields,
+      seconds: Math.round(s * 1000) / 1000,
+      eventsPerSecond,
+      baselineEventsPerSecond: Math.round(baselineEventsPerSecond),
+      ratio: Math.round((eventsPerSecond / baselineEventsPerSecond) * 1000) / 1000,
+    }),
+  );
+}
+
+const TYPES = ['submission.created', 'submission.finalized', 'submission.withdrawn'];
+
+/** A realistic CloudEvent of about 200 bytes. */
+export function sampleEvent(i) {
+  return {
+    specversion: '1.0',
+    id: `evt-${i}`,
+    source: '/bench/submissions',
+    type: TYPES[i % TYPES.length],
+    time: new Date(1_795_000_000_000 + i).toISOString(),
+    subject: `sub-${i % 5000}`,
+    data: { submissionId: `sub-${i % 5000}`, pages: (i * 7) % 40, author: `author-${i % 977}` },
+  };
+}
+
+/**
+ * Runs `phases` of a scenario each in a fresh child process (the scenario file itself, with the phase
+ * name as argument) and returns their JSON results by phase. Inside a child, `phase()` is the name.
+ */
+export async function inChildren(file, phases, env = {}) {
+  const { spawnSync } = await import('node:child_process');
+  const results = {};
+  for (const name of phases) {
+    const run = spawnSync(process.execPath, ['--expose-gc', file, name], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`phase ${name} failed (exit ${run.status})`);
+    const lines = run.stdout.toString().trim().split('\n');
+    results[name] = JSON.parse(lines[lines.length - 1]);
+  }
+  return results;
+}
+
+export function phase() {
+  return process.argv[2];
+}

@@ -1,0 +1,230 @@
+import type Database from 'better-sqlite3';
+import type { Clock } from '../../clock.js';
+import { UsageError } from '../../errors/usage-error.js';
+
+/** One step of the schema. Applied once, in order, and never edited once released: add a new one. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema, in numbered steps. Column names are snake_case; `group_name` stands for the agent group
+ * (`group` is an SQL keyword). Times are integer milliseconds since the epoch; structured fields that are
+ * only ever read whole (run steps, effort history, snapshots) are JSON text, so the hot path writes one
+ * row per record.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE checkpoints (
+        group_name TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        partition  TEXT NOT NULL,
+        position   TEXT NOT NULL,
+        owner      TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (group_name, source, partition)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE leases (
+        group_name  TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        partition   TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        counter     INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        renewed_at  INTEGER NOT NULL,
+        PRIMARY KEY (group_name, source, partition)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE failed_messages (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        key            TEXT NOT NULL UNIQUE,
+        group_name     TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        partition      TEXT NOT NULL,
+        position       TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        error          TEXT NOT NULL,
+        error_name     TEXT,
+        rule           TEXT,
+        process        TEXT,
+        run_id         TEXT,
+        sink           TEXT,
+        record_key     TEXT,
+        headers        TEXT,
+        event_id       TEXT,
+        event_type     TEXT,
+        attempts       INTEGER NOT NULL,
+        raw            BLOB NOT NULL,
+        timestamp      INTEGER NOT NULL,
+        status         TEXT NOT NULL,
+        first_failed_at INTEGER NOT NULL,
+        last_failed_at INTEGER NOT NULL,
+        history        TEXT NOT NULL,
+        replayed_at    INTEGER
+      );
+      CREATE INDEX failed_messages_status ON failed_messages (status, id);
+      CREATE INDEX failed_messages_group ON failed_messages (group_name, status, reason);
+
+      CREATE TABLE runs (
+        id               TEXT PRIMARY KEY,
+        group_name       TEXT NOT NULL,
+        event_id         TEXT NOT NULL,
+        event_type       TEXT NOT NULL,
+        rule             TEXT NOT NULL,
+        process          TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        current_step     TEXT,
+        attempts         INTEGER NOT NULL,
+        steps            TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,
+        started_at       INTEGER,
+        finished_at      INTEGER,
+        error            TEXT,
+        fatal            INTEGER,
+        runner           TEXT NOT NULL,
+        worker           TEXT,
+        origin_source    TEXT,
+        origin_partition TEXT,
+        origin_position  TEXT,
+        output           TEXT,
+        updated_at       INTEGER NOT NULL
+      );
+      CREATE INDEX runs_group_state ON runs (group_name, state);
+      CREATE INDEX runs_updated_at ON runs (updated_at);
+
+      -- Runs that succeeded at the first try of every step, written once in compact form: one narrow
+      -- row whose key (time-prefixed run ids) grows at the end of the index. See Journal.take().
+      CREATE TABLE run_ledger (
+        id         TEXT PRIMARY KEY,
+        group_name TEXT NOT NULL,
+        process    TEXT NOT NULL,
+        data       TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE efforts (
+        id              TEXT PRIMARY KEY,
+        sink            TEXT NOT NULL,
+        record_id       TEXT NOT NULL,
+        run_id          TEXT,
+        created_at      INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL,
+        retries         INTEGER NOT NULL,
+        initial_attempt TEXT,
+        final_attempt   TEXT,
+        history         TEXT NOT NULL,
+        culmination     TEXT NOT NULL,
+        next_attempt_at INTEGER,
+        last_error      TEXT,
+        updated_at      INTEGER NOT NULL
+      );
+      CREATE INDEX efforts_updated_at ON efforts (updated_at);
+      CREATE INDEX efforts_run_id ON efforts (run_id);
+
+      CREATE TABLE agents (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        group_name   TEXT NOT NULL,
+        host         TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        source       TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        version      TEXT NOT NULL,
+        snapshot     TEXT
+      );
+      CREATE INDEX agents_heartbeat_at ON agents (heartbeat_at);
+
+      CREATE TABLE control_requests (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id   TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        args       TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        result     TEXT
+      );
+      CREATE INDEX control_requests_agent ON control_requests (agent_id, status, id);
+
+      CREATE TABLE log_topics (
+        name       TEXT PRIMARY KEY,
+        partitions INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE log (
+        topic     TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        offset    INTEGER NOT NULL,
+        key       TEXT,
+        timestamp INTEGER NOT NULL,
+        value     BLOB NOT NULL,
+        PRIMARY KEY (topic, partition, offset)
+      ) WITHOUT ROWID;
+      CREATE INDEX log_timestamp ON log (topic, partition, timestamp);
+    `,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * The schema version of an open database: 0 when it has no migrations table yet (a fresh file).
+ */
+export function schemaVersion(db: Database.Database): number {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (table === undefined) return 0;
+  const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as {
+    version: number | null;
+  };
+  return row.version ?? 0;
+}
+
+/**
+ * Brings the schema up to date. Each pending migration runs in its own `BEGIN IMMEDIATE` transaction that
+ * first re-checks whether it was applied: several processes opening a fresh file at once queue on the
+ * write lock (within the busy timeout), and the first one applies each step while the others find it
+ * done. A database already at the current version takes no write lock at all.
+ *
+ * Throws `UsageError` when the file was written by a newer agentctl (its schema is ahead of this build).
+ */
+export function migrate(db: Database.Database, clock: Clock, location: string): void {
+  const current = schemaVersion(db);
+  assertNotNewer(current, location);
+  if (current >= SCHEMA_VERSION) return;
+  for (const migration of MIGRATIONS) {
+    db.transaction(() => {
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+      );
+      const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+      if (done !== undefined) return;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        clock.now(),
+      );
+    }).immediate();
+  }
+}
+
+export function assertNotNewer(version: number, location: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new UsageError(
+      `the state store ${location} has schema version ${version}, newer than this agentctl knows (${SCHEMA_VERSION})`,
+      { hint: 'upgrade agentctl, or point --db at another file' },
+    );
+  }
+}

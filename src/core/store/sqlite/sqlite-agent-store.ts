@@ -1,0 +1,108 @@
+import type { ProcessingStateName } from '../../state/processing-state.js';
+import type { StatusSnapshot } from '../../telemetry/status-snapshot.js';
+import type { AgentRecord } from '../records.js';
+import type { AgentHeartbeat, AgentStore } from '../state-store.js';
+import { jsonOrNull, type Writable } from './row-values.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+
+interface AgentRow {
+  id: string;
+  name: string;
+  group_name: string;
+  host: string;
+  pid: number;
+  source: string;
+  state: ProcessingStateName;
+  started_at: number;
+  heartbeat_at: number;
+  version: string;
+  snapshot: string | null;
+}
+
+/** Agents and their heartbeats. "Now" is the store clock's, so liveness is judged on one clock. */
+export class SqliteAgentStore implements AgentStore {
+  constructor(private readonly connection: SqliteConnection) {}
+
+  heartbeat(agent: AgentHeartbeat): Promise<AgentRecord> {
+    return this.connection.call(() => {
+      const row = this.connection
+        .statement(
+          `INSERT INTO agents (
+             id, name, group_name, host, pid, source, state, started_at, heartbeat_at, version, snapshot)
+           VALUES (@id, @name, @group, @host, @pid, @source, @state, @startedAt, @now, @version, @snapshot)
+           ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, group_name = excluded.group_name, host = excluded.host,
+             pid = excluded.pid, source = excluded.source, state = excluded.state,
+             started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+             version = excluded.version, snapshot = excluded.snapshot
+           RETURNING *`,
+        )
+        .get({
+          id: agent.id,
+          name: agent.name,
+          group: agent.group,
+          host: agent.host,
+          pid: agent.pid,
+          source: agent.source,
+          state: agent.state,
+          startedAt: agent.startedAt,
+          now: this.connection.clock.now(),
+          version: agent.version,
+          snapshot: jsonOrNull(agent.snapshot),
+        }) as AgentRow;
+      return toAgent(row);
+    });
+  }
+
+  get(id: string): Promise<AgentRecord | undefined> {
+    return this.connection.call(() => {
+      const row = this.connection.statement('SELECT * FROM agents WHERE id = ?').get(id) as
+        | AgentRow
+        | undefined;
+      return row === undefined ? undefined : toAgent(row);
+    });
+  }
+
+  list(filter: { readonly group?: string; readonly aliveWithinMs?: number } = {}): Promise<AgentRecord[]> {
+    return this.connection.call(() => {
+      const rows = this.connection
+        .statement(
+          `SELECT * FROM agents
+           WHERE (@group IS NULL OR group_name = @group) AND (@since IS NULL OR heartbeat_at >= @since)
+           ORDER BY heartbeat_at DESC, id`,
+        )
+        .all({
+          group: filter.group ?? null,
+          since:
+            filter.aliveWithinMs === undefined ? null : this.connection.clock.now() - filter.aliveWithinMs,
+        }) as AgentRow[];
+      return rows.map(toAgent);
+    });
+  }
+
+  prune(olderThanMs: number): Promise<number> {
+    return this.connection.call(
+      () =>
+        this.connection
+          .statement('DELETE FROM agents WHERE heartbeat_at < ?')
+          .run(this.connection.clock.now() - olderThanMs).changes,
+    );
+  }
+}
+
+function toAgent(row: AgentRow): AgentRecord {
+  const agent: Writable<AgentRecord> = {
+    id: row.id,
+    name: row.name,
+    group: row.group_name,
+    host: row.host,
+    pid: row.pid,
+    source: row.source,
+    state: row.state,
+    startedAt: row.started_at,
+    heartbeatAt: row.heartbeat_at,
+    version: row.version,
+  };
+  if (row.snapshot !== null) agent.snapshot = JSON.parse(row.snapshot) as StatusSnapshot;
+  return agent;
+}

@@ -1,0 +1,143 @@
+import type { Partition } from '../../types.js';
+import type { Checkpoint, CheckpointWrite } from '../records.js';
+import type { CheckpointFilter, CheckpointStore, FlushResult } from '../state-store.js';
+import { jsonList, type Writable } from './row-values.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+import { WriteBatchBuilder } from './write-batch.js';
+
+interface CheckpointRow {
+  group_name: string;
+  source: string;
+  partition: string;
+  position: string;
+  owner: string | null;
+  updated_at: number;
+}
+
+const UPSERT = `
+  INSERT INTO checkpoints (group_name, source, partition, position, owner, updated_at)
+  VALUES (@group, @source, @partition, @position, @owner, @now)
+  ON CONFLICT (group_name, source, partition)
+  DO UPDATE SET position = excluded.position, owner = excluded.owner, updated_at = excluded.updated_at`;
+
+/** The fence check and the write are one statement: the row is written only while the lease holds. */
+const UPSERT_FENCED = `
+  INSERT INTO checkpoints (group_name, source, partition, position, owner, updated_at)
+  SELECT @group, @source, @partition, @position, @owner, @now
+  WHERE EXISTS (
+    SELECT 1 FROM leases
+    WHERE group_name = @group AND source = @source AND partition = @partition
+      AND owner = @fenceOwner AND counter = @fenceCounter AND expires_at > @now)
+  ON CONFLICT (group_name, source, partition)
+  DO UPDATE SET position = excluded.position, owner = excluded.owner, updated_at = excluded.updated_at`;
+
+export class SqliteCheckpointStore implements CheckpointStore {
+  constructor(private readonly connection: SqliteConnection) {}
+
+  /**
+   * Adds checkpoint writes to a batch; returns where each landed, so that `rejected` can tell from the
+   * rows' changes which fenced writes were refused. The fence is judged against the store clock's now,
+   * like lease expiry, in the same statement as the write.
+   */
+  addWrites(batch: WriteBatchBuilder, writes: readonly CheckpointWrite[]): (readonly [number, number])[] {
+    if (writes.length === 0) return [];
+    const now = this.connection.clock.now();
+    return writes.map((write) => {
+      const params = {
+        group: write.group,
+        source: write.source,
+        partition: write.partition,
+        position: write.position,
+        owner: write.owner ?? write.fence?.owner ?? null,
+        now,
+      };
+      if (write.fence === undefined) return batch.add(UPSERT, params);
+      return batch.add(UPSERT_FENCED, {
+        ...params,
+        fenceOwner: write.fence.owner,
+        fenceCounter: write.fence.counter,
+      });
+    });
+  }
+
+  /** The fenced writes whose row did not change. */
+  static rejected(
+    writes: readonly CheckpointWrite[],
+    places: readonly (readonly [number, number])[],
+    changes: readonly (readonly number[])[],
+  ): CheckpointWrite[] {
+    return writes.filter((_, i) => {
+      const [statement, row] = places[i]!;
+      return changes[statement]![row] === 0;
+    });
+  }
+
+  get(group: string, source: string, partitions?: readonly Partition[]): Promise<Map<Partition, Checkpoint>> {
+    return this.connection.call(() => {
+      const rows = (
+        partitions === undefined
+          ? this.connection
+              .statement('SELECT * FROM checkpoints WHERE group_name = ? AND source = ?')
+              .all(group, source)
+          : this.connection
+              .statement(
+                `SELECT * FROM checkpoints WHERE group_name = ? AND source = ?
+                 AND partition IN (SELECT value FROM json_each(?))`,
+              )
+              .all(group, source, jsonList(partitions))
+      ) as CheckpointRow[];
+      return new Map(rows.map((row) => [row.partition, toCheckpoint(row)]));
+    });
+  }
+
+  list(filter: CheckpointFilter = {}): Promise<Checkpoint[]> {
+    return this.connection.call(() => {
+      const rows = this.connection
+        .statement(
+          `SELECT * FROM checkpoints
+           WHERE (@group IS NULL OR group_name = @group) AND (@source IS NULL OR source = @source)
+           ORDER BY group_name, source, partition`,
+        )
+        .all({ group: filter.group ?? null, source: filter.source ?? null }) as CheckpointRow[];
+      return rows.map(toCheckpoint);
+    });
+  }
+
+  set(writes: readonly CheckpointWrite[]): Promise<FlushResult> {
+    return this.connection.call(() => {
+      const batch = new WriteBatchBuilder();
+      const places = this.addWrites(batch, writes);
+      const changes = this.connection.immediate(() => this.connection.apply(batch.build()));
+      return { rejected: SqliteCheckpointStore.rejected(writes, places, changes) };
+    });
+  }
+
+  delete(group: string, source: string, partitions?: readonly Partition[]): Promise<number> {
+    return this.connection.call(() => {
+      const result =
+        partitions === undefined
+          ? this.connection
+              .statement('DELETE FROM checkpoints WHERE group_name = ? AND source = ?')
+              .run(group, source)
+          : this.connection
+              .statement(
+                `DELETE FROM checkpoints WHERE group_name = ? AND source = ?
+                 AND partition IN (SELECT value FROM json_each(?))`,
+              )
+              .run(group, source, jsonList(partitions));
+      return result.changes;
+    });
+  }
+}
+
+function toCheckpoint(row: CheckpointRow): Checkpoint {
+  const checkpoint: Writable<Checkpoint> = {
+    group: row.group_name,
+    source: row.source,
+    partition: row.partition,
+    position: row.position,
+    updatedAt: row.updated_at,
+  };
+  if (row.owner !== null) checkpoint.owner = row.owner;
+  return checkpoint;
+}

@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import type { Clock } from '../../clock.js';
+import { TimeoutError } from '../../errors/timeout-error.js';
+import { UsageError } from '../../errors/usage-error.js';
+import { applyWriteBatch, type WriteBatch } from './write-batch.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: statements are cached untyped; each store types its rows.
+export type Statement = Database.Statement<any[], any>;
+
+/**
+ * The open database shared by the sub-stores: the handle, the store clock, a cache of prepared statements
+ * and the mapping of driver errors to engine errors. better-sqlite3 is synchronous; `call` turns a
+ * synchronous body into the promise the port returns, so that a failure is a rejection, never a throw.
+ */
+export class SqliteConnection {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(
+    readonly db: Database.Database,
+    readonly clock: Clock,
+    readonly location: string,
+    readonly busyTimeoutMs: number,
+  ) {}
+
+  /** The prepared statement for `sql`, prepared once per connection. */
+  statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Applies a write batch on this connection, inside the caller's transaction. */
+  apply(batch: WriteBatch): number[][] {
+    return applyWriteBatch((sql) => this.statement(sql), batch);
+  }
+
+  /** Runs `body` now and returns its result as a promise; driver errors become engine errors. */
+  call<T>(body: () => T): Promise<T> {
+    try {
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(this.translate(error));
+    }
+  }
+
+  /** Runs `body` in a `BEGIN IMMEDIATE` transaction (takes the write lock first, so it never upgrades). */
+  immediate<T>(body: () => T): T {
+    return this.db.transaction(body).immediate();
+  }
+
+  /**
+   * The engine error for a driver error: a busy store is a retriable `TimeoutError`; a file that is not a
+   * database, or a write to a read-only store, is a `UsageError` naming the file. Others pass through.
+   */
+  translate(error: unknown): unknown {
+    // Errors from the writer thread arrive as plain errors carrying the driver's code.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (!(error instanceof Error) || typeof code !== 'string' || !code.startsWith('SQLITE')) return error;
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      return new TimeoutError(
+        `the state store ${this.location} is busy: another process held its lock for more than ${this.busyTimeoutMs} ms`,
+        {
+          cause: error,
+          hint: 'try again; if it persists, look for a process holding the store or raise the busy timeout',
+        },
+      );
+    }
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+      return new UsageError(
+        `${this.location} is not an agentctl state store (not a readable SQLite database)`,
+        {
+          cause: error,
+          hint: 'point --db at another file, or move this one away to start a fresh store',
+        },
+      );
+    }
+    if (code.startsWith('SQLITE_READONLY')) {
+      return new UsageError(`the state store ${this.location} is read-only: ${error.message}`, {
+        cause: error,
+        hint: 'open it without readonly, and check that the file and its directory are writable',
+      });
+    }
+    return error;
+  }
+}

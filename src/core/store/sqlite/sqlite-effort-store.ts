@@ -1,0 +1,113 @@
+import type { Culmination, Effort, PublishAttempt } from '../../publish/effort.js';
+import type { EffortFilter, EffortStore } from '../state-store.js';
+import { jsonOrNull, type Writable } from './row-values.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+import type { WriteBatchBuilder } from './write-batch.js';
+
+interface EffortRow {
+  id: string;
+  sink: string;
+  record_id: string;
+  run_id: string | null;
+  created_at: number;
+  attempts: number;
+  retries: number;
+  initial_attempt: string | null;
+  final_attempt: string | null;
+  history: string;
+  culmination: Culmination;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
+/** One row per effort, its attempts as JSON; a rewrite replaces the row (last write wins). */
+const UPSERT = `
+  INSERT INTO efforts (
+    id, sink, record_id, run_id, created_at, attempts, retries, initial_attempt, final_attempt, history,
+    culmination, next_attempt_at, last_error, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET
+    sink = excluded.sink, record_id = excluded.record_id, run_id = excluded.run_id,
+    created_at = excluded.created_at, attempts = excluded.attempts, retries = excluded.retries,
+    initial_attempt = excluded.initial_attempt, final_attempt = excluded.final_attempt,
+    history = excluded.history, culmination = excluded.culmination,
+    next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error,
+    updated_at = excluded.updated_at`;
+
+export class SqliteEffortStore implements EffortStore {
+  constructor(private readonly connection: SqliteConnection) {}
+
+  /** Adds effort upserts to a batch. */
+  addWrites(batch: WriteBatchBuilder, efforts: readonly Effort[]): void {
+    for (const effort of efforts) {
+      batch.add(UPSERT, [
+        effort.id,
+        effort.sink,
+        effort.recordId,
+        effort.runId ?? null,
+        effort.createdAt,
+        effort.attempts,
+        effort.retries,
+        jsonOrNull(effort.initialAttempt),
+        jsonOrNull(effort.finalAttempt),
+        JSON.stringify(effort.history),
+        effort.culmination,
+        effort.nextAttemptAt ?? null,
+        effort.lastError ?? null,
+        effort.updatedAt,
+      ]);
+    }
+  }
+
+  list(filter: EffortFilter = {}): Promise<Effort[]> {
+    return this.connection.call(() => {
+      const conditions: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (filter.culmination !== undefined) {
+        conditions.push('culmination = @culmination');
+        params.culmination = filter.culmination;
+      }
+      if (filter.runId !== undefined) {
+        conditions.push('run_id = @runId');
+        params.runId = filter.runId;
+      }
+      if (filter.limit !== undefined) params.limit = filter.limit;
+      const sql =
+        'SELECT * FROM efforts' +
+        (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
+        ' ORDER BY updated_at DESC, id DESC' +
+        (filter.limit === undefined ? '' : ' LIMIT @limit');
+      return (this.connection.statement(sql).all(params) as EffortRow[]).map(toEffort);
+    });
+  }
+
+  get(id: string): Promise<Effort | undefined> {
+    return this.connection.call(() => {
+      const row = this.connection.statement('SELECT * FROM efforts WHERE id = ?').get(id) as
+        | EffortRow
+        | undefined;
+      return row === undefined ? undefined : toEffort(row);
+    });
+  }
+}
+
+function toEffort(row: EffortRow): Effort {
+  const effort: Writable<Effort> = {
+    id: row.id,
+    sink: row.sink,
+    recordId: row.record_id,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    retries: row.retries,
+    history: JSON.parse(row.history) as PublishAttempt[],
+    culmination: row.culmination,
+    updatedAt: row.updated_at,
+  };
+  if (row.run_id !== null) effort.runId = row.run_id;
+  if (row.initial_attempt !== null) effort.initialAttempt = JSON.parse(row.initial_attempt) as PublishAttempt;
+  if (row.final_attempt !== null) effort.finalAttempt = JSON.parse(row.final_attempt) as PublishAttempt;
+  if (row.next_attempt_at !== null) effort.nextAttemptAt = row.next_attempt_at;
+  if (row.last_error !== null) effort.lastError = row.last_error;
+  return effort;
+}

@@ -1,0 +1,304 @@
+import { NotFoundError } from '../../errors/not-found-error.js';
+import { UsageError } from '../../errors/usage-error.js';
+import type { FailureReason } from '../../types.js';
+import type {
+  FailedFilter,
+  FailedKind,
+  FailedMessage,
+  FailedStatus,
+  FailureAttempt,
+  NewFailedMessage,
+} from '../records.js';
+import type { FailedStore } from '../state-store.js';
+import { jsonList, type Writable } from './row-values.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+import type { WriteBatchBuilder } from './write-batch.js';
+
+interface FailedRow {
+  id: number;
+  key: string;
+  group_name: string;
+  source: string;
+  partition: string;
+  position: string;
+  reason: FailureReason;
+  kind: FailedKind;
+  error: string;
+  error_name: string | null;
+  rule: string | null;
+  process: string | null;
+  run_id: string | null;
+  sink: string | null;
+  record_key: string | null;
+  headers: string | null;
+  event_id: string | null;
+  event_type: string | null;
+  attempts: number;
+  raw: Buffer;
+  timestamp: number;
+  status: FailedStatus;
+  first_failed_at: number;
+  last_failed_at: number;
+  history: string;
+  replayed_at: number | null;
+}
+
+/**
+ * Parking is an upsert on the deduplication key: a redelivered message that fails again updates its item
+ * (its attempts added, the failure appended to the history in SQL without reading it back, error and last
+ * failure time updated, status back to pending) instead of adding a second one. The first failure time,
+ * the payload and the coordinates stay those of the first parking.
+ */
+const PARK = `
+  INSERT INTO failed_messages (
+    key, group_name, source, partition, position, reason, kind, error, error_name, rule, process, run_id,
+    sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status, first_failed_at,
+    last_failed_at, history)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+  ON CONFLICT (key) DO UPDATE SET
+    attempts = attempts + excluded.attempts,
+    history = json_insert(history, '$[#]', json(excluded.history -> '$[0]')),
+    last_failed_at = excluded.last_failed_at,
+    status = 'pending',
+    reason = excluded.reason,
+    error = excluded.error,
+    error_name = excluded.error_name,
+    rule = excluded.rule,
+    process = excluded.process,
+    run_id = excluded.run_id`;
+
+/** The SQL function behind `FailedFilter.search`: a Unicode case-insensitive substring test. */
+const SEARCH_FUNCTION = 'agentctl_search';
+
+const DEFAULT_PAGE_SIZE = 500;
+
+export class SqliteFailedStore implements FailedStore {
+  constructor(private readonly connection: SqliteConnection) {
+    connection.db.function(SEARCH_FUNCTION, { deterministic: true, varargs: true }, search);
+  }
+
+  /** Parks messages inside the caller's transaction. */
+  /** Adds parked messages to a batch (an existing key is updated: attempts, history, error, cause). */
+  addParked(batch: WriteBatchBuilder, messages: readonly NewFailedMessage[]): void {
+    for (const m of messages) {
+      batch.add(PARK, [
+        m.key,
+        m.group,
+        m.source,
+        m.partition,
+        m.position,
+        m.reason,
+        m.kind,
+        m.error,
+        m.errorName ?? null,
+        m.rule ?? null,
+        m.process ?? null,
+        m.runId ?? null,
+        m.sink ?? null,
+        m.recordKey ?? null,
+        m.headers === undefined ? null : JSON.stringify(m.headers),
+        m.eventId ?? null,
+        m.eventType ?? null,
+        m.attempts,
+        m.raw,
+        m.timestamp,
+        m.failedAt,
+        m.failedAt,
+        JSON.stringify([
+          { at: m.failedAt, error: m.error, via: m.via ?? 'consume' } satisfies FailureAttempt,
+        ]),
+      ]);
+    }
+  }
+
+  list(filter: FailedFilter = {}): Promise<FailedMessage[]> {
+    return this.connection.call(() => {
+      const where = whereOf(filter);
+      const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
+      const rows = this.connection
+        .statement(`SELECT * FROM failed_messages${where.sql} ORDER BY id${limit}`)
+        .all({
+          ...where.params,
+          ...(filter.limit === undefined ? {} : { limit: filter.limit }),
+        }) as FailedRow[];
+      return rows.map(toFailedMessage);
+    });
+  }
+
+  get(id: number): Promise<FailedMessage | undefined> {
+    return this.connection.call(() => {
+      const row = this.connection.statement('SELECT * FROM failed_messages WHERE id = ?').get(id) as
+        | FailedRow
+        | undefined;
+      return row === undefined ? undefined : toFailedMessage(row);
+    });
+  }
+
+  /** Counts the items matching the filter; `limit` does not apply. */
+  count(filter: FailedFilter = {}): Promise<number> {
+    return this.connection.call(() => {
+      const where = whereOf(filter);
+      const row = this.connection
+        .statement(`SELECT count(*) AS n FROM failed_messages${where.sql}`)
+        .get(where.params) as { n: number };
+      return row.n;
+    });
+  }
+
+  countByReason(group?: string): Promise<Record<string, number>> {
+    return this.connection.call(() => {
+      const rows = this.connection
+        .statement(
+          `SELECT reason, count(*) AS n FROM failed_messages
+           WHERE status = 'pending' AND (@group IS NULL OR group_name = @group)
+           GROUP BY reason ORDER BY reason`,
+        )
+        .all({ group: group ?? null }) as { reason: string; n: number }[];
+      return Object.fromEntries(rows.map((row) => [row.reason, row.n]));
+    });
+  }
+
+  /**
+   * Counts only items whose status actually changed. Marking an item `replayed` stamps `replayedAt` with
+   * the store clock's now.
+   */
+  setStatus(ids: readonly number[], status: FailedStatus): Promise<number> {
+    return this.connection.call(() => {
+      if (ids.length === 0) return 0;
+      const result = this.connection
+        .statement(
+          `UPDATE failed_messages
+           SET status = @status,
+               replayed_at = CASE WHEN @status = 'replayed' THEN @now ELSE replayed_at END
+           WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> @status`,
+        )
+        .run({ status, now: this.connection.clock.now(), ids: jsonList(ids) });
+      return result.changes;
+    });
+  }
+
+  /** Throws `NotFoundError` when there is no item with this id. The status is left as it is. */
+  recordFailure(id: number, attempt: FailureAttempt): Promise<void> {
+    return this.connection.call(() => {
+      const result = this.connection
+        .statement(
+          `UPDATE failed_messages
+           SET attempts = attempts + 1,
+               history = json_insert(history, '$[#]', json(@attempt)),
+               last_failed_at = @at,
+               error = @error
+           WHERE id = @id`,
+        )
+        .run({ id, attempt: JSON.stringify(attempt), at: attempt.at, error: attempt.error });
+      if (result.changes === 0) throw new NotFoundError(`no failed message with id ${id}`);
+    });
+  }
+
+  /**
+   * Pages through with `afterId` keyset paging, so items parked or changed while iterating neither shift
+   * pages nor appear twice. `limit` in the filter caps the total.
+   */
+  async *iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
+    }
+    let afterId = filter.afterId;
+    let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const size = Math.min(pageSize, remaining);
+      const page = await this.list({ ...filter, afterId, limit: size });
+      yield* page;
+      const last = page.at(-1);
+      if (last === undefined || page.length < size) return;
+      remaining -= page.length;
+      afterId = last.id;
+    }
+  }
+}
+
+interface Where {
+  readonly sql: string;
+  readonly params: Record<string, unknown>;
+}
+
+/** The WHERE clause of a filter. Each filter shape yields one SQL text, so statements cache well. */
+function whereOf(filter: FailedFilter): Where {
+  const conditions: string[] = [];
+  const params: Record<string, unknown> = {};
+  const status = filter.status ?? 'pending';
+  if (status !== 'any') {
+    conditions.push('status = @status');
+    params.status = status;
+  }
+  if (filter.group !== undefined) {
+    conditions.push('group_name = @group');
+    params.group = filter.group;
+  }
+  if (filter.reason !== undefined) {
+    conditions.push('reason = @reason');
+    params.reason = filter.reason;
+  }
+  if (filter.rule !== undefined) {
+    conditions.push('rule = @rule');
+    params.rule = filter.rule;
+  }
+  if (filter.since !== undefined) {
+    conditions.push('last_failed_at >= @since');
+    params.since = filter.since;
+  }
+  if (filter.ids !== undefined) {
+    conditions.push('id IN (SELECT value FROM json_each(@ids))');
+    params.ids = jsonList(filter.ids);
+  }
+  if (filter.afterId !== undefined) {
+    conditions.push('id > @afterId');
+    params.afterId = filter.afterId;
+  }
+  if (filter.search !== undefined && filter.search !== '') {
+    conditions.push(`${SEARCH_FUNCTION}(@search, error, event_type, event_id, raw)`);
+    params.search = filter.search.toLowerCase();
+  }
+  return { sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
+}
+
+/** 1 when any field contains `needle` (already lower-case), ignoring case; blobs are read as UTF-8. */
+function search(needle: string, ...fields: (string | Buffer | null)[]): number {
+  for (const field of fields) {
+    if (field === null) continue;
+    const text = typeof field === 'string' ? field : field.toString('utf8');
+    if (text.toLowerCase().includes(needle)) return 1;
+  }
+  return 0;
+}
+
+function toFailedMessage(row: FailedRow): FailedMessage {
+  const message: Writable<FailedMessage> = {
+    id: row.id,
+    key: row.key,
+    group: row.group_name,
+    source: row.source,
+    partition: row.partition,
+    position: row.position,
+    reason: row.reason,
+    kind: row.kind,
+    error: row.error,
+    attempts: row.attempts,
+    raw: row.raw,
+    timestamp: row.timestamp,
+    status: row.status,
+    firstFailedAt: row.first_failed_at,
+    lastFailedAt: row.last_failed_at,
+    history: JSON.parse(row.history) as FailureAttempt[],
+  };
+  if (row.error_name !== null) message.errorName = row.error_name;
+  if (row.rule !== null) message.rule = row.rule;
+  if (row.process !== null) message.process = row.process;
+  if (row.run_id !== null) message.runId = row.run_id;
+  if (row.sink !== null) message.sink = row.sink;
+  if (row.record_key !== null) message.recordKey = row.record_key;
+  if (row.headers !== null) message.headers = JSON.parse(row.headers) as Record<string, string>;
+  if (row.event_id !== null) message.eventId = row.event_id;
+  if (row.event_type !== null) message.eventType = row.event_type;
+  if (row.replayed_at !== null) message.replayedAt = row.replayed_at;
+  return message;
+}

@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Clock, systemClock } from '../../clock.js';
+import { UsageError } from '../../errors/usage-error.js';
+import type { JournalBatch } from '../journal.js';
+import type { CheckpointWrite } from '../records.js';
+import type { FlushResult, StateStore } from '../state-store.js';
+import { assertNotNewer, migrate, schemaVersion } from './migrations.js';
+import { SqliteAgentStore } from './sqlite-agent-store.js';
+import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
+import { SqliteConnection } from './sqlite-connection.js';
+import { SqliteControlStore } from './sqlite-control-store.js';
+import { SqliteEffortStore } from './sqlite-effort-store.js';
+import { SqliteFailedStore } from './sqlite-failed-store.js';
+import { SqliteLeaseStore } from './sqlite-lease-store.js';
+import { SqliteLogStore } from './sqlite-log-store.js';
+import { SqliteRunStore } from './sqlite-run-store.js';
+import { SqliteWriter } from './sqlite-writer.js';
+import { WriteBatchBuilder } from './write-batch.js';
+
+/** Where the store lives when no path is given, relative to the working directory. */
+export const DEFAULT_STORE_PATH = '.agentctl/agent.db';
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * How much of the file reads may map into memory. Reading the local log through the map skips a copy
+ * per page (about 10 % more records per second in `read`); writes still go through the WAL.
+ */
+/**
+ * Page cache of each connection, in KiB (SQLite's negative `cache_size`). Memory-mapped I/O stays off:
+ * mapped pages of a large log count towards the process's RSS, and an agent must keep a flat, bounded
+ * footprint however large its store grows.
+ */
+const CACHE_KIB = 16 * 1024;
+
+export interface SqliteStoreOptions {
+  /** The database file; `':memory:'` for a private, throw-away store. Default `.agentctl/agent.db`. */
+  readonly path?: string;
+  /** Judges lease expiry and stamps store-side times (checkpoints, heartbeats, control requests). */
+  readonly clock?: Clock;
+  /** How long a call waits for another process's write lock before failing as busy. Default 5 s. */
+  readonly busyTimeoutMs?: number;
+  /** Opens an existing store for reading only (`status`, the TUI): no migrations, no directory created. */
+  readonly readonly?: boolean;
+  /**
+   * Applies flushes on a writer thread with its own connection (default: true for a file store, which
+   * keeps the event loop free while SQLite writes; always false for `:memory:`).
+   */
+  readonly writerThread?: boolean;
+}
+
+/**
+ * The SQLite adapter of the state store: one file in WAL mode, so readers never block the writer and
+ * several agents and the console can share it. Every call is atomic; writes that may race with other
+ * processes take the write lock up front (`BEGIN IMMEDIATE`) and wait for it up to the busy timeout.
+ * `synchronous = NORMAL`: a power loss may lose the last transactions but never corrupts the file, and a
+ * process crash loses nothing committed. Foreign keys are not used: the tables refer to each other only
+ * by ids the engine keeps consistent, and constraint checks would cost the hot path.
+ */
+export class SqliteStateStore implements StateStore {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  readonly checkpoints: SqliteCheckpointStore;
+  readonly leases: SqliteLeaseStore;
+  readonly failed: SqliteFailedStore;
+  readonly runs: SqliteRunStore;
+  readonly efforts: SqliteEffortStore;
+  readonly agents: SqliteAgentStore;
+  readonly control: SqliteControlStore;
+  readonly log: SqliteLogStore;
+  private readonly writer: SqliteWriter | undefined;
+
+  /** Takes an open, migrated connection; use `openSqliteStore`. */
+  constructor(
+    private readonly connection: SqliteConnection,
+    writer?: SqliteWriter,
+  ) {
+    this.writer = writer;
+    this.location = connection.location;
+    this.checkpoints = new SqliteCheckpointStore(connection);
+    this.leases = new SqliteLeaseStore(connection);
+    this.failed = new SqliteFailedStore(connection);
+    this.runs = new SqliteRunStore(connection);
+    this.efforts = new SqliteEffortStore(connection);
+    this.agents = new SqliteAgentStore(connection);
+    this.control = new SqliteControlStore(connection);
+    this.log = new SqliteLogStore(connection);
+  }
+
+  /**
+   * One `BEGIN IMMEDIATE` transaction of cached prepared statements, one statement per record. The batch
+   * is built here and applied on the writer thread when the store has one (file stores), so the caller's
+   * event loop keeps running while SQLite writes.
+   */
+  async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
+    const writes = new WriteBatchBuilder();
+    this.runs.addRuns(writes, batch.runs);
+    this.runs.addLedger(writes, batch.ledger);
+    this.efforts.addWrites(writes, batch.efforts);
+    this.failed.addParked(writes, batch.parked);
+    const places = this.checkpoints.addWrites(writes, checkpoints);
+    if (writes.empty) return { rejected: [] };
+    const built = writes.build();
+    let changes: number[][];
+    if (this.writer === undefined) {
+      changes = await this.connection.call(() =>
+        this.connection.immediate(() => this.connection.apply(built)),
+      );
+    } else {
+      try {
+        changes = await this.writer.write(built);
+      } catch (error) {
+        throw this.connection.translate(error);
+      }
+    }
+    return { rejected: SqliteCheckpointStore.rejected(checkpoints, places, changes) };
+  }
+
+  async close(): Promise<void> {
+    await this.writer?.close();
+    if (this.connection.db.open) this.connection.db.close();
+  }
+}
+
+/**
+ * Opens (creating it and its directory if needed) and migrates the store. Throws `UsageError` naming the
+ * file when it cannot be opened, is not a store, was written by a newer agentctl, or (read-only) does not
+ * exist yet.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStateStore> {
+  const path = options.path ?? DEFAULT_STORE_PATH;
+  const memory = path === ':memory:';
+  const location = memory ? path : resolve(path);
+  const clock = options.clock ?? systemClock;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const readonly = options.readonly ?? false;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new UsageError(`the store busy timeout must be a whole number of ms ≥ 0, not ${busyTimeoutMs}`);
+  }
+  if (!memory && !readonly) createDirectory(location);
+  const db = openDatabase(location, readonly, busyTimeoutMs);
+  const connection = new SqliteConnection(db, clock, location, busyTimeoutMs);
+  try {
+    db.pragma(`cache_size = -${CACHE_KIB}`);
+    if (readonly) {
+      const version = schemaVersion(db);
+      if (version === 0) {
+        throw new UsageError(`${location} is not an agentctl state store yet (it has no schema)`, {
+          hint: 'start an agent on it first, or point --db at the store an agent uses',
+        });
+      }
+      assertNotNewer(version, location);
+    } else {
+      if (!memory) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db, clock, location);
+    }
+    const threaded = !memory && !readonly && (options.writerThread ?? true);
+    return new SqliteStateStore(
+      connection,
+      threaded ? new SqliteWriter({ path: location, busyTimeoutMs, cacheKib: CACHE_KIB }) : undefined,
+    );
+  } catch (error) {
+    db.close();
+    throw connection.translate(error);
+  }
+}
+
+function createDirectory(file: string): void {
+  const directory = dirname(file);
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`cannot create the directory ${directory} for the state store ${file}`, {
+      cause: error,
+      hint: 'create it yourself with write access, or point --db at a writable place',
+    });
+  }
+}
+
+function openDatabase(location: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
+  try {
+    return new Database(location, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`cannot open the state store ${location}: ${reason}`, {
+      cause: error,
+      hint: readonly
+        ? 'check the path (--db / AGENTCTL_DB): a read-only open needs an existing store'
+        : 'check that the path (--db / AGENTCTL_DB) is a file you can read and write, in a writable directory',
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { applyWriteBatch, type WriteBatch } from './write-batch.js';
+
+export interface SqliteWriterOptions {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  readonly cacheKib: number;
+}
+
+interface Pending {
+  readonly resolve: (changes: number[][]) => void;
+  readonly reject: (error: Error & { code?: string }) => void;
+}
+
+interface Reply {
+  readonly id: number;
+  readonly changes?: number[][];
+  readonly error?: { readonly message: string; readonly code?: string };
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/** The writer thread's program: its own connection, one IMMEDIATE transaction per batch. */
+function workerSource(): string {
+  return `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('cache_size = -' + workerData.cacheKib);
+const statements = new Map();
+const prepare = (sql) => {
+  let s = statements.get(sql);
+  if (s === undefined) { s = db.prepare(sql); statements.set(sql, s); }
+  return s;
+};
+const applyWriteBatch = ${applyWriteBatch.toString()};
+const write = db.transaction((batch) => applyWriteBatch(prepare, batch));
+parentPort.on('message', ({ id, batch }) => {
+  try {
+    parentPort.postMessage({ id, changes: write.immediate(batch) });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
+  }
+});`;
+}
+
+/**
+ * Runs the store's hot-path writes (journal flushes) on a thread of their own with a second connection
+ * to the same file (WAL lets it write while the main connection reads). The event loop then never
+ * waits for SQLite to write pages, and the processor keeps working while a flush is under way.
+ * Started on first use; a crashed thread fails its pending writes and is restarted on the next one.
+ */
+export class SqliteWriter {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly options: SqliteWriterOptions) {}
+
+  /** Applies the batch in one transaction on the writer thread; resolves with each row's changes. */
+  write(batch: WriteBatch): Promise<number[][]> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<number[][]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ id, batch });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(workerSource(), {
+      eval: true,
+      workerData: { ...this.options, driver: requireHere.resolve('better-sqlite3') },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    worker.on('error', (error) => this.fail(worker, error));
+    worker.on('exit', (code) =>
+      this.fail(worker, new Error(`the store writer thread exited (code ${code})`)),
+    );
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: Reply): void {
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (reply.error !== undefined) {
+      const error: Error & { code?: string } = new Error(reply.error.message);
+      if (reply.error.code !== undefined) error.code = reply.error.code;
+      pending.reject(error);
+    } else {
+      pending.resolve(reply.changes!);
+    }
+  }
+
+  private fail(worker: Worker, error: Error): void {
+    if (this.worker === worker) this.worker = undefined;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,296 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { FakeClock } from '../../../src/core/clock.js';
+import { isTimeoutError } from '../../../src/core/errors/timeout-error.js';
+import { isUsageError } from '../../../src/core/errors/usage-error.js';
+import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
+import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import { tempDir } from '../../support/temp.js';
+import { aHeartbeat, aParked, aRun, stateStoreContract } from './state-store-contract.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/store-child.ts', import.meta.url));
+const EMPTY = { runs: [], ledger: [], efforts: [], parked: [] } as const;
+
+/** A temp directory removed when the current test ends (tempDir's own cleanup only runs at collection). */
+function freshDir(): string {
+  const dir = tempDir('store-');
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Opens a store on a fresh file and closes it when the test ends. */
+async function openFresh(options: { clock?: FakeClock; busyTimeoutMs?: number } = {}): Promise<{
+  store: SqliteStateStore;
+  path: string;
+}> {
+  const path = join(freshDir(), 'agent.db');
+  const store = await openSqliteStore({ path, ...options });
+  onTestFinished(() => store.close());
+  return { store, path };
+}
+
+/** A second connection to the file through the driver itself, to look at what the store wrote. */
+function inspect(path: string): Database.Database {
+  const db = new Database(path, { readonly: true });
+  onTestFinished(() => {
+    db.close();
+  });
+  return db;
+}
+
+/**
+ * Starts one child process per job (see fixtures/store-child.ts), waits until every child is loaded, then
+ * tells them all to go at once and returns each one's JSON result, in job order.
+ */
+async function runTogether(jobs: readonly (readonly string[])[]): Promise<Record<string, unknown>[]> {
+  const children = jobs.map((args) =>
+    spawn(process.execPath, ['--import', 'jiti/register', CHILD, ...args], { cwd: ROOT }),
+  );
+  onTestFinished(() => {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  });
+  const outputs = children.map(collect);
+  await Promise.all(outputs.map((output) => output.ready));
+  for (const child of children) child.stdin.write('go\n');
+  return Promise.all(outputs.map((output) => output.result));
+}
+
+function collect(child: ChildProcessWithoutNullStreams) {
+  let stdout = '';
+  let stderr = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.startsWith('ready\n')) markReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const result = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.on('exit', (code) => {
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || last === 'ready') reject(new Error(`child exited ${code}: ${stderr || stdout}`));
+      else resolve(JSON.parse(last) as Record<string, unknown>);
+    });
+  });
+  return { ready: Promise.race([ready, result.then(() => undefined)]), result };
+}
+
+stateStoreContract('SqliteStateStore on a file', () =>
+  openSqliteStore({ path: join(freshDir(), 'agent.db') }),
+);
+stateStoreContract('SqliteStateStore in memory', () => openSqliteStore({ path: ':memory:' }));
+
+describe('SqliteStateStore opening', () => {
+  it('Given a new file, When opened, Then it is in WAL mode and at the latest schema version', async () => {
+    const clock = new FakeClock(1_234);
+    const { path } = await openFresh({ clock });
+
+    const db = inspect(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1, applied_at: 1_234 },
+    ]);
+    expect(SCHEMA_VERSION).toBe(1);
+  });
+
+  it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {
+    const path = join(freshDir(), 'agent.db');
+    const first = await openSqliteStore({ path, clock: new FakeClock(1) });
+    const run = aRun();
+    await first.flush({ ...EMPTY, runs: [run] });
+    await first.close();
+
+    const second = await openSqliteStore({ path, clock: new FakeClock(2) });
+    onTestFinished(() => second.close());
+
+    expect(await second.runs.get(run.id)).toEqual(run);
+    expect(inspect(path).prepare('SELECT version, applied_at FROM schema_migrations').all()).toEqual([
+      { version: 1, applied_at: 1 },
+    ]);
+  });
+
+  it('Given no path, When opened, Then .agentctl/agent.db is created under the working directory', async () => {
+    const dir = freshDir();
+
+    const [result] = await runTogether([['open-default', dir]]);
+
+    expect(result).toEqual({ location: join(dir, '.agentctl', 'agent.db') });
+    expect(existsSync(join(dir, '.agentctl', 'agent.db'))).toBe(true);
+  });
+
+  it('Given a path in missing directories, When opened, Then the directories are created', async () => {
+    const path = join(freshDir(), 'a', 'b', 'agent.db');
+    const store = await openSqliteStore({ path });
+    await store.close();
+    expect(existsSync(path)).toBe(true);
+    expect(store.location).toBe(path);
+  });
+
+  it('Given four processes opening one fresh file at once, Then all succeed and migrations apply once', async () => {
+    const path = join(freshDir(), 'agent.db');
+
+    const results = await runTogether(Array.from({ length: 4 }, () => ['open', path]));
+
+    expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
+    expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+  });
+
+  it('Given a path that is a directory, When opened, Then a usage error names the path and what to do', async () => {
+    const dir = freshDir();
+    const error = await openSqliteStore({ path: dir }).catch((e: unknown) => e);
+    expect(isUsageError(error)).toBe(true);
+    expect((error as Error).message).toContain(dir);
+    expect((error as { hint?: string }).hint).toMatch(/--db/);
+  });
+
+  it('Given a directory that cannot be created, When opened, Then a usage error names it', async () => {
+    const blocker = join(freshDir(), 'file');
+    writeFileSync(blocker, 'not a directory');
+    const error = await openSqliteStore({ path: join(blocker, 'agent.db') }).catch((e: unknown) => e);
+    expect(isUsageError(error)).toBe(true);
+    expect((error as Error).message).toContain(blocker);
+  });
+
+  it('Given a file that is not a database, When opened, Then a usage error says it is not a store', async () => {
+    const path = join(freshDir(), 'agent.db');
+    writeFileSync(path, 'this is a text file, not SQLite, and it is long enough to have a header'.repeat(20));
+    const error = await openSqliteStore({ path }).catch((e: unknown) => e);
+    expect(isUsageError(error)).toBe(true);
+    expect((error as Error).message).toContain(`${path} is not an agentctl state store`);
+  });
+
+  it('Given a store written by a newer agentctl, When opened, Then a usage error asks for an upgrade', async () => {
+    const { store, path } = await openFresh();
+    await store.close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)').run();
+    db.close();
+
+    const error = await openSqliteStore({ path }).catch((e: unknown) => e);
+    expect(isUsageError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/schema version 99/);
+  });
+});
+
+describe('SqliteStateStore read-only', () => {
+  it('Given no file, When opened read-only, Then a usage error says so and no file is created', async () => {
+    const path = join(freshDir(), 'missing', 'agent.db');
+    const error = await openSqliteStore({ path, readonly: true }).catch((e: unknown) => e);
+    expect(isUsageError(error)).toBe(true);
+    expect((error as Error).message).toContain(path);
+    expect(existsSync(join(path, '..'))).toBe(false);
+  });
+
+  it('Given an empty SQLite file, When opened read-only, Then a usage error says it has no schema', async () => {
+    const path = join(freshDir(), 'agent.db');
+    new Database(path).close();
+    const error = await openSqliteStore({ path, readonly: true }).catch((e: unknown) => e);
+    expect(isUsageError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/no schema/);
+  });
+
+  it('Given a store, When opened read-only, Then reads work and writes are usage errors', async () => {
+    const { store, path } = await openFresh();
+    const run = aRun();
+    await store.flush({ ...EMPTY, runs: [run] });
+
+    const reader = await openSqliteStore({ path, readonly: true });
+    onTestFinished(() => reader.close());
+
+    expect(await reader.runs.get(run.id)).toEqual(run);
+    await expect(reader.flush({ ...EMPTY, runs: [aRun()] })).rejects.toSatisfy(isUsageError);
+  });
+});
+
+describe('SqliteStateStore transactions and locking', () => {
+  it('Given a batch whose last part fails, When flushed, Then nothing of it is written', async () => {
+    const { store } = await openFresh();
+    const run = aRun();
+    const broken = { ...aParked(), raw: null } as unknown as ReturnType<typeof aParked>;
+
+    await expect(store.flush({ ...EMPTY, runs: [run], parked: [broken] })).rejects.toThrow();
+
+    expect(await store.runs.get(run.id)).toBeUndefined();
+  });
+
+  it('Given another connection holding the write lock, When a flush waits past the timeout, Then a retriable busy error says so', async () => {
+    const { store, path } = await openFresh({ busyTimeoutMs: 50 });
+    const other = new Database(path);
+    onTestFinished(() => {
+      other.close();
+    });
+    other.exec('BEGIN IMMEDIATE');
+
+    const error = await store.flush({ ...EMPTY, runs: [aRun()] }).catch((e: unknown) => e);
+
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as Error).message).toContain(`the state store ${path} is busy`);
+    expect((error as { retriable: boolean }).retriable).toBe(true);
+    other.exec('ROLLBACK');
+    await expect(store.flush({ ...EMPTY, runs: [aRun()] })).resolves.toEqual({ rejected: [] });
+  });
+
+  it('Given an injected clock, Then lease expiry, fences and store times follow it', async () => {
+    const clock = new FakeClock(1_000_000);
+    const { store } = await openFresh({ clock });
+    const request = { group: 'g', source: 's', partition: '0', ttlMs: 1_000 };
+    const held = await store.leases.acquire({ ...request, owner: 'a' });
+    expect(held).toMatchObject({ acquiredAt: 1_000_000, expiresAt: 1_001_000 });
+
+    clock.set(1_000_999);
+    expect(await store.leases.acquire({ ...request, owner: 'b' })).toBeUndefined();
+    clock.set(1_001_000);
+    const fence = { owner: 'a', counter: held!.counter };
+    const write = { group: 'g', source: 's', partition: '0', position: '1', fence };
+    expect((await store.flush(EMPTY, [write])).rejected).toEqual([write]);
+    expect(await store.leases.acquire({ ...request, owner: 'b' })).toMatchObject({ counter: 2 });
+    expect((await store.agents.heartbeat(aHeartbeat())).heartbeatAt).toBe(1_001_000);
+  });
+
+  it('Given three processes appending to one partition at once, Then offsets are unique and contiguous', async () => {
+    const path = join(freshDir(), 'agent.db');
+    const setup = await openSqliteStore({ path });
+    await setup.log.ensureTopic('events', 2);
+    await setup.close();
+
+    const results = await runTogether(
+      ['a', 'b', 'c'].map((tag) => ['append', path, 'events', '40', '25', tag]),
+    );
+
+    const offsets = results.flatMap((r) => r.offsets as number[]);
+    expect(offsets).toHaveLength(3_000);
+    expect([...offsets].sort((x, y) => x - y)).toEqual(Array.from({ length: 3_000 }, (_, i) => i));
+    for (const result of results) {
+      const own = result.offsets as number[];
+      expect(own).toEqual([...own].sort((x, y) => x - y));
+    }
+    const reader = await openSqliteStore({ path, readonly: true });
+    onTestFinished(() => reader.close());
+    expect(await reader.log.bounds('events', 0)).toEqual({ earliest: 0, latest: 2_999 });
+    const records = await reader.log.read('events', 0, -1, 5_000);
+    expect(new Set(records.map((r) => new TextDecoder().decode(r.value))).size).toBe(3_000);
+  });
+
+  it('Given four processes acquiring one lease at once, Then exactly one owns it', async () => {
+    const path = join(freshDir(), 'agent.db');
+    await (await openSqliteStore({ path })).close();
+
+    const results = await runTogether(['w', 'x', 'y', 'z'].map((owner) => ['acquire', path, owner]));
+
+    const winners = results.filter((r) => r.lease !== null);
+    expect(winners).toHaveLength(1);
+    const reader = await openSqliteStore({ path, readonly: true });
+    onTestFinished(() => reader.close());
+    const [lease] = await reader.leases.list('g', 's');
+    expect(lease).toMatchObject({ owner: (winners[0]!.lease as { owner: string }).owner, counter: 1 });
+  });
+});
