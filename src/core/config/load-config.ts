@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors/config-error.js';
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
@@ -42,15 +42,21 @@ export function findConfig(cwd: string, explicit?: string): string | undefined {
   return undefined;
 }
 
+/** This installation's public API, which configs import as `agentctl` wherever they live. */
+function publicApi(): string {
+  const here = fileURLToPath(import.meta.url);
+  return join(dirname(here), '..', here.endsWith('.ts') ? 'index.ts' : 'index.js');
+}
+
 async function importModule(path: string): Promise<unknown> {
-  const ext = extname(path);
-  if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
-    const { createJiti } = await import('jiti');
-    const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: false });
-    return jiti.import(path, { default: true });
-  }
-  const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  return module.default ?? module;
+  const { createJiti } = await import('jiti');
+  const jiti = createJiti(import.meta.url, {
+    interopDefault: true,
+    moduleCache: false,
+    fsCache: false,
+    alias: { agentctl: publicApi() },
+  });
+  return jiti.import(path, { default: true });
 }
 
 /** Normalises what a JSON file can express (rules with a string `on`). */

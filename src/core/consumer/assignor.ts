@@ -31,6 +31,8 @@ export interface Assignor {
   ended(partition: Partition): void;
   /** Revoked partitions were committed and dropped; their leases may go. */
   released(partitions: readonly Partition[]): Promise<void>;
+  /** True when no readable partition is waiting for an owner (for `untilEmpty`). */
+  settled(): boolean;
   /** Partitions currently held. */
   held(): readonly Partition[];
   /** Who owns which partition, as far as this assignor knows (for `describe`). */

@@ -44,6 +44,10 @@ export class BrokerAssignor implements Assignor {
 
   async released(): Promise<void> {}
 
+  settled(): boolean {
+    return true;
+  }
+
   held(): readonly Partition[] {
     return this.partitions;
   }

@@ -48,6 +48,8 @@ export class LeaseAssignor implements Assignor {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Eligible partitions that no live agent holds, as of the last tick. */
+  private orphaned = 0;
 
   constructor(private readonly options: LeaseAssignorOptions) {
     this.ttlMs = options.ttlMs ?? 10_000;
@@ -98,6 +100,14 @@ export class LeaseAssignor implements Assignor {
         if (lease) await this.options.store.leases.release(lease);
       }
     });
+  }
+
+  /**
+   * True when every readable partition is held by this agent or by another agent that is alive: nothing
+   * is waiting for an owner (a dead agent's partitions count as waiting until their leases expire).
+   */
+  settled(): boolean {
+    return this.orphaned === 0;
   }
 
   held(): readonly Partition[] {
@@ -160,12 +170,22 @@ export class LeaseAssignor implements Assignor {
       .map((p) => p.id)
       .sort();
     const all = await store.leases.list(group, source.id);
-    const live = new Set<string>([owner]);
-    for (const lease of all) if (lease.owner !== '' && lease.expiresAt > now) live.add(lease.owner);
-    for (const agent of await store.agents.list({ group, aliveWithinMs: this.ttlMs })) {
-      if (agent.source === source.id) live.add(agent.id);
+    // Agents that are really there: heartbeating recently and not stopped. A stopped agent's heartbeat
+    // stays fresh for a moment and a crashed one's lease outlives it; neither should get a share.
+    const agents = new Set<string>([owner]);
+    for (const agent of await store.agents.list({ group, aliveWithinMs: Math.max(1_000, this.ttlMs / 2) })) {
+      if (agent.source === source.id && agent.state !== 'SHUTDOWN' && agent.state !== 'ERROR') agents.add(agent.id);
+    }
+    const live = new Set<string>(agents);
+    for (const lease of all) {
+      if (lease.owner !== '' && lease.expiresAt > now && agents.has(lease.owner)) live.add(lease.owner);
     }
     const target = Math.ceil(eligible.length / live.size);
+    this.orphaned = eligible.filter((p) => {
+      if (this.leases.has(p)) return false;
+      const lease = all.find((l) => l.partition === p);
+      return lease === undefined || lease.owner === '' || lease.expiresAt <= now || !agents.has(lease.owner);
+    }).length;
     const mine = eligible.filter((p) => this.leases.has(p) && !this.releasing.has(p));
     for (const partition of this.leases.keys()) {
       if (!this.releasing.has(partition) && this.finished.has(partition)) {

@@ -48,6 +48,10 @@ export class PoisonGuard {
     }
   }
 
+  get tripped(): boolean {
+    return this.trippedBy !== undefined;
+  }
+
   /** @throws PoisonStormError once tripped. */
   check(): void {
     if (this.trippedBy === undefined) return;

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
+import { isPoisonStormError } from '../errors/poison-storm-error.js';
 import type { PartitionStatus, Source } from '../sources/source.js';
 import { ProcessingState } from '../state/processing-state.js';
 import type { Journal } from '../store/journal.js';
@@ -208,8 +209,10 @@ export class StreamProcessor {
       };
     } catch (error) {
       this.lastError = describeError(error);
-      this.state.set('ERROR');
       this.strategy?.terminate();
+      // What failed so far is parked and done: make it visible (failed store) and committed before stopping.
+      if (isPoisonStormError(error)) await this.maybeCommit(true).catch(() => undefined);
+      this.state.set('ERROR');
       await this.closeQuietly();
       throw error;
     }
@@ -290,6 +293,7 @@ export class StreamProcessor {
         const m = messages[i]!;
         if (!this.watermarks.has(m.partition)) continue;
         strategy.submit(m);
+        if (this.poison.tripped) this.poison.check();
       }
     } catch (error) {
       if (!(error instanceof MessageRejected)) throw this.unhandled(error);
@@ -515,9 +519,15 @@ export class StreamProcessor {
 
   /** True when the assignor has nothing more to hand this processor (for `untilEmpty`). */
   private async nothingLeft(): Promise<boolean> {
-    await this.options.assignor.refresh();
-    const changes = this.options.assignor.takeChanges();
-    if (changes.assigned.length === 0 && changes.revoked.length === 0) return true;
+    const { assignor } = this.options;
+    await assignor.refresh();
+    const changes = assignor.takeChanges();
+    if (changes.assigned.length === 0 && changes.revoked.length === 0) {
+      if (assignor.settled()) return true;
+      // A partition waits for a dead owner's lease to expire: wait, then take it over.
+      await this.sleep(100);
+      return false;
+    }
     this.pendingChanges = changes;
     return false;
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { partitionForKey } from '../store/partition-for-key.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../types.js';
 import type { Coordination, Fetch, PartitionInfo, PartitionStatus, Source } from './source.js';
 
@@ -35,6 +36,8 @@ export class MemorySource implements Source {
   private readonly paused = new Set<Partition>();
   private readonly clock: Clock;
   private closed = false;
+  /** Appends without partition or key so far: the next round-robin turn. */
+  private turn = 0;
 
   constructor(private readonly options: MemorySourceOptions = {}) {
     this.logs = Array.from({ length: options.partitions ?? 1 }, () => []);
@@ -44,11 +47,16 @@ export class MemorySource implements Source {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Appends values (strings are UTF-8 encoded) to a partition (default: by key hash, else round-robin). */
+  /**
+   * Appends values (strings are UTF-8 encoded) to a partition: the given one, else the key's (as in the
+   * local log), else round-robin over all partitions.
+   */
   append(values: readonly (string | Bytes)[], options: { partition?: number; key?: string } = {}): void {
-    for (const [i, value] of values.entries()) {
-      const partition =
-        options.partition ?? (this.logs.reduce((n, log) => n + log.length, 0) + i) % this.logs.length;
+    const count = this.logs.length;
+    const fixed =
+      options.partition ?? (options.key === undefined ? undefined : partitionForKey(options.key, count));
+    for (const value of values) {
+      const partition = fixed ?? this.turn++ % count;
       this.logs[partition]!.push({
         value: typeof value === 'string' ? encoder.encode(value) : value,
         timestamp: this.clock.now(),

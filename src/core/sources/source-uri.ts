@@ -15,7 +15,7 @@ export interface ParsedSourceUri {
 }
 
 export const SOURCE_URI_HELP =
-  'sources are URIs: local: or local:TOPIC (embedded log), file:PATH.ndjson, kinesis://STREAM?region=R&endpoint=URL, amqp://user:pass@host:5672/vhost?queue=NAME';
+  'sources are URIs: local: or local:TOPIC (embedded log), file:PATH.ndjson, kinesis://STREAM?region=R&endpoint=URL, amqp://HOST:5672/VHOST?queue=NAME (credentials as user:password@HOST)';
 
 /** Parses a source URI. @throws UsageError naming what is wrong and the accepted forms. */
 export function parseSourceUri(uri: string): ParsedSourceUri {

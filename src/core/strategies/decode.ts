@@ -9,6 +9,7 @@ import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.j
  */
 export class Decode implements ProcessingStrategy<Bytes> {
   private carried: { readonly source: Message<Bytes>; readonly decoded: Message<CloudEvent> } | undefined;
+  private closed = false;
 
   constructor(
     private readonly decoder: EventDecoder,
@@ -16,6 +17,7 @@ export class Decode implements ProcessingStrategy<Bytes> {
   ) {}
 
   submit(message: Message<Bytes>): void {
+    if (this.closed) throw new Error('Decode: submit after close');
     let decoded: Message<CloudEvent>;
     if (this.carried?.source === message) {
       decoded = this.carried.decoded;
@@ -49,6 +51,7 @@ export class Decode implements ProcessingStrategy<Bytes> {
   }
 
   close(): void {
+    this.closed = true;
     this.next.close();
   }
 
@@ -57,6 +60,8 @@ export class Decode implements ProcessingStrategy<Bytes> {
   }
 
   terminate(): void {
+    this.closed = true;
+    this.carried = undefined;
     this.next.terminate();
   }
 }

@@ -26,6 +26,7 @@ export class EvaluateRules implements ProcessingStrategy<CloudEvent> {
   private carried:
     | { readonly source: Message<CloudEvent>; readonly evaluated: Message<Evaluation> }
     | undefined;
+  private closed = false;
 
   constructor(
     private readonly rules: RuleSet,
@@ -35,6 +36,7 @@ export class EvaluateRules implements ProcessingStrategy<CloudEvent> {
   ) {}
 
   submit(message: Message<CloudEvent>): void {
+    if (this.closed) throw new Error('EvaluateRules: submit after close');
     let evaluated: Message<Evaluation>;
     if (this.carried?.source === message) {
       evaluated = this.carried.evaluated;
@@ -77,6 +79,7 @@ export class EvaluateRules implements ProcessingStrategy<CloudEvent> {
   }
 
   close(): void {
+    this.closed = true;
     this.next.close();
   }
 
@@ -85,6 +88,8 @@ export class EvaluateRules implements ProcessingStrategy<CloudEvent> {
   }
 
   terminate(): void {
+    this.closed = true;
+    this.carried = undefined;
     this.next.terminate();
   }
 }

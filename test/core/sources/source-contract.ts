@@ -78,6 +78,7 @@ export function sourceContract(
       const values = Array.from({ length: 250 }, (_, i) => JSON.stringify({ i }));
       await append(values);
       const got = await pollUntil(source, values.length, timeoutMs);
+      got.push(...(await pollUntil(source, 1, 200)));
       expect(got.map(text).sort()).toEqual([...values].sort());
       const byPartition = new Map<Partition, string[]>();
       for (const m of got)
@@ -146,10 +147,13 @@ export function sourceContract(
     if (options.replayable) {
       it('resumes after a position and does not deliver the position itself', async () => {
         const { source, append } = await setup();
-        await assignAll(source, { kind: 'earliest' });
-        await append(['{"n":1}', '{"n":2}', '{"n":3}']);
-        const first = await pollUntil(source, 3, timeoutMs);
-        const cut = first[0]!;
+        const partitions = await assignAll(source, { kind: 'earliest' });
+        // Enough values that every partition holds several, so there is something behind the cut.
+        const values = Array.from({ length: 3 * partitions.length + 3 }, (_, n) => JSON.stringify({ n }));
+        await append(values);
+        const first = await pollUntil(source, values.length, timeoutMs);
+        const cut = first.find((m) => first.filter((o) => o.partition === m.partition).length >= 3)!;
+        expect(cut).toBeDefined();
         const samePartition = first.filter((m) => m.partition === cut.partition);
         await source.revoke([cut.partition]);
         await source.assign(

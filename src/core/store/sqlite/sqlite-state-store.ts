@@ -20,7 +20,9 @@ import { SqliteWriter } from './sqlite-writer.js';
 import { WriteBatchBuilder } from './write-batch.js';
 
 /** Where the store lives when no path is given, relative to the working directory. */
-export const DEFAULT_STORE_PATH = '.agentctl/agent.db';
+import { DEFAULT_STORE_PATH } from './store-defaults.js';
+
+export { DEFAULT_STORE_PATH };
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**

@@ -1,0 +1,38 @@
+import { Flags } from '@oclif/core';
+
+/** Flags every command takes. Each has an AGENTCTL_* environment variable; flags win over env. */
+export const commonFlags = {
+  config: Flags.string({
+    char: 'c',
+    summary: 'Agent config file (default: agentctl.config.{ts,mts,js,mjs,json} in the working directory).',
+    env: 'AGENTCTL_CONFIG',
+    helpGroup: 'COMMON',
+  }),
+  db: Flags.string({
+    summary: 'State store: a SQLite file (default .agentctl/agent.db) or a postgres:// URI.',
+    env: 'AGENTCTL_DB',
+    helpGroup: 'COMMON',
+  }),
+  verbose: Flags.boolean({
+    summary: 'Print stack traces of unexpected errors.',
+    env: 'AGENTCTL_VERBOSE',
+    helpGroup: 'COMMON',
+  }),
+};
+
+export const sourceFlag = Flags.string({
+  char: 's',
+  summary: 'Source URI: local:[TOPIC], file:PATH, kinesis://STREAM?region=R, amqp://user:pass@host/vhost?queue=Q.',
+  env: 'AGENTCTL_SOURCE',
+});
+
+export const yesFlag = Flags.boolean({
+  char: 'y',
+  summary: 'Do it without asking for confirmation.',
+  env: 'AGENTCTL_YES',
+});
+
+export const agentFlag = Flags.string({
+  summary: 'Agent name (consumer group) whose state to use (default: the config name).',
+  env: 'AGENTCTL_AGENT',
+});

@@ -1,0 +1,101 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { sourceFlag } from '../cli/flags.js';
+
+export default class Consume extends BaseCommand {
+  static override summary = 'Run the agent: read events, evaluate rules, run processes, publish, commit.';
+  static override description =
+    'Runs until SIGINT/SIGTERM, which drain gracefully (finish in flight, commit, exit); a second SIGINT terminates at once. With --until-empty it stops once the source is caught up and everything read is done.';
+  static override examples = [
+    '<%= config.bin %> consume --until-empty',
+    '<%= config.bin %> consume --source file:events.ndjson --from earliest --json',
+    '<%= config.bin %> consume --runner pool --concurrency 16',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    source: sourceFlag,
+    from: Flags.string({
+      summary: 'Where partitions without a checkpoint start: checkpoint|earliest|latest|POSITION|TIMESTAMP.',
+      env: 'AGENTCTL_FROM',
+    }),
+    runner: Flags.string({ summary: 'Where processes run.', options: ['inline', 'pool', 'queue'], env: 'AGENTCTL_RUNNER' }),
+    concurrency: Flags.integer({ summary: 'Runs at once for --runner pool.', min: 1, env: 'AGENTCTL_CONCURRENCY' }),
+    'until-empty': Flags.boolean({ summary: 'Stop once caught up and done.', env: 'AGENTCTL_UNTIL_EMPTY' }),
+    'max-events': Flags.integer({ summary: 'Stop after reading this many events.', min: 1, env: 'AGENTCTL_MAX_EVENTS' }),
+    sink: Flags.string({ summary: 'Where results are published (overrides publisher.sink): local:TOPIC, stdout, file:PATH, none.', env: 'AGENTCTL_SINK' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Consume);
+    const { store, config } = await this.openStore(flags);
+    const { buildAgentOptions } = await import('../core/config/build-agent.js');
+    const { Agent } = await import('../core/agent/agent.js');
+    const ui = await import('../ui/text/consume.js');
+    const { LiveLine } = await import('../ui/text/live-line.js');
+    const built = await buildAgentOptions({
+      config,
+      store,
+      overrides: {
+        ...(flags.source ? { source: flags.source } : {}),
+        ...(flags.from ? { from: flags.from } : {}),
+        ...(flags.runner ? { runner: flags.runner as 'inline' | 'pool' | 'queue' } : {}),
+        ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+        ...(flags['until-empty'] ? { untilEmpty: true } : {}),
+        ...(flags['max-events'] ? { maxEvents: flags['max-events'] } : {}),
+        ...(flags.sink ? { sink: flags.sink } : {}),
+      },
+    });
+    const agent = new Agent(built.options);
+    const json = this.jsonEnabled();
+    const line = new LiveLine();
+    const say = (event: Record<string, unknown>, human: string | undefined) => {
+      if (json) this.logJson(event);
+      else if (human) {
+        line.clear();
+        process.stderr.write(`${human}\n`);
+      }
+    };
+    agent.telemetry.on('assigned', (e) => say({ type: 'assigned', ...e }, ui.renderInitialStarts(e.starts)));
+    agent.telemetry.on('revoked', (e) => say({ type: 'revoked', ...e }, `released ${e.partitions.join(', ')} (${e.reason})`));
+    agent.telemetry.on('warning', (e) => say({ type: 'warning', message: e.message }, `warning: ${e.message}`));
+    const progress = setInterval(async () => {
+      const snapshot = await agent.snapshot().catch(() => undefined);
+      if (snapshot === undefined) return;
+      const lags = snapshot.partitions.map((p) => p.lagRecords).filter((n): n is number => n !== undefined);
+      const p = {
+        state: snapshot.state,
+        read: snapshot.counters.read,
+        processed: snapshot.counters.processed,
+        parked: snapshot.counters.parked,
+        perSecond: snapshot.throughput.perSecond,
+        lag: lags.length === 0 ? undefined : lags.reduce((a, b) => a + b, 0),
+      };
+      if (json) this.logJson({ type: 'progress', ...p });
+      else line.update(ui.renderProgressLine(p));
+    }, 1_000);
+    let interrupts = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      interrupts++;
+      if (interrupts === 1) {
+        say({ type: 'signal', signal, action: 'drain' }, `${signal}: draining (finish in flight, commit); press Ctrl-C again to stop at once`);
+        agent.requestDrain();
+      } else {
+        say({ type: 'signal', signal, action: 'terminate' }, `${signal}: terminating without waiting`);
+        agent.terminate();
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const summary = await agent.run();
+      line.clear();
+      if (!json) this.log(ui.renderConsumeSummary(summary));
+      return { type: 'summary', ...summary, source: built.source.uri };
+    } finally {
+      clearInterval(progress);
+      line.clear();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
