@@ -45,7 +45,12 @@ interface Child {
   /** Resolves once the child printed `started`, or exited before. */
   readonly started: Promise<void>;
   /** Resolves with the exit code (null when killed by a signal) and everything printed. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  readonly exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>;
 }
 
 function startAgent(db: string, effects: string, mode: 'crash' | 'final', runner: 'inline' | 'pool'): Child {
@@ -94,100 +99,96 @@ function effectLines(effects: string): string[] {
 }
 
 describe('Agent crash safety', () => {
-  it(
-    'Given an agent SIGKILLed at random points many times, When a last run consumes until empty, ' +
-      'Then every event was processed, none lost, and no succeeded run executed twice',
-    async () => {
-      const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
-      const next = random(seed);
-      const dir = tempDir('crash-');
-      const db = join(dir, 'agent.db');
-      const effects = join(dir, 'effects.log');
-      writeFileSync(effects, '');
+  it('Given an agent SIGKILLed at random points many times, When a last run consumes until empty, ' +
+    'Then every event was processed, none lost, and no succeeded run executed twice', async () => {
+    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+    const next = random(seed);
+    const dir = tempDir('crash-');
+    const db = join(dir, 'agent.db');
+    const effects = join(dir, 'effects.log');
+    writeFileSync(effects, '');
 
-      // Given: the events on the local log, before any agent runs.
-      const events = Array.from({ length: EVENTS }, (_, n) => anOrder(n));
-      const seeding = await openSqliteStore({ path: db });
-      const encoder = new TextEncoder();
-      await seeding.log.append(
-        'events',
-        events.map((e) => ({ value: encoder.encode(JSON.stringify(e)) })),
-      );
-      await seeding.close();
-      const expected = new Set(events.flatMap((e) => RULES.map((r) => runIdOf(e, r))));
-      expect(expected.size).toBe(EVENTS * RULES.length);
+    // Given: the events on the local log, before any agent runs.
+    const events = Array.from({ length: EVENTS }, (_, n) => anOrder(n));
+    const seeding = await openSqliteStore({ path: db });
+    const encoder = new TextEncoder();
+    await seeding.log.append(
+      'events',
+      events.map((e) => ({ value: encoder.encode(JSON.stringify(e)) })),
+    );
+    await seeding.close();
+    const expected = new Set(events.flatMap((e) => RULES.map((r) => runIdOf(e, r))));
+    expect(expected.size).toBe(EVENTS * RULES.length);
 
-      // When: the agent is started and killed with SIGKILL, again and again.
-      const started = Date.now();
-      let interrupted = 0;
-      let skipped = 0;
-      for (let k = 0; k < KILLS; k++) {
-        const child = startAgent(db, effects, 'crash', k % 2 === 0 ? 'inline' : 'pool');
-        await child.started;
-        const before = statSync(effects).size;
-        await delay(50 + Math.floor(next() * 350));
-        child.process.kill('SIGKILL');
-        const { signal, code, stdout, stderr } = await child.exited;
-        expect({ signal, code, stderr }).toEqual({ signal: 'SIGKILL', code: null, stderr: '' });
-        if (statSync(effects).size > before) interrupted++;
-        skipped += skippedBy(stdout);
-      }
-      const killedFor = Date.now() - started;
-      const done = effectLines(effects).length;
+    // When: the agent is started and killed with SIGKILL, again and again.
+    const started = Date.now();
+    let interrupted = 0;
+    let skipped = 0;
+    for (let k = 0; k < KILLS; k++) {
+      const child = startAgent(db, effects, 'crash', k % 2 === 0 ? 'inline' : 'pool');
+      await child.started;
+      const before = statSync(effects).size;
+      await delay(50 + Math.floor(next() * 350));
+      child.process.kill('SIGKILL');
+      const { signal, code, stdout, stderr } = await child.exited;
+      expect({ signal, code, stderr }).toEqual({ signal: 'SIGKILL', code: null, stderr: '' });
+      if (statSync(effects).size > before) interrupted++;
+      skipped += skippedBy(stdout);
+    }
+    const killedFor = Date.now() - started;
+    const done = effectLines(effects).length;
 
-      // ... and finally runs until the log is empty.
-      const last = startAgent(db, effects, 'final', 'pool');
-      const { code, stdout, stderr } = await last.exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-      const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
-        stoppedBy: string;
-        skippedRuns: number;
-        parked: number;
-      };
-      expect(summary.stoppedBy).toBe('empty');
-      expect(summary.parked).toBe(0);
+    // ... and finally runs until the log is empty.
+    const last = startAgent(db, effects, 'final', 'pool');
+    const { code, stdout, stderr } = await last.exited;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      stoppedBy: string;
+      skippedRuns: number;
+      parked: number;
+    };
+    expect(summary.stoppedBy).toBe('empty');
+    expect(summary.parked).toBe(0);
 
-      // Then: every (event, rule) run left its effect at least once, and none repeated a durable success.
-      const lines = effectLines(effects);
-      expect(lines.filter((line) => line.startsWith('VIOLATION'))).toEqual([]);
-      const executions = new Map<string, number>();
-      for (const id of lines) executions.set(id, (executions.get(id) ?? 0) + 1);
-      expect([...expected].filter((id) => !executions.has(id))).toEqual([]);
-      expect([...executions.keys()].filter((id) => !expected.has(id))).toEqual([]);
+    // Then: every (event, rule) run left its effect at least once, and none repeated a durable success.
+    const lines = effectLines(effects);
+    expect(lines.filter((line) => line.startsWith('VIOLATION'))).toEqual([]);
+    const executions = new Map<string, number>();
+    for (const id of lines) executions.set(id, (executions.get(id) ?? 0) + 1);
+    expect([...expected].filter((id) => !executions.has(id))).toEqual([]);
+    expect([...executions.keys()].filter((id) => !expected.has(id))).toEqual([]);
 
-      // ... every partition is checkpointed at the tip of the log ...
-      const store = await openSqliteStore({ path: db, readonly: true });
-      onTestFinished(() => store.close());
-      const topic = await store.log.topic('events');
-      const checkpoints = await store.checkpoints.get(AGENT, 'local:events');
-      for (let p = 0; p < (topic?.partitions ?? 0); p++) {
-        const { latest } = await store.log.bounds('events', p);
-        expect({ partition: p, position: checkpoints.get(String(p))?.position }).toEqual({
-          partition: p,
-          position: String(latest),
-        });
-      }
-      expect(topic?.partitions).toBe(4);
+    // ... every partition is checkpointed at the tip of the log ...
+    const store = await openSqliteStore({ path: db, readonly: true });
+    onTestFinished(() => store.close());
+    const topic = await store.log.topic('events');
+    const checkpoints = await store.checkpoints.get(AGENT, 'local:events');
+    for (let p = 0; p < (topic?.partitions ?? 0); p++) {
+      const { latest } = await store.log.bounds('events', p);
+      expect({ partition: p, position: checkpoints.get(String(p))?.position }).toEqual({
+        partition: p,
+        position: String(latest),
+      });
+    }
+    expect(topic?.partitions).toBe(4);
 
-      // ... and every run is recorded as succeeded.
-      const states = await store.runs.lookup([...expected]);
-      expect(states.size).toBe(expected.size);
-      expect(new Set(states.values())).toEqual(new Set(['succeeded']));
+    // ... and every run is recorded as succeeded.
+    const states = await store.runs.lookup([...expected]);
+    expect(states.size).toBe(expected.size);
+    expect(new Set(states.values())).toEqual(new Set(['succeeded']));
 
-      // The kills must have hit an agent at work, and restarts must have met runs that had already
-      // succeeded (durable beyond the checkpoint) — or the two claims above were never put to the test.
-      expect(interrupted).toBeGreaterThanOrEqual(KILLS / 4);
-      skipped += summary.skippedRuns;
-      expect(skipped).toBeGreaterThan(0);
-      const repeats = lines.length - expected.size;
-      const repeatedRuns = [...executions.values()].filter((n) => n > 1).length;
-      console.log(
-        `crash test (seed ${seed}): ${KILLS} kills in ${killedFor} ms, ${interrupted} while runs were executing; ` +
-          `${done} executions before the final run, ${lines.length} in all for ${expected.size} runs; ` +
-          `${repeats} repeated executions over ${repeatedRuns} runs (at-least-once, success not yet durable); ` +
-          `${skipped} runs skipped on redelivery as already succeeded; ${Date.now() - started} ms in all`,
-      );
-    },
-    90_000,
-  );
+    // The kills must have hit an agent at work, and restarts must have met runs that had already
+    // succeeded (durable beyond the checkpoint) — or the two claims above were never put to the test.
+    expect(interrupted).toBeGreaterThanOrEqual(KILLS / 4);
+    skipped += summary.skippedRuns;
+    expect(skipped).toBeGreaterThan(0);
+    const repeats = lines.length - expected.size;
+    const repeatedRuns = [...executions.values()].filter((n) => n > 1).length;
+    console.log(
+      `crash test (seed ${seed}): ${KILLS} kills in ${killedFor} ms, ${interrupted} while runs were executing; ` +
+        `${done} executions before the final run, ${lines.length} in all for ${expected.size} runs; ` +
+        `${repeats} repeated executions over ${repeatedRuns} runs (at-least-once, success not yet durable); ` +
+        `${skipped} runs skipped on redelivery as already succeeded; ${Date.now() - started} ms in all`,
+    );
+  }, 90_000);
 });

@@ -26,6 +26,8 @@ const NO_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({}
  * An NDJSON file (`file:events.ndjson`) as a source of one partition, `0`, whose positions are line
  * numbers (1-based). Blank lines are skipped but still counted. The file is followed as it grows (like
  * `tail -f`); a last line without a newline is taken once the file has stopped growing for one poll.
+ * Whatever is later written up to the next newline belongs to that line and is not taken again: positions
+ * stay the file's own line numbers, which is what a restarted reader counts when it resumes after one.
  */
 export class FileSource implements Source {
   readonly id: string;
@@ -40,6 +42,8 @@ export class FileSource implements Source {
   private offset = 0;
   private line = 0;
   private lastSize = -1;
+  /** The last line was taken without its newline: bytes up to the next newline belong to it. */
+  private partial = false;
   private readonly timestamp: number;
 
   constructor(private readonly options: FileSourceOptions) {
@@ -157,7 +161,8 @@ export class FileSource implements Source {
           if (messages.length >= max) break;
           const end = data.indexOf(NEWLINE, start);
           if (end < 0) break;
-          this.take(data.subarray(start, end), messages);
+          if (this.partial) this.partial = false;
+          else this.take(data.subarray(start, end), messages);
           this.offset += end + 1 - start;
           start = end + 1;
         }
@@ -166,10 +171,13 @@ export class FileSource implements Source {
       }
       const tail = size - this.offset;
       if (messages.length < max && tail > 0 && !carry?.includes(NEWLINE) && size === this.lastSize) {
-        const rest = Buffer.allocUnsafe(tail);
-        await handle.read(rest, 0, tail, this.offset);
-        this.take(rest, messages);
+        if (!this.partial) {
+          const rest = Buffer.allocUnsafe(tail);
+          await handle.read(rest, 0, tail, this.offset);
+          this.take(rest, messages);
+        }
         this.offset = size;
+        this.partial = true;
       }
       this.lastSize = size;
     } finally {
@@ -199,6 +207,7 @@ export class FileSource implements Source {
   private async seekAfterLine(skip: number): Promise<void> {
     this.offset = 0;
     this.line = 0;
+    this.partial = false;
     if (skip <= 0) return;
     const handle = await open(this.path, 'r');
     try {
@@ -217,7 +226,15 @@ export class FileSource implements Source {
         }
         if (start === 0 && bytesRead === chunk.length)
           throw new Error(`line ${this.line + 1} is longer than 1 MiB`);
-        if (bytesRead < chunk.length) return;
+        if (bytesRead < chunk.length) {
+          // An unterminated last line at or before the skip point was taken already (see `partial`).
+          if (start < bytesRead && this.line < skip) {
+            this.line++;
+            this.offset += bytesRead - start;
+            this.partial = true;
+          }
+          return;
+        }
       }
     } finally {
       await handle.close();

@@ -22,7 +22,9 @@ interface Entry<T> {
  * Publishes each message's records through the `Publisher` and forwards the message, in order, once
  * every effort culminated. A record the publisher could not deliver is parked by the publisher itself
  * (reason `publish`), so the message is still done: replay delivers the record later. Many efforts run at
- * once (the publisher batches them); `poll()` returns a promise only when `maxInFlight` is reached.
+ * once (the publisher batches them); `poll()` returns a promise only when `maxInFlight` is reached and
+ * the oldest message's efforts are still under way. A `join` that times out abandons the efforts under
+ * way (their messages are not done, so they are redelivered) and still closes and joins the next step.
  */
 export class Produce<T> implements ProcessingStrategy<T> {
   private readonly queue: Entry<T>[] = [];
@@ -64,7 +66,10 @@ export class Produce<T> implements ProcessingStrategy<T> {
   poll(): Promise<void> | undefined {
     this.forwardReady();
     const downstream = this.next.poll();
-    if (this.queue.length - this.head < this.maxInFlight) return downstream;
+    // Waiting helps only while the oldest message's efforts are under way; once it culminated and the next
+    // step rejected it, nothing of ours would wake the caller.
+    const oldest = this.queue[this.head];
+    if (this.queue.length - this.head < this.maxInFlight || oldest === undefined || oldest.done) return downstream;
     const progress = new Promise<void>((resolve) => this.waiters.push(resolve));
     return (downstream === undefined ? progress : Promise.all([downstream, progress])).then(() =>
       this.poll(),
@@ -84,7 +89,10 @@ export class Produce<T> implements ProcessingStrategy<T> {
       if (downstream) await downstream;
       if (this.head >= this.queue.length) break;
       const left = deadline - this.clock.now();
-      if (left <= 0) return;
+      if (left <= 0) {
+        this.abandon();
+        break;
+      }
       await Promise.race([
         new Promise<void>((resolve) => this.waiters.push(resolve)),
         new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, 50)).unref()),
@@ -96,10 +104,15 @@ export class Produce<T> implements ProcessingStrategy<T> {
 
   terminate(): void {
     this.closed = true;
-    this.controller.abort(new Error('terminated'));
+    this.abandon(new Error('terminated'));
+    this.next.terminate();
+  }
+
+  /** Gives up on the efforts under way (they stay pending, and are not sent again) and their messages. */
+  private abandon(reason: unknown = new Error('abandoned: join timed out')): void {
+    this.controller.abort(reason);
     this.queue.length = 0;
     this.head = 0;
-    this.next.terminate();
   }
 
   private settle(entry: Entry<T>, error?: unknown): void {

@@ -31,7 +31,11 @@ async function reading(
 }
 
 /** Polls until `count` messages came or `polls` polls found nothing new in a row. */
-async function drain(source: FileSource, count = Number.POSITIVE_INFINITY, polls = 3): Promise<Message<Bytes>[]> {
+async function drain(
+  source: FileSource,
+  count = Number.POSITIVE_INFINITY,
+  polls = 3,
+): Promise<Message<Bytes>[]> {
   const got: Message<Bytes>[] = [];
   let idle = 0;
   while (got.length < count && idle < polls) {
@@ -80,17 +84,69 @@ describe('FileSource', () => {
     for (const m of got) expect(m.raw).toEqual(m.payload);
   });
 
-  it('Given a last line without a newline, When the file stops growing, Then it is delivered once, and lines appended later follow it', async () => {
-    const path = aFile('{"a":1}\n{"b":2}');
-    const source = await reading(path);
+  it('Given a last line without a newline, When the file stops growing, Then it is delivered once', async () => {
+    const source = await reading(aFile('{"a":1}\n{"b":2}'));
 
     const first = await source.poll(10);
     expect(lines(first.messages)).toEqual([['1', '{"a":1}']]);
-    const settled = await drain(source);
-    expect(lines(settled)).toEqual([['2', '{"b":2}']]);
+
+    expect(lines(await drain(source))).toEqual([['2', '{"b":2}']]);
+  });
+
+  it('Given a last line taken without its newline, When the writer ends it and appends more, Then positions stay the line numbers of the file', async () => {
+    const path = aFile('{"a":1}\n{"b":2}');
+    const source = await reading(path);
+    await drain(source);
+
+    appendFileSync(path, '\n{"c":3}\n{"d":4}\n');
+
+    expect(lines(await drain(source))).toEqual([
+      ['3', '{"c":3}'],
+      ['4', '{"d":4}'],
+    ]);
+  });
+
+  it('Given a checkpoint from a reader that took an unterminated last line, When another reader resumes after it, Then the next line is neither lost nor repeated', async () => {
+    const path = aFile('{"a":1}\n{"b":2}');
+    const first = await reading(path);
+    await drain(first);
+    appendFileSync(path, '\n{"c":3}\n{"d":4}\n');
+    const [c] = await drain(first, 1);
+
+    const second = await reading(path, { kind: 'after', position: c!.position });
+
+    expect(lines(await drain(second))).toEqual([['4', '{"d":4}']]);
+  });
+
+  it('Given a last line taken before the writer finished it, When the rest of it arrives, Then the rest is not delivered as a line of its own', async () => {
+    const path = aFile('{"a":1}\n{"b":');
+    const source = await reading(path);
+    expect(lines(await drain(source))).toEqual([
+      ['1', '{"a":1}'],
+      ['2', '{"b":'],
+    ]);
+
+    appendFileSync(path, '2}');
+    expect(await drain(source)).toEqual([]);
+    appendFileSync(path, '\n{"c":3}\n');
+
+    expect(lines(await drain(source))).toEqual([['3', '{"c":3}']]);
+  });
+
+  it('Given a checkpoint at an unterminated last line, When a reader resumes after it and the line is ended, Then only the lines after it arrive', async () => {
+    const path = aFile('{"a":1}\n{"b":2}');
+    const source = await reading(path, { kind: 'after', position: '2' });
+    expect(await drain(source)).toEqual([]);
 
     appendFileSync(path, '\n{"c":3}\n');
-    expect(lines(await drain(source))).toEqual([['4', '{"c":3}']]);
+
+    expect(lines(await drain(source))).toEqual([['3', '{"c":3}']]);
+  });
+
+  it('Given a checkpoint before an unterminated last line, When a reader resumes after it, Then that line is delivered once the file stops growing', async () => {
+    const source = await reading(aFile('{"a":1}\n{"b":2}'), { kind: 'after', position: '1' });
+
+    expect(lines(await drain(source))).toEqual([['2', '{"b":2}']]);
   });
 
   it('Given a last line still being written, When the file grows between polls, Then the line is taken whole once it is complete', async () => {

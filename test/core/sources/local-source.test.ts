@@ -49,7 +49,11 @@ describe('LocalSource', () => {
     await source.connect();
     await store.log.append(
       'events',
-      [100, 200, 300, 400].map((timestamp) => ({ value: encoder.encode(`t${timestamp}`), partition: 0, timestamp })),
+      [100, 200, 300, 400].map((timestamp) => ({
+        value: encoder.encode(`t${timestamp}`),
+        partition: 0,
+        timestamp,
+      })),
     );
 
     await source.assign(new Map([['0', { kind: 'timestamp', ms: 250 }]]));

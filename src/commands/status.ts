@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { agentFlag } from '../cli/flags.js';
+
+export default class Status extends BaseCommand {
+  static override summary = 'One snapshot of agents, partitions, runs, efforts and the failed store.';
+  static override description =
+    'Reads the state store only: works for agents on this host and, with a shared store, on others. An agent is alive while it heartbeats.';
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status --json | jq .partitions',
+    '<%= config.bin %> status --db postgres://agentctl@db/agents --all',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    agent: agentFlag,
+    all: Flags.boolean({ summary: 'Every agent group in the store, not only the config’s.', env: 'AGENTCTL_ALL' }),
+    limit: Flags.integer({ summary: 'Rows of recent runs and efforts.', default: 10, min: 1, env: 'AGENTCTL_LIMIT' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Status);
+    const loaded = await this.agentConfig(flags.config);
+    const { existsSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    const location = flags.db ?? loaded.config.store ?? '.agentctl/agent.db';
+    if (!location.includes('://') && location !== ':memory:' && !existsSync(resolve(flags.db ? process.cwd() : loaded.dir, location))) {
+      this.warn(`no state store at ${location} yet: nothing has run here (run agentctl consume first)`);
+      return { store: { kind: 'sqlite', location }, agents: [], partitions: [], runs: { byProcess: [], active: [] }, efforts: [], sinks: [], failed: { pending: 0, byReason: {} } };
+    }
+    const { store, config } = await this.openStore(flags, { readonly: true });
+    const { collectStatus } = await import('../core/ops/status.js');
+    const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
+    const report = await collectStatus(store, { ...(group ? { group } : {}), limit: flags.limit });
+    if (!this.jsonEnabled()) {
+      const { renderStatus } = await import('../ui/text/status.js');
+      this.log(renderStatus(report));
+    }
+    return report;
+  }
+}

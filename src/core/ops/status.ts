@@ -1,0 +1,148 @@
+import type { RunCount } from '../store/state-store.js';
+import type { StateStore } from '../store/state-store.js';
+import type { Effort } from '../publish/effort.js';
+import type { RunRecord } from '../processes/run-record.js';
+import type { AgentRecord, Checkpoint } from '../store/records.js';
+import type { PartitionStatus } from '../sources/source.js';
+import type { SinkStatus, StatusSnapshot } from '../telemetry/status-snapshot.js';
+
+/** An agent as `status` shows it: its record plus whether it is alive. */
+export interface AgentStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly state: string;
+  readonly alive: boolean;
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+  readonly source: string;
+  readonly perSecond: number;
+  readonly inFlight: number;
+  readonly counters?: StatusSnapshot['counters'];
+  readonly lastError?: string;
+}
+
+/** A partition row: where it stands and who reads it. */
+export interface PartitionRow extends PartitionStatus {
+  readonly group: string;
+  readonly source: string;
+  /** The agent whose snapshot this row comes from (absent when only the checkpoint is known). */
+  readonly agent?: string;
+}
+
+/**
+ * One snapshot of what the console shows: agents and their state, partitions with committed/latest/lag,
+ * runs by state, recent efforts, the failed store. Read from the state store only, so it works against
+ * a store on another host's agents (fleet mode) as well as the local one.
+ */
+export interface StatusReport {
+  readonly store: { readonly kind: string; readonly location: string };
+  readonly takenAt: number;
+  readonly agents: readonly AgentStatus[];
+  readonly partitions: readonly PartitionRow[];
+  readonly runs: { readonly byProcess: readonly RunCount[]; readonly active: readonly RunRecord[] };
+  readonly efforts: readonly Effort[];
+  readonly sinks: readonly (SinkStatus & { readonly agent: string })[];
+  readonly failed: { readonly pending: number; readonly byReason: Readonly<Record<string, number>> };
+}
+
+export interface StatusOptions {
+  /** Only this agent group (default: all). */
+  readonly group?: string;
+  /** An agent is alive when it heartbeated within this (default 15 s). */
+  readonly aliveWithinMs?: number;
+  /** Rows of recent runs and efforts (default 10). */
+  readonly limit?: number;
+  readonly now?: number;
+}
+
+const STOPPED = new Set(['SHUTDOWN', 'ERROR']);
+
+function isAlive(agent: AgentRecord, now: number, within: number): boolean {
+  return !STOPPED.has(agent.state) && now - agent.heartbeatAt <= within;
+}
+
+/** Gathers a status report from the store. */
+export async function collectStatus(store: StateStore, options: StatusOptions = {}): Promise<StatusReport> {
+  const now = options.now ?? Date.now();
+  const within = options.aliveWithinMs ?? 15_000;
+  const limit = options.limit ?? 10;
+  const group = options.group;
+  const records = await store.agents.list(group === undefined ? {} : { group });
+  const agents = records.map((a): AgentStatus => ({
+    id: a.id,
+    name: a.name,
+    host: a.host,
+    pid: a.pid,
+    state: isAlive(a, now, within) || STOPPED.has(a.state) ? a.state : 'OFFLINE',
+    alive: isAlive(a, now, within),
+    startedAt: a.startedAt,
+    heartbeatAt: a.heartbeatAt,
+    source: a.snapshot?.source.uri ?? a.source,
+    perSecond: isAlive(a, now, within) ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
+    inFlight: a.snapshot?.inFlight ?? 0,
+    ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
+    ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
+  }));
+  const partitions = await partitionRows(store, records, now, within, group);
+  const [byProcess, running, failedRuns, efforts, pending, byReason] = await Promise.all([
+    store.runs.countByState(group),
+    store.runs.list({ ...(group ? { group } : {}), state: 'running', limit }),
+    store.runs.list({ ...(group ? { group } : {}), state: 'failed', limit }),
+    store.efforts.list({ limit }),
+    store.failed.count(group === undefined ? {} : { group }),
+    store.failed.countByReason(group),
+  ]);
+  const sinks = records
+    .filter((a) => isAlive(a, now, within))
+    .flatMap((a) => (a.snapshot?.sinks ?? []).map((s) => ({ ...s, agent: a.id })));
+  return {
+    store: { kind: store.kind, location: store.location },
+    takenAt: now,
+    agents,
+    partitions,
+    runs: { byProcess, active: [...running, ...failedRuns].slice(0, limit) },
+    efforts,
+    sinks,
+    failed: { pending, byReason },
+  };
+}
+
+/** Live agents' snapshots first; checkpoints fill in partitions no live agent reports. */
+async function partitionRows(
+  store: StateStore,
+  agents: readonly AgentRecord[],
+  now: number,
+  within: number,
+  group: string | undefined,
+): Promise<PartitionRow[]> {
+  const rows = new Map<string, PartitionRow>();
+  const key = (g: string, source: string, partition: string) => `${g}\u0000${source}\u0000${partition}`;
+  for (const agent of agents.filter((a) => isAlive(a, now, within))) {
+    for (const p of agent.snapshot?.partitions ?? []) {
+      const k = key(agent.group, agent.snapshot!.source.id, p.partition);
+      const existing = rows.get(k);
+      // Several agents report every partition of a shared source; keep the owner's row.
+      if (existing !== undefined && existing.owner === existing.agent) continue;
+      rows.set(k, { ...p, group: agent.group, source: agent.snapshot!.source.uri, agent: agent.id });
+    }
+  }
+  const checkpoints: Checkpoint[] = await store.checkpoints.list(group === undefined ? {} : { group });
+  for (const c of checkpoints) {
+    const reported = [...rows.values()].some(
+      (r) => r.group === c.group && r.partition === c.partition && (r.source === c.source || rows.has(key(c.group, c.source, c.partition))),
+    );
+    if (reported) continue;
+    rows.set(key(c.group, c.source, c.partition), {
+      group: c.group,
+      source: c.source,
+      partition: c.partition,
+      state: 'unassigned',
+      committed: c.position,
+    });
+  }
+  return [...rows.values()].sort((a, b) =>
+    a.group === b.group ? (a.source === b.source ? a.partition.localeCompare(b.partition, 'en', { numeric: true }) : a.source < b.source ? -1 : 1) : a.group < b.group ? -1 : 1,
+  );
+}
