@@ -88,6 +88,7 @@ export { EvaluateRules, type Evaluation } from './strategies/evaluate-rules.js';
 export { Filter } from './strategies/filter.js';
 export { Healthcheck } from './strategies/healthcheck.js';
 export { MapStrategy } from './strategies/map.js';
+export { ParkFailedRuns } from './strategies/park-failed-runs.js';
 export {
   type Commit,
   InvalidMessage,

@@ -5,13 +5,14 @@ import type { Publisher } from '../publish/publisher.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import type { Runner } from '../runners/runner.js';
 import type { LatestMessages } from '../state/latest-messages.js';
-import type { RunStore } from '../store/state-store.js';
+import type { EffortStore, RunStore } from '../store/state-store.js';
 import { CommitOffsets } from '../strategies/commit-offsets.js';
 import { DeadLetter } from '../strategies/dead-letter.js';
 import { Decode } from '../strategies/decode.js';
 import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
 import { EvaluateRules } from '../strategies/evaluate-rules.js';
 import { Healthcheck } from '../strategies/healthcheck.js';
+import { ParkFailedRuns } from '../strategies/park-failed-runs.js';
 import type { ProcessingStrategy, ProcessingStrategyFactory } from '../strategies/processing-strategy.js';
 import { Produce } from '../strategies/produce.js';
 import type { Stats } from '../telemetry/stats.js';
@@ -25,7 +26,9 @@ export interface AgentPipelineParts {
   readonly rules: RuleSet;
   readonly processes: ProcessRegistry;
   readonly runner: Runner;
-  readonly runs: Pick<RunStore, 'lookup'>;
+  readonly runs: Pick<RunStore, 'lookup'> & Partial<Pick<RunStore, 'get'>>;
+  /** Delivered publishes, to re-publish records a crash kept from going out (see DispatchProcesses). */
+  readonly efforts?: Pick<EffortStore, 'list'>;
   readonly publisher?: Publisher;
   readonly stats: Stats;
   readonly latest?: LatestMessages<CloudEvent>;
@@ -37,13 +40,14 @@ export interface AgentPipelineParts {
 
 /**
  * The standard agent pipeline:
- * dead-letter → [healthcheck] → decode → evaluate-rules → dispatch-processes → [produce] → commit-offsets.
+ * dead-letter → [healthcheck] → decode → evaluate-rules → dispatch-processes → [produce] → park-failed-runs
+ * → commit-offsets. Failed runs are parked only after the succeeded runs of the same event published.
  */
 export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFactory<Bytes> {
   return {
     create(context) {
       const { commit, journal, telemetry, signal } = context;
-      let tail: ProcessingStrategy<Dispatch> = new CommitOffsets(commit);
+      let tail: ProcessingStrategy<Dispatch> = new ParkFailedRuns(new CommitOffsets(commit));
       if (parts.publisher !== undefined) {
         tail = new Produce<Dispatch>(
           parts.publisher,
@@ -56,6 +60,7 @@ export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFact
           runner: parts.runner,
           processes: parts.processes,
           runs: parts.runs,
+          ...(parts.efforts ? { efforts: parts.efforts } : {}),
           journal,
           group: parts.group,
           source: parts.source,

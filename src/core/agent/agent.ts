@@ -164,6 +164,7 @@ export class Agent {
       processes: options.processes,
       runner: this.runner,
       runs: options.store.runs,
+      efforts: options.store.efforts,
       stats: this.stats,
       latest: this.latest,
       clock,

@@ -6,8 +6,8 @@ import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js
 import { contingency } from '../publish/contingency.js';
 import { openSink } from '../publish/open-sink.js';
 import { RuleSet } from '../rules/rule-set.js';
-import type { Source } from '../sources/source.js';
 import { openSource } from '../sources/open-source.js';
+import type { Source } from '../sources/source.js';
 import { DEFAULT_STORE_PATH } from '../store/sqlite/store-defaults.js';
 import type { StateStore } from '../store/state-store.js';
 import type { StartPosition } from '../types.js';
@@ -92,12 +92,18 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
     ...(consumerConfig.localPartitions ? { localPartitions: consumerConfig.localPartitions } : {}),
     ...(config.adapters ? { settings: config.adapters } : {}),
   });
-  const sink = await openSink(settings.sink, { store, ...(config.adapters ? { settings: config.adapters } : {}) });
+  const sink = await openSink(settings.sink, {
+    store,
+    ...(config.adapters ? { settings: config.adapters } : {}),
+  });
   const runnerKind = overrides.runner ?? config.runner?.kind ?? 'inline';
   let runner: RunnerChoice;
   if (runnerKind === 'queue') {
     if (options.queueRunner === undefined) {
-      throw new ConfigError('runner "queue" needs a RabbitMQ task queue, which this build cannot reach', 'runner.kind');
+      throw new ConfigError(
+        'runner "queue" needs a RabbitMQ task queue, which this build cannot reach',
+        'runner.kind',
+      );
     }
     runner = options.queueRunner;
   } else if (runnerKind === 'pool') {
@@ -112,9 +118,13 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
       : {
           sink,
           contingency: contingency(publisherConfig.contingency ?? {}),
-          ...(publisherConfig.disableAfter === undefined ? {} : { disableAfter: publisherConfig.disableAfter }),
+          ...(publisherConfig.disableAfter === undefined
+            ? {}
+            : { disableAfter: publisherConfig.disableAfter }),
           ...(publisherConfig.coolDownMs === undefined ? {} : { coolDownMs: publisherConfig.coolDownMs }),
-          ...(publisherConfig.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: publisherConfig.attemptTimeoutMs }),
+          ...(publisherConfig.attemptTimeoutMs === undefined
+            ? {}
+            : { attemptTimeoutMs: publisherConfig.attemptTimeoutMs }),
         };
   const consumer: ConsumerSettings = {
     initial: settings.initial,
@@ -137,7 +147,9 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
     store,
     source,
     rules: new RuleSet(config.rules ?? []),
-    processes: new ProcessRegistry((config.processes ?? []) as readonly ProcessDefinition<CloudEvent, never>[]),
+    processes: new ProcessRegistry(
+      (config.processes ?? []) as readonly ProcessDefinition<CloudEvent, never>[],
+    ),
     runner,
     consumer,
     ...(config.decode ? { decode: config.decode } : {}),

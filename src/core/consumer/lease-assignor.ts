@@ -174,7 +174,8 @@ export class LeaseAssignor implements Assignor {
     // stays fresh for a moment and a crashed one's lease outlives it; neither should get a share.
     const agents = new Set<string>([owner]);
     for (const agent of await store.agents.list({ group, aliveWithinMs: Math.max(1_000, this.ttlMs / 2) })) {
-      if (agent.source === source.id && agent.state !== 'SHUTDOWN' && agent.state !== 'ERROR') agents.add(agent.id);
+      if (agent.source === source.id && agent.state !== 'SHUTDOWN' && agent.state !== 'ERROR')
+        agents.add(agent.id);
     }
     const live = new Set<string>(agents);
     for (const lease of all) {

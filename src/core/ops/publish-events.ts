@@ -95,13 +95,21 @@ export function parseEvents(text: string, options: ParseOptions = {}): OutgoingE
 }
 
 /** A CloudEvent built from flags (`publish --type T --data JSON`). */
-export function buildEvent(fields: { type: string; data?: string; subject?: string; id?: string; source?: string }): CloudEvent {
+export function buildEvent(fields: {
+  type: string;
+  data?: string;
+  subject?: string;
+  id?: string;
+  source?: string;
+}): CloudEvent {
   let data: unknown;
   if (fields.data !== undefined) {
     try {
       data = JSON.parse(fields.data);
     } catch (cause) {
-      throw new UsageError(`--data is not JSON: ${describeError(cause)}`, { hint: `quote it, e.g. --data '{"id": 1}'` });
+      throw new UsageError(`--data is not JSON: ${describeError(cause)}`, {
+        hint: `quote it, e.g. --data '{"id": 1}'`,
+      });
     }
   }
   return {
@@ -136,11 +144,14 @@ export async function publishEvents(
   const parsed = parseSourceUri(target);
   const partitions: Record<string, number> = {};
   if (parsed.kind === 'local') {
-    if (options.localPartitions !== undefined) await options.store.log.ensureTopic(parsed.name, options.localPartitions);
+    if (options.localPartitions !== undefined)
+      await options.store.log.ensureTopic(parsed.name, options.localPartitions);
     for (let i = 0; i < events.length; i += 5_000) {
       const placed = await options.store.log.append(
         parsed.name,
-        events.slice(i, i + 5_000).map((e) => ({ value: encoder.encode(e.text), ...(e.key === undefined ? {} : { key: e.key }) })),
+        events
+          .slice(i, i + 5_000)
+          .map((e) => ({ value: encoder.encode(e.text), ...(e.key === undefined ? {} : { key: e.key }) })),
       );
       for (const p of placed) partitions[p.partition] = (partitions[p.partition] ?? 0) + 1;
     }
@@ -167,9 +178,12 @@ export async function publishEvents(
       const { failures } = await sink.send(batch);
       if (failures.size > 0) {
         const [index, error] = [...failures][0]!;
-        throw new UsageError(`${failures.size} of ${batch.length} events were not accepted by ${parsed.display}: ${describeError(error)}`, {
-          hint: `the first ${i + index} events were published; check the target and publish the rest again`,
-        });
+        throw new UsageError(
+          `${failures.size} of ${batch.length} events were not accepted by ${parsed.display}: ${describeError(error)}`,
+          {
+            hint: `the first ${i + index} events were published; check the target and publish the rest again`,
+          },
+        );
       }
     }
     return { target: parsed.display, published: events.length, partitions };

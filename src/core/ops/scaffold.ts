@@ -1,5 +1,5 @@
-import { copyFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors/usage-error.js';
@@ -29,9 +29,12 @@ export async function scaffold(dir: string, force = false): Promise<ScaffoldResu
   const source = exampleDir();
   const existing = FILES.filter((f) => existsSync(join(target, f.to))).map((f) => f.to);
   if (existing.length > 0 && !force) {
-    throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''} in ${target}`, {
-      hint: 'use --force to overwrite, or --dir to scaffold elsewhere',
-    });
+    throw new UsageError(
+      `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''} in ${target}`,
+      {
+        hint: 'use --force to overwrite, or --dir to scaffold elsewhere',
+      },
+    );
   }
   await mkdir(target, { recursive: true });
   for (const file of FILES) await copyFile(join(source, file.from), join(target, file.to));

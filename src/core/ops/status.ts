@@ -1,9 +1,8 @@
-import type { RunCount } from '../store/state-store.js';
-import type { StateStore } from '../store/state-store.js';
-import type { Effort } from '../publish/effort.js';
 import type { RunRecord } from '../processes/run-record.js';
-import type { AgentRecord, Checkpoint } from '../store/records.js';
+import type { Effort } from '../publish/effort.js';
 import type { PartitionStatus } from '../sources/source.js';
+import type { AgentRecord, Checkpoint } from '../store/records.js';
+import type { RunCount, StateStore } from '../store/state-store.js';
 import type { SinkStatus, StatusSnapshot } from '../telemetry/status-snapshot.js';
 
 /** An agent as `status` shows it: its record plus whether it is alive. */
@@ -70,21 +69,23 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
   const limit = options.limit ?? 10;
   const group = options.group;
   const records = await store.agents.list(group === undefined ? {} : { group });
-  const agents = records.map((a): AgentStatus => ({
-    id: a.id,
-    name: a.name,
-    host: a.host,
-    pid: a.pid,
-    state: isAlive(a, now, within) || STOPPED.has(a.state) ? a.state : 'OFFLINE',
-    alive: isAlive(a, now, within),
-    startedAt: a.startedAt,
-    heartbeatAt: a.heartbeatAt,
-    source: a.snapshot?.source.uri ?? a.source,
-    perSecond: isAlive(a, now, within) ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
-    inFlight: a.snapshot?.inFlight ?? 0,
-    ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
-    ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
-  }));
+  const agents = records.map(
+    (a): AgentStatus => ({
+      id: a.id,
+      name: a.name,
+      host: a.host,
+      pid: a.pid,
+      state: isAlive(a, now, within) || STOPPED.has(a.state) ? a.state : 'OFFLINE',
+      alive: isAlive(a, now, within),
+      startedAt: a.startedAt,
+      heartbeatAt: a.heartbeatAt,
+      source: a.snapshot?.source.uri ?? a.source,
+      perSecond: isAlive(a, now, within) ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
+      inFlight: a.snapshot?.inFlight ?? 0,
+      ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
+      ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
+    }),
+  );
   const partitions = await partitionRows(store, records, now, within, group);
   const [byProcess, running, failedRuns, efforts, pending, byReason] = await Promise.all([
     store.runs.countByState(group),
@@ -131,7 +132,10 @@ async function partitionRows(
   const checkpoints: Checkpoint[] = await store.checkpoints.list(group === undefined ? {} : { group });
   for (const c of checkpoints) {
     const reported = [...rows.values()].some(
-      (r) => r.group === c.group && r.partition === c.partition && (r.source === c.source || rows.has(key(c.group, c.source, c.partition))),
+      (r) =>
+        r.group === c.group &&
+        r.partition === c.partition &&
+        (r.source === c.source || rows.has(key(c.group, c.source, c.partition))),
     );
     if (reported) continue;
     rows.set(key(c.group, c.source, c.partition), {
@@ -143,6 +147,14 @@ async function partitionRows(
     });
   }
   return [...rows.values()].sort((a, b) =>
-    a.group === b.group ? (a.source === b.source ? a.partition.localeCompare(b.partition, 'en', { numeric: true }) : a.source < b.source ? -1 : 1) : a.group < b.group ? -1 : 1,
+    a.group === b.group
+      ? a.source === b.source
+        ? a.partition.localeCompare(b.partition, 'en', { numeric: true })
+        : a.source < b.source
+          ? -1
+          : 1
+      : a.group < b.group
+        ? -1
+        : 1,
   );
 }

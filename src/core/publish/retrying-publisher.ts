@@ -373,6 +373,8 @@ export class RetryingPublisher implements Publisher {
       ...(errorName === undefined ? {} : { errorName }),
       ...(record.runId === undefined ? {} : { runId: record.runId }),
       sink: this.sink,
+      ...(record.key === undefined ? {} : { recordKey: record.key }),
+      ...(record.headers === undefined ? {} : { headers: record.headers }),
       attempts: effort.attempts,
       raw: record.value,
       timestamp: record.timestamp,

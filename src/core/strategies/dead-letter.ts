@@ -20,6 +20,7 @@ export interface DeadLetterOptions {
 interface EventLike {
   readonly id?: unknown;
   readonly type?: unknown;
+  readonly source?: unknown;
 }
 
 function eventOf(payload: unknown): EventLike | undefined {
@@ -37,7 +38,10 @@ export function parkedMessage(
 ): NewFailedMessage {
   const event = eventOf(message.payload);
   const cause = error.cause;
-  const identity = event ? `event:${String(event.id)}` : `at:${message.partition}@${message.position}`;
+  // An event is identified by its CloudEvents source and id together (ids are only unique per source).
+  const identity = event
+    ? `event:${String(event.source ?? '')}/${String(event.id)}`
+    : `at:${message.partition}@${message.position}`;
   return {
     group: options.group,
     source: options.source,

@@ -1,5 +1,5 @@
 import type { CloudEvent, EventDecoder } from '../events/cloud-event.js';
-import type { Bytes, Message } from '../types.js';
+import { type Bytes, type Message, withPayload } from '../types.js';
 import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.js';
 
 /**
@@ -28,14 +28,7 @@ export class Decode implements ProcessingStrategy<Bytes> {
       } catch (cause) {
         throw new InvalidMessage(message, 'decode', { cause });
       }
-      decoded = {
-        partition: message.partition,
-        position: message.position,
-        payload: event,
-        raw: message.raw,
-        timestamp: message.timestamp,
-        attributes: message.attributes,
-      };
+      decoded = withPayload(message, event);
     }
     try {
       this.next.submit(decoded);

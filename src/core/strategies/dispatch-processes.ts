@@ -6,7 +6,7 @@ import type { RunRecord } from '../processes/run-record.js';
 import type { PublishRecord } from '../publish/publisher.js';
 import type { RunJob, Runner } from '../runners/runner.js';
 import type { Journal } from '../store/journal.js';
-import type { RunStore } from '../store/state-store.js';
+import type { EffortStore, RunStore } from '../store/state-store.js';
 import type { Stats } from '../telemetry/stats.js';
 import { type Message, withPayload } from '../types.js';
 import type { Evaluation } from './evaluate-rules.js';
@@ -16,6 +16,7 @@ import { publishRecordsOf } from './publish-records.js';
 /** What dispatching an event did: the runs executed now, those skipped as already done, what to publish. */
 export interface Dispatch {
   readonly event: CloudEvent;
+  /** Runs executed now, in rule order: `succeeded` or `failed` (or `pending` when handed to a queue). */
   readonly runs: readonly RunRecord[];
   /** Ids of runs that had already succeeded (redelivery or replay) and were not executed again. */
   readonly skipped: readonly string[];
@@ -26,7 +27,13 @@ export interface DispatchProcessesOptions {
   readonly runner: Runner;
   readonly processes: ProcessRegistry;
   /** Where earlier sessions' runs are looked up, once per poll for all new events. */
-  readonly runs: Pick<RunStore, 'lookup'>;
+  readonly runs: Pick<RunStore, 'lookup'> & Partial<Pick<RunStore, 'get'>>;
+  /**
+   * Where delivered publishes are looked up. With it (and `runs.get`), a redelivered event whose run
+   * succeeded but whose record was never delivered (a crash between the two) has the record published
+   * again from the stored output. Without it, skipped runs publish nothing.
+   */
+  readonly efforts?: Pick<EffortStore, 'list'>;
   readonly journal: Journal;
   /** The agent (consumer group) owning the runs. */
   readonly group: string;
@@ -45,6 +52,8 @@ interface Entry {
   readonly message: Message<Evaluation>;
   jobs: RunJob[] | undefined;
   skipped: string[];
+  /** Skipped runs whose published record never got through: their output is published again. */
+  republish: RunRecord[];
   runs: RunRecord[];
   done: boolean;
   error?: unknown;
@@ -55,11 +64,14 @@ interface Entry {
  * of its runs finished (in submission order). Runs of one event execute one after the other, in rule
  * order; events execute concurrently up to the runner's concurrency. A run whose id already succeeded
  * (in the store or the unflushed journal) is skipped: this makes effects idempotent under redelivery.
- * An event with a failed run becomes an `InvalidMessage` (reason `process`, naming the rule, process
- * and run) — its succeeded runs stay recorded and are skipped when it is replayed.
+ * An event with a failed run is forwarded like the others, so that the records of its succeeded runs
+ * are published; `ParkFailedRuns` parks it further down. A redelivered run whose record never got out
+ * (no delivered effort) has it published again from the stored output.
  *
- * `poll()` returns a promise while work must be awaited: always for an inline runner (concurrency 1:
- * the consumer loop runs the work), and for other runners when `maxPending` events are queued.
+ * `poll()` returns a promise while the oldest event's work must be awaited: always for an inline runner
+ * (concurrency 1: the consumer loop runs the work), and for other runners when `maxPending` events are
+ * queued. A `join` that times out abandons the work under way (steps' signals abort; the events are not
+ * done, so they are redelivered) and still closes and joins the next step.
  */
 export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
   private readonly queue: Entry[] = [];
@@ -71,6 +83,8 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
   private lookupError: unknown;
   private wake: { promise: Promise<void>; resolve: () => void } | undefined;
   private closed = false;
+  /** Terminated, or a join timed out: late lookups and runs are ignored. */
+  private abandoned = false;
   private readonly controller = new AbortController();
   private readonly maxPending: number;
   private readonly inline: boolean;
@@ -89,14 +103,17 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
   submit(message: Message<Evaluation>): void {
     if (this.closed) throw new Error('DispatchProcesses is closed');
     if (this.queue.length - this.head >= this.maxPending) throw new MessageRejected();
-    this.queue.push({ message, jobs: undefined, skipped: [], runs: [], done: false });
+    this.queue.push({ message, jobs: undefined, skipped: [], republish: [], runs: [], done: false });
   }
 
   poll(): Promise<void> | undefined {
     this.step();
     const downstream = this.next.poll();
     const pending = this.queue.length - this.head;
-    const wait = pending > 0 && (this.inline || pending >= this.maxPending);
+    // Once the oldest event is done and only the next step holds it back, nothing of ours would wake
+    // the caller: it must poll again instead.
+    const oldest = this.queue[this.head];
+    const wait = oldest !== undefined && !oldest.done && (this.inline || pending >= this.maxPending);
     if (!wait) return downstream;
     const progress = this.progress();
     return (downstream === undefined ? progress : Promise.all([downstream, progress])).then(() =>
@@ -117,7 +134,10 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       if (downstream) await downstream;
       if (this.head >= this.queue.length) break;
       const left = deadline - this.options.now();
-      if (left <= 0) return;
+      if (left <= 0) {
+        this.abandon(new Error('abandoned: join timed out'));
+        break;
+      }
       await Promise.race([this.progress(), delay(Math.min(left, 50))]);
     }
     this.next.close();
@@ -126,10 +146,16 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
 
   terminate(): void {
     this.closed = true;
-    this.controller.abort(new Error('terminated'));
+    this.abandon(new Error('terminated'));
+    this.next.terminate();
+  }
+
+  /** Aborts the runs under way and drops every queued event (not done: it is redelivered). */
+  private abandon(reason: unknown): void {
+    this.abandoned = true;
+    this.controller.abort(reason);
     this.queue.length = 0;
     this.head = this.checked = this.started = 0;
-    this.next.terminate();
   }
 
   /** Forwards finished events, starts lookups and runs; repeats while runs finish synchronously. */
@@ -154,28 +180,23 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       const entry = this.queue[this.head]!;
       if (!entry.done) return;
       if (entry.error !== undefined) throw entry.error;
-      const failed = entry.runs.find((r) => r.state === 'failed');
-      if (failed !== undefined) {
-        this.advance();
-        throw new InvalidMessage(entry.message, 'process', {
-          cause: new Error(failed.error ?? 'run failed'),
-          rule: failed.rule,
-          process: failed.process,
-          runId: failed.id,
-          attempts: failed.attempts,
-        });
-      }
       const event = entry.message.payload.event;
+      const origin = this.origin(entry.message);
       const dispatch: Dispatch = {
         event,
         runs: entry.runs,
         skipped: entry.skipped,
-        records: publishRecordsOf(entry.runs, event, this.options.processes, this.origin(entry.message)),
+        records: [
+          ...publishRecordsOf(entry.runs, event, this.options.processes, origin),
+          ...publishRecordsOf(entry.republish, event, this.options.processes, origin),
+        ],
       };
       try {
         this.next.submit(withPayload(entry.message, dispatch));
       } catch (error) {
         if (error instanceof MessageRejected) return;
+        // The message is taken (a later step parked it): move on.
+        if (error instanceof InvalidMessage) this.advance();
         throw error;
       }
       this.advance();
@@ -233,13 +254,16 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       }
       planned.push({ entry, jobs });
     }
+    const candidates: { entry: Entry; id: string }[] = [];
     const settle = (known: ReadonlyMap<string, string>) => {
+      if (this.abandoned) return;
       for (const { entry, jobs } of planned) {
         entry.jobs = [];
         for (const job of jobs) {
           const state = known.get(job.run.id);
           if (state === 'succeeded') {
             entry.skipped.push(job.run.id);
+            if (job.process.publish) candidates.push({ entry, id: job.run.id });
             continue;
           }
           // An unfinished earlier execution has a full record: this one must overwrite it, not the ledger.
@@ -248,8 +272,25 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
         }
         if (this.options.stats) this.options.stats.skippedRuns += entry.skipped.length;
       }
+      if (
+        candidates.length > 0 &&
+        this.options.efforts !== undefined &&
+        this.options.runs.get !== undefined
+      ) {
+        this.lookup = this.findUndelivered(candidates).then(finish, fail);
+        return;
+      }
+      finish();
+    };
+    const finish = () => {
+      if (this.abandoned) return;
       this.checked = Math.max(this.checked, to);
       this.lookup = undefined;
+      this.notify();
+    };
+    const fail = (error: unknown) => {
+      this.lookup = undefined;
+      this.lookupError = error;
       this.notify();
     };
     if (ids.length === 0) {
@@ -257,10 +298,23 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       return;
     }
     this.lookup = this.options.runs.lookup(ids).then(settle, (error: unknown) => {
+      if (this.abandoned) return;
       this.lookup = undefined;
       this.lookupError = error;
       this.notify();
     });
+  }
+
+  /** The skipped runs among `candidates` with no delivered publish effort: their records go out again. */
+  private async findUndelivered(candidates: readonly { entry: Entry; id: string }[]): Promise<void> {
+    const runs = this.options.runs;
+    const efforts = this.options.efforts!;
+    for (const { entry, id } of candidates) {
+      const delivered = await efforts.list({ runId: id, culmination: 'delivered', limit: 1 });
+      if (delivered.length > 0) continue;
+      const run = await runs.get!(id);
+      if (run?.state === 'succeeded') entry.republish.push(run);
+    }
   }
 
   private startEntry(entry: Entry): void {

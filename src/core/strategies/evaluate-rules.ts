@@ -2,7 +2,7 @@ import { isRuleError } from '../errors/rule-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
 import type { RuleMatch, RuleSet } from '../rules/rule-set.js';
 import type { LatestMessages } from '../state/latest-messages.js';
-import type { Message } from '../types.js';
+import { type Message, withPayload } from '../types.js';
 import { type Commit, InvalidMessage, type ProcessingStrategy } from './processing-strategy.js';
 
 /** An event with the processes its rules start. */
@@ -56,14 +56,7 @@ export class EvaluateRules implements ProcessingStrategy<CloudEvent> {
         this.commit(message, 'unmatched');
         return;
       }
-      evaluated = {
-        partition: message.partition,
-        position: message.position,
-        payload: { event, matches },
-        raw: message.raw,
-        timestamp: message.timestamp,
-        attributes: message.attributes,
-      };
+      evaluated = withPayload(message, { event, matches });
     }
     try {
       this.next.submit(evaluated);

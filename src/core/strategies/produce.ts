@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { Publisher, PublishRecord } from '../publish/publisher.js';
 import type { Message } from '../types.js';
-import { MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
+import { InvalidMessage, MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
 
 export interface ProduceOptions<T> {
   /** The records a message publishes (none: the message passes straight through, in order). */
@@ -69,7 +69,8 @@ export class Produce<T> implements ProcessingStrategy<T> {
     // Waiting helps only while the oldest message's efforts are under way; once it culminated and the next
     // step rejected it, nothing of ours would wake the caller.
     const oldest = this.queue[this.head];
-    if (this.queue.length - this.head < this.maxInFlight || oldest === undefined || oldest.done) return downstream;
+    if (this.queue.length - this.head < this.maxInFlight || oldest === undefined || oldest.done)
+      return downstream;
     const progress = new Promise<void>((resolve) => this.waiters.push(resolve));
     return (downstream === undefined ? progress : Promise.all([downstream, progress])).then(() =>
       this.poll(),
@@ -123,6 +124,14 @@ export class Produce<T> implements ProcessingStrategy<T> {
     for (const wake of waiters) wake();
   }
 
+  private advance(): void {
+    this.head++;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+  }
+
   private forwardReady(): void {
     while (this.head < this.queue.length) {
       const entry = this.queue[this.head]!;
@@ -132,13 +141,11 @@ export class Produce<T> implements ProcessingStrategy<T> {
         this.next.submit(entry.message);
       } catch (error) {
         if (error instanceof MessageRejected) return;
+        // The message is taken (a later step parked it): move on.
+        if (error instanceof InvalidMessage) this.advance();
         throw error;
       }
-      this.head++;
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      }
+      this.advance();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPoisonStormError } from '../../../src/core/errors/poison-storm-error.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
+import { isPoisonStormError } from '../../../src/core/errors/poison-storm-error.js';
 import { defineProcess } from '../../../src/core/processes/process.js';
 import { rule } from '../../../src/core/rules/rule.js';
 import { END_OF_PARTITION } from '../../../src/core/types.js';
@@ -10,7 +10,10 @@ import { countingProcess, openStore, publish, submissionEvent, testAgent } from 
 describe('Agent on the local log', () => {
   it('Given events in the log, When it consumes until empty, Then every event runs once, checkpoints sit at the tips, and a second run reads nothing', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 500 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 500 }, (_, i) => submissionEvent(i)),
+    );
     const counts = new Map<string, number>();
     const options = {
       rules: [rule({ name: 'classify-new', on: 'submission.created', process: 'classify' })],
@@ -28,7 +31,11 @@ describe('Agent on the local log', () => {
       const { latest } = await store.log.bounds('events', p);
       expect(checkpoints.get(String(p))?.position).toBe(String(latest));
     }
-    expect((await store.runs.countByState('test-agent'))[0]).toEqual({ process: 'classify', state: 'succeeded', count: 500 });
+    expect((await store.runs.countByState('test-agent'))[0]).toEqual({
+      process: 'classify',
+      state: 'succeeded',
+      count: 500,
+    });
 
     const again = await testAgent(store, options).run();
     expect(again.read).toBe(0);
@@ -38,7 +45,10 @@ describe('Agent on the local log', () => {
 
   it('Given checkpoints reset, When the events are read again, Then every run is skipped as already succeeded and no step runs twice', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 120 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 120 }, (_, i) => submissionEvent(i)),
+    );
     const counts = new Map<string, number>();
     const options = {
       rules: [
@@ -110,7 +120,9 @@ describe('Agent on the local log', () => {
     const byReason = (reason: string) => parked.filter((p) => p.reason === reason);
     expect(byReason('decode')).toHaveLength(2);
     expect(new TextDecoder().decode(byReason('decode')[0]!.raw)).toBe('{not json');
-    expect(byReason('rule')).toMatchObject([{ rule: 'broken-rule', eventId: 'evt-2', error: 'rule "broken-rule" threw: boom in rule' }]);
+    expect(byReason('rule')).toMatchObject([
+      { rule: 'broken-rule', eventId: 'evt-2', error: 'rule "broken-rule" threw: boom in rule' },
+    ]);
     const processFailures = byReason('process').sort((a, b) => (a.eventId! < b.eventId! ? -1 : 1));
     expect(processFailures.map((p) => [p.eventId, p.process, p.attempts])).toEqual([
       ['evt-3', 'withdraw', 1],
@@ -132,7 +144,10 @@ describe('Agent on the local log', () => {
 
   it('Given every event failing, When consumed, Then the consumer stops with a poison-storm error instead of parking everything', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 200 }, (_, i) => `garbage-${i}`));
+    await publish(
+      store,
+      Array.from({ length: 200 }, (_, i) => `garbage-${i}`),
+    );
     const agent = testAgent(store, {
       rules: [],
       processes: [],
@@ -152,7 +167,10 @@ describe('Agent on the local log', () => {
 
   it('Given a running agent, When another process asks it to drain through the store, Then it finishes in flight, commits, exits, and reports what it did', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 50 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 50 }, (_, i) => submissionEvent(i)),
+    );
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
       processes: [
@@ -195,7 +213,10 @@ describe('Agent on the local log', () => {
     const b = testAgent(other, options('agent-b'));
     const runningA = a.run();
     const runningB = b.run();
-    await publish(store, Array.from({ length: 400 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 400 }, (_, i) => submissionEvent(i)),
+    );
 
     const split = async () => {
       const leases = await store.leases.list('test-agent', 'local:events');
@@ -208,7 +229,10 @@ describe('Agent on the local log', () => {
     b.requestDrain();
     await runningB;
     await expect.poll(split, { timeout: 8_000, interval: 100 }).toEqual([4, 0]);
-    await publish(store, Array.from({ length: 100 }, (_, i) => submissionEvent(1000 + i)));
+    await publish(
+      store,
+      Array.from({ length: 100 }, (_, i) => submissionEvent(1000 + i)),
+    );
     await expect.poll(() => counts.size, { timeout: 8_000 }).toBe(500);
     a.requestDrain();
     await runningA;
@@ -220,7 +244,10 @@ describe('Agent on the local log', () => {
 
   it('Given a pipeline slower than the source, When rejections last, Then the partition is paused and resumed, and nothing is lost', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 1_500 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 1_500 }, (_, i) => submissionEvent(i)),
+    );
     const counts = new Map<string, number>();
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
@@ -257,12 +284,19 @@ describe('Agent on the local log', () => {
   it('Given a process that publishes, When events are consumed, Then its records land in the sink topic with the run id', async () => {
     const dir = tempDir();
     const store = await openStore(dir);
-    await publish(store, Array.from({ length: 20 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 20 }, (_, i) => submissionEvent(i)),
+    );
     const { LocalLogSink } = await import('../../../src/core/publish/sinks/local-log-sink.js');
     const summary = await testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'score' })],
       processes: [
-        defineProcess({ name: 'score', publish: true, steps: [{ name: 's', run: ({ event }) => ({ score: event.id.length }) }] }),
+        defineProcess({
+          name: 'score',
+          publish: true,
+          steps: [{ name: 's', run: ({ event }) => ({ score: event.id.length }) }],
+        }),
       ],
       publisher: { sink: new LocalLogSink(store, 'results') },
     }).run();
@@ -277,9 +311,48 @@ describe('Agent on the local log', () => {
     await store.close();
   });
 
+  it('Given an event whose one run fails and another publishes, When consumed, Then the result is published and the event parked', async () => {
+    const store = await openStore(tempDir());
+    await publish(store, [submissionEvent(1)]);
+    const { LocalLogSink } = await import('../../../src/core/publish/sinks/local-log-sink.js');
+    const summary = await testAgent(store, {
+      rules: [
+        rule({ name: 'score-it', on: 'submission.created', process: 'score' }),
+        rule({ name: 'mail-it', on: 'submission.created', process: 'mail' }),
+      ],
+      processes: [
+        defineProcess({ name: 'score', publish: true, steps: [{ name: 's', run: () => ({ score: 7 }) }] }),
+        defineProcess({
+          name: 'mail',
+          steps: [
+            {
+              name: 'send',
+              run: () => {
+                throw new FatalError('no recipient');
+              },
+            },
+          ],
+        }),
+      ],
+      publisher: { sink: new LocalLogSink(store, 'results') },
+    }).run();
+
+    expect(summary).toMatchObject({ parked: 1, delivered: 1 });
+    const records = [];
+    for (let p = 0; p < 4; p++) records.push(...(await store.log.read('results', p, -1, 10)));
+    expect(records.map((r) => JSON.parse(new TextDecoder().decode(r.value)).rule)).toEqual(['score-it']);
+    expect(await store.failed.list()).toMatchObject([
+      { reason: 'process', rule: 'mail-it', eventId: 'evt-1' },
+    ]);
+    await store.close();
+  });
+
   it('Given a running agent, When it heartbeats, Then the store holds its state and a status snapshot with partitions and counters', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 40 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 40 }, (_, i) => submissionEvent(i)),
+    );
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'p' })],
       processes: [countingProcess('p', new Map())],

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../../../src/core/agent/agent.js';
 import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
-import { defineProcess, ProcessRegistry, type ProcessDefinition } from '../../../src/core/processes/process.js';
+import {
+  defineProcess,
+  type ProcessDefinition,
+  ProcessRegistry,
+} from '../../../src/core/processes/process.js';
 import type { Rule } from '../../../src/core/rules/rule.js';
 import { RuleSet } from '../../../src/core/rules/rule-set.js';
 import { LocalSource } from '../../../src/core/sources/local-source.js';
@@ -10,7 +14,11 @@ import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/
 const encoder = new TextEncoder();
 
 /** A CloudEvent of the submission domain with a deterministic id and time. */
-export function submissionEvent(i: number, type = 'submission.created', data: Record<string, unknown> = {}): CloudEvent {
+export function submissionEvent(
+  i: number,
+  type = 'submission.created',
+  data: Record<string, unknown> = {},
+): CloudEvent {
   return {
     specversion: '1.0',
     id: `evt-${i}`,
@@ -23,7 +31,11 @@ export function submissionEvent(i: number, type = 'submission.created', data: Re
 }
 
 /** Appends events (or raw strings) to a local topic. */
-export async function publish(store: SqliteStateStore, events: readonly (CloudEvent | string)[], topic = 'events') {
+export async function publish(
+  store: SqliteStateStore,
+  events: readonly (CloudEvent | string)[],
+  topic = 'events',
+) {
   await store.log.append(
     topic,
     events.map((e) => ({
@@ -37,7 +49,8 @@ export async function openStore(dir: string): Promise<SqliteStateStore> {
   return openSqliteStore({ path: join(dir, 'agent.db') });
 }
 
-export interface TestAgentOptions extends Partial<Omit<AgentOptions, 'rules' | 'processes' | 'store' | 'source'>> {
+export interface TestAgentOptions
+  extends Partial<Omit<AgentOptions, 'rules' | 'processes' | 'store' | 'source'>> {
   readonly rules: readonly Rule[];
   readonly processes: readonly ProcessDefinition<CloudEvent, never>[];
   readonly topic?: string;
@@ -49,7 +62,12 @@ export function testAgent(store: SqliteStateStore, options: TestAgentOptions): A
   return new Agent({
     name: 'test-agent',
     store,
-    source: new LocalSource({ store, topic: topic ?? 'events', group: rest.name ?? 'test-agent', idleMs: 10 }),
+    source: new LocalSource({
+      store,
+      topic: topic ?? 'events',
+      group: rest.name ?? 'test-agent',
+      idleMs: 10,
+    }),
     rules: new RuleSet(rules),
     processes: new ProcessRegistry(processes),
     ...rest,
@@ -58,7 +76,10 @@ export function testAgent(store: SqliteStateStore, options: TestAgentOptions): A
 }
 
 /** A process that counts executions per event id into `counts`. */
-export function countingProcess(name: string, counts: Map<string, number>): ProcessDefinition<CloudEvent, never> {
+export function countingProcess(
+  name: string,
+  counts: Map<string, number>,
+): ProcessDefinition<CloudEvent, never> {
   return defineProcess({
     name,
     steps: [

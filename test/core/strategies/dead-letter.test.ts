@@ -3,7 +3,11 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { DecodeError } from '../../../src/core/errors/decode-error.js';
 import { type CloudEvent, decodeCloudEvent, encodeEvent } from '../../../src/core/events/cloud-event.js';
 import { Journal } from '../../../src/core/store/journal.js';
-import { DeadLetter, type DeadLetterOptions, parkedMessage } from '../../../src/core/strategies/dead-letter.js';
+import {
+  DeadLetter,
+  type DeadLetterOptions,
+  parkedMessage,
+} from '../../../src/core/strategies/dead-letter.js';
 import { Decode } from '../../../src/core/strategies/decode.js';
 import {
   InvalidMessage,
@@ -27,7 +31,12 @@ function eventOf(i: number): CloudEvent {
 function bytesAt(i: number): Message<Bytes> {
   const at = nth(i);
   const bytes = i % 7 === 4 ? encoder.encode(`not json ${i}`) : encodeEvent(eventOf(i));
-  return message(bytes, { partition: at.partition, position: at.position, timestamp: at.timestamp, raw: bytes });
+  return message(bytes, {
+    partition: at.partition,
+    position: at.position,
+    timestamp: at.timestamp,
+    raw: bytes,
+  });
 }
 
 /** An event message at `nth(i)`'s coordinates, its raw bytes those of the event. */
@@ -50,7 +59,8 @@ function options(journal = new Journal(), extra: Partial<DeadLetterOptions> = {}
 async function process(m: Message<CloudEvent>): Promise<CloudEvent> {
   await nextTurn();
   const n = Number(m.payload.id.slice(1));
-  if (n % 5 === 2) throw new InvalidMessage(m, 'process', { cause: new Error(`cannot process ${m.payload.id}`) });
+  if (n % 5 === 2)
+    throw new InvalidMessage(m, 'process', { cause: new Error(`cannot process ${m.payload.id}`) });
   return m.payload;
 }
 
@@ -245,12 +255,17 @@ describe('DeadLetter', () => {
       timestamp: m.timestamp,
       failedAt: clock.now(),
       via: 'replay',
-      key: 'billing|local:orders|event:e7',
+      key: 'billing|local:orders|event:test/e7',
     });
     expect(item?.raw).toBe(m.raw);
     expect(new TextDecoder().decode(item?.raw)).toBe(JSON.stringify(eventOf(7)));
     expect(parkedEvents).toEqual([
-      { reason: 'process', partition: 'shard-1', position: '4959:2', error: 'step "charge": card declined 7' },
+      {
+        reason: 'process',
+        partition: 'shard-1',
+        position: '4959:2',
+        error: 'step "charge": card declined 7',
+      },
     ]);
   });
 
@@ -279,7 +294,7 @@ describe('DeadLetter', () => {
     const m = message({ event: eventOf(4), matches: [] }, { partition: 'p1', position: '9' });
     const item = parkedMessage(new InvalidMessage(m, 'rule', { rule: 'bill' }), m, options());
     expect(item).toMatchObject({ eventId: 'e4', eventType: 'order.created', rule: 'bill' });
-    expect(item.key).toBe('billing|local:orders|event:e4');
+    expect(item.key).toBe('billing|local:orders|event:test/e4');
     expect(item.error).toBe(new InvalidMessage(m, 'rule').message);
     expect(item).not.toHaveProperty('errorName');
   });
@@ -301,9 +316,9 @@ describe('DeadLetter', () => {
     strategy.submit(batch);
     const parked = journal.take().parked;
     expect(parked.map((p) => [p.partition, p.position, p.eventId, p.reason, p.key])).toEqual([
-      ['p0', '0', 'e0', 'task', 'billing|local:orders|event:e0'],
-      ['p1', '0', 'e1', 'task', 'billing|local:orders|event:e1'],
-      ['p2', '1', 'e5', 'task', 'billing|local:orders|event:e5'],
+      ['p0', '0', 'e0', 'task', 'billing|local:orders|event:test/e0'],
+      ['p1', '0', 'e1', 'task', 'billing|local:orders|event:test/e1'],
+      ['p2', '1', 'e5', 'task', 'billing|local:orders|event:test/e5'],
     ]);
     parked.forEach((p, i) => {
       expect(p.raw).toBe(members[i]!.raw);
@@ -329,8 +344,8 @@ describe('DeadLetter', () => {
     expect(next.payloads.map((e) => e.id)).toEqual(['e0', 'e1', 'e3', 'e5', 'e6']);
     expect(journal.take().parked.map((p) => [p.reason, p.key])).toEqual([
       ['decode', 'billing|local:orders|at:p1@1'],
-      ['process', 'billing|local:orders|event:e2'],
-      ['process', 'billing|local:orders|event:e7'],
+      ['process', 'billing|local:orders|event:test/e2'],
+      ['process', 'billing|local:orders|event:test/e7'],
     ]);
     expect(log.entries.map((e) => [e.message.partition, e.message.position, e.outcome])).toEqual([
       ['p1', '1', 'parked'],

@@ -47,14 +47,19 @@ function countingDecoder(): { decoder: EventDecoder; calls: () => number } {
   };
 }
 
-strategyBehaviour('Decode', (next) => new Decode(decodeCloudEvent, next), (i) => bytesAt(i), {
-  failing: (next, ctx) =>
-    new Decode((raw) => {
-      const event = decodeCloudEvent(raw);
-      if (event.id === `e${FAILING_INDEX}`) throw ctx.failure;
-      return event;
-    }, next),
-});
+strategyBehaviour(
+  'Decode',
+  (next) => new Decode(decodeCloudEvent, next),
+  (i) => bytesAt(i),
+  {
+    failing: (next, ctx) =>
+      new Decode((raw) => {
+        const event = decodeCloudEvent(raw);
+        if (event.id === `e${FAILING_INDEX}`) throw ctx.failure;
+        return event;
+      }, next),
+  },
+);
 
 function decodeFailure(decode: Decode, input: Message<Bytes>): InvalidMessage {
   try {
@@ -87,15 +92,18 @@ describe('Decode', () => {
     ['a JSON array', '[1, 2, 3]'],
     ['an object without a type', '{"id":"e1","source":"s","specversion":"1.0"}'],
     ['an empty payload', ''],
-  ])('given %s, when submitted, then it is an InvalidMessage with reason decode and nothing is forwarded', (_, text) => {
-    const next = new Collect<CloudEvent>();
-    const input = bytesAt(2, encoder.encode(text));
-    const error = decodeFailure(new Decode(decodeCloudEvent, next), input);
-    expect(error.reason).toBe('decode');
-    expect(error.subject).toBe(input);
-    expect(error.cause).toBeInstanceOf(DecodeError);
-    expect(next.messages).toEqual([]);
-  });
+  ])(
+    'given %s, when submitted, then it is an InvalidMessage with reason decode and nothing is forwarded',
+    (_, text) => {
+      const next = new Collect<CloudEvent>();
+      const input = bytesAt(2, encoder.encode(text));
+      const error = decodeFailure(new Decode(decodeCloudEvent, next), input);
+      expect(error.reason).toBe('decode');
+      expect(error.subject).toBe(input);
+      expect(error.cause).toBeInstanceOf(DecodeError);
+      expect(next.messages).toEqual([]);
+    },
+  );
 
   it('given bytes that are not UTF-8, when submitted, then it is an InvalidMessage with reason decode', () => {
     const error = decodeFailure(new Decode(decodeCloudEvent, new Collect()), bytesAt(0, Uint8Array.of(0xff)));

@@ -4,7 +4,7 @@ import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
 import { rule } from '../../../src/core/rules/rule.js';
 import { RuleSet } from '../../../src/core/rules/rule-set.js';
 import { LatestMessages } from '../../../src/core/state/latest-messages.js';
-import { type Evaluation, EvaluateRules } from '../../../src/core/strategies/evaluate-rules.js';
+import { EvaluateRules, type Evaluation } from '../../../src/core/strategies/evaluate-rules.js';
 import { InvalidMessage, MessageRejected } from '../../../src/core/strategies/processing-strategy.js';
 import type { Message } from '../../../src/core/types.js';
 import { Collect, CommitLog } from '../../support/collect.js';
@@ -135,7 +135,7 @@ describe('EvaluateRules', () => {
     expect(log.entries).toEqual([]);
   });
 
-  it("given a rule whose `params` throws, when submitted, then the InvalidMessage names that rule, not the ones before it", () => {
+  it('given a rule whose `params` throws, when submitted, then the InvalidMessage names that rule, not the ones before it', () => {
     const rules = new RuleSet([
       rule({ name: 'first', on: '*', process: 'a' }),
       rule({

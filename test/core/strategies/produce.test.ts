@@ -5,7 +5,10 @@ import type { PublishRecord } from '../../../src/core/publish/publisher.js';
 import { RetryingPublisher } from '../../../src/core/publish/retrying-publisher.js';
 import { MemorySink, type MemorySinkOptions } from '../../../src/core/publish/sinks/memory-sink.js';
 import { Journal } from '../../../src/core/store/journal.js';
-import { MessageRejected } from '../../../src/core/strategies/processing-strategy.js';
+import {
+  MessageRejected,
+  type ProcessingStrategy,
+} from '../../../src/core/strategies/processing-strategy.js';
 import { Produce } from '../../../src/core/strategies/produce.js';
 import type { Message } from '../../../src/core/types.js';
 import { Collect } from '../../support/collect.js';
@@ -39,19 +42,23 @@ interface RigOptions {
  * (so sink latency and retry waits pass only when the test advances it); `Produce` itself bounds
  * `join` with the system clock.
  */
-function rig(options: RigOptions = {}, next = new Collect<number>()) {
+function build(options: RigOptions, next: ProcessingStrategy<number>) {
   const clock = new FakeClock(0);
   const sink = new MemorySink({ clock, ...options.sink });
   const journal = new Journal();
   const publisher = new RetryingPublisher({
     sink,
-    contingency: contingency({ maxRetries: 2, kind: 'constant', baseMs: 100, maxMs: 100, jitter: 0 }),
+    contingency: contingency({
+      maxRetries: 2,
+      kind: 'constant',
+      baseMs: 100,
+      maxMs: 100,
+      jitter: 0,
+      ...options.contingency,
+    }),
     journal,
     group: 'billing',
     clock,
-    ...(options.contingency === undefined
-      ? {}
-      : { contingency: contingency({ kind: 'constant', jitter: 0, ...options.contingency }) }),
   });
   const records = options.records ?? recordsOf;
   const produce = new Produce<number>(
@@ -62,17 +69,25 @@ function rig(options: RigOptions = {}, next = new Collect<number>()) {
     },
     next,
   );
-  return { produce, sink, journal, clock, next, publisher };
+  return { produce, sink, journal, clock };
 }
 
-strategyBehaviour('Produce', (next) => rig({}, next).produce, nth, {
+function rig(options: RigOptions = {}, next = new Collect<number>()) {
+  return { ...build(options, next), next };
+}
+
+strategyBehaviour('Produce', (next) => build({}, next).produce, nth, {
   // The sink answers only when the fake clock moves, which it never does here.
-  hanging: (next) => rig({ sink: { latencyMs: 10 } }, next).produce,
-  // Not applicable: a record that cannot be delivered is parked by the publisher and its message goes on
+  hanging: (next) => build({ sink: { latencyMs: 10 } }, next).produce,
+  // No failure law: a record that cannot be delivered is parked by the publisher and its message goes on
   // (tested below); the publisher rejects only when aborted or closed, which stops the consumer.
 });
 
-strategyBehaviour('Produce with a small in-flight window', (next) => rig({ maxInFlight: 4 }, next).produce, nth);
+strategyBehaviour(
+  'Produce with a small in-flight window',
+  (next) => build({ maxInFlight: 4 }, next).produce,
+  nth,
+);
 
 /** A next step that records, at each submit, which of the sink's records were delivered by then. */
 class Observing extends Collect<number> {
@@ -131,7 +146,10 @@ describe('Produce', () => {
     await drive(produce, clock, () => next.messages.length === 2);
     expect(next.payloads).toEqual([0, 3]);
     const efforts = journal.take().efforts;
-    expect(efforts.find((e) => e.recordId === 'r0-0')).toMatchObject({ culmination: 'delivered', attempts: 2 });
+    expect(efforts.find((e) => e.recordId === 'r0-0')).toMatchObject({
+      culmination: 'delivered',
+      attempts: 2,
+    });
   });
 
   it('given a sink that fails for good, when published, then the record is parked with reason publish and the message still goes on', async () => {

@@ -17,10 +17,9 @@ import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import { SqliteLogStore } from './sqlite-log-store.js';
 import { SqliteRunStore } from './sqlite-run-store.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { WriteBatchBuilder } from './write-batch.js';
-
 /** Where the store lives when no path is given, relative to the working directory. */
 import { DEFAULT_STORE_PATH } from './store-defaults.js';
+import { WriteBatchBuilder } from './write-batch.js';
 
 export { DEFAULT_STORE_PATH };
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;

@@ -1,0 +1,447 @@
+import { hostname } from 'node:os';
+import { type Clock, systemClock } from '../clock.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { describeError } from '../errors/agentctl-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
+import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
+import type { Publisher } from '../publish/publisher.js';
+import { RuleSet } from '../rules/rule-set.js';
+import { InlineRunner } from '../runners/inline-runner.js';
+import { Journal } from '../store/journal.js';
+import type { FailedFilter, FailedKind, FailedMessage } from '../store/records.js';
+import type { StateStore } from '../store/state-store.js';
+import { CommitOffsets } from '../strategies/commit-offsets.js';
+import { Decode } from '../strategies/decode.js';
+import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
+import { EvaluateRules } from '../strategies/evaluate-rules.js';
+import {
+  type Commit,
+  InvalidMessage,
+  MessageRejected,
+  type ProcessingStrategy,
+} from '../strategies/processing-strategy.js';
+import { Produce } from '../strategies/produce.js';
+import { Stats } from '../telemetry/stats.js';
+import type { Bytes, FailureReason, Message } from '../types.js';
+import { requireFailedIds } from './failed-items.js';
+import { SinkPublishers, SinkUnavailable } from './sink-publishers.js';
+
+export interface ReplayFailedOptions {
+  readonly store: StateStore;
+  /** The agent whose rules, processes, decoder and sink replay the items; only its items are selected. */
+  readonly config: AgentConfig;
+  /** Which items (`ids`, `reason`, `rule`, `since`, `limit`, …); `status` defaults to `pending`. */
+  readonly filter?: FailedFilter;
+  /** Select and report, change nothing. */
+  readonly dryRun?: boolean;
+  /** Called after each page of items is settled in the store. */
+  readonly onProgress?: (progress: ReplayProgress) => void;
+  /** Stops after the page in progress (what is settled stays settled). */
+  readonly signal?: AbortSignal;
+  readonly clock?: Clock;
+  /** Items replayed, then settled in the store, together (default 500). */
+  readonly pageSize?: number;
+}
+
+export interface ReplayProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly replayed: number;
+  readonly failedAgain: number;
+}
+
+/** How a replayed item ended: its event processed, matched by no rule any more, or its record delivered. */
+export type ReplayedAs = 'processed' | 'unmatched' | 'delivered';
+
+export interface ReplayItemOutcome {
+  readonly id: number;
+  readonly kind: FailedKind;
+  readonly reason: FailureReason;
+  /** `replayed` (now marked so), `failed` (still pending, one more failure recorded), `skipped` (dry run). */
+  readonly outcome: 'replayed' | 'failed' | 'skipped';
+  readonly as?: ReplayedAs;
+  readonly error?: string;
+}
+
+export interface ReplayFailedSummary {
+  readonly dryRun: boolean;
+  readonly selected: number;
+  readonly replayed: number;
+  readonly failedAgain: number;
+  /** Selected but not replayed: every item of a dry run. */
+  readonly skipped: number;
+  /** Runs executed now, and runs skipped because they had already succeeded. */
+  readonly runs: { readonly succeeded: number; readonly failed: number; readonly skipped: number };
+  /** Records delivered (re-published items and results of replayed events). */
+  readonly delivered: number;
+  readonly interrupted: boolean;
+  readonly durationMs: number;
+  readonly items: readonly ReplayItemOutcome[];
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+/** Carries the failed item's id through the strategy chain (attributes survive every step). */
+const ITEM_ATTRIBUTE = 'agentctl.replay.item';
+const PUBLISH_KEY_PREFIX = 'publish/';
+
+/** The items a replay with `filter` takes: pending ones of the agent unless a status is given. */
+export function replaySelection(config: AgentConfig, filter: FailedFilter = {}): FailedFilter {
+  return { status: 'pending', group: config.name, ...filter };
+}
+
+/**
+ * How many items `replayFailed` would take with these options (for a confirmation prompt).
+ * @throws NotFoundError when `filter.ids` names an item that does not exist.
+ */
+export async function countReplayable(
+  store: StateStore,
+  config: AgentConfig,
+  filter: FailedFilter = {},
+): Promise<number> {
+  await requireFailedIds(store, filter.ids ?? []);
+  const total = await store.failed.count(replaySelection(config, filter));
+  return Math.min(total, filter.limit ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Parses `--since`: an ISO date/time, or a duration before `now` such as `90s`, `15m`, `2h`, `7d`.
+ * @throws UsageError for anything else.
+ */
+export function parseSince(text: string, now: number): number {
+  const ago = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (ago !== null) {
+    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'ms'];
+    return now - Number(ago[1]) * unit;
+  }
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isFinite(at)) return at;
+  throw new UsageError(`"${text}" is not a time`, {
+    hint: 'give a duration such as 30m, 2h, 7d, or an ISO time such as 2025-01-31T12:00:00Z',
+  });
+}
+
+/**
+ * Replays parked items of the failed store and settles each one:
+ *
+ * - an **event** (`kind: 'event'`) runs again through decode → rules → processes → publish with the agent's
+ *   config, processes inline. Runs that already succeeded are skipped (same run ids), so only what failed is
+ *   redone. Processed, or matched by no rule any more → `replayed`. A decode, rule or process failure is
+ *   recorded on the item itself (`recordFailure`, via `replay`: attempts + 1, history extended, still
+ *   pending) — no new item is parked for it. Records its runs publish go to the configured sink; one that
+ *   cannot be delivered is parked as usual, as an item of its own.
+ * - a **record** (`kind: 'record'`, reason `publish`) is published again, with its key and headers, to the
+ *   sink it was meant for, with the config's contingency. Delivered → `replayed`; given up again, or its sink
+ *   not available → the failure is recorded on the item. The publisher's own parking of that record (same
+ *   key) is dropped, so no second item appears.
+ *
+ * Items are taken in id order, a page at a time: the page's runs, efforts and new parkings are flushed to
+ * the store first, then the page's statuses are set. Items parked by this replay are not replayed by it.
+ * @throws NotFoundError when `filter.ids` names an item that does not exist.
+ */
+export async function replayFailed(options: ReplayFailedOptions): Promise<ReplayFailedSummary> {
+  const { store, config } = options;
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const filter = options.filter ?? {};
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const total = await countReplayable(store, config, filter);
+  const items: ReplayItemOutcome[] = [];
+  const counts = { replayed: 0, failedAgain: 0 };
+  const progress = () => options.onProgress?.({ done: items.length, total, ...counts });
+  const selection = store.failed.iterate(replaySelection(config, filter), pageSize);
+
+  if (options.dryRun) {
+    for await (const item of selection) items.push({ ...identity(item), outcome: 'skipped' });
+    progress();
+    return summary({ dryRun: true, items, counts, stats: new Stats(), interrupted: false, startedAt, clock });
+  }
+
+  const stats = new Stats();
+  const journal = new Journal();
+  const publishers = new SinkPublishers({ store, config, journal, clock, stats });
+  const replay = new PageReplay(options, clock, journal, publishers, stats);
+  /** Keys this replay parked: those items are new failures, not ones to replay now. */
+  const parkedHere = new Set<string>();
+  let interrupted = false;
+  try {
+    let page: FailedMessage[] = [];
+    const settle = async () => {
+      const outcomes = await replay.run(page, parkedHere);
+      page = [];
+      const replayed = outcomes.filter((o) => o.outcome === 'replayed').map((o) => o.id);
+      await store.failed.setStatus(replayed, 'replayed');
+      for (const o of outcomes) {
+        if (o.outcome !== 'failed') continue;
+        await store.failed.recordFailure(o.id, {
+          at: clock.now(),
+          error: o.error ?? 'failed',
+          via: 'replay',
+        });
+      }
+      items.push(...outcomes);
+      counts.replayed += replayed.length;
+      counts.failedAgain += outcomes.length - replayed.length;
+      progress();
+    };
+    for await (const item of selection) {
+      if (parkedHere.has(item.key)) continue;
+      page.push(item);
+      if (page.length < pageSize) continue;
+      await settle();
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+    }
+    if (page.length > 0) await settle();
+  } finally {
+    await publishers.close();
+    await store.flush(journal.take());
+  }
+  return summary({ dryRun: false, items, counts, stats, interrupted, startedAt, clock });
+}
+
+interface SummaryParts {
+  readonly dryRun: boolean;
+  readonly items: readonly ReplayItemOutcome[];
+  readonly counts: { readonly replayed: number; readonly failedAgain: number };
+  readonly stats: Stats;
+  readonly interrupted: boolean;
+  readonly startedAt: number;
+  readonly clock: Clock;
+}
+
+function summary(parts: SummaryParts): ReplayFailedSummary {
+  const { items, counts, stats } = parts;
+  return {
+    dryRun: parts.dryRun,
+    selected: items.length,
+    replayed: counts.replayed,
+    failedAgain: counts.failedAgain,
+    skipped: items.filter((i) => i.outcome === 'skipped').length,
+    runs: { succeeded: stats.runs.succeeded, failed: stats.runs.failed, skipped: stats.skippedRuns },
+    delivered: stats.delivered,
+    interrupted: parts.interrupted,
+    durationMs: parts.clock.now() - parts.startedAt,
+    items,
+  };
+}
+
+function identity(item: FailedMessage): Pick<ReplayItemOutcome, 'id' | 'kind' | 'reason'> {
+  return { id: item.id, kind: item.kind, reason: item.reason };
+}
+
+type Outcome = { readonly as: ReplayedAs } | { readonly error: string };
+
+/** Replays one page of items and returns their outcomes, once the page's journal is flushed. */
+class PageReplay {
+  private readonly rules: RuleSet;
+  private readonly processes: ProcessRegistry;
+  private readonly runner: InlineRunner;
+  private readonly worker = `replay@${hostname()}#${process.pid}`;
+  private readonly controller = new AbortController();
+
+  constructor(
+    private readonly options: ReplayFailedOptions,
+    private readonly clock: Clock,
+    private readonly journal: Journal,
+    private readonly publishers: SinkPublishers,
+    private readonly stats: Stats,
+  ) {
+    const { config } = options;
+    this.rules = new RuleSet(config.rules ?? []);
+    this.processes = new ProcessRegistry(
+      (config.processes ?? []) as readonly ProcessDefinition<CloudEvent, never>[],
+    );
+    this.runner = new InlineRunner({ clock, journal, stats });
+  }
+
+  async run(page: readonly FailedMessage[], parkedHere: Set<string>): Promise<ReplayItemOutcome[]> {
+    const outcomes = new Map<number, Outcome>();
+    const records = page.filter((item) => item.kind === 'record');
+    const events = page.filter((item) => item.kind !== 'record');
+    const bySource = new Map<string, FailedMessage[]>();
+    for (const item of events) {
+      const group = bySource.get(item.source);
+      if (group === undefined) bySource.set(item.source, [item]);
+      else group.push(item);
+    }
+    /** Keys under which the publisher parks the records replayed here: those items exist already. */
+    const replaying = new Set(records.map((item) => item.key));
+    await Promise.all([
+      ...[...bySource].map(([source, items]) => this.replayEvents(source, items, outcomes)),
+      ...records.map(async (item) => outcomes.set(item.id, await this.republish(item, replaying))),
+    ]);
+    const batch = this.journal.take();
+    const parked = batch.parked.filter((p) => !replaying.has(p.key));
+    for (const p of parked) parkedHere.add(p.key);
+    await this.options.store.flush({ ...batch, parked });
+    return page.map((item) => {
+      const outcome = outcomes.get(item.id) ?? {
+        error: 'not replayed: the pipeline ended without an outcome',
+      };
+      return 'as' in outcome
+        ? { ...identity(item), outcome: 'replayed', as: outcome.as }
+        : { ...identity(item), outcome: 'failed', error: outcome.error };
+    });
+  }
+
+  /** Runs events of one source through decode → rules → processes → publish → done. */
+  private async replayEvents(
+    source: string,
+    items: readonly FailedMessage[],
+    outcomes: Map<number, Outcome>,
+  ): Promise<void> {
+    const sink = this.options.config.publisher?.sink ?? 'local:results';
+    const publisher = await this.publishers.get(sink);
+    if (publisher instanceof SinkUnavailable) {
+      for (const item of items) outcomes.set(item.id, { error: publisher.message });
+      return;
+    }
+    const chain = this.chain(source, publisher, outcomes);
+    for (const item of items) {
+      const message: Message<Bytes> = {
+        partition: item.partition,
+        position: item.position,
+        payload: item.raw,
+        raw: item.raw,
+        timestamp: item.timestamp,
+        attributes: { [ITEM_ATTRIBUTE]: item.id },
+      };
+      for (;;) {
+        try {
+          chain.submit(message);
+          break;
+        } catch (error) {
+          if (!(error instanceof MessageRejected)) throw error;
+          await (chain.poll() ?? this.clock.sleep(1));
+        }
+      }
+    }
+    chain.close();
+    await chain.join();
+  }
+
+  private chain(
+    source: string,
+    publisher: Publisher | undefined,
+    outcomes: Map<number, Outcome>,
+  ): ProcessingStrategy<Bytes> {
+    const { config, store } = this.options;
+    const commit: Commit = (message, outcome) =>
+      outcomes.set(itemOf(message), { as: outcome === 'unmatched' ? 'unmatched' : 'processed' });
+    const now = () => this.clock.now();
+    let tail: ProcessingStrategy<Dispatch> = new CommitOffsets(commit);
+    if (publisher !== undefined) {
+      tail = new Produce<Dispatch>(publisher, { recordsOf: (d) => d.records, clock: this.clock }, tail);
+    }
+    const dispatch = new DispatchProcesses(
+      {
+        runner: this.runner,
+        processes: this.processes,
+        runs: store.runs,
+        journal: this.journal,
+        group: config.name,
+        source,
+        worker: this.worker,
+        now,
+        signal: this.controller.signal,
+        stats: this.stats,
+      },
+      tail,
+    );
+    const evaluate = new EvaluateRules(this.rules, commit, dispatch, { now });
+    const decode = new Decode(config.decode ?? decodeCloudEvent, evaluate);
+    return new RecordFailures(decode, (error) => {
+      const cause = error.cause;
+      outcomes.set(itemOf(error.subject), {
+        error: cause === undefined ? error.message : describeError(cause),
+      });
+    });
+  }
+
+  /** Publishes a parked record again to the sink it was meant for. */
+  private async republish(item: FailedMessage, replaying: Set<string>): Promise<Outcome> {
+    const sink = item.sink ?? '';
+    const publisher = sink === '' ? undefined : await this.publishers.get(sink);
+    if (publisher === undefined) return { error: `sink ${sink || '(none)'} is not available` };
+    if (publisher instanceof SinkUnavailable) return { error: publisher.message };
+    const prefix = `${PUBLISH_KEY_PREFIX}${sink}/`;
+    const id = item.key.startsWith(prefix)
+      ? item.key.slice(prefix.length)
+      : (item.runId ?? `failed-${item.id}`);
+    replaying.add(`${PUBLISH_KEY_PREFIX}${publisher.sink}/${id}`);
+    const effort = await publisher.publish({
+      id,
+      value: item.raw,
+      timestamp: item.timestamp,
+      ...(item.recordKey === undefined ? {} : { key: item.recordKey }),
+      ...(item.headers === undefined ? {} : { headers: item.headers }),
+      ...(item.runId === undefined ? {} : { runId: item.runId }),
+      origin: { source: item.source, partition: item.partition, position: item.position },
+    });
+    if (effort.culmination === 'delivered') return { as: 'delivered' };
+    return { error: effort.lastError ?? `not delivered to ${sink}` };
+  }
+}
+
+function itemOf(message: Message<unknown>): number {
+  return Number(message.attributes[ITEM_ATTRIBUTE]);
+}
+
+/**
+ * Wraps a replay chain: an `InvalidMessage` thrown by `submit`, `poll` or `join` below is handed to
+ * `onInvalid` (which records it on the item being replayed) instead of being parked as a new item.
+ */
+class RecordFailures implements ProcessingStrategy<Bytes> {
+  constructor(
+    private readonly next: ProcessingStrategy<Bytes>,
+    private readonly onInvalid: (error: InvalidMessage) => void,
+  ) {}
+
+  submit(message: Message<Bytes>): void {
+    try {
+      this.next.submit(message);
+    } catch (error) {
+      if (!(error instanceof InvalidMessage)) throw error;
+      this.onInvalid(error);
+    }
+  }
+
+  poll(): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.next.poll();
+    } catch (error) {
+      if (!(error instanceof InvalidMessage)) throw error;
+      this.onInvalid(error);
+      return this.poll();
+    }
+    return pending?.then(undefined, (error: unknown) => {
+      if (!(error instanceof InvalidMessage)) throw error;
+      this.onInvalid(error);
+      return this.poll();
+    });
+  }
+
+  close(): void {
+    this.next.close();
+  }
+
+  async join(timeoutMs?: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.next.join(timeoutMs);
+        return;
+      } catch (error) {
+        if (!(error instanceof InvalidMessage)) throw error;
+        this.onInvalid(error);
+      }
+    }
+  }
+
+  terminate(): void {
+    this.next.terminate();
+  }
+}
