@@ -76,7 +76,13 @@ export abstract class BaseCommand extends Command {
     let exit: number;
     if (isUserFacing(error)) {
       line = redactSecrets(error.message) + (error.hint ? `\n  try: ${redactSecrets(error.hint)}` : '');
-      exit = error.code === 'SOURCE_UNAVAILABLE' || error.code === 'POISON_STORM' || error.code === 'NOT_FOUND' ? EXIT_FAILURE : EXIT_USAGE;
+      exit =
+        error.code === 'SOURCE_UNAVAILABLE' ||
+        error.code === 'POISON_STORM' ||
+        error.code === 'NOT_FOUND' ||
+        error.code === 'TIMEOUT'
+          ? EXIT_FAILURE
+          : EXIT_USAGE;
     } else if (error.oclif !== undefined) {
       line = `${redactSecrets(error.message.split('\n')[0] ?? error.message)}\n  try: agentctl ${this.id?.replace(/:/g, ' ') ?? ''} --help`;
       exit = EXIT_USAGE;

@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+
+async function readInput(path: string): Promise<string> {
+  if (path !== '-') return readFile(path, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export default class RulesTest extends BaseCommand {
+  static override summary = 'Show what the rules would do with events, without running anything.';
+  static override description =
+    'Decodes and evaluates each event exactly as consume would: the rules that match, the run ids they get, the process steps, and the rules that throw. Nothing runs and nothing is written; when the state store exists it is opened read-only to mark runs that already succeeded as "would be skipped".';
+  static override examples = [
+    '<%= config.bin %> rules test --event event.json',
+    'tail -n 100 events.ndjson | <%= config.bin %> rules test --event - --json',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    event: Flags.string({
+      char: 'e',
+      summary: 'File holding one JSON event, a JSON array, or NDJSON; - reads stdin.',
+      required: true,
+      env: 'AGENTCTL_EVENT',
+    }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(RulesTest);
+    const { config } = await this.agentConfig(flags.config);
+    const { splitEvents, testRules } = await import('../../core/ops/rules.js');
+    const { UsageError } = await import('../../core/errors/usage-error.js');
+    const { renderRuleTest } = await import('../../ui/text/rules.js');
+    const origin = flags.event === '-' ? 'stdin' : flags.event;
+    const text = await readInput(flags.event).catch((cause: Error) => {
+      throw new UsageError(`cannot read ${origin}: ${cause.message}`, {
+        cause,
+        hint: 'check --event (a file, or - for stdin)',
+      });
+    });
+    const store = await this.openStore(flags, { readonly: true }).then(
+      (opened) => opened.store,
+      (error: unknown) => {
+        if (flags.db !== undefined) throw error;
+        return undefined;
+      },
+    );
+    const report = await testRules(config, splitEvents(text, origin), store?.runs);
+    if (!this.jsonEnabled()) this.log(renderRuleTest(report));
+    return report;
+  }
+}
