@@ -343,11 +343,37 @@ export class StreamProcessor {
     let pending: Promise<void> | undefined;
     try {
       pending = strategy.poll();
-      if (pending !== undefined) await pending;
+      if (pending !== undefined) await this.whileCommitting(pending);
     } catch (error) {
       throw this.unhandled(error);
     }
     if (pending === undefined && this.carried.length > 0) await this.sleep(1);
+  }
+
+  /**
+   * Waits for the pipeline's work (an inline runner may work through a whole poll batch), committing on
+   * the policy meanwhile, so that a long batch of slow steps is checkpointed as it goes rather than once
+   * at its end.
+   */
+  private async whileCommitting(work: Promise<void>): Promise<void> {
+    let settled = false;
+    const done = work.then(
+      () => {
+        settled = true;
+      },
+      (error: unknown) => {
+        settled = true;
+        throw error;
+      },
+    );
+    const every = Math.max(10, Math.min(250, this.policy.intervalMs));
+    while (!settled) {
+      const timer = new AbortController();
+      await Promise.race([done, this.options.clock.sleep(every, timer.signal).catch(() => undefined)]);
+      timer.abort();
+      if (!settled) await this.maybeCommit(false);
+    }
+    await done;
   }
 
   private unhandled(error: unknown): unknown {

@@ -347,6 +347,30 @@ describe('Agent on the local log', () => {
     await store.close();
   });
 
+  it('Given an inline runner working through a long batch, When the commit interval passes, Then it commits during the batch', async () => {
+    const store = await openStore(tempDir());
+    await publish(store, Array.from({ length: 120 }, (_, i) => submissionEvent(i)));
+    const agent = testAgent(store, {
+      rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
+      processes: [
+        defineProcess({
+          name: 'slow',
+          steps: [{ name: 'wait', run: () => new Promise((resolve) => setTimeout(resolve, 4)) }],
+        }),
+      ],
+      consumer: { pollMax: 500, commitPolicy: { intervalMs: 50, messages: 1_000_000 } },
+    });
+    const commits: number[] = [];
+    agent.telemetry.on('commit', () => commits.push(agent.stats.done));
+
+    const summary = await agent.run();
+
+    expect(summary.processed).toBe(120);
+    // One poll batch holds all 120 events; without commits during it there would be a single one at the end.
+    expect(commits.filter((done) => done > 0 && done < 120).length).toBeGreaterThanOrEqual(3);
+    await store.close();
+  });
+
   it('Given a running agent, When it heartbeats, Then the store holds its state and a status snapshot with partitions and counters', async () => {
     const store = await openStore(tempDir());
     await publish(
