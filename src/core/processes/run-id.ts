@@ -5,10 +5,29 @@ import type { CloudEvent } from '../events/cloud-event.js';
 const TIME_WIDTH = 9;
 const NO_TIME = '0'.repeat(TIME_WIDTH);
 
+/** `YYYY-MM-DDTHH:MM:SS` with optional fraction, then `Z`: the form nearly every producer writes. */
+const UTC_SECONDS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/** Events of a stream share their minute: its parse is remembered (Date.parse costs ~0.35 µs). */
+let cachedMinute = '';
+let cachedMinuteMs = 0;
+
+function parseTime(time: string): number {
+  const m = UTC_SECONDS.exec(time);
+  if (m === null) return Date.parse(time);
+  const minute = m[1]!;
+  if (minute !== cachedMinute) {
+    cachedMinuteMs = Date.parse(`${minute}:00Z`);
+    cachedMinute = minute;
+  }
+  const fraction = m[3] === undefined ? 0 : Number(m[3].slice(0, 3).padEnd(3, '0'));
+  return cachedMinuteMs + Number(m[2]) * 1000 + fraction;
+}
+
 /** The event's own time in ms, or undefined when it has none (or an unparseable one). */
 function eventTime(event: CloudEvent): number | undefined {
   if (typeof event.time !== 'string') return undefined;
-  const ms = Date.parse(event.time);
+  const ms = parseTime(event.time);
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
