@@ -18,11 +18,37 @@ export default class Consume extends BaseCommand {
       summary: 'Where partitions without a checkpoint start: checkpoint|earliest|latest|POSITION|TIMESTAMP.',
       env: 'AGENTCTL_FROM',
     }),
-    runner: Flags.string({ summary: 'Where processes run.', options: ['inline', 'pool', 'queue'], env: 'AGENTCTL_RUNNER' }),
-    concurrency: Flags.integer({ summary: 'Runs at once for --runner pool.', min: 1, env: 'AGENTCTL_CONCURRENCY' }),
+    runner: Flags.string({
+      summary: 'Where processes run.',
+      options: ['inline', 'pool', 'queue'],
+      env: 'AGENTCTL_RUNNER',
+    }),
+    concurrency: Flags.integer({
+      summary: 'Runs at once for --runner pool.',
+      min: 1,
+      env: 'AGENTCTL_CONCURRENCY',
+    }),
     'until-empty': Flags.boolean({ summary: 'Stop once caught up and done.', env: 'AGENTCTL_UNTIL_EMPTY' }),
-    'max-events': Flags.integer({ summary: 'Stop after reading this many events.', min: 1, env: 'AGENTCTL_MAX_EVENTS' }),
-    sink: Flags.string({ summary: 'Where results are published (overrides publisher.sink): local:TOPIC, stdout, file:PATH, none.', env: 'AGENTCTL_SINK' }),
+    'max-events': Flags.integer({
+      summary: 'Stop after reading this many events.',
+      min: 1,
+      env: 'AGENTCTL_MAX_EVENTS',
+    }),
+    'metrics-port': Flags.integer({
+      summary: 'Serve Prometheus /metrics, /healthz and /readyz on this port (0: any free port).',
+      min: 0,
+      env: 'AGENTCTL_METRICS_PORT',
+    }),
+    'metrics-host': Flags.string({
+      summary: 'Address the metrics server listens on.',
+      default: '0.0.0.0',
+      env: 'AGENTCTL_METRICS_HOST',
+    }),
+    sink: Flags.string({
+      summary:
+        'Where results are published (overrides publisher.sink): local:TOPIC, stdout, file:PATH, none.',
+      env: 'AGENTCTL_SINK',
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -46,6 +72,18 @@ export default class Consume extends BaseCommand {
       },
     });
     const agent = new Agent(built.options);
+    let metricsServer: { port: number; close(): Promise<void> } | undefined;
+    if (flags['metrics-port'] !== undefined) {
+      const { AgentMetrics } = await import('../core/telemetry/agent-metrics.js');
+      const { startMetricsServer } = await import('../core/telemetry/metrics-server.js');
+      const metrics = new AgentMetrics(agent, { agent: built.settings.name });
+      metricsServer = await startMetricsServer({
+        port: flags['metrics-port'],
+        host: flags['metrics-host'],
+        metrics,
+        state: agent.state,
+      });
+    }
     const json = this.jsonEnabled();
     const line = new LiveLine();
     const say = (event: Record<string, unknown>, human: string | undefined) => {
@@ -55,9 +93,20 @@ export default class Consume extends BaseCommand {
         process.stderr.write(`${human}\n`);
       }
     };
+    if (metricsServer) {
+      const url = `http://${flags['metrics-host']}:${metricsServer.port}`;
+      say(
+        { type: 'metrics', url: `${url}/metrics` },
+        `metrics on ${url}/metrics (health: /healthz, /readyz)`,
+      );
+    }
     agent.telemetry.on('assigned', (e) => say({ type: 'assigned', ...e }, ui.renderInitialStarts(e.starts)));
-    agent.telemetry.on('revoked', (e) => say({ type: 'revoked', ...e }, `released ${e.partitions.join(', ')} (${e.reason})`));
-    agent.telemetry.on('warning', (e) => say({ type: 'warning', message: e.message }, `warning: ${e.message}`));
+    agent.telemetry.on('revoked', (e) =>
+      say({ type: 'revoked', ...e }, `released ${e.partitions.join(', ')} (${e.reason})`),
+    );
+    agent.telemetry.on('warning', (e) =>
+      say({ type: 'warning', message: e.message }, `warning: ${e.message}`),
+    );
     const progress = setInterval(async () => {
       const snapshot = await agent.snapshot().catch(() => undefined);
       if (snapshot === undefined) return;
@@ -77,7 +126,10 @@ export default class Consume extends BaseCommand {
     const onSignal = (signal: NodeJS.Signals) => {
       interrupts++;
       if (interrupts === 1) {
-        say({ type: 'signal', signal, action: 'drain' }, `${signal}: draining (finish in flight, commit); press Ctrl-C again to stop at once`);
+        say(
+          { type: 'signal', signal, action: 'drain' },
+          `${signal}: draining (finish in flight, commit); press Ctrl-C again to stop at once`,
+        );
         agent.requestDrain();
       } else {
         say({ type: 'signal', signal, action: 'terminate' }, `${signal}: terminating without waiting`);
@@ -92,6 +144,7 @@ export default class Consume extends BaseCommand {
       if (!json) this.log(ui.renderConsumeSummary(summary));
       return { type: 'summary', ...summary, source: built.source.uri };
     } finally {
+      await metricsServer?.close();
       clearInterval(progress);
       line.clear();
       process.off('SIGINT', onSignal);

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
-import { describeError } from '../errors/agentctl-error.js';
+import { describeError, isTransientFailure } from '../errors/agentctl-error.js';
+import { type Backoff, backoff } from '../retry/backoff.js';
 import { isPoisonStormError } from '../errors/poison-storm-error.js';
-import type { PartitionStatus, Source } from '../sources/source.js';
+import type { Fetch, PartitionStatus, Source } from '../sources/source.js';
 import { ProcessingState } from '../state/processing-state.js';
 import type { Journal } from '../store/journal.js';
 import type { CheckpointWrite } from '../store/records.js';
@@ -99,6 +100,9 @@ export class StreamProcessor {
   private readonly controller = new AbortController();
   private caughtUp = false;
   private lastError: string | undefined;
+  /** Since when the source is failing (undefined while it answers), and the backoff of the next try. */
+  private offlineSince: number | undefined;
+  private retry: Backoff | undefined;
   /** The commit being written in the background, if any. */
   private committing: Promise<void> | undefined;
   private commitError: unknown;
@@ -181,8 +185,9 @@ export class StreamProcessor {
         await this.pollStrategy();
         this.poison.check();
         await this.maybeCommit(false);
-        if (this.strategy !== undefined && stats.read > 0)
+        if (this.strategy !== undefined && stats.read > 0 && this.offlineSince === undefined) {
           this.state.set(this.caughtUp ? 'STEADY' : 'ACTIVE');
+        }
         if (
           this.options.untilEmpty &&
           this.caughtUp &&
@@ -266,7 +271,15 @@ export class StreamProcessor {
     let max = this.options.pollMax ?? 500;
     if (this.options.maxEvents !== undefined) max = Math.min(max, this.options.maxEvents - stats.read);
     if (max <= 0) return;
-    const fetched = await source.poll(max, this.controller.signal);
+    let fetched: Fetch;
+    try {
+      fetched = await source.poll(max, this.controller.signal);
+    } catch (error) {
+      if (!isTransientFailure(error) || this.terminated) throw error;
+      await this.offline(error);
+      return;
+    }
+    if (this.offlineSince !== undefined) this.online();
     this.caughtUp = fetched.caughtUp;
     const messages = fetched.messages;
     for (let i = 0; i < messages.length; i++) {
@@ -311,6 +324,34 @@ export class StreamProcessor {
       for (const partition of partitions)
         this.options.telemetry.emit('backpressure', { partition, paused: false });
     }
+  }
+
+  /**
+   * The source failed in a way that may pass (a broker connection lost, a throttled stream): wait with
+   * backoff and try again, `OFFLINE` meanwhile. In-flight work goes on and is committed as usual.
+   */
+  private async offline(error: unknown): Promise<void> {
+    const now = this.options.clock.now();
+    if (this.offlineSince === undefined) {
+      this.offlineSince = now;
+      this.retry = backoff({ kind: 'exponential', baseMs: 100, maxMs: 10_000, jitter: 0.2 });
+      this.state.set('OFFLINE');
+    }
+    this.lastError = describeError(error);
+    this.options.telemetry.emit('warning', {
+      message: `source unavailable, retrying in ${this.retry!.delayMs} ms: ${this.lastError}`,
+      error,
+    });
+    await this.sleep(this.retry!.delayMs);
+    this.retry = this.retry!.next();
+  }
+
+  private online(): void {
+    const down = this.options.clock.now() - this.offlineSince!;
+    this.offlineSince = undefined;
+    this.retry = undefined;
+    this.lastError = undefined;
+    this.options.telemetry.emit('warning', { message: `source available again after ${down} ms` });
   }
 
   private onRejected(partition: Partition): void {

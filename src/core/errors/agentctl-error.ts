@@ -36,3 +36,26 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
   return String(error);
 }
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * True for failures worth waiting out: engine errors marked retriable, and network errors. Unknown
+ * errors are not (they are bugs until shown otherwise), unlike `isRetriable`, which is for the retry
+ * policies of user steps.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  if (isAgentctlError(error)) return error.retriable;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
