@@ -24,6 +24,14 @@ const openers: Record<string, Opener> = {
       ...(options.readonly ? { readonly: true } : {}),
     });
   },
+  async postgres(location, options) {
+    const { openPostgresStore } = await import('./postgres/postgres-state-store.js');
+    return openPostgresStore({
+      url: location,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.readonly ? { readonly: true } : {}),
+    });
+  },
 };
 
 /** Registers a store adapter by URI scheme (the PostgreSQL adapter registers `postgres`). */

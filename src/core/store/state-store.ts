@@ -128,6 +128,9 @@ export interface RunCount {
   readonly count: number;
 }
 
+/** How a run is stored: a full row, or a compact ledger entry (a plain success; see `JournalBatch.ledger`). */
+export type RunForm = 'full' | 'ledger';
+
 export interface RunStore {
   /**
    * The recorded state of each id among `ids` that has a run (ids without one are absent). One query per
@@ -140,6 +143,11 @@ export interface RunStore {
   countByState(group?: string): Promise<RunCount[]>;
   /** Writes run records outside a flush (results reported by remote workers). */
   upsert(runs: readonly RunRecord[]): Promise<void>;
+  /**
+   * Every run stored in one form, in id order, fetched in pages (keyset paging: runs written meanwhile
+   * neither shift pages nor come twice). For copies and exports, not for the hot path.
+   */
+  iterate(form: RunForm, pageSize?: number): AsyncIterable<RunRecord>;
 }
 
 export interface EffortFilter {
@@ -152,6 +160,8 @@ export interface EffortStore {
   /** Most recently updated first. */
   list(filter?: EffortFilter): Promise<Effort[]>;
   get(id: string): Promise<Effort | undefined>;
+  /** Every effort, in id order, fetched in pages (keyset paging). For copies and exports. */
+  iterate(pageSize?: number): AsyncIterable<Effort>;
 }
 
 export interface AgentHeartbeat {
@@ -187,6 +197,8 @@ export interface ControlStore {
   /** Pending requests for an agent, oldest first. */
   pending(agentId: string): Promise<ControlRequest[]>;
   update(id: number, status: ControlStatus, result?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Every request, of one agent or of all, in any status, oldest first. */
+  list(agentId?: string): Promise<ControlRequest[]>;
 }
 
 /**

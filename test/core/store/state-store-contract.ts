@@ -931,6 +931,23 @@ export function stateStoreContract(
 
         expect(await store.runs.get(run.id)).toEqual(done);
       });
+
+      it('Given full and ledger runs, When iterated by form in small pages, Then each comes once, in id order, as stored', async () => {
+        const full = [aFullRun(), aRun(), aRun({ state: 'running' }), aRun(), aRun()];
+        const plain = [aPlainSuccess(), aPlainSuccess(), aPlainSuccess()];
+        await store.flush({ ...EMPTY, runs: full, ledger: plain });
+
+        const collect = async (form: 'full' | 'ledger', pageSize?: number) => {
+          const seen: RunRecord[] = [];
+          for await (const run of store.runs.iterate(form, pageSize)) seen.push(run);
+          return seen;
+        };
+        const byId = (a: RunRecord, b: RunRecord) => (a.id < b.id ? -1 : 1);
+
+        expect(await collect('full', 2)).toEqual([...full].sort(byId));
+        expect(await collect('ledger', 2)).toEqual([...plain].sort(byId));
+        expect(await collect('ledger')).toHaveLength(3);
+      });
     });
 
     describe('efforts', () => {
@@ -969,6 +986,16 @@ export function stateStoreContract(
         expect((await store.efforts.list({ limit: 1 })).map((e) => e.id)).toEqual([b.id]);
         expect((await store.efforts.list({ culmination: 'parked' })).map((e) => e.id)).toEqual([a.id]);
         expect((await store.efforts.list({ runId: 'run-a' })).map((e) => e.id)).toEqual([c.id, a.id]);
+      });
+
+      it('Given efforts, When iterated in small pages, Then each comes once, in id order', async () => {
+        const efforts = Array.from({ length: 5 }, () => anEffort());
+        await store.flush({ ...EMPTY, efforts });
+
+        const seen: Effort[] = [];
+        for await (const effort of store.efforts.iterate(2)) seen.push(effort);
+
+        expect(seen).toEqual([...efforts].sort((a, b) => (a.id < b.id ? -1 : 1)));
       });
     });
 
@@ -1060,6 +1087,20 @@ export function stateStoreContract(
         const done = await store.control.get(request.id);
         expect(done).toMatchObject({ status: 'done', result: { drained: 12, partitions: ['0', '1'] } });
         expect(done!.updatedAt).toBeGreaterThanOrEqual(request.updatedAt);
+      });
+
+      it('Given requests of several agents and statuses, When listed, Then all, or one agent’s, come oldest first', async () => {
+        const first = await store.control.request('agent-1', 'pause');
+        const other = await store.control.request('agent-2', 'drain', { timeoutMs: 1 });
+        const second = await store.control.request('agent-1', 'resume');
+        await store.control.update(first.id, 'done', { paused: true });
+
+        const all = await store.control.list();
+
+        expect(all.map((r) => r.id)).toEqual([first.id, other.id, second.id]);
+        expect(all[0]).toMatchObject({ status: 'done', result: { paused: true } });
+        expect((await store.control.list('agent-1')).map((r) => r.id)).toEqual([first.id, second.id]);
+        expect(await store.control.list('agent-3')).toEqual([]);
       });
 
       it('Given no request with an id, When updated, Then it is a not-found error', async () => {

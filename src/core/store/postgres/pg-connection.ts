@@ -65,7 +65,8 @@ export class PgConnection {
    * `--db`); after, it is a retriable outage: the agent keeps its batch and tries again.
    */
   opened = false;
-  private readonly quotedSchema: string;
+  /** The schema's quoted name, for DDL. */
+  readonly quotedSchema: string;
 
   constructor(options: PgConnectionOptions) {
     this.schema = options.schema;
@@ -109,7 +110,10 @@ export class PgConnection {
     name?: string,
   ): Promise<pg.QueryResult<Row>> {
     try {
-      return await this.pool.query<Row>(name === undefined ? { text, values } : { text, values, name });
+      const safe = textSafe(values);
+      return await this.pool.query<Row>(
+        name === undefined ? { text, values: safe } : { text, values: safe, name },
+      );
     } catch (error) {
       throw this.translate(error);
     }
@@ -118,7 +122,7 @@ export class PgConnection {
   /** Rows as arrays (no object per row): for large reads. */
   async rows<Row extends unknown[]>(text: string, values: unknown[], name: string): Promise<Row[]> {
     try {
-      return (await this.pool.query<Row>({ text, values, name, rowMode: 'array' })).rows;
+      return (await this.pool.query<Row>({ text, values: textSafe(values), name, rowMode: 'array' })).rows;
     } catch (error) {
       throw this.translate(error);
     }
@@ -213,6 +217,27 @@ export function assertSchemaName(schema: string): void {
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A value as a JSON parameter. PostgreSQL text cannot hold the NUL character (JSON `\u0000` in a text
+ * column or JSONB is an error, which would fail every retry of a flush): NULs in strings become U+FFFD.
+ * The check is one scan of the text; the rewrite only happens when there is a NUL to replace.
+ */
+export function jsonParam(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? JSON.stringify(value, withoutNul) : text;
+}
+
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value;
+}
+
+/** Text parameters without NUL characters (see `jsonParam`). */
+function textSafe(values: unknown[]): unknown[] {
+  return values.map((value) =>
+    typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value,
+  );
 }
 
 /** Bytes as base64 text, to travel inside a JSON parameter (decoded with `decode(x, 'base64')`). */

@@ -70,6 +70,15 @@ export class SqliteControlStore implements ControlStore {
       if (changes === 0) throw new NotFoundError(`no control request with id ${id}`);
     });
   }
+
+  list(agentId?: string): Promise<ControlRequest[]> {
+    return this.connection.call(() => {
+      const rows = this.connection
+        .statement('SELECT * FROM control_requests WHERE @agentId IS NULL OR agent_id = @agentId ORDER BY id')
+        .all({ agentId: agentId ?? null }) as ControlRow[];
+      return rows.map(toRequest);
+    });
+  }
 }
 
 function toRequest(row: ControlRow): ControlRequest {

@@ -1,3 +1,4 @@
+import { UsageError } from '../../errors/usage-error.js';
 import type { Culmination, Effort, PublishAttempt } from '../../publish/effort.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';
 import { jsonOrNull, type Writable } from './row-values.js';
@@ -89,6 +90,24 @@ export class SqliteEffortStore implements EffortStore {
         | undefined;
       return row === undefined ? undefined : toEffort(row);
     });
+  }
+
+  async *iterate(pageSize = 500): AsyncIterable<Effort> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
+    }
+    let after = '';
+    for (;;) {
+      const rows = await this.connection.call(
+        () =>
+          this.connection
+            .statement('SELECT * FROM efforts WHERE id > ? ORDER BY id LIMIT ?')
+            .all(after, pageSize) as EffortRow[],
+      );
+      yield* rows.map(toEffort);
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.id;
+    }
   }
 }
 

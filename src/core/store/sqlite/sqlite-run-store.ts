@@ -1,5 +1,6 @@
+import { UsageError } from '../../errors/usage-error.js';
 import type { RunRecord, RunState, StepRecord } from '../../processes/run-record.js';
-import type { RunCount, RunFilter, RunStore } from '../state-store.js';
+import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonList, jsonOrNull, type Writable } from './row-values.js';
 import type { SqliteConnection, Statement } from './sqlite-connection.js';
 import { WriteBatchBuilder } from './write-batch.js';
@@ -276,6 +277,25 @@ export class SqliteRunStore implements RunStore {
       this.addRuns(batch, runs);
       this.connection.immediate(() => this.connection.apply(batch.build()));
     });
+  }
+
+  async *iterate(form: RunForm, pageSize = 500): AsyncIterable<RunRecord> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
+    }
+    const sql =
+      form === 'full'
+        ? 'SELECT * FROM runs WHERE id > ? ORDER BY id LIMIT ?'
+        : 'SELECT id, group_name, process, data FROM run_ledger WHERE id > ? ORDER BY id LIMIT ?';
+    let after = '';
+    for (;;) {
+      const rows = await this.connection.call(
+        () => this.connection.statement(sql).all(after, pageSize) as (RunRow | LedgerRow)[],
+      );
+      for (const row of rows) yield form === 'full' ? toRun(row as RunRow) : fromLedger(row as LedgerRow);
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.id;
+    }
   }
 }
 

@@ -1,0 +1,314 @@
+import { NotFoundError } from '../../errors/not-found-error.js';
+import { UsageError } from '../../errors/usage-error.js';
+import type { FailureReason } from '../../types.js';
+import type {
+  FailedFilter,
+  FailedKind,
+  FailedMessage,
+  FailedStatus,
+  FailureAttempt,
+  NewFailedMessage,
+} from '../records.js';
+import type { Writable } from '../sqlite/row-values.js';
+import type { FailedStore } from '../state-store.js';
+import { base64, jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
+
+interface FailedRow {
+  id: number;
+  key: string;
+  group_name: string;
+  source: string;
+  partition: string;
+  position: string;
+  reason: FailureReason;
+  kind: FailedKind;
+  error: string;
+  error_name: string | null;
+  rule: string | null;
+  process: string | null;
+  run_id: string | null;
+  sink: string | null;
+  record_key: string | null;
+  headers: string | null;
+  event_id: string | null;
+  event_type: string | null;
+  attempts: number;
+  raw: Buffer;
+  timestamp: number;
+  status: FailedStatus;
+  first_failed_at: number;
+  last_failed_at: number;
+  history: string;
+  replayed_at: number | null;
+}
+
+/** A parked message as it travels in the flush's JSON parameter (absent fields are SQL NULL). */
+interface ParkRow {
+  i: number;
+  key: string;
+  group_name: string;
+  source: string;
+  partition: string;
+  position: string;
+  reason: string;
+  kind: string;
+  error: string;
+  error_name?: string;
+  rule?: string;
+  process?: string;
+  run_id?: string;
+  sink?: string;
+  record_key?: string;
+  headers?: Readonly<Record<string, string>>;
+  event_id?: string;
+  event_type?: string;
+  attempts: number;
+  raw: string;
+  timestamp: number;
+  first_failed_at: number;
+  last_failed_at: number;
+  history: FailureAttempt[];
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+
+export class PgFailedStore implements FailedStore {
+  /** `ILIKE` under this collation when the server has ICU, so case folds by Unicode rules everywhere. */
+  private readonly searchCollation: string;
+
+  constructor(
+    private readonly connection: PgConnection,
+    icu: boolean,
+  ) {
+    this.searchCollation = icu ? ' COLLATE "und-x-icu"' : '';
+  }
+
+  /**
+   * The common table expression that parks messages given as a JSON parameter. Parking is an upsert on
+   * the deduplication key: a redelivered message that fails again updates its item (its attempts added,
+   * its failures appended to the history in SQL without reading it back, error, cause and last failure
+   * time updated, status back to pending) instead of adding a second one. The first failure time, the
+   * payload and the coordinates stay those of the first parking. Ids follow the input order.
+   */
+  cte(param: string): string {
+    return `
+      parked_w AS (
+        INSERT INTO ${this.connection.table('failed_messages')} AS f (
+          key, group_name, source, partition, position, reason, kind, error, error_name, rule, process,
+          run_id, sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status,
+          first_failed_at, last_failed_at, history)
+        SELECT key, group_name, source, partition, position, reason, kind, error, error_name, rule, process,
+          run_id, sink, record_key, headers, event_id, event_type, attempts, decode(raw, 'base64'),
+          timestamp::bigint, 'pending', first_failed_at::bigint, last_failed_at::bigint, history
+        FROM json_to_recordset(${param}::json) AS p(
+          i int, key text, group_name text, source text, partition text, position text, reason text,
+          kind text, error text, error_name text, rule text, process text, run_id text, sink text,
+          record_key text, headers json, event_id text, event_type text, attempts integer, raw text,
+          timestamp float8, first_failed_at float8, last_failed_at float8, history jsonb)
+        ORDER BY i
+        ON CONFLICT (key) DO UPDATE SET
+          attempts = f.attempts + excluded.attempts,
+          history = f.history || excluded.history,
+          last_failed_at = excluded.last_failed_at,
+          status = 'pending',
+          reason = excluded.reason,
+          error = excluded.error,
+          error_name = excluded.error_name,
+          rule = excluded.rule,
+          process = excluded.process,
+          run_id = excluded.run_id)`;
+  }
+
+  /**
+   * The JSON parameter of `cte`. One statement may not update a row twice, so messages with the same key
+   * in one batch are merged first, exactly as parking them one after the other would leave the item.
+   */
+  static param(messages: readonly NewFailedMessage[]): string {
+    const byKey = new Map<string, ParkRow>();
+    for (const m of messages) {
+      const attempt: FailureAttempt = { at: m.failedAt, error: m.error, via: m.via ?? 'consume' };
+      const seen = byKey.get(m.key);
+      if (seen !== undefined) {
+        seen.attempts += m.attempts;
+        seen.history.push(attempt);
+        seen.last_failed_at = m.failedAt;
+        seen.reason = m.reason;
+        seen.error = m.error;
+        seen.error_name = m.errorName;
+        seen.rule = m.rule;
+        seen.process = m.process;
+        seen.run_id = m.runId;
+        continue;
+      }
+      byKey.set(m.key, {
+        i: byKey.size,
+        key: m.key,
+        group_name: m.group,
+        source: m.source,
+        partition: m.partition,
+        position: m.position,
+        reason: m.reason,
+        kind: m.kind,
+        error: m.error,
+        error_name: m.errorName,
+        rule: m.rule,
+        process: m.process,
+        run_id: m.runId,
+        sink: m.sink,
+        record_key: m.recordKey,
+        headers: m.headers,
+        event_id: m.eventId,
+        event_type: m.eventType,
+        attempts: m.attempts,
+        raw: base64(m.raw),
+        timestamp: m.timestamp,
+        first_failed_at: m.failedAt,
+        last_failed_at: m.failedAt,
+        history: [attempt],
+      });
+    }
+    return jsonParam([...byKey.values()]);
+  }
+
+  async list(filter: FailedFilter = {}): Promise<FailedMessage[]> {
+    const where = this.whereOf(filter);
+    const limit = filter.limit === undefined ? '' : ` LIMIT $${where.params.push(filter.limit)}`;
+    const rows = await this.connection.query<FailedRow>(
+      `SELECT * FROM ${this.connection.table('failed_messages')}${where.sql} ORDER BY id${limit}`,
+      where.params,
+    );
+    return rows.map(toFailedMessage);
+  }
+
+  async get(id: number): Promise<FailedMessage | undefined> {
+    const [row] = await this.connection.query<FailedRow>(
+      `SELECT * FROM ${this.connection.table('failed_messages')} WHERE id = $1`,
+      [id],
+    );
+    return row === undefined ? undefined : toFailedMessage(row);
+  }
+
+  /** Counts the items matching the filter; `limit` does not apply. */
+  async count(filter: FailedFilter = {}): Promise<number> {
+    const where = this.whereOf(filter);
+    const [row] = await this.connection.query<{ n: number }>(
+      `SELECT count(*) AS n FROM ${this.connection.table('failed_messages')}${where.sql}`,
+      where.params,
+    );
+    return row?.n ?? 0;
+  }
+
+  async countByReason(group?: string): Promise<Record<string, number>> {
+    const rows = await this.connection.query<{ reason: string; n: number }>(
+      `SELECT reason, count(*) AS n FROM ${this.connection.table('failed_messages')}
+       WHERE status = 'pending' AND ($1::text IS NULL OR group_name = $1)
+       GROUP BY reason ORDER BY reason`,
+      [group ?? null],
+    );
+    return Object.fromEntries(rows.map((row) => [row.reason, row.n]));
+  }
+
+  /**
+   * Counts only items whose status actually changed. Marking an item `replayed` stamps `replayedAt` with
+   * the database clock's now.
+   */
+  async setStatus(ids: readonly number[], status: FailedStatus): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.connection.run(
+      `UPDATE ${this.connection.table('failed_messages')}
+       SET status = $1, replayed_at = CASE WHEN $1 = 'replayed' THEN ${NOW_MS} ELSE replayed_at END
+       WHERE id = ANY($2::bigint[]) AND status <> $1`,
+      [status, ids],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** Throws `NotFoundError` when there is no item with this id. The status is left as it is. */
+  async recordFailure(id: number, attempt: FailureAttempt): Promise<void> {
+    const result = await this.connection.run(
+      `UPDATE ${this.connection.table('failed_messages')}
+       SET attempts = attempts + 1, history = history || jsonb_build_array($2::jsonb),
+           last_failed_at = $3, error = $4
+       WHERE id = $1`,
+      [id, jsonParam(attempt), Math.round(attempt.at), attempt.error],
+    );
+    if (result.rowCount === 0) throw new NotFoundError(`no failed message with id ${id}`);
+  }
+
+  /**
+   * Pages through with `afterId` keyset paging, so items parked or changed while iterating neither shift
+   * pages nor appear twice. `limit` in the filter caps the total.
+   */
+  async *iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
+    }
+    let afterId = filter.afterId;
+    let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const size = Math.min(pageSize, remaining);
+      const page = await this.list({ ...filter, afterId, limit: size });
+      yield* page;
+      const last = page.at(-1);
+      if (last === undefined || page.length < size) return;
+      remaining -= page.length;
+      afterId = last.id;
+    }
+  }
+
+  /**
+   * The WHERE clause of a filter. `search` is a case-insensitive substring test (`ILIKE`, with `%`, `_`
+   * and `\` in the term escaped) over the error, event type, event id and the payload read as UTF-8.
+   */
+  private whereOf(filter: FailedFilter): { sql: string; params: unknown[] } {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const status = filter.status ?? 'pending';
+    if (status !== 'any') conditions.push(`status = ${param(status)}`);
+    if (filter.group !== undefined) conditions.push(`group_name = ${param(filter.group)}`);
+    if (filter.reason !== undefined) conditions.push(`reason = ${param(filter.reason)}`);
+    if (filter.rule !== undefined) conditions.push(`rule = ${param(filter.rule)}`);
+    if (filter.since !== undefined) conditions.push(`last_failed_at >= ${param(Math.ceil(filter.since))}`);
+    if (filter.ids !== undefined) conditions.push(`id = ANY(${param(filter.ids)}::bigint[])`);
+    if (filter.afterId !== undefined) conditions.push(`id > ${param(filter.afterId)}`);
+    if (filter.search !== undefined && filter.search !== '') {
+      const pattern = `${param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}${this.searchCollation}`;
+      const fields = ['error', 'event_type', 'event_id', `${this.connection.table('payload_text')}(raw)`];
+      conditions.push(`(${fields.map((field) => `${field} ILIKE ${pattern}`).join(' OR ')})`);
+    }
+    return { sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
+  }
+}
+
+function toFailedMessage(row: FailedRow): FailedMessage {
+  const message: Writable<FailedMessage> = {
+    id: row.id,
+    key: row.key,
+    group: row.group_name,
+    source: row.source,
+    partition: row.partition,
+    position: row.position,
+    reason: row.reason,
+    kind: row.kind,
+    error: row.error,
+    attempts: row.attempts,
+    raw: row.raw,
+    timestamp: row.timestamp,
+    status: row.status,
+    firstFailedAt: row.first_failed_at,
+    lastFailedAt: row.last_failed_at,
+    history: JSON.parse(row.history) as FailureAttempt[],
+  };
+  if (row.error_name !== null) message.errorName = row.error_name;
+  if (row.rule !== null) message.rule = row.rule;
+  if (row.process !== null) message.process = row.process;
+  if (row.run_id !== null) message.runId = row.run_id;
+  if (row.sink !== null) message.sink = row.sink;
+  if (row.record_key !== null) message.recordKey = row.record_key;
+  if (row.headers !== null) message.headers = JSON.parse(row.headers) as Record<string, string>;
+  if (row.event_id !== null) message.eventId = row.event_id;
+  if (row.event_type !== null) message.eventType = row.event_type;
+  if (row.replayed_at !== null) message.replayedAt = row.replayed_at;
+  return message;
+}

@@ -1,0 +1,279 @@
+import type pg from 'pg';
+import { UsageError } from '../../errors/usage-error.js';
+import { NOW_MS, type PgConnection } from './pg-connection.js';
+
+/**
+ * One step of the schema. Applied once, in order, and never edited once released: add a new one. `sql`
+ * gets the qualified name of each object (`t('runs')` → `"schema".runs`).
+ */
+export interface PgMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: (t: (name: string) => string) => string;
+}
+
+/**
+ * The schema, in numbered steps: the tables of the SQLite adapter with PostgreSQL types. Times are BIGINT
+ * milliseconds since the epoch; payloads are BYTEA; structured fields read whole are JSON (stored as
+ * text, as written); the failed store's history is JSONB, extended in SQL. Text keys that the store
+ * orders by or compares by range (run ids above all) use `COLLATE "C"`, so PostgreSQL orders them byte by
+ * byte as JavaScript and SQLite do, whatever the database's locale.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: (t) => `
+      CREATE TABLE ${t('checkpoints')} (
+        group_name text COLLATE "C" NOT NULL,
+        source     text COLLATE "C" NOT NULL,
+        partition  text COLLATE "C" NOT NULL,
+        position   text NOT NULL,
+        owner      text,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (group_name, source, partition)
+      );
+
+      CREATE TABLE ${t('leases')} (
+        group_name  text COLLATE "C" NOT NULL,
+        source      text COLLATE "C" NOT NULL,
+        partition   text COLLATE "C" NOT NULL,
+        owner       text NOT NULL,
+        counter     bigint NOT NULL,
+        expires_at  bigint NOT NULL,
+        acquired_at bigint NOT NULL,
+        renewed_at  bigint NOT NULL,
+        PRIMARY KEY (group_name, source, partition)
+      );
+
+      CREATE TABLE ${t('failed_messages')} (
+        id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        key             text NOT NULL UNIQUE,
+        group_name      text NOT NULL,
+        source          text NOT NULL,
+        partition       text NOT NULL,
+        position        text NOT NULL,
+        reason          text NOT NULL,
+        kind            text NOT NULL,
+        error           text NOT NULL,
+        error_name      text,
+        rule            text,
+        process         text,
+        run_id          text,
+        sink            text,
+        record_key      text,
+        headers         json,
+        event_id        text,
+        event_type      text,
+        attempts        integer NOT NULL,
+        raw             bytea NOT NULL,
+        timestamp       bigint NOT NULL,
+        status          text NOT NULL,
+        first_failed_at bigint NOT NULL,
+        last_failed_at  bigint NOT NULL,
+        history         jsonb NOT NULL,
+        replayed_at     bigint
+      );
+      CREATE INDEX failed_messages_status ON ${t('failed_messages')} (status, id);
+      CREATE INDEX failed_messages_group ON ${t('failed_messages')} (group_name, status, reason);
+
+      CREATE TABLE ${t('runs')} (
+        id               text COLLATE "C" PRIMARY KEY,
+        group_name       text NOT NULL,
+        event_id         text NOT NULL,
+        event_type       text NOT NULL,
+        rule             text NOT NULL,
+        process          text COLLATE "C" NOT NULL,
+        state            text COLLATE "C" NOT NULL,
+        current_step     text,
+        attempts         integer NOT NULL,
+        steps            json NOT NULL,
+        created_at       bigint NOT NULL,
+        started_at       bigint,
+        finished_at      bigint,
+        error            text,
+        fatal            boolean,
+        runner           text NOT NULL,
+        worker           text,
+        origin_source    text,
+        origin_partition text,
+        origin_position  text,
+        output           json,
+        updated_at       bigint NOT NULL
+      );
+      CREATE INDEX runs_group_state ON ${t('runs')} (group_name, state);
+      CREATE INDEX runs_updated_at ON ${t('runs')} (updated_at, id);
+
+      -- Runs that succeeded at the first try of every step, written once in compact form (see
+      -- Journal.take()): one narrow row whose key (time-prefixed run ids) grows at the end of the index.
+      CREATE TABLE ${t('run_ledger')} (
+        id         text COLLATE "C" PRIMARY KEY,
+        group_name text NOT NULL,
+        process    text COLLATE "C" NOT NULL,
+        data       json NOT NULL
+      );
+
+      CREATE TABLE ${t('efforts')} (
+        id              text COLLATE "C" PRIMARY KEY,
+        sink            text NOT NULL,
+        record_id       text NOT NULL,
+        run_id          text,
+        created_at      bigint NOT NULL,
+        attempts        integer NOT NULL,
+        retries         integer NOT NULL,
+        initial_attempt json,
+        final_attempt   json,
+        history         json NOT NULL,
+        culmination     text NOT NULL,
+        next_attempt_at bigint,
+        last_error      text,
+        updated_at      bigint NOT NULL
+      );
+      CREATE INDEX efforts_updated_at ON ${t('efforts')} (updated_at, id);
+      CREATE INDEX efforts_run_id ON ${t('efforts')} (run_id);
+
+      CREATE TABLE ${t('agents')} (
+        id           text COLLATE "C" PRIMARY KEY,
+        name         text NOT NULL,
+        group_name   text NOT NULL,
+        host         text NOT NULL,
+        pid          integer NOT NULL,
+        source       text NOT NULL,
+        state        text NOT NULL,
+        started_at   bigint NOT NULL,
+        heartbeat_at bigint NOT NULL,
+        version      text NOT NULL,
+        snapshot     json
+      );
+      CREATE INDEX agents_heartbeat_at ON ${t('agents')} (heartbeat_at);
+
+      CREATE TABLE ${t('control_requests')} (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        agent_id   text NOT NULL,
+        kind       text NOT NULL,
+        args       json NOT NULL,
+        status     text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        result     json
+      );
+      CREATE INDEX control_requests_agent ON ${t('control_requests')} (agent_id, status, id);
+
+      CREATE TABLE ${t('log_topics')} (
+        name       text COLLATE "C" PRIMARY KEY,
+        partitions integer NOT NULL,
+        created_at bigint NOT NULL
+      );
+
+      -- The next offset of each log partition. An append bumps it with an upsert that holds the row lock
+      -- until it commits: appends to one partition queue, offsets are dense and commit in order.
+      CREATE TABLE ${t('log_heads')} (
+        topic       text COLLATE "C" NOT NULL,
+        partition   integer NOT NULL,
+        next_offset bigint NOT NULL,
+        PRIMARY KEY (topic, partition)
+      );
+
+      CREATE TABLE ${t('log')} (
+        topic      text COLLATE "C" NOT NULL,
+        partition  integer NOT NULL,
+        log_offset bigint NOT NULL,
+        key        text,
+        timestamp  bigint NOT NULL,
+        value      bytea NOT NULL,
+        PRIMARY KEY (topic, partition, log_offset)
+      );
+      CREATE INDEX log_timestamp ON ${t('log')} (topic, partition, timestamp);
+
+      -- A payload as text for the failed store's search: UTF-8 when it is, else escaped bytes (so a
+      -- binary payload is searched by its ASCII parts instead of failing the query).
+      CREATE FUNCTION ${t('payload_text')}(bytes bytea) RETURNS text
+      LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+      BEGIN
+        RETURN convert_from(bytes, 'UTF8');
+      EXCEPTION WHEN OTHERS THEN
+        RETURN encode(bytes, 'escape');
+      END
+      $$;
+    `,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));
+
+export interface MigrationResult {
+  /** The schema version found (0: none yet). */
+  readonly from: number;
+  /** The schema version now. */
+  readonly to: number;
+}
+
+/**
+ * The schema version of the store: 0 when its schema or migrations table does not exist yet.
+ */
+export async function pgSchemaVersion(connection: PgConnection): Promise<number> {
+  const [probe] = await connection.query<{ present: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS present',
+    [connection.table('schema_migrations')],
+  );
+  if (!probe?.present) return 0;
+  const [row] = await connection.query<{ version: number | null }>(
+    `SELECT max(version) AS version FROM ${connection.table('schema_migrations')}`,
+  );
+  return row?.version ?? 0;
+}
+
+/**
+ * Brings the schema up to date. A store already at the current version is only read (no lock taken).
+ * Otherwise one transaction takes a transaction-level advisory lock keyed by the schema, re-reads the
+ * version, creates the schema if needed and applies each pending migration, recording it in
+ * `schema_migrations`. Processes starting at once queue on the lock; the first migrates, the others find
+ * the work done. DDL is transactional in PostgreSQL, so a failed migration leaves nothing half applied.
+ *
+ * Throws `UsageError` when the schema is newer than this build knows.
+ */
+export async function migratePostgres(connection: PgConnection): Promise<MigrationResult> {
+  const found = await pgSchemaVersion(connection);
+  assertNotNewer(found, connection.location);
+  if (found >= PG_SCHEMA_VERSION) return { from: found, to: found };
+  return connection.transaction(async (client) => {
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('agentctl.migrate:' || $1, 0))", [
+      connection.schema,
+    ]);
+    const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [connection.schema]);
+    if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${connection.quotedSchema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${connection.table('schema_migrations')} (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
+    );
+    const current = await versionIn(client, connection);
+    assertNotNewer(current, connection.location);
+    for (const migration of PG_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query(migration.sql((name) => connection.table(name)));
+      await client.query(
+        `INSERT INTO ${connection.table('schema_migrations')} (version, name, applied_at)
+         VALUES ($1, $2, ${NOW_MS})`,
+        [migration.version, migration.name],
+      );
+    }
+    return { from: current, to: PG_SCHEMA_VERSION };
+  });
+}
+
+async function versionIn(client: pg.PoolClient, connection: PgConnection): Promise<number> {
+  const result = await client.query<{ version: number | null }>(
+    `SELECT max(version) AS version FROM ${connection.table('schema_migrations')}`,
+  );
+  return result.rows[0]?.version ?? 0;
+}
+
+export function assertNotNewer(version: number, location: string): void {
+  if (version > PG_SCHEMA_VERSION) {
+    throw new UsageError(
+      `the state store ${location} has schema version ${version}, newer than this agentctl knows (${PG_SCHEMA_VERSION})`,
+      { hint: 'upgrade agentctl, or point --db at another database or schema' },
+    );
+  }
+}

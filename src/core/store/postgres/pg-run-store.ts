@@ -1,0 +1,369 @@
+import { UsageError } from '../../errors/usage-error.js';
+import type { RunRecord, RunState, StepRecord } from '../../processes/run-record.js';
+import type { Writable } from '../sqlite/row-values.js';
+import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
+import { jsonParam, type PgConnection } from './pg-connection.js';
+
+interface RunRow {
+  id: string;
+  group_name: string;
+  event_id: string;
+  event_type: string;
+  rule: string;
+  process: string;
+  state: RunState;
+  current_step: string | null;
+  attempts: number;
+  steps: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  fatal: boolean | null;
+  runner: string;
+  worker: string | null;
+  origin_source: string | null;
+  origin_partition: string | null;
+  origin_position: string | null;
+  output: string | null;
+  updated_at: number;
+}
+
+interface LedgerRow {
+  id: string;
+  group_name: string;
+  process: string;
+  data: string;
+}
+
+/**
+ * A ledger row's `data`: a JSON tuple, cheaper to write and read than a full row (the SQLite adapter's
+ * layout). Positions, in order: event id, event type, rule, created, started, finished, runner, worker,
+ * origin source, origin partition, origin position, output, then per step: name, started, duration.
+ */
+type LedgerData = [
+  string,
+  string,
+  string,
+  number,
+  number,
+  number,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  unknown,
+  ...(string | number)[],
+];
+
+/** Times arrive as float8 and are rounded to whole ms: a fractional time must not fail a flush. */
+const RUN_COLUMNS = `
+  id text, group_name text, event_id text, event_type text, rule text, process text, state text,
+  current_step text, attempts integer, steps json, created_at float8, started_at float8, finished_at float8,
+  error text, fatal boolean, runner text, worker text, origin_source text, origin_partition text,
+  origin_position text, output text, updated_at float8`;
+
+const DEFAULT_PAGE_SIZE = 500;
+
+/**
+ * Runs in full (one row per run, the steps as JSON) and in the ledger (plain successes, one compact row).
+ * A run that succeeded is never overwritten by a later, unfinished state (a late or duplicate report).
+ */
+export class PgRunStore implements RunStore {
+  constructor(private readonly connection: PgConnection) {}
+
+  /** The common table expressions that write full runs and ledger runs given as JSON parameters. */
+  ctes(runsParam: string, ledgerParam: string): string {
+    return `
+      runs_w AS (
+        INSERT INTO ${this.connection.table('runs')} AS r (
+          id, group_name, event_id, event_type, rule, process, state, current_step, attempts, steps,
+          created_at, started_at, finished_at, error, fatal, runner, worker, origin_source, origin_partition,
+          origin_position, output, updated_at)
+        SELECT id, group_name, event_id, event_type, rule, process, state, current_step, attempts, steps,
+          created_at::bigint, started_at::bigint, finished_at::bigint, error, fatal, runner, worker,
+          origin_source, origin_partition, origin_position, output::json, updated_at::bigint
+        FROM json_to_recordset(${runsParam}::json) AS x(${RUN_COLUMNS})
+        ON CONFLICT (id) DO UPDATE SET
+          group_name = excluded.group_name, event_id = excluded.event_id, event_type = excluded.event_type,
+          rule = excluded.rule, process = excluded.process, state = excluded.state,
+          current_step = excluded.current_step, attempts = excluded.attempts, steps = excluded.steps,
+          created_at = excluded.created_at, started_at = excluded.started_at,
+          finished_at = excluded.finished_at, error = excluded.error, fatal = excluded.fatal,
+          runner = excluded.runner, worker = excluded.worker, origin_source = excluded.origin_source,
+          origin_partition = excluded.origin_partition, origin_position = excluded.origin_position,
+          output = excluded.output, updated_at = excluded.updated_at
+        WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded')),
+      ledger_w AS (
+        INSERT INTO ${this.connection.table('run_ledger')} (id, group_name, process, data)
+        SELECT id, group_name, process, data
+        FROM json_to_recordset(${ledgerParam}::json) AS x(id text, group_name text, process text, data json)
+        ON CONFLICT (id) DO NOTHING)`;
+  }
+
+  /**
+   * The JSON parameter of full runs. One statement may not update a row twice, so versions of one run in
+   * a batch are folded first, as writing them one after the other would: a later unfinished version does
+   * not replace a succeeded one.
+   */
+  static runsParam(runs: readonly RunRecord[]): string {
+    const byId = new Map<string, RunRecord>();
+    for (const run of runs) {
+      const seen = byId.get(run.id);
+      if (seen?.state === 'succeeded' && run.state !== 'succeeded') continue;
+      byId.set(run.id, run);
+    }
+    // In id order: concurrent flushes that share runs then lock their rows in one order (no deadlock).
+    const ordered = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return jsonParam(
+      ordered.map((run) => ({
+        id: run.id,
+        group_name: run.group,
+        event_id: run.eventId,
+        event_type: run.eventType,
+        rule: run.rule,
+        process: run.process,
+        state: run.state,
+        current_step: run.currentStep,
+        attempts: run.attempts,
+        steps: run.steps,
+        created_at: run.createdAt,
+        started_at: run.startedAt,
+        finished_at: run.finishedAt,
+        error: run.error,
+        fatal: run.fatal,
+        runner: run.runner,
+        worker: run.worker,
+        origin_source: run.origin?.source,
+        origin_partition: run.origin?.partition,
+        origin_position: run.origin?.position,
+        // JSON text, so that an output of `null` is stored as JSON null, not SQL NULL (no output).
+        output: run.output === undefined ? undefined : JSON.stringify(run.output),
+        updated_at: run.updatedAt,
+      })),
+    );
+  }
+
+  /** The JSON parameter of plain successes, in compact form; an id already in the ledger is kept. */
+  static ledgerParam(runs: readonly RunRecord[]): string {
+    const rows: { id: string; group_name: string; process: string; data: unknown[] }[] = [];
+    const seen = new Set<string>();
+    for (const run of runs) {
+      if (seen.has(run.id)) continue;
+      seen.add(run.id);
+      const data: unknown[] = [
+        run.eventId,
+        run.eventType,
+        run.rule,
+        run.createdAt,
+        run.startedAt ?? run.createdAt,
+        run.finishedAt ?? run.updatedAt,
+        run.runner,
+        run.worker ?? null,
+        run.origin?.source ?? null,
+        run.origin?.partition ?? null,
+        run.origin?.position ?? null,
+        run.output ?? null,
+      ];
+      for (const step of run.steps) {
+        const started = step.startedAt ?? 0;
+        data.push(step.name, started, (step.finishedAt ?? started) - started);
+      }
+      rows.push({ id: run.id, group_name: run.group, process: run.process, data });
+    }
+    return jsonParam(rows);
+  }
+
+  /**
+   * One statement whatever the number of ids (they travel as one JSON array). Ids above the largest
+   * stored id cannot be stored: with time-prefixed run ids that is every run of a fresh stream, and the
+   * statement drops them after two index probes instead of looking each one up. Ids compare under
+   * `COLLATE "C"`, byte by byte, as JavaScript and SQLite order these ASCII ids.
+   */
+  async lookup(ids: readonly string[]): Promise<Map<string, RunState>> {
+    const states = new Map<string, RunState>();
+    if (ids.length === 0) return states;
+    const rows = await this.connection.rows<[string, RunState]>(
+      `WITH wanted AS (
+         SELECT w.id FROM json_array_elements_text($1::json) AS w(id)
+         WHERE w.id COLLATE "C" <= (SELECT greatest(
+           (SELECT max(id) FROM ${this.connection.table('runs')}),
+           (SELECT max(id) FROM ${this.connection.table('run_ledger')}))))
+       SELECT id, state FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM wanted)
+       UNION ALL
+       SELECT id, 'succeeded' FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM wanted)`,
+      [jsonParam(ids)],
+      'agentctl_runs_lookup',
+    );
+    for (const [id, state] of rows) if (states.get(id) !== 'succeeded') states.set(id, state);
+    return states;
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const [row] = await this.connection.query<RunRow>(
+      `SELECT * FROM ${this.connection.table('runs')} WHERE id = $1`,
+      [id],
+    );
+    if (row !== undefined) return toRun(row);
+    const [entry] = await this.connection.query<LedgerRow>(
+      `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')} WHERE id = $1`,
+      [id],
+    );
+    return entry === undefined ? undefined : fromLedger(entry);
+  }
+
+  async list(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const conditions: string[] = [];
+    if (filter.group !== undefined) conditions.push(`group_name = ${param(filter.group)}`);
+    if (filter.state !== undefined) conditions.push(`state = ${param(filter.state)}`);
+    if (filter.process !== undefined) conditions.push(`process = ${param(filter.process)}`);
+    if (filter.eventId !== undefined) conditions.push(`event_id = ${param(filter.eventId)}`);
+    const sql =
+      `SELECT * FROM ${this.connection.table('runs')}` +
+      (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
+      ' ORDER BY updated_at DESC, id DESC' +
+      (filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`);
+    const withLedger = filter.state === undefined || filter.state === 'succeeded';
+    const [full, ledger] = await Promise.all([
+      this.connection.query<RunRow>(sql, params),
+      withLedger ? this.listLedger(filter) : Promise.resolve([]),
+    ]);
+    if (!withLedger) return full.map(toRun);
+    const merged = [...full.map(toRun), ...ledger].sort(
+      (a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1),
+    );
+    return filter.limit === undefined ? merged : merged.slice(0, filter.limit);
+  }
+
+  /** Ledger runs matching a filter, newest ids (event time) first. */
+  private async listLedger(filter: RunFilter): Promise<RunRecord[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const conditions: string[] = [];
+    if (filter.group !== undefined) conditions.push(`group_name = ${param(filter.group)}`);
+    if (filter.process !== undefined) conditions.push(`process = ${param(filter.process)}`);
+    if (filter.eventId !== undefined) conditions.push(`data->>0 = ${param(filter.eventId)}`);
+    const sql =
+      `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')}` +
+      (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
+      ' ORDER BY id DESC' +
+      (filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`);
+    return (await this.connection.query<LedgerRow>(sql, params)).map(fromLedger);
+  }
+
+  async countByState(group?: string): Promise<RunCount[]> {
+    const rows = await this.connection.query<RunCount>(
+      `SELECT process, state, count(*) AS count FROM ${this.connection.table('runs')}
+       WHERE $1::text IS NULL OR group_name = $1 GROUP BY process, state
+       UNION ALL
+       SELECT process, 'succeeded', count(*) FROM ${this.connection.table('run_ledger')}
+       WHERE $1::text IS NULL OR group_name = $1 GROUP BY process`,
+      [group ?? null],
+    );
+    const counts = new Map<string, RunCount>();
+    for (const row of rows) {
+      const key = `${row.process}\0${row.state}`;
+      const count = (counts.get(key)?.count ?? 0) + row.count;
+      counts.set(key, { process: row.process, state: row.state, count });
+    }
+    return [...counts.values()].sort((a, b) =>
+      a.process === b.process ? (a.state < b.state ? -1 : 1) : a.process < b.process ? -1 : 1,
+    );
+  }
+
+  async upsert(runs: readonly RunRecord[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.connection.run(`WITH ${this.ctes('$1', "'[]'")} SELECT 1`, [PgRunStore.runsParam(runs)]);
+  }
+
+  async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
+    }
+    const table = this.connection.table(form === 'full' ? 'runs' : 'run_ledger');
+    const columns = form === 'full' ? '*' : 'id, group_name, process, data';
+    let after: string | null = null;
+    for (;;) {
+      const rows: (RunRow | LedgerRow)[] = await this.connection.query<RunRow | LedgerRow>(
+        `SELECT ${columns} FROM ${table} WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`,
+        [after, pageSize],
+      );
+      for (const row of rows) yield form === 'full' ? toRun(row as RunRow) : fromLedger(row as LedgerRow);
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.id;
+    }
+  }
+}
+
+function fromLedger(row: LedgerRow): RunRecord {
+  const d = JSON.parse(row.data) as LedgerData;
+  const steps: StepRecord[] = [];
+  for (let i = 12; i + 2 < d.length; i += 3) {
+    const startedAt = d[i + 1] as number;
+    const durationMs = d[i + 2] as number;
+    steps.push({
+      name: d[i] as string,
+      state: 'succeeded',
+      attempts: 1,
+      startedAt,
+      finishedAt: startedAt + durationMs,
+      history: [{ attempt: 1, startedAt, durationMs }],
+    });
+  }
+  const run: Writable<RunRecord> = {
+    id: row.id,
+    group: row.group_name,
+    eventId: d[0],
+    eventType: d[1],
+    rule: d[2],
+    process: row.process,
+    state: 'succeeded',
+    attempts: steps.length,
+    steps,
+    createdAt: d[3],
+    startedAt: d[4],
+    finishedAt: d[5],
+    runner: d[6],
+    updatedAt: d[5],
+  };
+  if (d[7] !== null) run.worker = d[7];
+  if (d[8] !== null && d[9] !== null && d[10] !== null)
+    run.origin = { source: d[8], partition: d[9], position: d[10] };
+  if (d[11] !== null) run.output = d[11];
+  return run;
+}
+
+function toRun(row: RunRow): RunRecord {
+  const run: Writable<RunRecord> = {
+    id: row.id,
+    group: row.group_name,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    rule: row.rule,
+    process: row.process,
+    state: row.state,
+    attempts: row.attempts,
+    steps: JSON.parse(row.steps) as StepRecord[],
+    createdAt: row.created_at,
+    runner: row.runner,
+    updatedAt: row.updated_at,
+  };
+  if (row.current_step !== null) run.currentStep = row.current_step;
+  if (row.started_at !== null) run.startedAt = row.started_at;
+  if (row.finished_at !== null) run.finishedAt = row.finished_at;
+  if (row.error !== null) run.error = row.error;
+  if (row.fatal !== null) run.fatal = row.fatal;
+  if (row.worker !== null) run.worker = row.worker;
+  if (row.origin_source !== null && row.origin_partition !== null && row.origin_position !== null) {
+    run.origin = {
+      source: row.origin_source,
+      partition: row.origin_partition,
+      position: row.origin_position,
+    };
+  }
+  if (row.output !== null) run.output = JSON.parse(row.output) as unknown;
+  return run;
+}

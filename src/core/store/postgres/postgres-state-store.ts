@@ -1,0 +1,185 @@
+import type { Clock } from '../../clock.js';
+import { UsageError } from '../../errors/usage-error.js';
+import { redactUri } from '../../redact.js';
+import type { JournalBatch } from '../journal.js';
+import type { CheckpointWrite } from '../records.js';
+import type { FlushResult, StateStore } from '../state-store.js';
+import { PgAgentStore } from './pg-agent-store.js';
+import { PgCheckpointStore } from './pg-checkpoint-store.js';
+import { assertSchemaName, PgConnection } from './pg-connection.js';
+import { PgControlStore } from './pg-control-store.js';
+import { PgEffortStore } from './pg-effort-store.js';
+import { PgFailedStore } from './pg-failed-store.js';
+import { PgLeaseStore } from './pg-lease-store.js';
+import { PgLogStore } from './pg-log-store.js';
+import { assertNotNewer, type MigrationResult, migratePostgres, pgSchemaVersion } from './pg-migrations.js';
+import { PgRunStore } from './pg-run-store.js';
+
+export const DEFAULT_SCHEMA = 'public';
+export const DEFAULT_POOL_SIZE = 5;
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:port/db`; a `schema=NAME` query parameter picks the schema. */
+  readonly url: string;
+  /**
+   * Not consulted: every store-side time (lease expiry, fences, stamps) is the database clock's, so that
+   * agents on hosts with skewed clocks agree. Accepted so callers can hand both adapters the same options.
+   */
+  readonly clock?: Clock;
+  /** The schema holding the store's tables (created if missing). Default: the URL's `schema`, else public. */
+  readonly schema?: string;
+  /** Connections this process may hold at once. Default 5. */
+  readonly poolSize?: number;
+  /** Opens an existing store for reading only (`status`, the TUI): no migrations, sessions read-only. */
+  readonly readonly?: boolean;
+}
+
+/**
+ * The PostgreSQL adapter of the state store, for fleet mode: agents on many hosts share one database.
+ *
+ * - Time: every store-side time is the database clock (`now()` in ms), never a client's; lease expiry and
+ *   checkpoint fences are judged by it, so clock skew between hosts cannot make two owners of a partition.
+ * - Each port call is one statement (one round trip), atomic on its own; `flush` writes a whole journal
+ *   batch and its checkpoints with one statement of data-modifying CTEs fed by JSON parameters
+ *   (`json_to_recordset`): one round trip and one transaction per batch, never a query per record.
+ * - Tables live in one schema (default `public`), named explicitly in every statement.
+ */
+export class PostgresStateStore implements StateStore {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  readonly checkpoints: PgCheckpointStore;
+  readonly leases: PgLeaseStore;
+  readonly failed: PgFailedStore;
+  readonly runs: PgRunStore;
+  readonly efforts: PgEffortStore;
+  readonly agents: PgAgentStore;
+  readonly control: PgControlStore;
+  readonly log: PgLogStore;
+  private readonly flushSql: string;
+
+  /** Takes an open, migrated connection; use `openPostgresStore`. */
+  constructor(
+    private readonly connection: PgConnection,
+    icu: boolean,
+  ) {
+    this.location = connection.location;
+    this.checkpoints = new PgCheckpointStore(connection);
+    this.leases = new PgLeaseStore(connection);
+    this.failed = new PgFailedStore(connection, icu);
+    this.runs = new PgRunStore(connection);
+    this.efforts = new PgEffortStore(connection);
+    this.agents = new PgAgentStore(connection);
+    this.control = new PgControlStore(connection);
+    this.log = new PgLogStore(connection);
+    this.flushSql = `WITH ${this.runs.ctes('$1', '$2')}, ${this.efforts.cte('$3')}, ${this.failed.cte('$4')},
+      ${this.checkpoints.ctes('$5')} ${PgCheckpointStore.REJECTED}`;
+  }
+
+  /**
+   * One prepared statement, one round trip: full runs, ledger runs, efforts, parked messages and
+   * checkpoint writes travel as five JSON parameters and are written by data-modifying CTEs, all or
+   * nothing. Fences are checked in the same statement (see `PgCheckpointStore.ctes`).
+   */
+  async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
+    const empty =
+      batch.runs.length + batch.ledger.length + batch.efforts.length + batch.parked.length === 0 &&
+      checkpoints.length === 0;
+    if (empty) return { rejected: [] };
+    const rows = await this.connection.query<{ i: number }>(
+      this.flushSql,
+      [
+        PgRunStore.runsParam(batch.runs),
+        PgRunStore.ledgerParam(batch.ledger),
+        PgEffortStore.param(batch.efforts),
+        PgFailedStore.param(batch.parked),
+        PgCheckpointStore.param(checkpoints),
+      ],
+      'agentctl_flush',
+    );
+    return { rejected: PgCheckpointStore.rejected(checkpoints, rows) };
+  }
+
+  /** Ends the pool (waits for calls under way). Idempotent. */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+/**
+ * Connects, migrates (once, under an advisory lock, however many processes start together; see
+ * `migratePostgres`) and returns the store. Throws `UsageError` naming the store (credentials redacted)
+ * when the server cannot be reached, refuses the login, lacks the database, has a schema newer than this
+ * build, or (read-only) has no store yet.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStateStore> {
+  const connection = connect(options);
+  try {
+    if (options.readonly) {
+      const version = await pgSchemaVersion(connection);
+      if (version === 0) {
+        throw new UsageError(`${connection.location} is not an agentctl state store yet (it has no schema)`, {
+          hint: 'run agentctl store migrate --db URL, or start an agent on it first',
+        });
+      }
+      assertNotNewer(version, connection.location);
+    } else {
+      await migratePostgres(connection);
+    }
+    const [probe] = await connection.query<{ icu: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') AS icu",
+    );
+    connection.opened = true;
+    return new PostgresStateStore(connection, probe?.icu ?? false);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Applies pending migrations without keeping a store open: `agentctl store migrate`. */
+export async function migratePostgresStore(
+  options: Pick<PostgresStoreOptions, 'url' | 'schema'>,
+): Promise<MigrationResult & { readonly location: string }> {
+  const connection = connect({ ...options, poolSize: 1 });
+  try {
+    return { ...(await migratePostgres(connection)), location: connection.location };
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+function connect(options: PostgresStoreOptions): PgConnection {
+  const { url, schema, location } = resolveUrl(options.url, options.schema);
+  assertSchemaName(schema);
+  const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new UsageError(`the store pool size must be a whole number ≥ 1, not ${poolSize}`);
+  }
+  return new PgConnection({ url, location, schema, poolSize, readonly: options.readonly ?? false });
+}
+
+/** Splits agentctl's own `schema` parameter off the URL; the location keeps it, credentials redacted. */
+function resolveUrl(
+  raw: string,
+  schemaOption: string | undefined,
+): { url: string; schema: string; location: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch (error) {
+    throw new UsageError(`"${redactUri(raw)}" is not a PostgreSQL URI`, {
+      cause: error,
+      hint: 'use postgres://user:password@host:5432/database[?schema=NAME]',
+    });
+  }
+  const fromUrl = parsed.searchParams.get('schema');
+  const schema = schemaOption ?? fromUrl ?? DEFAULT_SCHEMA;
+  let url = raw;
+  if (fromUrl !== null) {
+    parsed.searchParams.delete('schema');
+    url = parsed.toString();
+  }
+  let location = redactUri(raw);
+  if (schema !== (fromUrl ?? DEFAULT_SCHEMA)) location += `${raw.includes('?') ? '&' : '?'}schema=${schema}`;
+  return { url, schema, location };
+}

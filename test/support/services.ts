@@ -1,0 +1,74 @@
+/**
+ * Probes for the services some tests need. A test file asks once at load time and skips its suites
+ * visibly when the service does not answer (`describe.skipIf(!available)` with a name saying so), unless
+ * CI requires the service (`AGENTCTL_REQUIRE_POSTGRES=1`, `AGENTCTL_REQUIRE_BROKER=1`): then the probe
+ * throws and the test file fails instead of passing quietly without its tests.
+ */
+import { connect } from 'node:net';
+import pg from 'pg';
+
+export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+const PROBE_TIMEOUT_MS = 2_000;
+
+function required(variable: string): boolean {
+  return /^(1|true|yes)$/i.test(process.env[variable] ?? '');
+}
+
+function unavailable(what: string, url: string, variable: string, reason: string): false {
+  if (required(variable)) {
+    throw new Error(`${what} is required (${variable}=1) but does not answer at ${redact(url)}: ${reason}`);
+  }
+  return false;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^/@:]+):[^/@]*@/, '//$1:***@');
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+/** True when a PostgreSQL server answers a query at `PG_URL`. */
+export async function postgresAvailable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (error) {
+    return unavailable('PostgreSQL', PG_URL, 'AGENTCTL_REQUIRE_POSTGRES', reasonOf(error));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** True when something accepts TCP connections at the host and port of `AMQP_URL`. */
+export async function rabbitmqAvailable(): Promise<boolean> {
+  const url = new URL(AMQP_URL);
+  const port = Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672));
+  const host = url.hostname || '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.setTimeout(PROBE_TIMEOUT_MS, () =>
+        socket.destroy(new Error(`no answer in ${PROBE_TIMEOUT_MS} ms`)),
+      );
+      socket.once('connect', () => {
+        socket.end();
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+    return true;
+  } catch (error) {
+    return unavailable('RabbitMQ', AMQP_URL, 'AGENTCTL_REQUIRE_BROKER', reasonOf(error));
+  }
+}
+
+/** The name of a suite that needs a service: says so when the suite is skipped. */
+export function serviceSuite(name: string, available: boolean, service: string, variable: string): string {
+  return available ? name : `${name} — skipped: no ${service} at ${variable}`;
+}
