@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import { resolveSettings } from '../config/build-agent.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
@@ -15,6 +16,7 @@ import { CommitOffsets } from '../strategies/commit-offsets.js';
 import { Decode } from '../strategies/decode.js';
 import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
 import { EvaluateRules } from '../strategies/evaluate-rules.js';
+import { ParkFailedRuns } from '../strategies/park-failed-runs.js';
 import {
   type Commit,
   InvalidMessage,
@@ -240,7 +242,6 @@ class PageReplay {
   private readonly processes: ProcessRegistry;
   private readonly runner: InlineRunner;
   private readonly worker = `replay@${hostname()}#${process.pid}`;
-  private readonly controller = new AbortController();
 
   constructor(
     private readonly options: ReplayFailedOptions,
@@ -257,6 +258,7 @@ class PageReplay {
     this.runner = new InlineRunner({ clock, journal, stats });
   }
 
+  /** Replays a page and returns the outcomes of its items, once what the page wrote is flushed. */
   async run(page: readonly FailedMessage[], parkedHere: Set<string>): Promise<ReplayItemOutcome[]> {
     const outcomes = new Map<number, Outcome>();
     const records = page.filter((item) => item.kind === 'record');
@@ -293,13 +295,13 @@ class PageReplay {
     items: readonly FailedMessage[],
     outcomes: Map<number, Outcome>,
   ): Promise<void> {
-    const sink = this.options.config.publisher?.sink ?? 'local:results';
-    const publisher = await this.publishers.get(sink);
+    const publisher = await this.publishers.get(resolveSettings(this.options.config).sink);
     if (publisher instanceof SinkUnavailable) {
       for (const item of items) outcomes.set(item.id, { error: publisher.message });
       return;
     }
-    const chain = this.chain(source, publisher, outcomes);
+    const done = new AbortController();
+    const chain = this.chain(source, publisher, outcomes, done.signal);
     for (const item of items) {
       const message: Message<Bytes> = {
         partition: item.partition,
@@ -320,22 +322,29 @@ class PageReplay {
       }
     }
     chain.close();
-    await chain.join();
+    try {
+      await chain.join();
+    } finally {
+      done.abort();
+    }
   }
 
   private chain(
     source: string,
     publisher: Publisher | undefined,
     outcomes: Map<number, Outcome>,
+    signal: AbortSignal,
   ): ProcessingStrategy<Bytes> {
     const { config, store } = this.options;
     const commit: Commit = (message, outcome) =>
       outcomes.set(itemOf(message), { as: outcome === 'unmatched' ? 'unmatched' : 'processed' });
     const now = () => this.clock.now();
-    let tail: ProcessingStrategy<Dispatch> = new CommitOffsets(commit);
+    let tail: ProcessingStrategy<Dispatch> = new ParkFailedRuns(new CommitOffsets(commit));
     if (publisher !== undefined) {
       tail = new Produce<Dispatch>(publisher, { recordsOf: (d) => d.records, clock: this.clock }, tail);
     }
+    // No `efforts`: a succeeded run's record that was not delivered is an item of its own (reason
+    // `publish`), replayed as such — publishing it again here would deliver it twice.
     const dispatch = new DispatchProcesses(
       {
         runner: this.runner,
@@ -346,7 +355,7 @@ class PageReplay {
         source,
         worker: this.worker,
         now,
-        signal: this.controller.signal,
+        signal,
         stats: this.stats,
       },
       tail,

@@ -90,7 +90,8 @@ export async function replayRange(options: ReplayRangeOptions): Promise<ReplayRa
   const { store, config, partition, from, to } = options;
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
-  const uri = options.source ?? resolveSettings(config).source;
+  const settings = resolveSettings(config);
+  const uri = options.source ?? settings.source;
   const source = await openSource(uri, {
     store,
     group: config.name,
@@ -108,7 +109,7 @@ export async function replayRange(options: ReplayRangeOptions): Promise<ReplayRa
   let stoppedBy: ReplayRangeSummary['stoppedBy'] = 'caught-up';
   try {
     await checkRange(source, options, controller.signal);
-    const publisher = await publishers.get(config.publisher?.sink ?? 'local:results');
+    const publisher = await publishers.get(settings.sink);
     if (publisher instanceof SinkUnavailable) throw new UsageError(publisher.message);
     const runner = new InlineRunner({ clock, journal, stats });
     const strategy = agentPipeline({
@@ -121,7 +122,7 @@ export async function replayRange(options: ReplayRangeOptions): Promise<ReplayRa
         (config.processes ?? []) as readonly ProcessDefinition<CloudEvent, never>[],
       ),
       runner,
-      runs: options.rerun ? NO_EARLIER_RUNS : store.runs,
+      ...(options.rerun ? { runs: NO_EARLIER_RUNS } : { runs: store.runs, efforts: store.efforts }),
       stats,
       clock,
       via: 'replay',

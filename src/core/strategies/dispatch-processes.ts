@@ -378,5 +378,5 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
 }
 
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { Publisher, PublishRecord } from '../publish/publisher.js';
@@ -42,6 +43,8 @@ export class Produce<T> implements ProcessingStrategy<T> {
   ) {
     this.maxInFlight = options.maxInFlight ?? 1000;
     this.clock = options.clock ?? systemClock;
+    // Every effort in flight listens to this signal (up to `maxInFlight` of them): not a leak.
+    setMaxListeners(0, this.controller.signal);
   }
 
   submit(message: Message<T>): void {
@@ -96,7 +99,7 @@ export class Produce<T> implements ProcessingStrategy<T> {
       }
       await Promise.race([
         new Promise<void>((resolve) => this.waiters.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, 50)).unref()),
+        new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, 50))),
       ]);
     }
     this.next.close();

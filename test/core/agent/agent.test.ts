@@ -349,7 +349,10 @@ describe('Agent on the local log', () => {
 
   it('Given an inline runner working through a long batch, When the commit interval passes, Then it commits during the batch', async () => {
     const store = await openStore(tempDir());
-    await publish(store, Array.from({ length: 120 }, (_, i) => submissionEvent(i)));
+    await publish(
+      store,
+      Array.from({ length: 120 }, (_, i) => submissionEvent(i)),
+    );
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
       processes: [

@@ -1,0 +1,80 @@
+import { Flags } from '@oclif/core';
+import { FAILURE_REASONS } from '../core/types.js';
+import { yesFlag } from './flags.js';
+
+/** Flags that only go with `replay --failed`, and those that only go with `replay --from`. */
+export const FAILED_ONLY = ['id', 'reason', 'rule', 'since', 'limit', 'dry-run'] as const;
+export const RANGE_ONLY = ['partition', 'to', 'source', 'rerun'] as const;
+/** Help groups of the two modes' flags. */
+const FAILED = { helpGroup: 'REPLAY --failed' } as const;
+const RANGE = { helpGroup: 'REPLAY --from' } as const;
+/** The two forms of the command, for usage errors. */
+export const REPLAY_MODES =
+  'agentctl replay --failed [--id ID…] or agentctl replay --from POSITION --partition P [--to POSITION]';
+
+/** The flags of `agentctl replay`: the common ones live on the base command. */
+export const replayFlags = {
+  failed: Flags.boolean({
+    ...FAILED,
+    summary: 'Replay pending items of the failed store.',
+    env: 'AGENTCTL_REPLAY_FAILED',
+  }),
+  id: Flags.integer({
+    ...FAILED,
+    summary: 'Only this item (repeatable).',
+    multiple: true,
+    min: 1,
+    env: 'AGENTCTL_ID',
+  }),
+  reason: Flags.string({
+    ...FAILED,
+    summary: 'Only items of this reason.',
+    options: [...FAILURE_REASONS],
+    env: 'AGENTCTL_REASON',
+  }),
+  rule: Flags.string({ ...FAILED, summary: 'Only items of this rule.', env: 'AGENTCTL_RULE' }),
+  since: Flags.string({
+    ...FAILED,
+    summary: 'Only items failed since: 30m, 2h, 7d, or an ISO time.',
+    env: 'AGENTCTL_SINCE',
+  }),
+  limit: Flags.integer({
+    ...FAILED,
+    summary: 'At most this many items, oldest first.',
+    min: 1,
+    env: 'AGENTCTL_LIMIT',
+  }),
+  'dry-run': Flags.boolean({
+    ...FAILED,
+    summary: 'Show what would be replayed; change nothing.',
+    env: 'AGENTCTL_DRY_RUN',
+  }),
+  from: Flags.string({
+    ...RANGE,
+    summary: 'Re-process from this position (included).',
+    env: 'AGENTCTL_REPLAY_FROM',
+  }),
+  partition: Flags.string({
+    ...RANGE,
+    char: 'p',
+    summary: 'The partition (shard) to re-process.',
+    env: 'AGENTCTL_PARTITION',
+  }),
+  to: Flags.string({
+    ...RANGE,
+    summary: 'Last position to re-process (default: the end).',
+    env: 'AGENTCTL_REPLAY_TO',
+  }),
+  source: Flags.string({
+    ...RANGE,
+    char: 's',
+    summary: "Source URI to re-process (default: the config's): local:[TOPIC], file:PATH, kinesis://STREAM?…",
+    env: 'AGENTCTL_SOURCE',
+  }),
+  rerun: Flags.boolean({
+    ...RANGE,
+    summary: 'Execute runs that already succeeded again.',
+    env: 'AGENTCTL_RERUN',
+  }),
+  yes: yesFlag,
+};

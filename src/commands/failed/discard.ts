@@ -1,0 +1,57 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { yesFlag } from '../../cli/flags.js';
+import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
+
+export default class FailedDiscard extends BaseCommand {
+  static override summary = 'Discard parked messages: keep them in the store, never replay them.';
+  static override description =
+    'Give item ids, or --all (every pending item, narrowed by --reason). Asks for confirmation unless --yes.';
+  static override examples = [
+    '<%= config.bin %> failed discard 12 13',
+    '<%= config.bin %> failed discard --all --reason decode --yes',
+  ];
+  static override enableJsonFlag = true;
+  static override strict = false;
+  static override args = {
+    ids: Args.integer({ description: 'Ids of the items to discard.', min: 1 }),
+  };
+  static override flags = {
+    all: Flags.boolean({ summary: 'Discard every pending item (of --reason).', env: 'AGENTCTL_ALL' }),
+    reason: Flags.string({
+      summary: 'With --all: only items parked for this reason.',
+      options: [...FAILURE_REASONS],
+      env: 'AGENTCTL_REASON',
+    }),
+    yes: yesFlag,
+  };
+
+  async run(): Promise<unknown> {
+    const { argv, flags } = await this.parse(FailedDiscard);
+    const { UsageError } = await import('../../core/errors/usage-error.js');
+    const ids = (argv as string[]).map(Number);
+    if (ids.some((id) => !Number.isInteger(id) || id < 1)) throw new UsageError('ids are whole numbers ≥ 1');
+    const all = flags.all ?? false;
+    if (ids.length > 0 && all) throw new UsageError('give item ids or --all, not both');
+    if (ids.length === 0 && !all) {
+      throw new UsageError('give the ids of the items to discard, or --all', {
+        hint: 'agentctl failed discard --help',
+      });
+    }
+    if (flags.reason && !all) throw new UsageError('--reason goes with --all');
+    const { store } = await this.openStore(flags);
+    const { discardFailed, discardTargets } = await import('../../core/ops/failed-items.js');
+    const { renderDiscarded, renderDiscardQuestion } = await import('../../ui/text/failed.js');
+    const { confirm } = await import('../../cli/confirm.js');
+    const targets = await discardTargets(
+      store,
+      ids.length > 0
+        ? { ids }
+        : { all: true, filter: flags.reason ? { reason: flags.reason as FailureReason } : {} },
+    );
+    if (targets.length > 0) await confirm(renderDiscardQuestion(targets.length), flags.yes);
+    const discarded = await discardFailed(store, targets);
+    if (!this.jsonEnabled()) this.log(renderDiscarded(discarded, targets.length));
+    return { discarded, ids: targets };
+  }
+}

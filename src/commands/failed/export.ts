@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
+
+export default class FailedExport extends BaseCommand {
+  static override summary = 'Export parked messages as NDJSON, one item per line.';
+  static override description =
+    'Each line is an item as in `failed list --json` (payload as text when UTF-8 JSON, else payloadBase64), in id order. Streams: any number of items in constant memory.';
+  static override examples = [
+    '<%= config.bin %> failed export > failed.ndjson',
+    '<%= config.bin %> failed export --status any --reason publish --output publish-failures.ndjson',
+  ];
+  static override flags = {
+    format: Flags.string({
+      summary: 'Output format.',
+      options: ['ndjson'],
+      default: 'ndjson',
+      env: 'AGENTCTL_FORMAT',
+    }),
+    output: Flags.string({
+      char: 'o',
+      summary: 'Write to this file instead of stdout.',
+      env: 'AGENTCTL_OUTPUT',
+    }),
+    status: Flags.string({
+      summary: 'Only items in this status.',
+      options: ['pending', 'replayed', 'discarded', 'any'],
+      default: 'pending',
+      env: 'AGENTCTL_STATUS',
+    }),
+    reason: Flags.string({
+      summary: 'Only items parked for this reason.',
+      options: [...FAILURE_REASONS],
+      env: 'AGENTCTL_REASON',
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(FailedExport);
+    const { store } = await this.openStore(flags, { readonly: true });
+    const { exportFailed } = await import('../../core/ops/failed-items.js');
+    const { renderExported } = await import('../../ui/text/failed.js');
+    const filter = {
+      status: flags.status as 'pending' | 'replayed' | 'discarded' | 'any',
+      ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
+    };
+    if (flags.output === undefined) {
+      await exportFailed(store, filter, process.stdout, 'ndjson');
+      return;
+    }
+    const { createWriteStream } = await import('node:fs');
+    const { finished } = await import('node:stream/promises');
+    const { UsageError } = await import('../../core/errors/usage-error.js');
+    const file = createWriteStream(flags.output);
+    await once(file, 'open').catch((error: Error) => {
+      throw new UsageError(`cannot write ${flags.output}: ${error.message}`);
+    });
+    const written = await exportFailed(store, filter, file, 'ndjson');
+    file.end();
+    await finished(file);
+    process.stderr.write(`${renderExported(written, flags.output)}\n`);
+  }
+}

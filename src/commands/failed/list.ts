@@ -1,0 +1,56 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
+
+export default class FailedList extends BaseCommand {
+  static override summary =
+    'List parked messages: events that failed, and records that could not be published.';
+  static override description =
+    'Oldest first. With --json prints one JSON array; each item has every stored field (id, status, reason, kind, group, source, partition, position, rule, process, runId, eventId, eventType, sink, recordKey, headers, error, errorName, attempts, firstFailedAt, lastFailedAt, replayedAt, timestamp, key, history: [{at, error, via}]; times in ms since the epoch) and its bytes as `payload` (the text) when they are UTF-8 JSON, else as `payloadBase64`.';
+  static override examples = [
+    '<%= config.bin %> failed list',
+    '<%= config.bin %> failed list --reason process --rule ship-order',
+    '<%= config.bin %> failed list --search timeout --status any --json',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    reason: Flags.string({
+      summary: 'Only items parked for this reason.',
+      options: [...FAILURE_REASONS],
+      env: 'AGENTCTL_REASON',
+    }),
+    search: Flags.string({
+      summary: 'Only items whose error, event type, event id or payload contains this text (any case).',
+      env: 'AGENTCTL_SEARCH',
+    }),
+    rule: Flags.string({ summary: 'Only items of this rule.', env: 'AGENTCTL_RULE' }),
+    status: Flags.string({
+      summary: 'Only items in this status.',
+      options: ['pending', 'replayed', 'discarded', 'any'],
+      default: 'pending',
+      env: 'AGENTCTL_STATUS',
+    }),
+    limit: Flags.integer({
+      summary: 'At most this many items.',
+      min: 1,
+      default: 100,
+      env: 'AGENTCTL_LIMIT',
+    }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(FailedList);
+    const { store } = await this.openStore(flags, { readonly: true });
+    const { failedItemJson } = await import('../../core/ops/failed-items.js');
+    const { renderFailedTable } = await import('../../ui/text/failed.js');
+    const items = await store.failed.list({
+      status: flags.status as 'pending' | 'replayed' | 'discarded' | 'any',
+      limit: flags.limit,
+      ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
+      ...(flags.search ? { search: flags.search } : {}),
+      ...(flags.rule ? { rule: flags.rule } : {}),
+    });
+    if (!this.jsonEnabled()) this.log(renderFailedTable(items, flags.limit));
+    return items.map(failedItemJson);
+  }
+}

@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+
+export default class FailedShow extends BaseCommand {
+  static override summary = 'Show one parked message: every field, its failure history and its payload.';
+  static override description =
+    'With --json prints the item as in `failed list --json` (payload as text when UTF-8 JSON, else payloadBase64).';
+  static override examples = ['<%= config.bin %> failed show 42', '<%= config.bin %> failed show 42 --json'];
+  static override enableJsonFlag = true;
+  static override args = {
+    id: Args.integer({ description: 'Id of the item (see `agentctl failed list`).', required: true, min: 1 }),
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(FailedShow);
+    const { store } = await this.openStore(flags, { readonly: true });
+    const { failedItemJson, requireFailed } = await import('../../core/ops/failed-items.js');
+    const { renderFailedItem } = await import('../../ui/text/failed.js');
+    const item = await requireFailed(store, args.id);
+    if (!this.jsonEnabled()) this.log(renderFailedItem(item));
+    return failedItemJson(item);
+  }
+}

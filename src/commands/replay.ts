@@ -1,0 +1,89 @@
+import { BaseCommand } from '../cli/base-command.js';
+import { FAILED_ONLY, RANGE_ONLY, REPLAY_MODES, replayFlags } from '../cli/replay-flags.js';
+import type { FailureReason } from '../core/types.js';
+
+export default class Replay extends BaseCommand {
+  static override summary = 'Replay parked messages (--failed), or re-process a range of a source (--from).';
+  static override description =
+    '--failed runs parked events again through rules and processes (runs that already succeeded are skipped) and re-publishes parked records; each item ends replayed, or stays pending with one more failure in its history. --from re-processes positions of one partition of a source that keeps history; no checkpoint moves, and failures are parked as usual. Asks for confirmation unless --yes or --dry-run.';
+  static override examples = [
+    '<%= config.bin %> replay --failed --dry-run',
+    '<%= config.bin %> replay --failed --reason publish --since 2h --yes',
+    '<%= config.bin %> replay --failed --id 12 --id 13 --json --yes',
+    '<%= config.bin %> replay --from 1200 --to 1300 --partition 0 --rerun --yes',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = replayFlags;
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Replay);
+    const { UsageError } = await import('../core/errors/usage-error.js');
+    const stray = (flags.failed ? RANGE_ONLY : FAILED_ONLY).filter(
+      (f) => flags[f] !== undefined && flags[f] !== false,
+    );
+    const problem =
+      (flags.failed ?? false) === (flags.from !== undefined)
+        ? 'choose one mode: --failed (parked items) or --from POSITION (a range of a source)'
+        : stray.length > 0
+          ? `--${stray[0]} does not go with ${flags.failed ? '--failed' : '--from'}`
+          : !flags.failed && flags.partition === undefined
+            ? '--from needs --partition'
+            : undefined;
+    if (problem !== undefined) throw new UsageError(problem, { hint: REPLAY_MODES });
+    const { store, config } = await this.openStore(flags);
+    const { confirm } = await import('../cli/confirm.js');
+    const { LiveLine } = await import('../ui/text/live-line.js');
+    const ui = await import('../ui/text/replay.js');
+    const line = new LiveLine();
+    const controller = new AbortController();
+    const interrupt = () => controller.abort();
+    process.once('SIGINT', interrupt);
+    try {
+      if (flags.failed) {
+        const { countReplayable, parseSince, replayFailed } = await import('../core/ops/replay-failed.js');
+        const filter = {
+          ...(flags.id ? { ids: flags.id } : {}),
+          ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
+          ...(flags.rule ? { rule: flags.rule } : {}),
+          ...(flags.since ? { since: parseSince(flags.since, Date.now()) } : {}),
+          ...(flags.limit ? { limit: flags.limit } : {}),
+        };
+        const total = await countReplayable(store, config, filter);
+        if (total > 0 && !flags['dry-run']) await confirm(ui.renderReplayQuestion(total), flags.yes);
+        const summary = await replayFailed({
+          store,
+          config,
+          filter,
+          dryRun: flags['dry-run'],
+          signal: controller.signal,
+          onProgress: (p) => line.update(ui.renderReplayProgress(p)),
+        });
+        line.clear();
+        if (!this.jsonEnabled()) this.log(ui.renderReplaySummary(summary));
+        return summary;
+      }
+      const { replayRange } = await import('../core/ops/replay-range.js');
+      const range = {
+        partition: flags.partition ?? '',
+        from: flags.from ?? '',
+        ...(flags.to ? { to: flags.to } : {}),
+      };
+      await confirm(ui.renderRangeQuestion(flags.source ?? config.source ?? 'local:', range), flags.yes);
+      const summary = await replayRange({
+        store,
+        config,
+        ...range,
+        ...(flags.source ? { source: flags.source } : {}),
+        rerun: flags.rerun,
+        signal: controller.signal,
+        onProgress: (p) => line.update(ui.renderRangeProgress(p)),
+      });
+      line.clear();
+      if (!this.jsonEnabled()) this.log(ui.renderRangeSummary(summary));
+      return summary;
+    } finally {
+      line.clear();
+      process.off('SIGINT', interrupt);
+    }
+  }
+}
