@@ -108,3 +108,4 @@ export type { StatusSnapshot } from './telemetry/status-snapshot.js';
 export { type EngineEvents, Telemetry } from './telemetry/telemetry.js';
 export * from './types.js';
 export { VERSION } from './version.js';
+export { replayFailed, type ReplayFailedOptions } from './ops/replay-failed.js';

@@ -168,23 +168,19 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
   let interrupted = false;
   try {
     let page: FailedMessage[] = [];
+    /** The previous page's writes: one page is written while the next one is replayed. */
+    let writing: Promise<void> = Promise.resolve();
     const settle = async () => {
-      const outcomes = await replay.run(page, parkedHere);
+      const { outcomes, written } = await replay.run(page, parkedHere);
       page = [];
-      const replayed = outcomes.filter((o) => o.outcome === 'replayed').map((o) => o.id);
-      await store.failed.setStatus(replayed, 'replayed');
-      for (const o of outcomes) {
-        if (o.outcome !== 'failed') continue;
-        await store.failed.recordFailure(o.id, {
-          at: clock.now(),
-          error: o.error ?? 'failed',
-          via: 'replay',
-        });
-      }
-      items.push(...outcomes);
-      counts.replayed += replayed.length;
-      counts.failedAgain += outcomes.length - replayed.length;
-      progress();
+      await writing;
+      writing = written.then(() => {
+        const replayed = outcomes.filter((o) => o.outcome === 'replayed').map((o) => o.id);
+        items.push(...outcomes);
+        counts.replayed += replayed.length;
+        counts.failedAgain += outcomes.length - replayed.length;
+        progress();
+      });
     };
     for await (const item of selection) {
       if (parkedHere.has(item.key)) continue;
@@ -197,6 +193,7 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
       }
     }
     if (page.length > 0) await settle();
+    await writing;
   } finally {
     await publishers.close();
     await store.flush(journal.take());
@@ -259,7 +256,14 @@ class PageReplay {
   }
 
   /** Replays a page and returns the outcomes of its items, once what the page wrote is flushed. */
-  async run(page: readonly FailedMessage[], parkedHere: Set<string>): Promise<ReplayItemOutcome[]> {
+  /**
+   * Replays a page; returns its outcomes at once, and `written`, which settles once the page's runs,
+   * efforts and parkings are in the store (the caller sets statuses after it, while the next page runs).
+   */
+  async run(
+    page: readonly FailedMessage[],
+    parkedHere: Set<string>,
+  ): Promise<{ outcomes: ReplayItemOutcome[]; written: Promise<void> }> {
     const outcomes = new Map<number, Outcome>();
     const records = page.filter((item) => item.kind === 'record');
     const events = page.filter((item) => item.kind !== 'record');
@@ -278,8 +282,7 @@ class PageReplay {
     const batch = this.journal.take();
     const parked = batch.parked.filter((p) => !replaying.has(p.key));
     for (const p of parked) parkedHere.add(p.key);
-    await this.options.store.flush({ ...batch, parked });
-    return page.map((item) => {
+    const outcomesOfPage: ReplayItemOutcome[] = page.map((item) => {
       const outcome = outcomes.get(item.id) ?? {
         error: 'not replayed: the pipeline ended without an outcome',
       };
@@ -287,6 +290,18 @@ class PageReplay {
         ? { ...identity(item), outcome: 'replayed', as: outcome.as }
         : { ...identity(item), outcome: 'failed', error: outcome.error };
     });
+    const at = this.clock.now();
+    const written = this.options.store.flush({
+      ...batch,
+      parked,
+      replayed: outcomesOfPage.filter((o) => o.outcome === 'replayed').map((o) => o.id),
+      refailed: outcomesOfPage.flatMap((o) =>
+        o.outcome === 'failed'
+          ? [{ id: o.id, attempt: { at, error: o.error ?? 'failed', via: 'replay' } }]
+          : [],
+      ),
+    });
+    return { outcomes: outcomesOfPage, written: written.then(() => undefined) };
   }
 
   /** Runs events of one source through decode → rules → processes → publish → done. */

@@ -1,6 +1,6 @@
 import type { RunRecord } from '../processes/run-record.js';
 import type { Effort } from '../publish/effort.js';
-import type { NewFailedMessage } from './records.js';
+import type { FailureAttempt, NewFailedMessage } from './records.js';
 
 /** What one flush writes, in one transaction. */
 export interface JournalBatch {
@@ -13,6 +13,10 @@ export interface JournalBatch {
   readonly ledger: readonly RunRecord[];
   readonly efforts: readonly Effort[];
   readonly parked: readonly NewFailedMessage[];
+  /** Failed-store items replayed successfully: marked `replayed` in the same write (replay). */
+  readonly replayed?: readonly number[];
+  /** Failed-store items that failed again: attempts + 1, the failure appended to their history (replay). */
+  readonly refailed?: readonly { readonly id: number; readonly attempt: FailureAttempt }[];
 }
 
 /** A run that succeeded with every step at its first attempt, and no error on the way. */

@@ -76,6 +76,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
       CREATE INDEX failed_messages_status ON ${t('failed_messages')} (status, id);
       CREATE INDEX failed_messages_group ON ${t('failed_messages')} (group_name, status, reason);
+      CREATE INDEX failed_messages_group_id ON ${t('failed_messages')} (group_name, status, id);
 
       CREATE TABLE ${t('runs')} (
         id               text COLLATE "C" PRIMARY KEY,

@@ -84,7 +84,10 @@ export class PostgresStateStore implements StateStore {
     const empty =
       batch.runs.length + batch.ledger.length + batch.efforts.length + batch.parked.length === 0 &&
       checkpoints.length === 0;
-    if (empty) return { rejected: [] };
+    if (empty) {
+      await this.applyReplayOutcomes(batch);
+      return { rejected: [] };
+    }
     const rows = await this.connection.query<{ i: number }>(
       this.flushSql,
       [
@@ -96,7 +99,15 @@ export class PostgresStateStore implements StateStore {
       ],
       'agentctl_flush',
     );
+    await this.applyReplayOutcomes(batch);
     return { rejected: PgCheckpointStore.rejected(checkpoints, rows) };
+  }
+
+  /** Replay outcomes follow the batch they belong to (row locks make them safe to apply after it). */
+  private async applyReplayOutcomes(batch: JournalBatch): Promise<void> {
+    if (batch.replayed !== undefined && batch.replayed.length > 0)
+      await this.failed.setStatus(batch.replayed, 'replayed');
+    for (const { id, attempt } of batch.refailed ?? []) await this.failed.recordFailure(id, attempt);
   }
 
   /** Ends the pool (waits for calls under way). Idempotent. */

@@ -72,6 +72,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX failed_messages_status ON failed_messages (status, id);
       CREATE INDEX failed_messages_group ON failed_messages (group_name, status, reason);
+      CREATE INDEX failed_messages_group_id ON failed_messages (group_name, status, id);
 
       CREATE TABLE runs (
         id               TEXT PRIMARY KEY,

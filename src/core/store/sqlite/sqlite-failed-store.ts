@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
 import { UsageError } from '../../errors/usage-error.js';
 import type { FailureReason } from '../../types.js';
+import type { JournalBatch } from '../journal.js';
 import type {
   FailedFilter,
   FailedKind,
@@ -66,6 +67,20 @@ const PARK = `
     rule = excluded.rule,
     process = excluded.process,
     run_id = excluded.run_id`;
+
+const SET_STATUS = `
+  UPDATE failed_messages
+  SET status = @status,
+      replayed_at = CASE WHEN @status = 'replayed' THEN @now ELSE replayed_at END
+  WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> @status`;
+
+const RECORD_FAILURE = `
+  UPDATE failed_messages
+  SET attempts = attempts + 1,
+      history = json_insert(history, '$[#]', json(@attempt)),
+      last_failed_at = @at,
+      error = @error
+  WHERE id = @id`;
 
 /** The SQL function behind `FailedFilter.search`: a Unicode case-insensitive substring test. */
 const SEARCH_FUNCTION = 'agentctl_search';
@@ -162,16 +177,27 @@ export class SqliteFailedStore implements FailedStore {
    * Counts only items whose status actually changed. Marking an item `replayed` stamps `replayedAt` with
    * the store clock's now.
    */
+  /** Adds the replay outcomes of a journal batch (items replayed, items that failed again) to a batch. */
+  addReplayOutcomes(batch: WriteBatchBuilder, journal: JournalBatch): void {
+    const now = this.connection.clock.now();
+    if (journal.replayed !== undefined && journal.replayed.length > 0) {
+      batch.add(SET_STATUS, { status: 'replayed', now, ids: jsonList(journal.replayed) });
+    }
+    for (const { id, attempt } of journal.refailed ?? []) {
+      batch.add(RECORD_FAILURE, {
+        id,
+        attempt: JSON.stringify(attempt),
+        at: attempt.at,
+        error: attempt.error,
+      });
+    }
+  }
+
   setStatus(ids: readonly number[], status: FailedStatus): Promise<number> {
     return this.connection.call(() => {
       if (ids.length === 0) return 0;
       const result = this.connection
-        .statement(
-          `UPDATE failed_messages
-           SET status = @status,
-               replayed_at = CASE WHEN @status = 'replayed' THEN @now ELSE replayed_at END
-           WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> @status`,
-        )
+        .statement(SET_STATUS)
         .run({ status, now: this.connection.clock.now(), ids: jsonList(ids) });
       return result.changes;
     });
@@ -181,14 +207,7 @@ export class SqliteFailedStore implements FailedStore {
   recordFailure(id: number, attempt: FailureAttempt): Promise<void> {
     return this.connection.call(() => {
       const result = this.connection
-        .statement(
-          `UPDATE failed_messages
-           SET attempts = attempts + 1,
-               history = json_insert(history, '$[#]', json(@attempt)),
-               last_failed_at = @at,
-               error = @error
-           WHERE id = @id`,
-        )
+        .statement(RECORD_FAILURE)
         .run({ id, attempt: JSON.stringify(attempt), at: attempt.at, error: attempt.error });
       if (result.changes === 0) throw new NotFoundError(`no failed message with id ${id}`);
     });

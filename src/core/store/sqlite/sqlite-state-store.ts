@@ -100,6 +100,7 @@ export class SqliteStateStore implements StateStore {
     this.runs.addLedger(writes, batch.ledger);
     this.efforts.addWrites(writes, batch.efforts);
     this.failed.addParked(writes, batch.parked);
+    this.failed.addReplayOutcomes(writes, batch);
     const places = this.checkpoints.addWrites(writes, checkpoints);
     if (writes.empty) return { rejected: [] };
     const built = writes.build();
