@@ -50,7 +50,12 @@ describe('consume --metrics-port', () => {
         .toBe(200);
       const first = await scrape(url);
       expect(metric(first.text, 'agentctl_runs_total', 'process="p",state="succeeded"')).toBe(200);
-      expect(metric(first.text, 'agentctl_processing_state', 'state="STEADY"')).toBe(1);
+      expect(
+        first.text
+          .split('\n')
+          .filter((l) => l.startsWith('agentctl_processing_state'))
+          .join(' '),
+      ).toMatch(/state="(STEADY|ACTIVE)",agent="metered"} 1/);
       expect(first.text).toContain('agentctl_run_duration_seconds_bucket');
       expect(first.text).toContain('agentctl_partition_lag_records');
       appendFileSync(`${dir}/events.ndjson`, Array.from({ length: 50 }, (_, i) => line(1000 + i)).join(''));
