@@ -84,6 +84,8 @@ export class LeaseAssignor implements Assignor {
 
   ended(partition: Partition): void {
     this.finished.add(partition);
+    // A partition that ends (a closed shard) usually has children: look for them at the next tick.
+    this.discoveredAt = Number.NEGATIVE_INFINITY;
     if (this.leases.has(partition) && !this.releasing.has(partition)) {
       this.releasing.add(partition);
       this.revoked.push({ partition, reason: 'ended' });

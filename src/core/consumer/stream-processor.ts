@@ -587,6 +587,9 @@ export class StreamProcessor {
   /** True when the assignor has nothing more to hand this processor (for `untilEmpty`). */
   private async nothingLeft(): Promise<boolean> {
     const { assignor } = this.options;
+    // Commit first: a partition read to its end is only finished once END is committed, and only then
+    // may its children be assigned.
+    await this.maybeCommit(true);
     await assignor.refresh();
     const changes = assignor.takeChanges();
     if (changes.assigned.length === 0 && changes.revoked.length === 0) {

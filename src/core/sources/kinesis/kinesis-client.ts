@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisSettings } from './kinesis-settings.js';
+
+/** Where the SDK looks for credentials besides the instance/container metadata services. */
+const CREDENTIAL_ENV = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+] as const;
+
+/** True when the environment names credentials (env keys, a profile, a shared credentials or config file). */
+export function credentialsConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (CREDENTIAL_ENV.some((key) => (env[key] ?? '') !== '')) return true;
+  const home = homedir();
+  const files = [
+    env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, '.aws', 'credentials'),
+    env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config'),
+  ];
+  return files.some((file) => existsSync(file));
+}
+
+/**
+ * A Kinesis client (`@aws-sdk/client-kinesis` v3) over HTTP/1.1 keep-alive (`NodeHttpHandler`: the SDK's
+ * default HTTP/2 handler fails against kinesalite and buys nothing for this request/response API).
+ *
+ * Region: `settings.region`, else the SDK's chain (`AWS_REGION`, profile), else `us-east-1` when an
+ * endpoint is set (a local emulator does not care). Credentials: the SDK's default provider chain, except
+ * that a client for an `endpoint` with no credentials configured anywhere gets dummy ones, so kinesalite
+ * and LocalStack work out of the box without probing the instance metadata service.
+ *
+ * The SDK retries throttling and transient failures itself `maxAttempts` times (default 3) before the
+ * caller sees the error.
+ */
+export function createKinesisClient(
+  settings: KinesisSettings = {},
+  env: NodeJS.ProcessEnv = process.env,
+): KinesisClient {
+  // The SDK warns on stderr, once per process, that future versions will need Node 22; agentctl supports
+  // Node 20 and keeps stderr for errors an operator can act on. An explicit setting is respected.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const region = settings.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const local = settings.endpoint !== undefined;
+  return new KinesisClient({
+    ...(region !== undefined ? { region } : local ? { region: 'us-east-1' } : {}),
+    ...(local ? { endpoint: settings.endpoint } : {}),
+    ...(local && !credentialsConfigured(env)
+      ? { credentials: { accessKeyId: 'agentctl-local', secretAccessKey: 'agentctl-local' } }
+      : {}),
+    maxAttempts: settings.maxAttempts ?? 3,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+  });
+}

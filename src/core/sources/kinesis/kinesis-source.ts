@@ -1,0 +1,420 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import {
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  type ListShardsCommandOutput,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { type Clock, systemClock } from '../../clock.js';
+import { describeError } from '../../errors/agentctl-error.js';
+import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
+import { UsageError } from '../../errors/usage-error.js';
+import { redactUri } from '../../redact.js';
+import type { BackoffOptions } from '../../retry/backoff.js';
+import type { StateStore } from '../../store/state-store.js';
+import {
+  type Bytes,
+  END_OF_PARTITION,
+  type Message,
+  type Partition,
+  type Position,
+  type StartPosition,
+} from '../../types.js';
+import type { OpenSourceOptions } from '../open-source.js';
+import type { Fetch, PartitionInfo, PartitionState, PartitionStatus, Source } from '../source.js';
+import { parseSourceUri } from '../source-uri.js';
+import { createKinesisClient } from './kinesis-client.js';
+import { errorName, isUnreachable } from './kinesis-errors.js';
+import { compareKinesisPositions } from './kinesis-position.js';
+import { kinesisSettings } from './kinesis-settings.js';
+import { ShardReader } from './shard-reader.js';
+
+export interface KinesisSourceOptions {
+  readonly stream: string;
+  readonly client: KinesisClient;
+  /** The client was made for this source: `close` destroys it. */
+  readonly ownsClient?: boolean;
+  /** The URI it was opened from (shown redacted); default `kinesis://STREAM`. */
+  readonly uri?: string;
+  /** With `group`: where `describe` reads the committed positions (as the local source does). */
+  readonly store?: StateStore;
+  readonly group?: string;
+  readonly clock?: Clock;
+  /** Least wait between `GetRecords` calls on an idle shard (default 200 ms; lower values are raised to 200). */
+  readonly pollIntervalMs?: number;
+  /** `Limit` of one `GetRecords` call (default and maximum 10,000). */
+  readonly maxRecordsPerCall?: number;
+  /** Records fetched ahead per shard before fetching stops (default 10,000). */
+  readonly prefetchRecords?: number;
+  /** Backoff after throttling and transient failures (default exponential 200 ms → 10 s, half jitter). */
+  readonly retry?: BackoffOptions;
+  readonly random?: () => number;
+}
+
+/** Kinesis allows 5 `GetRecords` calls per second per shard, shared by every consumer of the shard. */
+const MIN_IDLE_MS = 200;
+const MAX_LIMIT = 10_000;
+const DEFAULT_RETRY: BackoffOptions = { kind: 'exponential', baseMs: 200, maxMs: 10_000, jitter: 0.5 };
+
+/**
+ * An AWS Kinesis data stream (`kinesis://STREAM?region=R&endpoint=URL`), read shard by shard as the KCL
+ * does: partitions are shards, positions are sequence numbers (`seq`, or `seq:sub` for a user record
+ * de-aggregated from a KPL aggregate), checkpoints live in the state store and agents split shards through
+ * leases. Each assigned shard has a `ShardReader` that fetches ahead in the background.
+ *
+ * Resharding: `partitions()` reports each shard's parents and whether it is closed; the lease assignor
+ * only hands out a child once its parents' `END` is checkpointed, so a key's records are read in order
+ * across a split or a merge. A closed shard read to its end is reported in `Fetch.ended` after its last
+ * message, and the processor checkpoints `END` for it once everything before is done.
+ */
+export class KinesisSource implements Source {
+  readonly id: string;
+  readonly uri: string;
+  readonly coordination = 'leases' as const;
+  readonly checkpointing = 'store' as const;
+  private readonly stream: string;
+  private readonly client: KinesisClient;
+  private readonly clock: Clock;
+  private readonly idleMs: number;
+  private readonly limit: number;
+  private readonly prefetch: number;
+  private readonly readers = new Map<Partition, ShardReader>();
+  /** Positions committed through this source (for `describe` without a store). */
+  private readonly committed = new Map<Partition, Position>();
+  private known: PartitionInfo[] = [];
+  private next = 0;
+  private waiter: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly options: KinesisSourceOptions) {
+    this.stream = options.stream;
+    this.client = options.client;
+    this.id = `kinesis://${options.stream}`;
+    this.uri = redactUri(options.uri ?? this.id);
+    this.clock = options.clock ?? systemClock;
+    this.idleMs = Math.max(MIN_IDLE_MS, options.pollIntervalMs ?? MIN_IDLE_MS);
+    this.limit = Math.min(MAX_LIMIT, Math.max(1, options.maxRecordsPerCall ?? MAX_LIMIT));
+    this.prefetch = Math.max(1, options.prefetchRecords ?? 10_000);
+  }
+
+  /** Checks that the stream exists and can be read. @throws SourceUnavailableError saying what to fix. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    this.closed = false;
+    let status: string | undefined;
+    try {
+      const out = await this.client.send(
+        new DescribeStreamSummaryCommand({ StreamName: this.stream }),
+        signal === undefined ? {} : { abortSignal: signal },
+      );
+      status = out.StreamDescriptionSummary?.StreamStatus;
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+    if (status === 'CREATING' || status === 'DELETING') {
+      throw new SourceUnavailableError(`Kinesis stream "${this.stream}" is ${status.toLowerCase()}`, {
+        hint:
+          status === 'CREATING' ? 'wait until it is ACTIVE, then start again' : 'the stream is going away',
+      });
+    }
+  }
+
+  /** Every shard (`ListShards`, all pages), with its parents and whether it is closed. */
+  async partitions(signal?: AbortSignal): Promise<PartitionInfo[]> {
+    const shards: Shard[] = [];
+    let token: string | undefined;
+    do {
+      const out: ListShardsCommandOutput = await this.client.send(
+        new ListShardsCommand(token === undefined ? { StreamName: this.stream } : { NextToken: token }),
+        signal === undefined ? {} : { abortSignal: signal },
+      );
+      shards.push(...(out.Shards ?? []));
+      token = out.NextToken;
+    } while (token !== undefined);
+    this.known = shards.map(partitionOf);
+    return this.known;
+  }
+
+  /**
+   * Gets an iterator for each shard (so `latest` means now), then starts its reader. A shard already
+   * assigned is restarted from the new position. @throws UsageError for a position that does not belong to
+   * the shard; SourceUnavailableError when the stream or shard is gone.
+   */
+  async assign(starts: ReadonlyMap<Partition, StartPosition>): Promise<void> {
+    const opened: ShardReader[] = [];
+    await Promise.all(
+      [...starts].map(async ([shard, start]) => {
+        const reader = new ShardReader({
+          client: this.client,
+          stream: this.stream,
+          shard,
+          start,
+          clock: this.clock,
+          idleMs: this.idleMs,
+          limit: this.limit,
+          prefetch: this.prefetch,
+          retry: this.options.retry ?? DEFAULT_RETRY,
+          random: this.options.random ?? Math.random,
+          onChange: () => this.wake(),
+        });
+        try {
+          await reader.open();
+        } catch (error) {
+          throw this.cannotStart(shard, start, error);
+        }
+        opened.push(reader);
+      }),
+    ).catch(async (error: unknown) => {
+      await Promise.all(opened.map((r) => r.stop()));
+      throw error;
+    });
+    for (const reader of opened) {
+      await this.readers.get(reader.shard)?.stop();
+      this.readers.set(reader.shard, reader);
+      reader.begin();
+    }
+  }
+
+  async revoke(partitions: readonly Partition[]): Promise<void> {
+    const stopping: Promise<void>[] = [];
+    for (const partition of partitions) {
+      const reader = this.readers.get(partition);
+      this.readers.delete(partition);
+      if (reader !== undefined) stopping.push(reader.stop());
+    }
+    await Promise.all(stopping);
+  }
+
+  /**
+   * Takes buffered messages round-robin across shards (at most `max`), then reports shards whose end was
+   * reached and fully handed over. With nothing buffered it waits for a reader to fetch something, at most
+   * the idle poll interval. `caughtUp` holds when every unpaused shard has nothing buffered and its last
+   * call found nothing new with no newer call under way — and a shard handed over as ended has had its
+   * `END` committed (until then its children cannot be assigned, so the stream is not read to its end).
+   * @throws SourceUnavailableError when a reader stopped on a failure retrying cannot fix (the stream or
+   * shard was deleted, access was revoked).
+   */
+  async poll(max: number, signal?: AbortSignal): Promise<Fetch> {
+    this.throwFailure();
+    const fetch = this.collect(max);
+    if (fetch.messages.length > 0 || fetch.ended.length > 0 || signal?.aborted) {
+      // A consumer working through buffered records never waits on I/O, so without this the responses of
+      // the readers' calls in flight would sit unread on their sockets until the buffers ran dry.
+      if (this.anyInFlight()) await yieldToIo();
+      return fetch;
+    }
+    await this.changeOrTimeout(signal);
+    this.throwFailure();
+    return this.collect(max);
+  }
+
+  async commit(positions: ReadonlyMap<Partition, Position>): Promise<void> {
+    for (const [partition, position] of positions) this.committed.set(partition, position);
+  }
+
+  pause(partitions: readonly Partition[]): void {
+    for (const partition of partitions) this.readers.get(partition)?.pause();
+  }
+
+  resume(partitions: readonly Partition[]): void {
+    for (const partition of partitions) this.readers.get(partition)?.resume();
+  }
+
+  /**
+   * Per shard: committed position (the store's checkpoint for the group, else what was committed here),
+   * the latest sequence number fetched, `MillisBehindLatest` of the last `GetRecords` as `lagMs`, and the
+   * state: `reading`/`paused` while assigned, `ended` once read to its end, `waiting` for a child whose
+   * parents are not finished, else `unassigned`. `detail.parents` names the parents.
+   */
+  async describe(signal?: AbortSignal): Promise<PartitionStatus[]> {
+    const shards = await this.partitions(signal).catch(() => this.known);
+    const { store, group } = this.options;
+    const checkpoints =
+      store !== undefined && group !== undefined ? await store.checkpoints.get(group, this.id) : undefined;
+    const committedOf = (id: Partition) => checkpoints?.get(id)?.position ?? this.committed.get(id);
+    const listed = new Set(shards.map((s) => s.id));
+    const finished = (id: Partition) => !listed.has(id) || committedOf(id) === END_OF_PARTITION;
+    return shards.map((info) => {
+      const reader = this.readers.get(info.id);
+      const committed = committedOf(info.id);
+      const status = reader?.status();
+      const parents = info.parents ?? [];
+      let state: PartitionState;
+      if (committed === END_OF_PARTITION || status?.ended) state = 'ended';
+      else if (reader !== undefined) state = reader.isPaused ? 'paused' : 'reading';
+      else if (!parents.every(finished)) state = 'waiting';
+      else state = 'unassigned';
+      return {
+        partition: info.id,
+        state,
+        ...(committed === undefined ? {} : { committed }),
+        ...(status?.latest === undefined ? {} : { latest: status.latest }),
+        ...(status?.lagMs === undefined ? {} : { lagMs: status.lagMs }),
+        detail: {
+          ...(parents.length === 0 ? {} : { parents: parents.join(',') }),
+          closed: info.closed === true,
+          ...(status === undefined
+            ? {}
+            : {
+                buffered: status.buffered,
+                expiredIterators: status.expiredIterators,
+                throttled: status.throttled,
+                ...(status.retrying === undefined ? {} : { retrying: status.retrying }),
+              }),
+        },
+      };
+    });
+  }
+
+  compare(a: Position, b: Position): number {
+    return compareKinesisPositions(a, b);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.revoke([...this.readers.keys()]);
+    this.wake();
+    if (this.options.ownsClient) this.client.destroy();
+  }
+
+  private collect(max: number): Fetch {
+    const messages: Message<Bytes>[] = [];
+    const ended: Partition[] = [];
+    const readers = [...this.readers.values()];
+    const n = readers.length;
+    if (n > 0) {
+      const share = Math.max(1, Math.ceil(max / n));
+      this.next = (this.next + 1) % n;
+      for (let k = 0; k < n && messages.length < max; k++) {
+        readers[(this.next + k) % n]!.take(Math.min(share, max - messages.length), messages);
+      }
+      // What a shard with little buffered left of its share goes to those with more.
+      for (let k = 0; k < n && messages.length < max; k++) {
+        readers[(this.next + k) % n]!.take(max - messages.length, messages);
+      }
+      for (const reader of readers) if (reader.takeEnd()) ended.push(reader.shard);
+    }
+    // A shard whose end is handed over but not yet checkpointed is not caught up: until its `END` is
+    // committed its children cannot be assigned, and a consumer running until empty must not stop here.
+    const caughtUp =
+      messages.length === 0 &&
+      readers.every(
+        (r) => r.isPaused || (r.atHead && (!r.ended || this.committed.get(r.shard) === END_OF_PARTITION)),
+      );
+    return { messages, ended, caughtUp };
+  }
+
+  /** Waits until a reader has news, the idle poll interval passed, or `signal` aborted. */
+  private async changeOrTimeout(signal?: AbortSignal): Promise<void> {
+    const timer = new AbortController();
+    const abort = () => timer.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const woken = new Promise<void>((resolve) => {
+      this.waiter = resolve;
+    });
+    const sleep = this.clock.sleep(this.idleMs, timer.signal).catch(() => undefined);
+    await Promise.race([woken, sleep]);
+    timer.abort();
+    signal?.removeEventListener('abort', abort);
+    this.waiter = undefined;
+  }
+
+  private anyInFlight(): boolean {
+    for (const reader of this.readers.values()) if (reader.fetching) return true;
+    return false;
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+
+  private throwFailure(): void {
+    for (const reader of this.readers.values()) {
+      const failure = reader.failure;
+      if (failure === undefined) continue;
+      throw new SourceUnavailableError(
+        `reading shard ${reader.shard} of Kinesis stream "${this.stream}" failed: ${errorName(failure)}: ${describeError(failure)}`,
+        { cause: failure, hint: 'check that the stream still exists and that the credentials may read it' },
+      );
+    }
+  }
+
+  private unavailable(error: unknown): SourceUnavailableError {
+    const name = errorName(error);
+    const what = `Kinesis stream "${this.stream}" (${this.uri})`;
+    if (name === 'ResourceNotFoundException') {
+      return new SourceUnavailableError(`${what} does not exist`, {
+        cause: error,
+        hint: `create it (aws kinesis create-stream --stream-name ${this.stream} --shard-count 1) or fix the stream name and region in the source URI`,
+      });
+    }
+    if (isUnreachable(error)) {
+      return new SourceUnavailableError(`${what}: the endpoint does not answer (${describeError(error)})`, {
+        cause: error,
+        hint: 'check ?endpoint= (or adapters.kinesis.endpoint) and the network, then try again',
+      });
+    }
+    if (/region/i.test(describeError(error))) {
+      return new SourceUnavailableError(`${what}: no AWS region`, {
+        cause: error,
+        hint: 'add ?region=REGION to the source URI, or set AWS_REGION',
+      });
+    }
+    return new SourceUnavailableError(`${what} cannot be read: ${name}: ${describeError(error)}`, {
+      cause: error,
+      hint: 'check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) and that they may read the stream',
+    });
+  }
+
+  private cannotStart(shard: Partition, start: StartPosition, error: unknown): Error {
+    if (error instanceof UsageError) return error;
+    const name = errorName(error);
+    if (name === 'InvalidArgumentException' && (start.kind === 'at' || start.kind === 'after')) {
+      return new UsageError(
+        `cannot start shard ${shard} of Kinesis stream "${this.stream}" ${start.kind} ${start.position}: ${describeError(error)}`,
+        {
+          cause: error,
+          hint: 'a sequence number belongs to one shard: give it for that shard only, or use --from earliest|latest|TIMESTAMP',
+        },
+      );
+    }
+    if (name === 'ResourceNotFoundException') return this.unavailable(error);
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function partitionOf(shard: Shard): PartitionInfo {
+  const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+    (p): p is string => p !== undefined && p !== '',
+  );
+  return {
+    id: shard.ShardId ?? '',
+    ...(parents.length === 0 ? {} : { parents }),
+    ...(shard.SequenceNumberRange?.EndingSequenceNumber === undefined ? {} : { closed: true }),
+  };
+}
+
+/**
+ * Opens (without connecting) the source for `kinesis://STREAM?region=R&endpoint=URL`, with the config's
+ * `adapters.kinesis` settings (`region`, `endpoint`, `pollIntervalMs`, `maxRecordsPerCall`,
+ * `prefetchRecords`, `maxAttempts`; URI parameters win).
+ */
+export function openKinesisSource(uri: string, options: OpenSourceOptions): KinesisSource {
+  const parsed = parseSourceUri(uri);
+  const settings = kinesisSettings(parsed.params, options.settings?.kinesis);
+  return new KinesisSource({
+    stream: parsed.name,
+    client: createKinesisClient(settings),
+    ownsClient: true,
+    uri,
+    store: options.store,
+    ...(options.group === undefined ? {} : { group: options.group }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(settings.pollIntervalMs === undefined ? {} : { pollIntervalMs: settings.pollIntervalMs }),
+    ...(settings.maxRecordsPerCall === undefined ? {} : { maxRecordsPerCall: settings.maxRecordsPerCall }),
+    ...(settings.prefetchRecords === undefined ? {} : { prefetchRecords: settings.prefetchRecords }),
+  });
+}

@@ -1,0 +1,401 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+  type _Record as KinesisRecord,
+} from '@aws-sdk/client-kinesis';
+import type { Clock } from '../../clock.js';
+import { describeError } from '../../errors/agentctl-error.js';
+import { type Backoff, type BackoffOptions, backoff } from '../../retry/backoff.js';
+import {
+  type AttributeValue,
+  type Bytes,
+  END_OF_PARTITION,
+  type Message,
+  type Partition,
+  type StartPosition,
+} from '../../types.js';
+import { errorName, isThrottling, isTransient } from './kinesis-errors.js';
+import { formatKinesisPosition, parseKinesisPosition } from './kinesis-position.js';
+import { deaggregate } from './kpl.js';
+
+export interface ShardReaderOptions {
+  readonly client: KinesisClient;
+  readonly stream: string;
+  readonly shard: Partition;
+  readonly start: StartPosition;
+  readonly clock: Clock;
+  /** Least wait between `GetRecords` calls while the shard is idle. */
+  readonly idleMs: number;
+  /** `Limit` of one `GetRecords` call. */
+  readonly limit: number;
+  /**
+   * Most records buffered: a call asks for no more than the room left (within `limit`), and none is made
+   * while the buffer is full. A KPL aggregate counts as one record, however many user records it holds.
+   */
+  readonly prefetch: number;
+  /** Waits after throttling and transient failures. */
+  readonly retry: BackoffOptions;
+  readonly random: () => number;
+  /** Called whenever there is something new for `poll`: records, the shard's end, a failure. */
+  readonly onChange: () => void;
+}
+
+/** Where to get an iterator, and which user records of the first aggregate to leave out. */
+interface IteratorStart {
+  readonly request: Pick<
+    GetShardIteratorCommandInput,
+    'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'
+  >;
+  /** Skip user records of the aggregate at `sequence` whose subsequence is ≤ `through` (as the KCL does). */
+  readonly skip?: { readonly sequence: string; readonly through: number };
+}
+
+/** What `describe` shows of a reader. */
+export interface ShardReaderStatus {
+  readonly latest?: string;
+  readonly lagMs?: number;
+  readonly buffered: number;
+  readonly ended: boolean;
+  /** The failure the reader is backing off from, if any. */
+  readonly retrying?: string;
+  readonly expiredIterators: number;
+  readonly throttled: number;
+}
+
+const NO_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({});
+/** `Limit` of a reader's first call. */
+const FIRST_STRIDE = 500;
+
+/**
+ * Reads one shard: holds its iterator and fetches ahead with `GetRecords` into a bounded buffer, in the
+ * background, so that reading overlaps processing; `take` hands buffered messages to the source's `poll`.
+ *
+ * - **Pace.** An idle shard (no records and `MillisBehindLatest` 0) is asked again after `idleMs` at the
+ *   earliest; a shard with records, or one still behind the tip, is asked again at once. Nothing is
+ *   fetched while the reader is paused or `prefetch` records wait in the buffer, and a call asks for no
+ *   more than the room left. A reader starts with calls of 500 records that double while they come back
+ *   full, up to `limit` (slow start): the processor gets work after one small response, not one of 10,000.
+ * - **Throttling and transient failures** (`ProvisionedThroughputExceededException`, limits, 5xx, the
+ *   endpoint not answering): the same iterator is retried after a backoff with jitter that grows while the
+ *   failures last. Any other failure (the stream or shard is gone, access denied) stops the reader; it is
+ *   reported through `failure`.
+ * - **Expired iterator** (`ExpiredIteratorException`, an iterator unused for 5 minutes while paused or
+ *   with a full buffer): a new one is taken after the last record fetched — every record before it was
+ *   handed over or is still in the buffer — so nothing is skipped or read twice, and it is never behind
+ *   the checkpoint. Before anything was fetched, the starting point is asked for again.
+ * - **End.** A shard whose `NextShardIterator` is null is closed and read to its end: `ended` becomes true
+ *   once the buffer is empty too.
+ * - **KPL.** Aggregated records become one message per user record at `sequence:sub`; a corrupt aggregate
+ *   is one message at `sequence`, whole (see `deaggregate`).
+ */
+export class ShardReader {
+  readonly shard: Partition;
+  private buffer: Message<Bytes>[] = [];
+  private head = 0;
+  private start: IteratorStart | undefined;
+  private iterator: string | undefined;
+  /** The sequence number of the last record fetched (whole record, aggregates included). */
+  private lastSequence: string | undefined;
+  private skip: IteratorStart['skip'];
+  private endReached = false;
+  private endTaken = false;
+  private idle = false;
+  private inFlight = false;
+  /** `Limit` of the next call before the buffer's room is considered (slow start, see `run`). */
+  private stride: number;
+  private lagMs: number | undefined;
+  private paused = false;
+  private failed: unknown;
+  private retrying: string | undefined;
+  private expiredIterators = 0;
+  private throttled = 0;
+  private readonly controller = new AbortController();
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: ShardReaderOptions) {
+    this.shard = options.shard;
+    this.stride = Math.min(options.limit, FIRST_STRIDE);
+  }
+
+  /**
+   * Gets the first iterator (so that `latest` means "from now", not "from whenever the background loop
+   * ran"). @throws the SDK's error when Kinesis refuses the starting point.
+   */
+  async open(signal?: AbortSignal): Promise<void> {
+    const start = iteratorStart(this.options.start);
+    if (start === undefined) {
+      this.endReached = true;
+      return;
+    }
+    this.start = start;
+    this.skip = start.skip;
+    this.iterator = await this.requestIterator(start, signal);
+  }
+
+  /** Starts fetching in the background. */
+  begin(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Buffered messages not yet taken. */
+  get buffered(): number {
+    return this.buffer.length - this.head;
+  }
+
+  /** Set when the reader stopped on a failure that retrying cannot fix. */
+  get failure(): unknown {
+    return this.failed;
+  }
+
+  /**
+   * True when nothing is buffered and either the shard's end was handed over, or the last call found
+   * nothing new and no newer call is under way (a slow call may be bringing records).
+   */
+  get atHead(): boolean {
+    return this.buffered === 0 && (this.endTaken || (this.idle && !this.inFlight));
+  }
+
+  /** A call to Kinesis is under way. */
+  get fetching(): boolean {
+    return this.inFlight;
+  }
+
+  /** The shard's end was handed over by `takeEnd`. */
+  get ended(): boolean {
+    return this.endTaken;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Moves up to `max` buffered messages into `out`; returns how many. */
+  take(max: number, out: Message<Bytes>[]): number {
+    const n = Math.min(max, this.buffered);
+    for (let i = 0; i < n; i++) out.push(this.buffer[this.head++]!);
+    if (this.head === this.buffer.length) {
+      this.buffer = [];
+      this.head = 0;
+    }
+    if (n > 0 && this.buffered < this.options.prefetch) this.nudge();
+    return n;
+  }
+
+  /** True once, when the shard's end was reached and every message before it was taken. */
+  takeEnd(): boolean {
+    if (!this.endReached || this.endTaken || this.buffered > 0) return false;
+    this.endTaken = true;
+    return true;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.nudge();
+  }
+
+  /** Stops fetching (aborting a call in flight) and forgets the buffer. */
+  async stop(): Promise<void> {
+    this.controller.abort(new Error('shard reader stopped'));
+    this.nudge();
+    await this.loop;
+    this.buffer = [];
+    this.head = 0;
+  }
+
+  status(): ShardReaderStatus {
+    return {
+      ...(this.lastSequence === undefined ? {} : { latest: this.lastSequence }),
+      ...(this.lagMs === undefined ? {} : { lagMs: this.lagMs }),
+      buffered: this.buffered,
+      ended: this.endTaken,
+      ...(this.retrying === undefined ? {} : { retrying: this.retrying }),
+      expiredIterators: this.expiredIterators,
+      throttled: this.throttled,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const { client, limit, idleMs, retry, random } = this.options;
+    const signal = this.controller.signal;
+    let wait: Backoff | undefined;
+    let expiredInARow = 0;
+    while (!signal.aborted && !this.endReached && this.failed === undefined) {
+      if (this.paused || this.buffered >= this.options.prefetch) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      let response: GetRecordsCommandOutput;
+      let asked = 0;
+      this.inFlight = true;
+      try {
+        if (this.iterator === undefined) this.iterator = await this.requestIterator(this.restart(), signal);
+        // Ask for no more than the buffer has room for, so memory stays within `prefetch` records.
+        asked = Math.max(1, Math.min(this.stride, this.options.prefetch - this.buffered));
+        response = await client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: asked }), {
+          abortSignal: signal,
+        });
+      } catch (error) {
+        this.inFlight = false;
+        if (signal.aborted) return;
+        if (errorName(error) === 'ExpiredIteratorException') {
+          this.expiredIterators++;
+          this.iterator = undefined;
+          // A fresh iterator that expires at once too (clock skew) is retried after a backoff, not in a loop.
+          if (expiredInARow++ === 0) continue;
+        } else if (!isTransient(error)) {
+          this.failed = error;
+          this.options.onChange();
+          return;
+        } else if (isThrottling(error)) {
+          this.throttled++;
+        }
+        this.retrying = `${errorName(error)}: ${describeError(error)}`;
+        wait = wait === undefined ? backoff(retry, random) : wait.next();
+        if (!(await this.sleep(wait.delayMs))) return;
+        continue;
+      }
+      this.inFlight = false;
+      wait = undefined;
+      expiredInARow = 0;
+      this.retrying = undefined;
+      this.accept(response);
+      // Slow start: a reader far behind first asks for a small batch, so the processor gets work at once
+      // instead of after one large response, then for twice as much each time a batch came back full.
+      if ((response.Records?.length ?? 0) >= asked) this.stride = Math.min(limit, this.stride * 2);
+      this.options.onChange();
+      if (this.idle && !this.endReached && !(await this.sleep(idleMs))) return;
+    }
+  }
+
+  /** Buffers what one `GetRecords` returned and moves the iterator on. */
+  private accept(response: GetRecordsCommandOutput): void {
+    const records = response.Records ?? [];
+    for (let i = 0; i < records.length; i++) this.push(records[i]!);
+    this.lagMs = response.MillisBehindLatest;
+    this.iterator = response.NextShardIterator ?? undefined;
+    if (this.iterator === undefined) this.endReached = true;
+    this.idle = records.length === 0 && (response.MillisBehindLatest ?? 0) === 0;
+  }
+
+  private push(record: KinesisRecord): void {
+    const sequence = record.SequenceNumber ?? '';
+    const data = record.Data ?? new Uint8Array(0);
+    const timestamp = record.ApproximateArrivalTimestamp?.getTime() ?? this.options.clock.now();
+    const key = record.PartitionKey;
+    const partition = this.shard;
+    const skip = this.skip;
+    // An iterator AT the sequence of a partly done aggregate returns that aggregate first; past it, nothing
+    // is skipped any more.
+    this.skip = undefined;
+    this.lastSequence = sequence;
+    const unpacked = deaggregate(data);
+    if (unpacked.kind === 'aggregated') {
+      const through = skip?.sequence === sequence ? skip.through : -1;
+      const users = unpacked.records;
+      for (let sub = through + 1; sub < users.length; sub++) {
+        const user = users[sub]!;
+        this.buffer.push({
+          partition,
+          position: formatKinesisPosition(sequence, sub),
+          payload: user.data,
+          raw: user.data,
+          timestamp,
+          attributes:
+            user.explicitHashKey === undefined
+              ? { partitionKey: user.partitionKey }
+              : { partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey },
+        });
+      }
+      return;
+    }
+    this.buffer.push({
+      partition,
+      position: sequence,
+      payload: data,
+      raw: data,
+      timestamp,
+      attributes:
+        unpacked.kind === 'corrupt'
+          ? { ...(key === undefined ? {} : { partitionKey: key }), kplError: unpacked.reason }
+          : key === undefined
+            ? NO_ATTRIBUTES
+            : { partitionKey: key },
+    });
+  }
+
+  /** Where a new iterator starts after the old one expired: after the last record fetched. */
+  private restart(): IteratorStart {
+    if (this.lastSequence !== undefined) {
+      return {
+        request: { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: this.lastSequence },
+      };
+    }
+    return this.start!;
+  }
+
+  private async requestIterator(start: IteratorStart, signal?: AbortSignal): Promise<string | undefined> {
+    const { client, stream, shard } = this.options;
+    const response = await client.send(
+      new GetShardIteratorCommand({ StreamName: stream, ShardId: shard, ...start.request }),
+      signal === undefined ? {} : { abortSignal: signal },
+    );
+    // No iterator: the shard is closed and there is nothing at or after the starting point.
+    if (response.ShardIterator === undefined) this.endReached = true;
+    return response.ShardIterator;
+  }
+
+  /** Sleeps unless stopped; false when stopped. */
+  private async sleep(ms: number): Promise<boolean> {
+    try {
+      await this.options.clock.sleep(ms, this.controller.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private nudge(): void {
+    this.wake?.();
+  }
+}
+
+/** The iterator request for a start position; `undefined` for a shard already finished (`after END`). */
+function iteratorStart(start: StartPosition): IteratorStart | undefined {
+  switch (start.kind) {
+    case 'earliest':
+      return { request: { ShardIteratorType: 'TRIM_HORIZON' } };
+    case 'latest':
+      return { request: { ShardIteratorType: 'LATEST' } };
+    case 'timestamp':
+      return { request: { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(start.ms) } };
+    case 'after':
+    case 'at': {
+      if (start.position === END_OF_PARTITION) return undefined;
+      const { sequence, sub } = parseKinesisPosition(start.position);
+      if (sub === undefined) {
+        return {
+          request: {
+            ShardIteratorType: start.kind === 'after' ? 'AFTER_SEQUENCE_NUMBER' : 'AT_SEQUENCE_NUMBER',
+            StartingSequenceNumber: sequence,
+          },
+        };
+      }
+      const through = start.kind === 'after' ? sub : sub - 1;
+      return {
+        request: { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequence },
+        ...(through >= 0 ? { skip: { sequence, through } } : {}),
+      };
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { tempDir } from '../support/temp.js';
+import { type Kinesalite, placeRecords, startKinesalite, tips } from './support/kinesalite.js';
+import { keyedEvents } from './support/kinesis-agent.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/kinesis-agent-child.ts', import.meta.url));
+/** As in fixtures/kinesis-agent-child.ts. */
+const GROUP = 'kinesis-child';
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly started: Promise<void>;
+  readonly exited: Promise<Exit>;
+}
+
+/** Starts the child agent (the real engine in its own process) against the in-process kinesalite. */
+function startChild(
+  uri: string,
+  db: string,
+  effects: string,
+  id: string,
+  mode: 'until-empty' | 'forever',
+  ttlMs = 2_000,
+): Child {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'jiti/register', CHILD, uri, db, effects, id, mode, String(ttlMs)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.startsWith('started\n')) markStarted();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('close', (code, signal) => {
+      markStarted();
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { process: child, started, exited };
+}
+
+/** Event ids of the effects, one per execution. */
+function effectLines(effects: string): string[] {
+  return effectsBy(effects).map(([event]) => event);
+}
+
+/** `[event id, agent id]` per execution. */
+function effectsBy(effects: string): [string, string][] {
+  return readFileSync(effects, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ') as [string, string]);
+}
+
+async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await delay(25);
+  }
+}
+
+let server: Kinesalite;
+beforeAll(async () => {
+  server = await startKinesalite();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('Kinesis agents as processes (kinesalite)', () => {
+  it('Given an agent killed with SIGKILL in the middle of 4 shards, When it is restarted until empty, Then nothing is lost and every shard is checkpointed at its tip', async () => {
+    const stream = await server.createStream(4, 'crash');
+    const admin = server.client();
+    const events = keyedEvents(8_000, 100);
+    const placed = await placeRecords(admin, stream, events);
+    const dir = tempDir('kinesis-crash-');
+    const db = join(dir, 'agent.db');
+    const effects = join(dir, 'effects.log');
+    writeFileSync(effects, '');
+
+    const first = startChild(server.uri(stream), db, effects, 'crash-agent', 'forever');
+    await first.started;
+    await until('a quarter of the events are processed', () => effectLines(effects).length >= 2_000);
+    first.process.kill('SIGKILL');
+    const killed = await first.exited;
+    expect({ signal: killed.signal, stderr: killed.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
+    const before = new Set(effectLines(effects));
+    expect(before.size).toBeLessThan(events.length);
+
+    const second = startChild(server.uri(stream), db, effects, 'crash-agent', 'until-empty');
+    const { code, stdout, stderr } = await second.exited;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      read: number;
+      stoppedBy: string;
+      parked: number;
+    };
+    expect(summary).toMatchObject({ stoppedBy: 'empty', parked: 0 });
+    // It resumed from the checkpoints: it did not read everything again.
+    expect(summary.read).toBeLessThan(events.length);
+    expect(summary.read).toBeGreaterThanOrEqual(events.length - before.size);
+
+    const lines = new Set(effectLines(effects));
+    const missing = events.filter((e) => !lines.has(e.event.id));
+    expect(missing.map((e) => e.event.id).slice(0, 5)).toEqual([]);
+    const store = await openSqliteStore({ path: db, readonly: true });
+    onTestFinished(() => store.close());
+    const checkpoints = await store.checkpoints.get(GROUP, `kinesis://${stream}`);
+    expect(new Map([...checkpoints].map(([shard, c]) => [shard, c.position]))).toEqual(tips(placed));
+    admin.destroy();
+  });
+
+  it('Given two agent processes on one store, When they share 4 shards and one is killed, Then they split them 2/2 and the survivor takes all 4 and reads everything', async () => {
+    const stream = await server.createStream(4, 'leases');
+    const admin = server.client();
+    const events = keyedEvents(6_000, 100);
+    const dir = tempDir('kinesis-leases-');
+    const db = join(dir, 'agent.db');
+    const effects = join(dir, 'effects.log');
+    writeFileSync(effects, '');
+    const uri = server.uri(stream);
+
+    const a = startChild(uri, db, effects, 'agent-a', 'forever', 1_000);
+    await a.started;
+    const b = startChild(uri, db, effects, 'agent-b', 'forever', 1_000);
+    await b.started;
+    const store = await openSqliteStore({ path: db, readonly: true });
+    onTestFinished(() => store.close());
+    const holders = async () => {
+      const now = Date.now();
+      const leases = await store.leases.list(GROUP, `kinesis://${stream}`);
+      const count = new Map<string, number>();
+      for (const l of leases)
+        if (l.owner !== '' && l.expiresAt > now) count.set(l.owner, (count.get(l.owner) ?? 0) + 1);
+      return Object.fromEntries([...count].sort());
+    };
+
+    await until('the shards are split 2/2', async () => {
+      const h = await holders();
+      return h['agent-a'] === 2 && h['agent-b'] === 2;
+    });
+    const early = await placeRecords(admin, stream, events.slice(0, 2_000));
+    await until(
+      'both read their shards',
+      () => new Set(effectsBy(effects).map(([, agent]) => agent)).size === 2,
+    );
+    expect(await holders()).toEqual({ 'agent-a': 2, 'agent-b': 2 });
+    b.process.kill('SIGKILL');
+    await b.exited;
+    await until('agent-a holds every shard', async () => (await holders())['agent-a'] === 4);
+    expect(await holders()).toEqual({ 'agent-a': 4 });
+    const late = await placeRecords(admin, stream, events.slice(2_000));
+    await until('every event is processed', () => new Set(effectLines(effects)).size === events.length);
+
+    a.process.kill('SIGTERM');
+    const { code, stderr } = await a.exited;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const checkpoints = await store.checkpoints.get(GROUP, `kinesis://${stream}`);
+    expect(new Map([...checkpoints].map(([shard, c]) => [shard, c.position]))).toEqual(
+      tips([...early, ...late]),
+    );
+    admin.destroy();
+  });
+});
