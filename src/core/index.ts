@@ -109,3 +109,4 @@ export { type EngineEvents, Telemetry } from './telemetry/telemetry.js';
 export * from './types.js';
 export { VERSION } from './version.js';
 export { replayFailed, type ReplayFailedOptions } from './ops/replay-failed.js';
+export { openStore, registerStoreOpener } from './store/open-store.js';
