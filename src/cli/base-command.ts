@@ -13,7 +13,9 @@ interface UserFacing {
 }
 
 function isUserFacing(error: unknown): error is UserFacing {
-  return typeof error === 'object' && error !== null && (error as { userFacing?: unknown }).userFacing === true;
+  return (
+    typeof error === 'object' && error !== null && (error as { userFacing?: unknown }).userFacing === true
+  );
 }
 
 /** Exit codes: 1 for failures at run time, 2 for bad input (flags, config, arguments). */
@@ -54,7 +56,10 @@ export abstract class BaseCommand extends Command {
     const { DEFAULT_STORE_PATH } = await import('../core/store/sqlite/store-defaults.js');
     const location = flags.db ?? loaded.config.store ?? DEFAULT_STORE_PATH;
     const baseDir = flags.db === undefined ? loaded.dir : process.cwd();
-    this.openedStore = await openStore(location, { baseDir, ...(options.readonly ? { readonly: true } : {}) });
+    this.openedStore = await openStore(location, {
+      baseDir,
+      ...(options.readonly ? { readonly: true } : {}),
+    });
     return { store: this.openedStore, config: loaded.config };
   }
 
@@ -68,10 +73,13 @@ export abstract class BaseCommand extends Command {
     return super.finally(error);
   }
 
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    error: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     const { redactSecrets } = await import('../core/redact.js');
     if (error instanceof Errors.ExitError) throw error;
-    const verbose = this.argv.includes('--verbose') || /^(1|true|yes)$/i.test(process.env.AGENTCTL_VERBOSE ?? '');
+    const verbose =
+      this.argv.includes('--verbose') || /^(1|true|yes)$/i.test(process.env.AGENTCTL_VERBOSE ?? '');
     let line: string;
     let exit: number;
     if (isUserFacing(error)) {
@@ -87,7 +95,9 @@ export abstract class BaseCommand extends Command {
       line = `${redactSecrets(error.message.split('\n')[0] ?? error.message)}\n  try: agentctl ${this.id?.replace(/:/g, ' ') ?? ''} --help`;
       exit = EXIT_USAGE;
     } else {
-      line = redactSecrets(error.message) + (verbose ? '' : '\n  (an unexpected error: run again with --verbose for details)');
+      line =
+        redactSecrets(error.message) +
+        (verbose ? '' : '\n  (an unexpected error: run again with --verbose for details)');
       exit = EXIT_FAILURE;
     }
     process.stderr.write(`error: ${line}\n`);

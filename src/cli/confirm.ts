@@ -21,12 +21,16 @@ export class NotConfirmedError extends Error {
 export async function confirm(question: string, yes: boolean): Promise<void> {
   if (yes) return;
   if (!process.stdin.isTTY) {
-    throw new NotConfirmedError(`${question} — not confirmed: stdin is not a terminal`, 'add --yes to confirm');
+    throw new NotConfirmedError(
+      `${question} — not confirmed: stdin is not a terminal`,
+      'add --yes to confirm',
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
-    if (answer !== 'y' && answer !== 'yes') throw new NotConfirmedError('cancelled', 'answer y, or pass --yes');
+    if (answer !== 'y' && answer !== 'yes')
+      throw new NotConfirmedError('cancelled', 'answer y, or pass --yes');
   } finally {
     rl.close();
   }

@@ -22,7 +22,8 @@ export const commonFlags = {
 
 export const sourceFlag = Flags.string({
   char: 's',
-  summary: 'Source URI: local:[TOPIC], file:PATH, kinesis://STREAM?region=R, amqp://user:pass@host/vhost?queue=Q.',
+  summary:
+    'Source URI: local:[TOPIC], file:PATH, kinesis://STREAM?region=R, amqp://user:pass@host/vhost?queue=Q.',
   env: 'AGENTCTL_SOURCE',
 });
 

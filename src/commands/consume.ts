@@ -49,10 +49,21 @@ export default class Consume extends BaseCommand {
         'Where results are published (overrides publisher.sink): local:TOPIC, stdout, file:PATH, none.',
       env: 'AGENTCTL_SINK',
     }),
+    tui: Flags.boolean({
+      summary: 'Show the live console (as agentctl tui) of this agent while it runs; q drains it.',
+      env: 'AGENTCTL_TUI',
+      exclusive: ['json'],
+    }),
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Consume);
+    if (flags.tui && (!process.stdout.isTTY || !process.stdin.isTTY)) {
+      const { UsageError } = await import('../core/errors/usage-error.js');
+      throw new UsageError(
+        '--tui needs a terminal (stdin and stdout must be TTYs); without it consume prints a progress line',
+      );
+    }
     const { store, config } = await this.openStore(flags);
     const { buildAgentOptions } = await import('../core/config/build-agent.js');
     const { Agent } = await import('../core/agent/agent.js');
@@ -86,7 +97,18 @@ export default class Consume extends BaseCommand {
     }
     const json = this.jsonEnabled();
     const line = new LiveLine();
+    const tui = flags.tui
+      ? (await import('../ui/console/render-console.js')).renderConsole({
+          store,
+          config,
+          agent,
+          group: built.options.name,
+        })
+      : undefined;
+    let finished = false;
+    void tui?.closed.then(() => finished || agent.requestDrain());
     const say = (event: Record<string, unknown>, human: string | undefined) => {
+      if (tui !== undefined) return;
       if (json) this.logJson(event);
       else if (human) {
         line.clear();
@@ -108,6 +130,7 @@ export default class Consume extends BaseCommand {
       say({ type: 'warning', message: e.message }, `warning: ${e.message}`),
     );
     const progress = setInterval(async () => {
+      if (tui !== undefined) return;
       const snapshot = await agent.snapshot().catch(() => undefined);
       if (snapshot === undefined) return;
       const lags = snapshot.partitions.map((p) => p.lagRecords).filter((n): n is number => n !== undefined);
@@ -140,10 +163,14 @@ export default class Consume extends BaseCommand {
     process.on('SIGTERM', onSignal);
     try {
       const summary = await agent.run();
+      finished = true;
+      tui?.close();
+      await tui?.closed;
       line.clear();
       if (!json) this.log(ui.renderConsumeSummary(summary));
       return { type: 'summary', ...summary, source: built.source.uri };
     } finally {
+      tui?.close();
       await metricsServer?.close();
       clearInterval(progress);
       line.clear();

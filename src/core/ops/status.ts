@@ -58,8 +58,27 @@ export interface StatusOptions {
 
 const STOPPED = new Set(['SHUTDOWN', 'ERROR']);
 
-function isAlive(agent: AgentRecord, now: number, within: number): boolean {
+export function isAlive(agent: AgentRecord, now: number, within: number): boolean {
   return !STOPPED.has(agent.state) && now - agent.heartbeatAt <= within;
+}
+
+/** An agent record as `status` shows it, judged alive against `now`. */
+export function agentStatus(a: AgentRecord, now: number, within: number): AgentStatus {
+  return {
+    id: a.id,
+    name: a.name,
+    host: a.host,
+    pid: a.pid,
+    state: isAlive(a, now, within) || STOPPED.has(a.state) ? a.state : 'OFFLINE',
+    alive: isAlive(a, now, within),
+    startedAt: a.startedAt,
+    heartbeatAt: a.heartbeatAt,
+    source: a.snapshot?.source.uri ?? a.source,
+    perSecond: isAlive(a, now, within) ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
+    inFlight: a.snapshot?.inFlight ?? 0,
+    ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
+    ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
+  };
 }
 
 /** Gathers a status report from the store. */
@@ -69,23 +88,7 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
   const limit = options.limit ?? 10;
   const group = options.group;
   const records = await store.agents.list(group === undefined ? {} : { group });
-  const agents = records.map(
-    (a): AgentStatus => ({
-      id: a.id,
-      name: a.name,
-      host: a.host,
-      pid: a.pid,
-      state: isAlive(a, now, within) || STOPPED.has(a.state) ? a.state : 'OFFLINE',
-      alive: isAlive(a, now, within),
-      startedAt: a.startedAt,
-      heartbeatAt: a.heartbeatAt,
-      source: a.snapshot?.source.uri ?? a.source,
-      perSecond: isAlive(a, now, within) ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
-      inFlight: a.snapshot?.inFlight ?? 0,
-      ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
-      ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
-    }),
-  );
+  const agents = records.map((a) => agentStatus(a, now, within));
   const partitions = await partitionRows(store, records, now, within, group);
   const [byProcess, running, failedRuns, efforts, pending, byReason] = await Promise.all([
     store.runs.countByState(group),
@@ -111,7 +114,7 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
 }
 
 /** Live agents' snapshots first; checkpoints fill in partitions no live agent reports. */
-async function partitionRows(
+export async function partitionRows(
   store: StateStore,
   agents: readonly AgentRecord[],
   now: number,

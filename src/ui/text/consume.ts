@@ -32,7 +32,9 @@ function describeStart(start: StartPosition): string {
 }
 
 /** Which partitions started from the initial position (no checkpoint), for the operator to see. */
-export function renderInitialStarts(starts: Readonly<Record<string, { start: StartPosition; initial: boolean }>>): string | undefined {
+export function renderInitialStarts(
+  starts: Readonly<Record<string, { start: StartPosition; initial: boolean }>>,
+): string | undefined {
   const initial = Object.entries(starts).filter(([, s]) => s.initial);
   if (initial.length === 0) return undefined;
   return `no checkpoint for ${initial.map(([p, s]) => `${p} (${describeStart(s.start)})`).join(', ')}: started from the initial position`;

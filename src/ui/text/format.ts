@@ -33,7 +33,12 @@ export function age(at: number | undefined, now = Date.now()): string {
 }
 
 export function timestamp(at: number | undefined): string {
-  return at === undefined ? '-' : new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return at === undefined
+    ? '-'
+    : new Date(at)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Shortens long text in the middle: "abcdef…uvwxyz". */

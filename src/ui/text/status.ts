@@ -33,12 +33,18 @@ export function renderStatus(report: StatusReport, now = report.takenAt): string
         { header: 'LATEST', value: (p) => truncate(p.latest ?? '-', 20), align: 'right' },
         {
           header: 'LAG',
-          value: (p) => (p.lagMs !== undefined ? duration(p.lagMs) : p.lagRecords !== undefined ? compact(p.lagRecords) : '-'),
+          value: (p) =>
+            p.lagMs !== undefined
+              ? duration(p.lagMs)
+              : p.lagRecords !== undefined
+                ? compact(p.lagRecords)
+                : '-',
           align: 'right',
         },
         {
           header: 'DEPTH',
-          value: (p) => (p.depth ? `${compact(p.depth.ready)}/${compact(p.depth.unacked)}/${p.depth.consumers}` : '-'),
+          value: (p) =>
+            p.depth ? `${compact(p.depth.ready)}/${compact(p.depth.unacked)}/${p.depth.consumers}` : '-',
         },
         { header: 'OWNER', value: (p) => p.owner ?? '-' },
       ],

@@ -25,7 +25,11 @@ const BORDERLESS = {
 };
 
 /** A borderless, kubectl-style table; `empty` is printed instead when there are no rows. */
-export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[], empty = '(none)'): string {
+export function renderTable<Row>(
+  columns: readonly Column<Row>[],
+  rows: readonly Row[],
+  empty = '(none)',
+): string {
   if (rows.length === 0) return empty;
   const table = new Table({
     head: columns.map((c) => c.header),

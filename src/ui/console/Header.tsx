@@ -1,0 +1,63 @@
+import { Box, Text } from 'ink';
+import type { ConsoleAgent } from '../../core/ops/console-data.js';
+import { redactSecrets } from '../../core/redact.js';
+import { duration } from '../text/format.js';
+import { AgentLine } from './AgentLine.js';
+
+export type HeaderProps = {
+  /** The agents of the store (alive first). */
+  readonly agents: readonly ConsoleAgent[];
+  /** The state store, as the feed names it (credentials redacted). */
+  readonly store: { readonly kind: string; readonly location: string } | undefined;
+  /** The agent group shown (absent: every group). */
+  readonly group?: string;
+  /** When the data on screen was read. */
+  readonly takenAt: number | undefined;
+  /** Seconds between refreshes. */
+  readonly refreshMs: number;
+  /** Live updates are paused (`p`). */
+  readonly paused: boolean;
+  /** Actions are disabled (`--readonly`). */
+  readonly readonly: boolean;
+  /** Agent lines shown at most (the rest are counted). */
+  readonly maxAgents: number;
+};
+
+/** The agents and their ProcessingState, uptime, throughput with a sparkline, error rate and source. */
+export function Header({
+  agents,
+  store,
+  group,
+  takenAt,
+  refreshMs,
+  paused,
+  readonly,
+  maxAgents,
+}: HeaderProps) {
+  const shown = agents.slice(0, maxAgents);
+  const hidden = agents.length - shown.length;
+  const clock = takenAt === undefined ? 'loading…' : new Date(takenAt).toISOString().slice(11, 19);
+  const where = store === undefined ? '' : `${store.kind} ${redactSecrets(store.location)}`;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate">
+        <Text bold color="cyan">
+          agentctl
+        </Text>
+        {paused ? <Text inverse> PAUSED </Text> : null}
+        {readonly ? <Text color="yellow"> READ-ONLY</Text> : null}
+        {`  ${where}  ·  ${group === undefined ? 'all groups' : `group ${group}`}  ·  every ${duration(refreshMs)}  ·  ${clock}`}
+      </Text>
+      {shown.length === 0 ? (
+        <Text dimColor wrap="truncate">
+          no agent has run against this store yet (start one with agentctl consume)
+        </Text>
+      ) : (
+        shown.map((agent) => <AgentLine key={agent.id} agent={agent} now={takenAt ?? agent.heartbeatAt} />)
+      )}
+      {hidden > 0 ? (
+        <Text dimColor wrap="truncate">{`+${hidden} more agent${hidden === 1 ? '' : 's'}`}</Text>
+      ) : null}
+    </Box>
+  );
+}

@@ -1,0 +1,188 @@
+import type { CheckpointTarget } from '../../core/ops/console-actions.js';
+
+export const PANES = ['partitions', 'processes', 'retries', 'failed'] as const;
+export type PaneName = (typeof PANES)[number];
+
+/**
+ * The selected row of a pane (`index`) and the first row on screen (`top`). `key` names the selected
+ * row, so that it stays selected while live updates insert rows above it.
+ */
+export interface Cursor {
+  readonly index: number;
+  readonly top: number;
+  readonly key?: string;
+}
+
+/** An action the operator asked for, waiting for its confirmation. */
+export type PendingAction =
+  | { readonly kind: 'replay'; readonly ids: readonly number[] }
+  | { readonly kind: 'discard'; readonly ids: readonly number[] }
+  | { readonly kind: 'set-checkpoint'; readonly target: CheckpointTarget; readonly position: string }
+  | {
+      readonly kind: 'reset-checkpoints';
+      readonly targets: readonly CheckpointTarget[];
+      readonly to: 'earliest' | 'latest';
+    }
+  | { readonly kind: 'drain'; readonly agentId?: string; readonly label: string };
+
+/** What the keyboard is talking to. */
+export type Mode =
+  | { readonly kind: 'normal' }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'filter'; readonly draft: string }
+  /** Choosing what to do with checkpoints; `draft` is the position being typed once `s` was chosen. */
+  | { readonly kind: 'checkpoint'; readonly targets: readonly CheckpointTarget[]; readonly draft?: string }
+  | { readonly kind: 'confirm'; readonly action: PendingAction; readonly question: string };
+
+export interface StatusLine {
+  readonly text: string;
+  readonly tone: 'info' | 'ok' | 'error';
+}
+
+export interface ConsoleState {
+  readonly focus: PaneName;
+  readonly cursors: Readonly<Record<PaneName, Cursor>>;
+  readonly filters: Readonly<Record<PaneName, string>>;
+  readonly tags: Readonly<Record<PaneName, ReadonlySet<string>>>;
+  readonly mode: Mode;
+  readonly paused: boolean;
+  /** A long action under way, with its latest progress. */
+  readonly busy?: { readonly label: string; readonly progress?: string };
+  readonly status?: StatusLine;
+}
+
+export type Movement = 'up' | 'down' | 'top' | 'bottom' | 'pageUp' | 'pageDown';
+
+export type ConsoleEvent =
+  | { readonly type: 'focus'; readonly pane: PaneName }
+  | { readonly type: 'cycle'; readonly by: 1 | -1 }
+  | {
+      readonly type: 'move';
+      readonly to: Movement;
+      /** Where the cursor is now (the pane's cursor fitted to its rows). */
+      readonly from: Cursor;
+      readonly count: number;
+      readonly visible: number;
+      /** The key of the row at an index, when it is loaded. */
+      readonly keyAt: (index: number) => string | undefined;
+    }
+  | { readonly type: 'tag'; readonly key: string }
+  /** Untags every row of the pane and clears the status line. */
+  | { readonly type: 'clear'; readonly pane: PaneName }
+  | { readonly type: 'mode'; readonly mode: Mode }
+  | { readonly type: 'draft'; readonly draft: string }
+  | { readonly type: 'filter'; readonly text: string }
+  | { readonly type: 'pause' }
+  | { readonly type: 'busy'; readonly label: string; readonly progress?: string }
+  | { readonly type: 'status'; readonly status: StatusLine | undefined }
+  /** The long action ended. */
+  | { readonly type: 'done'; readonly status: StatusLine };
+
+const perPane = <T>(value: () => T): Record<PaneName, T> =>
+  Object.fromEntries(PANES.map((pane) => [pane, value()])) as Record<PaneName, T>;
+
+export function initialState(focus: PaneName = 'partitions'): ConsoleState {
+  return {
+    focus,
+    cursors: perPane(() => ({ index: 0, top: 0 })),
+    filters: perPane(() => ''),
+    tags: perPane(() => new Set<string>()),
+    mode: { kind: 'normal' },
+    paused: false,
+  };
+}
+
+/**
+ * The cursor kept inside `count` rows, on its keyed row when `indexOf` finds it, with the selected row on
+ * screen (the view scrolls only at the edges).
+ */
+export function fitCursor(
+  cursor: Cursor,
+  count: number,
+  visible: number,
+  indexOf: (key: string) => number = () => -1,
+): Cursor {
+  const found = cursor.key === undefined ? -1 : indexOf(cursor.key);
+  const index = clamp(found >= 0 ? found : cursor.index, 0, count - 1);
+  let top = clamp(cursor.top, 0, count - visible);
+  if (index < top) top = index;
+  else if (index >= top + visible) top = index - visible + 1;
+  return { index, top: Math.max(0, top), ...(cursor.key === undefined ? {} : { key: cursor.key }) };
+}
+
+function moved(event: Extract<ConsoleEvent, { type: 'move' }>): Cursor {
+  const { from: cursor, to, count, visible } = event;
+  const page = Math.max(1, visible - 1);
+  const index = {
+    up: cursor.index - 1,
+    down: cursor.index + 1,
+    top: 0,
+    bottom: count - 1,
+    pageUp: cursor.index - page,
+    pageDown: cursor.index + page,
+  }[to];
+  const fitted = fitCursor({ index, top: cursor.top }, count, visible);
+  const key = event.keyAt(fitted.index);
+  return key === undefined ? fitted : { ...fitted, key };
+}
+
+export function consoleReducer(state: ConsoleState, event: ConsoleEvent): ConsoleState {
+  const pane = state.focus;
+  switch (event.type) {
+    case 'focus':
+      return { ...state, focus: event.pane };
+    case 'cycle': {
+      const at = PANES.indexOf(pane);
+      return { ...state, focus: PANES[(at + event.by + PANES.length) % PANES.length]! };
+    }
+    case 'move':
+      return {
+        ...state,
+        cursors: { ...state.cursors, [pane]: moved(event) },
+      };
+    case 'tag': {
+      const tags = new Set(state.tags[pane]);
+      if (!tags.delete(event.key)) tags.add(event.key);
+      return { ...state, tags: { ...state.tags, [pane]: tags } };
+    }
+    case 'clear': {
+      const { status: _status, ...rest } = state;
+      return { ...rest, tags: { ...state.tags, [event.pane]: new Set() } };
+    }
+    case 'mode':
+      return { ...state, mode: event.mode };
+    case 'draft':
+      return state.mode.kind === 'filter' || state.mode.kind === 'checkpoint'
+        ? { ...state, mode: { ...state.mode, draft: event.draft } }
+        : state;
+    case 'filter':
+      return {
+        ...state,
+        mode: { kind: 'normal' },
+        filters: { ...state.filters, [pane]: event.text },
+        cursors: { ...state.cursors, [pane]: { index: 0, top: 0 } },
+        tags: { ...state.tags, [pane]: new Set() },
+      };
+    case 'pause':
+      return { ...state, paused: !state.paused };
+    case 'busy': {
+      const { status: _status, ...rest } = state;
+      return {
+        ...rest,
+        busy: { label: event.label, ...(event.progress === undefined ? {} : { progress: event.progress }) },
+      };
+    }
+    case 'status': {
+      const { status: _status, ...rest } = state;
+      return event.status === undefined ? rest : { ...rest, status: event.status };
+    }
+    case 'done': {
+      const { busy: _busy, ...rest } = state;
+      return { ...rest, status: event.status };
+    }
+  }
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, n));
+}

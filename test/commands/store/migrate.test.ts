@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { agentctl } from '../../support/cli.js';
+import { PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { tempDir } from '../../support/temp.js';
+
+const available = await postgresAvailable();
+
+describe('agentctl store migrate', () => {
+  it('Given no store yet, When migrated twice, Then the file is created at the latest version, then found up to date', () => {
+    const dir = tempDir('migrate-');
+
+    const first = agentctl(['store', 'migrate', '--db', 'agent.db', '--json'], { cwd: dir });
+    const second = agentctl(['store', 'migrate', '--db', 'agent.db'], { cwd: dir });
+
+    expect(first.code).toBe(0);
+    expect(first.json()).toEqual({ kind: 'sqlite', location: join(dir, 'agent.db'), from: 0, to: 1 });
+    expect(second.code).toBe(0);
+    expect(second.stdout.trim()).toBe(`${join(dir, 'agent.db')}: schema version 1, up to date`);
+  });
+
+  it('Given AGENTCTL_DB, Then it names the store to migrate', () => {
+    const dir = tempDir('migrate-');
+    const result = agentctl(['store', 'migrate', '--json'], { cwd: dir, env: { AGENTCTL_DB: 'state/x.db' } });
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({ location: join(dir, 'state', 'x.db'), to: 1 });
+  });
+});
+
+describe.skipIf(!available)(
+  serviceSuite('agentctl store migrate on PostgreSQL', available, 'PostgreSQL', 'PG_URL'),
+  () => {
+    const schema = `agentctl_cli_${randomBytes(4).toString('hex')}`;
+
+    afterAll(async () => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
+    });
+
+    it('Given a fresh schema, When migrated twice, Then it goes 0 → 1, then stays at 1', () => {
+      const dir = tempDir('migrate-');
+      const db = `${PG_URL}?schema=${schema}`;
+
+      const first = agentctl(['store', 'migrate', '--db', db, '--json'], { cwd: dir });
+      const second = agentctl(['store', 'migrate', '--db', db], { cwd: dir });
+
+      expect(first.code).toBe(0);
+      expect(first.json()).toMatchObject({ kind: 'postgres', from: 0, to: 1 });
+      expect(second.stdout).toContain(`schema=${schema}: schema version 1, up to date`);
+    });
+
+    it('Given a server that does not answer, Then one error line names it without the password, exit 2', () => {
+      const result = agentctl(['store', 'migrate', '--db', 'postgres://agent:s3cret@127.0.0.1:1/agents'], {
+        cwd: tempDir('migrate-'),
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        'error: cannot reach the state store postgres://agent:***@127.0.0.1:1/agents',
+      );
+      expect(result.stderr).not.toContain('s3cret');
+    });
+  },
+);

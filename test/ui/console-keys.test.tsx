@@ -1,0 +1,205 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import type { ConsoleActions } from '../../src/core/ops/console-actions.js';
+import { consoleActions } from '../../src/core/ops/console-actions.js';
+import type { StateStore } from '../../src/core/store/state-store.js';
+import { Console } from '../../src/ui/console/Console.js';
+import type { PaneName } from '../../src/ui/console/console-state.js';
+import { FakeConsoleSource, sampleView, spyActions, until } from './console-fixtures.js';
+
+const KEYS = { tab: '\t', enter: '\r', escape: '\u001B', down: '\u001B[B', up: '\u001B[A' };
+
+/** The console on a fake source, waiting for its first frame. */
+async function consoleWith(
+  actions: ConsoleActions,
+  options: { initialPane?: PaneName; source?: FakeConsoleSource; refreshMs?: number } = {},
+) {
+  const source = options.source ?? new FakeConsoleSource();
+  let quit = 0;
+  const app = render(
+    <Console
+      source={source}
+      actions={actions}
+      refreshMs={options.refreshMs ?? 60_000}
+      group="orders"
+      onQuit={() => {
+        quit++;
+      }}
+      size={{ columns: 100, rows: 30 }}
+      {...(options.initialPane === undefined ? {} : { initialPane: options.initialPane })}
+    />,
+  );
+  await until(() => (app.lastFrame() ?? '').includes('orders@host-1#4242'), 'the first frame');
+  const press = async (...keys: string[]) => {
+    for (const key of keys) {
+      app.stdin.write(key);
+      // A lone ESC waits a moment to see whether a sequence follows.
+      await delay(key === KEYS.escape ? 80 : 15);
+    }
+  };
+  const frame = () => app.lastFrame() ?? '';
+  return { app, source, press, frame, quits: () => quit };
+}
+
+const selectedLine = (frame: string) => frame.split('\n').find((l) => l.startsWith('› ')) ?? '';
+
+describe('Console keys', () => {
+  it('switches panes with tab, shift-tab, ] and [, and 1-4', async () => {
+    const { press, frame } = await consoleWith(spyActions().actions);
+    expect(frame()).toContain('4 partitions');
+    await press(KEYS.tab);
+    expect(frame()).toContain('recent runs, newest first');
+    await press(']');
+    expect(frame()).toContain('retries and publish efforts');
+    await press('[', '[');
+    expect(frame()).toContain('4 partitions');
+    await press('4');
+    expect(frame()).toContain('3 pending (process 3)');
+    await press('\u001B[Z');
+    expect(frame()).toContain('retries and publish efforts');
+  });
+
+  it('moves the selection with j/k, arrows, g and G, and keeps the frame height', async () => {
+    const { press, frame } = await consoleWith(spyActions().actions);
+    expect(selectedLine(frame())).toMatch(/^› 0 /);
+    await press('j', KEYS.down);
+    expect(selectedLine(frame())).toMatch(/^› 2 /);
+    await press('k');
+    expect(selectedLine(frame())).toMatch(/^› 1 /);
+    await press('G');
+    expect(selectedLine(frame())).toMatch(/^› 3 /);
+    await press('g');
+    expect(selectedLine(frame())).toMatch(/^› 0 /);
+    expect(frame().split('\n')).toHaveLength(29);
+  });
+
+  it('asks before replaying the selected failed message, and replays it on y', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame, source } = await consoleWith(actions, { initialPane: 'failed' });
+    await press('j', 'r');
+    expect(frame()).toContain('Replay 1 failed message (12) through rules and processes?');
+    expect(calls).toEqual([]);
+    await press('y');
+    await until(() => frame().includes('replayed 1 of 1 item'), 'the result on the status line');
+    expect(calls).toEqual([{ action: 'replay', args: [[12]] }]);
+    expect(source.invalidations).toBe(1);
+  });
+
+  it('does nothing when the confirmation is refused', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    await press('r', 'n');
+    expect(frame()).not.toContain('Replay 1 failed message');
+    await press('D', KEYS.escape);
+    expect(frame()).not.toContain('Discard');
+    await press('r', KEYS.enter);
+    expect(calls).toEqual([]);
+  });
+
+  it('tags rows with space; r and D act on the tagged messages', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    await press(' ', 'j', 'j', ' ');
+    expect(frame()).toContain('2 tagged');
+    await press('D');
+    expect(frame()).toContain('Discard 2 failed messages (11, 13)? They stay in the store, never replayed.');
+    await press('y');
+    await until(() => frame().includes('discarded 2 failed messages'), 'the discard result');
+    expect(calls).toEqual([{ action: 'discard', args: [[11, 13]] }]);
+    expect(frame()).not.toContain('tagged');
+  });
+
+  it('sets or resets a checkpoint of the selected partition after confirmation', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame } = await consoleWith(actions);
+    await press('j', 'c');
+    expect(frame()).toContain('checkpoint of orders on local:events, partition 1');
+    await press('e');
+    expect(frame()).toContain('Reset the checkpoint of orders partition 1 to earliest?');
+    await press('y');
+    await until(() => calls.length === 1, 'the reset');
+    expect(calls[0]).toEqual({
+      action: 'resetCheckpoints',
+      args: [[{ group: 'orders', sourceId: 'local:events', partition: '1' }], 'earliest'],
+    });
+    await press('c', 's', '1', '2', 'x', '\u007F', '5', KEYS.enter);
+    expect(frame()).toContain('Move the checkpoint of orders partition 1 to 125?');
+    await press('y');
+    await until(() => calls.length === 2, 'the set');
+    expect(calls[1]).toEqual({
+      action: 'setCheckpoint',
+      args: [{ group: 'orders', sourceId: 'local:events', partition: '1' }, '125'],
+    });
+    await until(() => frame().includes('partition 0: 1000 → 1200'), 'the change on the status line');
+  });
+
+  it('drains the agent after confirmation', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame } = await consoleWith(actions);
+    await press('d');
+    expect(frame()).toContain('Drain orders@host-1#4242 (pid 4242 on host-1)?');
+    await press('y');
+    await until(() => frame().includes('orders@host-1#4242 is draining'), 'the drain result');
+    expect(calls).toEqual([{ action: 'drain', args: ['orders@host-1#4242'] }]);
+  });
+
+  it('read-only: every action is refused by the action service, without a confirmation', async () => {
+    const actions = consoleActions({ store: {} as StateStore, config: { name: 'orders' }, readonly: true });
+    const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    expect(frame()).toContain('READ-ONLY');
+    expect(frame()).not.toContain('r replay');
+    await press('r');
+    expect(frame()).not.toContain('Replay');
+    await until(() => frame().includes('the console is read-only: replay is disabled'), 'the refusal');
+    await press('D');
+    await until(() => frame().includes('discard is disabled'), 'the discard refusal');
+    await press('1', 'c', 'l');
+    await until(() => frame().includes('checkpoint reset is disabled'), 'the checkpoint refusal');
+    await press('d');
+    await until(() => frame().includes('drain is disabled'), 'the drain refusal');
+  });
+
+  it('p pauses live updates and resumes them', async () => {
+    const source = new FakeConsoleSource();
+    const { press, frame } = await consoleWith(spyActions().actions, { source, refreshMs: 30 });
+    await until(() => source.queries.length >= 3, 'a few refreshes');
+    await press('p');
+    expect(frame()).toContain('PAUSED');
+    await delay(50);
+    const paused = source.queries.length;
+    await delay(150);
+    expect(source.queries.length).toBe(paused);
+    await press('p');
+    await until(() => source.queries.length > paused + 2, 'refreshes again');
+    expect(frame()).not.toContain('PAUSED');
+  });
+
+  it('/ searches the failed store: the search goes to the data source', async () => {
+    const source = new FakeConsoleSource();
+    const { press, frame } = await consoleWith(spyActions().actions, { source, initialPane: 'failed' });
+    await press('/', 'c', 'u', 's', 't');
+    expect(frame()).toContain('search: cust');
+    await press(KEYS.enter);
+    await until(() => source.queries.at(-1)?.failed.search === 'cust', 'the search in the query');
+    expect(frame()).toContain('for "cust"');
+  });
+
+  it('/ filters the rows of the other panes', async () => {
+    const source = new FakeConsoleSource(sampleView());
+    const { press, frame } = await consoleWith(spyActions().actions, { source, initialPane: 'processes' });
+    await press('/', 'f', 'a', 'i', 'l', KEYS.enter);
+    expect(frame()).toContain('1 shown  ·  filter "fail"');
+    expect(selectedLine(frame())).toMatch(/^› r3 /);
+  });
+
+  it('? shows the help, any key closes it, q quits', async () => {
+    const { press, frame, quits } = await consoleWith(spyActions().actions);
+    await press('?');
+    expect(frame()).toContain('replay the tagged (else the selected) failed messages');
+    await press('x');
+    expect(frame()).toContain('4 partitions');
+    await press('q');
+    expect(quits()).toBe(1);
+  });
+});

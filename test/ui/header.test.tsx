@@ -1,0 +1,62 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { Header } from '../../src/ui/console/Header.js';
+import { agent, NOW } from './console-fixtures.js';
+
+describe('Header', () => {
+  it('shows each agent’s state and for how long, uptime, throughput with a sparkline, error rate and source', () => {
+    const { lastFrame } = render(
+      <Header
+        agents={[agent(), agent({ id: 'orders@host-2#7', alive: false, state: 'OFFLINE', throughput: [] })]}
+        store={{ kind: 'postgres', location: 'postgres://agentctl:s3cret@db/agents' }}
+        group="orders"
+        takenAt={NOW}
+        refreshMs={1_000}
+        paused
+        readonly
+        maxAgents={3}
+      />,
+    );
+    const [title, first, second] = (lastFrame() ?? '').split('\n');
+    expect(title).toMatch(
+      /agentctl PAUSED\s+READ-ONLY\s+postgres postgres:\/\/agentctl:\*\*\*@db\/agents\s+·\s+group orders\s+·\s+every 1/,
+    );
+    expect(first).toMatch(
+      /● orders@host-1#4242\s+ACTIVE 1m1s\s+up 1h2m\s+1234\/s ▁▃▆█\s+errors 2\.1%\s+amqp:\/\/ops:\*\*\*@mq/,
+    );
+    expect(second).toMatch(/○ orders@host-2#7\s+OFFLINE/);
+    expect(lastFrame()).not.toContain('s3cret');
+  });
+
+  it('shows what the agent read and parked, and its load', () => {
+    const { lastFrame } = render(
+      <Header
+        agents={[agent({ id: 'a@h#1', state: 'STEADY', source: 'local:', throughput: [] })]}
+        store={undefined}
+        takenAt={NOW}
+        refreshMs={1_000}
+        paused={false}
+        readonly={false}
+        maxAgents={1}
+      />,
+    );
+    expect(lastFrame()).toMatch(/local:\s+read 150,000\s+parked 321\s+in flight 12/);
+  });
+
+  it('counts the agents it has no room for', () => {
+    const agents = [1, 2, 3, 4, 5].map((n) => agent({ id: `orders@h#${n}` }));
+    const { lastFrame } = render(
+      <Header
+        agents={agents}
+        store={undefined}
+        takenAt={NOW}
+        refreshMs={500}
+        paused={false}
+        readonly={false}
+        maxAgents={3}
+      />,
+    );
+    expect(lastFrame()).toContain('+2 more agents');
+    expect(lastFrame()).toContain('all groups');
+  });
+});
