@@ -47,26 +47,26 @@ const all = files(src);
 const layer = (path: string) => relative(src, path).split('/')[0];
 
 describe('architecture', () => {
-  it('core imports neither oclif, ink, react, ui nor commands', () => {
+  it('core imports neither oclif, ink, react, ui, cli nor commands', () => {
     const offences: string[] = [];
     for (const file of all.filter((f) => layer(f) === 'core')) {
       for (const { specifier } of importsOf(file)) {
         const target = resolveLocal(file, specifier);
         const bad =
           /^(@oclif\/|ink($|\/)|ink-|react($|\/))/.test(specifier) ||
-          (target !== undefined && ['ui', 'commands'].includes(layer(target)!));
+          (target !== undefined && ['ui', 'commands', 'cli'].includes(layer(target)!));
         if (bad) offences.push(`${relative(root, file)} → ${specifier}`);
       }
     }
     expect(offences).toEqual([]);
   });
 
-  it('ui imports neither oclif nor commands', () => {
+  it('ui imports neither oclif, cli nor commands', () => {
     const offences: string[] = [];
     for (const file of all.filter((f) => layer(f) === 'ui')) {
       for (const { specifier } of importsOf(file)) {
         const target = resolveLocal(file, specifier);
-        if (/^@oclif\//.test(specifier) || (target !== undefined && layer(target) === 'commands')) {
+        if (/^@oclif\//.test(specifier) || (target !== undefined && ['commands', 'cli'].includes(layer(target)!))) {
           offences.push(`${relative(root, file)} → ${specifier}`);
         }
       }

@@ -53,7 +53,8 @@ async function importModule(path: string): Promise<unknown> {
   const jiti = createJiti(import.meta.url, {
     interopDefault: true,
     moduleCache: false,
-    fsCache: false,
+    // Transpiled configs are cached on disk (keyed by content), so only the first run pays for it.
+    fsCache: true,
     alias: { agentctl: publicApi() },
   });
   return jiti.import(path, { default: true });
