@@ -1,5 +1,6 @@
 import type { AgentOptions, ConsumerSettings, PublisherSettings, RunnerChoice } from '../agent/agent.js';
 import type { Clock } from '../clock.js';
+import { type CommitPolicy, DEFAULT_COMMIT_POLICY } from '../consumer/commit-policy.js';
 import { ConfigError } from '../errors/config-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
@@ -99,13 +100,7 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
   const runnerKind = overrides.runner ?? config.runner?.kind ?? 'inline';
   let runner: RunnerChoice;
   if (runnerKind === 'queue') {
-    if (options.queueRunner === undefined) {
-      throw new ConfigError(
-        'runner "queue" needs a RabbitMQ task queue, which this build cannot reach',
-        'runner.kind',
-      );
-    }
-    runner = options.queueRunner;
+    runner = options.queueRunner ?? (await configuredQueueRunner(config, store, settings.name));
   } else if (runnerKind === 'pool') {
     runner = { kind: 'pool', concurrency: overrides.concurrency ?? config.runner?.concurrency ?? 8 };
   } else {
@@ -126,11 +121,17 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
             ? {}
             : { attemptTimeoutMs: publisherConfig.attemptTimeoutMs }),
         };
+  // A source that hands out at most `inFlightLimit` unacked messages (AMQP prefetch) must be committed
+  // well before that many are done, or it would wait for the commit interval each time it fills up; a
+  // quarter keeps deliveries flowing while a commit is being written.
+  const inFlightLimit = (source as { readonly inFlightLimit?: number }).inFlightLimit;
+  const commitPolicy =
+    consumerConfig.commitPolicy || inFlightLimit !== undefined
+      ? capCommitPolicy({ ...DEFAULT_COMMIT_POLICY, ...consumerConfig.commitPolicy }, inFlightLimit)
+      : undefined;
   const consumer: ConsumerSettings = {
     initial: settings.initial,
-    ...(consumerConfig.commitPolicy
-      ? { commitPolicy: { intervalMs: 1_000, messages: 1_000, ...consumerConfig.commitPolicy } }
-      : {}),
+    ...(commitPolicy ? { commitPolicy } : {}),
     ...(consumerConfig.poisonLimit
       ? { poisonLimit: { maxConsecutive: 100, maxRatio: 1, window: 1_000, ...consumerConfig.poisonLimit } }
       : {}),
@@ -158,4 +159,26 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
     ...(config.healthcheckFile ? { healthcheckFile: config.healthcheckFile } : {}),
   };
   return { options: agentOptions, source, settings };
+}
+
+function capCommitPolicy(policy: CommitPolicy, inFlightLimit: number | undefined): CommitPolicy {
+  if (inFlightLimit === undefined) return policy;
+  return { ...policy, messages: Math.max(1, Math.min(policy.messages, Math.ceil(inFlightLimit / 4))) };
+}
+
+/** The AMQP `QueueRunner` of `runner: { kind: 'queue', endpoint, url }`, loaded only when used. */
+async function configuredQueueRunner(
+  config: AgentConfig,
+  store: StateStore,
+  group: string,
+): Promise<RunnerChoice> {
+  const { queueRunner } = await import('../runners/queue-runner.js');
+  const { DEFAULT_AMQP_URL } = await import('../sources/amqp/amqp-uri.js');
+  return queueRunner({
+    url: config.runner?.url ?? process.env.AMQP_URL ?? DEFAULT_AMQP_URL,
+    endpoint: config.runner?.endpoint ?? 'default',
+    store,
+    group,
+    ...(config.adapters === undefined ? {} : { settings: config.adapters }),
+  });
 }

@@ -28,6 +28,14 @@ const openers: Record<string, Opener> = {
     if (!path) throw new UsageError('invalid sink "file:": missing path', { hint: SINK_URI_HELP });
     return NdjsonSink.file(path);
   },
+  async kinesis(uri, options) {
+    const { openKinesisSink } = await import('./sinks/kinesis-sink.js');
+    return openKinesisSink(uri, options);
+  },
+  async amqp(uri, { settings }) {
+    const { AmqpSink } = await import('./sinks/amqp-sink.js');
+    return new AmqpSink(uri, settings === undefined ? {} : { settings });
+  },
 };
 
 /** Registers the opener of a sink scheme (Kinesis and AMQP sinks register themselves). */

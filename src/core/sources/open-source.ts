@@ -41,6 +41,19 @@ const openers: Record<string, Opener> = {
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
   },
+  async kinesis(uri, options) {
+    const { openKinesisSource } = await import('./kinesis/kinesis-source.js');
+    return openKinesisSource(uri, options);
+  },
+  async amqp(uri, options) {
+    const { openAmqpSource } = await import('./amqp/open-amqp-source.js');
+    return openAmqpSource(uri, {
+      store: options.store,
+      ...(options.group === undefined ? {} : { group: options.group }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.settings === undefined ? {} : { settings: options.settings }),
+    });
+  },
 };
 
 /** Registers the opener of a source kind (used by adapters shipped in later modules). */

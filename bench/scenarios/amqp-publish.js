@@ -1,0 +1,154 @@
+// Scenario `amqp-publish`: 100,000 records published with confirms through RetryingPublisher + AmqpSink
+// (micro-batched sends, per-record efforts, retries on nack/timeout), against raw amqplib confirm-channel
+// publishing (every message with its confirm callback, waiting for `drain` when told to) on the same
+// broker in the same run. Records are ~200-byte JSON values, persistent, to a classic queue. Every phase
+// runs in its own process; BENCH_ROUNDS rounds (default 3), best of each side compared, medians reported.
+import { fileURLToPath } from 'node:url';
+import amqp from 'amqplib';
+import { contingency, Journal, RetryingPublisher } from '../../dist/core/index.js';
+import { AmqpSink } from '../../dist/core/publish/sinks/amqp-sink.js';
+import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 1_000);
+const MAX_BATCH = Number(process.env.BENCH_MAX_BATCH ?? 1_000);
+const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const base = process.env.BENCH_QUEUE;
+const round = (process.argv[2] ?? '').split('-')[1] ?? '1';
+const queue = `${base}.${round}`;
+
+function bodies() {
+  return Array.from({ length: EVENTS }, (_, i) => Buffer.from(JSON.stringify(sampleEvent(i))));
+}
+
+async function prepare() {
+  const connection = await amqp.connect(URL);
+  const channel = await connection.createChannel();
+  for (const name of [`${queue}.baseline`, `${queue}.pipeline`]) {
+    await channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+  }
+  await connection.close();
+  return { queues: 2 };
+}
+
+/** Baseline: publish every message on a confirm channel with its callback; done when all are confirmed. */
+async function baseline() {
+  const values = bodies();
+  const connection = await amqp.connect(URL, { noDelay: true });
+  const channel = await connection.createConfirmChannel();
+  const started = process.hrtime.bigint();
+  let confirmed = 0;
+  let failed = 0;
+  await new Promise((resolve) => {
+    const onConfirm = (error) => {
+      if (error) failed++;
+      if (++confirmed === EVENTS) resolve();
+    };
+    let i = 0;
+    const pump = () => {
+      while (i < EVENTS) {
+        const ok = channel.publish(
+          '',
+          `${queue}.baseline`,
+          values[i],
+          { persistent: true, messageId: `rec-${i}` },
+          onConfirm,
+        );
+        i++;
+        if (!ok) {
+          channel.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  const s = seconds(started);
+  await connection.close();
+  return { count: confirmed, failed, eventsPerSecond: EVENTS / s };
+}
+
+async function pipeline() {
+  const values = bodies();
+  const journal = new Journal();
+  const sink = new AmqpSink(`${URL}?queue=${queue}.pipeline&maxBatch=${MAX_BATCH}`);
+  const publisher = new RetryingPublisher({ sink, contingency: contingency(), journal, group: 'bench' });
+  const started = process.hrtime.bigint();
+  // A producer keeping WINDOW records outstanding, as the agent's Produce step does (maxInFlight).
+  const { result: efforts, rssMb } = await withPeakRss(async () => {
+    const all = new Array(EVENTS);
+    let next = 0;
+    const lane = async () => {
+      while (next < EVENTS) {
+        const i = next++;
+        all[i] = await publisher.publish({
+          id: `rec-${i}`,
+          value: values[i],
+          timestamp: 1_795_000_000_000 + i,
+        });
+        // The agent flushes the journal at every commit; here it is simply emptied now and then.
+        if (i % 1_000 === 0) journal.take();
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, lane));
+    return all;
+  });
+  const s = seconds(started);
+  await publisher.close();
+  const delivered = efforts.filter((e) => e.culmination === 'delivered').length;
+  return { seconds: s, rssMb, delivered, retries: efforts.reduce((n, e) => n + e.retries, 0) };
+}
+
+async function cleanup() {
+  const connection = await amqp.connect(URL);
+  const channel = await connection.createChannel();
+  const counts = {};
+  for (const name of [`${queue}.baseline`, `${queue}.pipeline`]) {
+    counts[name.split('.').pop()] = (await channel.checkQueue(name)).messageCount;
+    await channel.deleteQueue(name);
+  }
+  await connection.close();
+  return { counts };
+}
+
+const phases = { prepare, baseline, pipeline, cleanup };
+if (phase()) {
+  console.log(JSON.stringify(await phases[phase().split('-')[0]]()));
+} else {
+  tempDir('amqp-publish');
+  const names = [];
+  for (let r = 1; r <= ROUNDS; r++)
+    names.push(`prepare-${r}`, `baseline-${r}`, `pipeline-${r}`, `cleanup-${r}`);
+  const results = await inChildren(fileURLToPath(import.meta.url), names, {
+    BENCH_QUEUE: `agentctl-bench-publish-${process.pid}`,
+  });
+  const baselines = [];
+  const pipelines = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const p = results[`pipeline-${r}`];
+    const { counts } = results[`cleanup-${r}`];
+    if (p.delivered !== EVENTS || counts.pipeline !== EVENTS || counts.baseline !== EVENTS) {
+      console.error(
+        `amqp-publish round ${r}: expected ${EVENTS} delivered and queued, got ${JSON.stringify({ ...p, counts })}`,
+      );
+      process.exit(1);
+    }
+    baselines.push(results[`baseline-${r}`].eventsPerSecond);
+    pipelines.push({ rate: EVENTS / p.seconds, seconds: p.seconds, rssMb: p.rssMb, retries: p.retries });
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const best = pipelines.reduce((a, b) => (b.rate > a.rate ? b : a));
+  report({
+    scenario: 'amqp-publish',
+    events: EVENTS,
+    seconds: best.seconds,
+    baselineEventsPerSecond: Math.max(...baselines),
+    rssMb: Math.max(...pipelines.map((p) => p.rssMb)),
+    retries: best.retries,
+    rounds: ROUNDS,
+    medianEventsPerSecond: Math.round(median(pipelines.map((p) => p.rate))),
+    medianBaselineEventsPerSecond: Math.round(median(baselines)),
+    target: '>= 0.9 x raw amqplib confirm-channel publishing (best of each side)',
+  });
+}

@@ -1,0 +1,410 @@
+import type { Message as AmqpMessage, Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { type Clock, systemClock } from '../../clock.js';
+import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
+import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
+import type { StateStore } from '../../store/state-store.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
+import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
+import type { Fetch, PartitionInfo, PartitionStatus, Source } from '../source.js';
+import { ManagedChannel } from './amqp-channel.js';
+import { AmqpConnection } from './amqp-connection.js';
+import { type AmqpSourceOptions, amqpSourceId, queueSpec } from './amqp-source-options.js';
+import { checkQueue, ensureQueue } from './amqp-topology.js';
+import { closeQuietly } from './close-quietly.js';
+import { DeliveryInbox } from './delivery-inbox.js';
+
+export interface AmqpStreamSourceOptions extends AmqpSourceOptions {
+  readonly uri: string;
+  /** Where `describe` reads the committed offset (the processor writes it). */
+  readonly store?: StateStore;
+  readonly group?: string;
+  readonly clock?: Clock;
+  readonly telemetry?: Telemetry;
+  /** Longest wait of an idle `poll` (default 50 ms). */
+  readonly idleMs?: number;
+}
+
+interface Delivery {
+  readonly message: Message<Bytes>;
+  readonly offset: number;
+  readonly generation: number;
+  readonly tag: number;
+}
+
+/** The value of the `x-stream-offset` consumer argument. */
+type StreamOffset = number | 'first' | 'next' | { readonly '!': 'timestamp'; readonly value: number };
+
+function offsetArgument(start: StartPosition): StreamOffset {
+  switch (start.kind) {
+    case 'earliest':
+      return 'first';
+    case 'latest':
+      return 'next';
+    case 'after':
+      return Number(start.position) + 1;
+    case 'at':
+      return Number(start.position);
+    case 'timestamp':
+      return { '!': 'timestamp', value: Math.floor(start.ms / 1000) };
+  }
+}
+
+/** How long the `latest` probe result is reused. */
+const LATEST_TTL_MS = 1_000;
+
+/**
+ * A stream queue (`amqp://…?queue=NAME&type=stream`), read by offset. RabbitMQ keeps no offsets for AMQP
+ * 0-9-1 consumers, so progress is ours: `checkpointing: 'store'` (the processor writes the offset to the
+ * state store and the next start reads from there through `x-stream-offset`), and one agent per stream
+ * through leases (`coordination: 'leases'`) — a stream gives every consumer every message.
+ *
+ * - **Positions** are offsets, delivered strictly increasing: the broker starts at the beginning of the
+ *   chunk holding the requested offset, so deliveries below it (and any repeat) are dropped. After a
+ *   reconnect the consumer resumes right after the last offset handed out, so the watermark, and with it
+ *   the stored checkpoint, never moves back.
+ * - **Acks** only give the broker credit (prefetch); they are sent as messages are handed out.
+ * - `describe` reports the committed offset (from the store), the latest offset (a short probe of the
+ *   stream's last chunk, at least the last offset seen) and the lag between them.
+ */
+export class AmqpStreamSource implements Source {
+  readonly id: string;
+  readonly uri: string;
+  readonly coordination = 'leases' as const;
+  readonly checkpointing = 'store' as const;
+  readonly queue: string;
+  private readonly connection: AmqpConnection;
+  private readonly channel: ManagedChannel<Channel>;
+  private readonly inbox = new DeliveryInbox<Delivery>();
+  private readonly clock: Clock;
+  private start: StartPosition | undefined;
+  private paused = false;
+  private consumerTag: string | undefined;
+  /** Deliveries below this offset are dropped (the chunk prefix of a start by offset). */
+  private floor = 0;
+  /** Highest offset queued in the inbox (repeats are dropped). */
+  private queued = -1;
+  /** Highest offset handed out by `poll`. */
+  private handed = -1;
+  private latestProbe: { readonly at: number; readonly offset: number | undefined } | undefined;
+  private closed = false;
+
+  constructor(private readonly options: AmqpStreamSourceOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.queue = options.queue;
+    this.id = amqpSourceId(options.server, options.queue);
+    this.uri = options.server.display;
+    this.connection = new AmqpConnection({
+      server: options.server,
+      settings: options.settings,
+      name: `agentctl stream ${options.queue}`,
+      clock: this.clock,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    });
+    this.channel = new ManagedChannel<Channel>({
+      connection: this.connection,
+      confirm: false,
+      name: `stream ${options.queue}`,
+      clock: this.clock,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      setup: (channel, generation) => this.setup(channel, generation),
+      lost: (generation) => {
+        this.inbox.remove((d) => d.generation <= generation);
+        this.queued = this.handed;
+        this.consumerTag = undefined;
+      },
+    });
+  }
+
+  async connect(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.channel.start(signal);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  async partitions(): Promise<PartitionInfo[]> {
+    return [{ id: this.queue }];
+  }
+
+  async assign(starts: ReadonlyMap<Partition, StartPosition>): Promise<void> {
+    const start = starts.get(this.queue);
+    if (start === undefined) return;
+    if (this.start !== undefined) await this.revoke([this.queue]);
+    this.start = start;
+    this.handed = -1;
+    this.queued = -1;
+    this.floor = start.kind === 'after' || start.kind === 'at' ? (offsetArgument(start) as number) : 0;
+    const channel = this.channel.channel;
+    if (channel === undefined) return;
+    try {
+      await this.subscribe(channel, this.channel.generation);
+    } catch (error) {
+      this.start = undefined;
+      throw this.unavailable(error);
+    }
+  }
+
+  async revoke(partitions: readonly Partition[]): Promise<void> {
+    if (!partitions.includes(this.queue) || this.start === undefined) return;
+    this.start = undefined;
+    const channel = this.channel.channel;
+    const tag = this.consumerTag;
+    this.consumerTag = undefined;
+    if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
+    const dropped = this.inbox.clear();
+    const last = dropped.at(-1);
+    if (channel !== undefined && last !== undefined && last.generation === this.channel.generation) {
+      try {
+        channel.ack(tagged(last.tag), true);
+      } catch {
+        // closing: nothing to give credit for
+      }
+    }
+  }
+
+  async poll(max: number, signal?: AbortSignal): Promise<Fetch> {
+    const reading = this.start !== undefined && !this.paused;
+    if (!reading || this.inbox.size === 0) {
+      if (reading) await this.inbox.wait(this.options.idleMs ?? 50, this.clock, signal);
+      else await this.clock.sleep(this.options.idleMs ?? 50, signal).catch(() => undefined);
+    }
+    if (this.start === undefined || this.paused)
+      return { messages: [], ended: [], caughtUp: this.start === undefined };
+    const taken = this.inbox.take(max);
+    if (taken.length === 0) return { messages: [], ended: [], caughtUp: await this.atHead() };
+    const messages = new Array<Message<Bytes>>(taken.length);
+    for (let i = 0; i < taken.length; i++) messages[i] = taken[i]!.message;
+    const last = taken[taken.length - 1]!;
+    this.handed = last.offset;
+    const channel = this.channel.channel;
+    if (channel !== undefined && last.generation === this.channel.generation) {
+      try {
+        channel.ack(tagged(last.tag), true);
+      } catch {
+        // the channel closed: it is reopened and resumes after `handed`
+      }
+    }
+    return { messages, ended: [], caughtUp: false };
+  }
+
+  /** Offsets are checkpointed by the processor in the store: nothing to do at the broker. */
+  async commit(): Promise<void> {}
+
+  pause(partitions: readonly Partition[]): void {
+    if (partitions.includes(this.queue)) this.paused = true;
+  }
+
+  resume(partitions: readonly Partition[]): void {
+    if (partitions.includes(this.queue)) {
+      this.paused = false;
+      this.inbox.wake();
+    }
+  }
+
+  async describe(): Promise<PartitionStatus[]> {
+    const { store, group } = this.options;
+    const checkpoint =
+      store === undefined || group === undefined
+        ? undefined
+        : (await store.checkpoints.get(group, this.id, [this.queue]).catch(() => undefined))?.get(this.queue);
+    const latest = await this.latest();
+    const depth = await checkQueue(this.connection.channelModel, this.queue);
+    const committed = checkpoint?.position;
+    const done = committed === undefined ? -1 : Number(committed);
+    const lag = latest === undefined ? undefined : Math.max(0, latest - done);
+    const connection = this.connection.status();
+    const detail: Record<string, string | number | boolean> = {
+      type: 'stream',
+      connection: connection.state,
+      blocked: connection.blocked,
+      reconnects: connection.reconnects,
+      generation: this.channel.generation,
+      prefetch: this.options.settings.prefetch,
+    };
+    if (this.handed >= 0) detail.handedOut = this.handed;
+    if (connection.blockedReason !== undefined) detail.blockedReason = connection.blockedReason;
+    if (connection.lastError !== undefined) detail.lastError = connection.lastError;
+    if (this.channel.error !== undefined) detail.channelError = this.channel.error;
+    return [
+      {
+        partition: this.queue,
+        state: this.start === undefined ? 'unassigned' : this.paused ? 'paused' : 'reading',
+        ...(committed === undefined ? {} : { committed }),
+        ...(latest === undefined ? {} : { latest: String(latest) }),
+        ...(lag === undefined ? {} : { lagRecords: lag }),
+        ...(depth === undefined
+          ? {}
+          : { depth: { ready: lag ?? 0, unacked: this.inbox.size, consumers: depth.consumers } }),
+        detail,
+      },
+    ];
+  }
+
+  compare(a: Position, b: Position): number {
+    return Number(a) - Number(b);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.start = undefined;
+    this.inbox.clear();
+    this.inbox.wake();
+    await this.channel.close();
+    await this.connection.close();
+  }
+
+  private async setup(channel: Channel, generation: number): Promise<void> {
+    this.consumerTag = undefined;
+    const model = this.connection.channelModel;
+    if (model === undefined) throw new Error('connection lost while opening the channel');
+    await ensureQueue(model, queueSpec(this.options));
+    await channel.prefetch(this.options.settings.prefetch);
+    if (this.start !== undefined) await this.subscribe(channel, generation);
+  }
+
+  /** Consumes from the start position, or right after the last offset handed out (a resubscription). */
+  private async subscribe(channel: Channel, generation: number): Promise<void> {
+    const start = this.start;
+    if (start === undefined) return;
+    let offset: StreamOffset;
+    if (this.handed >= 0) {
+      offset = this.handed + 1;
+      this.floor = offset;
+    } else {
+      offset = offsetArgument(start);
+    }
+    this.queued = this.handed;
+    const reply = await channel.consume(
+      this.queue,
+      (message) => {
+        if (message === null) this.cancelledByBroker(channel, generation);
+        else this.deliver(channel, message, generation);
+      },
+      { noAck: false, arguments: { 'x-stream-offset': offset } },
+    );
+    this.consumerTag = reply.consumerTag;
+  }
+
+  private deliver(channel: Channel, message: ConsumeMessage, generation: number): void {
+    if (generation !== this.channel.generation || this.closed || this.start === undefined) return;
+    const offset = Number(message.properties.headers?.['x-stream-offset']);
+    if (!Number.isFinite(offset) || offset < this.floor || offset <= this.queued) {
+      try {
+        channel.ack(message, false);
+      } catch {
+        // closing
+      }
+      return;
+    }
+    this.queued = offset;
+    const attributes: Record<string, AttributeValue> = { routingKey: message.fields.routingKey, offset };
+    const ts = message.properties.timestamp as unknown;
+    this.inbox.push({
+      offset,
+      generation,
+      tag: message.fields.deliveryTag,
+      message: {
+        partition: this.queue,
+        position: String(offset),
+        payload: message.content,
+        raw: message.content,
+        timestamp:
+          typeof ts === 'number' && ts > 0 ? (ts < 100_000_000_000 ? ts * 1000 : ts) : this.clock.now(),
+        attributes,
+      },
+    });
+  }
+
+  private cancelledByBroker(channel: Channel, generation: number): void {
+    this.consumerTag = undefined;
+    this.inbox.clear();
+    this.options.telemetry?.emit('warning', {
+      message: `the broker cancelled the consumer of stream ${this.queue}; re-subscribing`,
+    });
+    void this.clock
+      .sleep(200)
+      .then(async () => {
+        if (this.start === undefined || this.closed || this.channel.channel !== channel) return;
+        await this.subscribe(channel, generation);
+      })
+      .catch(async () => {
+        await closeQuietly(channel);
+      });
+  }
+
+  /** Caught up: consuming, nothing buffered, and at or past the latest offset known. */
+  private async atHead(): Promise<boolean> {
+    if (this.consumerTag === undefined || this.inbox.size > 0) return false;
+    const latest = await this.latest();
+    return latest === undefined || this.handed >= latest;
+  }
+
+  /**
+   * The last offset of the stream as far as can be told: the largest offset delivered by a short consumer
+   * started at `last` (the beginning of the last chunk), and at least the last offset queued here.
+   */
+  private async latest(): Promise<number | undefined> {
+    const now = this.clock.now();
+    if (this.latestProbe === undefined || now - this.latestProbe.at >= LATEST_TTL_MS) {
+      const probed = await probeLast(this.connection.channelModel, this.queue, this.clock).catch(
+        () => undefined,
+      );
+      this.latestProbe = { at: now, offset: probed };
+    }
+    const probed = this.latestProbe.offset;
+    const seen = this.queued >= 0 ? this.queued : undefined;
+    if (probed === undefined) return seen;
+    return seen === undefined ? probed : Math.max(probed, seen);
+  }
+
+  private unavailable(error: unknown): unknown {
+    if (isAgentctlError(error)) return error;
+    return new SourceUnavailableError(`cannot read stream ${this.uri}: ${describeError(error)}`, {
+      cause: error,
+      hint: `check that "${this.queue}" is a stream queue (x-queue-type: stream) and the user may read it`,
+    });
+  }
+}
+
+/** Reads the last chunk of a stream on a throwaway channel; the largest offset it delivers. */
+async function probeLast(
+  model: ChannelModel | undefined,
+  queue: string,
+  clock: Clock,
+): Promise<number | undefined> {
+  if (model === undefined) return undefined;
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  let max: number | undefined;
+  let lastAt = clock.now();
+  try {
+    await channel.prefetch(5_000);
+    await channel.consume(
+      queue,
+      (message) => {
+        if (message === null) return;
+        const offset = Number(message.properties.headers?.['x-stream-offset']);
+        if (Number.isFinite(offset) && (max === undefined || offset > max)) max = offset;
+        lastAt = clock.now();
+      },
+      { noAck: false, arguments: { 'x-stream-offset': 'last' } },
+    );
+    const started = clock.now();
+    // Until deliveries stop for 30 ms (or 50 ms without any), at most 300 ms.
+    for (;;) {
+      await clock.sleep(10);
+      const now = clock.now();
+      if (now - started > 300) break;
+      if (max === undefined ? now - started > 50 : now - lastAt > 30) break;
+    }
+    return max;
+  } finally {
+    await closeQuietly(channel);
+  }
+}
+
+function tagged(deliveryTag: number): AmqpMessage {
+  return { fields: { deliveryTag } } as AmqpMessage;
+}

@@ -1,0 +1,166 @@
+import { once } from 'node:events';
+import type { Message as AmqpMessage, ConfirmChannel, Options } from 'amqplib';
+import type { Clock } from '../../clock.js';
+import { TimeoutError } from '../../errors/timeout-error.js';
+import { TransientError } from '../../errors/transient-error.js';
+import type { ManagedChannel } from './amqp-channel.js';
+
+/** Messages published between two turns of the event loop. */
+const YIELD_EVERY = 128;
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** One message to publish. With `mandatory`, `options.messageId` identifies it when the broker returns it. */
+export interface OutgoingMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly options: Options.Publish;
+}
+
+export interface ConfirmedPublisherOptions {
+  readonly channel: ManagedChannel<ConfirmChannel>;
+  /** A message not confirmed within this fails with `TimeoutError`; also the longest wait for a channel. */
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+}
+
+/**
+ * Publishes on a confirm channel and reports, per message, whether the broker took responsibility for
+ * it: confirmed (`undefined`), or the reason it failed — a `nack`, a `mandatory` message returned as
+ * unroutable, the channel closing before the confirm, or no confirm within `timeoutMs`. Every failure is
+ * retriable. When `publish` reports a full write buffer it waits for `drain` before the next message.
+ * Call `attach` from the channel's setup so that returns are seen.
+ */
+export class ConfirmedPublisher {
+  private returned = new Map<string, string>();
+
+  constructor(private readonly options: ConfirmedPublisherOptions) {}
+
+  /** Listens for returned (unroutable) messages on a freshly opened channel. */
+  attach(channel: ConfirmChannel): void {
+    const returned = new Map<string, string>();
+    this.returned = returned;
+    channel.on('return', (message: AmqpMessage) => {
+      const id = message.properties.messageId as unknown;
+      if (typeof id !== 'string') return;
+      const fields = message.fields as { replyText?: string };
+      returned.set(id, fields.replyText ?? 'NO_ROUTE');
+    });
+  }
+
+  /** Publishes `messages` in order; resolves with one entry per message: `undefined` or its failure. */
+  async publish(messages: readonly OutgoingMessage[], signal?: AbortSignal): Promise<(Error | undefined)[]> {
+    const results = new Array<Error | undefined>(messages.length);
+    if (messages.length === 0) return results;
+    let channel: ConfirmChannel;
+    try {
+      channel = await this.channelWithin(signal);
+    } catch (error) {
+      const failure =
+        signal?.aborted === true
+          ? (signal.reason as Error)
+          : new TransientError(`not connected to the broker: ${(error as Error).message}`, { cause: error });
+      return results.fill(failure);
+    }
+    const returned = this.returned;
+    let left = messages.length;
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const settled = new Array<boolean>(messages.length).fill(false);
+    const settle = (i: number, error: Error | undefined) => {
+      if (settled[i]) return;
+      settled[i] = true;
+      results[i] = error;
+      if (--left === 0) finish();
+    };
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void this.options.clock.sleep(this.options.timeoutMs, stop.signal).then(
+      () => {
+        const timeout = new TimeoutError(`the broker did not confirm within ${this.options.timeoutMs} ms`);
+        for (let i = 0; i < messages.length; i++) settle(i, timeout);
+      },
+      () => {
+        if (!signal?.aborted) return;
+        for (let i = 0; i < messages.length; i++) settle(i, signal.reason as Error);
+      },
+    );
+    let closed = false;
+    const onClose = () => {
+      closed = true;
+    };
+    channel.once('close', onClose);
+    try {
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        if (settled[i]) continue;
+        if (closed || stop.signal.aborted) {
+          settle(i, new TransientError('the channel closed before the message was published'));
+          continue;
+        }
+        let ok: boolean;
+        try {
+          ok = channel.publish(m.exchange, m.routingKey, m.content, m.options, (error: unknown) => {
+            if (error !== null && error !== undefined) {
+              settle(
+                i,
+                closed
+                  ? new TransientError('the channel closed before the broker confirmed the message')
+                  : new TransientError('the broker refused the message (nack)'),
+              );
+              return;
+            }
+            const id = m.options.messageId;
+            const reason = id === undefined ? undefined : returned.get(id);
+            if (reason !== undefined) {
+              returned.delete(id!);
+              settle(i, new TransientError(`the broker returned the message as unroutable (${reason})`));
+              return;
+            }
+            settle(i, undefined);
+          });
+        } catch (error) {
+          settle(i, new TransientError(`publish failed: ${(error as Error).message}`, { cause: error }));
+          continue;
+        }
+        if (!ok) await drained(channel, finished);
+        // Let amqplib hand what is encoded to the socket, so the broker works on the start of a large batch
+        // while the rest is being encoded.
+        else if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToIo();
+      }
+      await finished;
+    } finally {
+      stop.abort();
+      signal?.removeEventListener('abort', onAbort);
+      channel.off('close', onClose);
+    }
+    return results;
+  }
+
+  /** The open channel, waiting for a reconnect at most `timeoutMs`. */
+  private async channelWithin(signal?: AbortSignal): Promise<ConfirmChannel> {
+    const open = this.options.channel.channel;
+    if (open !== undefined) return open;
+    const bound = AbortSignal.timeout(this.options.timeoutMs);
+    return this.options.channel.ready(signal === undefined ? bound : AbortSignal.any([signal, bound]));
+  }
+}
+
+/** Resolves on the channel's `drain` or `close`, or when `finished` resolves; leaves no listener behind. */
+async function drained(channel: ConfirmChannel, finished: Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  const quiet = (promise: Promise<unknown>) => promise.catch(() => undefined);
+  try {
+    await Promise.race([
+      quiet(once(channel, 'drain', { signal: stop.signal })),
+      quiet(once(channel, 'close', { signal: stop.signal })),
+      finished,
+    ]);
+  } finally {
+    stop.abort();
+  }
+}

@@ -1,0 +1,225 @@
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { FatalError } from '../../src/core/errors/fatal-error.js';
+import type { CloudEvent } from '../../src/core/events/cloud-event.js';
+import { defineProcess, type ProcessDefinition, ProcessRegistry } from '../../src/core/processes/process.js';
+import { rule } from '../../src/core/rules/rule.js';
+import { queueRunner } from '../../src/core/runners/queue-runner.js';
+import type { SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { WorkerService } from '../../src/core/worker/worker-service.js';
+import { openStore, publish, submissionEvent, testAgent } from '../core/agent/fixtures.js';
+import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
+import { BrokerAdmin, uniqueName } from './support/broker.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+const available = await rabbitmqAvailable();
+
+/** A process `work` that counts executions per event and takes `ms` per run; `fail` ids fail fatally. */
+function work(counts: Map<string, number>, ms: number, fail: ReadonlySet<string> = new Set()) {
+  return defineProcess({
+    name: 'work',
+    steps: [
+      {
+        name: 'do',
+        run: async ({ event }) => {
+          counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+          await delay(ms);
+          if (fail.has(event.id)) throw new FatalError(`cannot do ${event.id}`);
+          return { done: event.id };
+        },
+      },
+    ],
+  }) as ProcessDefinition<CloudEvent, never>;
+}
+
+interface Setup {
+  readonly endpoint: string;
+  readonly store: SqliteStateStore;
+  readonly admin: BrokerAdmin;
+  readonly dir: string;
+  readonly settings: Record<string, Record<string, unknown>>;
+}
+
+async function setup(amqp: Record<string, unknown> = {}): Promise<Setup> {
+  const admin = await BrokerAdmin.open();
+  onTestFinished(() => admin.cleanup());
+  const endpoint = uniqueName('ep');
+  admin.track(`${endpoint}.tasks`, `${endpoint}.results`);
+  const dir = tempDir('queue-runner-');
+  const store = await openStore(dir);
+  onTestFinished(() => store.close());
+  const settings = {
+    amqp: {
+      resultWaitMs: 20_000,
+      reconnectBaseMs: 100,
+      reconnectMaxMs: 500,
+      publishTimeoutMs: 1_000,
+      ...amqp,
+    },
+  };
+  return { endpoint, store, admin, dir, settings };
+}
+
+function worker(
+  s: Setup,
+  id: string,
+  process: ProcessDefinition<CloudEvent, never>,
+  url = AMQP_URL,
+  concurrency = 2,
+) {
+  const service = new WorkerService({
+    url,
+    endpoint: s.endpoint,
+    processes: new ProcessRegistry([process]),
+    outboxPath: join(s.dir, `${id}.db`),
+    concurrency,
+    settings: s.settings,
+    id,
+  });
+  const done = service.run();
+  onTestFinished(async () => {
+    service.terminate();
+    await done.catch(() => undefined);
+  });
+  return { service, done };
+}
+
+/** Runs an agent over `n` events of the local log whose runs go to the endpoint's workers. */
+async function runAgent(s: Setup, n: number, process: ProcessDefinition<CloudEvent, never>) {
+  await publish(
+    s.store,
+    Array.from({ length: n }, (_, i) => submissionEvent(i)),
+  );
+  const agent = testAgent(s.store, {
+    rules: [rule({ name: 'work-created', on: 'submission.created', process: 'work' })],
+    processes: [process],
+    runner: queueRunner({
+      url: AMQP_URL,
+      endpoint: s.endpoint,
+      store: s.store,
+      group: 'test-agent',
+      settings: s.settings,
+    }),
+  });
+  return agent.run();
+}
+
+async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(25);
+  }
+}
+
+describe.skipIf(!available)(
+  serviceSuite('QueueRunner and workers', available, 'RabbitMQ', 'AMQP_URL'),
+  () => {
+    it('Given two workers on a shared endpoint, When an agent dispatches runs, Then both take tasks and every run is recorded as succeeded', async () => {
+      const s = await setup({ taskConsumers: 'shared' });
+      const counts = new Map<string, number>();
+      const w1 = worker(s, 'w1', work(counts, 20));
+      const w2 = worker(s, 'w2', work(counts, 20));
+      await eventually(
+        async () =>
+          (await s.admin.depth(`${s.endpoint}.tasks`).catch(() => ({ consumers: 0 }))).consumers === 2,
+        'two consumers',
+      );
+
+      const summary = await runAgent(s, 60, work(new Map(), 0));
+      w1.service.requestDrain();
+      w2.service.requestDrain();
+      const [r1, r2] = await Promise.all([w1.done, w2.done]);
+
+      expect(summary.runs.succeeded).toBe(60);
+      expect(r1.executed).toBeGreaterThan(0);
+      expect(r2.executed).toBeGreaterThan(0);
+      expect(r1.executed + r2.executed).toBe(60);
+      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+      expect(await s.store.runs.countByState('test-agent')).toEqual([
+        { process: 'work', state: 'succeeded', count: 60 },
+      ]);
+      const workers = new Set((await s.store.runs.list({ group: 'test-agent' })).map((r) => r.worker));
+      expect(workers).toEqual(new Set(['w1', 'w2']));
+    });
+
+    it('Given two workers on a single-active endpoint, When the active one drains, Then only it worked until then and the other takes over', async () => {
+      const s = await setup();
+      const counts = new Map<string, number>();
+      const w1 = worker(s, 'w1', work(counts, 30));
+      await eventually(
+        async () =>
+          (await s.admin.depth(`${s.endpoint}.tasks`).catch(() => ({ consumers: 0 }))).consumers === 1,
+        'w1',
+      );
+      const w2 = worker(s, 'w2', work(counts, 30));
+      await eventually(async () => (await s.admin.depth(`${s.endpoint}.tasks`)).consumers === 2, 'w2');
+
+      const agent = runAgent(s, 40, work(new Map(), 0));
+      await eventually(() => counts.size >= 10, '10 runs');
+      const standby = w2.service.stats.runs.succeeded + w2.service.inFlight;
+      w1.service.requestDrain();
+      const r1 = await w1.done;
+      const summary = await agent;
+      w2.service.requestDrain();
+      const r2 = await w2.done;
+
+      expect(standby).toBe(0);
+      expect(r1.executed).toBeGreaterThan(0);
+      expect(r2.executed).toBeGreaterThan(0);
+      expect(r1.executed + r2.executed).toBe(40);
+      expect(summary.runs.succeeded).toBe(40);
+    });
+
+    it('Given a worker cut off from the broker while it runs tasks, When the broker is back, Then it publishes the results it kept and runs nothing twice', async () => {
+      const s = await setup();
+      const proxy = await TcpProxy.start();
+      onTestFinished(() => proxy.close());
+      const counts = new Map<string, number>();
+      const w = worker(s, 'cut', work(counts, 400), proxy.url(), 4);
+
+      const agent = runAgent(s, 8, work(new Map(), 0));
+      await eventually(() => counts.size >= 4, 'four running tasks');
+      proxy.cut();
+      await eventually(() => w.service.waitingResults >= 4, 'results kept while cut off', 5_000);
+      const keptWhileCut = w.service.waitingResults;
+      await delay(300);
+      proxy.restore();
+      const summary = await agent;
+      w.service.requestDrain();
+      const result = await w.done;
+
+      expect(keptWhileCut).toBeGreaterThanOrEqual(4);
+      expect(summary.runs.succeeded).toBe(8);
+      expect(counts.size).toBe(8);
+      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+      expect(result.executed).toBe(8);
+      expect(result.duplicates).toBeGreaterThanOrEqual(1);
+      expect(result.waiting).toBe(0);
+      expect(await s.store.runs.countByState('test-agent')).toEqual([
+        { process: 'work', state: 'succeeded', count: 8 },
+      ]);
+    });
+
+    it('Given a run that fails on the worker, When its result arrives, Then the run is failed and the event parked for replay', async () => {
+      const s = await setup();
+      const fails = new Set(['evt-1']);
+      const w = worker(s, 'w', work(new Map(), 0, fails));
+
+      const summary = await runAgent(s, 3, work(new Map(), 0));
+      w.service.requestDrain();
+      await w.done;
+
+      expect(summary.runs).toMatchObject({ succeeded: 2, failed: 1, pending: 0 });
+      const failed = await s.store.runs.list({ group: 'test-agent', state: 'failed' });
+      expect(failed.map((r) => [r.eventId, r.worker, r.error])).toEqual([
+        ['evt-1', 'w', 'step "do": cannot do evt-1'],
+      ]);
+      const parked = await s.store.failed.list({ group: 'test-agent' });
+      expect(parked.map((p) => [p.reason, p.eventId, p.runId])).toEqual([['task', 'evt-1', failed[0]!.id]]);
+      expect(JSON.parse(Buffer.from(parked[0]!.raw).toString()).id).toBe('evt-1');
+    });
+  },
+);

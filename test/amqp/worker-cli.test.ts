@@ -1,0 +1,60 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
+import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
+import { events } from './support/agent.js';
+import { BrokerAdmin, uniqueName } from './support/broker.js';
+
+const available = await rabbitmqAvailable();
+
+interface Status {
+  readonly runs: { readonly byProcess: readonly { process: string; state: string; count: number }[] };
+}
+
+describe.skipIf(!available)(serviceSuite('agentctl worker', available, 'RabbitMQ', 'AMQP_URL'), () => {
+  it('Given consume --runner queue and a worker, When events arrive, Then status --json shows the runs the worker did as succeeded', async () => {
+    const admin = await BrokerAdmin.open();
+    onTestFinished(() => admin.cleanup());
+    const queue = await admin.queue(uniqueName('cli-src'));
+    const endpoint = uniqueName('cli-ep');
+    admin.track(`${endpoint}.tasks`, `${endpoint}.results`);
+    await admin.send(queue, events(25));
+    const dir = tempDir('worker-cli-');
+    writeConfig(
+      dir,
+      `{
+        name: 'orders',
+        source: '${AMQP_URL}?queue=${queue}',
+        runner: { kind: 'queue', endpoint: '${endpoint}', url: '${AMQP_URL}' },
+        publisher: { sink: 'none' },
+        consumer: { heartbeatMs: 100 },
+        rules: [rule({ name: 'check-created', on: 'submission.created', process: 'check' })],
+        processes: [defineProcess({ name: 'check', steps: [{ name: 'look', run: ({ event }) => ({ seen: event.id }) }] })],
+      }`,
+    );
+
+    const worker = startAgentctl(['worker', '--json', '--concurrency', '4'], { cwd: dir });
+    onTestFinished(() => {
+      if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    });
+    const consumed = agentctl(['consume', '--runner', 'queue', '--until-empty', '--json'], { cwd: dir });
+    expect(consumed.code, consumed.stderr).toBe(0);
+    let status: Status | undefined;
+    for (let i = 0; i < 100; i++) {
+      status = agentctl(['status', '--json'], { cwd: dir }).json<Status>();
+      if (status.runs.byProcess.some((r) => r.state === 'succeeded' && r.count === 25)) break;
+      await delay(100);
+    }
+    worker.child.kill('SIGTERM');
+    const stopped = await worker.done;
+
+    expect(status?.runs.byProcess).toEqual([{ process: 'check', state: 'succeeded', count: 25 }]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const lines = stopped.lines<{ type: string; executed?: number; broker?: string }>();
+    expect(lines[0]?.type).toBe('started');
+    expect(lines[0]?.broker).not.toContain('guest:guest');
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', executed: 25, waiting: 0 });
+    expect(stopped.stdout).not.toMatch(/guest:guest@/);
+  });
+});
