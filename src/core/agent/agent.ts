@@ -194,9 +194,10 @@ export class Agent {
     let summary: ProcessorSummary;
     try {
       summary = await this.processor.run(signal);
-      await this.publisher?.close();
-      await this.runner.close();
     } finally {
+      // Also when the processor failed: publisher and runner hold connections of their own.
+      await this.publisher?.close().catch(() => undefined);
+      await this.runner.close().catch(() => undefined);
       heartbeat.abort();
       await beating;
       await this.beat().catch(() => undefined);

@@ -1,6 +1,6 @@
 import type { AgentOptions, ConsumerSettings, PublisherSettings, RunnerChoice } from '../agent/agent.js';
 import type { Clock } from '../clock.js';
-import { type CommitPolicy, DEFAULT_COMMIT_POLICY } from '../consumer/commit-policy.js';
+import { DEFAULT_COMMIT_POLICY } from '../consumer/commit-policy.js';
 import { ConfigError } from '../errors/config-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
@@ -121,14 +121,9 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
             ? {}
             : { attemptTimeoutMs: publisherConfig.attemptTimeoutMs }),
         };
-  // A source that hands out at most `inFlightLimit` unacked messages (AMQP prefetch) must be committed
-  // well before that many are done, or it would wait for the commit interval each time it fills up; a
-  // quarter keeps deliveries flowing while a commit is being written.
-  const inFlightLimit = (source as { readonly inFlightLimit?: number }).inFlightLimit;
-  const commitPolicy =
-    consumerConfig.commitPolicy || inFlightLimit !== undefined
-      ? capCommitPolicy({ ...DEFAULT_COMMIT_POLICY, ...consumerConfig.commitPolicy }, inFlightLimit)
-      : undefined;
+  const commitPolicy = consumerConfig.commitPolicy
+    ? { ...DEFAULT_COMMIT_POLICY, ...consumerConfig.commitPolicy }
+    : undefined;
   const consumer: ConsumerSettings = {
     initial: settings.initial,
     ...(commitPolicy ? { commitPolicy } : {}),
@@ -159,11 +154,6 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
     ...(config.healthcheckFile ? { healthcheckFile: config.healthcheckFile } : {}),
   };
   return { options: agentOptions, source, settings };
-}
-
-function capCommitPolicy(policy: CommitPolicy, inFlightLimit: number | undefined): CommitPolicy {
-  if (inFlightLimit === undefined) return policy;
-  return { ...policy, messages: Math.max(1, Math.min(policy.messages, Math.ceil(inFlightLimit / 4))) };
 }
 
 /** The AMQP `QueueRunner` of `runner: { kind: 'queue', endpoint, url }`, loaded only when used. */

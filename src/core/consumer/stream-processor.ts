@@ -112,7 +112,7 @@ export class StreamProcessor {
   constructor(private readonly options: StreamProcessorOptions) {
     this.state = options.state ?? new ProcessingState(() => options.clock.now());
     this.poison = new PoisonGuard(options.poisonLimit ?? DEFAULT_POISON_LIMIT);
-    this.policy = options.commitPolicy ?? DEFAULT_COMMIT_POLICY;
+    this.policy = capForSource(options.commitPolicy ?? DEFAULT_COMMIT_POLICY, options.source.inFlightLimit);
     this.lastCommitAt = options.clock.now();
     this.state.onChange((to, from) => options.telemetry.emit('state', { from, to }));
   }
@@ -629,6 +629,15 @@ export class StreamProcessor {
       // terminated while sleeping
     }
   }
+}
+
+/**
+ * A source that stops delivering after `inFlightLimit` uncommitted messages is committed at a quarter of
+ * that, so that deliveries keep flowing while a commit is written.
+ */
+function capForSource(policy: CommitPolicy, inFlightLimit: number | undefined): CommitPolicy {
+  if (inFlightLimit === undefined) return policy;
+  return { ...policy, messages: Math.max(1, Math.min(policy.messages, Math.ceil(inFlightLimit / 4))) };
 }
 
 function summarise(revoked: readonly Revocation[]): string {

@@ -25,6 +25,8 @@ export interface RetryingPublisherOptions {
   readonly stats?: Stats;
   /** A send that takes longer fails every record in it (its signal is aborted). Default 10 s. */
   readonly attemptTimeoutMs?: number;
+  /** Sends to the sink under way at once (default 4); one key's records are still sent one at a time. */
+  readonly maxSendsInFlight?: number;
   /** Source of jitter, for deterministic tests. Default `Math.random`. */
   readonly random?: () => number;
 }
@@ -103,7 +105,10 @@ export class RetryingPublisher implements Publisher {
   private readonly waves = new Map<number, Wave>();
   /** Everything `close()` waits for: efforts, sends, backoff waits, reactions. Never rejects. */
   private readonly tasks = new Set<Promise<unknown>>();
-  private sending = false;
+  /** Where the unsent part of `ready` starts (an index, so taking from it is O(1)). */
+  private readyHead = 0;
+  private sends = 0;
+  private readonly maxSends: number;
   private pumpScheduled = false;
   private closing: Promise<void> | undefined;
 
@@ -119,6 +124,7 @@ export class RetryingPublisher implements Publisher {
     this.stats = options.stats;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
     this.random = options.random ?? Math.random;
+    this.maxSends = Math.max(1, options.maxSendsInFlight ?? 4);
     this.board?.register(this.sink);
   }
 
@@ -191,7 +197,7 @@ export class RetryingPublisher implements Publisher {
 
   /** Sends on the next microtask, so that records published in the same tick share a send. */
   private schedulePump(): void {
-    if (this.pumpScheduled || this.sending) return;
+    if (this.pumpScheduled || this.sends >= this.maxSends) return;
     this.pumpScheduled = true;
     queueMicrotask(() => {
       this.pumpScheduled = false;
@@ -199,18 +205,23 @@ export class RetryingPublisher implements Publisher {
     });
   }
 
+  /**
+   * Starts sends while fewer than `maxSendsInFlight` are under way. Sends in flight at once never share a
+   * key (only the head of a key's lane is ever ready), so per-key order holds.
+   */
   private pump(): void {
-    if (this.sending) return;
-    const batch = this.takeBatch();
-    if (batch.length === 0) return;
-    this.sending = true;
-    const sent = this.attempt(batch)
-      .catch((error: unknown) => this.warn(`publisher for ${this.sink} failed to handle a send`, error))
-      .finally(() => {
-        this.sending = false;
-        this.schedulePump();
-      });
-    this.track(sent);
+    while (this.sends < this.maxSends) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      this.sends++;
+      const sent = this.attempt(batch)
+        .catch((error: unknown) => this.warn(`publisher for ${this.sink} failed to handle a send`, error))
+        .finally(() => {
+          this.sends--;
+          this.schedulePump();
+        });
+      this.track(sent);
+    }
   }
 
   /** Takes the next batch off the ready queue, parking the entries the status board turns away. */
@@ -219,10 +230,12 @@ export class RetryingPublisher implements Publisher {
     const maxBatch = Math.max(1, this.target.maxBatch || 1);
     const maxBytes = this.target.maxBatchBytes ?? Number.POSITIVE_INFINITY;
     let bytes = 0;
-    for (let entry = this.ready[0]; entry !== undefined && batch.length < maxBatch; entry = this.ready[0]) {
+    const ready = this.ready;
+    for (let entry = ready[this.readyHead]; entry !== undefined && batch.length < maxBatch; entry = ready[this.readyHead]) {
       const size = entry.record.value.byteLength;
-      if (batch.length > 0 && bytes + size > maxBytes) break;
-      this.ready.shift();
+      if (batch.length > 0 && bytes + size > maxBytes && !entry.settled) break;
+      this.readyHead++;
+      if (entry.settled) continue;
       const admission = entry.trial ? 'trial' : (this.board?.admit(this.sink) ?? 'enabled');
       if (admission === 'disabled') {
         this.park(entry, this.disabledReason(), 'SinkDisabled');
@@ -231,6 +244,10 @@ export class RetryingPublisher implements Publisher {
       entry.trial = admission === 'trial';
       batch.push(entry);
       bytes += size;
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > ready.length) {
+      ready.splice(0, this.readyHead);
+      this.readyHead = 0;
     }
     return batch;
   }
@@ -404,8 +421,7 @@ export class RetryingPublisher implements Publisher {
     if (entry.settled) return;
     entry.settled = true;
     this.stopWaiting(entry);
-    const index = this.ready.indexOf(entry);
-    if (index >= 0) this.ready.splice(index, 1);
+    // Left in `ready` if it is there: `takeBatch` skips settled entries.
     entry.reject(reason);
     if (!entry.inFlight) this.release(entry);
   }

@@ -80,6 +80,11 @@ export interface Source {
   readonly uri: string;
   readonly coordination: Coordination;
   readonly checkpointing: Checkpointing;
+  /**
+   * Most messages the source hands out before some are committed (AMQP prefetch). The processor then
+   * commits well before that many are done, or the source would stall until the commit interval.
+   */
+  readonly inFlightLimit?: number;
 
   /** Opens connections and checks that the source exists. @throws SourceUnavailableError */
   connect(signal?: AbortSignal): Promise<void>;

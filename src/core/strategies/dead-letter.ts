@@ -55,7 +55,8 @@ export function parkedMessage(
     ...(error.process === undefined ? {} : { process: error.process }),
     ...(error.runId === undefined ? {} : { runId: error.runId }),
     ...(event ? { eventId: String(event.id), eventType: String(event.type) } : {}),
-    attempts: error.attempts,
+    // A broker that counts deliveries (quorum queues) knows better how often this message was tried.
+    attempts: Math.max(error.attempts, Number(message.attributes.deliveryCount ?? 0) || 0),
     raw: message.raw,
     timestamp: message.timestamp,
     failedAt: options.clock.now(),
