@@ -66,7 +66,10 @@ describe('architecture', () => {
     for (const file of all.filter((f) => layer(f) === 'ui')) {
       for (const { specifier } of importsOf(file)) {
         const target = resolveLocal(file, specifier);
-        if (/^@oclif\//.test(specifier) || (target !== undefined && ['commands', 'cli'].includes(layer(target)!))) {
+        if (
+          /^@oclif\//.test(specifier) ||
+          (target !== undefined && ['commands', 'cli'].includes(layer(target)!))
+        ) {
           offences.push(`${relative(root, file)} → ${specifier}`);
         }
       }

@@ -4,7 +4,15 @@
 // postgres://postgres@127.0.0.1:5432/test); each phase uses a fresh schema.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Agent, defineProcess, LocalSource, openStore, ProcessRegistry, RuleSet, rule } from '../../dist/core/index.js';
+import {
+  Agent,
+  defineProcess,
+  LocalSource,
+  openStore,
+  ProcessRegistry,
+  RuleSet,
+  rule,
+} from '../../dist/core/index.js';
 import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -28,7 +36,10 @@ async function run(location) {
     source: new LocalSource({ store, topic: 'bench', group: 'bench' }),
     rules: new RuleSet([rule({ name: 'classify', on: 'submission.*', process: 'classify' })]),
     processes: new ProcessRegistry([
-      defineProcess({ name: 'classify', steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }] }),
+      defineProcess({
+        name: 'classify',
+        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
+      }),
     ]),
     consumer: { untilEmpty: true },
   });
@@ -36,7 +47,8 @@ async function run(location) {
   const { result, rssMb } = await withPeakRss(() => agent.run());
   const s = seconds(started);
   await store.close();
-  if (result.read !== EVENTS || result.runs.succeeded !== EVENTS) throw new Error(`incomplete run: ${JSON.stringify(result)}`);
+  if (result.read !== EVENTS || result.runs.succeeded !== EVENTS)
+    throw new Error(`incomplete run: ${JSON.stringify(result)}`);
   return { seconds: s, eventsPerSecond: EVENTS / s, rssMb };
 }
 
@@ -60,7 +72,9 @@ if (phase()) {
   console.log(JSON.stringify(await phases[phase()]()));
 } else {
   const dir = tempDir('local-pg');
-  const results = await inChildren(fileURLToPath(import.meta.url), ['sqlite', 'postgres'], { BENCH_DIR: dir });
+  const results = await inChildren(fileURLToPath(import.meta.url), ['sqlite', 'postgres'], {
+    BENCH_DIR: dir,
+  });
   report({
     scenario: 'local-pg',
     events: EVENTS,

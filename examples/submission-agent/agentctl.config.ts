@@ -39,7 +39,11 @@ export default defineAgent({
       process: 'overlap-check',
       params: (event) => ({ pages: data(event).pages }),
     }),
-    rule({ name: 'notify-authors', on: ['submission.finalized', 'submission.withdrawn'], process: 'notify-authors' }),
+    rule({
+      name: 'notify-authors',
+      on: ['submission.finalized', 'submission.withdrawn'],
+      process: 'notify-authors',
+    }),
   ],
   processes: [
     defineProcess({
@@ -49,7 +53,8 @@ export default defineAgent({
           name: 'validate',
           run: ({ event }) => {
             const s = data(event);
-            if (!s.title || s.title.trim().length === 0) throw new FatalError(`submission ${s.submissionId} has no title`);
+            if (!s.title || s.title.trim().length === 0)
+              throw new FatalError(`submission ${s.submissionId} has no title`);
             return { words: s.title.split(/\s+/).length };
           },
         },
@@ -81,7 +86,7 @@ export default defineAgent({
             overlapTries.set(id, tries);
             if (id.endsWith('7') && tries < 3) throw new Error('overlap index timed out (503)');
             await new Promise((resolve) => setTimeout(resolve, 1));
-            return { fingerprint: results.fingerprint, overlap: (id.length * 7) % 100 / 100 };
+            return { fingerprint: results.fingerprint, overlap: ((id.length * 7) % 100) / 100 };
           },
         },
       ],
@@ -100,7 +105,8 @@ export default defineAgent({
         {
           name: 'send-email',
           run: ({ event, results }) => {
-            if (existsSync('mail-server.down')) throw new Error('mail server unreachable (connection refused)');
+            if (existsSync('mail-server.down'))
+              throw new Error('mail server unreachable (connection refused)');
             return { to: data(event).authors ?? [], bytes: String(results['render-message']).length };
           },
         },

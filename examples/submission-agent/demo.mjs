@@ -32,5 +32,7 @@ console.log('\n# Bring the mail server back and replay what failed.');
 rmSync(join(here, 'mail-server.down'), { force: true });
 agentctl('replay', '--failed', '--reason', 'process', '--yes');
 agentctl('failed', 'list');
-console.log('\n# Still parked: the event that is not JSON (decode) and the submission without a title (fatal).');
+console.log(
+  '\n# Still parked: the event that is not JSON (decode) and the submission without a title (fatal).',
+);
 console.log('# Inspect one with `agentctl failed show ID`, drop it with `agentctl failed discard ID`.');

@@ -14,8 +14,16 @@ export default class Status extends BaseCommand {
   static override enableJsonFlag = true;
   static override flags = {
     agent: agentFlag,
-    all: Flags.boolean({ summary: 'Every agent group in the store, not only the config’s.', env: 'AGENTCTL_ALL' }),
-    limit: Flags.integer({ summary: 'Rows of recent runs and efforts.', default: 10, min: 1, env: 'AGENTCTL_LIMIT' }),
+    all: Flags.boolean({
+      summary: 'Every agent group in the store, not only the config’s.',
+      env: 'AGENTCTL_ALL',
+    }),
+    limit: Flags.integer({
+      summary: 'Rows of recent runs and efforts.',
+      default: 10,
+      min: 1,
+      env: 'AGENTCTL_LIMIT',
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -24,9 +32,21 @@ export default class Status extends BaseCommand {
     const { existsSync } = await import('node:fs');
     const { resolve } = await import('node:path');
     const location = flags.db ?? loaded.config.store ?? '.agentctl/agent.db';
-    if (!location.includes('://') && location !== ':memory:' && !existsSync(resolve(flags.db ? process.cwd() : loaded.dir, location))) {
+    if (
+      !location.includes('://') &&
+      location !== ':memory:' &&
+      !existsSync(resolve(flags.db ? process.cwd() : loaded.dir, location))
+    ) {
       this.warn(`no state store at ${location} yet: nothing has run here (run agentctl consume first)`);
-      return { store: { kind: 'sqlite', location }, agents: [], partitions: [], runs: { byProcess: [], active: [] }, efforts: [], sinks: [], failed: { pending: 0, byReason: {} } };
+      return {
+        store: { kind: 'sqlite', location },
+        agents: [],
+        partitions: [],
+        runs: { byProcess: [], active: [] },
+        efforts: [],
+        sinks: [],
+        failed: { pending: 0, byReason: {} },
+      };
     }
     const { store, config } = await this.openStore(flags, { readonly: true });
     const { collectStatus } = await import('../core/ops/status.js');

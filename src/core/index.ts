@@ -34,6 +34,7 @@ export {
   type EventDecoder,
   encodeEvent,
 } from './events/cloud-event.js';
+export { type ReplayFailedOptions, replayFailed } from './ops/replay-failed.js';
 export {
   defineProcess,
   type ProcessDefinition,
@@ -72,6 +73,7 @@ export { parseSourceUri } from './sources/source-uri.js';
 export { LatestMessages } from './state/latest-messages.js';
 export { PROCESSING_STATES, ProcessingState, type ProcessingStateName } from './state/processing-state.js';
 export { Journal } from './store/journal.js';
+export { openStore, registerStoreOpener } from './store/open-store.js';
 export type * from './store/records.js';
 export {
   DEFAULT_STORE_PATH,
@@ -108,5 +110,3 @@ export type { StatusSnapshot } from './telemetry/status-snapshot.js';
 export { type EngineEvents, Telemetry } from './telemetry/telemetry.js';
 export * from './types.js';
 export { VERSION } from './version.js';
-export { replayFailed, type ReplayFailedOptions } from './ops/replay-failed.js';
-export { openStore, registerStoreOpener } from './store/open-store.js';

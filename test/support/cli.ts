@@ -54,7 +54,10 @@ export function agentctl(args: readonly string[], options: CliOptions): CliResul
 }
 
 /** Starts the CLI in the background (for long-running commands such as `consume`). */
-export function startAgentctl(args: readonly string[], options: CliOptions): {
+export function startAgentctl(
+  args: readonly string[],
+  options: CliOptions,
+): {
   readonly child: ChildProcess;
   readonly done: Promise<CliResult>;
   stdout(): string;

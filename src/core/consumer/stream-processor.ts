@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeError, isTransientFailure } from '../errors/agentctl-error.js';
-import { type Backoff, backoff } from '../retry/backoff.js';
 import { isPoisonStormError } from '../errors/poison-storm-error.js';
+import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Fetch, PartitionStatus, Source } from '../sources/source.js';
 import { ProcessingState } from '../state/processing-state.js';
 import type { Journal } from '../store/journal.js';

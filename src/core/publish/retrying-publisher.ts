@@ -231,7 +231,11 @@ export class RetryingPublisher implements Publisher {
     const maxBytes = this.target.maxBatchBytes ?? Number.POSITIVE_INFINITY;
     let bytes = 0;
     const ready = this.ready;
-    for (let entry = ready[this.readyHead]; entry !== undefined && batch.length < maxBatch; entry = ready[this.readyHead]) {
+    for (
+      let entry = ready[this.readyHead];
+      entry !== undefined && batch.length < maxBatch;
+      entry = ready[this.readyHead]
+    ) {
       const size = entry.record.value.byteLength;
       if (batch.length > 0 && bytes + size > maxBytes && !entry.settled) break;
       this.readyHead++;

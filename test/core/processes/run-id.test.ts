@@ -36,7 +36,11 @@ describe('runIdOf', () => {
   it('property: the fast time parse agrees with Date.parse for every UTC timestamp form', () => {
     fc.assert(
       fc.property(
-        fc.date({ min: new Date('1971-01-01T00:00:00Z'), max: new Date('2999-12-31T23:59:59Z'), noInvalidDate: true }),
+        fc.date({
+          min: new Date('1971-01-01T00:00:00Z'),
+          max: new Date('2999-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
         fc.constantFrom(0, 1, 2, 3, 6, 9),
         (date, digits) => {
           const iso = date.toISOString();
