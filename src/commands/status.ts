@@ -51,7 +51,20 @@ export default class Status extends BaseCommand {
     const { store, config } = await this.openStore(flags, { readonly: true });
     const { collectStatus } = await import('../core/ops/status.js');
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
-    const report = await collectStatus(store, { ...(group ? { group } : {}), limit: flags.limit });
+    // The embedded log is cheap to describe: show its latest positions and lag even with no agent running.
+    const uri = config.source ?? 'local:';
+    let source:
+      | { id: string; describe(): Promise<import('../core/sources/source.js').PartitionStatus[]> }
+      | undefined;
+    if (uri.startsWith('local:') && group !== undefined) {
+      const { openSource } = await import('../core/sources/open-source.js');
+      source = await openSource(uri, { store, group });
+    }
+    const report = await collectStatus(store, {
+      ...(group ? { group } : {}),
+      limit: flags.limit,
+      ...(source ? { source } : {}),
+    });
     if (!this.jsonEnabled()) {
       const { renderStatus } = await import('../ui/text/status.js');
       this.log(renderStatus(report));

@@ -169,6 +169,8 @@ export class StreamProcessor {
             stoppedBy = 'max-events';
             break;
           }
+          // Nothing more to read: wait on a timer (not only microtasks), so that in-flight work can finish.
+          await this.sleep(1);
         } else if (this.strategy === undefined) {
           this.state.set('IDLE');
           if (this.options.untilEmpty && (await this.nothingLeft())) {

@@ -54,6 +54,11 @@ export interface StatusOptions {
   /** Rows of recent runs and efforts (default 10). */
   readonly limit?: number;
   readonly now?: number;
+  /**
+   * Where the source stands, asked directly (e.g. the embedded log, cheap to read): fills latest and lag
+   * in rows that no live agent reports, for the source with this id.
+   */
+  readonly source?: { readonly id: string; describe(): Promise<readonly PartitionStatus[]> };
 }
 
 const STOPPED = new Set(['SHUTDOWN', 'ERROR']);
@@ -89,7 +94,10 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
   const group = options.group;
   const records = await store.agents.list(group === undefined ? {} : { group });
   const agents = records.map((a) => agentStatus(a, now, within));
-  const partitions = await partitionRows(store, records, now, within, group);
+  const partitions = await withSourceView(
+    await partitionRows(store, records, now, within, group),
+    options.source,
+  );
   const [byProcess, running, failedRuns, efforts, pending, byReason] = await Promise.all([
     store.runs.countByState(group),
     store.runs.list({ ...(group ? { group } : {}), state: 'running', limit }),
@@ -114,6 +122,30 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
 }
 
 /** Live agents' snapshots first; checkpoints fill in partitions no live agent reports. */
+/** Rows known only from checkpoints get the source's latest position and lag. */
+async function withSourceView(
+  rows: PartitionRow[],
+  source: StatusOptions['source'],
+): Promise<PartitionRow[]> {
+  if (source === undefined) return rows;
+  const view = new Map((await source.describe().catch(() => [])).map((p) => [p.partition, p]));
+  return rows.map((row) => {
+    const seen = view.get(row.partition);
+    if (row.agent !== undefined || seen === undefined || !sameSource(row.source, source.id)) return row;
+    return {
+      ...row,
+      ...(seen.latest === undefined ? {} : { latest: seen.latest }),
+      ...(seen.lagRecords === undefined ? {} : { lagRecords: seen.lagRecords }),
+      ...(seen.lagMs === undefined ? {} : { lagMs: seen.lagMs }),
+      ...(seen.depth === undefined ? {} : { depth: seen.depth }),
+    };
+  });
+}
+
+function sameSource(rowSource: string, id: string): boolean {
+  return rowSource === id;
+}
+
 export async function partitionRows(
   store: StateStore,
   agents: readonly AgentRecord[],

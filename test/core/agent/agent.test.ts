@@ -374,6 +374,38 @@ describe('Agent on the local log', () => {
     await store.close();
   });
 
+  it('Given async steps on a pool runner, When consuming with maxEvents, Then it stops once those events are done', async () => {
+    const store = await openStore(tempDir());
+    await publish(
+      store,
+      Array.from({ length: 300 }, (_, i) => submissionEvent(i)),
+    );
+    const counts = new Map<string, number>();
+    const summary = await testAgent(store, {
+      rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
+      processes: [
+        defineProcess({
+          name: 'slow',
+          steps: [
+            {
+              name: 'wait',
+              run: async ({ event }) => {
+                await new Promise((resolve) => setTimeout(resolve, 2));
+                counts.set(event.id, 1);
+              },
+            },
+          ],
+        }),
+      ],
+      runner: { kind: 'pool', concurrency: 8 },
+      consumer: { untilEmpty: false, maxEvents: 150 },
+    }).run();
+
+    expect(summary).toMatchObject({ read: 150, processed: 150, stoppedBy: 'max-events' });
+    expect(counts.size).toBe(150);
+    await store.close();
+  });
+
   it('Given a running agent, When it heartbeats, Then the store holds its state and a status snapshot with partitions and counters', async () => {
     const store = await openStore(tempDir());
     await publish(

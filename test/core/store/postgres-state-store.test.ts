@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -13,9 +12,9 @@ import {
   type PostgresStoreOptions,
 } from '../../../src/core/store/postgres/postgres-state-store.js';
 import { PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { runTogether } from './fixtures/run-together.js';
 import { anEffort, aParked, aPlainSuccess, aRun, stateStoreContract, T0 } from './state-store-contract.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/pg-store-child.ts', import.meta.url));
 const EMPTY = { runs: [], ledger: [], efforts: [], parked: [] } as const;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,47 +44,6 @@ async function inspect(): Promise<pg.Client> {
   await client.connect();
   onTestFinished(() => client.end());
   return client;
-}
-
-/**
- * Starts one child process per job (fixtures/pg-store-child.ts), waits until every child is loaded, then
- * tells them all to go at once and returns each one's JSON result, in job order.
- */
-async function runTogether(jobs: readonly (readonly string[])[]): Promise<Record<string, unknown>[]> {
-  const children = jobs.map((args) =>
-    spawn(process.execPath, ['--import', 'jiti/register', CHILD, ...args], { cwd: ROOT }),
-  );
-  onTestFinished(() => {
-    for (const child of children) if (child.exitCode === null) child.kill();
-  });
-  const outputs = children.map(collect);
-  await Promise.all(outputs.map((output) => output.ready));
-  for (const child of children) child.stdin.write('go\n');
-  return Promise.all(outputs.map((output) => output.result));
-}
-
-function collect(child: ChildProcessWithoutNullStreams) {
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith('ready\n')) markReady();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const result = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.on('exit', (code) => {
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || last === 'ready') reject(new Error(`child exited ${code}: ${stderr || stdout}`));
-      else resolve(JSON.parse(last) as Record<string, unknown>);
-    });
-  });
-  return { ready: Promise.race([ready, result.then(() => undefined)]), result };
 }
 
 describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'PostgreSQL', 'PG_URL'), () => {
@@ -124,7 +82,10 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const schema = freshSchema();
 
       const [results, stores] = await Promise.all([
-        runTogether(Array.from({ length: 4 }, () => ['open', PG_URL, schema])),
+        runTogether(
+          CHILD,
+          Array.from({ length: 4 }, () => ['open', PG_URL, schema]),
+        ),
         Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: PG_URL, schema }))),
       ]);
       for (const store of stores) onTestFinished(() => store.close());
@@ -216,6 +177,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const schema = schemas.at(-1)!;
 
       const results = await runTogether(
+        CHILD,
         ['w', 'x', 'y', 'z'].map((owner) => ['acquire', PG_URL, schema, owner]),
       );
 
@@ -230,6 +192,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       await store.log.ensureTopic('events', 2);
 
       const results = await runTogether(
+        CHILD,
         ['a', 'b', 'c'].map((tag) => ['append', PG_URL, schemas.at(-1)!, 'events', '20', '50', tag]),
       );
 

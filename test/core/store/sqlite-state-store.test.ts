@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +9,9 @@ import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { tempDir } from '../../support/temp.js';
+import { runTogether } from './fixtures/run-together.js';
 import { aHeartbeat, aParked, aRun, stateStoreContract } from './state-store-contract.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/store-child.ts', import.meta.url));
 const EMPTY = { runs: [], ledger: [], efforts: [], parked: [] } as const;
 
@@ -41,47 +40,6 @@ function inspect(path: string): Database.Database {
     db.close();
   });
   return db;
-}
-
-/**
- * Starts one child process per job (see fixtures/store-child.ts), waits until every child is loaded, then
- * tells them all to go at once and returns each one's JSON result, in job order.
- */
-async function runTogether(jobs: readonly (readonly string[])[]): Promise<Record<string, unknown>[]> {
-  const children = jobs.map((args) =>
-    spawn(process.execPath, ['--import', 'jiti/register', CHILD, ...args], { cwd: ROOT }),
-  );
-  onTestFinished(() => {
-    for (const child of children) if (child.exitCode === null) child.kill();
-  });
-  const outputs = children.map(collect);
-  await Promise.all(outputs.map((output) => output.ready));
-  for (const child of children) child.stdin.write('go\n');
-  return Promise.all(outputs.map((output) => output.result));
-}
-
-function collect(child: ChildProcessWithoutNullStreams) {
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith('ready\n')) markReady();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const result = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.on('exit', (code) => {
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || last === 'ready') reject(new Error(`child exited ${code}: ${stderr || stdout}`));
-      else resolve(JSON.parse(last) as Record<string, unknown>);
-    });
-  });
-  return { ready: Promise.race([ready, result.then(() => undefined)]), result };
 }
 
 stateStoreContract('SqliteStateStore on a file', () =>
@@ -121,7 +79,7 @@ describe('SqliteStateStore opening', () => {
   it('Given no path, When opened, Then .agentctl/agent.db is created under the working directory', async () => {
     const dir = freshDir();
 
-    const [result] = await runTogether([['open-default', dir]]);
+    const [result] = await runTogether(CHILD, [['open-default', dir]]);
 
     expect(result).toEqual({ location: join(dir, '.agentctl', 'agent.db') });
     expect(existsSync(join(dir, '.agentctl', 'agent.db'))).toBe(true);
@@ -138,7 +96,10 @@ describe('SqliteStateStore opening', () => {
   it('Given four processes opening one fresh file at once, Then all succeed and migrations apply once', async () => {
     const path = join(freshDir(), 'agent.db');
 
-    const results = await runTogether(Array.from({ length: 4 }, () => ['open', path]));
+    const results = await runTogether(
+      CHILD,
+      Array.from({ length: 4 }, () => ['open', path]),
+    );
 
     expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
     expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
@@ -263,6 +224,7 @@ describe('SqliteStateStore transactions and locking', () => {
     await setup.close();
 
     const results = await runTogether(
+      CHILD,
       ['a', 'b', 'c'].map((tag) => ['append', path, 'events', '40', '25', tag]),
     );
 
@@ -284,7 +246,10 @@ describe('SqliteStateStore transactions and locking', () => {
     const path = join(freshDir(), 'agent.db');
     await (await openSqliteStore({ path })).close();
 
-    const results = await runTogether(['w', 'x', 'y', 'z'].map((owner) => ['acquire', path, owner]));
+    const results = await runTogether(
+      CHILD,
+      ['w', 'x', 'y', 'z'].map((owner) => ['acquire', path, owner]),
+    );
 
     const winners = results.filter((r) => r.lease !== null);
     expect(winners).toHaveLength(1);

@@ -1,17 +1,8 @@
 import type { Partition } from '../../types.js';
 import type { Checkpoint, CheckpointWrite } from '../records.js';
-import type { Writable } from '../sqlite/row-values.js';
+import { type CheckpointRow, ownerOf, toCheckpoint } from '../rows/checkpoint-row.js';
 import type { CheckpointFilter, CheckpointStore, FlushResult } from '../state-store.js';
 import { jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
-
-interface CheckpointRow {
-  group_name: string;
-  source: string;
-  partition: string;
-  position: string;
-  owner: string | null;
-  updated_at: number;
-}
 
 /** A checkpoint write as it travels in the JSON parameter; `i` is its place in the call. */
 interface WriteRow {
@@ -75,7 +66,7 @@ export class PgCheckpointStore implements CheckpointStore {
           source: write.source,
           partition: write.partition,
           position: write.position,
-          owner: write.owner ?? write.fence?.owner ?? null,
+          owner: ownerOf(write),
           ...(write.fence === undefined
             ? {}
             : { fence_owner: write.fence.owner, fence_counter: write.fence.counter }),
@@ -141,16 +132,4 @@ export class PgCheckpointStore implements CheckpointStore {
           );
     return result.rowCount ?? 0;
   }
-}
-
-function toCheckpoint(row: CheckpointRow): Checkpoint {
-  const checkpoint: Writable<Checkpoint> = {
-    group: row.group_name,
-    source: row.source,
-    partition: row.partition,
-    position: row.position,
-    updatedAt: row.updated_at,
-  };
-  if (row.owner !== null) checkpoint.owner = row.owner;
-  return checkpoint;
 }

@@ -1,19 +1,8 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
 import type { ControlKind, ControlRequest, ControlStatus } from '../records.js';
-import type { Writable } from '../sqlite/row-values.js';
+import { type ControlRow, toControlRequest } from '../rows/control-row.js';
 import type { ControlStore } from '../state-store.js';
 import { jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
-
-interface ControlRow {
-  id: number;
-  agent_id: string;
-  kind: ControlKind;
-  args: string;
-  status: ControlStatus;
-  created_at: number;
-  updated_at: number;
-  result: string | null;
-}
 
 /**
  * Requests to running agents (drain, pause, resume), delivered through the shared store: an operator on
@@ -33,7 +22,7 @@ export class PgControlStore implements ControlStore {
        RETURNING *`,
       [agentId, kind, jsonParam(args)],
     );
-    return toRequest(row!);
+    return toControlRequest(row!);
   }
 
   async get(id: number): Promise<ControlRequest | undefined> {
@@ -41,7 +30,7 @@ export class PgControlStore implements ControlStore {
       `SELECT * FROM ${this.connection.table('control_requests')} WHERE id = $1`,
       [id],
     );
-    return row === undefined ? undefined : toRequest(row);
+    return row === undefined ? undefined : toControlRequest(row);
   }
 
   async pending(agentId: string): Promise<ControlRequest[]> {
@@ -51,7 +40,7 @@ export class PgControlStore implements ControlStore {
       [agentId],
       'agentctl_control_pending',
     );
-    return rows.map(toRequest);
+    return rows.map(toControlRequest);
   }
 
   /** Throws `NotFoundError` when there is no request with this id. Omitting `result` keeps the one set. */
@@ -70,20 +59,6 @@ export class PgControlStore implements ControlStore {
        WHERE $1::text IS NULL OR agent_id = $1 ORDER BY id`,
       [agentId ?? null],
     );
-    return rows.map(toRequest);
+    return rows.map(toControlRequest);
   }
-}
-
-function toRequest(row: ControlRow): ControlRequest {
-  const request: Writable<ControlRequest> = {
-    id: row.id,
-    agentId: row.agent_id,
-    kind: row.kind,
-    args: JSON.parse(row.args) as Record<string, unknown>,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.result !== null) request.result = JSON.parse(row.result) as Record<string, unknown>;
-  return request;
 }

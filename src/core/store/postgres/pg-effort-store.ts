@@ -1,27 +1,8 @@
-import { UsageError } from '../../errors/usage-error.js';
-import type { Culmination, Effort, PublishAttempt } from '../../publish/effort.js';
-import type { Writable } from '../sqlite/row-values.js';
+import type { Effort } from '../../publish/effort.js';
+import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
+import { type EffortRow, toEffort } from '../rows/effort-row.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';
 import { jsonParam, type PgConnection } from './pg-connection.js';
-
-interface EffortRow {
-  id: string;
-  sink: string;
-  record_id: string;
-  run_id: string | null;
-  created_at: number;
-  attempts: number;
-  retries: number;
-  initial_attempt: string | null;
-  final_attempt: string | null;
-  history: string;
-  culmination: Culmination;
-  next_attempt_at: number | null;
-  last_error: string | null;
-  updated_at: number;
-}
-
-const DEFAULT_PAGE_SIZE = 500;
 
 /** One row per effort, its attempts as JSON; a rewrite replaces the row (last write wins). */
 export class PgEffortStore implements EffortStore {
@@ -98,9 +79,7 @@ export class PgEffortStore implements EffortStore {
   }
 
   async *iterate(pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<Effort> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) {
-      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
-    }
+    assertPageSize(pageSize);
     let after: string | null = null;
     for (;;) {
       const rows: EffortRow[] = await this.connection.query<EffortRow>(
@@ -113,24 +92,4 @@ export class PgEffortStore implements EffortStore {
       after = rows.at(-1)!.id;
     }
   }
-}
-
-function toEffort(row: EffortRow): Effort {
-  const effort: Writable<Effort> = {
-    id: row.id,
-    sink: row.sink,
-    recordId: row.record_id,
-    createdAt: row.created_at,
-    attempts: row.attempts,
-    retries: row.retries,
-    history: JSON.parse(row.history) as PublishAttempt[],
-    culmination: row.culmination,
-    updatedAt: row.updated_at,
-  };
-  if (row.run_id !== null) effort.runId = row.run_id;
-  if (row.initial_attempt !== null) effort.initialAttempt = JSON.parse(row.initial_attempt) as PublishAttempt;
-  if (row.final_attempt !== null) effort.finalAttempt = JSON.parse(row.final_attempt) as PublishAttempt;
-  if (row.next_attempt_at !== null) effort.nextAttemptAt = row.next_attempt_at;
-  if (row.last_error !== null) effort.lastError = row.last_error;
-  return effort;
 }

@@ -1,46 +1,16 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
-import { UsageError } from '../../errors/usage-error.js';
-import type { FailureReason } from '../../types.js';
+import { failedPages } from '../failed-pages.js';
+import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
   FailedFilter,
-  FailedKind,
   FailedMessage,
   FailedStatus,
   FailureAttempt,
   NewFailedMessage,
 } from '../records.js';
-import type { Writable } from '../sqlite/row-values.js';
+import { type FailedRow, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
 import { base64, jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
-
-interface FailedRow {
-  id: number;
-  key: string;
-  group_name: string;
-  source: string;
-  partition: string;
-  position: string;
-  reason: FailureReason;
-  kind: FailedKind;
-  error: string;
-  error_name: string | null;
-  rule: string | null;
-  process: string | null;
-  run_id: string | null;
-  sink: string | null;
-  record_key: string | null;
-  headers: string | null;
-  event_id: string | null;
-  event_type: string | null;
-  attempts: number;
-  raw: Buffer;
-  timestamp: number;
-  status: FailedStatus;
-  first_failed_at: number;
-  last_failed_at: number;
-  history: string;
-  replayed_at: number | null;
-}
 
 /** A parked message as it travels in the flush's JSON parameter (absent fields are SQL NULL). */
 interface ParkRow {
@@ -69,8 +39,6 @@ interface ParkRow {
   last_failed_at: number;
   history: FailureAttempt[];
 }
-
-const DEFAULT_PAGE_SIZE = 500;
 
 export class PgFailedStore implements FailedStore {
   /** `ILIKE` under this collation when the server has ICU, so case folds by Unicode rules everywhere. */
@@ -126,7 +94,7 @@ export class PgFailedStore implements FailedStore {
   static param(messages: readonly NewFailedMessage[]): string {
     const byKey = new Map<string, ParkRow>();
     for (const m of messages) {
-      const attempt: FailureAttempt = { at: m.failedAt, error: m.error, via: m.via ?? 'consume' };
+      const attempt = parkingAttempt(m);
       const seen = byKey.get(m.key);
       if (seen !== undefined) {
         seen.attempts += m.attempts;
@@ -235,25 +203,9 @@ export class PgFailedStore implements FailedStore {
     if (result.rowCount === 0) throw new NotFoundError(`no failed message with id ${id}`);
   }
 
-  /**
-   * Pages through with `afterId` keyset paging, so items parked or changed while iterating neither shift
-   * pages nor appear twice. `limit` in the filter caps the total.
-   */
-  async *iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) {
-      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
-    }
-    let afterId = filter.afterId;
-    let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
-    while (remaining > 0) {
-      const size = Math.min(pageSize, remaining);
-      const page = await this.list({ ...filter, afterId, limit: size });
-      yield* page;
-      const last = page.at(-1);
-      if (last === undefined || page.length < size) return;
-      remaining -= page.length;
-      afterId = last.id;
-    }
+  /** See `failedPages`: keyset paging by id, `limit` caps the total. */
+  iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
+    return failedPages((page) => this.list(page), filter, pageSize);
   }
 
   /**
@@ -279,36 +231,4 @@ export class PgFailedStore implements FailedStore {
     }
     return { sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
   }
-}
-
-function toFailedMessage(row: FailedRow): FailedMessage {
-  const message: Writable<FailedMessage> = {
-    id: row.id,
-    key: row.key,
-    group: row.group_name,
-    source: row.source,
-    partition: row.partition,
-    position: row.position,
-    reason: row.reason,
-    kind: row.kind,
-    error: row.error,
-    attempts: row.attempts,
-    raw: row.raw,
-    timestamp: row.timestamp,
-    status: row.status,
-    firstFailedAt: row.first_failed_at,
-    lastFailedAt: row.last_failed_at,
-    history: JSON.parse(row.history) as FailureAttempt[],
-  };
-  if (row.error_name !== null) message.errorName = row.error_name;
-  if (row.rule !== null) message.rule = row.rule;
-  if (row.process !== null) message.process = row.process;
-  if (row.run_id !== null) message.runId = row.run_id;
-  if (row.sink !== null) message.sink = row.sink;
-  if (row.record_key !== null) message.recordKey = row.record_key;
-  if (row.headers !== null) message.headers = JSON.parse(row.headers) as Record<string, string>;
-  if (row.event_id !== null) message.eventId = row.event_id;
-  if (row.event_type !== null) message.eventType = row.event_type;
-  if (row.replayed_at !== null) message.replayedAt = row.replayed_at;
-  return message;
 }

@@ -1,18 +1,8 @@
-import { UsageError } from '../../errors/usage-error.js';
+import { assertLeaseOwner, assertLeaseTtl } from '../lease-checks.js';
 import type { Lease } from '../records.js';
+import { type LeaseRow, toLease } from '../rows/lease-row.js';
 import type { LeaseRequest, LeaseStore } from '../state-store.js';
 import { NOW_MS, type PgConnection } from './pg-connection.js';
-
-interface LeaseRow {
-  group_name: string;
-  source: string;
-  partition: string;
-  owner: string;
-  counter: number;
-  expires_at: number;
-  acquired_at: number;
-  renewed_at: number;
-}
 
 const KEY = 'group_name = $1 AND source = $2 AND partition = $3';
 
@@ -38,8 +28,8 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   async acquire(request: LeaseRequest): Promise<Lease | undefined> {
-    if (request.owner === '') throw new UsageError('a lease owner cannot be empty (empty means released)');
-    assertTtl(request.ttlMs);
+    assertLeaseOwner(request.owner);
+    assertLeaseTtl(request.ttlMs);
     const [row] = await this.connection.query<LeaseRow>(
       `INSERT INTO ${this.connection.table('leases')} AS l
          (group_name, source, partition, owner, counter, expires_at, acquired_at, renewed_at)
@@ -59,7 +49,7 @@ export class PgLeaseStore implements LeaseStore {
   }
 
   async renew(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
-    assertTtl(ttlMs);
+    assertLeaseTtl(ttlMs);
     const [row] = await this.connection.query<LeaseRow>(
       `UPDATE ${this.connection.table('leases')}
        SET expires_at = ${NOW_MS} + $6, renewed_at = ${NOW_MS}
@@ -82,23 +72,4 @@ export class PgLeaseStore implements LeaseStore {
 
 function fenceOf(lease: Lease): [string, string, string, string, number] {
   return [lease.group, lease.source, lease.partition, lease.owner, lease.counter];
-}
-
-function assertTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new UsageError(`a lease needs a positive time to live in ms, not ${ttlMs}`);
-  }
-}
-
-function toLease(row: LeaseRow): Lease {
-  return {
-    group: row.group_name,
-    source: row.source,
-    partition: row.partition,
-    owner: row.owner,
-    counter: row.counter,
-    expiresAt: row.expires_at,
-    acquiredAt: row.acquired_at,
-    renewedAt: row.renewed_at,
-  };
 }

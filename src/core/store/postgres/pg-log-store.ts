@@ -1,19 +1,10 @@
-import { UsageError } from '../../errors/usage-error.js';
-import type { Bytes } from '../../types.js';
-import { partitionForKey } from '../partition-for-key.js';
+import { LogPartitioner } from '../log-partitioner.js';
+import { assertPartitionCount, assertTopicName, DEFAULT_PARTITIONS } from '../log-topic.js';
 import type { LogAppend, LogBounds, LogRecord, TopicInfo } from '../records.js';
-import { DEFAULT_PARTITIONS } from '../sqlite/sqlite-log-store.js';
+import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
+import { type TopicRow, toTopic } from '../rows/topic-row.js';
 import type { LogStore } from '../state-store.js';
 import { base64, jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
-
-interface TopicRow {
-  name: string;
-  partitions: number;
-  created_at: number;
-}
-
-/** A row of `read` in array mode: offset, key, timestamp, value. */
-type RawLogRow = [number, string | null, number, Bytes];
 
 /**
  * The embedded log, shared by every agent of the store. Offsets are dense per partition (0, 1, 2, …): an
@@ -24,8 +15,7 @@ type RawLogRow = [number, string | null, number, Bytes];
  * never deadlock. Reading an unknown topic or partition gives nothing rather than an error.
  */
 export class PgLogStore implements LogStore {
-  /** Next round-robin partition per topic, for records with neither key nor partition (this instance only). */
-  private readonly roundRobin = new Map<string, number>();
+  private readonly partitioner = new LogPartitioner();
   /** Partition counts of topics seen: a topic keeps its count for life, so this never goes stale. */
   private readonly partitions = new Map<string, number>();
 
@@ -33,9 +23,7 @@ export class PgLogStore implements LogStore {
 
   async ensureTopic(topic: string, partitions: number): Promise<TopicInfo> {
     assertTopicName(topic);
-    if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new UsageError(`topic "${topic}" needs a whole number of partitions ≥ 1, not ${partitions}`);
-    }
+    assertPartitionCount(topic, partitions);
     return this.createTopic(topic, partitions);
   }
 
@@ -69,7 +57,7 @@ export class PgLogStore implements LogStore {
     if (records.length === 0) return [];
     const rows = records.map((record, i) => ({
       i,
-      p: this.partitionOf(topic, partitions, record),
+      p: this.partitioner.partitionOf(topic, partitions, record),
       k: record.key,
       ts: record.timestamp,
       v: base64(record.value),
@@ -99,18 +87,13 @@ export class PgLogStore implements LogStore {
 
   async read(topic: string, partition: number, afterOffset: number, max: number): Promise<LogRecord[]> {
     if (max <= 0) return [];
-    const rows = await this.connection.rows<RawLogRow>(
+    const rows = await this.connection.rows<LogRecordRow>(
       `SELECT log_offset, key, timestamp, value FROM ${this.connection.table('log')}
        WHERE topic = $1 AND partition = $2 AND log_offset > $3 ORDER BY log_offset LIMIT $4`,
       [topic, partition, afterOffset, max],
       'agentctl_log_read',
     );
-    const records = new Array<LogRecord>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const [offset, key, timestamp, value] = rows[i]!;
-      records[i] = { topic, partition, offset, key, timestamp, value };
-    }
-    return records;
+    return toLogRecords(topic, partition, rows);
   }
 
   async bounds(topic: string, partition: number): Promise<LogBounds> {
@@ -149,27 +132,4 @@ export class PgLogStore implements LogStore {
     this.partitions.set(topic, info.partitions);
     return info;
   }
-
-  private partitionOf(topic: string, partitions: number, record: LogAppend): number {
-    if (record.partition !== undefined) {
-      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
-        throw new UsageError(
-          `topic "${topic}" has partitions 0..${partitions - 1}; there is no partition ${record.partition}`,
-        );
-      }
-      return record.partition;
-    }
-    if (record.key !== undefined) return partitionForKey(record.key, partitions);
-    const turn = (this.roundRobin.get(topic) ?? 0) % partitions;
-    this.roundRobin.set(topic, turn + 1);
-    return turn;
-  }
-}
-
-function assertTopicName(topic: string): void {
-  if (topic === '') throw new UsageError('a log topic needs a name');
-}
-
-function toTopic(row: TopicRow): TopicInfo {
-  return { name: row.name, partitions: row.partitions, createdAt: row.created_at };
 }

@@ -1,61 +1,9 @@
-import { UsageError } from '../../errors/usage-error.js';
-import type { RunRecord, RunState, StepRecord } from '../../processes/run-record.js';
-import type { Writable } from '../sqlite/row-values.js';
+import type { RunRecord, RunState } from '../../processes/run-record.js';
+import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
+import { fromLedger, type LedgerData, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
+import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonParam, type PgConnection } from './pg-connection.js';
-
-interface RunRow {
-  id: string;
-  group_name: string;
-  event_id: string;
-  event_type: string;
-  rule: string;
-  process: string;
-  state: RunState;
-  current_step: string | null;
-  attempts: number;
-  steps: string;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  error: string | null;
-  fatal: boolean | null;
-  runner: string;
-  worker: string | null;
-  origin_source: string | null;
-  origin_partition: string | null;
-  origin_position: string | null;
-  output: string | null;
-  updated_at: number;
-}
-
-interface LedgerRow {
-  id: string;
-  group_name: string;
-  process: string;
-  data: string;
-}
-
-/**
- * A ledger row's `data`: a JSON tuple, cheaper to write and read than a full row (the SQLite adapter's
- * layout). Positions, in order: event id, event type, rule, created, started, finished, runner, worker,
- * origin source, origin partition, origin position, output, then per step: name, started, duration.
- */
-type LedgerData = [
-  string,
-  string,
-  string,
-  number,
-  number,
-  number,
-  string,
-  string | null,
-  string | null,
-  string | null,
-  string | null,
-  unknown,
-  ...(string | number)[],
-];
 
 /** Times arrive as float8 and are rounded to whole ms: a fractional time must not fail a flush. */
 const RUN_COLUMNS = `
@@ -63,8 +11,6 @@ const RUN_COLUMNS = `
   current_step text, attempts integer, steps json, created_at float8, started_at float8, finished_at float8,
   error text, fatal boolean, runner text, worker text, origin_source text, origin_partition text,
   origin_position text, output text, updated_at float8`;
-
-const DEFAULT_PAGE_SIZE = 500;
 
 /**
  * Runs in full (one row per run, the steps as JSON) and in the ledger (plain successes, one compact row).
@@ -147,30 +93,12 @@ export class PgRunStore implements RunStore {
 
   /** The JSON parameter of plain successes, in compact form; an id already in the ledger is kept. */
   static ledgerParam(runs: readonly RunRecord[]): string {
-    const rows: { id: string; group_name: string; process: string; data: unknown[] }[] = [];
+    const rows: { id: string; group_name: string; process: string; data: LedgerData }[] = [];
     const seen = new Set<string>();
     for (const run of runs) {
       if (seen.has(run.id)) continue;
       seen.add(run.id);
-      const data: unknown[] = [
-        run.eventId,
-        run.eventType,
-        run.rule,
-        run.createdAt,
-        run.startedAt ?? run.createdAt,
-        run.finishedAt ?? run.updatedAt,
-        run.runner,
-        run.worker ?? null,
-        run.origin?.source ?? null,
-        run.origin?.partition ?? null,
-        run.origin?.position ?? null,
-        run.output ?? null,
-      ];
-      for (const step of run.steps) {
-        const started = step.startedAt ?? 0;
-        data.push(step.name, started, (step.finishedAt ?? started) - started);
-      }
-      rows.push({ id: run.id, group_name: run.group, process: run.process, data });
+      rows.push({ id: run.id, group_name: run.group, process: run.process, data: toLedgerData(run) });
     }
     return jsonParam(rows);
   }
@@ -280,9 +208,7 @@ export class PgRunStore implements RunStore {
   }
 
   async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) {
-      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
-    }
+    assertPageSize(pageSize);
     const table = this.connection.table(form === 'full' ? 'runs' : 'run_ledger');
     const columns = form === 'full' ? '*' : 'id, group_name, process, data';
     let after: string | null = null;
@@ -296,74 +222,4 @@ export class PgRunStore implements RunStore {
       after = rows.at(-1)!.id;
     }
   }
-}
-
-function fromLedger(row: LedgerRow): RunRecord {
-  const d = JSON.parse(row.data) as LedgerData;
-  const steps: StepRecord[] = [];
-  for (let i = 12; i + 2 < d.length; i += 3) {
-    const startedAt = d[i + 1] as number;
-    const durationMs = d[i + 2] as number;
-    steps.push({
-      name: d[i] as string,
-      state: 'succeeded',
-      attempts: 1,
-      startedAt,
-      finishedAt: startedAt + durationMs,
-      history: [{ attempt: 1, startedAt, durationMs }],
-    });
-  }
-  const run: Writable<RunRecord> = {
-    id: row.id,
-    group: row.group_name,
-    eventId: d[0],
-    eventType: d[1],
-    rule: d[2],
-    process: row.process,
-    state: 'succeeded',
-    attempts: steps.length,
-    steps,
-    createdAt: d[3],
-    startedAt: d[4],
-    finishedAt: d[5],
-    runner: d[6],
-    updatedAt: d[5],
-  };
-  if (d[7] !== null) run.worker = d[7];
-  if (d[8] !== null && d[9] !== null && d[10] !== null)
-    run.origin = { source: d[8], partition: d[9], position: d[10] };
-  if (d[11] !== null) run.output = d[11];
-  return run;
-}
-
-function toRun(row: RunRow): RunRecord {
-  const run: Writable<RunRecord> = {
-    id: row.id,
-    group: row.group_name,
-    eventId: row.event_id,
-    eventType: row.event_type,
-    rule: row.rule,
-    process: row.process,
-    state: row.state,
-    attempts: row.attempts,
-    steps: JSON.parse(row.steps) as StepRecord[],
-    createdAt: row.created_at,
-    runner: row.runner,
-    updatedAt: row.updated_at,
-  };
-  if (row.current_step !== null) run.currentStep = row.current_step;
-  if (row.started_at !== null) run.startedAt = row.started_at;
-  if (row.finished_at !== null) run.finishedAt = row.finished_at;
-  if (row.error !== null) run.error = row.error;
-  if (row.fatal !== null) run.fatal = row.fatal;
-  if (row.worker !== null) run.worker = row.worker;
-  if (row.origin_source !== null && row.origin_partition !== null && row.origin_position !== null) {
-    run.origin = {
-      source: row.origin_source,
-      partition: row.origin_partition,
-      position: row.origin_position,
-    };
-  }
-  if (row.output !== null) run.output = JSON.parse(row.output) as unknown;
-  return run;
 }

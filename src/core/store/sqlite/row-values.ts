@@ -1,6 +1,3 @@
-/** A record type with its `readonly` modifiers removed, for building a record field by field. */
-export type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
 /** JSON text for an optional value; NULL (SQL) when the value is absent. */
 export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);

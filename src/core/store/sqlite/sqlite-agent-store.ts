@@ -1,23 +1,8 @@
-import type { ProcessingStateName } from '../../state/processing-state.js';
-import type { StatusSnapshot } from '../../telemetry/status-snapshot.js';
 import type { AgentRecord } from '../records.js';
+import { type AgentRow, toAgent } from '../rows/agent-row.js';
 import type { AgentHeartbeat, AgentStore } from '../state-store.js';
-import { jsonOrNull, type Writable } from './row-values.js';
+import { jsonOrNull } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-
-interface AgentRow {
-  id: string;
-  name: string;
-  group_name: string;
-  host: string;
-  pid: number;
-  source: string;
-  state: ProcessingStateName;
-  started_at: number;
-  heartbeat_at: number;
-  version: string;
-  snapshot: string | null;
-}
 
 /** Agents and their heartbeats. "Now" is the store clock's, so liveness is judged on one clock. */
 export class SqliteAgentStore implements AgentStore {
@@ -88,21 +73,4 @@ export class SqliteAgentStore implements AgentStore {
           .run(this.connection.clock.now() - olderThanMs).changes,
     );
   }
-}
-
-function toAgent(row: AgentRow): AgentRecord {
-  const agent: Writable<AgentRecord> = {
-    id: row.id,
-    name: row.name,
-    group: row.group_name,
-    host: row.host,
-    pid: row.pid,
-    source: row.source,
-    state: row.state,
-    startedAt: row.started_at,
-    heartbeatAt: row.heartbeat_at,
-    version: row.version,
-  };
-  if (row.snapshot !== null) agent.snapshot = JSON.parse(row.snapshot) as StatusSnapshot;
-  return agent;
 }

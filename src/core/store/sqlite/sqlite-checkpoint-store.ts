@@ -1,18 +1,10 @@
 import type { Partition } from '../../types.js';
 import type { Checkpoint, CheckpointWrite } from '../records.js';
+import { type CheckpointRow, ownerOf, toCheckpoint } from '../rows/checkpoint-row.js';
 import type { CheckpointFilter, CheckpointStore, FlushResult } from '../state-store.js';
-import { jsonList, type Writable } from './row-values.js';
+import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { WriteBatchBuilder } from './write-batch.js';
-
-interface CheckpointRow {
-  group_name: string;
-  source: string;
-  partition: string;
-  position: string;
-  owner: string | null;
-  updated_at: number;
-}
 
 const UPSERT = `
   INSERT INTO checkpoints (group_name, source, partition, position, owner, updated_at)
@@ -48,7 +40,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
         source: write.source,
         partition: write.partition,
         position: write.position,
-        owner: write.owner ?? write.fence?.owner ?? null,
+        owner: ownerOf(write),
         now,
       };
       if (write.fence === undefined) return batch.add(UPSERT, params);
@@ -128,16 +120,4 @@ export class SqliteCheckpointStore implements CheckpointStore {
       return result.changes;
     });
   }
-}
-
-function toCheckpoint(row: CheckpointRow): Checkpoint {
-  const checkpoint: Writable<Checkpoint> = {
-    group: row.group_name,
-    source: row.source,
-    partition: row.partition,
-    position: row.position,
-    updatedAt: row.updated_at,
-  };
-  if (row.owner !== null) checkpoint.owner = row.owner;
-  return checkpoint;
 }

@@ -1,19 +1,8 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
 import type { ControlKind, ControlRequest, ControlStatus } from '../records.js';
+import { type ControlRow, toControlRequest } from '../rows/control-row.js';
 import type { ControlStore } from '../state-store.js';
-import type { Writable } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-
-interface ControlRow {
-  id: number;
-  agent_id: string;
-  kind: ControlKind;
-  args: string;
-  status: ControlStatus;
-  created_at: number;
-  updated_at: number;
-  result: string | null;
-}
 
 /** Requests to running agents (drain, pause, resume), delivered through the store. */
 export class SqliteControlStore implements ControlStore {
@@ -32,7 +21,7 @@ export class SqliteControlStore implements ControlStore {
            VALUES (?, ?, ?, 'pending', ?, ?) RETURNING *`,
         )
         .get(agentId, kind, JSON.stringify(args), now, now) as ControlRow;
-      return toRequest(row);
+      return toControlRequest(row);
     });
   }
 
@@ -41,7 +30,7 @@ export class SqliteControlStore implements ControlStore {
       const row = this.connection.statement('SELECT * FROM control_requests WHERE id = ?').get(id) as
         | ControlRow
         | undefined;
-      return row === undefined ? undefined : toRequest(row);
+      return row === undefined ? undefined : toControlRequest(row);
     });
   }
 
@@ -50,7 +39,7 @@ export class SqliteControlStore implements ControlStore {
       const rows = this.connection
         .statement(`SELECT * FROM control_requests WHERE agent_id = ? AND status = 'pending' ORDER BY id`)
         .all(agentId) as ControlRow[];
-      return rows.map(toRequest);
+      return rows.map(toControlRequest);
     });
   }
 
@@ -76,21 +65,7 @@ export class SqliteControlStore implements ControlStore {
       const rows = this.connection
         .statement('SELECT * FROM control_requests WHERE @agentId IS NULL OR agent_id = @agentId ORDER BY id')
         .all({ agentId: agentId ?? null }) as ControlRow[];
-      return rows.map(toRequest);
+      return rows.map(toControlRequest);
     });
   }
-}
-
-function toRequest(row: ControlRow): ControlRequest {
-  const request: Writable<ControlRequest> = {
-    id: row.id,
-    agentId: row.agent_id,
-    kind: row.kind,
-    args: JSON.parse(row.args) as Record<string, unknown>,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.result !== null) request.result = JSON.parse(row.result) as Record<string, unknown>;
-  return request;
 }

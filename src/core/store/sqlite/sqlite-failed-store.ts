@@ -1,48 +1,19 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
-import { UsageError } from '../../errors/usage-error.js';
-import type { FailureReason } from '../../types.js';
+import { failedPages } from '../failed-pages.js';
 import type { JournalBatch } from '../journal.js';
+import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
   FailedFilter,
-  FailedKind,
   FailedMessage,
   FailedStatus,
   FailureAttempt,
   NewFailedMessage,
 } from '../records.js';
+import { type FailedRow, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
-import { jsonList, type Writable } from './row-values.js';
+import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
-
-interface FailedRow {
-  id: number;
-  key: string;
-  group_name: string;
-  source: string;
-  partition: string;
-  position: string;
-  reason: FailureReason;
-  kind: FailedKind;
-  error: string;
-  error_name: string | null;
-  rule: string | null;
-  process: string | null;
-  run_id: string | null;
-  sink: string | null;
-  record_key: string | null;
-  headers: string | null;
-  event_id: string | null;
-  event_type: string | null;
-  attempts: number;
-  raw: Buffer;
-  timestamp: number;
-  status: FailedStatus;
-  first_failed_at: number;
-  last_failed_at: number;
-  history: string;
-  replayed_at: number | null;
-}
 
 /**
  * Parking is an upsert on the deduplication key: a redelivered message that fails again updates its item
@@ -85,14 +56,11 @@ const RECORD_FAILURE = `
 /** The SQL function behind `FailedFilter.search`: a Unicode case-insensitive substring test. */
 const SEARCH_FUNCTION = 'agentctl_search';
 
-const DEFAULT_PAGE_SIZE = 500;
-
 export class SqliteFailedStore implements FailedStore {
   constructor(private readonly connection: SqliteConnection) {
     connection.db.function(SEARCH_FUNCTION, { deterministic: true, varargs: true }, search);
   }
 
-  /** Parks messages inside the caller's transaction. */
   /** Adds parked messages to a batch (an existing key is updated: attempts, history, error, cause). */
   addParked(batch: WriteBatchBuilder, messages: readonly NewFailedMessage[]): void {
     for (const m of messages) {
@@ -119,9 +87,7 @@ export class SqliteFailedStore implements FailedStore {
         m.timestamp,
         m.failedAt,
         m.failedAt,
-        JSON.stringify([
-          { at: m.failedAt, error: m.error, via: m.via ?? 'consume' } satisfies FailureAttempt,
-        ]),
+        JSON.stringify([parkingAttempt(m)]),
       ]);
     }
   }
@@ -173,10 +139,6 @@ export class SqliteFailedStore implements FailedStore {
     });
   }
 
-  /**
-   * Counts only items whose status actually changed. Marking an item `replayed` stamps `replayedAt` with
-   * the store clock's now.
-   */
   /** Adds the replay outcomes of a journal batch (items replayed, items that failed again) to a batch. */
   addReplayOutcomes(batch: WriteBatchBuilder, journal: JournalBatch): void {
     const now = this.connection.clock.now();
@@ -193,6 +155,10 @@ export class SqliteFailedStore implements FailedStore {
     }
   }
 
+  /**
+   * Counts only items whose status actually changed. Marking an item `replayed` stamps `replayedAt` with
+   * the store clock's now.
+   */
   setStatus(ids: readonly number[], status: FailedStatus): Promise<number> {
     return this.connection.call(() => {
       if (ids.length === 0) return 0;
@@ -213,25 +179,9 @@ export class SqliteFailedStore implements FailedStore {
     });
   }
 
-  /**
-   * Pages through with `afterId` keyset paging, so items parked or changed while iterating neither shift
-   * pages nor appear twice. `limit` in the filter caps the total.
-   */
-  async *iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) {
-      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
-    }
-    let afterId = filter.afterId;
-    let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
-    while (remaining > 0) {
-      const size = Math.min(pageSize, remaining);
-      const page = await this.list({ ...filter, afterId, limit: size });
-      yield* page;
-      const last = page.at(-1);
-      if (last === undefined || page.length < size) return;
-      remaining -= page.length;
-      afterId = last.id;
-    }
+  /** See `failedPages`: keyset paging by id, `limit` caps the total. */
+  iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
+    return failedPages((page) => this.list(page), filter, pageSize);
   }
 }
 
@@ -288,36 +238,4 @@ function search(needle: string, ...fields: (string | Buffer | null)[]): number {
     if (text.toLowerCase().includes(needle)) return 1;
   }
   return 0;
-}
-
-function toFailedMessage(row: FailedRow): FailedMessage {
-  const message: Writable<FailedMessage> = {
-    id: row.id,
-    key: row.key,
-    group: row.group_name,
-    source: row.source,
-    partition: row.partition,
-    position: row.position,
-    reason: row.reason,
-    kind: row.kind,
-    error: row.error,
-    attempts: row.attempts,
-    raw: row.raw,
-    timestamp: row.timestamp,
-    status: row.status,
-    firstFailedAt: row.first_failed_at,
-    lastFailedAt: row.last_failed_at,
-    history: JSON.parse(row.history) as FailureAttempt[],
-  };
-  if (row.error_name !== null) message.errorName = row.error_name;
-  if (row.rule !== null) message.rule = row.rule;
-  if (row.process !== null) message.process = row.process;
-  if (row.run_id !== null) message.runId = row.run_id;
-  if (row.sink !== null) message.sink = row.sink;
-  if (row.record_key !== null) message.recordKey = row.record_key;
-  if (row.headers !== null) message.headers = JSON.parse(row.headers) as Record<string, string>;
-  if (row.event_id !== null) message.eventId = row.event_id;
-  if (row.event_type !== null) message.eventType = row.event_type;
-  if (row.replayed_at !== null) message.replayedAt = row.replayed_at;
-  return message;
 }

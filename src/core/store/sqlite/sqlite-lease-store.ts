@@ -1,18 +1,8 @@
-import { UsageError } from '../../errors/usage-error.js';
+import { assertLeaseOwner, assertLeaseTtl } from '../lease-checks.js';
 import type { Lease } from '../records.js';
+import { type LeaseRow, toLease } from '../rows/lease-row.js';
 import type { LeaseRequest, LeaseStore } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-
-interface LeaseRow {
-  group_name: string;
-  source: string;
-  partition: string;
-  owner: string;
-  counter: number;
-  expires_at: number;
-  acquired_at: number;
-  renewed_at: number;
-}
 
 const KEY = 'group_name = @group AND source = @source AND partition = @partition';
 
@@ -36,8 +26,8 @@ export class SqliteLeaseStore implements LeaseStore {
 
   acquire(request: LeaseRequest): Promise<Lease | undefined> {
     return this.connection.call(() => {
-      if (request.owner === '') throw new UsageError('a lease owner cannot be empty (empty means released)');
-      assertTtl(request.ttlMs);
+      assertLeaseOwner(request.owner);
+      assertLeaseTtl(request.ttlMs);
       const key = { group: request.group, source: request.source, partition: request.partition };
       return this.connection.immediate(() => {
         const now = this.connection.clock.now();
@@ -77,7 +67,7 @@ export class SqliteLeaseStore implements LeaseStore {
 
   renew(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
     return this.connection.call(() => {
-      assertTtl(ttlMs);
+      assertLeaseTtl(ttlMs);
       const now = this.connection.clock.now();
       const row = this.connection
         .statement(
@@ -109,24 +99,5 @@ function fenceOf(lease: Lease) {
     partition: lease.partition,
     owner: lease.owner,
     counter: lease.counter,
-  };
-}
-
-function assertTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new UsageError(`a lease needs a positive time to live in ms, not ${ttlMs}`);
-  }
-}
-
-function toLease(row: LeaseRow): Lease {
-  return {
-    group: row.group_name,
-    source: row.source,
-    partition: row.partition,
-    owner: row.owner,
-    counter: row.counter,
-    expiresAt: row.expires_at,
-    acquiredAt: row.acquired_at,
-    renewedAt: row.renewed_at,
   };
 }

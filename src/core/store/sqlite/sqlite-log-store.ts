@@ -1,21 +1,10 @@
-import { UsageError } from '../../errors/usage-error.js';
-import type { Bytes } from '../../types.js';
-import { partitionForKey } from '../partition-for-key.js';
+import { LogPartitioner } from '../log-partitioner.js';
+import { assertPartitionCount, assertTopicName, DEFAULT_PARTITIONS } from '../log-topic.js';
 import type { LogAppend, LogBounds, LogRecord, TopicInfo } from '../records.js';
+import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
+import { type TopicRow, toTopic } from '../rows/topic-row.js';
 import type { LogStore } from '../state-store.js';
 import type { SqliteConnection, Statement } from './sqlite-connection.js';
-
-/** Partitions of a topic created by its first append. */
-export const DEFAULT_PARTITIONS = 4;
-
-interface TopicRow {
-  name: string;
-  partitions: number;
-  created_at: number;
-}
-
-/** A row of `read` in raw mode: offset, key, timestamp, value. */
-type RawLogRow = [number, string | null, number, Bytes];
 
 /**
  * The embedded log. Offsets are dense per partition (0, 1, 2, …): each append reads the partition's last
@@ -24,8 +13,7 @@ type RawLogRow = [number, string | null, number, Bytes];
  * than an error: a reader may start before the first append.
  */
 export class SqliteLogStore implements LogStore {
-  /** Next round-robin partition per topic, for records with neither key nor partition (this instance only). */
-  private readonly roundRobin = new Map<string, number>();
+  private readonly partitioner = new LogPartitioner();
   private readonly selectTopic: Statement;
   private readonly insertTopic: Statement;
   private readonly lastOffset: Statement;
@@ -55,9 +43,7 @@ export class SqliteLogStore implements LogStore {
   ensureTopic(topic: string, partitions: number): Promise<TopicInfo> {
     return this.connection.call(() => {
       assertTopicName(topic);
-      if (!Number.isInteger(partitions) || partitions < 1) {
-        throw new UsageError(`topic "${topic}" needs a whole number of partitions ≥ 1, not ${partitions}`);
-      }
+      assertPartitionCount(topic, partitions);
       this.insertTopic.run(topic, partitions, this.connection.clock.now());
       return toTopic(this.selectTopic.get(topic) as TopicRow);
     });
@@ -90,7 +76,7 @@ export class SqliteLogStore implements LogStore {
         const next = new Map<number, number>();
         const placed: { partition: number; offset: number }[] = [];
         for (const record of records) {
-          const partition = this.partitionOf(topic, partitions, record);
+          const partition = this.partitioner.partitionOf(topic, partitions, record);
           const offset =
             next.get(partition) ?? ((this.lastOffset.get(topic, partition) as number | null) ?? -1) + 1;
           this.insertRecord.run(
@@ -112,13 +98,11 @@ export class SqliteLogStore implements LogStore {
   read(topic: string, partition: number, afterOffset: number, max: number): Promise<LogRecord[]> {
     return this.connection.call(() => {
       if (max <= 0) return [];
-      const rows = this.readRecords.all(topic, partition, afterOffset, max) as RawLogRow[];
-      const records = new Array<LogRecord>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const [offset, key, timestamp, value] = rows[i]!;
-        records[i] = { topic, partition, offset, key, timestamp, value };
-      }
-      return records;
+      return toLogRecords(
+        topic,
+        partition,
+        this.readRecords.all(topic, partition, afterOffset, max) as LogRecordRow[],
+      );
     });
   }
 
@@ -147,27 +131,4 @@ export class SqliteLogStore implements LogStore {
       return (latest ?? -1) + 1;
     });
   }
-
-  private partitionOf(topic: string, partitions: number, record: LogAppend): number {
-    if (record.partition !== undefined) {
-      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
-        throw new UsageError(
-          `topic "${topic}" has partitions 0..${partitions - 1}; there is no partition ${record.partition}`,
-        );
-      }
-      return record.partition;
-    }
-    if (record.key !== undefined) return partitionForKey(record.key, partitions);
-    const turn = (this.roundRobin.get(topic) ?? 0) % partitions;
-    this.roundRobin.set(topic, turn + 1);
-    return turn;
-  }
-}
-
-function assertTopicName(topic: string): void {
-  if (topic === '') throw new UsageError('a log topic needs a name');
-}
-
-function toTopic(row: TopicRow): TopicInfo {
-  return { name: row.name, partitions: row.partitions, createdAt: row.created_at };
 }

@@ -1,34 +1,14 @@
-import { UsageError } from '../../errors/usage-error.js';
-import type { RunRecord, RunState, StepRecord } from '../../processes/run-record.js';
+import type { RunRecord, RunState } from '../../processes/run-record.js';
+import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
+import { fromLedger, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
+import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
-import { jsonList, jsonOrNull, type Writable } from './row-values.js';
+import { jsonList, jsonOrNull } from './row-values.js';
 import type { SqliteConnection, Statement } from './sqlite-connection.js';
 import { WriteBatchBuilder } from './write-batch.js';
 
-interface RunRow {
-  id: string;
-  group_name: string;
-  event_id: string;
-  event_type: string;
-  rule: string;
-  process: string;
-  state: RunState;
-  current_step: string | null;
-  attempts: number;
-  steps: string;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  error: string | null;
-  fatal: number | null;
-  runner: string;
-  worker: string | null;
-  origin_source: string | null;
-  origin_partition: string | null;
-  origin_position: string | null;
-  output: string | null;
-  updated_at: number;
-}
+/** A `runs` row as better-sqlite3 gives it: `fatal` is INTEGER 0/1 (SQLite has no boolean). */
+type SqliteRunRow = Omit<RunRow, 'fatal'> & { fatal: number | null };
 
 /**
  * One row per run, the steps as JSON: a run costs one statement however many steps it has. A run that
@@ -49,27 +29,6 @@ const UPSERT = `
     origin_source = excluded.origin_source, origin_partition = excluded.origin_partition,
     origin_position = excluded.origin_position, output = excluded.output, updated_at = excluded.updated_at
   WHERE NOT (runs.state = 'succeeded' AND excluded.state <> 'succeeded')`;
-
-/**
- * A ledger row's `data`: a JSON tuple, cheaper to write and read than a full row. Positions, in order:
- * event id, event type, rule, created, started, finished, runner, worker, origin source, origin
- * partition, origin position, output, then per step: name, started, duration.
- */
-type LedgerData = [
-  string,
-  string,
-  string,
-  number,
-  number,
-  number,
-  string,
-  string | null,
-  string | null,
-  string | null,
-  string | null,
-  unknown,
-  ...(string | number)[],
-];
 
 const LEDGER_INSERT =
   'INSERT INTO run_ledger (id, group_name, process, data) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
@@ -94,25 +53,7 @@ export class SqliteRunStore implements RunStore {
   /** Adds plain successes, in compact form, to a batch; an id already in the ledger is kept. */
   addLedger(batch: WriteBatchBuilder, runs: readonly RunRecord[]): void {
     for (const run of runs) {
-      const data: (string | number | null | unknown)[] = [
-        run.eventId,
-        run.eventType,
-        run.rule,
-        run.createdAt,
-        run.startedAt ?? run.createdAt,
-        run.finishedAt ?? run.updatedAt,
-        run.runner,
-        run.worker ?? null,
-        run.origin?.source ?? null,
-        run.origin?.partition ?? null,
-        run.origin?.position ?? null,
-        run.output ?? null,
-      ];
-      for (const step of run.steps) {
-        const started = step.startedAt ?? 0;
-        data.push(step.name, started, (step.finishedAt ?? started) - started);
-      }
-      batch.add(LEDGER_INSERT, [run.id, run.group, run.process, JSON.stringify(data)]);
+      batch.add(LEDGER_INSERT, [run.id, run.group, run.process, JSON.stringify(toLedgerData(run))]);
     }
   }
 
@@ -171,8 +112,10 @@ export class SqliteRunStore implements RunStore {
 
   get(id: string): Promise<RunRecord | undefined> {
     return this.connection.call(() => {
-      const row = this.connection.statement('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
-      if (row !== undefined) return toRun(row);
+      const row = this.connection.statement('SELECT * FROM runs WHERE id = ?').get(id) as
+        | SqliteRunRow
+        | undefined;
+      if (row !== undefined) return toSqliteRun(row);
       const entry = this.connection
         .statement('SELECT id, group_name, process, data FROM run_ledger WHERE id = ?')
         .get(id) as LedgerRow | undefined;
@@ -206,7 +149,7 @@ export class SqliteRunStore implements RunStore {
         (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
         ' ORDER BY updated_at DESC, id DESC' +
         (filter.limit === undefined ? '' : ' LIMIT @limit');
-      const full = (this.connection.statement(sql).all(params) as RunRow[]).map(toRun);
+      const full = (this.connection.statement(sql).all(params) as SqliteRunRow[]).map(toSqliteRun);
       if (filter.state !== undefined && filter.state !== 'succeeded') return full;
       const ledger = this.listLedger(filter);
       const merged = [...full, ...ledger].sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
@@ -279,10 +222,8 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  async *iterate(form: RunForm, pageSize = 500): AsyncIterable<RunRecord> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) {
-      throw new UsageError(`a page size must be a whole number ≥ 1, not ${pageSize}`);
-    }
+  async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {
+    assertPageSize(pageSize);
     const sql =
       form === 'full'
         ? 'SELECT * FROM runs WHERE id > ? ORDER BY id LIMIT ?'
@@ -290,88 +231,17 @@ export class SqliteRunStore implements RunStore {
     let after = '';
     for (;;) {
       const rows = await this.connection.call(
-        () => this.connection.statement(sql).all(after, pageSize) as (RunRow | LedgerRow)[],
+        () => this.connection.statement(sql).all(after, pageSize) as (SqliteRunRow | LedgerRow)[],
       );
-      for (const row of rows) yield form === 'full' ? toRun(row as RunRow) : fromLedger(row as LedgerRow);
+      for (const row of rows)
+        yield form === 'full' ? toSqliteRun(row as SqliteRunRow) : fromLedger(row as LedgerRow);
       if (rows.length < pageSize) return;
       after = rows.at(-1)!.id;
     }
   }
 }
 
-interface LedgerRow {
-  id: string;
-  group_name: string;
-  process: string;
-  data: string;
-}
-
-function fromLedger(row: LedgerRow): RunRecord {
-  const d = JSON.parse(row.data) as LedgerData;
-  const steps: StepRecord[] = [];
-  for (let i = 12; i + 2 < d.length; i += 3) {
-    const startedAt = d[i + 1] as number;
-    const durationMs = d[i + 2] as number;
-    steps.push({
-      name: d[i] as string,
-      state: 'succeeded',
-      attempts: 1,
-      startedAt,
-      finishedAt: startedAt + durationMs,
-      history: [{ attempt: 1, startedAt, durationMs }],
-    });
-  }
-  const run: Writable<RunRecord> = {
-    id: row.id,
-    group: row.group_name,
-    eventId: d[0],
-    eventType: d[1],
-    rule: d[2],
-    process: row.process,
-    state: 'succeeded',
-    attempts: steps.length,
-    steps,
-    createdAt: d[3],
-    startedAt: d[4],
-    finishedAt: d[5],
-    runner: d[6],
-    updatedAt: d[5],
-  };
-  if (d[7] !== null) run.worker = d[7];
-  if (d[8] !== null && d[9] !== null && d[10] !== null)
-    run.origin = { source: d[8], partition: d[9], position: d[10] };
-  if (d[11] !== null) run.output = d[11];
-  return run;
-}
-
-function toRun(row: RunRow): RunRecord {
-  const run: Writable<RunRecord> = {
-    id: row.id,
-    group: row.group_name,
-    eventId: row.event_id,
-    eventType: row.event_type,
-    rule: row.rule,
-    process: row.process,
-    state: row.state,
-    attempts: row.attempts,
-    steps: JSON.parse(row.steps) as StepRecord[],
-    createdAt: row.created_at,
-    runner: row.runner,
-    updatedAt: row.updated_at,
-  };
-  if (row.current_step !== null) run.currentStep = row.current_step;
-  if (row.started_at !== null) run.startedAt = row.started_at;
-  if (row.finished_at !== null) run.finishedAt = row.finished_at;
-  if (row.error !== null) run.error = row.error;
-  if (row.fatal !== null) run.fatal = row.fatal === 1;
-  if (row.worker !== null) run.worker = row.worker;
-  if (row.origin_source !== null && row.origin_partition !== null && row.origin_position !== null) {
-    run.origin = {
-      source: row.origin_source,
-      partition: row.origin_partition,
-      position: row.origin_position,
-    };
-  }
-  if (row.output !== null) run.output = JSON.parse(row.output) as unknown;
-  return run;
+/** The run of a row, its `fatal` read as a boolean first (the shape `toRun` takes). */
+function toSqliteRun(row: SqliteRunRow): RunRecord {
+  return toRun({ ...row, fatal: row.fatal === null ? null : row.fatal === 1 });
 }

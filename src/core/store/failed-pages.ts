@@ -1,0 +1,26 @@
+import { assertPageSize } from './page-size.js';
+import type { FailedFilter, FailedMessage } from './records.js';
+
+/**
+ * `FailedStore.iterate` over an adapter's `list`: pages through with `afterId` keyset paging, so items
+ * parked or changed while iterating neither shift pages nor appear twice. `limit` in the filter caps the
+ * total. Throws `UsageError` for a page size that is not a whole number ≥ 1 (on the first step).
+ */
+export async function* failedPages(
+  list: (filter: FailedFilter) => Promise<FailedMessage[]>,
+  filter: FailedFilter,
+  pageSize: number,
+): AsyncIterable<FailedMessage> {
+  assertPageSize(pageSize);
+  let afterId = filter.afterId;
+  let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
+  while (remaining > 0) {
+    const size = Math.min(pageSize, remaining);
+    const page = await list({ ...filter, afterId, limit: size });
+    yield* page;
+    const last = page.at(-1);
+    if (last === undefined || page.length < size) return;
+    remaining -= page.length;
+    afterId = last.id;
+  }
+}

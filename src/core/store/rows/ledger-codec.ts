@@ -1,0 +1,104 @@
+import type { RunRecord, StepRecord } from '../../processes/run-record.js';
+import type { Writable } from './writable.js';
+
+/**
+ * A ledger row's `data`: a JSON tuple, cheaper to write and read than a full row. Positions, in order:
+ * event id, event type, rule, created, started, finished, runner, worker, origin source, origin
+ * partition, origin position, output, then per step: name, started, duration.
+ */
+export type LedgerData = [
+  string,
+  string,
+  string,
+  number,
+  number,
+  number,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  unknown,
+  ...(string | number)[],
+];
+
+/** A `run_ledger` row as both adapters hand it over: `data` is the JSON text of a `LedgerData`. */
+export interface LedgerRow {
+  id: string;
+  group_name: string;
+  process: string;
+  data: string;
+}
+
+/** Where the steps begin in a `LedgerData`: three entries per step from here on. */
+const FIRST_STEP = 12;
+
+/**
+ * The `data` tuple of a plain success (see `JournalBatch.ledger`). The id, group and process go in columns
+ * of their own. A missing start is the creation time, a missing finish the update time; a step without a
+ * start starts at 0. Each adapter serialises the tuple its own way (a column's text, or inside a JSON
+ * parameter).
+ */
+export function toLedgerData(run: RunRecord): LedgerData {
+  const data: LedgerData = [
+    run.eventId,
+    run.eventType,
+    run.rule,
+    run.createdAt,
+    run.startedAt ?? run.createdAt,
+    run.finishedAt ?? run.updatedAt,
+    run.runner,
+    run.worker ?? null,
+    run.origin?.source ?? null,
+    run.origin?.partition ?? null,
+    run.origin?.position ?? null,
+    run.output ?? null,
+  ];
+  for (const step of run.steps) {
+    const started = step.startedAt ?? 0;
+    data.push(step.name, started, (step.finishedAt ?? started) - started);
+  }
+  return data;
+}
+
+/**
+ * The run a ledger row stands for: succeeded, each step succeeded at its first and only attempt, updated
+ * when it finished. A null worker, origin or output is an absent field.
+ */
+export function fromLedger(row: LedgerRow): RunRecord {
+  const d = JSON.parse(row.data) as LedgerData;
+  const steps: StepRecord[] = [];
+  for (let i = FIRST_STEP; i + 2 < d.length; i += 3) {
+    const startedAt = d[i + 1] as number;
+    const durationMs = d[i + 2] as number;
+    steps.push({
+      name: d[i] as string,
+      state: 'succeeded',
+      attempts: 1,
+      startedAt,
+      finishedAt: startedAt + durationMs,
+      history: [{ attempt: 1, startedAt, durationMs }],
+    });
+  }
+  const run: Writable<RunRecord> = {
+    id: row.id,
+    group: row.group_name,
+    eventId: d[0],
+    eventType: d[1],
+    rule: d[2],
+    process: row.process,
+    state: 'succeeded',
+    attempts: steps.length,
+    steps,
+    createdAt: d[3],
+    startedAt: d[4],
+    finishedAt: d[5],
+    runner: d[6],
+    updatedAt: d[5],
+  };
+  if (d[7] !== null) run.worker = d[7];
+  if (d[8] !== null && d[9] !== null && d[10] !== null)
+    run.origin = { source: d[8], partition: d[9], position: d[10] };
+  if (d[11] !== null) run.output = d[11];
+  return run;
+}
