@@ -274,6 +274,7 @@ export class StreamProcessor {
     if (this.options.maxEvents !== undefined) max = Math.min(max, this.options.maxEvents - stats.read);
     if (max <= 0) return;
     let fetched: Fetch;
+    const asked = this.options.clock.now();
     try {
       fetched = await source.poll(max, this.controller.signal);
     } catch (error) {
@@ -282,6 +283,11 @@ export class StreamProcessor {
       return;
     }
     if (this.offlineSince !== undefined) this.online();
+    // An idle poll must wait (the Source contract); if one answers at once with nothing, wait here, so
+    // that this loop never spins on microtasks alone and starves the timers other work needs.
+    if (fetched.messages.length === 0 && fetched.ended.length === 0 && this.options.clock.now() - asked < 2) {
+      await this.sleep(5);
+    }
     this.caughtUp = fetched.caughtUp;
     const messages = fetched.messages;
     for (let i = 0; i < messages.length; i++) {
