@@ -88,6 +88,7 @@ export { Decode } from './strategies/decode.js';
 export { type Dispatch, DispatchProcesses } from './strategies/dispatch-processes.js';
 export { EvaluateRules, type Evaluation } from './strategies/evaluate-rules.js';
 export { Filter } from './strategies/filter.js';
+export { ForwardingStrategy } from './strategies/forwarding-strategy.js';
 export { Healthcheck } from './strategies/healthcheck.js';
 export { MapStrategy } from './strategies/map.js';
 export { ParkFailedRuns } from './strategies/park-failed-runs.js';

@@ -1,5 +1,7 @@
 import type { CloudEvent, EventDecoder } from '../events/cloud-event.js';
 import { type Bytes, type Message, withPayload } from '../types.js';
+import { CarriedTransform } from './carried-transform.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
 import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.js';
 
 /**
@@ -7,54 +9,34 @@ import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.j
  * decoder rejects is an `InvalidMessage` with reason `decode`. Synchronous; keeps order; a message
  * rejected downstream is not decoded twice.
  */
-export class Decode implements ProcessingStrategy<Bytes> {
-  private carried: { readonly source: Message<Bytes>; readonly decoded: Message<CloudEvent> } | undefined;
-  private closed = false;
+export class Decode extends ForwardingStrategy<Bytes, CloudEvent> {
+  private readonly carried = new CarriedTransform<Bytes, CloudEvent>();
 
   constructor(
     private readonly decoder: EventDecoder,
-    private readonly next: ProcessingStrategy<CloudEvent>,
-  ) {}
+    next: ProcessingStrategy<CloudEvent>,
+  ) {
+    super(next);
+  }
 
   submit(message: Message<Bytes>): void {
     if (this.closed) throw new Error('Decode: submit after close');
-    let decoded: Message<CloudEvent>;
-    if (this.carried?.source === message) {
-      decoded = this.carried.decoded;
-    } else {
-      let event: CloudEvent;
-      try {
-        event = this.decoder(message.payload);
-      } catch (cause) {
-        throw new InvalidMessage(message, 'decode', { cause });
-      }
-      decoded = withPayload(message, event);
-    }
+    const decoded = this.carried.resultFor(message) ?? this.decode(message);
+    this.carried.forward(message, decoded, this.next);
+  }
+
+  override terminate(): void {
+    this.carried.clear();
+    super.terminate();
+  }
+
+  private decode(message: Message<Bytes>): Message<CloudEvent> {
+    let event: CloudEvent;
     try {
-      this.next.submit(decoded);
-      this.carried = undefined;
-    } catch (error) {
-      this.carried = { source: message, decoded };
-      throw error;
+      event = this.decoder(message.payload);
+    } catch (cause) {
+      throw new InvalidMessage(message, 'decode', { cause });
     }
-  }
-
-  poll(): Promise<void> | undefined {
-    return this.next.poll();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.next.close();
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    this.closed = true;
-    this.carried = undefined;
-    this.next.terminate();
+    return withPayload(message, event);
   }
 }

@@ -10,7 +10,8 @@ import type { EffortStore, RunStore } from '../store/state-store.js';
 import type { Stats } from '../telemetry/stats.js';
 import { type Message, withPayload } from '../types.js';
 import type { Evaluation } from './evaluate-rules.js';
-import { InvalidMessage, MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
+import { InOrderStrategy } from './in-order-strategy.js';
+import { MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
 import { publishRecordsOf } from './publish-records.js';
 
 /** What dispatching an event did: the runs executed now, those skipped as already done, what to publish. */
@@ -73,16 +74,14 @@ interface Entry {
  * queued. A `join` that times out abandons the work under way (steps' signals abort; the events are not
  * done, so they are redelivered) and still closes and joins the next step.
  */
-export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
-  private readonly queue: Entry[] = [];
-  private head = 0;
+export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispatch> {
+  /** Queue position up to which runs were looked up (their `jobs` are known). */
   private checked = 0;
+  /** Queue position up to which runs were started. */
   private started = 0;
   private running = 0;
   private lookup: Promise<void> | undefined;
   private lookupError: unknown;
-  private wake: { promise: Promise<void>; resolve: () => void } | undefined;
-  private closed = false;
   /** Terminated, or a join timed out: late lookups and runs are ignored. */
   private abandoned = false;
   private readonly controller = new AbortController();
@@ -91,8 +90,9 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
 
   constructor(
     private readonly options: DispatchProcessesOptions,
-    private readonly next: ProcessingStrategy<Dispatch>,
+    next: ProcessingStrategy<Dispatch>,
   ) {
+    super(next);
     this.maxPending = options.maxPending ?? Math.max(1024, options.runner.concurrency * 4);
     this.inline = options.runner.concurrency === 1;
     options.signal.addEventListener('abort', () => this.controller.abort(options.signal.reason), {
@@ -102,64 +102,33 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
 
   submit(message: Message<Evaluation>): void {
     if (this.closed) throw new Error('DispatchProcesses is closed');
-    if (this.queue.length - this.head >= this.maxPending) throw new MessageRejected();
+    if (this.queue.size >= this.maxPending) throw new MessageRejected();
     this.queue.push({ message, jobs: undefined, skipped: [], republish: [], runs: [], done: false });
   }
 
-  poll(): Promise<void> | undefined {
-    this.step();
-    const downstream = this.next.poll();
-    const pending = this.queue.length - this.head;
-    // Once the oldest event is done and only the next step holds it back, nothing of ours would wake
-    // the caller: it must poll again instead.
-    const oldest = this.queue[this.head];
-    const wait = oldest !== undefined && !oldest.done && (this.inline || pending >= this.maxPending);
-    if (!wait) return downstream;
-    const progress = this.progress();
-    return (downstream === undefined ? progress : Promise.all([downstream, progress])).then(() =>
-      this.poll(),
-    );
+  protected forward(entry: Entry): void {
+    this.next.submit(withPayload(entry.message, this.dispatchOf(entry)));
   }
 
-  close(): void {
-    this.closed = true;
+  /** An inline runner's work runs in the caller's loop, which must wait for it. */
+  protected mustWait(): boolean {
+    return this.inline || this.queue.size >= this.maxPending;
   }
 
-  async join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.options.now() + timeoutMs;
-    while (this.head < this.queue.length) {
-      this.step();
-      const downstream = this.next.poll();
-      if (downstream) await downstream;
-      if (this.head >= this.queue.length) break;
-      const left = deadline - this.options.now();
-      if (left <= 0) {
-        this.abandon(new Error('abandoned: join timed out'));
-        break;
-      }
-      await Promise.race([this.progress(), delay(Math.min(left, 50))]);
-    }
-    this.next.close();
-    await this.next.join(timeoutMs === undefined ? undefined : Math.max(0, deadline - this.options.now()));
-  }
-
-  terminate(): void {
-    this.closed = true;
-    this.abandon(new Error('terminated'));
-    this.next.terminate();
+  protected now(): number {
+    return this.options.now();
   }
 
   /** Aborts the runs under way and drops every queued event (not done: it is redelivered). */
-  private abandon(reason: unknown): void {
+  protected abandon(reason: unknown): void {
     this.abandoned = true;
     this.controller.abort(reason);
-    this.queue.length = 0;
-    this.head = this.checked = this.started = 0;
+    this.queue.clear();
+    this.checked = this.started = this.queue.end;
   }
 
   /** Forwards finished events, starts lookups and runs; repeats while runs finish synchronously. */
-  private step(): void {
+  protected override step(): void {
     if (this.lookupError !== undefined) {
       const error = this.lookupError;
       this.lookupError = undefined;
@@ -167,48 +136,27 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
     }
     const concurrency = this.options.runner.concurrency;
     for (;;) {
-      this.forwardReady();
-      if (this.lookup === undefined && this.checked < this.queue.length) this.startLookup();
+      this.queue.forwardReady();
+      if (this.lookup === undefined && this.checked < this.queue.end) this.startLookup();
       if (this.started >= this.checked || this.running >= concurrency) return;
       while (this.started < this.checked && this.running < concurrency)
-        this.startEntry(this.queue[this.started++]!);
+        this.startEntry(this.queue.at(this.started++)!);
     }
   }
 
-  private forwardReady(): void {
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head]!;
-      if (!entry.done) return;
-      if (entry.error !== undefined) throw entry.error;
-      const event = entry.message.payload.event;
-      const origin = this.origin(entry.message);
-      const dispatch: Dispatch = {
-        event,
-        runs: entry.runs,
-        skipped: entry.skipped,
-        records: [
-          ...publishRecordsOf(entry.runs, event, this.options.processes, origin),
-          ...publishRecordsOf(entry.republish, event, this.options.processes, origin),
-        ],
-      };
-      try {
-        this.next.submit(withPayload(entry.message, dispatch));
-      } catch (error) {
-        if (error instanceof MessageRejected) return;
-        // The message is taken (a later step parked it): move on.
-        if (error instanceof InvalidMessage) this.advance();
-        throw error;
-      }
-      this.advance();
-    }
-  }
-
-  private advance(): void {
-    this.head++;
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = this.checked = this.started = 0;
-    }
+  /** What a finished event forwards: its runs, and the records of those that succeeded. */
+  private dispatchOf(entry: Entry): Dispatch {
+    const event = entry.message.payload.event;
+    const origin = this.origin(entry.message);
+    return {
+      event,
+      runs: entry.runs,
+      skipped: entry.skipped,
+      records: [
+        ...publishRecordsOf(entry.runs, event, this.options.processes, origin),
+        ...publishRecordsOf(entry.republish, event, this.options.processes, origin),
+      ],
+    };
   }
 
   private origin(message: Message<unknown>) {
@@ -217,12 +165,12 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
 
   private startLookup(): void {
     const from = this.checked;
-    const to = this.queue.length;
+    const to = this.queue.end;
     const ids: string[] = [];
     const { journal, group, now, runner, worker } = this.options;
     const planned: { entry: Entry; jobs: RunJob[] }[] = [];
     for (let i = from; i < to; i++) {
-      const entry = this.queue[i]!;
+      const entry = this.queue.at(i)!;
       const { event, matches } = entry.message.payload;
       const jobs: RunJob[] = [];
       for (const match of matches) {
@@ -286,12 +234,12 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       if (this.abandoned) return;
       this.checked = Math.max(this.checked, to);
       this.lookup = undefined;
-      this.notify();
+      this.progress.notify();
     };
     const fail = (error: unknown) => {
       this.lookup = undefined;
       this.lookupError = error;
-      this.notify();
+      this.progress.notify();
     };
     if (ids.length === 0) {
       settle(new Map());
@@ -301,7 +249,7 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
       if (this.abandoned) return;
       this.lookup = undefined;
       this.lookupError = error;
-      this.notify();
+      this.progress.notify();
     });
   }
 
@@ -356,27 +304,6 @@ export class DispatchProcesses implements ProcessingStrategy<Evaluation> {
     }
     entry.done = true;
     this.running--;
-    this.notify();
+    this.progress.notify();
   }
-
-  private progress(): Promise<void> {
-    if (this.wake === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.wake = { promise, resolve };
-    }
-    return this.wake.promise;
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.resolve();
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,6 +3,8 @@ import type { CloudEvent } from '../events/cloud-event.js';
 import type { RuleMatch, RuleSet } from '../rules/rule-set.js';
 import type { LatestMessages } from '../state/latest-messages.js';
 import { type Message, withPayload } from '../types.js';
+import { CarriedTransform } from './carried-transform.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
 import { type Commit, InvalidMessage, type ProcessingStrategy } from './processing-strategy.js';
 
 /** An event with the processes its rules start. */
@@ -22,67 +24,48 @@ export interface EvaluateRulesOptions {
  * `unmatched`, committed, not an error); a rule that throws makes the event an `InvalidMessage` with
  * reason `rule` and the rule's name. Synchronous; keeps order.
  */
-export class EvaluateRules implements ProcessingStrategy<CloudEvent> {
-  private carried:
-    | { readonly source: Message<CloudEvent>; readonly evaluated: Message<Evaluation> }
-    | undefined;
-  private closed = false;
+export class EvaluateRules extends ForwardingStrategy<CloudEvent, Evaluation> {
+  private readonly carried = new CarriedTransform<CloudEvent, Evaluation>();
 
   constructor(
     private readonly rules: RuleSet,
     private readonly commit: Commit,
-    private readonly next: ProcessingStrategy<Evaluation>,
+    next: ProcessingStrategy<Evaluation>,
     private readonly options: EvaluateRulesOptions = {},
-  ) {}
+  ) {
+    super(next);
+  }
 
   submit(message: Message<CloudEvent>): void {
     if (this.closed) throw new Error('EvaluateRules: submit after close');
-    let evaluated: Message<Evaluation>;
-    if (this.carried?.source === message) {
-      evaluated = this.carried.evaluated;
-    } else {
-      const event = message.payload;
-      this.options.latest?.record(event.type, event, this.options.now?.() ?? message.timestamp);
-      let matches: RuleMatch[];
-      try {
-        matches = this.rules.evaluate(event);
-      } catch (cause) {
-        throw new InvalidMessage(message, 'rule', {
-          cause,
-          ...(isRuleError(cause) ? { rule: cause.rule } : {}),
-        });
-      }
+    let evaluated = this.carried.resultFor(message);
+    if (evaluated === undefined) {
+      const matches = this.match(message);
       if (matches.length === 0) {
         this.commit(message, 'unmatched');
         return;
       }
-      evaluated = withPayload(message, { event, matches });
+      evaluated = withPayload(message, { event: message.payload, matches });
     }
+    this.carried.forward(message, evaluated, this.next);
+  }
+
+  override terminate(): void {
+    this.carried.clear();
+    super.terminate();
+  }
+
+  /** Records the event as the latest of its type, then evaluates the rules against it. */
+  private match(message: Message<CloudEvent>): RuleMatch[] {
+    const event = message.payload;
+    this.options.latest?.record(event.type, event, this.options.now?.() ?? message.timestamp);
     try {
-      this.next.submit(evaluated);
-      this.carried = undefined;
-    } catch (error) {
-      this.carried = { source: message, evaluated };
-      throw error;
+      return this.rules.evaluate(event);
+    } catch (cause) {
+      throw new InvalidMessage(message, 'rule', {
+        cause,
+        ...(isRuleError(cause) ? { rule: cause.rule } : {}),
+      });
     }
-  }
-
-  poll(): Promise<void> | undefined {
-    return this.next.poll();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.next.close();
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    this.closed = true;
-    this.carried = undefined;
-    this.next.terminate();
   }
 }

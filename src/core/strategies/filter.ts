@@ -1,4 +1,5 @@
 import type { Message } from '../types.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
 import type { Commit, ProcessingStrategy } from './processing-strategy.js';
 
 /**
@@ -8,40 +9,18 @@ import type { Commit, ProcessingStrategy } from './processing-strategy.js';
  * @throws from `submit`: whatever `predicate` throws, and `MessageRejected` from the next step (the
  *   caller submits the message again; `predicate` runs again, so keep it pure).
  */
-export class Filter<T> implements ProcessingStrategy<T> {
-  private closed = false;
-  private terminated = false;
-
+export class Filter<T> extends ForwardingStrategy<T, T> {
   constructor(
     private readonly predicate: (message: Message<T>) => boolean,
     private readonly commit: Commit,
-    private readonly next: ProcessingStrategy<T>,
-  ) {}
+    next: ProcessingStrategy<T>,
+  ) {
+    super(next);
+  }
 
   submit(message: Message<T>): void {
     if (this.closed) throw new Error('Filter: submit after close');
     if (this.predicate(message)) this.next.submit(message);
     else this.commit(message, 'filtered');
-  }
-
-  poll(): Promise<void> | undefined {
-    return this.terminated ? undefined : this.next.poll();
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    this.next.close();
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.closed = true;
-    this.next.terminate();
   }
 }

@@ -1,6 +1,7 @@
 import { closeSync, openSync, utimesSync } from 'node:fs';
 import { type Clock, systemClock } from '../clock.js';
 import type { Message } from '../types.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
 import type { ProcessingStrategy } from './processing-strategy.js';
 
 export interface HealthcheckOptions {
@@ -21,17 +22,16 @@ export interface HealthcheckOptions {
  * `poll` returns what the next step's does.
  * @throws from `poll`: the file system error when the file cannot be touched.
  */
-export class Healthcheck<T> implements ProcessingStrategy<T> {
+export class Healthcheck<T> extends ForwardingStrategy<T, T> {
   private readonly intervalMs: number;
   private readonly clock: Clock;
   private lastTouch = Number.NEGATIVE_INFINITY;
-  private closed = false;
-  private terminated = false;
 
   constructor(
     private readonly options: HealthcheckOptions,
-    private readonly next: ProcessingStrategy<T>,
+    next: ProcessingStrategy<T>,
   ) {
+    super(next);
     this.intervalMs = options.intervalMs ?? 1000;
     this.clock = options.clock ?? systemClock;
   }
@@ -41,32 +41,18 @@ export class Healthcheck<T> implements ProcessingStrategy<T> {
     this.next.submit(message);
   }
 
-  poll(): Promise<void> | undefined {
-    if (this.terminated) return undefined;
-    const now = this.clock.now();
-    if (now - this.lastTouch >= this.intervalMs) {
-      closeSync(openSync(this.options.path, 'a'));
-      const time = new Date(now);
-      utimesSync(this.options.path, time, time);
-      this.lastTouch = now;
+  override poll(): Promise<void> | undefined {
+    if (!this.terminated) {
+      const now = this.clock.now();
+      if (now - this.lastTouch >= this.intervalMs) this.touch(now);
     }
-    return this.next.poll();
+    return super.poll();
   }
 
-  close(): void {
-    this.closed = true;
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    this.next.close();
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.closed = true;
-    this.next.terminate();
+  private touch(now: number): void {
+    closeSync(openSync(this.options.path, 'a'));
+    const time = new Date(now);
+    utimesSync(this.options.path, time, time);
+    this.lastTouch = now;
   }
 }

@@ -1,4 +1,5 @@
 import { type Message, withPayload } from '../types.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
 import type { ProcessingStrategy } from './processing-strategy.js';
 
 /**
@@ -11,38 +12,16 @@ import type { ProcessingStrategy } from './processing-strategy.js';
  *   is), and `MessageRejected` from the next step (the caller submits again and `fn` runs again, so keep
  *   it free of side effects).
  */
-export class MapStrategy<T, U> implements ProcessingStrategy<T> {
-  private closed = false;
-  private terminated = false;
-
+export class MapStrategy<T, U> extends ForwardingStrategy<T, U> {
   constructor(
     private readonly fn: (message: Message<T>) => U,
-    private readonly next: ProcessingStrategy<U>,
-  ) {}
+    next: ProcessingStrategy<U>,
+  ) {
+    super(next);
+  }
 
   submit(message: Message<T>): void {
     if (this.closed) throw new Error('MapStrategy: submit after close');
     this.next.submit(withPayload(message, this.fn(message)));
-  }
-
-  poll(): Promise<void> | undefined {
-    return this.terminated ? undefined : this.next.poll();
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    this.next.close();
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.closed = true;
-    this.next.terminate();
   }
 }

@@ -1,6 +1,7 @@
 import type { Message } from '../types.js';
 import type { Dispatch } from './dispatch-processes.js';
-import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
+import { InvalidMessage } from './processing-strategy.js';
 
 /**
  * Parks an event one of whose runs failed — after the runs that succeeded have had their records
@@ -8,11 +9,7 @@ import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.j
  * an `InvalidMessage` with reason `process`, naming the failed run; a replay re-runs only what failed
  * (succeeded runs are skipped by id). Synchronous; keeps order.
  */
-export class ParkFailedRuns implements ProcessingStrategy<Dispatch> {
-  private closed = false;
-
-  constructor(private readonly next: ProcessingStrategy<Dispatch>) {}
-
+export class ParkFailedRuns extends ForwardingStrategy<Dispatch, Dispatch> {
   submit(message: Message<Dispatch>): void {
     if (this.closed) throw new Error('ParkFailedRuns is closed');
     const failed = message.payload.runs.find((r) => r.state === 'failed');
@@ -27,24 +24,5 @@ export class ParkFailedRuns implements ProcessingStrategy<Dispatch> {
       runId: failed.id,
       attempts: failed.attempts,
     });
-  }
-
-  poll(): Promise<void> | undefined {
-    return this.next.poll();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.next.close();
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    this.closed = true;
-    this.next.terminate();
   }
 }

@@ -3,7 +3,8 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { Publisher, PublishRecord } from '../publish/publisher.js';
 import type { Message } from '../types.js';
-import { InvalidMessage, MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
+import { InOrderStrategy } from './in-order-strategy.js';
+import { MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
 
 export interface ProduceOptions<T> {
   /** The records a message publishes (none: the message passes straight through, in order). */
@@ -27,20 +28,17 @@ interface Entry<T> {
  * the oldest message's efforts are still under way. A `join` that times out abandons the efforts under
  * way (their messages are not done, so they are redelivered) and still closes and joins the next step.
  */
-export class Produce<T> implements ProcessingStrategy<T> {
-  private readonly queue: Entry<T>[] = [];
-  private head = 0;
-  private closed = false;
+export class Produce<T> extends InOrderStrategy<T, Entry<T>, T> {
   private readonly controller = new AbortController();
-  private waiters: (() => void)[] = [];
   private readonly maxInFlight: number;
   private readonly clock: Clock;
 
   constructor(
     private readonly publisher: Publisher,
     private readonly options: ProduceOptions<T>,
-    private readonly next: ProcessingStrategy<T>,
+    next: ProcessingStrategy<T>,
   ) {
+    super(next);
     this.maxInFlight = options.maxInFlight ?? 1000;
     this.clock = options.clock ?? systemClock;
     // Every effort in flight listens to this signal (up to `maxInFlight` of them): not a leak.
@@ -50,11 +48,11 @@ export class Produce<T> implements ProcessingStrategy<T> {
   submit(message: Message<T>): void {
     if (this.closed) throw new Error('Produce is closed');
     const records = this.options.recordsOf(message.payload);
-    if (records.length === 0 && this.head === this.queue.length) {
+    if (records.length === 0 && this.queue.size === 0) {
       this.next.submit(message);
       return;
     }
-    if (this.queue.length - this.head >= this.maxInFlight) throw new MessageRejected();
+    if (this.queue.size >= this.maxInFlight) throw new MessageRejected();
     const entry: Entry<T> = { message, done: records.length === 0 };
     this.queue.push(entry);
     if (records.length > 0) {
@@ -66,89 +64,28 @@ export class Produce<T> implements ProcessingStrategy<T> {
     }
   }
 
-  poll(): Promise<void> | undefined {
-    this.forwardReady();
-    const downstream = this.next.poll();
-    // Waiting helps only while the oldest message's efforts are under way; once it culminated and the next
-    // step rejected it, nothing of ours would wake the caller.
-    const oldest = this.queue[this.head];
-    if (this.queue.length - this.head < this.maxInFlight || oldest === undefined || oldest.done)
-      return downstream;
-    const progress = new Promise<void>((resolve) => this.waiters.push(resolve));
-    return (downstream === undefined ? progress : Promise.all([downstream, progress])).then(() =>
-      this.poll(),
-    );
+  protected forward(entry: Entry<T>): void {
+    this.next.submit(entry.message);
   }
 
-  close(): void {
-    this.closed = true;
-  }
-
-  async join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs;
-    while (this.head < this.queue.length) {
-      this.forwardReady();
-      const downstream = this.next.poll();
-      if (downstream) await downstream;
-      if (this.head >= this.queue.length) break;
-      const left = deadline - this.clock.now();
-      if (left <= 0) {
-        this.abandon();
-        break;
-      }
-      await Promise.race([
-        new Promise<void>((resolve) => this.waiters.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, 50))),
-      ]);
-    }
-    this.next.close();
-    await this.next.join(timeoutMs === undefined ? undefined : Math.max(0, deadline - this.clock.now()));
-  }
-
-  terminate(): void {
-    this.closed = true;
-    this.abandon(new Error('terminated'));
-    this.next.terminate();
+  /** Waiting helps only while the oldest message's efforts are under way and no more may start. */
+  protected mustWait(): boolean {
+    return this.queue.size >= this.maxInFlight;
   }
 
   /** Gives up on the efforts under way (they stay pending, and are not sent again) and their messages. */
-  private abandon(reason: unknown = new Error('abandoned: join timed out')): void {
+  protected abandon(reason: unknown): void {
     this.controller.abort(reason);
-    this.queue.length = 0;
-    this.head = 0;
+    this.queue.clear();
+  }
+
+  protected now(): number {
+    return this.clock.now();
   }
 
   private settle(entry: Entry<T>, error?: unknown): void {
     entry.done = true;
     if (error !== undefined && !this.controller.signal.aborted) entry.error = error;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  private advance(): void {
-    this.head++;
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    }
-  }
-
-  private forwardReady(): void {
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head]!;
-      if (!entry.done) return;
-      if (entry.error !== undefined) throw entry.error;
-      try {
-        this.next.submit(entry.message);
-      } catch (error) {
-        if (error instanceof MessageRejected) return;
-        // The message is taken (a later step parked it): move on.
-        if (error instanceof InvalidMessage) this.advance();
-        throw error;
-      }
-      this.advance();
-    }
+    this.progress.notify();
   }
 }

@@ -1,5 +1,6 @@
 import type { Message } from '../types.js';
-import { isMessageRejected, MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
+import { ForwardingStrategy } from './forwarding-strategy.js';
+import { isMessageRejected, MessageRejected } from './processing-strategy.js';
 
 /**
  * Forwards each member of a batch (as made by `Batch`) as itself, in order. Synchronous; `poll` returns
@@ -12,13 +13,9 @@ import { isMessageRejected, MessageRejected, type ProcessingStrategy } from './p
  * @throws any other error of the next step, as is; the rest of that batch is dropped (never marked done,
  *   so it is redelivered after a restart). Put `DeadLetter` after `Unbatch` to park single members.
  */
-export class Unbatch<T> implements ProcessingStrategy<readonly Message<T>[]> {
+export class Unbatch<T> extends ForwardingStrategy<readonly Message<T>[], T> {
   private pending: Message<readonly Message<T>[]> | undefined;
   private resumeAt = 0;
-  private closed = false;
-  private terminated = false;
-
-  constructor(private readonly next: ProcessingStrategy<T>) {}
 
   submit(batch: Message<readonly Message<T>[]>): void {
     if (this.closed) throw new Error('Unbatch: submit after close');
@@ -42,25 +39,8 @@ export class Unbatch<T> implements ProcessingStrategy<readonly Message<T>[]> {
     }
   }
 
-  poll(): Promise<void> | undefined {
-    return this.terminated ? undefined : this.next.poll();
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  join(timeoutMs?: number): Promise<void> {
-    this.closed = true;
-    this.next.close();
-    return this.next.join(timeoutMs);
-  }
-
-  terminate(): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    this.closed = true;
+  override terminate(): void {
     this.pending = undefined;
-    this.next.terminate();
+    super.terminate();
   }
 }
