@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, defineProcess, ProcessRegistry, RuleSet, rule } from '../dist/core/index.js';
 
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), `agentctl-bench-${prefix}-`));
@@ -80,4 +81,42 @@ export async function inChildren(file, phases, env = {}) {
 
 export function phase() {
   return process.argv[2];
+}
+
+/** Appends `count` sample events, keyed by subject, to a 4-partition topic of the store's local log. */
+export async function fillBenchLog(store, topic, count) {
+  await store.log.ensureTopic(topic, 4);
+  const encoder = new TextEncoder();
+  for (let i = 0; i < count; i += 10_000) {
+    const batch = [];
+    for (let j = i; j < Math.min(count, i + 10_000); j++) {
+      const event = sampleEvent(j);
+      batch.push({ key: event.subject, value: encoder.encode(JSON.stringify(event)) });
+    }
+    await store.log.append(topic, batch);
+  }
+}
+
+/**
+ * The agent every pipeline scenario runs: each sample event matches one rule, which starts the one-step
+ * `classify` process inline (one recorded run per event).
+ */
+export function classifyAgent({ store, source, consumer }) {
+  return new Agent({
+    name: 'bench',
+    store,
+    source,
+    rules: new RuleSet([
+      rule({ name: 'classify-new', on: 'submission.created', process: 'classify' }),
+      rule({ name: 'check-final', on: 'submission.finalized', process: 'classify' }),
+      rule({ name: 'note-withdrawal', on: 'submission.withdrawn', process: 'classify' }),
+    ]),
+    processes: new ProcessRegistry([
+      defineProcess({
+        name: 'classify',
+        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
+      }),
+    ]),
+    consumer,
+  });
 }

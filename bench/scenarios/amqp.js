@@ -6,16 +6,18 @@
 // rounds (default 3) and compares the best of each side (the medians are reported too).
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
-import {
-  Agent,
-  defineProcess,
-  openSqliteStore,
-  ProcessRegistry,
-  RuleSet,
-  rule,
-} from '../../dist/core/index.js';
+import { openSqliteStore } from '../../dist/core/index.js';
 import { openAmqpSource } from '../../dist/core/sources/amqp/open-amqp-source.js';
-import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+import {
+  classifyAgent,
+  inChildren,
+  phase,
+  report,
+  sampleEvent,
+  seconds,
+  tempDir,
+  withPeakRss,
+} from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 500);
@@ -63,21 +65,9 @@ async function baseline() {
 
 async function pipeline() {
   const store = await openSqliteStore({ path: `${path}.${round}` });
-  const agent = new Agent({
-    name: 'bench',
+  const agent = classifyAgent({
     store,
     source: openAmqpSource(`${URL}?queue=${queue}.pipeline&prefetch=${PREFETCH}`, { store, group: 'bench' }),
-    rules: new RuleSet([
-      rule({ name: 'classify-new', on: 'submission.created', process: 'classify' }),
-      rule({ name: 'check-final', on: 'submission.finalized', process: 'classify' }),
-      rule({ name: 'note-withdrawal', on: 'submission.withdrawn', process: 'classify' }),
-    ]),
-    processes: new ProcessRegistry([
-      defineProcess({
-        name: 'classify',
-        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
-      }),
-    ]),
     // What `buildAgentOptions` sets for a source with a prefetch: commit at least every quarter of it.
     consumer: {
       untilEmpty: true,

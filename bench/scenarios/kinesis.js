@@ -22,17 +22,9 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import kinesalite from 'kinesalite';
-import {
-  Agent,
-  defineProcess,
-  openSource,
-  openSqliteStore,
-  ProcessRegistry,
-  RuleSet,
-  rule,
-} from '../../dist/core/index.js';
+import { openSource, openSqliteStore } from '../../dist/core/index.js';
 import { createKinesisClient } from '../../dist/core/sources/kinesis/kinesis-client.js';
-import { phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+import { classifyAgent, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
 
 const SHARDS = 4;
 const PER_SHARD = Number(process.env.BENCH_PER_SHARD ?? 25_000);
@@ -113,21 +105,9 @@ async function pipeline() {
     ...(process.env.BENCH_LIMIT ? { maxRecordsPerCall: Number(process.env.BENCH_LIMIT) } : {}),
   };
   const source = await openSource(uri, { store, group: 'bench', settings: { kinesis: settings } });
-  const agent = new Agent({
-    name: 'bench',
+  const agent = classifyAgent({
     store,
     source,
-    rules: new RuleSet([
-      rule({ name: 'classify-new', on: 'submission.created', process: 'classify' }),
-      rule({ name: 'check-final', on: 'submission.finalized', process: 'classify' }),
-      rule({ name: 'note-withdrawal', on: 'submission.withdrawn', process: 'classify' }),
-    ]),
-    processes: new ProcessRegistry([
-      defineProcess({
-        name: 'classify',
-        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
-      }),
-    ]),
     consumer: { untilEmpty: true },
   });
   const started = process.hrtime.bigint();

@@ -4,43 +4,27 @@
 // postgres://postgres@127.0.0.1:5432/test); each phase uses a fresh schema.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { LocalSource, openStore } from '../../dist/core/index.js';
 import {
-  Agent,
-  defineProcess,
-  LocalSource,
-  openStore,
-  ProcessRegistry,
-  RuleSet,
-  rule,
-} from '../../dist/core/index.js';
-import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+  classifyAgent,
+  fillBenchLog,
+  inChildren,
+  phase,
+  report,
+  seconds,
+  tempDir,
+  withPeakRss,
+} from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const encoder = new TextEncoder();
 
 async function run(location) {
   const store = await openStore(location);
-  await store.log.ensureTopic('bench', 4);
-  for (let i = 0; i < EVENTS; i += 10_000) {
-    const batch = [];
-    for (let j = i; j < Math.min(EVENTS, i + 10_000); j++) {
-      const event = sampleEvent(j);
-      batch.push({ key: event.subject, value: encoder.encode(JSON.stringify(event)) });
-    }
-    await store.log.append('bench', batch);
-  }
-  const agent = new Agent({
-    name: 'bench',
+  await fillBenchLog(store, 'bench', EVENTS);
+  const agent = classifyAgent({
     store,
     source: new LocalSource({ store, topic: 'bench', group: 'bench' }),
-    rules: new RuleSet([rule({ name: 'classify', on: 'submission.*', process: 'classify' })]),
-    processes: new ProcessRegistry([
-      defineProcess({
-        name: 'classify',
-        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
-      }),
-    ]),
     consumer: { untilEmpty: true },
   });
   const started = process.hrtime.bigint();

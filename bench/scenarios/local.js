@@ -2,32 +2,24 @@
 // checkpoint (every event matches one rule and runs one process whose run is recorded), against a raw
 // read loop over the same SQLite log in the same run. Each phase runs in its own process.
 import { fileURLToPath } from 'node:url';
+import { LocalSource, openSqliteStore } from '../../dist/core/index.js';
 import {
-  Agent,
-  defineProcess,
-  LocalSource,
-  openSqliteStore,
-  ProcessRegistry,
-  RuleSet,
-  rule,
-} from '../../dist/core/index.js';
-import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+  classifyAgent,
+  fillBenchLog,
+  inChildren,
+  phase,
+  report,
+  seconds,
+  tempDir,
+  withPeakRss,
+} from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const path = process.env.BENCH_DB;
 
 async function prepare() {
   const store = await openSqliteStore({ path });
-  await store.log.ensureTopic('bench', 4);
-  const encoder = new TextEncoder();
-  for (let i = 0; i < EVENTS; i += 10_000) {
-    const batch = [];
-    for (let j = i; j < Math.min(EVENTS, i + 10_000); j++) {
-      const event = sampleEvent(j);
-      batch.push({ key: event.subject, value: encoder.encode(JSON.stringify(event)) });
-    }
-    await store.log.append('bench', batch);
-  }
+  await fillBenchLog(store, 'bench', EVENTS);
   await store.close();
   return { events: EVENTS };
 }
@@ -53,21 +45,9 @@ async function baseline() {
 
 async function pipeline() {
   const store = await openSqliteStore({ path });
-  const agent = new Agent({
-    name: 'bench',
+  const agent = classifyAgent({
     store,
     source: new LocalSource({ store, topic: 'bench', group: 'bench' }),
-    rules: new RuleSet([
-      rule({ name: 'classify-new', on: 'submission.created', process: 'classify' }),
-      rule({ name: 'check-final', on: 'submission.finalized', process: 'classify' }),
-      rule({ name: 'note-withdrawal', on: 'submission.withdrawn', process: 'classify' }),
-    ]),
-    processes: new ProcessRegistry([
-      defineProcess({
-        name: 'classify',
-        steps: [{ name: 'score', run: ({ event }) => (event.data.pages > 20 ? 'long' : 'short') }],
-      }),
-    ]),
     consumer: {
       untilEmpty: true,
       ...(process.env.BENCH_POLL ? { pollMax: Number(process.env.BENCH_POLL) } : {}),

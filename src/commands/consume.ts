@@ -145,22 +145,14 @@ export default class Consume extends BaseCommand {
       if (json) this.logJson({ type: 'progress', ...p });
       else line.update(ui.renderProgressLine(p));
     }, 1_000);
-    let interrupts = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      interrupts++;
-      if (interrupts === 1) {
-        say(
-          { type: 'signal', signal, action: 'drain' },
-          `${signal}: draining (finish in flight, commit); press Ctrl-C again to stop at once`,
-        );
-        agent.requestDrain();
-      } else {
-        say({ type: 'signal', signal, action: 'terminate' }, `${signal}: terminating without waiting`);
-        agent.terminate();
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const { onStopSignals } = await import('../cli/stop-signals.js');
+    const offSignals = onStopSignals({
+      say,
+      drain: () => agent.requestDrain(),
+      terminate: () => agent.terminate(),
+      drainNote: 'draining (finish in flight, commit); press Ctrl-C again to stop at once',
+      terminateNote: 'terminating without waiting',
+    });
     try {
       const summary = await agent.run();
       finished = true;
@@ -174,8 +166,7 @@ export default class Consume extends BaseCommand {
       await metricsServer?.close();
       clearInterval(progress);
       line.clear();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
     }
   }
 }

@@ -40,12 +40,13 @@ export default class Replay extends BaseCommand {
     process.once('SIGINT', interrupt);
     try {
       if (flags.failed) {
-        const { countReplayable, parseSince, replayFailed } = await import('../core/ops/replay-failed.js');
+        const { countReplayable, replayFailed } = await import('../core/ops/replay-failed.js');
+        const { parseTimeArgument } = await import('../core/time-argument.js');
         const filter = {
           ...(flags.id ? { ids: flags.id } : {}),
           ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
           ...(flags.rule ? { rule: flags.rule } : {}),
-          ...(flags.since ? { since: parseSince(flags.since, Date.now()) } : {}),
+          ...(flags.since ? { since: parseTimeArgument(flags.since, Date.now()) } : {}),
           ...(flags.limit ? { limit: flags.limit } : {}),
         };
         const total = await countReplayable(store, config, filter);

@@ -54,33 +54,21 @@ export default class Worker extends BaseCommand {
     service.telemetry.on('warning', (e) =>
       say({ type: 'warning', message: e.message }, `warning: ${e.message}`),
     );
-    let interrupts = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      interrupts++;
-      if (interrupts === 1) {
-        say(
-          { type: 'signal', signal, action: 'drain' },
-          `${signal}: draining (finish running tasks, publish results)`,
-        );
-        service.requestDrain();
-      } else {
-        say(
-          { type: 'signal', signal, action: 'terminate' },
-          `${signal}: stopping now; running tasks go back to the queue`,
-        );
-        service.terminate();
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const { onStopSignals } = await import('../cli/stop-signals.js');
+    const offSignals = onStopSignals({
+      say,
+      drain: () => service.requestDrain(),
+      terminate: () => service.terminate(),
+      drainNote: 'draining (finish running tasks, publish results)',
+      terminateNote: 'stopping now; running tasks go back to the queue',
+    });
     try {
       say({ type: 'started', worker: service.id, ...plan }, ui.renderWorkerStarted(service.id, plan));
       const summary = await service.run();
       if (!json) this.log(ui.renderWorkerSummary(summary));
       return { type: 'summary', ...summary };
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
     }
   }
 }

@@ -16,6 +16,13 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
 }
 
+/**
+ * The reason to abort a sleep's signal with once the sleep is no longer wanted (the work it raced with
+ * finished first). A shared constant: `abort()` without a reason builds a DOMException and its stack
+ * trace each time, which shows up on hot paths that race work against a timer per batch.
+ */
+export const SLEEP_CANCELLED: Error = new Error('sleep cancelled');
+
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),

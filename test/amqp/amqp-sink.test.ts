@@ -62,6 +62,34 @@ describe.skipIf(!available)(serviceSuite('AmqpSink', available, 'RabbitMQ', 'AMQ
     expect(bodies[0]).toBe('{"n":0}');
   });
 
+  it('Given many sends in flight at once, When records are published, Then no listener piles up on the channel (no MaxListeners warning)', async () => {
+    const admin = await BrokerAdmin.open();
+    onTestFinished(() => admin.cleanup());
+    const queue = await admin.queue(uniqueName('sink-wide'));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+    const sink = new AmqpSink(`${amqpUri(`queue=${queue}`)}&maxBatch=5`, { settings: fastSettings });
+    const publisher = new RetryingPublisher({
+      sink,
+      contingency: contingency(),
+      journal: new Journal(),
+      group: 'sink-test',
+      maxSendsInFlight: 32,
+    });
+    onTestFinished(() => publisher.close());
+
+    const efforts = await Promise.all(records(600).map((r) => publisher.publish({ ...r, key: undefined })));
+    await delay(50); // warnings are emitted on the next tick
+
+    expect(efforts.every((e) => e.culmination === 'delivered')).toBe(true);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(await admin.drain(queue)).toHaveLength(600);
+  });
+
   it('Given the broker unreachable for a while, When records keep coming, Then every one is delivered afterwards', async () => {
     const admin = await BrokerAdmin.open();
     onTestFinished(() => admin.cleanup());

@@ -8,7 +8,7 @@ import { rule } from '../../src/core/rules/rule.js';
 import { queueRunner } from '../../src/core/runners/queue-runner.js';
 import type { SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { WorkerService } from '../../src/core/worker/worker-service.js';
-import { openStore, publish, submissionEvent, testAgent } from '../core/agent/fixtures.js';
+import { openStore, publish, submissionEvents, testAgent } from '../core/agent/fixtures.js';
 import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 import { BrokerAdmin, uniqueName } from './support/broker.js';
@@ -86,13 +86,13 @@ function worker(
   return { service, done };
 }
 
-/** Runs an agent over `n` events of the local log whose runs go to the endpoint's workers. */
-async function runAgent(s: Setup, n: number, process: ProcessDefinition<CloudEvent, never>) {
-  await publish(
-    s.store,
-    Array.from({ length: n }, (_, i) => submissionEvent(i)),
-  );
-  const agent = testAgent(s.store, {
+/** An agent on the local log whose `work` runs go to the endpoint's workers. */
+function queueAgent(
+  s: Setup,
+  process: ProcessDefinition<CloudEvent, never>,
+  consumer: { readonly untilEmpty?: boolean } = {},
+) {
+  return testAgent(s.store, {
     rules: [rule({ name: 'work-created', on: 'submission.created', process: 'work' })],
     processes: [process],
     runner: queueRunner({
@@ -102,8 +102,14 @@ async function runAgent(s: Setup, n: number, process: ProcessDefinition<CloudEve
       group: 'test-agent',
       settings: s.settings,
     }),
+    consumer,
   });
-  return agent.run();
+}
+
+/** Runs an agent over `n` events of the local log whose runs go to the endpoint's workers. */
+async function runAgent(s: Setup, n: number, process: ProcessDefinition<CloudEvent, never>) {
+  await publish(s.store, submissionEvents(n));
+  return queueAgent(s, process).run();
 }
 
 async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000) {
@@ -201,6 +207,49 @@ describe.skipIf(!available)(
       expect(await s.store.runs.countByState('test-agent')).toEqual([
         { process: 'work', state: 'succeeded', count: 8 },
       ]);
+    });
+
+    it('Given results of an earlier session waiting on the results queue, When an agent with nothing to dispatch starts, Then it records them', async () => {
+      const s = await setup({ resultWaitMs: 0 });
+      const first = await runAgent(s, 20, work(new Map(), 0));
+      expect(first.runs.pending).toBe(20);
+
+      // The workers come after the agent left: their results wait on the results queue.
+      const w = worker(s, 'w', work(new Map(), 0));
+      await eventually(
+        async () => (await s.admin.depth(`${s.endpoint}.results`)).ready === 20,
+        'twenty results waiting',
+      );
+      w.service.requestDrain();
+      await w.done;
+
+      const stop = new AbortController();
+      const second = queueAgent(s, work(new Map(), 0), { untilEmpty: false });
+      const running = second.run(stop.signal);
+      try {
+        await eventually(
+          async () =>
+            (await s.store.runs.countByState('test-agent')).some(
+              (c) => c.state === 'succeeded' && c.count === 20,
+            ),
+          'the earlier runs recorded as succeeded',
+        );
+      } finally {
+        stop.abort();
+        await running.catch(() => undefined);
+      }
+      expect((await s.admin.depth(`${s.endpoint}.results`)).ready).toBe(0);
+    });
+
+    it('Given a process that publishes its output, When an agent runs it on workers, Then it warns that the output is not published', async () => {
+      const s = await setup({ resultWaitMs: 0 });
+      const agent = queueAgent(s, { ...work(new Map(), 0), publish: true });
+      const warnings: string[] = [];
+      agent.telemetry.on('warning', (e) => warnings.push(e.message));
+
+      await agent.run();
+
+      expect(warnings.filter((w) => w.includes('"work" publishes its output'))).toHaveLength(1);
     });
 
     it('Given a run that fails on the worker, When its result arrives, Then the run is failed and the event parked for replay', async () => {

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckpointChangeResult, CheckpointRow } from '../../src/core/ops/checkpoints.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
-import { publish, submissionEvent } from '../core/agent/fixtures.js';
+import { publish, submissionEvents } from '../core/agent/fixtures.js';
 import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
@@ -30,10 +30,7 @@ async function givenAnAgentWithEvents(): Promise<string> {
     }`,
   );
   const store = await openSqliteStore({ path: join(dir, '.agentctl', 'agent.db') });
-  await publish(
-    store,
-    Array.from({ length: EVENTS }, (_, i) => submissionEvent(i)),
-  );
+  await publish(store, submissionEvents(EVENTS));
   await store.close();
   return dir;
 }

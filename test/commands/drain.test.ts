@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckpointRow } from '../../src/core/ops/checkpoints.js';
 import type { DrainResult } from '../../src/core/ops/drain.js';
 import { openSqliteStore, type SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
-import { publish, submissionEvent } from '../core/agent/fixtures.js';
+import { publish, submissionEvents } from '../core/agent/fixtures.js';
 import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
@@ -68,10 +68,7 @@ describe('agentctl drain', () => {
   it('stops a running consume cleanly: it exits 0, what it read is committed, and drain reports its result', async () => {
     const { dir, db } = givenAnAgent();
     const seeding = await openSqliteStore({ path: db });
-    await publish(
-      seeding,
-      Array.from({ length: EVENTS }, (_, i) => submissionEvent(i)),
-    );
+    await publish(seeding, submissionEvents(EVENTS));
     await seeding.close();
     const consumer = startAgentctl(['consume', '--json'], { cwd: dir });
     onTestFinished(() => {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -7,9 +6,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CloudEvent } from '../../src/core/events/cloud-event.js';
 import { runIdOf } from '../../src/core/processes/run-id.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { type AgentChild, startAgentChild } from '../support/agent-child.js';
 import { tempDir } from '../support/temp.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('../fixtures/crash-agent.ts', import.meta.url));
 /** As in fixtures/crash-agent.ts: the agent (consumer group) and the two rules every event matches. */
 const AGENT = 'crash-agent';
@@ -41,49 +40,13 @@ function anOrder(n: number): CloudEvent {
 }
 
 /** How a child ended (`code` is null when a signal killed it) and everything it printed. */
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  /** Resolves once the child printed `started`, or ended before. */
-  readonly started: Promise<void>;
-  readonly exited: Promise<Exit>;
-}
-
-function startAgent(db: string, effects: string, mode: 'crash' | 'final', runner: 'inline' | 'pool'): Child {
-  const child = spawn(process.execPath, ['--import', 'jiti/register', CHILD, db, effects, mode, runner], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  let markStarted: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
-    markStarted = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith('started\n')) markStarted();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    // `close`, not `exit`: it comes after the output pipes are read to their end.
-    child.on('close', (code, signal) => {
-      markStarted();
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { process: child, started, exited };
+function startAgent(
+  db: string,
+  effects: string,
+  mode: 'crash' | 'final',
+  runner: 'inline' | 'pool',
+): AgentChild {
+  return startAgentChild(CHILD, [db, effects, mode, runner]);
 }
 
 /** The last `skipped N` a child printed: runs it found already succeeded and did not execute. */

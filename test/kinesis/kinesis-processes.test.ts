@@ -1,31 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { type AgentChild, startAgentChild } from '../support/agent-child.js';
 import { tempDir } from '../support/temp.js';
 import { type Kinesalite, placeRecords, startKinesalite, tips } from './support/kinesalite.js';
 import { keyedEvents } from './support/kinesis-agent.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/kinesis-agent-child.ts', import.meta.url));
 /** As in fixtures/kinesis-agent-child.ts. */
 const GROUP = 'kinesis-child';
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly started: Promise<void>;
-  readonly exited: Promise<Exit>;
-}
 
 /** Starts the child agent (the real engine in its own process) against the in-process kinesalite. */
 function startChild(
@@ -35,38 +21,8 @@ function startChild(
   id: string,
   mode: 'until-empty' | 'forever',
   ttlMs = 2_000,
-): Child {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'jiti/register', CHILD, uri, db, effects, id, mode, String(ttlMs)],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  let markStarted: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
-    markStarted = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.startsWith('started\n')) markStarted();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.on('close', (code, signal) => {
-      markStarted();
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { process: child, started, exited };
+): AgentChild {
+  return startAgentChild(CHILD, [uri, db, effects, id, mode, String(ttlMs)]);
 }
 
 /** Event ids of the effects, one per execution. */

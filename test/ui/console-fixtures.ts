@@ -283,3 +283,7 @@ export async function until(probe: () => boolean, what: string, timeoutMs = 3_00
     await delay(10);
   }
 }
+
+/** The first line of a frame that matches `pattern` ('' when none does). */
+export const line = (frame: string | undefined, pattern: RegExp) =>
+  (frame ?? '').split('\n').find((l) => pattern.test(l)) ?? '';

@@ -1,10 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { FailedPane } from '../../src/ui/console/FailedPane.js';
-import { failedRow, NOW } from './console-fixtures.js';
-
-const line = (frame: string | undefined, pattern: RegExp) =>
-  (frame ?? '').split('\n').find((l) => pattern.test(l)) ?? '';
+import { failedRow, line, NOW } from './console-fixtures.js';
 
 describe('FailedPane', () => {
   it('lists parked messages newest first with reason, error, attempts and age, and the selected one’s details', () => {

@@ -1,29 +1,36 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { PartitionsPane } from '../../src/ui/console/PartitionsPane.js';
+import { PartitionsPane, type PartitionsPaneProps } from '../../src/ui/console/PartitionsPane.js';
 import { partition } from './console-fixtures.js';
 
 const lines = (frame: string | undefined) => (frame ?? '').split('\n');
 const rowOf = (frame: string | undefined, name: string) =>
   lines(frame).find((l) => new RegExp(`^..${name}\\s`).test(l)) ?? '';
 
+/** Renders the pane with the props of most tests, overridden by `props`. */
+function renderPartitionsPane(props: Partial<PartitionsPaneProps>) {
+  return render(
+    <PartitionsPane
+      {...{
+        rows: [],
+        cursor: { index: 0, top: 0 },
+        tags: new Set(),
+        filter: '',
+        focused: true,
+        height: 6,
+        width: 140,
+        ...props,
+      }}
+    />,
+  );
+}
 describe('PartitionsPane', () => {
   it('shows committed, latest and lag per partition, the owner and a lag trend', () => {
     const rows = [
       partition(0),
       partition(1, { lagRecords: 0, committed: '1502', latest: '1502', lagHistory: [3, 2, 0] }),
     ];
-    const { lastFrame } = render(
-      <PartitionsPane
-        rows={rows}
-        cursor={{ index: 0, top: 0 }}
-        tags={new Set()}
-        filter=""
-        focused
-        height={8}
-        width={140}
-      />,
-    );
+    const { lastFrame } = renderPartitionsPane({ rows, height: 8 });
     expect(lastFrame()).toContain('2 partitions  ·  orders local:events  ·  lag 500');
     expect(lastFrame()).toMatch(/PARTITION\s+STATE\s+COMMITTED\s+LATEST\s+LAG\s+OWNER\s+LAG TREND/);
     expect(rowOf(lastFrame(), '0')).toMatch(/0\s+reading\s+1000\s+1500\s+500\s+orders@host-1#4242\s+█▇▅/);
@@ -43,17 +50,7 @@ describe('PartitionsPane', () => {
         depth: { ready: 12_345, unacked: 40, consumers: 3 },
       }),
     ];
-    const { lastFrame } = render(
-      <PartitionsPane
-        rows={rows}
-        cursor={{ index: 0, top: 0 }}
-        tags={new Set()}
-        filter=""
-        focused
-        height={6}
-        width={160}
-      />,
-    );
+    const { lastFrame } = renderPartitionsPane({ rows, width: 160 });
     expect(lastFrame()).toMatch(/BEHIND\s+READY\s+UNACKED\s+CONSUMERS/);
     expect(rowOf(lastFrame(), 'shardId-000000000000')).toMatch(/1m33s/);
     expect(rowOf(lastFrame(), 'orders-queue')).toMatch(/paused.*12\.3k\s+40\s+3/);
@@ -61,17 +58,12 @@ describe('PartitionsPane', () => {
 
   it('marks tagged rows, says what the filter is, and scrolls from the cursor’s top row', () => {
     const rows = Array.from({ length: 20 }, (_, n) => partition(n));
-    const { lastFrame } = render(
-      <PartitionsPane
-        rows={rows}
-        cursor={{ index: 12, top: 10 }}
-        tags={new Set([rows[11]!.key])}
-        filter="read"
-        focused
-        height={6}
-        width={140}
-      />,
-    );
+    const { lastFrame } = renderPartitionsPane({
+      rows,
+      cursor: { index: 12, top: 10 },
+      tags: new Set([rows[11]!.key]),
+      filter: 'read',
+    });
     const frame = lines(lastFrame());
     expect(frame[0]).toContain('filter "read"  ·  1 tagged');
     expect(frame[2]).toMatch(/^ {2}10 /);
@@ -81,17 +73,7 @@ describe('PartitionsPane', () => {
   });
 
   it('says when no partition is known', () => {
-    const { lastFrame } = render(
-      <PartitionsPane
-        rows={[]}
-        cursor={{ index: 0, top: 0 }}
-        tags={new Set()}
-        filter=""
-        focused
-        height={4}
-        width={100}
-      />,
-    );
+    const { lastFrame } = renderPartitionsPane({ height: 4, width: 100 });
     expect(lastFrame()).toContain('no partition known yet');
   });
 });

@@ -1,28 +1,32 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { ProcessesPane } from '../../src/ui/console/ProcessesPane.js';
-import { NOW, run, sampleView } from './console-fixtures.js';
-
-const line = (frame: string | undefined, pattern: RegExp) =>
-  (frame ?? '').split('\n').find((l) => pattern.test(l)) ?? '';
+import { ProcessesPane, type ProcessesPaneProps } from '../../src/ui/console/ProcessesPane.js';
+import { line, NOW, run, sampleView } from './console-fixtures.js';
 
 describe('ProcessesPane', () => {
   const view = sampleView();
 
-  it('counts runs by state for each process type', () => {
-    const { lastFrame } = render(
+  /** Renders the pane with the props of most tests, overridden by `props`. */
+  const renderProcessesPane = (props: Partial<ProcessesPaneProps>) =>
+    render(
       <ProcessesPane
-        counts={view.runs.byProcess}
-        runs={view.runs.recent}
-        selected={undefined}
-        cursor={{ index: 0, top: 0 }}
-        filter=""
-        focused
-        height={20}
-        width={150}
-        now={NOW}
+        {...{
+          counts: view.runs.byProcess,
+          runs: view.runs.recent,
+          selected: undefined,
+          cursor: { index: 0, top: 0 },
+          filter: '',
+          focused: true,
+          height: 20,
+          width: 150,
+          now: NOW,
+          ...props,
+        }}
       />,
     );
+
+  it('counts runs by state for each process type', () => {
+    const { lastFrame } = renderProcessesPane({});
     expect(lastFrame()).toMatch(/PROCESS\s+PENDING\s+RUNNING\s+SUCCEEDED\s+FAILED/);
     expect(line(lastFrame(), /^ {2}score /)).toMatch(/score\s+0\s+3\s+148,000\s+321/);
     expect(line(lastFrame(), /^ {2}ship /)).toMatch(/ship\s+0\s+0\s+9,000\s+0/);
@@ -52,19 +56,7 @@ describe('ProcessesPane', () => {
         },
       ],
     });
-    const { lastFrame } = render(
-      <ProcessesPane
-        counts={view.runs.byProcess}
-        runs={view.runs.recent}
-        selected={selected}
-        cursor={{ index: 0, top: 0 }}
-        filter=""
-        focused
-        height={20}
-        width={150}
-        now={NOW}
-      />,
-    );
+    const { lastFrame } = renderProcessesPane({ selected });
     expect(line(lastFrame(), /^› r1 /)).toMatch(
       /r1\s+score\s+score-order\s+running\s+score\s+2\s+order\.created evt-r1/,
     );

@@ -1,29 +1,33 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { paneRows } from '../../src/ui/console/console-rows.js';
-import { RetriesPane } from '../../src/ui/console/RetriesPane.js';
-import { NOW, sampleView } from './console-fixtures.js';
-
-const line = (frame: string | undefined, pattern: RegExp) =>
-  (frame ?? '').split('\n').find((l) => pattern.test(l)) ?? '';
+import { RetriesPane, type RetriesPaneProps } from '../../src/ui/console/RetriesPane.js';
+import { line, NOW, sampleView } from './console-fixtures.js';
 
 describe('RetriesPane', () => {
   const view = sampleView();
   const items = paneRows(view, { partitions: '', processes: '', retries: '', failed: '' }).retries;
 
-  it('shows sinks with their status-board state, and retries with attempts, next try and last error', () => {
-    const { lastFrame } = render(
+  /** Renders the pane with the props of most tests, overridden by `props`. */
+  const renderRetriesPane = (props: Partial<RetriesPaneProps>) =>
+    render(
       <RetriesPane
-        sinks={view.retries.sinks}
-        items={items}
-        cursor={{ index: 0, top: 0 }}
-        filter=""
-        focused
-        height={16}
-        width={160}
-        now={NOW}
+        {...{
+          sinks: view.retries.sinks,
+          items: items,
+          cursor: { index: 0, top: 0 },
+          filter: '',
+          focused: true,
+          height: 16,
+          width: 160,
+          now: NOW,
+          ...props,
+        }}
       />,
     );
+
+  it('shows sinks with their status-board state, and retries with attempts, next try and last error', () => {
+    const { lastFrame } = renderRetriesPane({});
     expect(line(lastFrame(), /amqp-results\s+disabled/)).toMatch(
       /amqp-results\s+disabled\s+30s ago\s+5\s+in 30s\s+orders@host-1#4242\s+connection refused/,
     );
@@ -36,18 +40,7 @@ describe('RetriesPane', () => {
   });
 
   it('lists the attempts of the selected effort', () => {
-    const { lastFrame } = render(
-      <RetriesPane
-        sinks={view.retries.sinks}
-        items={items}
-        cursor={{ index: 1, top: 0 }}
-        filter=""
-        focused
-        height={16}
-        width={160}
-        now={NOW}
-      />,
-    );
+    const { lastFrame } = renderRetriesPane({ cursor: { index: 1, top: 0 } });
     expect(lastFrame()).toContain('attempts of publish amqp-results rec-e1');
     expect(lastFrame()).toMatch(/#1\s+20s ago\s+took 12ms\s+connection refused/);
     expect(lastFrame()).toMatch(/#3\s+5\.0s ago\s+took 13ms\s+connection refused/);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
-import { publish, submissionEvent } from '../core/agent/fixtures.js';
+import { publish, submissionEvents } from '../core/agent/fixtures.js';
 import { agentctl, BIN, startAgentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
@@ -43,10 +43,7 @@ async function givenAnAgentWithEvents(): Promise<{ dir: string; db: string }> {
   const db = join(dir, '.agentctl', 'agent.db');
   const store = await openSqliteStore({ path: db });
   await store.log.ensureTopic('events', 2);
-  await publish(
-    store,
-    Array.from({ length: EVENTS }, (_, i) => submissionEvent(i)),
-  );
+  await publish(store, submissionEvents(EVENTS));
   await store.close();
   return { dir, db };
 }

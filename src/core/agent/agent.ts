@@ -191,6 +191,12 @@ export class Agent {
   async run(signal?: AbortSignal): Promise<AgentSummary> {
     const heartbeat = new AbortController();
     const beating = this.heartbeatLoop(heartbeat.signal);
+    this.warnOfUnpublishedOutputs();
+    this.runner.start?.(signal).catch((error: unknown) => {
+      this.telemetry.emit('warning', {
+        message: `runner ${this.runner.kind} could not start yet (${describeError(error)}); its first run retries`,
+      });
+    });
     let summary: ProcessorSummary;
     try {
       summary = await this.processor.run(signal);
@@ -207,6 +213,24 @@ export class Agent {
       await this.options.store.control.update(id, 'done', { ...result }).catch(() => undefined);
     }
     return result;
+  }
+
+  /**
+   * Remote workers report a run's record, not a publish of its output: a process that publishes its
+   * output does not publish it when the queue runner runs it. Said once, loudly, rather than dropped
+   * without a word.
+   */
+  private warnOfUnpublishedOutputs(): void {
+    if (this.runner.kind !== 'queue') return;
+    const processes = this.options.processes;
+    const publishing = processes.names().filter((name) => processes.get(name)?.publish);
+    if (publishing.length === 0) return;
+    this.telemetry.emit('warning', {
+      message:
+        `process ${publishing.map((n) => `"${n}"`).join(', ')} publishes its output, but runs on remote ` +
+        'workers (queue runner) are recorded without publishing it: give it the inline or pool runner, ' +
+        'or publish from a step',
+    });
   }
 
   /** Stops taking work, finishes what is in flight, commits, and makes `run()` return. */

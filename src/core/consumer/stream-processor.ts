@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { type Clock, SLEEP_CANCELLED } from '../clock.js';
 import { describeError, isTransientFailure } from '../errors/agentctl-error.js';
 import { isPoisonStormError } from '../errors/poison-storm-error.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
@@ -419,7 +419,7 @@ export class StreamProcessor {
     while (!settled) {
       const timer = new AbortController();
       await Promise.race([done, this.options.clock.sleep(every, timer.signal).catch(() => undefined)]);
-      timer.abort();
+      timer.abort(SLEEP_CANCELLED);
       if (!settled) await this.maybeCommit(false);
     }
     await done;

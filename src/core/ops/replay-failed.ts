@@ -3,7 +3,6 @@ import { type Clock, systemClock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { resolveSettings } from '../config/build-agent.js';
 import { describeError } from '../errors/agentctl-error.js';
-import { UsageError } from '../errors/usage-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import type { Publisher } from '../publish/publisher.js';
@@ -104,23 +103,6 @@ export async function countReplayable(
   await requireFailedIds(store, filter.ids ?? []);
   const total = await store.failed.count(replaySelection(config, filter));
   return Math.min(total, filter.limit ?? Number.POSITIVE_INFINITY);
-}
-
-/**
- * Parses `--since`: an ISO date/time, or a duration before `now` such as `90s`, `15m`, `2h`, `7d`.
- * @throws UsageError for anything else.
- */
-export function parseSince(text: string, now: number): number {
-  const ago = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
-  if (ago !== null) {
-    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'ms'];
-    return now - Number(ago[1]) * unit;
-  }
-  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isFinite(at)) return at;
-  throw new UsageError(`"${text}" is not a time`, {
-    hint: 'give a duration such as 30m, 2h, 7d, or an ISO time such as 2025-01-31T12:00:00Z',
-  });
 }
 
 /**

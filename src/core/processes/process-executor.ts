@@ -271,6 +271,9 @@ class Context implements StepContext {
   }
 }
 
+/** The reason a step's own signal aborts with once the step is over (ends its timer; a constant, cheap). */
+const STEP_FINISHED: Error = new Error('step finished');
+
 function withTimeout(
   step: Step,
   context: (signal: AbortSignal) => StepContext,
@@ -292,7 +295,7 @@ function withTimeout(
     .then(() => step.run(context(controller.signal)))
     .finally(() => {
       parent.removeEventListener('abort', onAbort);
-      if (!controller.signal.aborted) controller.abort();
+      if (!controller.signal.aborted) controller.abort(STEP_FINISHED);
     });
   return Promise.race([work, timer]);
 }

@@ -41,6 +41,14 @@ function eventTime(event: CloudEvent): number | undefined {
  */
 export function runIdOf(event: CloudEvent, rule: string): string {
   const time = eventTime(event);
-  const prefix = time === undefined ? NO_TIME : time.toString(36).padStart(TIME_WIDTH, '0');
+  const prefix = time === undefined ? NO_TIME : runIdTimePrefix(time);
   return `${prefix}${hash('sha1', `${event.source}\n${event.id}\n${rule}`, 'base64url')}`;
+}
+
+/**
+ * The time prefix of the run ids of events at `ms`. Every run id of an earlier event sorts below it, and
+ * every run id of an event at `ms` or later above it: run ids compare as plain ASCII strings.
+ */
+export function runIdTimePrefix(ms: number): string {
+  return Math.max(0, Math.floor(ms)).toString(36).padStart(TIME_WIDTH, '0');
 }

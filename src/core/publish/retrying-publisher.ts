@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, SLEEP_CANCELLED, systemClock } from '../clock.js';
 import { describeError, isRetriable } from '../errors/agentctl-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
@@ -7,7 +6,7 @@ import type { Journal } from '../store/journal.js';
 import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
-import type { Culmination, Effort, PublishAttempt } from './effort.js';
+import { type Culmination, type Effort, type PublishAttempt, timeOrderedUuid } from './effort.js';
 import type { Publisher, PublishRecord, SendResult, Sink } from './publisher.js';
 import type { PublisherStatusBoard } from './status-board.js';
 
@@ -139,7 +138,7 @@ export class RetryingPublisher implements Publisher {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const now = this.clock.now();
     const effort: Effort = {
-      id: randomUUID(),
+      id: timeOrderedUuid(now),
       sink: this.sink,
       recordId: record.id,
       ...(record.runId === undefined ? {} : { runId: record.runId }),
@@ -302,7 +301,7 @@ export class RetryingPublisher implements Publisher {
     } catch (error) {
       return { ok: false, error };
     } finally {
-      timer.abort();
+      timer.abort(SLEEP_CANCELLED);
     }
   }
 
@@ -364,7 +363,7 @@ export class RetryingPublisher implements Publisher {
     wave.entries.delete(entry);
     if (wave.entries.size > 0) return;
     this.waves.delete(dueAt);
-    wave.cancel.abort();
+    wave.cancel.abort(SLEEP_CANCELLED);
   }
 
   private recordAttempt(entry: Entry, outcome: Omit<PublishAttempt, 'attempt'>): PublishAttempt {

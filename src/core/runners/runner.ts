@@ -43,5 +43,11 @@ export interface Runner {
    * promise that rejects only when `signal` aborts.
    */
   execute(job: RunJob, signal: AbortSignal): RunRecord | Promise<RunRecord>;
+  /**
+   * Optional: connects ahead of the first run. The agent calls it when it starts, without waiting, so a
+   * queue runner records the results of runs an earlier session dispatched even while this session has
+   * nothing to dispatch. A failure here is not fatal: the first `execute` starts the runner again.
+   */
+  start?(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

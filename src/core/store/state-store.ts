@@ -112,6 +112,12 @@ export interface FailedStore {
   recordFailure(id: number, attempt: FailureAttempt): Promise<void>;
   /** All items matching the filter, in id order, fetched in pages. */
   iterate(filter?: FailedFilter, pageSize?: number): AsyncIterable<FailedMessage>;
+  /**
+   * Deletes items that are settled (`replayed` or `discarded`) and were last touched (replayed, else last
+   * failed) before `before` (ms). Pending items are never pruned. With `dryRun` only counts them.
+   * Returns how many items were (or would be) deleted.
+   */
+  prune(before: number, dryRun?: boolean): Promise<number>;
 }
 
 export interface RunFilter {
@@ -148,6 +154,13 @@ export interface RunStore {
    * neither shift pages nor come twice). For copies and exports, not for the hot path.
    */
   iterate(form: RunForm, pageSize?: number): AsyncIterable<RunRecord>;
+  /**
+   * Deletes finished runs (succeeded or failed) older than `before` (ms): full runs by their last update,
+   * ledger entries by their event's time (the run id's prefix; runs of events without a time count as
+   * oldest). Pending and running runs stay. A pruned run no longer marks its event as done: a redelivery
+   * older than the cut runs again. With `dryRun` only counts. Returns how many runs.
+   */
+  prune(before: number, dryRun?: boolean): Promise<number>;
 }
 
 export interface EffortFilter {
@@ -162,6 +175,11 @@ export interface EffortStore {
   get(id: string): Promise<Effort | undefined>;
   /** Every effort, in id order, fetched in pages (keyset paging). For copies and exports. */
   iterate(pageSize?: number): AsyncIterable<Effort>;
+  /**
+   * Deletes culminated efforts (delivered or parked) last updated before `before` (ms); pending efforts
+   * stay. With `dryRun` only counts. Returns how many.
+   */
+  prune(before: number, dryRun?: boolean): Promise<number>;
 }
 
 export interface AgentHeartbeat {
@@ -221,4 +239,16 @@ export interface LogStore {
   bounds(topic: string, partition: number): Promise<LogBounds>;
   /** The first offset whose timestamp is ≥ `timestampMs`, or `latest + 1` when none is. */
   offsetAtTime(topic: string, partition: number, timestampMs: number): Promise<number>;
+  /**
+   * Deletes the partition's records at offsets ≤ `throughOffset` appended before `before` (ms). The
+   * partition's last record always stays, so offsets go on from where they were. With `dryRun` only
+   * counts. Returns how many records.
+   */
+  prune(
+    topic: string,
+    partition: number,
+    throughOffset: number,
+    before: number,
+    dryRun?: boolean,
+  ): Promise<number>;
 }

@@ -14,7 +14,8 @@ export interface InOrderEntry {
  *
  * Every entry keeps the position it was pushed at (0, 1, 2, … over the queue's life), so cursors the
  * owner keeps into the queue stay valid while entries leave. Storage is one array, emptied whenever
- * the last entry leaves: nothing is allocated per entry.
+ * the last entry leaves and compacted when most of it was forwarded (a steady flow may never empty it):
+ * nothing is allocated per entry and the array stays bounded by the entries in flight.
  */
 export class InOrderQueue<E extends InOrderEntry> {
   private readonly entries: E[] = [];
@@ -86,6 +87,13 @@ export class InOrderQueue<E extends InOrderEntry> {
 
   private advance(): void {
     this.head++;
-    if (this.head === this.entries.length) this.clear();
+    if (this.head === this.entries.length) {
+      this.clear();
+    } else if (this.head >= 1024 && this.head * 2 >= this.entries.length) {
+      // Under a steady flow the queue may never empty: drop what was forwarded, keeping positions.
+      this.entries.splice(0, this.head);
+      this.base += this.head;
+      this.head = 0;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { type Clock, SLEEP_CANCELLED } from '../clock.js';
 import type { ProcessingStrategy } from './processing-strategy.js';
 
 /** Longest single timer Node honours; longer ones fire at once. */
@@ -56,7 +56,7 @@ export class JoinDeadline {
       try {
         await Promise.race([done, alarm]);
       } finally {
-        timer.abort();
+        timer.abort(SLEEP_CANCELLED);
       }
     }
     return true;

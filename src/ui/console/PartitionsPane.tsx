@@ -5,7 +5,7 @@ import { compact, duration, sparkline } from '../text/format.js';
 import type { Column } from './console-format.js';
 import { stateColor } from './console-format.js';
 import type { PaneProps } from './pane-props.js';
-import { Table } from './Table.js';
+import { CursorTable } from './Table.js';
 
 export type PartitionsPaneProps = PaneProps & {
   /** The partitions after the pane's filter. */
@@ -82,12 +82,12 @@ export function PartitionsPane({ rows, cursor, tags, filter, focused, height, wi
       <Text dimColor wrap="truncate">
         {title}
       </Text>
-      <Table
+      <CursorTable
         columns={columns}
-        rows={rows.slice(cursor.top)}
+        rows={rows}
+        cursor={cursor}
         height={height - 1}
         width={width}
-        selected={cursor.index - cursor.top}
         focused={focused}
         tagged={(p) => tags.has(p.key)}
         rowKey={(p) => p.key}

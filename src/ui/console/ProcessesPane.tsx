@@ -6,7 +6,7 @@ import { age, count, duration, truncate } from '../text/format.js';
 import { type Column, stateColor } from './console-format.js';
 import { processesSections } from './console-layout.js';
 import type { PaneProps } from './pane-props.js';
-import { Table } from './Table.js';
+import { CursorTable, listCaption, Table } from './Table.js';
 
 export type ProcessesPaneProps = PaneProps & {
   /** Runs by process and state. */
@@ -87,14 +87,14 @@ export function ProcessesPane({
         empty="no run recorded yet"
       />
       <Text dimColor wrap="truncate">
-        {`recent runs, newest first  ·  ${runs.length} shown${filter ? `  ·  filter "${filter}"` : ''}`}
+        {listCaption('recent runs, newest first', runs.length, filter)}
       </Text>
-      <Table
+      <CursorTable
         columns={runColumns}
-        rows={runs.slice(cursor.top)}
+        rows={runs}
+        cursor={cursor}
         height={sections.runs - 1}
         width={width}
-        selected={cursor.index - cursor.top}
         focused={focused}
         rowKey={(r) => r.id}
         empty={filter ? 'no run matches the filter' : 'no recent run'}

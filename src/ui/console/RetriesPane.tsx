@@ -5,7 +5,7 @@ import { type Column, fitText, stateColor } from './console-format.js';
 import { retriesSections } from './console-layout.js';
 import type { RetryItem } from './console-rows.js';
 import type { PaneProps } from './pane-props.js';
-import { Table } from './Table.js';
+import { CursorTable, listCaption, Table } from './Table.js';
 
 export type RetriesPaneProps = PaneProps & {
   /** Sinks as the agents' publisher status boards see them. */
@@ -59,14 +59,14 @@ export function RetriesPane({ sinks, items, cursor, filter, focused, height, wid
         empty="no sink reported by a running agent"
       />
       <Text dimColor wrap="truncate">
-        {`retries and publish efforts, newest first  ·  ${items.length} shown${filter ? `  ·  filter "${filter}"` : ''}`}
+        {listCaption('retries and publish efforts, newest first', items.length, filter)}
       </Text>
-      <Table
+      <CursorTable
         columns={itemColumns}
-        rows={items.slice(cursor.top)}
+        rows={items}
+        cursor={cursor}
         height={sections.list - 1}
         width={width}
-        selected={cursor.index - cursor.top}
         focused={focused}
         rowKey={(r) => r.key}
         empty={filter ? 'nothing matches the filter' : 'no retry and no publish effort recorded'}

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { type Column, columnWidths, fitText, SEPARATOR } from './console-format.js';
+import type { Cursor } from './console-state.js';
 
 export type TableProps<Row> = {
   /** What each column shows. */
@@ -71,4 +72,21 @@ export function Table<Row>({
       )}
     </Box>
   );
+}
+
+/**
+ * A table of a pane's whole list scrolled to the list's cursor: rows from `cursor.top` on, the cursor's
+ * row selected.
+ */
+export function CursorTable<Row>({
+  rows,
+  cursor,
+  ...table
+}: Omit<TableProps<Row>, 'selected'> & { readonly cursor: Cursor }) {
+  return <Table {...table} rows={rows.slice(cursor.top)} selected={cursor.index - cursor.top} />;
+}
+
+/** The caption over a pane's list: what it lists, how many rows, and the filter when there is one. */
+export function listCaption(what: string, shown: number, filter: string | undefined): string {
+  return `${what}  ·  ${shown} shown${filter ? `  ·  filter "${filter}"` : ''}`;
 }

@@ -5,15 +5,20 @@ import { defineProcess } from '../../../src/core/processes/process.js';
 import { rule } from '../../../src/core/rules/rule.js';
 import { END_OF_PARTITION } from '../../../src/core/types.js';
 import { tempDir } from '../../support/temp.js';
-import { countingProcess, openStore, publish, submissionEvent, testAgent } from './fixtures.js';
+import {
+  countingProcess,
+  openStore,
+  publish,
+  slowProcess,
+  submissionEvent,
+  submissionEvents,
+  testAgent,
+} from './fixtures.js';
 
 describe('Agent on the local log', () => {
   it('Given events in the log, When it consumes until empty, Then every event runs once, checkpoints sit at the tips, and a second run reads nothing', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 500 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(500));
     const counts = new Map<string, number>();
     const options = {
       rules: [rule({ name: 'classify-new', on: 'submission.created', process: 'classify' })],
@@ -45,10 +50,7 @@ describe('Agent on the local log', () => {
 
   it('Given checkpoints reset, When the events are read again, Then every run is skipped as already succeeded and no step runs twice', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 120 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(120));
     const counts = new Map<string, number>();
     const options = {
       rules: [
@@ -167,18 +169,10 @@ describe('Agent on the local log', () => {
 
   it('Given a running agent, When another process asks it to drain through the store, Then it finishes in flight, commits, exits, and reports what it did', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 50 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(50));
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
-      processes: [
-        defineProcess({
-          name: 'slow',
-          steps: [{ name: 'wait', run: () => new Promise((resolve) => setTimeout(resolve, 5)) }],
-        }),
-      ],
+      processes: [slowProcess(5)],
       consumer: { untilEmpty: false },
     });
     const running = agent.run();
@@ -213,10 +207,7 @@ describe('Agent on the local log', () => {
     const b = testAgent(other, options('agent-b'));
     const runningA = a.run();
     const runningB = b.run();
-    await publish(
-      store,
-      Array.from({ length: 400 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(400));
 
     const split = async () => {
       const leases = await store.leases.list('test-agent', 'local:events');
@@ -229,10 +220,7 @@ describe('Agent on the local log', () => {
     b.requestDrain();
     await runningB;
     await expect.poll(split, { timeout: 8_000, interval: 100 }).toEqual([4, 0]);
-    await publish(
-      store,
-      Array.from({ length: 100 }, (_, i) => submissionEvent(1000 + i)),
-    );
+    await publish(store, submissionEvents(100, 1000));
     await expect.poll(() => counts.size, { timeout: 8_000 }).toBe(500);
     a.requestDrain();
     await runningA;
@@ -244,27 +232,11 @@ describe('Agent on the local log', () => {
 
   it('Given a pipeline slower than the source, When rejections last, Then the partition is paused and resumed, and nothing is lost', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 1_500 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(1_500));
     const counts = new Map<string, number>();
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
-      processes: [
-        defineProcess({
-          name: 'slow',
-          steps: [
-            {
-              name: 'wait',
-              run: async ({ event }) => {
-                await new Promise((resolve) => setTimeout(resolve, 1));
-                counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
-              },
-            },
-          ],
-        }),
-      ],
+      processes: [slowProcess(1, (event) => counts.set(event.id, (counts.get(event.id) ?? 0) + 1))],
       runner: { kind: 'pool', concurrency: 8 },
       consumer: { pauseAfterMs: 5 },
     });
@@ -284,10 +256,7 @@ describe('Agent on the local log', () => {
   it('Given a process that publishes, When events are consumed, Then its records land in the sink topic with the run id', async () => {
     const dir = tempDir();
     const store = await openStore(dir);
-    await publish(
-      store,
-      Array.from({ length: 20 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(20));
     const { LocalLogSink } = await import('../../../src/core/publish/sinks/local-log-sink.js');
     const summary = await testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'score' })],
@@ -349,18 +318,10 @@ describe('Agent on the local log', () => {
 
   it('Given an inline runner working through a long batch, When the commit interval passes, Then it commits during the batch', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 120 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(120));
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
-      processes: [
-        defineProcess({
-          name: 'slow',
-          steps: [{ name: 'wait', run: () => new Promise((resolve) => setTimeout(resolve, 4)) }],
-        }),
-      ],
+      processes: [slowProcess(4)],
       consumer: { pollMax: 500, commitPolicy: { intervalMs: 50, messages: 1_000_000 } },
     });
     const commits: number[] = [];
@@ -376,27 +337,11 @@ describe('Agent on the local log', () => {
 
   it('Given async steps on a pool runner, When consuming with maxEvents, Then it stops once those events are done', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 300 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(300));
     const counts = new Map<string, number>();
     const summary = await testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'slow' })],
-      processes: [
-        defineProcess({
-          name: 'slow',
-          steps: [
-            {
-              name: 'wait',
-              run: async ({ event }) => {
-                await new Promise((resolve) => setTimeout(resolve, 2));
-                counts.set(event.id, 1);
-              },
-            },
-          ],
-        }),
-      ],
+      processes: [slowProcess(2, (event) => counts.set(event.id, 1))],
       runner: { kind: 'pool', concurrency: 8 },
       consumer: { untilEmpty: false, maxEvents: 150 },
     }).run();
@@ -408,10 +353,7 @@ describe('Agent on the local log', () => {
 
   it('Given a running agent, When it heartbeats, Then the store holds its state and a status snapshot with partitions and counters', async () => {
     const store = await openStore(tempDir());
-    await publish(
-      store,
-      Array.from({ length: 40 }, (_, i) => submissionEvent(i)),
-    );
+    await publish(store, submissionEvents(40));
     const agent = testAgent(store, {
       rules: [rule({ name: 'r', on: 'submission.created', process: 'p' })],
       processes: [countingProcess('p', new Map())],

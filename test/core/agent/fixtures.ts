@@ -30,6 +30,11 @@ export function submissionEvent(
   };
 }
 
+/** `count` submission events, numbered from `from`. */
+export function submissionEvents(count: number, from = 0): CloudEvent[] {
+  return Array.from({ length: count }, (_, i) => submissionEvent(from + i));
+}
+
 /** Appends events (or raw strings) to a local topic. */
 export async function publish(
   store: SqliteStateStore,
@@ -92,4 +97,23 @@ export function countingProcess(
       },
     ],
   });
+}
+
+/** A process `slow` whose one step, `wait`, takes `ms` and then hands the event to `onRun`. */
+export function slowProcess(
+  ms: number,
+  onRun: (event: CloudEvent) => void = () => {},
+): ProcessDefinition<CloudEvent, never> {
+  return defineProcess({
+    name: 'slow',
+    steps: [
+      {
+        name: 'wait',
+        run: async ({ event }) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          onRun(event);
+        },
+      },
+    ],
+  }) as ProcessDefinition<CloudEvent, never>;
 }

@@ -45,7 +45,7 @@ describe('runIdOf', () => {
         (date, digits) => {
           const iso = date.toISOString();
           const base = iso.slice(0, 19);
-          const fraction = digits === 0 ? '' : `.${(iso.slice(20, 23) + '000000').slice(0, digits)}`;
+          const fraction = digits === 0 ? '' : `.${(`${iso.slice(20, 23)}000000`).slice(0, digits)}`;
           const time = `${base}${fraction}Z`;
           const expected = Date.parse(time).toString(36).padStart(9, '0');
           expect(runIdOf(event({ time }), 'r').slice(0, 9)).toBe(expected);

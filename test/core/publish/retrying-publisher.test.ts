@@ -3,7 +3,7 @@ import { FakeClock, flushMicrotasks } from '../../../src/core/clock.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
 import { TransientError } from '../../../src/core/errors/transient-error.js';
 import { type Contingency, contingency } from '../../../src/core/publish/contingency.js';
-import type { Effort } from '../../../src/core/publish/effort.js';
+import { type Effort, timeOrderedUuid } from '../../../src/core/publish/effort.js';
 import type { PublishRecord } from '../../../src/core/publish/publisher.js';
 import { RetryingPublisher } from '../../../src/core/publish/retrying-publisher.js';
 import { MemorySink, type MemorySinkOptions } from '../../../src/core/publish/sinks/memory-sink.js';
@@ -476,5 +476,18 @@ describe('RetryingPublisher', () => {
       expect([closed, sink.isClosed]).toEqual([true, true]);
       expect(ids(sink.delivered)).toEqual(['r1']);
     });
+  });
+});
+
+describe('timeOrderedUuid', () => {
+  it('given increasing times, when ids are made, then they are UUIDv7 strings that sort by time', () => {
+    const times = [0, 1, 255, 1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000];
+    const ids = times.map((ms) => timeOrderedUuid(ms));
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[3]!.replace('-', '').slice(0, 12)).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));
+    expect(new Set(Array.from({ length: 1000 }, () => timeOrderedUuid(5))).size).toBe(1000);
   });
 });

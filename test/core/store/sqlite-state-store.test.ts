@@ -7,6 +7,7 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { isTimeoutError } from '../../../src/core/errors/timeout-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
+import { PRUNE_CHUNK } from '../../../src/core/store/sqlite/sqlite-connection.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { tempDir } from '../../support/temp.js';
 import { runTogether } from './fixtures/run-together.js';
@@ -257,5 +258,23 @@ describe('SqliteStateStore transactions and locking', () => {
     onTestFinished(() => reader.close());
     const [lease] = await reader.leases.list('g', 's');
     expect(lease).toMatchObject({ owner: (winners[0]!.lease as { owner: string }).owner, counter: 1 });
+  });
+});
+
+describe('SqliteStateStore prune', () => {
+  it('Given more rows than one prune transaction takes, When pruned, Then every chunk goes and a live flush between chunks still lands', async () => {
+    const store = await openSqliteStore({ path: join(tempDir('prune-'), 'agent.db') });
+    onTestFinished(() => store.close());
+    const total = PRUNE_CHUNK * 2 + 123;
+    const old = Array.from({ length: total }, (_, i) => aRun({ id: `old-${i}`, updatedAt: 1 }));
+    await store.flush({ runs: old, ledger: [], efforts: [], parked: [] });
+
+    const pruning = store.runs.prune(1_000);
+    const fresh = aRun({ id: 'fresh', updatedAt: 5_000 });
+    await store.flush({ runs: [fresh], ledger: [], efforts: [], parked: [] });
+
+    expect(await pruning).toBe(total);
+    expect((await store.runs.countByState()).reduce((n, r) => n + r.count, 0)).toBe(1);
+    expect(await store.runs.get('fresh')).toBeDefined();
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNotFoundError } from '../../../src/core/errors/not-found-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
+import { runIdTimePrefix } from '../../../src/core/processes/run-id.js';
 import type { RunRecord, StepRecord } from '../../../src/core/processes/run-record.js';
 import type { Effort, PublishAttempt } from '../../../src/core/publish/effort.js';
 import { partitionForKey } from '../../../src/core/store/partition-for-key.js';
@@ -1248,6 +1249,100 @@ export function stateStoreContract(
         expect(await store.log.offsetAtTime('orders', 0, T0 + 20)).toBe(1);
         expect(await store.log.offsetAtTime('orders', 0, T0 + 30)).toBe(3);
         expect(await store.log.offsetAtTime('orders', 0, T0 + 31)).toBe(4);
+      });
+    });
+
+    describe('prune', () => {
+      const CUT = T0 + 1_000;
+
+      it('Given finished, unfinished, old and new runs, When pruned, Then only finished runs older than the cut go; a dry run only counts', async () => {
+        const oldDone = aRun({ updatedAt: T0 + 10 });
+        const oldFailed = aFullRun({ updatedAt: T0 + 20 });
+        const oldRunning = aRun({ state: 'running', updatedAt: T0 });
+        const newDone = aRun({ updatedAt: CUT + 10 });
+        // Ledger runs age by their event's time: the run id's prefix.
+        const oldLedger = aPlainSuccess({ id: `${runIdTimePrefix(T0 + 5)}old` });
+        const timeless = aPlainSuccess({ id: `${'0'.repeat(9)}timeless` });
+        const newLedger = aPlainSuccess({ id: `${runIdTimePrefix(CUT)}new` });
+        await store.flush({
+          ...EMPTY,
+          runs: [oldDone, oldFailed, oldRunning, newDone],
+          ledger: [oldLedger, timeless, newLedger],
+        });
+
+        expect(await store.runs.prune(CUT, true)).toBe(4);
+        expect(await store.runs.get(oldDone.id)).toBeDefined();
+        expect(await store.runs.get(oldLedger.id)).toBeDefined();
+
+        expect(await store.runs.prune(CUT)).toBe(4);
+        for (const gone of [oldDone, oldFailed, oldLedger, timeless])
+          expect(await store.runs.get(gone.id)).toBeUndefined();
+        for (const kept of [oldRunning, newDone, newLedger])
+          expect(await store.runs.get(kept.id)).toBeDefined();
+        expect(await store.runs.lookup([oldLedger.id, newLedger.id])).toEqual(
+          new Map([[newLedger.id, 'succeeded']]),
+        );
+        expect(await store.runs.prune(CUT)).toBe(0);
+      });
+
+      it('Given culminated and pending efforts, When pruned, Then culminated ones older than the cut go', async () => {
+        const delivered = anEffort({ updatedAt: T0 + 1 });
+        const parked = anEffort({ culmination: 'parked', updatedAt: T0 + 2 });
+        const pending = anEffort({ culmination: 'pending', updatedAt: T0 + 3 });
+        const recent = anEffort({ updatedAt: CUT });
+        await store.flush({ ...EMPTY, efforts: [delivered, parked, pending, recent] });
+
+        expect(await store.efforts.prune(CUT, true)).toBe(2);
+        expect(await store.efforts.prune(CUT)).toBe(2);
+
+        expect((await store.efforts.list()).map((e) => e.id).sort()).toEqual([pending.id, recent.id].sort());
+      });
+
+      it('Given replayed, discarded and pending items, When pruned, Then settled items go by when they were last touched and pending ones stay', async () => {
+        const replayed = aParked();
+        const discarded = aParked();
+        const pending = aParked();
+        await store.flush({ ...EMPTY, parked: [replayed, discarded, pending] });
+        const ids = new Map((await store.failed.list()).map((item) => [item.position, item.id]));
+        await store.failed.setStatus([ids.get(replayed.position)!], 'replayed');
+        await store.failed.setStatus([ids.get(discarded.position)!], 'discarded');
+
+        // Failed at T0 + 100; the replay was stamped now, so only the discarded item is past the cut.
+        expect(await store.failed.prune(CUT, true)).toBe(1);
+        expect(await store.failed.prune(CUT)).toBe(1);
+        expect(await store.failed.get(ids.get(discarded.position)!)).toBeUndefined();
+        expect(await store.failed.get(ids.get(replayed.position)!)).toBeDefined();
+
+        expect(await store.failed.prune(Date.now() + 60_000)).toBe(1);
+        expect((await store.failed.list({ status: 'any' })).map((item) => item.id)).toEqual([
+          ids.get(pending.position),
+        ]);
+      });
+
+      it('Given a log partition, When pruned, Then records through the offset and before the cut go, the last record stays and offsets go on', async () => {
+        await store.log.ensureTopic('orders', 1);
+        await store.log.append(
+          'orders',
+          Array.from({ length: 5 }, (_, i) => ({ value: bytes(`r${i}`), timestamp: T0 + i })),
+        );
+
+        expect(await store.log.prune('orders', 0, 10, T0, true)).toBe(0);
+        expect(await store.log.prune('orders', 0, 2, CUT, true)).toBe(3);
+        expect(await store.log.bounds('orders', 0)).toEqual({ earliest: 0, latest: 4 });
+
+        expect(await store.log.prune('orders', 0, 2, CUT)).toBe(3);
+        expect(await store.log.bounds('orders', 0)).toEqual({ earliest: 3, latest: 4 });
+        expect(await store.log.prune('orders', 0, 10, CUT)).toBe(1);
+        expect(await store.log.bounds('orders', 0)).toEqual({ earliest: 4, latest: 4 });
+        expect(await store.log.prune('orders', 0, 10, CUT)).toBe(0);
+
+        const [placed] = await store.log.append('orders', [{ value: bytes('r5') }]);
+        expect(placed).toEqual({ partition: 0, offset: 5 });
+        expect((await store.log.read('orders', 0, -1, 10)).map((r) => [r.offset, text(r.value)])).toEqual([
+          [4, 'r4'],
+          [5, 'r5'],
+        ]);
+        expect(await store.log.prune('nothing', 0, 10, CUT)).toBe(0);
       });
     });
   });

@@ -53,6 +53,26 @@ describe('InOrderQueue', () => {
     expect(queue.end).toBe(4);
   });
 
+  it('given a steady flow that never empties the queue, when entries leave, then storage stays bounded and positions stay valid', () => {
+    const forwarded: number[] = [];
+    const queue = new InOrderQueue<Item>((entry) => forwarded.push(entry.id));
+    const items: Item[] = [];
+    // Always one unfinished entry behind the head, so the queue never empties on its own.
+    for (let id = 0; id < 10_000; id++) {
+      const entry = item(id);
+      items.push(entry);
+      queue.push(entry);
+      if (id > 0) items[id - 1]!.done = true;
+      queue.forwardReady();
+      expect(queue.size).toBe(1);
+      expect(queue.at(id)).toBe(entry);
+    }
+    expect(forwarded).toEqual(items.slice(0, -1).map((entry) => entry.id));
+    expect(queue.end).toBe(10_000);
+    // The backing array was compacted: at most ~2x the threshold, not 10,000 slots.
+    expect((queue as unknown as { entries: Item[] }).entries.length).toBeLessThanOrEqual(2048);
+  });
+
   it('given a next step that rejects, when forwarding, then the entry stays at the head and goes out on the next call', () => {
     let reject = true;
     const forwarded: number[] = [];

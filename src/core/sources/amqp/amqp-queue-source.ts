@@ -1,43 +1,25 @@
-import type { Message as AmqpMessage, Channel, ConsumeMessage } from 'amqplib';
-import { type Clock, systemClock } from '../../clock.js';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
-import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
-import type { Fetch, PartitionInfo, PartitionStatus, Source } from '../source.js';
-import { ManagedChannel } from './amqp-channel.js';
-import { AmqpConnection } from './amqp-connection.js';
-import { type AmqpSourceOptions, amqpSourceId, queueSpec } from './amqp-source-options.js';
+import type { Fetch, PartitionStatus, Source } from '../source.js';
+import {
+  AmqpConsumer,
+  type AmqpConsumerOptions,
+  type AmqpDelivery,
+  tagged,
+  timestampOf,
+  yieldToIo,
+} from './amqp-consumer.js';
+import { queueSpec } from './amqp-source-options.js';
 import { checkQueue, ensureQueue, replyCode } from './amqp-topology.js';
-import { closeQuietly } from './close-quietly.js';
-import { DeliveryInbox } from './delivery-inbox.js';
 
-export interface AmqpQueueSourceOptions extends AmqpSourceOptions {
-  /** The URI as given (for display, redacted). */
-  readonly uri: string;
-  readonly clock?: Clock;
-  readonly telemetry?: Telemetry;
-  /** Longest wait of an idle `poll` (default 50 ms). */
-  readonly idleMs?: number;
-}
-
-interface Delivery {
-  readonly message: Message<Bytes>;
-  readonly generation: number;
-  readonly tag: number;
-}
+export type AmqpQueueSourceOptions = AmqpConsumerOptions;
 
 /** `"<generation>:<deliveryTag>"` → its two numbers. */
 function parsePosition(position: Position): [number, number] {
   const colon = position.indexOf(':');
   return [Number(position.slice(0, colon)), Number(position.slice(colon + 1))];
-}
-
-/** A publisher's `timestamp` property: seconds by the AMQP spec, milliseconds by habit; else now. */
-function timestampOf(message: ConsumeMessage, now: number): number {
-  const ts = message.properties.timestamp as unknown;
-  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts <= 0) return now;
-  return ts < 100_000_000_000 ? ts * 1000 : ts;
 }
 
 /**
@@ -58,21 +40,12 @@ function timestampOf(message: ConsumeMessage, now: number): number {
  * - `pause` stops handing out deliveries (the broker stops at `prefetch`); `revoke` cancels the consumer
  *   and returns what was not handed out (`basic.nack` with requeue).
  */
-export class AmqpQueueSource implements Source {
-  readonly id: string;
-  readonly uri: string;
+export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceOptions> implements Source {
   readonly coordination = 'broker' as const;
   readonly checkpointing = 'broker' as const;
-  readonly queue: string;
   /** Most unacked deliveries at once: a commit is needed at least this often for the consumer to go on. */
   readonly inFlightLimit: number;
-  private readonly connection: AmqpConnection;
-  private readonly channel: ManagedChannel<Channel>;
-  private readonly inbox = new DeliveryInbox<Delivery>();
-  private readonly clock: Clock;
   private assigned = false;
-  private paused = false;
-  private consumerTag: string | undefined;
   /** Delivery tags of the current generation not yet acked or nacked, in order. */
   private outstanding: number[] = [];
   private outstandingHead = 0;
@@ -80,42 +53,10 @@ export class AmqpQueueSource implements Source {
   private staleCommits = 0;
   private brokerCancels = 0;
   private maxDeliveryCount = 0;
-  private closed = false;
 
-  constructor(private readonly options: AmqpQueueSourceOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.queue = options.queue;
-    this.id = amqpSourceId(options.server, options.queue);
-    this.uri = options.server.display;
+  constructor(options: AmqpQueueSourceOptions) {
+    super(options, 'source');
     this.inFlightLimit = options.settings.prefetch;
-    this.connection = new AmqpConnection({
-      server: options.server,
-      settings: options.settings,
-      name: `agentctl source ${options.queue}`,
-      clock: this.clock,
-      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-    });
-    this.channel = new ManagedChannel<Channel>({
-      connection: this.connection,
-      confirm: false,
-      name: `source ${options.queue}`,
-      clock: this.clock,
-      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-      setup: (channel, generation) => this.setup(channel, generation),
-      lost: (generation) => this.lost(generation),
-    });
-  }
-
-  async connect(signal?: AbortSignal): Promise<void> {
-    try {
-      await this.channel.start(signal);
-    } catch (error) {
-      throw this.unavailable(error);
-    }
-  }
-
-  async partitions(): Promise<PartitionInfo[]> {
-    return [{ id: this.queue }];
   }
 
   /** Starts consuming. Start positions mean nothing to a queue: it hands out what it holds. */
@@ -135,10 +76,7 @@ export class AmqpQueueSource implements Source {
   async revoke(partitions: readonly Partition[]): Promise<void> {
     if (!partitions.includes(this.queue) || !this.assigned) return;
     this.assigned = false;
-    const channel = this.channel.channel;
-    const tag = this.consumerTag;
-    this.consumerTag = undefined;
-    if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
+    const channel = await this.cancelConsumer();
     const generation = this.channel.generation;
     for (const delivery of this.inbox.clear()) {
       if (channel === undefined || delivery.generation !== generation) continue;
@@ -181,10 +119,8 @@ export class AmqpQueueSource implements Source {
       return;
     }
     if (tag <= this.ackedUpTo) return;
-    try {
-      channel.ack(tagged(tag), true);
-    } catch {
-      // The channel closed under us: its deliveries are requeued by the broker.
+    if (!this.ackQuietly(channel, tag, true)) {
+      // Its deliveries are requeued by the broker.
       this.staleCommits++;
       return;
     }
@@ -200,35 +136,16 @@ export class AmqpQueueSource implements Source {
     }
   }
 
-  pause(partitions: readonly Partition[]): void {
-    if (partitions.includes(this.queue)) this.paused = true;
-  }
-
-  resume(partitions: readonly Partition[]): void {
-    if (partitions.includes(this.queue)) {
-      this.paused = false;
-      this.inbox.wake();
-    }
-  }
-
   async describe(): Promise<PartitionStatus[]> {
     const depth = await checkQueue(this.connection.channelModel, this.queue);
     const unacked = this.outstanding.length - this.outstandingHead;
-    const connection = this.connection.status();
-    const detail: Record<string, string | number | boolean> = {
+    const detail = {
       type: this.options.type,
-      connection: connection.state,
-      blocked: connection.blocked,
-      reconnects: connection.reconnects,
-      generation: this.channel.generation,
-      prefetch: this.inFlightLimit,
+      ...this.connectionDetail(),
       staleCommitsSkipped: this.staleCommits,
       brokerCancels: this.brokerCancels,
       maxAttempts: this.maxDeliveryCount,
     };
-    if (connection.blockedReason !== undefined) detail.blockedReason = connection.blockedReason;
-    if (connection.lastError !== undefined) detail.lastError = connection.lastError;
-    if (this.channel.error !== undefined) detail.channelError = this.channel.error;
     return [
       {
         partition: this.queue,
@@ -250,26 +167,19 @@ export class AmqpQueueSource implements Source {
     return ga === gb ? ta - tb : ga - gb;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected stopReading(): void {
     this.assigned = false;
-    this.inbox.clear();
-    this.inbox.wake();
-    await this.channel.close();
-    await this.connection.close();
   }
 
-  /** On every channel open: re-declare, set the prefetch, consume again if assigned. */
-  private async setup(channel: Channel, generation: number): Promise<void> {
+  /** On every channel open, nothing is outstanding any more; then the shared setup. */
+  protected override async setup(channel: Channel, generation: number): Promise<void> {
     this.outstanding = [];
     this.outstandingHead = 0;
     this.ackedUpTo = 0;
-    this.consumerTag = undefined;
-    const model = this.connection.channelModel;
-    if (model === undefined) throw new Error('connection lost while opening the channel');
-    await ensureQueue(model, queueSpec(this.options));
-    await channel.prefetch(this.options.settings.prefetch);
+    await super.setup(channel, generation);
+  }
+
+  protected async subscribeIfReading(channel: Channel, generation: number): Promise<void> {
     if (this.assigned) await this.subscribe(channel, generation);
   }
 
@@ -316,26 +226,20 @@ export class AmqpQueueSource implements Source {
   /** The broker cancelled our consumer (queue deleted or moved): subscribe again on the same channel. */
   private cancelledByBroker(channel: Channel, generation: number): void {
     this.brokerCancels++;
-    this.consumerTag = undefined;
-    this.options.telemetry?.emit('warning', {
-      message: `the broker cancelled the consumer of ${this.queue}; re-subscribing`,
-    });
-    void this.clock
-      .sleep(200)
-      .then(async () => {
-        if (!this.assigned || this.closed || this.channel.channel !== channel) return;
+    this.resubscribeLater(
+      channel,
+      this.queue,
+      () => this.assigned,
+      async () => {
         const model = this.connection.channelModel;
         if (model !== undefined) await ensureQueue(model, queueSpec(this.options));
         await this.subscribe(channel, generation);
-      })
-      .catch(async () => {
-        // The queue is gone for now: reopen the channel, whose setup declares and consumes again.
-        await closeQuietly(channel);
-      });
+      },
+    );
   }
 
   /** The channel of `generation` is gone: what it delivered and we did not hand out comes again. */
-  private lost(generation: number): void {
+  protected lost(generation: number): void {
     this.inbox.remove((d) => d.generation <= generation);
     if (generation === this.channel.generation) {
       this.outstanding = [];
@@ -358,7 +262,7 @@ export class AmqpQueueSource implements Source {
     return depth !== undefined && depth.ready === 0 && this.inbox.size === 0;
   }
 
-  private unavailable(error: unknown): unknown {
+  protected unavailable(error: unknown): unknown {
     if (isAgentctlError(error)) return error;
     const code = replyCode(error);
     const hint =
@@ -370,14 +274,4 @@ export class AmqpQueueSource implements Source {
       hint,
     });
   }
-}
-
-/** One turn of the event loop, so that amqplib's scheduled writes (acks) reach the socket. */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** What `ack`/`nack` need of a message: its delivery tag. */
-function tagged(deliveryTag: number): AmqpMessage {
-  return { fields: { deliveryTag } } as AmqpMessage;
 }

@@ -1,34 +1,22 @@
-import type { Message as AmqpMessage, Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { type Clock, systemClock } from '../../clock.js';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Clock } from '../../clock.js';
 import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import type { StateStore } from '../../store/state-store.js';
-import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
-import type { Fetch, PartitionInfo, PartitionStatus, Source } from '../source.js';
-import { ManagedChannel } from './amqp-channel.js';
-import { AmqpConnection } from './amqp-connection.js';
-import { type AmqpSourceOptions, amqpSourceId, queueSpec } from './amqp-source-options.js';
-import { checkQueue, ensureQueue } from './amqp-topology.js';
+import type { Fetch, PartitionStatus, Source } from '../source.js';
+import { AmqpConsumer, type AmqpConsumerOptions, type AmqpDelivery, timestampOf } from './amqp-consumer.js';
+import { checkQueue } from './amqp-topology.js';
 import { closeQuietly } from './close-quietly.js';
-import { DeliveryInbox } from './delivery-inbox.js';
 
-export interface AmqpStreamSourceOptions extends AmqpSourceOptions {
-  readonly uri: string;
+export interface AmqpStreamSourceOptions extends AmqpConsumerOptions {
   /** Where `describe` reads the committed offset (the processor writes it). */
   readonly store?: StateStore;
   readonly group?: string;
-  readonly clock?: Clock;
-  readonly telemetry?: Telemetry;
-  /** Longest wait of an idle `poll` (default 50 ms). */
-  readonly idleMs?: number;
 }
 
-interface Delivery {
-  readonly message: Message<Bytes>;
+interface Delivery extends AmqpDelivery {
   readonly offset: number;
-  readonly generation: number;
-  readonly tag: number;
 }
 
 /** The value of the `x-stream-offset` consumer argument. */
@@ -66,19 +54,10 @@ const LATEST_TTL_MS = 1_000;
  * - `describe` reports the committed offset (from the store), the latest offset (a short probe of the
  *   stream's last chunk, at least the last offset seen) and the lag between them.
  */
-export class AmqpStreamSource implements Source {
-  readonly id: string;
-  readonly uri: string;
+export class AmqpStreamSource extends AmqpConsumer<Delivery, AmqpStreamSourceOptions> implements Source {
   readonly coordination = 'leases' as const;
   readonly checkpointing = 'store' as const;
-  readonly queue: string;
-  private readonly connection: AmqpConnection;
-  private readonly channel: ManagedChannel<Channel>;
-  private readonly inbox = new DeliveryInbox<Delivery>();
-  private readonly clock: Clock;
   private start: StartPosition | undefined;
-  private paused = false;
-  private consumerTag: string | undefined;
   /** Deliveries below this offset are dropped (the chunk prefix of a start by offset). */
   private floor = 0;
   /** Highest offset queued in the inbox (repeats are dropped). */
@@ -86,45 +65,9 @@ export class AmqpStreamSource implements Source {
   /** Highest offset handed out by `poll`. */
   private handed = -1;
   private latestProbe: { readonly at: number; readonly offset: number | undefined } | undefined;
-  private closed = false;
 
-  constructor(private readonly options: AmqpStreamSourceOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.queue = options.queue;
-    this.id = amqpSourceId(options.server, options.queue);
-    this.uri = options.server.display;
-    this.connection = new AmqpConnection({
-      server: options.server,
-      settings: options.settings,
-      name: `agentctl stream ${options.queue}`,
-      clock: this.clock,
-      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-    });
-    this.channel = new ManagedChannel<Channel>({
-      connection: this.connection,
-      confirm: false,
-      name: `stream ${options.queue}`,
-      clock: this.clock,
-      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-      setup: (channel, generation) => this.setup(channel, generation),
-      lost: (generation) => {
-        this.inbox.remove((d) => d.generation <= generation);
-        this.queued = this.handed;
-        this.consumerTag = undefined;
-      },
-    });
-  }
-
-  async connect(signal?: AbortSignal): Promise<void> {
-    try {
-      await this.channel.start(signal);
-    } catch (error) {
-      throw this.unavailable(error);
-    }
-  }
-
-  async partitions(): Promise<PartitionInfo[]> {
-    return [{ id: this.queue }];
+  constructor(options: AmqpStreamSourceOptions) {
+    super(options, 'stream');
   }
 
   async assign(starts: ReadonlyMap<Partition, StartPosition>): Promise<void> {
@@ -148,18 +91,10 @@ export class AmqpStreamSource implements Source {
   async revoke(partitions: readonly Partition[]): Promise<void> {
     if (!partitions.includes(this.queue) || this.start === undefined) return;
     this.start = undefined;
-    const channel = this.channel.channel;
-    const tag = this.consumerTag;
-    this.consumerTag = undefined;
-    if (channel !== undefined && tag !== undefined) await channel.cancel(tag).catch(() => undefined);
-    const dropped = this.inbox.clear();
-    const last = dropped.at(-1);
+    const channel = await this.cancelConsumer();
+    const last = this.inbox.clear().at(-1);
     if (channel !== undefined && last !== undefined && last.generation === this.channel.generation) {
-      try {
-        channel.ack(tagged(last.tag), true);
-      } catch {
-        // closing: nothing to give credit for
-      }
+      this.ackQuietly(channel, last.tag, true);
     }
   }
 
@@ -178,29 +113,15 @@ export class AmqpStreamSource implements Source {
     const last = taken[taken.length - 1]!;
     this.handed = last.offset;
     const channel = this.channel.channel;
+    // If the channel closed, it is reopened and resumes after `handed`.
     if (channel !== undefined && last.generation === this.channel.generation) {
-      try {
-        channel.ack(tagged(last.tag), true);
-      } catch {
-        // the channel closed: it is reopened and resumes after `handed`
-      }
+      this.ackQuietly(channel, last.tag, true);
     }
     return { messages, ended: [], caughtUp: false };
   }
 
   /** Offsets are checkpointed by the processor in the store: nothing to do at the broker. */
   async commit(): Promise<void> {}
-
-  pause(partitions: readonly Partition[]): void {
-    if (partitions.includes(this.queue)) this.paused = true;
-  }
-
-  resume(partitions: readonly Partition[]): void {
-    if (partitions.includes(this.queue)) {
-      this.paused = false;
-      this.inbox.wake();
-    }
-  }
 
   async describe(): Promise<PartitionStatus[]> {
     const { store, group } = this.options;
@@ -213,19 +134,8 @@ export class AmqpStreamSource implements Source {
     const committed = checkpoint?.position;
     const done = committed === undefined ? -1 : Number(committed);
     const lag = latest === undefined ? undefined : Math.max(0, latest - done);
-    const connection = this.connection.status();
-    const detail: Record<string, string | number | boolean> = {
-      type: 'stream',
-      connection: connection.state,
-      blocked: connection.blocked,
-      reconnects: connection.reconnects,
-      generation: this.channel.generation,
-      prefetch: this.options.settings.prefetch,
-    };
+    const detail: Record<string, string | number | boolean> = { type: 'stream', ...this.connectionDetail() };
     if (this.handed >= 0) detail.handedOut = this.handed;
-    if (connection.blockedReason !== undefined) detail.blockedReason = connection.blockedReason;
-    if (connection.lastError !== undefined) detail.lastError = connection.lastError;
-    if (this.channel.error !== undefined) detail.channelError = this.channel.error;
     return [
       {
         partition: this.queue,
@@ -245,23 +155,18 @@ export class AmqpStreamSource implements Source {
     return Number(a) - Number(b);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected stopReading(): void {
     this.start = undefined;
-    this.inbox.clear();
-    this.inbox.wake();
-    await this.channel.close();
-    await this.connection.close();
   }
 
-  private async setup(channel: Channel, generation: number): Promise<void> {
-    this.consumerTag = undefined;
-    const model = this.connection.channelModel;
-    if (model === undefined) throw new Error('connection lost while opening the channel');
-    await ensureQueue(model, queueSpec(this.options));
-    await channel.prefetch(this.options.settings.prefetch);
+  protected async subscribeIfReading(channel: Channel, generation: number): Promise<void> {
     if (this.start !== undefined) await this.subscribe(channel, generation);
+  }
+
+  protected lost(generation: number): void {
+    this.inbox.remove((d) => d.generation <= generation);
+    this.queued = this.handed;
+    this.consumerTag = undefined;
   }
 
   /** Consumes from the start position, or right after the last offset handed out (a resubscription). */
@@ -291,16 +196,11 @@ export class AmqpStreamSource implements Source {
     if (generation !== this.channel.generation || this.closed || this.start === undefined) return;
     const offset = Number(message.properties.headers?.['x-stream-offset']);
     if (!Number.isFinite(offset) || offset < this.floor || offset <= this.queued) {
-      try {
-        channel.ack(message, false);
-      } catch {
-        // closing
-      }
+      this.ackQuietly(channel, message.fields.deliveryTag, false);
       return;
     }
     this.queued = offset;
     const attributes: Record<string, AttributeValue> = { routingKey: message.fields.routingKey, offset };
-    const ts = message.properties.timestamp as unknown;
     this.inbox.push({
       offset,
       generation,
@@ -310,28 +210,20 @@ export class AmqpStreamSource implements Source {
         position: String(offset),
         payload: message.content,
         raw: message.content,
-        timestamp:
-          typeof ts === 'number' && ts > 0 ? (ts < 100_000_000_000 ? ts * 1000 : ts) : this.clock.now(),
+        timestamp: timestampOf(message, this.clock.now()),
         attributes,
       },
     });
   }
 
   private cancelledByBroker(channel: Channel, generation: number): void {
-    this.consumerTag = undefined;
     this.inbox.clear();
-    this.options.telemetry?.emit('warning', {
-      message: `the broker cancelled the consumer of stream ${this.queue}; re-subscribing`,
-    });
-    void this.clock
-      .sleep(200)
-      .then(async () => {
-        if (this.start === undefined || this.closed || this.channel.channel !== channel) return;
-        await this.subscribe(channel, generation);
-      })
-      .catch(async () => {
-        await closeQuietly(channel);
-      });
+    this.resubscribeLater(
+      channel,
+      `stream ${this.queue}`,
+      () => this.start !== undefined,
+      () => this.subscribe(channel, generation),
+    );
   }
 
   /** Caught up: consuming, nothing buffered, and at or past the latest offset known. */
@@ -359,7 +251,7 @@ export class AmqpStreamSource implements Source {
     return seen === undefined ? probed : Math.max(probed, seen);
   }
 
-  private unavailable(error: unknown): unknown {
+  protected unavailable(error: unknown): unknown {
     if (isAgentctlError(error)) return error;
     return new SourceUnavailableError(`cannot read stream ${this.uri}: ${describeError(error)}`, {
       cause: error,
@@ -403,8 +295,4 @@ async function probeLast(
   } finally {
     await closeQuietly(channel);
   }
-}
-
-function tagged(deliveryTag: number): AmqpMessage {
-  return { fields: { deliveryTag } } as AmqpMessage;
 }

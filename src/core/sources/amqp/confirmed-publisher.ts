@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Message as AmqpMessage, ConfirmChannel, Options } from 'amqplib';
-import type { Clock } from '../../clock.js';
+import { type Clock, SLEEP_CANCELLED } from '../../clock.js';
 import { TimeoutError } from '../../errors/timeout-error.js';
 import { TransientError } from '../../errors/transient-error.js';
 import type { ManagedChannel } from './amqp-channel.js';
@@ -9,6 +9,13 @@ import type { ManagedChannel } from './amqp-channel.js';
 const YIELD_EVERY = 128;
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What a publish needs to know of the channel it publishes on, as `attach` saw it. */
+interface AttachedChannel {
+  /** Reply texts of returned messages, by message id. */
+  readonly returned: Map<string, string>;
+  closed: boolean;
+}
 
 /** One message to publish. With `mandatory`, `options.messageId` identifies it when the broker returns it. */
 export interface OutgoingMessage {
@@ -33,19 +40,25 @@ export interface ConfirmedPublisherOptions {
  * Call `attach` from the channel's setup so that returns are seen.
  */
 export class ConfirmedPublisher {
-  private returned = new Map<string, string>();
+  private attached: AttachedChannel = { returned: new Map(), closed: false };
 
   constructor(private readonly options: ConfirmedPublisherOptions) {}
 
-  /** Listens for returned (unroutable) messages on a freshly opened channel. */
+  /**
+   * Listens on a freshly opened channel for returned (unroutable) messages and for its close. One
+   * listener of each per channel, however many publishes are under way on it.
+   */
   attach(channel: ConfirmChannel): void {
-    const returned = new Map<string, string>();
-    this.returned = returned;
+    const attached: AttachedChannel = { returned: new Map(), closed: false };
+    this.attached = attached;
     channel.on('return', (message: AmqpMessage) => {
       const id = message.properties.messageId as unknown;
       if (typeof id !== 'string') return;
       const fields = message.fields as { replyText?: string };
-      returned.set(id, fields.replyText ?? 'NO_ROUTE');
+      attached.returned.set(id, fields.replyText ?? 'NO_ROUTE');
+    });
+    channel.once('close', () => {
+      attached.closed = true;
     });
   }
 
@@ -63,7 +76,8 @@ export class ConfirmedPublisher {
           : new TransientError(`not connected to the broker: ${(error as Error).message}`, { cause: error });
       return results.fill(failure);
     }
-    const returned = this.returned;
+    const attached = this.attached;
+    const returned = attached.returned;
     let left = messages.length;
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => {
@@ -89,16 +103,11 @@ export class ConfirmedPublisher {
         for (let i = 0; i < messages.length; i++) settle(i, signal.reason as Error);
       },
     );
-    let closed = false;
-    const onClose = () => {
-      closed = true;
-    };
-    channel.once('close', onClose);
     try {
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
         if (settled[i]) continue;
-        if (closed || stop.signal.aborted) {
+        if (attached.closed || stop.signal.aborted) {
           settle(i, new TransientError('the channel closed before the message was published'));
           continue;
         }
@@ -108,7 +117,7 @@ export class ConfirmedPublisher {
             if (error !== null && error !== undefined) {
               settle(
                 i,
-                closed
+                attached.closed
                   ? new TransientError('the channel closed before the broker confirmed the message')
                   : new TransientError('the broker refused the message (nack)'),
               );
@@ -134,9 +143,8 @@ export class ConfirmedPublisher {
       }
       await finished;
     } finally {
-      stop.abort();
+      stop.abort(SLEEP_CANCELLED);
       signal?.removeEventListener('abort', onAbort);
-      channel.off('close', onClose);
     }
     return results;
   }
@@ -161,6 +169,6 @@ async function drained(channel: ConfirmChannel, finished: Promise<void>): Promis
       finished,
     ]);
   } finally {
-    stop.abort();
+    stop.abort(SLEEP_CANCELLED);
   }
 }

@@ -128,6 +128,22 @@ export class PgConnection {
     }
   }
 
+  /**
+   * Counts (`dryRun`) or deletes the rows of `table` that `where` selects (`$n` placeholders bound to
+   * `values`). One statement: PostgreSQL deletes without blocking readers or the agents' writes to
+   * other rows.
+   */
+  async prune(table: string, where: string, values: unknown[], dryRun: boolean): Promise<number> {
+    if (dryRun) {
+      const [row] = await this.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${this.table(table)} WHERE ${where}`,
+        values,
+      );
+      return row?.n ?? 0;
+    }
+    return (await this.run(`DELETE FROM ${this.table(table)} WHERE ${where}`, values)).rowCount ?? 0;
+  }
+
   /** Runs `body` in a transaction on one connection; rolls back when it throws. */
   async transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;

@@ -78,6 +78,10 @@ export class PgEffortStore implements EffortStore {
     return row === undefined ? undefined : toEffort(row);
   }
 
+  prune(before: number, dryRun = false): Promise<number> {
+    return this.connection.prune('efforts', "culmination <> 'pending' AND updated_at < $1", [before], dryRun);
+  }
+
   async *iterate(pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<Effort> {
     assertPageSize(pageSize);
     let after: string | null = null;

@@ -204,6 +204,15 @@ export class PgFailedStore implements FailedStore {
   }
 
   /** See `failedPages`: keyset paging by id, `limit` caps the total. */
+  prune(before: number, dryRun = false): Promise<number> {
+    return this.connection.prune(
+      'failed_messages',
+      "status IN ('replayed', 'discarded') AND coalesce(replayed_at, last_failed_at) < $1",
+      [before],
+      dryRun,
+    );
+  }
+
   iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
     return failedPages((page) => this.list(page), filter, pageSize);
   }

@@ -106,6 +106,24 @@ export class PgLogStore implements LogStore {
     return { earliest: row?.earliest ?? -1, latest: row?.latest ?? -1 };
   }
 
+  async prune(
+    topic: string,
+    partition: number,
+    throughOffset: number,
+    before: number,
+    dryRun = false,
+  ): Promise<number> {
+    // The last record stays, as in the SQLite store (there offsets go on from it; here `bounds` does).
+    return this.connection.prune(
+      'log',
+      `topic = $1 AND partition = $2 AND log_offset <= $3 AND timestamp < $4
+       AND log_offset < (SELECT max(log_offset) FROM ${this.connection.table('log')}
+                         WHERE topic = $1 AND partition = $2)`,
+      [topic, partition, throughOffset, before],
+      dryRun,
+    );
+  }
+
   /** Timestamps need not grow with offsets (they can be given): this finds the lowest matching offset. */
   async offsetAtTime(topic: string, partition: number, timestampMs: number): Promise<number> {
     const [row] = await this.connection.query<{ found: number }>(

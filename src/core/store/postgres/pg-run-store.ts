@@ -1,3 +1,4 @@
+import { runIdTimePrefix } from '../../processes/run-id.js';
 import type { RunRecord, RunState } from '../../processes/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerData, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
@@ -205,6 +206,17 @@ export class PgRunStore implements RunStore {
   async upsert(runs: readonly RunRecord[]): Promise<void> {
     if (runs.length === 0) return;
     await this.connection.run(`WITH ${this.ctes('$1', "'[]'")} SELECT 1`, [PgRunStore.runsParam(runs)]);
+  }
+
+  async prune(before: number, dryRun = false): Promise<number> {
+    const full = await this.connection.prune(
+      'runs',
+      "state IN ('succeeded', 'failed') AND updated_at < $1",
+      [before],
+      dryRun,
+    );
+    const ledger = await this.connection.prune('run_ledger', 'id < $1', [runIdTimePrefix(before)], dryRun);
+    return full + ledger;
   }
 
   async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {

@@ -41,6 +41,48 @@ export interface FailedRow {
   replayed_at: number | null;
 }
 
+/**
+ * The columns of a `FailedRow`, in the order `failedRowOf` reads them. Adapters that can hand rows over
+ * as arrays select these (better-sqlite3's keyed rows cost ~3 µs more per row at 26 columns than an
+ * array plus this literal).
+ */
+export const FAILED_COLUMNS =
+  'id, key, group_name, source, partition, position, reason, kind, error, error_name, rule, process, ' +
+  'run_id, sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status, ' +
+  'first_failed_at, last_failed_at, history, replayed_at';
+
+/** The row whose `FAILED_COLUMNS` values are `v`, in order. */
+export function failedRowOf(v: readonly unknown[]): FailedRow {
+  return {
+    id: v[0] as number,
+    key: v[1] as string,
+    group_name: v[2] as string,
+    source: v[3] as string,
+    partition: v[4] as string,
+    position: v[5] as string,
+    reason: v[6] as FailureReason,
+    kind: v[7] as FailedKind,
+    error: v[8] as string,
+    error_name: v[9] as string | null,
+    rule: v[10] as string | null,
+    process: v[11] as string | null,
+    run_id: v[12] as string | null,
+    sink: v[13] as string | null,
+    record_key: v[14] as string | null,
+    headers: v[15] as string | null,
+    event_id: v[16] as string | null,
+    event_type: v[17] as string | null,
+    attempts: v[18] as number,
+    raw: v[19] as Buffer,
+    timestamp: v[20] as number,
+    status: v[21] as FailedStatus,
+    first_failed_at: v[22] as number,
+    last_failed_at: v[23] as number,
+    history: v[24] as string,
+    replayed_at: v[25] as number | null,
+  };
+}
+
 /** The parked message a row holds; SQL NULL columns are absent fields. */
 export function toFailedMessage(row: FailedRow): FailedMessage {
   const message: Writable<FailedMessage> = {

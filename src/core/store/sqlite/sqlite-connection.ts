@@ -7,6 +7,9 @@ import { applyWriteBatch, type WriteBatch } from './write-batch.js';
 // biome-ignore lint/suspicious/noExplicitAny: statements are cached untyped; each store types its rows.
 export type Statement = Database.Statement<any[], any>;
 
+/** Rows one prune transaction deletes at most (see `SqliteConnection.prune`). */
+export const PRUNE_CHUNK = 5_000;
+
 /**
  * The open database shared by the sub-stores: the handle, the store clock, a cache of prepared statements
  * and the mapping of driver errors to engine errors. better-sqlite3 is synchronous; `call` turns a
@@ -49,6 +52,28 @@ export class SqliteConnection {
   /** Runs `body` in a `BEGIN IMMEDIATE` transaction (takes the write lock first, so it never upgrades). */
   immediate<T>(body: () => T): T {
     return this.db.transaction(body).immediate();
+  }
+
+  /**
+   * Counts (`dryRun`) or deletes the rows a prune selects. `remove` must delete at most
+   * `PRUNE_CHUNK` rows per run (`... WHERE key IN (SELECT key ... LIMIT PRUNE_CHUNK)`): it runs in one
+   * short write transaction per chunk, yielding between chunks, so the agents sharing the file wait
+   * milliseconds for the write lock, not the length of the whole prune.
+   */
+  async prune(
+    count: string,
+    remove: string,
+    params: Readonly<Record<string, unknown>>,
+    dryRun: boolean,
+  ): Promise<number> {
+    if (dryRun) return this.call(() => (this.statement(count).pluck().get(params) as number) ?? 0);
+    let total = 0;
+    for (;;) {
+      const changes = await this.call(() => this.immediate(() => this.statement(remove).run(params).changes));
+      total += changes;
+      if (changes < PRUNE_CHUNK) return total;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /**

@@ -9,10 +9,10 @@ import type {
   FailureAttempt,
   NewFailedMessage,
 } from '../records.js';
-import { type FailedRow, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
+import { FAILED_COLUMNS, failedRowOf, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
 import { jsonList } from './row-values.js';
-import type { SqliteConnection } from './sqlite-connection.js';
+import { PRUNE_CHUNK, type SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
 /**
@@ -97,21 +97,23 @@ export class SqliteFailedStore implements FailedStore {
       const where = whereOf(filter);
       const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
       const rows = this.connection
-        .statement(`SELECT * FROM failed_messages${where.sql} ORDER BY id${limit}`)
+        .statement(`SELECT ${FAILED_COLUMNS} FROM failed_messages${where.sql} ORDER BY id${limit}`)
+        .raw()
         .all({
           ...where.params,
           ...(filter.limit === undefined ? {} : { limit: filter.limit }),
-        }) as FailedRow[];
-      return rows.map(toFailedMessage);
+        }) as unknown[][];
+      return rows.map((values) => toFailedMessage(failedRowOf(values)));
     });
   }
 
   get(id: number): Promise<FailedMessage | undefined> {
     return this.connection.call(() => {
-      const row = this.connection.statement('SELECT * FROM failed_messages WHERE id = ?').get(id) as
-        | FailedRow
-        | undefined;
-      return row === undefined ? undefined : toFailedMessage(row);
+      const row = this.connection
+        .statement(`SELECT ${FAILED_COLUMNS} FROM failed_messages WHERE id = ?`)
+        .raw()
+        .get(id) as unknown[] | undefined;
+      return row === undefined ? undefined : toFailedMessage(failedRowOf(row));
     });
   }
 
@@ -180,6 +182,16 @@ export class SqliteFailedStore implements FailedStore {
   }
 
   /** See `failedPages`: keyset paging by id, `limit` caps the total. */
+  prune(before: number, dryRun = false): Promise<number> {
+    const settled = "status IN ('replayed', 'discarded') AND coalesce(replayed_at, last_failed_at) < @before";
+    return this.connection.prune(
+      `SELECT count(*) FROM failed_messages WHERE ${settled}`,
+      `DELETE FROM failed_messages WHERE id IN (SELECT id FROM failed_messages WHERE ${settled} LIMIT ${PRUNE_CHUNK})`,
+      { before },
+      dryRun,
+    );
+  }
+
   iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
     return failedPages((page) => this.list(page), filter, pageSize);
   }

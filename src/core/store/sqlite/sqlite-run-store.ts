@@ -1,10 +1,11 @@
+import { runIdTimePrefix } from '../../processes/run-id.js';
 import type { RunRecord, RunState } from '../../processes/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonList, jsonOrNull } from './row-values.js';
-import type { SqliteConnection, Statement } from './sqlite-connection.js';
+import { PRUNE_CHUNK, type SqliteConnection, type Statement } from './sqlite-connection.js';
 import { WriteBatchBuilder } from './write-batch.js';
 
 /** A `runs` row as better-sqlite3 gives it: `fatal` is INTEGER 0/1 (SQLite has no boolean). */
@@ -30,8 +31,16 @@ const UPSERT = `
     origin_position = excluded.origin_position, output = excluded.output, updated_at = excluded.updated_at
   WHERE NOT (runs.state = 'succeeded' AND excluded.state <> 'succeeded')`;
 
-const LEDGER_INSERT =
-  'INSERT INTO run_ledger (id, group_name, process, data) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
+/**
+ * The whole batch's ledger rows travel as one JSON array of `[id, group, process, data]` and SQLite
+ * unpacks it (`json_each`): one statement per flush instead of one per run, and no per-run parameter
+ * rows to build on the agent's thread or to copy to the writer thread. `->>` gives an array's JSON text.
+ * (`WHERE true` keeps SQLite's parser from reading `ON CONFLICT` as part of the SELECT's join.)
+ */
+const LEDGER_INSERT = `
+  INSERT INTO run_ledger (id, group_name, process, data)
+  SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true
+  ON CONFLICT (id) DO NOTHING`;
 
 export class SqliteRunStore implements RunStore {
   private readonly lookupStates: Statement;
@@ -52,9 +61,13 @@ export class SqliteRunStore implements RunStore {
 
   /** Adds plain successes, in compact form, to a batch; an id already in the ledger is kept. */
   addLedger(batch: WriteBatchBuilder, runs: readonly RunRecord[]): void {
-    for (const run of runs) {
-      batch.add(LEDGER_INSERT, [run.id, run.group, run.process, JSON.stringify(toLedgerData(run))]);
+    if (runs.length === 0) return;
+    const rows: unknown[] = new Array(runs.length);
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      rows[i] = [run.id, run.group, run.process, toLedgerData(run)];
     }
+    batch.add(LEDGER_INSERT, [JSON.stringify(rows)]);
   }
 
   /** Adds full run upserts to a batch. A run that exists is replaced (last write wins), in place. */
@@ -220,6 +233,23 @@ export class SqliteRunStore implements RunStore {
       this.addRuns(batch, runs);
       this.connection.immediate(() => this.connection.apply(batch.build()));
     });
+  }
+
+  async prune(before: number, dryRun = false): Promise<number> {
+    const finished = "state IN ('succeeded', 'failed') AND updated_at < @before";
+    const full = await this.connection.prune(
+      `SELECT count(*) FROM runs WHERE ${finished}`,
+      `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE ${finished} LIMIT ${PRUNE_CHUNK})`,
+      { before },
+      dryRun,
+    );
+    const ledger = await this.connection.prune(
+      'SELECT count(*) FROM run_ledger WHERE id < @prefix',
+      `DELETE FROM run_ledger WHERE id IN (SELECT id FROM run_ledger WHERE id < @prefix LIMIT ${PRUNE_CHUNK})`,
+      { prefix: runIdTimePrefix(before) },
+      dryRun,
+    );
+    return full + ledger;
   }
 
   async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {

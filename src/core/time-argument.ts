@@ -1,0 +1,19 @@
+import { UsageError } from './errors/usage-error.js';
+
+/**
+ * Parses a time argument (`--since`, `--older-than`): an ISO date/time, or a duration before `now` such
+ * as `90s`, `15m`, `2h`, `7d`.
+ * @throws UsageError for anything else.
+ */
+export function parseTimeArgument(text: string, now: number): number {
+  const ago = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (ago !== null) {
+    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'ms'];
+    return now - Number(ago[1]) * unit;
+  }
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isFinite(at)) return at;
+  throw new UsageError(`"${text}" is not a time`, {
+    hint: 'give a duration such as 30m, 2h, 7d, or an ISO time such as 2025-01-31T12:00:00Z',
+  });
+}
