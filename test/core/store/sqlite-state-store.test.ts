@@ -7,7 +7,7 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { isTimeoutError } from '../../../src/core/errors/timeout-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
-import { PRUNE_CHUNK } from '../../../src/core/store/sqlite/sqlite-connection.js';
+import { PRUNE_CHUNK, retryWhileBusy } from '../../../src/core/store/sqlite/sqlite-connection.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { tempDir } from '../../support/temp.js';
 import { runTogether } from './fixtures/run-together.js';
@@ -104,6 +104,43 @@ describe('SqliteStateStore opening', () => {
 
     expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
     expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+  });
+
+  it('Given open steps that SQLite answers busy at once, When retried, Then they run again until they succeed', async () => {
+    let calls = 0;
+
+    await retryWhileBusy(1_000, () => {
+      calls += 1;
+      if (calls < 3) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    });
+
+    expect(calls).toBe(3);
+  });
+
+  it('Given open steps that stay busy past the timeout, Then the busy error surfaces', async () => {
+    let calls = 0;
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY_RECOVERY' });
+
+    const failure = retryWhileBusy(50, () => {
+      calls += 1;
+      throw busy;
+    });
+
+    await expect(failure).rejects.toBe(busy);
+    expect(calls).toBeGreaterThan(1);
+  });
+
+  it('Given open steps that fail other than busy, Then they are not retried', async () => {
+    let calls = 0;
+    const notADatabase = Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' });
+
+    const failure = retryWhileBusy(1_000, () => {
+      calls += 1;
+      throw notADatabase;
+    });
+
+    await expect(failure).rejects.toBe(notADatabase);
+    expect(calls).toBe(1);
   });
 
   it('Given a path that is a directory, When opened, Then a usage error names the path and what to do', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../clock.js';
 import { TimeoutError } from '../../errors/timeout-error.js';
@@ -109,5 +110,27 @@ export class SqliteConnection {
       });
     }
     return error;
+  }
+}
+
+/**
+ * Runs idempotent `steps` (a store's open: the journal-mode switch and the migrations), and again after a
+ * short jittered pause while SQLite answers busy, until `timeoutMs` has passed. SQLite does not consult
+ * the busy handler for every lock an open takes (a journal-mode switch racing another process's switch of
+ * a fresh file fails busy at once), so processes opening one fresh file together would otherwise fail at
+ * random instead of queueing.
+ */
+export async function retryWhileBusy(timeoutMs: number, steps: () => void): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let pauseMs = 5; ; pauseMs = Math.min(pauseMs * 2, 200)) {
+    try {
+      steps();
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+      if (!busy || performance.now() >= deadline) throw error;
+    }
+    await delay(pauseMs / 2 + Math.random() * (pauseMs / 2));
   }
 }

@@ -9,7 +9,7 @@ import type { FlushResult, StateStore } from '../state-store.js';
 import { assertNotNewer, migrate, schemaVersion } from './migrations.js';
 import { SqliteAgentStore } from './sqlite-agent-store.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
-import { SqliteConnection } from './sqlite-connection.js';
+import { retryWhileBusy, SqliteConnection } from './sqlite-connection.js';
 import { SqliteControlStore } from './sqlite-control-store.js';
 import { SqliteEffortStore } from './sqlite-effort-store.js';
 import { SqliteFailedStore } from './sqlite-failed-store.js';
@@ -142,19 +142,21 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   const connection = new SqliteConnection(db, clock, location, busyTimeoutMs);
   try {
     db.pragma(`cache_size = -${CACHE_KIB}`);
-    if (readonly) {
-      const version = schemaVersion(db);
-      if (version === 0) {
-        throw new UsageError(`${location} is not an agentctl state store yet (it has no schema)`, {
-          hint: 'start an agent on it first, or point --db at the store an agent uses',
-        });
+    await retryWhileBusy(busyTimeoutMs, () => {
+      if (readonly) {
+        const version = schemaVersion(db);
+        if (version === 0) {
+          throw new UsageError(`${location} is not an agentctl state store yet (it has no schema)`, {
+            hint: 'start an agent on it first, or point --db at the store an agent uses',
+          });
+        }
+        assertNotNewer(version, location);
+      } else {
+        if (!memory) db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrate(db, clock, location);
       }
-      assertNotNewer(version, location);
-    } else {
-      if (!memory) db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      migrate(db, clock, location);
-    }
+    });
     const threaded = !memory && !readonly && (options.writerThread ?? true);
     return new SqliteStateStore(
       connection,

@@ -21,13 +21,15 @@ interface Reply {
 
 const requireHere = createRequire(import.meta.url);
 
-/** The writer thread's program: its own connection, one IMMEDIATE transaction per batch. */
+/**
+ * The writer thread's program: its own connection, one IMMEDIATE transaction per batch. The file is in WAL
+ * mode already (the opening connection switched it; the mode is stored in the file).
+ */
 function workerSource(): string {
   return `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
-db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('cache_size = -' + workerData.cacheKib);
 const statements = new Map();
