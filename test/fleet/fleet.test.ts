@@ -7,13 +7,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openStore } from '../../src/core/store/open-store.js';
 import type { StateStore } from '../../src/core/store/state-store.js';
 import { type Kinesalite, placeRecords, startKinesalite } from '../kinesis/support/kinesalite.js';
 import { keyedEvents } from '../kinesis/support/kinesis-agent.js';
-import { PG_URL, postgresAvailable } from '../support/services.js';
+import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -42,7 +41,7 @@ function startConsumer(uri: string, db: string, effects: string, id: string) {
 }
 
 describe.skipIf(!available)(
-  `fleet mode on PostgreSQL${available ? '' : ' (skipped: no PostgreSQL at PG_URL)'}`,
+  serviceSuite('fleet mode on PostgreSQL', available, 'PostgreSQL', 'PG_URL'),
   () => {
     let kinesis: Kinesalite;
     const schema = `fleet_${Date.now().toString(36)}`;
@@ -56,10 +55,7 @@ describe.skipIf(!available)(
     afterAll(async () => {
       await store?.close();
       await kinesis?.close();
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropSchemas([schema]);
     });
 
     it('Given three consumers on 8 shards, When one is killed, Then its shards move to the others, nothing is lost, and no shard has two owners at once', async () => {

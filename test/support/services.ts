@@ -72,3 +72,14 @@ export async function rabbitmqAvailable(): Promise<boolean> {
 export function serviceSuite(name: string, available: boolean, service: string, variable: string): string {
   return available ? name : `${name} — skipped: no ${service} at ${variable}`;
 }
+
+/** Drops the PostgreSQL schemas a suite created (and everything in them), for its `afterAll`. */
+export async function dropSchemas(schemas: Iterable<string>): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../../src/core/store/postgres/postgres-state-store.js';
 import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { agentctl } from '../../support/cli.js';
 import { expectSameContent, populate } from '../../support/populated-store.js';
-import { PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
 
 const available = await postgresAvailable();
@@ -60,11 +59,7 @@ describe.skipIf(!available)(
   () => {
     const schema = `agentctl_cli_${randomBytes(4).toString('hex')}`;
 
-    afterAll(async () => {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
-    });
+    afterAll(() => dropSchemas([schema]));
 
     it('Given a populated SQLite file, When copied twice with --json, Then everything arrives once', async () => {
       const { dir, path } = await populatedFile();

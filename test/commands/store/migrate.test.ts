@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentctl } from '../../support/cli.js';
-import { PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
 
 const available = await postgresAvailable();
@@ -34,11 +33,7 @@ describe.skipIf(!available)(
   () => {
     const schema = `agentctl_cli_${randomBytes(4).toString('hex')}`;
 
-    afterAll(async () => {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
-    });
+    afterAll(() => dropSchemas([schema]));
 
     it('Given a fresh schema, When migrated twice, Then it goes 0 → 1, then stays at 1', () => {
       const dir = tempDir('migrate-');

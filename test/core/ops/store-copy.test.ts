@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { type CopyProgress, copyStore, verifyCopy } from '../../../src/core/ops/store-copy.js';
@@ -8,7 +7,7 @@ import { openPostgresStore } from '../../../src/core/store/postgres/postgres-sta
 import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import type { StateStore } from '../../../src/core/store/state-store.js';
 import { expectSameContent, populate } from '../../support/populated-store.js';
-import { PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
 
 const available = await postgresAvailable();
@@ -131,15 +130,7 @@ describe('copyStore from SQLite to SQLite', () => {
 describe.skipIf(!available)(
   serviceSuite('copyStore from SQLite to PostgreSQL', available, 'PostgreSQL', 'PG_URL'),
   () => {
-    afterAll(async () => {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
-    });
+    afterAll(() => dropSchemas(schemas));
 
     copyBehaviour(postgresTarget);
   },

@@ -11,7 +11,7 @@ import {
   type PostgresStateStore,
   type PostgresStoreOptions,
 } from '../../../src/core/store/postgres/postgres-state-store.js';
-import { PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { runTogether } from './fixtures/run-together.js';
 import { anEffort, aParked, aPlainSuccess, aRun, stateStoreContract, T0 } from './state-store-contract.js';
 
@@ -47,15 +47,7 @@ async function inspect(): Promise<pg.Client> {
 }
 
 describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'PostgreSQL', 'PG_URL'), () => {
-  afterAll(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
-  });
+  afterAll(() => dropSchemas(schemas));
 
   stateStoreContract('PostgresStateStore', () => openPostgresStore({ url: PG_URL, schema: freshSchema() }));
 

@@ -83,8 +83,8 @@ export class SqliteConnection {
    */
   translate(error: unknown): unknown {
     // Errors from the writer thread arrive as plain errors carrying the driver's code.
-    const code = (error as { code?: unknown } | null)?.code;
-    if (!(error instanceof Error) || typeof code !== 'string' || !code.startsWith('SQLITE')) return error;
+    const code = driverCode(error);
+    if (!(error instanceof Error) || code === undefined) return error;
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       return new TimeoutError(
         `the state store ${this.location} is busy: another process held its lock for more than ${this.busyTimeoutMs} ms`,
@@ -127,10 +127,14 @@ export async function retryWhileBusy(timeoutMs: number, steps: () => void): Prom
       steps();
       return;
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-      if (!busy || performance.now() >= deadline) throw error;
+      if (!driverCode(error)?.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw error;
     }
     await delay(pauseMs / 2 + Math.random() * (pauseMs / 2));
   }
+}
+
+/** The SQLite result code a driver error carries (`SQLITE_…`), also on errors relayed from the writer thread. */
+function driverCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE') ? code : undefined;
 }
