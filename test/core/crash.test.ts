@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CloudEvent } from '../../src/core/events/cloud-event.js';
 import { runIdOf } from '../../src/core/processes/run-id.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
-import { type AgentChild, startAgentChild } from '../support/agent-child.js';
+import { type AgentChild, startAgentChild } from '../support/fixture-child.js';
 import { tempDir } from '../support/temp.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/crash-agent.ts', import.meta.url));

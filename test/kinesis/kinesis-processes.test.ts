@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
-import { type AgentChild, startAgentChild } from '../support/agent-child.js';
+import { type AgentChild, startAgentChild } from '../support/fixture-child.js';
 import { tempDir } from '../support/temp.js';
 import { type Kinesalite, placeRecords, startKinesalite, tips } from './support/kinesalite.js';
 import { keyedEvents } from './support/kinesis-agent.js';
