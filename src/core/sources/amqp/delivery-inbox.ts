@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import { Fifo } from '../../fifo.js';
 
 /** The reason a wait's timer is cancelled with (a constant: `abort()` without one builds a DOMException). */
 const WOKEN = new Error('woken');
@@ -8,12 +9,11 @@ const WOKEN = new Error('woken');
  * when the processor asks). Bounded by the consumer's prefetch, so it needs no limit of its own.
  */
 export class DeliveryInbox<T> {
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Fifo<T>();
   private wakeUp: (() => void) | undefined;
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.size;
   }
 
   push(item: T): void {
@@ -23,38 +23,17 @@ export class DeliveryInbox<T> {
 
   /** Takes up to `max` items, oldest first. */
   take(max: number): T[] {
-    const end = Math.min(this.items.length, this.head + max);
-    const taken = this.items.slice(this.head, end);
-    this.head = end;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return taken;
+    return this.items.take(max);
   }
 
   /** Removes everything and returns it. */
   clear(): T[] {
-    const all = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return all;
+    return this.items.clear();
   }
 
   /** Removes the items `drop` selects; returns them. */
   remove(drop: (item: T) => boolean): T[] {
-    const kept: T[] = [];
-    const dropped: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i]!;
-      (drop(item) ? dropped : kept).push(item);
-    }
-    this.items = kept;
-    this.head = 0;
-    return dropped;
+    return this.items.remove(drop);
   }
 
   /** Resolves when an item arrives or `wake` is called, after `ms`, or when `signal` aborts. Never rejects. */

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Clock } from '../../clock.js';
 import { describeError } from '../../errors/agentctl-error.js';
+import { Fifo } from '../../fifo.js';
 import { type Backoff, type BackoffOptions, backoff } from '../../retry/backoff.js';
 import {
   type AttributeValue,
@@ -93,8 +94,7 @@ const FIRST_STRIDE = 500;
  */
 export class ShardReader {
   readonly shard: Partition;
-  private buffer: Message<Bytes>[] = [];
-  private head = 0;
+  private readonly buffer = new Fifo<Message<Bytes>>();
   private start: IteratorStart | undefined;
   private iterator: string | undefined;
   /** The sequence number of the last record fetched (whole record, aggregates included). */
@@ -143,7 +143,7 @@ export class ShardReader {
 
   /** Buffered messages not yet taken. */
   get buffered(): number {
-    return this.buffer.length - this.head;
+    return this.buffer.size;
   }
 
   /** Set when the reader stopped on a failure that retrying cannot fix. */
@@ -175,12 +175,7 @@ export class ShardReader {
 
   /** Moves up to `max` buffered messages into `out`; returns how many. */
   take(max: number, out: Message<Bytes>[]): number {
-    const n = Math.min(max, this.buffered);
-    for (let i = 0; i < n; i++) out.push(this.buffer[this.head++]!);
-    if (this.head === this.buffer.length) {
-      this.buffer = [];
-      this.head = 0;
-    }
+    const n = this.buffer.takeInto(max, out);
     if (n > 0 && this.buffered < this.options.prefetch) this.nudge();
     return n;
   }
@@ -206,8 +201,7 @@ export class ShardReader {
     this.controller.abort(new Error('shard reader stopped'));
     this.nudge();
     await this.loop;
-    this.buffer = [];
-    this.head = 0;
+    this.buffer.clear();
   }
 
   status(): ShardReaderStatus {
