@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { agentFlag } from '../cli/flags.js';
+import type { StatusOptions } from '../core/ops/status.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'One snapshot of agents, partitions, runs, efforts and the failed store.';
@@ -52,13 +53,11 @@ export default class Status extends BaseCommand {
     const { collectStatus } = await import('../core/ops/status.js');
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
     // The embedded log is cheap to describe: show its latest positions and lag even with no agent running.
-    const uri = config.source ?? 'local:';
-    let source:
-      | { id: string; describe(): Promise<import('../core/sources/source.js').PartitionStatus[]> }
-      | undefined;
-    if (uri.startsWith('local:') && group !== undefined) {
-      const { openSource } = await import('../core/sources/open-source.js');
-      source = await openSource(uri, { store, group });
+    let source: StatusOptions['source'];
+    if (group !== undefined) {
+      const { openOpsSource, opsTarget } = await import('../core/ops/checkpoints.js');
+      const target = opsTarget(config, { group });
+      if (target.uri.startsWith('local:')) source = await openOpsSource(store, target);
     }
     const report = await collectStatus(store, {
       ...(group ? { group } : {}),

@@ -119,18 +119,23 @@ export function opsTarget(
 
 const byPartition = (a: Partition, b: Partition) => a.localeCompare(b, undefined, { numeric: true });
 
+/** Opens (does not connect) the source an operator acts on, for its group, with the config's settings. */
+export function openOpsSource(store: StateStore, target: SourceForOps): Promise<Source> {
+  return openSource(target.uri, {
+    store,
+    group: target.group,
+    ...(target.settings === undefined ? {} : { settings: target.settings }),
+    ...(target.localPartitions === undefined ? {} : { localPartitions: target.localPartitions }),
+  });
+}
+
 /** Opens and connects the source a URI names, hands it to `use`, and closes it whatever happens. */
 export async function withSource<T>(
   store: StateStore,
   options: SourceForOps,
   use: (source: Source) => Promise<T>,
 ): Promise<T> {
-  const source = await openSource(options.uri, {
-    store,
-    group: options.group,
-    ...(options.settings === undefined ? {} : { settings: options.settings }),
-    ...(options.localPartitions === undefined ? {} : { localPartitions: options.localPartitions }),
-  });
+  const source = await openOpsSource(store, options);
   try {
     await source.connect();
     return await use(source);

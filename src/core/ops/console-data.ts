@@ -22,8 +22,15 @@ export interface LiveAgent {
 }
 
 /** A source asked directly for where its partitions stand (latest position, lag, queue depth). */
+/** A source's partitions as the consumer group `group` stands in them. */
+export interface ProbedSource {
+  readonly sourceId: string;
+  readonly group: string;
+  readonly partitions: readonly PartitionStatus[];
+}
+
 export interface SourceProbe {
-  describe(): Promise<{ readonly sourceId: string; readonly partitions: readonly PartitionStatus[] }>;
+  describe(): Promise<ProbedSource>;
 }
 
 export interface ConsoleAgent extends AgentStatus {
@@ -109,10 +116,7 @@ export class ConsoleFeed {
   private readonly counts: Paced<RunCount[]>;
   private readonly reasons: Paced<Record<string, number>>;
   private readonly recent: Paced<RunRecord[]>;
-  private readonly probed: Paced<{
-    readonly sourceId: string;
-    readonly partitions: readonly PartitionStatus[];
-  }>;
+  private readonly probed: Paced<ProbedSource>;
   /** The probed source's id, once known: no need to probe while a live agent reports it. */
   private probedId: string | undefined;
   private readonly window: FailedWindow;
@@ -226,7 +230,7 @@ export class ConsoleFeed {
     rows: readonly PartitionRow[],
     alive: readonly AgentRecord[],
   ): Promise<PartitionRow[]> {
-    const { probe, group } = this.options;
+    const { probe } = this.options;
     const reported = (id: string | undefined) => alive.some((a) => a.snapshot?.source.id === id);
     if (probe === undefined || (this.probedId !== undefined && reported(this.probedId))) return [...rows];
     const described = await this.probed.get('probe', () => probe.describe()).catch(() => undefined);
@@ -234,9 +238,12 @@ export class ConsoleFeed {
     this.probedId = described.sourceId;
     if (reported(described.sourceId)) return [...rows];
     const merged = [...rows];
+    const { sourceId, group } = described;
     for (const status of described.partitions) {
-      const base = { group: group ?? '', source: described.sourceId, ...status };
-      const at = merged.findIndex((r) => r.source === described.sourceId && r.partition === status.partition);
+      const base = { group, source: sourceId, ...status };
+      const at = merged.findIndex(
+        (r) => r.group === group && r.source === sourceId && r.partition === status.partition,
+      );
       if (at < 0) merged.push({ ...base, state: 'unassigned' });
       else merged[at] = { ...merged[at]!, ...base, state: merged[at]!.state };
     }

@@ -33,7 +33,7 @@ const PREVIEW_CHARS = 400;
  * search (a scan of every item), up to `SEARCH_CAP` matches are read, at a pace set by their cost.
  */
 export class FailedWindow {
-  private last: { readonly key: string; readonly target: number; readonly afterId: number } | undefined;
+  private last: { readonly key: string; readonly afterId: number } | undefined;
 
   constructor(
     private readonly failed: FailedStore,
@@ -108,7 +108,7 @@ export class FailedWindow {
       if (await fits(mid)) hi = mid;
       else lo = mid;
     }
-    this.last = { key, target, afterId: hi };
+    this.last = { key, afterId: hi };
     return hi;
   }
 }

@@ -1,8 +1,7 @@
 import type { AgentConfig } from '../config/agent-config.js';
-import { openSource } from '../sources/open-source.js';
 import type { Source } from '../sources/source.js';
 import type { StateStore } from '../store/state-store.js';
-import { opsTarget } from './checkpoints.js';
+import { openOpsSource, opsTarget } from './checkpoints.js';
 import type { SourceProbe } from './console-data.js';
 
 /**
@@ -20,24 +19,19 @@ export function configSourceProbe(
   let opened: Promise<Source> | undefined;
   let connected = false;
   const source = () => {
-    opened ??= openSource(target.uri, {
-      store,
-      group: target.group,
-      ...(target.settings === undefined ? {} : { settings: target.settings }),
-      ...(target.localPartitions === undefined ? {} : { localPartitions: target.localPartitions }),
-    });
+    opened ??= openOpsSource(store, target);
     return opened;
   };
   return {
     async describe() {
       const s = await source();
       try {
-        return { sourceId: s.id, partitions: await s.describe() };
+        return { sourceId: s.id, group: target.group, partitions: await s.describe() };
       } catch (error) {
         if (connected) throw error;
         connected = true;
         await s.connect();
-        return { sourceId: s.id, partitions: await s.describe() };
+        return { sourceId: s.id, group: target.group, partitions: await s.describe() };
       }
     },
     async close() {

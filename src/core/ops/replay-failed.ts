@@ -237,7 +237,6 @@ class PageReplay {
     this.runner = new InlineRunner({ clock, journal, stats });
   }
 
-  /** Replays a page and returns the outcomes of its items, once what the page wrote is flushed. */
   /**
    * Replays a page; returns its outcomes at once, and `written`, which settles once the page's runs,
    * efforts and parkings are in the store (the caller sets statuses after it, while the next page runs).

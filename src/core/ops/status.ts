@@ -69,17 +69,18 @@ export function isAlive(agent: AgentRecord, now: number, within: number): boolea
 
 /** An agent record as `status` shows it, judged alive against `now`. */
 export function agentStatus(a: AgentRecord, now: number, within: number): AgentStatus {
+  const alive = isAlive(a, now, within);
   return {
     id: a.id,
     name: a.name,
     host: a.host,
     pid: a.pid,
-    state: isAlive(a, now, within) || STOPPED.has(a.state) ? a.state : 'OFFLINE',
-    alive: isAlive(a, now, within),
+    state: alive || STOPPED.has(a.state) ? a.state : 'OFFLINE',
+    alive,
     startedAt: a.startedAt,
     heartbeatAt: a.heartbeatAt,
     source: a.snapshot?.source.uri ?? a.source,
-    perSecond: isAlive(a, now, within) ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
+    perSecond: alive ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
     inFlight: a.snapshot?.inFlight ?? 0,
     ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
     ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
@@ -121,7 +122,6 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
   };
 }
 
-/** Live agents' snapshots first; checkpoints fill in partitions no live agent reports. */
 /** Rows known only from checkpoints get the source's latest position and lag. */
 async function withSourceView(
   rows: PartitionRow[],
@@ -131,7 +131,7 @@ async function withSourceView(
   const view = new Map((await source.describe().catch(() => [])).map((p) => [p.partition, p]));
   return rows.map((row) => {
     const seen = view.get(row.partition);
-    if (row.agent !== undefined || seen === undefined || !sameSource(row.source, source.id)) return row;
+    if (row.agent !== undefined || seen === undefined || row.source !== source.id) return row;
     return {
       ...row,
       ...(seen.latest === undefined ? {} : { latest: seen.latest }),
@@ -142,10 +142,7 @@ async function withSourceView(
   });
 }
 
-function sameSource(rowSource: string, id: string): boolean {
-  return rowSource === id;
-}
-
+/** Live agents' snapshots first; checkpoints fill in partitions no live agent reports. */
 export async function partitionRows(
   store: StateStore,
   agents: readonly AgentRecord[],

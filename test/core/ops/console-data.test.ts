@@ -227,7 +227,7 @@ describe('ConsoleFeed', () => {
     const probe = {
       describe: async () => {
         probes += 1;
-        return { sourceId: 'local:events', partitions };
+        return { sourceId: 'local:events', group: 'orders', partitions };
       },
     };
     const feed = new ConsoleFeed({ store, group: 'orders', probe, clock });
@@ -241,6 +241,27 @@ describe('ConsoleFeed', () => {
     clock.advance(5_000);
     await feed.load({ failed: page });
     expect(probes).toBe(2);
+  });
+  it('Given every group shown, When the probe describes its own group, Then other groups keep their rows', async () => {
+    const clock = new FakeClock();
+    const store = await givenAStore(clock);
+    await store.checkpoints.set([
+      { group: 'audit', source: 'local:events', partition: '0', position: '3' },
+      { group: 'orders', source: 'local:events', partition: '0', position: '5' },
+    ]);
+    const partitions: PartitionStatus[] = [
+      { partition: '0', state: 'unassigned', committed: '5', latest: '99', lagRecords: 94 },
+    ];
+    const probe = { describe: async () => ({ sourceId: 'local:events', group: 'orders', partitions }) };
+    const feed = new ConsoleFeed({ store, probe, clock });
+
+    const view = await feed.load({ failed: page });
+
+    expect(view.partitions.map((p) => [p.group, p.partition, p.committed, p.latest])).toEqual([
+      ['audit', '0', '3', undefined],
+      ['orders', '0', '5', '99'],
+    ]);
+    feed.close();
   });
 });
 

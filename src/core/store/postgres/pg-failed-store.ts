@@ -203,7 +203,6 @@ export class PgFailedStore implements FailedStore {
     if (result.rowCount === 0) throw new NotFoundError(`no failed message with id ${id}`);
   }
 
-  /** See `failedPages`: keyset paging by id, `limit` caps the total. */
   prune(before: number, dryRun = false): Promise<number> {
     return this.connection.prune(
       'failed_messages',
@@ -213,6 +212,7 @@ export class PgFailedStore implements FailedStore {
     );
   }
 
+  /** See `failedPages`: keyset paging by id, `limit` caps the total. */
   iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
     return failedPages((page) => this.list(page), filter, pageSize);
   }

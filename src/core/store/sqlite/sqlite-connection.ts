@@ -56,21 +56,29 @@ export class SqliteConnection {
   }
 
   /**
-   * Counts (`dryRun`) or deletes the rows a prune selects. `remove` must delete at most
-   * `PRUNE_CHUNK` rows per run (`... WHERE key IN (SELECT key ... LIMIT PRUNE_CHUNK)`): it runs in one
-   * short write transaction per chunk, yielding between chunks, so the agents sharing the file wait
-   * milliseconds for the write lock, not the length of the whole prune.
+   * Counts (`dryRun`) or deletes the rows of `table` that `where` selects. Deletes run in one short write
+   * transaction per `PRUNE_CHUNK` rows (picked by `key`, the table's primary key: a column, or a
+   * parenthesised list of columns for a composite key), yielding between
+   * chunks, so the agents sharing the file wait milliseconds for the write lock, not the length of the
+   * whole prune.
    */
   async prune(
-    count: string,
-    remove: string,
+    table: string,
+    where: string,
     params: Readonly<Record<string, unknown>>,
     dryRun: boolean,
+    key = 'id',
   ): Promise<number> {
-    if (dryRun) return this.call(() => (this.statement(count).pluck().get(params) as number) ?? 0);
+    if (dryRun) {
+      const count = this.statement(`SELECT count(*) FROM ${table} WHERE ${where}`).pluck();
+      return this.call(() => (count.get(params) as number) ?? 0);
+    }
+    const remove = this.statement(
+      `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${table} WHERE ${where} LIMIT ${PRUNE_CHUNK})`,
+    );
     let total = 0;
     for (;;) {
-      const changes = await this.call(() => this.immediate(() => this.statement(remove).run(params).changes));
+      const changes = await this.call(() => this.immediate(() => remove.run(params).changes));
       total += changes;
       if (changes < PRUNE_CHUNK) return total;
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -3,7 +3,7 @@ import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type EffortRow, toEffort } from '../rows/effort-row.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';
 import { jsonOrNull } from './row-values.js';
-import { PRUNE_CHUNK, type SqliteConnection } from './sqlite-connection.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
 /** One row per effort, its attempts as JSON; a rewrite replaces the row (last write wins). */
@@ -78,12 +78,7 @@ export class SqliteEffortStore implements EffortStore {
 
   prune(before: number, dryRun = false): Promise<number> {
     const culminated = "culmination <> 'pending' AND updated_at < @before";
-    return this.connection.prune(
-      `SELECT count(*) FROM efforts WHERE ${culminated}`,
-      `DELETE FROM efforts WHERE id IN (SELECT id FROM efforts WHERE ${culminated} LIMIT ${PRUNE_CHUNK})`,
-      { before },
-      dryRun,
-    );
+    return this.connection.prune('efforts', culminated, { before }, dryRun);
   }
 
   async *iterate(pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<Effort> {

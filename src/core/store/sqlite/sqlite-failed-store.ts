@@ -12,7 +12,7 @@ import type {
 import { FAILED_COLUMNS, failedRowOf, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
 import { jsonList } from './row-values.js';
-import { PRUNE_CHUNK, type SqliteConnection } from './sqlite-connection.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
 /**
@@ -181,17 +181,12 @@ export class SqliteFailedStore implements FailedStore {
     });
   }
 
-  /** See `failedPages`: keyset paging by id, `limit` caps the total. */
   prune(before: number, dryRun = false): Promise<number> {
     const settled = "status IN ('replayed', 'discarded') AND coalesce(replayed_at, last_failed_at) < @before";
-    return this.connection.prune(
-      `SELECT count(*) FROM failed_messages WHERE ${settled}`,
-      `DELETE FROM failed_messages WHERE id IN (SELECT id FROM failed_messages WHERE ${settled} LIMIT ${PRUNE_CHUNK})`,
-      { before },
-      dryRun,
-    );
+    return this.connection.prune('failed_messages', settled, { before }, dryRun);
   }
 
+  /** See `failedPages`: keyset paging by id, `limit` caps the total. */
   iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
     return failedPages((page) => this.list(page), filter, pageSize);
   }

@@ -4,7 +4,7 @@ import type { LogAppend, LogBounds, LogRecord, TopicInfo } from '../records.js';
 import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
 import { type TopicRow, toTopic } from '../rows/topic-row.js';
 import type { LogStore } from '../state-store.js';
-import { PRUNE_CHUNK, type SqliteConnection, type Statement } from './sqlite-connection.js';
+import type { SqliteConnection, Statement } from './sqlite-connection.js';
 
 /**
  * The embedded log. Offsets are dense per partition (0, 1, 2, …): each append reads the partition's last
@@ -119,7 +119,6 @@ export class SqliteLogStore implements LogStore {
     });
   }
 
-  /** Timestamps need not grow with offsets (they can be given): this finds the lowest matching offset. */
   async prune(
     topic: string,
     partition: number,
@@ -133,14 +132,15 @@ export class SqliteLogStore implements LogStore {
     if (through < 0) return 0;
     const where = 'topic = @topic AND partition = @partition AND offset <= @through AND timestamp < @before';
     return this.connection.prune(
-      `SELECT count(*) FROM log WHERE ${where}`,
-      `DELETE FROM log WHERE topic = @topic AND partition = @partition
-         AND offset IN (SELECT offset FROM log WHERE ${where} LIMIT ${PRUNE_CHUNK})`,
+      'log',
+      where,
       { topic, partition, through, before },
       dryRun,
+      '(topic, partition, offset)',
     );
   }
 
+  /** Timestamps need not grow with offsets (they can be given): this finds the lowest matching offset. */
   offsetAtTime(topic: string, partition: number, timestampMs: number): Promise<number> {
     return this.connection.call(() => {
       const found = this.connection

@@ -5,7 +5,7 @@ import { fromLedger, type LedgerRow, toLedgerData } from '../rows/ledger-codec.j
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonList, jsonOrNull } from './row-values.js';
-import { PRUNE_CHUNK, type SqliteConnection, type Statement } from './sqlite-connection.js';
+import type { SqliteConnection, Statement } from './sqlite-connection.js';
 import { WriteBatchBuilder } from './write-batch.js';
 
 /** A `runs` row as better-sqlite3 gives it: `fatal` is INTEGER 0/1 (SQLite has no boolean). */
@@ -237,15 +237,10 @@ export class SqliteRunStore implements RunStore {
 
   async prune(before: number, dryRun = false): Promise<number> {
     const finished = "state IN ('succeeded', 'failed') AND updated_at < @before";
-    const full = await this.connection.prune(
-      `SELECT count(*) FROM runs WHERE ${finished}`,
-      `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE ${finished} LIMIT ${PRUNE_CHUNK})`,
-      { before },
-      dryRun,
-    );
+    const full = await this.connection.prune('runs', finished, { before }, dryRun);
     const ledger = await this.connection.prune(
-      'SELECT count(*) FROM run_ledger WHERE id < @prefix',
-      `DELETE FROM run_ledger WHERE id IN (SELECT id FROM run_ledger WHERE id < @prefix LIMIT ${PRUNE_CHUNK})`,
+      'run_ledger',
+      'id < @prefix',
       { prefix: runIdTimePrefix(before) },
       dryRun,
     );
