@@ -803,6 +803,33 @@ export function stateStoreContract(
         ).rejects.toSatisfy(isNotFoundError);
       });
 
+      it('Given a replay page, When its outcomes are flushed with its parkings, Then all of it is written at once', async () => {
+        const [replayed, failedAgain] = await park(aParked(), aParked({ attempts: 2 }));
+        const again = aParked({ reason: 'decode' });
+
+        await store.flush({
+          ...EMPTY,
+          parked: [again],
+          replayed: [replayed!],
+          refailed: [
+            { id: failedAgain!, attempt: { at: T0 + 900, error: 'still down', via: 'replay' } },
+            { id: failedAgain!, attempt: { at: T0 + 950, error: 'down again', via: 'replay' } },
+            { id: 424_242, attempt: { at: T0, error: 'gone', via: 'replay' } },
+          ],
+        });
+
+        expect(await store.failed.get(replayed!)).toMatchObject({ status: 'replayed' });
+        const refailed = await store.failed.get(failedAgain!);
+        expect(refailed).toMatchObject({
+          status: 'pending',
+          attempts: 4,
+          lastFailedAt: T0 + 950,
+          error: 'down again',
+        });
+        expect(refailed!.history.slice(-2).map((a) => a.error)).toEqual(['still down', 'down again']);
+        expect((await store.failed.list({ reason: 'decode' })).map((i) => i.key)).toEqual([again.key]);
+      });
+
       it('Given items, When iterated in small pages, Then every matching item comes once, in id order', async () => {
         const ids = await park(
           ...Array.from({ length: 10 }, (_, i) => aParked({ reason: i % 2 ? 'decode' : 'rule' })),

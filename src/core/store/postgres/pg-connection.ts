@@ -144,6 +144,27 @@ export class PgConnection {
     return (await this.run(`DELETE FROM ${this.table(table)} WHERE ${where}`, values)).rowCount ?? 0;
   }
 
+  /**
+   * Runs the statements in order in one transaction (all or nothing); returns each one's result. A single
+   * statement runs on its own (one round trip: a statement is a transaction already).
+   */
+  async runAll(statements: readonly PgStatement[]): Promise<pg.QueryResult[]> {
+    if (statements.length === 1) {
+      const [{ text, values, name }] = statements as [PgStatement];
+      return [await this.run(text, values, name)];
+    }
+    return this.transaction(async (client) => {
+      const results: pg.QueryResult[] = [];
+      for (const { text, values, name } of statements) {
+        const safe = textSafe(values);
+        results.push(
+          await client.query(name === undefined ? { text, values: safe } : { text, values: safe, name }),
+        );
+      }
+      return results;
+    });
+  }
+
   /** Runs `body` in a transaction on one connection; rolls back when it throws. */
   async transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
@@ -250,6 +271,13 @@ function withoutNul(_key: string, value: unknown): unknown {
 }
 
 /** Text parameters without NUL characters (see `jsonParam`). */
+/** A statement with its parameters; `name` prepares it once per connection (see `query`). */
+export interface PgStatement {
+  readonly text: string;
+  readonly values: unknown[];
+  readonly name?: string;
+}
+
 function textSafe(values: unknown[]): unknown[] {
   return values.map((value) =>
     typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value,

@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
 import { failedPages } from '../failed-pages.js';
+import type { JournalBatch } from '../journal.js';
 import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
   FailedFilter,
@@ -10,7 +11,7 @@ import type {
 } from '../records.js';
 import { type FailedRow, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
-import { base64, jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
+import { base64, jsonParam, NOW_MS, type PgConnection, type PgStatement } from './pg-connection.js';
 
 /** A parked message as it travels in the flush's JSON parameter (absent fields are SQL NULL). */
 interface ParkRow {
@@ -180,15 +181,51 @@ export class PgFailedStore implements FailedStore {
    * Counts only items whose status actually changed. Marking an item `replayed` stamps `replayedAt` with
    * the database clock's now.
    */
+  private get setStatusSql(): string {
+    return `UPDATE ${this.connection.table('failed_messages')}
+       SET status = $1, replayed_at = CASE WHEN $1 = 'replayed' THEN ${NOW_MS} ELSE replayed_at END
+       WHERE id = ANY($2::bigint[]) AND status <> $1`;
+  }
+
   async setStatus(ids: readonly number[], status: FailedStatus): Promise<number> {
     if (ids.length === 0) return 0;
-    const result = await this.connection.run(
-      `UPDATE ${this.connection.table('failed_messages')}
-       SET status = $1, replayed_at = CASE WHEN $1 = 'replayed' THEN ${NOW_MS} ELSE replayed_at END
-       WHERE id = ANY($2::bigint[]) AND status <> $1`,
-      [status, ids],
-    );
+    const result = await this.connection.run(this.setStatusSql, [status, ids]);
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * The statements that write a replay's outcomes (see `JournalBatch`): items replayed are marked
+   * `replayed`, items that failed again gain their attempts (one statement for all of them; an id that
+   * is gone is passed over, as a batch on SQLite does). None when the batch has no outcomes.
+   */
+  replayOutcomes(batch: JournalBatch): PgStatement[] {
+    const statements: PgStatement[] = [];
+    if (batch.replayed !== undefined && batch.replayed.length > 0) {
+      statements.push({ text: this.setStatusSql, values: ['replayed', batch.replayed] });
+    }
+    if (batch.refailed !== undefined && batch.refailed.length > 0) {
+      const byId = new Map<
+        number,
+        { id: number; n: number; history: FailureAttempt[]; at: number; error: string }
+      >();
+      for (const { id, attempt } of batch.refailed) {
+        const row = byId.get(id) ?? { id, n: 0, history: [], at: 0, error: '' };
+        row.n += 1;
+        row.history.push(attempt);
+        row.at = Math.round(attempt.at);
+        row.error = attempt.error;
+        byId.set(id, row);
+      }
+      statements.push({
+        text: `UPDATE ${this.connection.table('failed_messages')} AS f
+               SET attempts = f.attempts + r.n, history = f.history || r.history, last_failed_at = r.at,
+                   error = r.error
+               FROM json_to_recordset($1::json) AS r(id bigint, n integer, history jsonb, at bigint, error text)
+               WHERE f.id = r.id`,
+        values: [jsonParam([...byId.values()])],
+      });
+    }
+    return statements;
   }
 
   /** Throws `NotFoundError` when there is no item with this id. The status is left as it is. */

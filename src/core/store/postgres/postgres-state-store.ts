@@ -6,7 +6,7 @@ import type { CheckpointWrite } from '../records.js';
 import type { FlushResult, StateStore } from '../state-store.js';
 import { PgAgentStore } from './pg-agent-store.js';
 import { PgCheckpointStore } from './pg-checkpoint-store.js';
-import { assertSchemaName, PgConnection } from './pg-connection.js';
+import { assertSchemaName, PgConnection, type PgStatement } from './pg-connection.js';
 import { PgControlStore } from './pg-control-store.js';
 import { PgEffortStore } from './pg-effort-store.js';
 import { PgFailedStore } from './pg-failed-store.js';
@@ -78,36 +78,35 @@ export class PostgresStateStore implements StateStore {
   /**
    * One prepared statement, one round trip: full runs, ledger runs, efforts, parked messages and
    * checkpoint writes travel as five JSON parameters and are written by data-modifying CTEs, all or
-   * nothing. Fences are checked in the same statement (see `PgCheckpointStore.ctes`).
+   * nothing. Fences are checked in the same statement (see `PgCheckpointStore.ctes`). A replay's
+   * outcomes (`replayed`, `refailed`) follow in the same transaction, so they land with their runs and
+   * parkings or not at all, and see the parkings written before them (as on SQLite).
    */
   async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
     const empty =
       batch.runs.length + batch.ledger.length + batch.efforts.length + batch.parked.length === 0 &&
       checkpoints.length === 0;
-    if (empty) {
-      await this.applyReplayOutcomes(batch);
-      return { rejected: [] };
-    }
-    const rows = await this.connection.query<{ i: number }>(
-      this.flushSql,
-      [
+    const statements = empty ? [] : [this.flushStatement(batch, checkpoints)];
+    statements.push(...this.failed.replayOutcomes(batch));
+    if (statements.length === 0) return { rejected: [] };
+    const [flushed] = await this.connection.runAll(statements);
+    return {
+      rejected: empty ? [] : PgCheckpointStore.rejected(checkpoints, flushed!.rows as { i: number }[]),
+    };
+  }
+
+  private flushStatement(batch: JournalBatch, checkpoints: readonly CheckpointWrite[]): PgStatement {
+    return {
+      text: this.flushSql,
+      values: [
         PgRunStore.runsParam(batch.runs),
         PgRunStore.ledgerParam(batch.ledger),
         PgEffortStore.param(batch.efforts),
         PgFailedStore.param(batch.parked),
         PgCheckpointStore.param(checkpoints),
       ],
-      'agentctl_flush',
-    );
-    await this.applyReplayOutcomes(batch);
-    return { rejected: PgCheckpointStore.rejected(checkpoints, rows) };
-  }
-
-  /** Replay outcomes follow the batch they belong to (row locks make them safe to apply after it). */
-  private async applyReplayOutcomes(batch: JournalBatch): Promise<void> {
-    if (batch.replayed !== undefined && batch.replayed.length > 0)
-      await this.failed.setStatus(batch.replayed, 'replayed');
-    for (const { id, attempt } of batch.refailed ?? []) await this.failed.recordFailure(id, attempt);
+      name: 'agentctl_flush',
+    };
   }
 
   /** Ends the pool (waits for calls under way). Idempotent. */
