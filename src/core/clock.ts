@@ -123,3 +123,41 @@ export class FakeClock implements Clock {
 export async function flushMicrotasks(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
+
+/** Lets I/O and timers run once (one turn of the event loop): queued socket writes go out, timers fire. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A sleep that can be cut short: a loop `wait`s between rounds of work, and whoever brings new work
+ * calls `wake` so the loop goes on at once. One waiter at a time.
+ */
+export class Alarm {
+  private wakeUp: (() => void) | undefined;
+
+  /** Resolves when `wake` is called, after `ms`, or when `signal` aborts. Never rejects. */
+  async wait(ms: number, clock: Clock, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(SLEEP_CANCELLED);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const woken = new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+    });
+    try {
+      await Promise.race([woken, clock.sleep(ms, stop.signal).catch(() => undefined)]);
+    } finally {
+      this.wakeUp = undefined;
+      stop.abort(SLEEP_CANCELLED);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Ends a `wait` now; does nothing while no one waits. */
+  wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+}

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { agentPipeline } from '../agent/agent-pipeline.js';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, nextTurn, systemClock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { resolveSettings } from '../config/build-agent.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -234,7 +234,7 @@ async function submit(strategy: ProcessingStrategy<Bytes>, message: Message<Byte
     } catch (error) {
       if (!(error instanceof MessageRejected)) throw error;
       const pending = strategy.poll();
-      await (pending ?? new Promise((resolve) => setImmediate(resolve)));
+      await (pending ?? nextTurn());
     }
   }
 }

@@ -12,6 +12,7 @@ import { closeQuietly } from '../sources/amqp/close-quietly.js';
 import { ConfirmedPublisher, type OutgoingMessage } from '../sources/amqp/confirmed-publisher.js';
 import type { NewFailedMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
+import { eventParkKey } from '../strategies/dead-letter.js';
 import type { RunJob, Runner, RunnerContext } from './runner.js';
 import { decodeResult, encodeTask, type ResultMessage } from './task-message.js';
 import { declareEndpoint, type EndpointTopology, endpointTopology } from './task-topology.js';
@@ -88,8 +89,6 @@ export class QueueRunner implements Runner {
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly stop = new AbortController();
-  private recorded = 0;
-  private malformed = 0;
 
   constructor(
     private readonly context: RunnerContext,
@@ -149,16 +148,6 @@ export class QueueRunner implements Runner {
     let n = 0;
     for (const d of this.dispatched.values()) if (d.early === undefined) n++;
     return n;
-  }
-
-  /** Messages on the results queue that were not results (acked and ignored). */
-  get malformedResults(): number {
-    return this.malformed;
-  }
-
-  /** Results recorded since start. */
-  get resultsRecorded(): number {
-    return this.recorded;
   }
 
   /** Connects, declares the endpoint and starts consuming results. @throws SourceUnavailableError */
@@ -337,7 +326,6 @@ export class QueueRunner implements Runner {
     try {
       result = decodeResult(message.content);
     } catch (error) {
-      this.malformed++;
       this.context.telemetry?.emit('warning', {
         message: `ignored a message on ${this.topology.results}: ${describeError(error)}`,
       });
@@ -394,7 +382,6 @@ export class QueueRunner implements Runner {
       );
       return;
     }
-    this.recorded += runs.length;
     for (const run of runs) {
       const entry = this.dispatched.get(run.id);
       if (entry === undefined) continue;
@@ -446,7 +433,7 @@ export class QueueRunner implements Runner {
       timestamp: run.createdAt,
       failedAt: run.finishedAt ?? run.updatedAt,
       via: `worker ${result.worker}`,
-      key: `${run.group}|${source}|event:${String(event!.source ?? '')}/${event!.id}`,
+      key: eventParkKey(run.group, source, event!),
     };
   }
 }

@@ -39,12 +39,8 @@ export function parseSourceUri(uri: string): ParsedSourceUri {
       if (path.length === 0) fail('missing file path');
       return { kind: 'file', uri, display, name: path, params: new URLSearchParams() };
     }
-    case 'kinesis': {
-      const url = safeUrl(uri, fail);
-      const name = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, ''));
-      if (!name) fail('missing stream name (kinesis://STREAM)');
-      return { kind: 'kinesis', uri, display, name, params: url.searchParams };
-    }
+    case 'kinesis':
+      return { kind: 'kinesis', uri, display, ...kinesisStreamOf(uri, fail) };
     case 'amqp':
     case 'amqps': {
       const url = safeUrl(uri, fail);
@@ -55,6 +51,17 @@ export function parseSourceUri(uri: string): ParsedSourceUri {
     default:
       return fail(`unknown scheme "${scheme}:"`);
   }
+}
+
+/** The stream name and parameters of a `kinesis://STREAM?…` URI (source or sink); `fail` says what is wrong. */
+export function kinesisStreamOf(
+  uri: string,
+  fail: (why: string) => never,
+): { readonly name: string; readonly params: URLSearchParams } {
+  const url = safeUrl(uri, fail);
+  const name = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, ''));
+  if (!name) fail('missing stream name (kinesis://STREAM)');
+  return { name, params: url.searchParams };
 }
 
 function safeUrl(uri: string, fail: (why: string) => never): URL {

@@ -38,10 +38,6 @@ export function parkedMessage(
 ): NewFailedMessage {
   const event = eventOf(message.payload);
   const cause = error.cause;
-  // An event is identified by its CloudEvents source and id together (ids are only unique per source).
-  const identity = event
-    ? `event:${String(event.source ?? '')}/${String(event.id)}`
-    : `at:${message.partition}@${message.position}`;
   return {
     group: options.group,
     source: options.source,
@@ -61,8 +57,23 @@ export function parkedMessage(
     timestamp: message.timestamp,
     failedAt: options.clock.now(),
     ...(options.via === undefined ? {} : { via: options.via }),
-    key: `${options.group}|${options.source}|${identity}`,
+    key: event
+      ? eventParkKey(options.group, options.source, event)
+      : `${options.group}|${options.source}|at:${message.partition}@${message.position}`,
   };
+}
+
+/**
+ * The failed-store key of an event that failed in `group` reading `source`: parking it again (another
+ * failure, here or on a remote worker) adds to the same item. An event is identified by its CloudEvents
+ * source and id together (ids are only unique per source).
+ */
+export function eventParkKey(
+  group: string,
+  source: string,
+  event: { readonly source?: unknown; readonly id?: unknown },
+): string {
+  return `${group}|${source}|event:${String(event.source ?? '')}/${String(event.id)}`;
 }
 
 /** The source messages a failed message stands for (each member of a failed batch). */

@@ -1,4 +1,4 @@
-import { type Clock, SLEEP_CANCELLED } from '../clock.js';
+import { type Clock, nextTurn, SLEEP_CANCELLED } from '../clock.js';
 import type { ProcessingStrategy } from './processing-strategy.js';
 
 /** Longest single timer Node honours; longer ones fire at once. */
@@ -84,11 +84,6 @@ export class JoinDeadline {
     next.close();
     return next.join(this.remaining());
   }
-}
-
-/** Lets I/O and timers run once, so a next step that rejected without a promise can make room. */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** True for a promise or any other thenable, without allocating for plain values. */

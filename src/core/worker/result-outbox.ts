@@ -31,6 +31,8 @@ export class ResultOutbox {
   private readonly lookup: Database.Statement<[string], { published_at: number | null }>;
   private readonly unpublished: Database.Statement<[number], { run_id: string; body: Buffer }>;
   private readonly publish: Database.Statement<[number, string]>;
+  private readonly unpublishedCount: Database.Statement<[]>;
+  private readonly forget: Database.Statement<[number]>;
 
   constructor(
     readonly path: string,
@@ -57,6 +59,10 @@ export class ResultOutbox {
       'SELECT run_id, body FROM results WHERE published_at IS NULL ORDER BY created_at LIMIT ?',
     );
     this.publish = this.db.prepare('UPDATE results SET published_at = ? WHERE run_id = ?');
+    this.unpublishedCount = this.db
+      .prepare('SELECT count(*) FROM results WHERE published_at IS NULL')
+      .pluck();
+    this.forget = this.db.prepare('DELETE FROM results WHERE published_at IS NOT NULL AND published_at < ?');
   }
 
   /** Whether a result for this run is kept (published or not). */
@@ -83,16 +89,12 @@ export class ResultOutbox {
 
   /** Results waiting for the broker. */
   get waiting(): number {
-    return (
-      this.db.prepare('SELECT count(*) AS n FROM results WHERE published_at IS NULL').get() as { n: number }
-    ).n;
+    return this.unpublishedCount.get() as number;
   }
 
   /** Forgets results published before `before`; returns how many. */
   prune(before: number): number {
-    return this.db
-      .prepare('DELETE FROM results WHERE published_at IS NOT NULL AND published_at < ?')
-      .run(before).changes;
+    return this.forget.run(before).changes;
   }
 
   get isOpen(): boolean {

@@ -3,6 +3,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import type { CloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { redactUri } from '../redact.js';
+import { endpointTopology } from '../runners/task-topology.js';
 import { DEFAULT_AMQP_URL } from '../sources/amqp/amqp-uri.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { WorkerService } from './worker-service.js';
@@ -61,7 +62,7 @@ export function workerFromConfig(
     service,
     plan: {
       endpoint,
-      tasks: `${endpoint}.tasks`,
+      tasks: endpointTopology(endpoint).tasks,
       broker: redactUri(url),
       concurrency,
       outbox,

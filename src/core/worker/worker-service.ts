@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Message as AmqpMessage, Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { type Clock, systemClock } from '../clock.js';
+import { Alarm, type Clock, systemClock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { FatalError } from '../errors/fatal-error.js';
 import type { ProcessRegistry } from '../processes/process.js';
@@ -106,7 +106,7 @@ export class WorkerService {
   private readonly drainRequested = new AbortController();
   private readonly abandon = new AbortController();
   private readonly stopFlushing = new AbortController();
-  private wakeFlusher: (() => void) | undefined;
+  private readonly flusherAlarm = new Alarm();
   private idle: (() => void) | undefined;
   private executed = 0;
   private succeeded = 0;
@@ -152,7 +152,7 @@ export class WorkerService {
       telemetry: this.telemetry,
       setup: async (channel) => {
         this.publisher.attach(channel);
-        this.wakeFlusher?.();
+        this.flusherAlarm.wake();
       },
     });
     this.publisher = new ConfirmedPublisher({
@@ -170,11 +170,6 @@ export class WorkerService {
   /** Results kept in the outbox and not yet confirmed by the broker (while `run` runs). */
   get waitingResults(): number {
     return this.outbox?.isOpen ? this.outbox.waiting : 0;
-  }
-
-  /** The connection as `status` would show it. */
-  get connectionState(): string {
-    return this.connection.state;
   }
 
   /** Stops taking tasks, finishes what runs, publishes the outbox and makes `run` return. */
@@ -214,7 +209,7 @@ export class WorkerService {
     } finally {
       signal?.removeEventListener('abort', stop);
       this.stopFlushing.abort();
-      this.wakeFlusher?.();
+      this.flusherAlarm.wake();
       await flushing;
       await this.tasks.close();
       await this.results.close();
@@ -369,7 +364,7 @@ export class WorkerService {
     else this.failed++;
     this.running.delete(id);
     for (const delivery of deliveries) this.ack(delivery);
-    this.wakeFlusher?.();
+    this.flusherAlarm.wake();
     this.checkIdle();
   }
 
@@ -428,16 +423,8 @@ export class WorkerService {
   }
 
   /** Sleeps until `ms` pass or the flusher is woken (a new result, a reopened channel, stopping). */
-  private async nap(ms: number): Promise<void> {
-    const stop = new AbortController();
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        this.wakeFlusher = resolve;
-      }),
-      this.clock.sleep(ms, stop.signal).catch(() => undefined),
-    ]);
-    this.wakeFlusher = undefined;
-    stop.abort();
+  private nap(ms: number): Promise<void> {
+    return this.flusherAlarm.wait(ms, this.clock);
   }
 
   private async drain(): Promise<void> {
@@ -462,7 +449,7 @@ export class WorkerService {
     }
     const flushBy = this.clock.now() + (this.options.flushTimeoutMs ?? 10_000);
     while (!this.abandon.signal.aborted && this.outbox!.waiting > 0 && this.clock.now() < flushBy) {
-      this.wakeFlusher?.();
+      this.flusherAlarm.wake();
       await this.clock.sleep(25);
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.js';
+import { FakeClock, nextTurn } from '../../../src/core/clock.js';
 import { DecodeError } from '../../../src/core/errors/decode-error.js';
 import { type CloudEvent, decodeCloudEvent, encodeEvent } from '../../../src/core/events/cloud-event.js';
 import { Journal } from '../../../src/core/store/journal.js';
@@ -19,7 +19,7 @@ import { type EngineEvents, Telemetry } from '../../../src/core/telemetry/teleme
 import { type Bytes, type Message, offsetsOf } from '../../../src/core/types.js';
 import { Collect, CommitLog } from '../../support/collect.js';
 import { message, nth } from '../../support/messages.js';
-import { feed, finish, nextTurn, strategyBehaviour } from './strategy-behaviour.js';
+import { feed, finish, strategyBehaviour } from './strategy-behaviour.js';
 
 const encoder = new TextEncoder();
 

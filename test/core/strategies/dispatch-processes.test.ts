@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Clock, systemClock } from '../../../src/core/clock.js';
+import { type Clock, nextTurn, systemClock } from '../../../src/core/clock.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
 import { TransientError } from '../../../src/core/errors/transient-error.js';
 import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
@@ -29,7 +29,7 @@ import { Stats } from '../../../src/core/telemetry/stats.js';
 import type { Message } from '../../../src/core/types.js';
 import { Collect } from '../../support/collect.js';
 import { message, nth } from '../../support/messages.js';
-import { feed, finish, nextTurn, strategyBehaviour } from './strategy-behaviour.js';
+import { feed, finish, strategyBehaviour } from './strategy-behaviour.js';
 
 /** Shared by the behaviour suite, which never flushes to it: every lookup finds nothing. */
 const emptyStore = await openSqliteStore({ path: ':memory:' });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.js';
+import { FakeClock, nextTurn } from '../../../src/core/clock.js';
 import { MessageRejected } from '../../../src/core/strategies/processing-strategy.js';
 import { RunTaskConcurrently } from '../../../src/core/strategies/run-task-concurrently.js';
 import type { Message } from '../../../src/core/types.js';
 import { Collect } from '../../support/collect.js';
 import { nth } from '../../support/messages.js';
-import { nextTurn, strategyBehaviour } from './strategy-behaviour.js';
+import { strategyBehaviour } from './strategy-behaviour.js';
 
 /** Finishes out of submission order: message i takes `i % 4` turns of the event loop. */
 async function uneven(m: Message<number>): Promise<number> {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { nextTurn } from '../../../src/core/clock.js';
 import { MessageRejected } from '../../../src/core/strategies/processing-strategy.js';
 import { RunTask } from '../../../src/core/strategies/run-task.js';
 import type { Message } from '../../../src/core/types.js';
 import { Collect } from '../../support/collect.js';
 import { nth } from '../../support/messages.js';
-import { nextTurn, strategyBehaviour } from './strategy-behaviour.js';
+import { strategyBehaviour } from './strategy-behaviour.js';
 
 const double = async (m: Message<number>) => {
   await nextTurn();

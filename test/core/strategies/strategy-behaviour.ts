@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock, systemClock } from '../../../src/core/clock.js';
+import { FakeClock, nextTurn, systemClock } from '../../../src/core/clock.js';
 import {
   type Commit,
   isMessageRejected,
@@ -247,10 +247,6 @@ export async function finish(strategy: ProcessingStrategy<never>, errors?: unkno
 /** Polls once and awaits the promise it returns, so that a throw and a rejection look alike. */
 export async function pollOnce(strategy: ProcessingStrategy<never>): Promise<void> {
   await strategy.poll();
-}
-
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function expectedOffsets(inputs: readonly Message<unknown>[]): Offset[] {

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors/usage-error.js';
 import { redactUri } from '../../redact.js';
 import { createKinesisClient } from '../../sources/kinesis/kinesis-client.js';
 import { kinesisSettings } from '../../sources/kinesis/kinesis-settings.js';
+import { kinesisStreamOf } from '../../sources/source-uri.js';
 import type { OpenSinkOptions } from '../open-sink.js';
 import type { PublishRecord, SendResult, Sink } from '../publisher.js';
 
@@ -136,19 +137,11 @@ function recordError(result: PutRecordsResultEntry | undefined): Error | undefin
  * settings (`region`, `endpoint`, `maxAttempts`; URI parameters win).
  */
 export function openKinesisSink(uri: string, options: Pick<OpenSinkOptions, 'settings'>): KinesisSink {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new UsageError(`invalid sink "${redactUri(uri)}": not a valid URL`, {
+  const { name: stream, params } = kinesisStreamOf(uri, (why) => {
+    throw new UsageError(`invalid sink "${redactUri(uri)}": ${why}`, {
       hint: 'kinesis://STREAM?region=R&endpoint=URL',
     });
-  }
-  const stream = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, ''));
-  if (stream === '')
-    throw new UsageError(`invalid sink "${redactUri(uri)}": missing stream name`, {
-      hint: 'kinesis://STREAM?region=R&endpoint=URL',
-    });
-  const settings = kinesisSettings(url.searchParams, options.settings?.kinesis);
+  });
+  const settings = kinesisSettings(params, options.settings?.kinesis);
   return new KinesisSink({ stream, client: createKinesisClient(settings), ownsClient: true });
 }

@@ -11,8 +11,6 @@ import { closeQuietly } from './close-quietly.js';
 import { DeliveryInbox } from './delivery-inbox.js';
 
 export interface AmqpConsumerOptions extends AmqpSourceOptions {
-  /** The URI as given (for display, redacted). */
-  readonly uri: string;
   readonly clock?: Clock;
   readonly telemetry?: Telemetry;
   /** Longest wait of an idle `poll` (default 50 ms). */
@@ -196,9 +194,4 @@ export function timestampOf(message: ConsumeMessage, now: number): number {
   const ts = message.properties.timestamp as unknown;
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts <= 0) return now;
   return ts < 100_000_000_000 ? ts * 1000 : ts;
-}
-
-/** One turn of the event loop, so that amqplib's scheduled writes (acks) reach the socket. */
-export function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

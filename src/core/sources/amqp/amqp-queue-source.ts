@@ -1,4 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { nextTurn } from '../../clock.js';
 import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
@@ -9,7 +10,6 @@ import {
   type AmqpDelivery,
   tagged,
   timestampOf,
-  yieldToIo,
 } from './amqp-consumer.js';
 import { queueSpec } from './amqp-source-options.js';
 import { checkQueue, ensureQueue, replyCode } from './amqp-topology.js';
@@ -93,7 +93,8 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
     // A turn of the event loop before taking: amqplib writes frames (our acks) from a setImmediate and
     // reads the socket in I/O callbacks, neither of which runs while the processor works through promise
     // continuations; without it the ack waits in a buffer and the broker, short of credit, waits too.
-    await yieldToIo();
+    // One turn of the event loop, so that amqplib's scheduled writes (acks) reach the socket.
+    await nextTurn();
     if (!this.assigned || this.paused || this.inbox.size === 0) {
       if (this.assigned && !this.paused) await this.inbox.wait(this.options.idleMs ?? 50, this.clock, signal);
       else await this.clock.sleep(this.options.idleMs ?? 50, signal).catch(() => undefined);

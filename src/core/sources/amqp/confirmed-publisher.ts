@@ -1,14 +1,12 @@
 import { once } from 'node:events';
 import type { Message as AmqpMessage, ConfirmChannel, Options } from 'amqplib';
-import { type Clock, SLEEP_CANCELLED } from '../../clock.js';
+import { type Clock, nextTurn, SLEEP_CANCELLED } from '../../clock.js';
 import { TimeoutError } from '../../errors/timeout-error.js';
 import { TransientError } from '../../errors/transient-error.js';
 import type { ManagedChannel } from './amqp-channel.js';
 
 /** Messages published between two turns of the event loop. */
 const YIELD_EVERY = 128;
-
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** What a publish needs to know of the channel it publishes on, as `attach` saw it. */
 interface AttachedChannel {
@@ -139,7 +137,7 @@ export class ConfirmedPublisher {
         if (!ok) await drained(channel, finished);
         // Let amqplib hand what is encoded to the socket, so the broker works on the start of a large batch
         // while the rest is being encoded.
-        else if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToIo();
+        else if (i % YIELD_EVERY === YIELD_EVERY - 1) await nextTurn();
       }
       await finished;
     } finally {

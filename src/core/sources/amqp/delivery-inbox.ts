@@ -1,8 +1,5 @@
-import type { Clock } from '../../clock.js';
+import { Alarm, type Clock } from '../../clock.js';
 import { Fifo } from '../../fifo.js';
-
-/** The reason a wait's timer is cancelled with (a constant: `abort()` without one builds a DOMException). */
-const WOKEN = new Error('woken');
 
 /**
  * The FIFO between a push consumer (amqplib delivers on its own schedule) and `Source.poll` (which takes
@@ -10,7 +7,7 @@ const WOKEN = new Error('woken');
  */
 export class DeliveryInbox<T> {
   private readonly items = new Fifo<T>();
-  private wakeUp: (() => void) | undefined;
+  private readonly alarm = new Alarm();
 
   get size(): number {
     return this.items.size;
@@ -37,27 +34,12 @@ export class DeliveryInbox<T> {
   }
 
   /** Resolves when an item arrives or `wake` is called, after `ms`, or when `signal` aborts. Never rejects. */
-  async wait(ms: number, clock: Clock, signal?: AbortSignal): Promise<void> {
-    if (this.size > 0 || signal?.aborted) return;
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(WOKEN);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const arrived = new Promise<void>((resolve) => {
-      this.wakeUp = resolve;
-    });
-    try {
-      await Promise.race([arrived, clock.sleep(ms, stop.signal).catch(() => undefined)]);
-    } finally {
-      this.wakeUp = undefined;
-      stop.abort(WOKEN);
-      signal?.removeEventListener('abort', onAbort);
-    }
+  wait(ms: number, clock: Clock, signal?: AbortSignal): Promise<void> {
+    return this.items.size > 0 ? Promise.resolve() : this.alarm.wait(ms, clock, signal);
   }
 
   /** Ends a `wait` now. */
   wake(): void {
-    const wakeUp = this.wakeUp;
-    this.wakeUp = undefined;
-    wakeUp?.();
+    this.alarm.wake();
   }
 }

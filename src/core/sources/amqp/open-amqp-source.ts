@@ -25,7 +25,6 @@ export function openAmqpSource(uri: string, options: OpenAmqpSourceOptions = {})
   const parsed = amqpSourceOptions(uri, options.settings);
   const common = {
     ...parsed,
-    uri,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),

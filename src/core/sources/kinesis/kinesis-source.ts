@@ -1,4 +1,3 @@
-import { setImmediate as yieldToIo } from 'node:timers/promises';
 import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
@@ -6,7 +5,7 @@ import {
   type ListShardsCommandOutput,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { type Clock, systemClock } from '../../clock.js';
+import { Alarm, type Clock, nextTurn, systemClock } from '../../clock.js';
 import { describeError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import { UsageError } from '../../errors/usage-error.js';
@@ -84,7 +83,7 @@ export class KinesisSource implements Source {
   private readonly committed = new Map<Partition, Position>();
   private known: PartitionInfo[] = [];
   private next = 0;
-  private waiter: (() => void) | undefined;
+  private readonly news = new Alarm();
   private closed = false;
 
   constructor(private readonly options: KinesisSourceOptions) {
@@ -200,10 +199,11 @@ export class KinesisSource implements Source {
     if (fetch.messages.length > 0 || fetch.ended.length > 0 || signal?.aborted) {
       // A consumer working through buffered records never waits on I/O, so without this the responses of
       // the readers' calls in flight would sit unread on their sockets until the buffers ran dry.
-      if (this.anyInFlight()) await yieldToIo();
+      if (this.anyInFlight()) await nextTurn();
       return fetch;
     }
-    await this.changeOrTimeout(signal);
+    // Until a reader has news, the idle poll interval passed, or `signal` aborted.
+    await this.news.wait(this.idleMs, this.clock, signal);
     this.throwFailure();
     return this.collect(max);
   }
@@ -305,30 +305,13 @@ export class KinesisSource implements Source {
     return { messages, ended, caughtUp };
   }
 
-  /** Waits until a reader has news, the idle poll interval passed, or `signal` aborted. */
-  private async changeOrTimeout(signal?: AbortSignal): Promise<void> {
-    const timer = new AbortController();
-    const abort = () => timer.abort();
-    signal?.addEventListener('abort', abort, { once: true });
-    const woken = new Promise<void>((resolve) => {
-      this.waiter = resolve;
-    });
-    const sleep = this.clock.sleep(this.idleMs, timer.signal).catch(() => undefined);
-    await Promise.race([woken, sleep]);
-    timer.abort();
-    signal?.removeEventListener('abort', abort);
-    this.waiter = undefined;
-  }
-
   private anyInFlight(): boolean {
     for (const reader of this.readers.values()) if (reader.fetching) return true;
     return false;
   }
 
   private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+    this.news.wake();
   }
 
   private throwFailure(): void {

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
-import type { Clock } from '../../clock.js';
+import { type Clock, nextTurn } from '../../clock.js';
 import { TimeoutError } from '../../errors/timeout-error.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { applyWriteBatch, type WriteBatch } from './write-batch.js';
@@ -81,7 +81,7 @@ export class SqliteConnection {
       const changes = await this.call(() => this.immediate(() => remove.run(params).changes));
       total += changes;
       if (changes < PRUNE_CHUNK) return total;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 
