@@ -10,6 +10,25 @@ export function tempDir(prefix) {
   return dir;
 }
 
+/**
+ * Runs the agent to its end, timed and with its peak RSS; then reads what the store holds for the group
+ * `bench` (checkpoints, runs by state) and closes the store.
+ */
+export async function timedAgentRun(store, agent) {
+  const started = process.hrtime.bigint();
+  const { result, rssMb } = await withPeakRss(() => agent.run());
+  const s = seconds(started);
+  const checkpoints = await store.checkpoints.list({ group: 'bench' });
+  const storedRuns = await store.runs.countByState('bench');
+  await store.close();
+  return { seconds: s, rssMb, summary: result, checkpoints, storedRuns };
+}
+
+/** How many runs the store holds as succeeded, from `countByState` rows. */
+export function succeededRuns(storedRuns) {
+  return storedRuns.reduce((n, row) => n + (row.state === 'succeeded' ? row.count : 0), 0);
+}
+
 /** Samples RSS every 50 ms while `work` runs; returns its result and the peak in MB. */
 export async function withPeakRss(work) {
   let peak = process.memoryUsage().rss;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { contingency, Journal, RetryingPublisher } from '../../dist/core/index.js';
 import { AmqpSink } from '../../dist/core/publish/sinks/amqp-sink.js';
-import { inChildren, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+import { inChildren, phase, report, sampleEvent, seconds, withPeakRss } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -116,7 +116,6 @@ const phases = { prepare, baseline, pipeline, cleanup };
 if (phase()) {
   console.log(JSON.stringify(await phases[phase().split('-')[0]]()));
 } else {
-  tempDir('amqp-publish');
   const names = [];
   for (let r = 1; r <= ROUNDS; r++)
     names.push(`prepare-${r}`, `baseline-${r}`, `pipeline-${r}`, `cleanup-${r}`);

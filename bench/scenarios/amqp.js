@@ -15,8 +15,9 @@ import {
   report,
   sampleEvent,
   seconds,
+  succeededRuns,
   tempDir,
-  withPeakRss,
+  timedAgentRun,
 } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -77,12 +78,7 @@ async function pipeline() {
       },
     },
   });
-  const started = process.hrtime.bigint();
-  const { result, rssMb } = await withPeakRss(() => agent.run());
-  const s = seconds(started);
-  const runs = await store.runs.countByState('bench');
-  await store.close();
-  return { seconds: s, rssMb, summary: result, storedRuns: runs };
+  return timedAgentRun(store, agent);
 }
 
 async function cleanup() {
@@ -113,7 +109,7 @@ if (phase()) {
   const pipelines = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const { summary, storedRuns, seconds: s } = results[`pipeline-${r}`];
-    const stored = storedRuns.reduce((n, row) => n + (row.state === 'succeeded' ? row.count : 0), 0);
+    const stored = succeededRuns(storedRuns);
     const left = Object.values(results[`cleanup-${r}`].left).reduce((a, b) => a + b, 0);
     if (summary.read !== EVENTS || stored !== EVENTS || left !== 0) {
       console.error(

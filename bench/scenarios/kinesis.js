@@ -24,7 +24,16 @@ import {
 import kinesalite from 'kinesalite';
 import { openSource, openSqliteStore } from '../../dist/core/index.js';
 import { createKinesisClient } from '../../dist/core/sources/kinesis/kinesis-client.js';
-import { classifyAgent, phase, report, sampleEvent, seconds, tempDir, withPeakRss } from '../support.js';
+import {
+  classifyAgent,
+  phase,
+  report,
+  sampleEvent,
+  seconds,
+  succeededRuns,
+  tempDir,
+  timedAgentRun,
+} from '../support.js';
 
 const SHARDS = 4;
 const PER_SHARD = Number(process.env.BENCH_PER_SHARD ?? 25_000);
@@ -110,13 +119,7 @@ async function pipeline() {
     source,
     consumer: { untilEmpty: true },
   });
-  const started = process.hrtime.bigint();
-  const { result, rssMb } = await withPeakRss(() => agent.run());
-  const s = seconds(started);
-  const checkpoints = await store.checkpoints.list({ group: 'bench' });
-  const runs = await store.runs.countByState('bench');
-  await store.close();
-  return { seconds: s, rssMb, summary: result, checkpoints, storedRuns: runs, cpuSeconds: cpuSeconds() };
+  return { ...(await timedAgentRun(store, agent)), cpuSeconds: cpuSeconds() };
 }
 
 function cpuSeconds(since) {
@@ -186,7 +189,7 @@ if (phase()) {
   const best = pipelines.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const fastest = baselines.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const { summary, checkpoints, storedRuns } = best;
-  const stored = storedRuns.reduce((n, r) => n + (r.state === 'succeeded' ? r.count : 0), 0);
+  const stored = succeededRuns(storedRuns);
   if (
     baselines.some((b) => b.count !== EVENTS) ||
     summary.read !== EVENTS ||

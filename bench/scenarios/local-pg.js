@@ -11,9 +11,8 @@ import {
   inChildren,
   phase,
   report,
-  seconds,
   tempDir,
-  withPeakRss,
+  timedAgentRun,
 } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -27,10 +26,7 @@ async function run(location) {
     source: new LocalSource({ store, topic: 'bench', group: 'bench' }),
     consumer: { untilEmpty: true },
   });
-  const started = process.hrtime.bigint();
-  const { result, rssMb } = await withPeakRss(() => agent.run());
-  const s = seconds(started);
-  await store.close();
+  const { seconds: s, rssMb, summary: result } = await timedAgentRun(store, agent);
   if (result.read !== EVENTS || result.runs.succeeded !== EVENTS)
     throw new Error(`incomplete run: ${JSON.stringify(result)}`);
   return { seconds: s, eventsPerSecond: EVENTS / s, rssMb };

@@ -10,8 +10,9 @@ import {
   phase,
   report,
   seconds,
+  succeededRuns,
   tempDir,
-  withPeakRss,
+  timedAgentRun,
 } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -56,13 +57,7 @@ async function pipeline() {
         : {}),
     },
   });
-  const started = process.hrtime.bigint();
-  const { result, rssMb } = await withPeakRss(() => agent.run());
-  const s = seconds(started);
-  const checkpoints = await store.checkpoints.list({ group: 'bench' });
-  const runs = await store.runs.countByState('bench');
-  await store.close();
-  return { seconds: s, rssMb, summary: result, checkpoints, storedRuns: runs };
+  return timedAgentRun(store, agent);
 }
 
 const phases = { prepare, baseline, pipeline };
@@ -74,7 +69,7 @@ if (phase()) {
     BENCH_DB: `${dir}/agent.db`,
   });
   const { summary, checkpoints, storedRuns } = results.pipeline;
-  const stored = storedRuns.reduce((n, r) => n + (r.state === 'succeeded' ? r.count : 0), 0);
+  const stored = succeededRuns(storedRuns);
   if (summary.read !== EVENTS || summary.runs.succeeded !== EVENTS || stored !== EVENTS) {
     console.error(
       `local: expected ${EVENTS} events and runs, got ${JSON.stringify(summary)}, stored ${stored}`,

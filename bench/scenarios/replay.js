@@ -81,7 +81,7 @@ async function replay() {
   return {
     seconds: s,
     rssMb,
-    replayed: result.replayed ?? result.counts?.replayed,
+    replayed: result.replayed,
     delivered,
     summary: result,
   };

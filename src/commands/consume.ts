@@ -129,8 +129,8 @@ export default class Consume extends BaseCommand {
     agent.telemetry.on('warning', (e) =>
       say({ type: 'warning', message: e.message }, `warning: ${e.message}`),
     );
-    const progress = setInterval(async () => {
-      if (tui !== undefined) return;
+    // The console shows progress itself; the progress line and NDJSON progress are for the other modes.
+    const showProgress = async () => {
       const snapshot = await agent.snapshot().catch(() => undefined);
       if (snapshot === undefined) return;
       const lags = snapshot.partitions.map((p) => p.lagRecords).filter((n): n is number => n !== undefined);
@@ -144,7 +144,8 @@ export default class Consume extends BaseCommand {
       };
       if (json) this.logJson({ type: 'progress', ...p });
       else line.update(ui.renderProgressLine(p));
-    }, 1_000);
+    };
+    const progress = tui === undefined ? setInterval(showProgress, 1_000) : undefined;
     const { onStopSignals } = await import('../cli/stop-signals.js');
     const offSignals = onStopSignals({
       say,

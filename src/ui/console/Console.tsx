@@ -12,8 +12,8 @@ import {
   consoleReducer,
   fitCursor,
   initialState,
-  PANES,
   type PaneName,
+  perPane,
 } from './console-state.js';
 import { FailedPane } from './FailedPane.js';
 import { Footer } from './Footer.js';
@@ -92,9 +92,8 @@ export function Console({
       : {}),
     focus: state.focus,
   };
-  const queryKey = JSON.stringify(query);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the query is compared by content
-  useEffect(() => request(query), [queryKey, request]);
+  // After every render: `request` compares the query by content and loads only when it changed.
+  useEffect(() => request(query));
   const onCommand = useCommands({
     state,
     dispatch,
@@ -158,10 +157,6 @@ export function Console({
       />
     </Box>
   );
-}
-
-function perPane<T>(value: (pane: PaneName) => T): Record<PaneName, T> {
-  return Object.fromEntries(PANES.map((pane) => [pane, value(pane)])) as Record<PaneName, T>;
 }
 
 /** Keys of a pane's loaded rows (the Failed pane's start at `view.failed.top`). */

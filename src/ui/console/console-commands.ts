@@ -2,8 +2,9 @@ import type { ConsoleActions } from '../../core/ops/console-actions.js';
 import { redactSecrets } from '../../core/redact.js';
 import { renderCheckpointChange } from '../text/checkpoints.js';
 import { renderDrainRequested, renderDrainResult } from '../text/drain.js';
+import { plural } from '../text/format.js';
 import { renderReplayProgress, renderReplaySummary } from '../text/replay.js';
-import { listed, oneLine, plural } from './console-format.js';
+import { listed, oneLine } from './console-format.js';
 import type { PendingAction, StatusLine } from './console-state.js';
 
 const DRAIN_TIMEOUT_MS = 60_000;

@@ -64,11 +64,6 @@ export function stateColor(state: string | undefined): string | undefined {
   return 'gray';
 }
 
-/** "1 item", "3 items". */
-export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-}
-
 /** A multi-line text renderer's output on one status line. */
 export function oneLine(text: string): string {
   return text

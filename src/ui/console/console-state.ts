@@ -78,8 +78,10 @@ export type ConsoleEvent =
   /** The long action ended. */
   | { readonly type: 'done'; readonly status: StatusLine };
 
-const perPane = <T>(value: () => T): Record<PaneName, T> =>
-  Object.fromEntries(PANES.map((pane) => [pane, value()])) as Record<PaneName, T>;
+/** One value for each pane. */
+export function perPane<T>(value: (pane: PaneName) => T): Record<PaneName, T> {
+  return Object.fromEntries(PANES.map((pane) => [pane, value(pane)])) as Record<PaneName, T>;
+}
 
 export function initialState(focus: PaneName = 'partitions'): ConsoleState {
   return {

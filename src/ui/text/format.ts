@@ -5,6 +5,11 @@ export function count(n: number | undefined): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 item", "3 items". */
+export function plural(n: number, word: string): string {
+  return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** 1234 → "1.2k", 2500000 → "2.5M". */
 export function compact(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '-';

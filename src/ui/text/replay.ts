@@ -1,12 +1,8 @@
 import type { ReplayFailedSummary, ReplayProgress } from '../../core/ops/replay-failed.js';
 import type { ReplayRangeProgress, ReplayRangeSummary } from '../../core/ops/replay-range.js';
-import { count, duration } from './format.js';
+import { count, duration, plural } from './format.js';
 import { progressBar } from './live-line.js';
 import { renderTable } from './table.js';
-
-function plural(n: number, word: string): string {
-  return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /** The confirmation question before `replay --failed`. */
 export function renderReplayQuestion(items: number): string {
