@@ -3,7 +3,8 @@ import type { Message as AmqpMessage, Channel, ConfirmChannel, ConsumeMessage } 
 import { Alarm, type Clock, systemClock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { FatalError } from '../errors/fatal-error.js';
-import type { ProcessRegistry } from '../processes/process.js';
+import type { CloudEvent } from '../events/cloud-event.js';
+import type { ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { executeRun } from '../processes/process-executor.js';
 import type { RunRecord } from '../processes/run-record.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
@@ -306,26 +307,7 @@ export class WorkerService {
       worker: this.id,
       updatedAt: now,
     };
-    const process = this.options.processes.get(task.process);
-    if (process === undefined) {
-      return executeRun(
-        {
-          name: task.process,
-          steps: [
-            {
-              name: 'resolve',
-              run: () => {
-                throw new FatalError(`process "${task.process}" is not defined in this worker's config`);
-              },
-            },
-          ],
-        },
-        run,
-        task.event,
-        task.params,
-        { clock: this.clock, signal: this.abandon.signal, stats: this.stats, telemetry: this.telemetry },
-      );
-    }
+    const process = this.options.processes.get(task.process) ?? undefinedProcess(task.process);
     return executeRun(process, run, task.event, task.params, {
       clock: this.clock,
       signal: this.abandon.signal,
@@ -460,4 +442,19 @@ export class WorkerService {
     this.idle = undefined;
     idle?.();
   }
+}
+
+/** A process this worker's config does not define: its one step fails the run as fatal, saying so. */
+function undefinedProcess(name: string): ProcessDefinition<CloudEvent, unknown> {
+  return {
+    name,
+    steps: [
+      {
+        name: 'resolve',
+        run: () => {
+          throw new FatalError(`process "${name}" is not defined in this worker's config`);
+        },
+      },
+    ],
+  };
 }
