@@ -4,7 +4,7 @@ import { age, count, timestamp } from '../text/format.js';
 import type { Column } from './console-format.js';
 import { failedSections } from './console-layout.js';
 import type { PaneProps } from './pane-props.js';
-import { Table } from './Table.js';
+import { CursorTable } from './Table.js';
 
 export type FailedPaneProps = PaneProps & {
   /** The loaded window of parked messages, newest first; its first row is row `top`. */
@@ -48,19 +48,19 @@ export function FailedPane(props: FailedPaneProps) {
     ...(total > 0 ? [`row ${count(cursor.index + 1)} of ${count(total)}`] : []),
     ...(tags.size > 0 ? [`${tags.size} tagged`] : []),
   ].join('  ·  ');
-  const shown = rows.slice(Math.max(0, cursor.top - top));
   const selected = rows[cursor.index - top];
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
       <Text dimColor wrap="truncate">
         {title}
       </Text>
-      <Table
+      <CursorTable
         columns={columns}
-        rows={shown}
+        rows={rows}
+        cursor={cursor}
+        first={top}
         height={sections.list}
         width={width}
-        selected={cursor.index - Math.max(cursor.top, top)}
         focused={focused}
         tagged={(f) => tags.has(String(f.id))}
         rowKey={(f) => String(f.id)}

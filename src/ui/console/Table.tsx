@@ -75,15 +75,22 @@ export function Table<Row>({
 }
 
 /**
- * A table of a pane's whole list scrolled to the list's cursor: rows from `cursor.top` on, the cursor's
- * row selected.
+ * A table of a pane's list scrolled to the list's cursor: rows from `cursor.top` on, the cursor's row
+ * selected. `rows` may be a window of the list that starts at index `first` (a list loaded page by page).
  */
 export function CursorTable<Row>({
   rows,
   cursor,
+  first = 0,
   ...table
-}: Omit<TableProps<Row>, 'selected'> & { readonly cursor: Cursor }) {
-  return <Table {...table} rows={rows.slice(cursor.top)} selected={cursor.index - cursor.top} />;
+}: Omit<TableProps<Row>, 'selected'> & { readonly cursor: Cursor; readonly first?: number }) {
+  return (
+    <Table
+      {...table}
+      rows={rows.slice(Math.max(0, cursor.top - first))}
+      selected={cursor.index - Math.max(cursor.top, first)}
+    />
+  );
 }
 
 /** The caption over a pane's list: what it lists, how many rows, and the filter when there is one. */
