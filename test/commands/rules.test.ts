@@ -99,14 +99,14 @@ describe('agentctl rules', () => {
             rule: 'record-order',
             process: 'record',
             params: { n: 150 },
-            runId: runIdOf(event, 'record-order'),
+            runId: runIdOf('orders', event, 'record-order'),
             steps: ['note'],
             wouldSkip: false,
           },
           {
             rule: 'notify-big',
             process: 'notify',
-            runId: runIdOf(event, 'notify-big'),
+            runId: runIdOf('orders', event, 'notify-big'),
             steps: ['render', 'send'],
             wouldSkip: false,
           },
@@ -152,7 +152,7 @@ describe('agentctl rules', () => {
     expect(report.events[1]!.matches).toEqual([
       expect.objectContaining({
         rule: 'record-order',
-        runId: runIdOf(fresh, 'record-order'),
+        runId: runIdOf('orders', fresh, 'record-order'),
         wouldSkip: false,
       }),
     ]);

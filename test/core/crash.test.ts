@@ -78,7 +78,7 @@ describe('Agent crash safety', () => {
       events.map((e) => ({ value: encoder.encode(JSON.stringify(e)) })),
     );
     await seeding.close();
-    const expected = new Set(events.flatMap((e) => RULES.map((r) => runIdOf(e, r))));
+    const expected = new Set(events.flatMap((e) => RULES.map((r) => runIdOf(AGENT, e, r))));
     expect(expected.size).toBe(EVENTS * RULES.length);
 
     // When: the agent is started and killed with SIGKILL, again and again.

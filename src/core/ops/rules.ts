@@ -124,7 +124,7 @@ export async function testRules(
   const rules = new RuleSet(config.rules ?? []);
   const processes = registryOf(config);
   const decode = config.decode ?? decodeCloudEvent;
-  const evaluated = events.map((raw, i) => evaluateOne(rules, processes, decode, raw, i + 1));
+  const evaluated = events.map((raw, i) => evaluateOne(config.name, rules, processes, decode, raw, i + 1));
   const ids = evaluated.flatMap((r) => r.matches.map((m) => m.runId));
   const recorded =
     runs === undefined || ids.length === 0 ? new Map<string, RunState>() : await runs.lookup(ids);
@@ -151,6 +151,7 @@ export async function testRules(
 }
 
 function evaluateOne(
+  group: string,
   rules: RuleSet,
   processes: ProcessRegistry,
   decode: (raw: Uint8Array) => CloudEvent,
@@ -169,7 +170,7 @@ function evaluateOne(
       rule: m.rule,
       process: m.process,
       params: m.params,
-      runId: runIdOf(event, m.rule),
+      runId: runIdOf(group, event, m.rule),
       ...stepsOf(processes, m.process),
       wouldSkip: false,
     }));

@@ -26,11 +26,32 @@ export function isPlainSuccess(run: RunRecord): boolean {
   return true;
 }
 
+/** A lookup of the store that the journal must keep answering for: see `Journal.hold`. */
+export interface JournalHold {
+  /** Says one of the hold's users is done with it; the last one releases the hold. */
+  done(): void;
+}
+
+/** What `Journal.admit` says of a run about to execute. */
+export type Admission = 'run' | 'skip' | Promise<void>;
+
+/** A batch taken from the journal, kept in memory while a lookup may not see it in the store yet. */
+interface Taken {
+  readonly generation: number;
+  readonly runs: ReadonlyMap<string, RunRecord>;
+}
+
 /**
  * The in-memory write buffer of the hot path. Strategies, runners and publishers record here; the
  * processor flushes it with `StateStore.flush` right before it commits positions, so a checkpoint never
  * moves past a message whose run, effort or parking is not durable. Runs and efforts are kept by id, so a
  * record updated many times between flushes is written once, in its latest state.
+ *
+ * It is also this agent's memory of runs the store may not show yet, consulted by `admit` right before a
+ * run executes: a run that succeeded since the last flush, in a flush under way, or after a store lookup
+ * that is still being acted on, is skipped; a run executing now makes a second copy wait for it. Together
+ * with the store lookup this keeps a duplicate event (in one batch, re-sent by a producer, or redelivered
+ * while its first copy still runs) from executing a succeeded run twice.
  */
 export class Journal {
   private runs = new Map<string, RunRecord>();
@@ -38,6 +59,14 @@ export class Journal {
   private readonly written = new Set<string>();
   private efforts = new Map<string, Effort>();
   private parked: NewFailedMessage[] = [];
+  /** How many batches were taken. */
+  private generation = 0;
+  /** Taken batches that a lookup may not see yet (see `take` and `hold`). */
+  private taken: Taken[] = [];
+  /** Open holds, by the generation at which each was taken. */
+  private readonly holds = new Map<number, number>();
+  /** Runs executing now, with the callbacks of copies waiting for them (null: none waits). */
+  private readonly executing = new Map<string, (() => void)[] | null>();
 
   recordRun(run: RunRecord): void {
     this.runs.set(run.id, run);
@@ -57,16 +86,70 @@ export class Journal {
     this.parked.push(message);
   }
 
-  /** True when a run with this id succeeded since the last flush (the store knows the older ones). */
+  /**
+   * True when a run with this id succeeded since the last flush, or in a batch taken since that a store
+   * lookup under a `hold` may not have seen (the store knows the older ones).
+   */
   hasSucceeded(runId: string): boolean {
-    return this.runs.get(runId)?.state === 'succeeded';
+    if (this.runs.get(runId)?.state === 'succeeded') return true;
+    for (const batch of this.taken) if (batch.runs.get(runId)?.state === 'succeeded') return true;
+    return false;
+  }
+
+  /**
+   * Marks the start of a store lookup whose answers will be acted on later, by `users` callers (each
+   * calls `done()` once). Until the last one did, every run that succeeds from now on is kept in memory
+   * even after it was flushed, so `hasSucceeded` answers for what the lookup could not see.
+   */
+  hold(users: number): JournalHold {
+    const generation = this.generation;
+    if (users <= 0) return { done() {} };
+    this.holds.set(generation, (this.holds.get(generation) ?? 0) + 1);
+    let left = users;
+    return {
+      done: () => {
+        if (left <= 0 || --left > 0) return;
+        const count = (this.holds.get(generation) ?? 1) - 1;
+        if (count === 0) this.holds.delete(generation);
+        else this.holds.set(generation, count);
+        this.forget();
+      },
+    };
+  }
+
+  /**
+   * Asks whether run `runId` may execute now: `skip` when it succeeded (see `hasSucceeded`), a promise
+   * when a copy of it executes now in this agent (await it, then ask again), else `run` — the run is then
+   * executing until `finished(runId)`, which the caller must call once its final state was recorded.
+   */
+  admit(runId: string): Admission {
+    if (this.hasSucceeded(runId)) return 'skip';
+    if (this.executing.has(runId)) {
+      return new Promise<void>((resolve) => {
+        const waiting = this.executing.get(runId);
+        if (waiting === null || waiting === undefined) this.executing.set(runId, [resolve]);
+        else waiting.push(resolve);
+      });
+    }
+    this.executing.set(runId, null);
+    return 'run';
+  }
+
+  /** The run admitted by `admit` is over (finished, failed or abandoned): copies waiting for it go on. */
+  finished(runId: string): void {
+    const waiting = this.executing.get(runId);
+    this.executing.delete(runId);
+    if (waiting) for (const wake of waiting) wake();
   }
 
   get size(): number {
     return this.runs.size + this.efforts.size + this.parked.length;
   }
 
-  /** Empties the buffer and returns what was in it. */
+  /**
+   * Empties the buffer and returns what was in it. Callers flush one batch at a time, or pipeline at most
+   * one: the batch taken before the previous one must be flushed (or restored) when `take` is called.
+   */
   take(): JournalBatch {
     const runs: RunRecord[] = [];
     const ledger: RunRecord[] = [];
@@ -80,6 +163,9 @@ export class Journal {
       if (run.state === 'succeeded' || run.state === 'failed') this.written.delete(run.id);
     }
     const batch: JournalBatch = { runs, ledger, efforts: [...this.efforts.values()], parked: this.parked };
+    this.generation++;
+    if (this.runs.size > 0) this.taken.push({ generation: this.generation, runs: this.runs });
+    this.forget();
     this.runs = new Map();
     this.efforts = new Map();
     this.parked = [];
@@ -92,6 +178,18 @@ export class Journal {
       if (!this.runs.has(run.id)) this.runs.set(run.id, run);
     for (const effort of batch.efforts) if (!this.efforts.has(effort.id)) this.efforts.set(effort.id, effort);
     this.parked = [...batch.parked, ...this.parked];
+  }
+
+  /**
+   * Drops the taken batches every store lookup sees: those flushed (taken before the previous batch) and
+   * older than every open hold's view (a lookup started at generation g may miss batches g - 1 and later).
+   */
+  private forget(): void {
+    let oldestHeld = this.generation;
+    for (const generation of this.holds.keys()) if (generation < oldestHeld) oldestHeld = generation;
+    const keepFrom = Math.min(this.generation, oldestHeld) - 1;
+    if (this.taken.length > 0 && this.taken[0]!.generation < keepFrom)
+      this.taken = this.taken.filter((batch) => batch.generation >= keepFrom);
   }
 }
 

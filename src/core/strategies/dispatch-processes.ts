@@ -5,7 +5,7 @@ import { runIdOf } from '../processes/run-id.js';
 import type { RunRecord } from '../processes/run-record.js';
 import type { PublishRecord } from '../publish/publisher.js';
 import type { RunJob, Runner } from '../runners/runner.js';
-import type { Journal } from '../store/journal.js';
+import type { Journal, JournalHold } from '../store/journal.js';
 import type { EffortStore, RunStore } from '../store/state-store.js';
 import type { Stats } from '../telemetry/stats.js';
 import { type Message, withPayload } from '../types.js';
@@ -58,6 +58,8 @@ interface Entry {
   runs: RunRecord[];
   done: boolean;
   error?: unknown;
+  /** The hold of the store lookup this entry's jobs were planned from, released once they all ran. */
+  hold?: JournalHold;
 }
 
 /**
@@ -65,6 +67,9 @@ interface Entry {
  * of its runs finished (in submission order). Runs of one event execute one after the other, in rule
  * order; events execute concurrently up to the runner's concurrency. A run whose id already succeeded
  * (in the store or the unflushed journal) is skipped: this makes effects idempotent under redelivery.
+ * Right before each run executes, the journal is asked again (`Journal.admit`): a run that succeeded since
+ * the lookup is skipped, and a copy of a run executing now (the same event twice in a batch, or redelivered
+ * while its first delivery still runs) waits for it and is then skipped if it succeeded.
  * An event with a failed run is forwarded like the others, so that the records of its succeeded runs
  * are published; `ParkFailedRuns` parks it further down. A redelivered run whose record never got out
  * (no delivered effort) has it published again from the stored output.
@@ -123,6 +128,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
   protected abandon(reason: unknown): void {
     this.abandoned = true;
     this.controller.abort(reason);
+    for (let i = this.queue.end - this.queue.size; i < this.queue.end; i++) this.queue.at(i)?.hold?.done();
     this.queue.clear();
     this.checked = this.started = this.queue.end;
   }
@@ -174,7 +180,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
       const { event, matches } = entry.message.payload;
       const jobs: RunJob[] = [];
       for (const match of matches) {
-        const id = runIdOf(event, match.rule);
+        const id = runIdOf(group, event, match.rule);
         if (journal.hasSucceeded(id)) {
           entry.skipped.push(id);
           continue;
@@ -202,6 +208,8 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
       }
       planned.push({ entry, jobs });
     }
+    const hold = journal.hold(planned.length);
+    for (const { entry } of planned) entry.hold = hold;
     const candidates: { entry: Entry; id: string }[] = [];
     const settle = (known: ReadonlyMap<string, string>) => {
       if (this.abandoned) return;
@@ -271,26 +279,50 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
     this.runFrom(entry, jobs, 0);
   }
 
-  /** Runs the jobs of one event in order; stays synchronous while the runner answers synchronously. */
+  /**
+   * Runs the jobs of one event in order; stays synchronous while the runner answers synchronously. Each
+   * job is admitted by the journal first: skipped when its run succeeded meanwhile, delayed while a copy
+   * of it executes.
+   */
   private runFrom(entry: Entry, jobs: readonly RunJob[], from: number): void {
+    const { journal, runner, stats } = this.options;
     for (let k = from; k < jobs.length; k++) {
+      const id = jobs[k]!.run.id;
+      const admission = journal.admit(id);
+      if (admission === 'skip') {
+        entry.skipped.push(id);
+        if (stats) stats.skippedRuns++;
+        continue;
+      }
+      if (admission !== 'run') {
+        admission.then(() => {
+          if (!this.abandoned) this.runFrom(entry, jobs, k);
+        });
+        return;
+      }
       let result: RunRecord | Promise<RunRecord>;
       try {
-        result = this.options.runner.execute(jobs[k]!, this.controller.signal);
+        result = runner.execute(jobs[k]!, this.controller.signal);
       } catch (error) {
+        journal.finished(id);
         this.settle(entry, error);
         return;
       }
       if (result instanceof Promise) {
         result.then(
           (run) => {
+            journal.finished(id);
             entry.runs.push(run);
             this.runFrom(entry, jobs, k + 1);
           },
-          (error: unknown) => this.settle(entry, error),
+          (error: unknown) => {
+            journal.finished(id);
+            this.settle(entry, error);
+          },
         );
         return;
       }
+      journal.finished(id);
       entry.runs.push(result);
     }
     this.settle(entry);
@@ -303,6 +335,8 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
         : new Error(`runner failed: ${describeError(error)}`, { cause: error });
     }
     entry.done = true;
+    entry.hold?.done();
+    entry.hold = undefined;
     this.running--;
     this.progress.notify();
   }

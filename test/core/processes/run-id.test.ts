@@ -1,7 +1,14 @@
+import { hash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
-import { runIdOf } from '../../../src/core/processes/run-id.js';
+import {
+  eventRuleDigest,
+  legacyDigest,
+  RUN_ID_LENGTH,
+  runIdOf,
+  runIdOfDigest,
+} from '../../../src/core/processes/run-id.js';
 
 const event = (overrides: Partial<CloudEvent> = {}): CloudEvent => ({
   specversion: '1.0',
@@ -13,45 +20,47 @@ const event = (overrides: Partial<CloudEvent> = {}): CloudEvent => ({
 });
 
 describe('runIdOf', () => {
-  it('is the same for the same event and rule, and differs by rule, id and source', () => {
-    const id = runIdOf(event(), 'bill');
-    expect(runIdOf(event(), 'bill')).toBe(id);
-    expect(runIdOf(event(), 'ship')).not.toBe(id);
-    expect(runIdOf(event({ id: 'e2' }), 'bill')).not.toBe(id);
-    expect(runIdOf(event({ source: '/other' }), 'bill')).not.toBe(id);
+  it('is the same for the same group, event and rule, and differs by group, rule, id and source', () => {
+    const id = runIdOf('billing', event(), 'bill');
+    expect(runIdOf('billing', event(), 'bill')).toBe(id);
+    expect(runIdOf('audit', event(), 'bill')).not.toBe(id);
+    expect(runIdOf('billing', event(), 'ship')).not.toBe(id);
+    expect(runIdOf('billing', event({ id: 'e2' }), 'bill')).not.toBe(id);
+    expect(runIdOf('billing', event({ source: '/other' }), 'bill')).not.toBe(id);
   });
 
-  it('is ASCII and starts with the event time, so ids of a stream sort by time', () => {
-    const early = runIdOf(event({ time: '2026-11-24T10:00:00.000Z' }), 'r');
-    const late = runIdOf(event({ id: 'e0', time: '2026-11-24T10:00:01.000Z' }), 'r');
-    expect(early < late).toBe(true);
-    expect(early).toMatch(/^[0-9a-z]{9}[A-Za-z0-9_-]+$/);
+  it('ignores what a re-send may change: the time, the type, the payload', () => {
+    const id = runIdOf('g', event(), 'r');
+    expect(runIdOf('g', event({ time: '2027-01-01T00:00:00Z' }), 'r')).toBe(id);
+    expect(runIdOf('g', event({ time: undefined }), 'r')).toBe(id);
+    expect(runIdOf('g', event({ type: 'order.paid.v2', data: { n: 1 } }), 'r')).toBe(id);
   });
 
-  it('gives events without a usable time an all-zero prefix', () => {
-    expect(runIdOf(event({ time: undefined }), 'r').slice(0, 9)).toBe('000000000');
-    expect(runIdOf(event({ time: 'yesterday' }), 'r').slice(0, 9)).toBe('000000000');
+  it('is 27 base64url characters', () => {
+    expect(runIdOf('g', event(), 'r')).toMatch(/^[A-Za-z0-9_-]{27}$/);
+    expect(RUN_ID_LENGTH).toBe(27);
   });
 
-  it('property: the fast time parse agrees with Date.parse for every UTC timestamp form', () => {
+  it('property: the new id of a schema-1 id (time prefix + digest) is the id of the same group, event and rule', () => {
     fc.assert(
       fc.property(
-        fc.date({
-          min: new Date('1971-01-01T00:00:00Z'),
-          max: new Date('2999-12-31T23:59:59Z'),
-          noInvalidDate: true,
-        }),
-        fc.constantFrom(0, 1, 2, 3, 6, 9),
-        (date, digits) => {
-          const iso = date.toISOString();
-          const base = iso.slice(0, 19);
-          const fraction = digits === 0 ? '' : `.${(`${iso.slice(20, 23)}000000`).slice(0, digits)}`;
-          const time = `${base}${fraction}Z`;
-          const expected = Date.parse(time).toString(36).padStart(9, '0');
-          expect(runIdOf(event({ time }), 'r').slice(0, 9)).toBe(expected);
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        fc.string({ minLength: 1 }),
+        (group, id, source, rule) => {
+          const e = event({ id, source });
+          const old = `0abcdefgh${eventRuleDigest(e, rule)}`;
+          expect(runIdOfDigest(group, legacyDigest(old))).toBe(runIdOf(group, e, rule));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
+  });
+
+  it('matches the SQL form of the migrations: base64 of SHA-256 with +/ as -_, first 27 characters', () => {
+    const digest = eventRuleDigest(event(), 'r');
+    const sql = hash('sha256', `g\n${digest}`, 'base64').replace(/\+/g, '-').replace(/\//g, '_').slice(0, 27);
+    expect(runIdOfDigest('g', digest)).toBe(sql);
   });
 });

@@ -58,8 +58,12 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const db = await inspect();
       const versions = async () =>
         (await db.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`)).rows;
-      expect(await versions()).toEqual([{ version: 1, name: 'initial schema' }]);
-      expect(PG_SCHEMA_VERSION).toBe(1);
+      const all = [
+        { version: 1, name: 'initial schema' },
+        { version: 2, name: 'run ids per consumer group' },
+      ];
+      expect(await versions()).toEqual(all);
+      expect(PG_SCHEMA_VERSION).toBe(2);
       const run = aRun();
       await store.flush({ ...EMPTY, runs: [run] });
 
@@ -67,7 +71,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       onTestFinished(() => again.close());
 
       expect(await again.runs.get(run.id)).toEqual(run);
-      expect(await versions()).toEqual([{ version: 1, name: 'initial schema' }]);
+      expect(await versions()).toEqual(all);
     });
 
     it('Given four processes and four pools opening one fresh schema at once, Then all succeed and each migration applies once', async () => {
@@ -84,9 +88,9 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
 
       expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
       const db = await inspect();
-      expect((await db.query(`SELECT version FROM "${schema}".schema_migrations`)).rows).toEqual([
-        { version: 1 },
-      ]);
+      expect(
+        (await db.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows,
+      ).toEqual([{ version: 1 }, { version: 2 }]);
     });
 
     it('Given a schema written by a newer agentctl, When opened, Then a usage error asks for an upgrade', async () => {

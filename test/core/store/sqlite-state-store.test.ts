@@ -57,8 +57,9 @@ describe('SqliteStateStore opening', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version').all()).toEqual([
       { version: 1, applied_at: 1_234 },
+      { version: 2, applied_at: 1_234 },
     ]);
-    expect(SCHEMA_VERSION).toBe(1);
+    expect(SCHEMA_VERSION).toBe(2);
   });
 
   it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {
@@ -74,6 +75,7 @@ describe('SqliteStateStore opening', () => {
     expect(await second.runs.get(run.id)).toEqual(run);
     expect(inspect(path).prepare('SELECT version, applied_at FROM schema_migrations').all()).toEqual([
       { version: 1, applied_at: 1 },
+      { version: 2, applied_at: 1 },
     ]);
   });
 
@@ -103,7 +105,10 @@ describe('SqliteStateStore opening', () => {
     );
 
     expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
-    expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
   });
 
   it('Given open steps that SQLite answers busy at once, When retried, Then they run again until they succeed', async () => {

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNotFoundError } from '../../../src/core/errors/not-found-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
-import { runIdTimePrefix } from '../../../src/core/processes/run-id.js';
 import type { RunRecord, StepRecord } from '../../../src/core/processes/run-record.js';
 import type { Effort, PublishAttempt } from '../../../src/core/publish/effort.js';
 import { partitionForKey } from '../../../src/core/store/partition-for-key.js';
@@ -1287,10 +1286,10 @@ export function stateStoreContract(
         const oldFailed = aFullRun({ updatedAt: T0 + 20 });
         const oldRunning = aRun({ state: 'running', updatedAt: T0 });
         const newDone = aRun({ updatedAt: CUT + 10 });
-        // Ledger runs age by their event's time: the run id's prefix.
-        const oldLedger = aPlainSuccess({ id: `${runIdTimePrefix(T0 + 5)}old` });
-        const timeless = aPlainSuccess({ id: `${'0'.repeat(9)}timeless` });
-        const newLedger = aPlainSuccess({ id: `${runIdTimePrefix(CUT)}new` });
+        // Ledger runs age by the time they finished.
+        const oldLedger = aPlainSuccess({ finishedAt: T0 + 5 });
+        const timeless = aPlainSuccess({ finishedAt: T0 + 6 });
+        const newLedger = aPlainSuccess({ finishedAt: CUT });
         await store.flush({
           ...EMPTY,
           runs: [oldDone, oldFailed, oldRunning, newDone],

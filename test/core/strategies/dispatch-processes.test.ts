@@ -233,8 +233,8 @@ describe.each<RunnerKind>(['inline', 'pool'])('DispatchProcesses on the %s runne
     const paid = next.payloads[1]!;
     expect(paid.skipped).toEqual([]);
     expect(paid.runs.map((r) => [r.id, r.rule, r.process, r.state, r.runner, r.worker])).toEqual([
-      [runIdOf(paid.event, 'audit'), 'audit', 'auditing', 'succeeded', runner, 'agent-1'],
-      [runIdOf(paid.event, 'bill'), 'bill', 'billing', 'succeeded', runner, 'agent-1'],
+      [runIdOf('billing', paid.event, 'audit'), 'audit', 'auditing', 'succeeded', runner, 'agent-1'],
+      [runIdOf('billing', paid.event, 'bill'), 'bill', 'billing', 'succeeded', runner, 'agent-1'],
     ]);
     expect(paid.runs[1]?.output).toEqual({ charged: 11 });
     expect(paid.runs[0]?.origin).toEqual({ source: SOURCE, partition: 'p1', position: '0' });
@@ -303,7 +303,7 @@ describe.each<RunnerKind>(['inline', 'pool'])('DispatchProcesses on the %s runne
       const event = eventOf(1);
       expect(again.next.payloads[0]).toMatchObject({
         runs: [],
-        skipped: [runIdOf(event, 'audit'), runIdOf(event, 'bill')],
+        skipped: [runIdOf('billing', event, 'audit'), runIdOf('billing', event, 'bill')],
         records: [],
       });
       expect(again.next.payloads[1]?.runs.map((r) => r.rule)).toEqual(['audit']);
@@ -325,11 +325,40 @@ describe.each<RunnerKind>(['inline', 'pool'])('DispatchProcesses on the %s runne
     const again = rig({ runner, processes, journal });
     expect(await drive(again.dispatch, [evaluationAt(3)])).toEqual([]);
     expect(again.next.payloads[0]?.skipped).toEqual([
-      runIdOf(eventOf(3), 'audit'),
-      runIdOf(eventOf(3), 'bill'),
+      runIdOf('billing', eventOf(3), 'audit'),
+      runIdOf('billing', eventOf(3), 'bill'),
     ]);
     expect(again.next.payloads[0]?.runs).toEqual([]);
     expect(calls.length).toBe(before);
+  });
+
+  it('given the same event twice in one batch, when dispatched, then its runs execute once and the copy skips them', async () => {
+    const calls: Calls = [];
+    const { dispatch, next } = rig({ runner, processes: standardProcesses(calls, delay) });
+    const copy = evaluationAt(9, standardRules, eventOf(3));
+    expect(await drive(dispatch, [evaluationAt(3), evaluationAt(4), copy])).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('e3/'))).toEqual([
+      'e3/audit/record',
+      'e3/bill/price',
+      'e3/bill/charge',
+    ]);
+    expect(next.payloads.map((d) => d.skipped.length)).toEqual([0, 0, 2]);
+  });
+
+  it('given a run that succeeded and whose batch is being flushed while a lookup ran, when its copy starts, then the copy is skipped', async () => {
+    const journal = new Journal();
+    const calls: Calls = [];
+    const processes = standardProcesses(calls, delay);
+    const first = rig({ runner, processes, journal });
+    expect(await drive(first.dispatch, [evaluationAt(3)])).toEqual([]);
+    // Flushes under way (or done) that the copy's store lookup did not see: the store answers "unknown".
+    journal.take();
+    journal.take();
+    const before = calls.length;
+    const again = rig({ runner, processes, journal });
+    expect(await drive(again.dispatch, [evaluationAt(3)])).toEqual([]);
+    expect(calls.length).toBe(before);
+    expect(again.next.payloads[0]?.skipped).toHaveLength(2);
   });
 
   it('given a run whose earlier execution failed and was flushed, when the event is dispatched again, then it runs again and is written in full', async () => {
@@ -357,13 +386,13 @@ describe.each<RunnerKind>(['inline', 'pool'])('DispatchProcesses on the %s runne
       const errors = await drive(first.dispatch, [evaluationAt(1)]);
       expect(errors).toHaveLength(1);
       await store.flush(first.journal.take());
-      const billId = runIdOf(eventOf(1), 'bill');
+      const billId = runIdOf('billing', eventOf(1), 'bill');
       expect((await store.runs.lookup([billId])).get(billId)).toBe('failed');
 
       broken = false;
       const again = rig({ runner, processes, runs: store.runs });
       expect(await drive(again.dispatch, [evaluationAt(1)])).toEqual([]);
-      expect(again.next.payloads[0]).toMatchObject({ skipped: [runIdOf(eventOf(1), 'audit')] });
+      expect(again.next.payloads[0]).toMatchObject({ skipped: [runIdOf('billing', eventOf(1), 'audit')] });
       expect(again.next.payloads[0]?.runs.map((r) => [r.id, r.state])).toEqual([[billId, 'succeeded']]);
       const batch = again.journal.take();
       expect(batch.runs.map((r) => r.id)).toEqual([billId]);
@@ -413,7 +442,7 @@ describe.each<RunnerKind>(['inline', 'pool'])('DispatchProcesses on the %s runne
       'process',
       'check',
       'checking',
-      runIdOf(eventOf(1), 'check'),
+      runIdOf('billing', eventOf(1), 'check'),
       1,
     ]);
     expect((error.cause as Error).message).toContain('amount is negative');
@@ -504,6 +533,38 @@ describe('DispatchProcesses on a PoolRunner', () => {
     await finish(dispatch);
     expect(peak).toBe(4);
     expect(next.payloads.map((d) => d.event.id)).toEqual(inputs.map((m) => m.payload.event.id));
+  });
+
+  it('given a slow run in flight, when a copy of its event arrives (a redelivery), then the copy waits for it and is skipped, never run twice', async () => {
+    const calls: Calls = [];
+    const gate = deferred();
+    const slow = defineProcess({
+      name: 'auditing',
+      steps: [
+        {
+          name: 'record',
+          run: async (ctx) => {
+            calls.push(callOf(ctx, 'record'));
+            await gate.promise;
+            return 'ok';
+          },
+        },
+      ],
+    });
+    const rules = new RuleSet([rule({ name: 'audit', on: 'order.*', process: 'auditing' })]);
+    const { dispatch, next } = rig({ runner: 'pool', concurrency: 4, processes: [slow] });
+    dispatch.submit(evaluationAt(2, rules));
+    await pollUntil(dispatch, () => calls.length === 1);
+    dispatch.submit(evaluationAt(7, rules, eventOf(2)));
+    await pollUntil(dispatch, () => false, 50);
+    expect(calls).toEqual(['e2/audit/record']);
+    gate.resolve();
+    await pollUntil(dispatch, () => next.payloads.length === 2);
+    expect(calls).toEqual(['e2/audit/record']);
+    expect(next.payloads.map((d) => [d.runs.length, d.skipped.length])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
   });
 
   it('given maxPending events in flight, when polled, then poll returns a promise, and only then; submit rejects until one finishes', async () => {
@@ -642,14 +703,14 @@ describe('DispatchProcesses', () => {
     expect(dispatched.records).toHaveLength(3);
     const auditRun = dispatched.runs[0]!;
     expect(audit).toMatchObject({
-      id: runIdOf(event, 'audit'),
-      runId: runIdOf(event, 'audit'),
+      id: runIdOf('billing', event, 'audit'),
+      runId: runIdOf('billing', event, 'audit'),
       key: 'customer-7',
       timestamp: auditRun.finishedAt,
       origin: { source: SOURCE, partition: input.partition, position: input.position },
     });
     expect(JSON.parse(new TextDecoder().decode(audit?.value))).toEqual({
-      runId: runIdOf(event, 'audit'),
+      runId: runIdOf('billing', event, 'audit'),
       eventId: 'e1',
       eventType: 'order.paid',
       rule: 'audit',
@@ -657,17 +718,17 @@ describe('DispatchProcesses', () => {
       output: { ok: 1 },
     });
     expect(bill).toMatchObject({
-      id: runIdOf(event, 'bill'),
+      id: runIdOf('billing', event, 'bill'),
       key: 'customer-e1',
       headers: { kind: 'charge' },
     });
     expect(JSON.parse(new TextDecoder().decode(bill?.value))).toEqual({
       charged: 25,
-      run: runIdOf(event, 'bill'),
+      run: runIdOf('billing', event, 'bill'),
       rule: 'bill',
       process: 'billing',
     });
-    expect(raw?.id).toBe(runIdOf(event, 'raw'));
+    expect(raw?.id).toBe(runIdOf('billing', event, 'raw'));
     expect(raw?.value).toBe(bytes);
     expect(raw).not.toHaveProperty('key');
   });

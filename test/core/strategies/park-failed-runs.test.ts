@@ -83,8 +83,8 @@ describe('DispatchProcesses republishing after a crash', () => {
 
   async function dispatchTwice(delivered: boolean) {
     const store = await openSqliteStore({ path: ':memory:' });
-    const journal = new Journal();
-    const build = (next: Collect<Dispatch>) =>
+    // The event comes again after a crash: in a new process, with a journal of its own.
+    const build = (next: Collect<Dispatch>, journal: Journal) =>
       new DispatchProcesses(
         {
           runner: new InlineRunner({ clock: { now: Date.now, sleep: async () => {} }, journal }),
@@ -99,11 +99,12 @@ describe('DispatchProcesses republishing after a crash', () => {
         },
         next,
       );
+    const journal = new Journal();
     const first = new Collect<Dispatch>();
-    const a = build(first);
+    const a = build(first, journal);
     await feed(a, [evaluation()]);
     await finish(a);
-    const runId = runIdOf(event, 'billing');
+    const runId = runIdOf('g', event, 'billing');
     const batch = journal.take();
     await store.flush({
       ...batch,
@@ -125,7 +126,7 @@ describe('DispatchProcesses republishing after a crash', () => {
         : [],
     });
     const again = new Collect<Dispatch>();
-    const b = build(again);
+    const b = build(again, new Journal());
     await feed(b, [evaluation()]);
     await finish(b);
     await store.close();

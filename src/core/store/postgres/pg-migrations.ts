@@ -198,6 +198,47 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       $$;
     `,
   },
+  {
+    version: 2,
+    name: 'run ids per consumer group',
+    // As SQLite's migration 2: run ids become digests of (group, event source, event id, rule), computed
+    // here as \`runIdOfDigest\` does (the first 27 characters of the base64url SHA-256 of group, newline,
+    // digest), and the references to runs move with them.
+    sql: (t) => `
+      CREATE FUNCTION pg_temp.agentctl_run_id(g text, old text) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+        SELECT left(translate(encode(sha256(convert_to(
+          g || E'\\n' || CASE WHEN length(old) = 36 THEN substr(old, 10) ELSE old END, 'UTF8')), 'base64'),
+          '+/', '-_'), 27)
+      $fn$;
+
+      DELETE FROM ${t('run_ledger')} l USING ${t('runs')} r
+        WHERE r.id = l.id AND r.updated_at >= (l.data->>5)::float8;
+      DELETE FROM ${t('runs')} r USING ${t('run_ledger')} l WHERE l.id = r.id;
+
+      CREATE TEMP TABLE run_id_map ON COMMIT DROP AS
+        SELECT id AS old, pg_temp.agentctl_run_id(group_name, id) AS new FROM ${t('runs')}
+        UNION SELECT id, pg_temp.agentctl_run_id(group_name, id) FROM ${t('run_ledger')};
+
+      UPDATE ${t('efforts')} e SET
+        record_id = CASE WHEN e.record_id = e.run_id THEN m.new ELSE e.record_id END,
+        run_id = m.new
+      FROM run_id_map m WHERE m.old = e.run_id;
+
+      UPDATE ${t('failed_messages')}
+        SET key = left(key, length(key) - length(run_id)) || pg_temp.agentctl_run_id(group_name, run_id)
+        WHERE run_id IS NOT NULL AND key LIKE 'publish/%' AND right(key, length(run_id)) = run_id;
+      UPDATE ${t('failed_messages')} SET run_id = pg_temp.agentctl_run_id(group_name, run_id)
+        WHERE run_id IS NOT NULL;
+
+      UPDATE ${t('runs')} SET id = pg_temp.agentctl_run_id(group_name, id);
+      UPDATE ${t('run_ledger')} SET id = pg_temp.agentctl_run_id(group_name, id);
+
+      ALTER TABLE ${t('run_ledger')} ADD COLUMN finished_at bigint;
+      UPDATE ${t('run_ledger')} SET finished_at = (data->>5)::float8::bigint;
+      CREATE INDEX run_ledger_finished_at ON ${t('run_ledger')} (finished_at);
+      DROP FUNCTION pg_temp.agentctl_run_id(text, text);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

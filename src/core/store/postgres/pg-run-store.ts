@@ -1,4 +1,3 @@
-import { runIdTimePrefix } from '../../processes/run-id.js';
 import type { RunRecord, RunState } from '../../processes/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerData, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
@@ -43,9 +42,10 @@ export class PgRunStore implements RunStore {
           output = excluded.output, updated_at = excluded.updated_at
         WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded')),
       ledger_w AS (
-        INSERT INTO ${this.connection.table('run_ledger')} (id, group_name, process, data)
-        SELECT id, group_name, process, data
-        FROM json_to_recordset(${ledgerParam}::json) AS x(id text, group_name text, process text, data json)
+        INSERT INTO ${this.connection.table('run_ledger')} (id, group_name, process, data, finished_at)
+        SELECT id, group_name, process, data, finished_at::bigint
+        FROM json_to_recordset(${ledgerParam}::json)
+          AS x(id text, group_name text, process text, data json, finished_at float8)
         ON CONFLICT (id) DO NOTHING)`;
   }
 
@@ -94,36 +94,34 @@ export class PgRunStore implements RunStore {
 
   /** The JSON parameter of plain successes, in compact form; an id already in the ledger is kept. */
   static ledgerParam(runs: readonly RunRecord[]): string {
-    const rows: { id: string; group_name: string; process: string; data: LedgerData }[] = [];
+    const rows: { id: string; group_name: string; process: string; data: LedgerData; finished_at: number }[] =
+      [];
     const seen = new Set<string>();
     for (const run of runs) {
       if (seen.has(run.id)) continue;
       seen.add(run.id);
-      rows.push({ id: run.id, group_name: run.group, process: run.process, data: toLedgerData(run) });
+      rows.push({
+        id: run.id,
+        group_name: run.group,
+        process: run.process,
+        data: toLedgerData(run),
+        finished_at: run.finishedAt ?? run.updatedAt,
+      });
     }
     return jsonParam(rows);
   }
 
-  /**
-   * One statement whatever the number of ids (they travel as one JSON array). Ids above the largest
-   * stored id cannot be stored: with time-prefixed run ids that is every run of a fresh stream, and the
-   * statement drops them after two index probes instead of looking each one up. Ids compare under
-   * `COLLATE "C"`, byte by byte, as JavaScript and SQLite order these ASCII ids.
-   */
+  /** One statement whatever the number of ids (they travel as one JSON array). */
   async lookup(ids: readonly string[]): Promise<Map<string, RunState>> {
     const states = new Map<string, RunState>();
     if (ids.length === 0) return states;
     const rows = await this.connection.rows<[string, RunState]>(
-      `WITH wanted AS (
-         SELECT w.id FROM json_array_elements_text($1::json) AS w(id)
-         WHERE w.id COLLATE "C" <= (SELECT greatest(
-           (SELECT max(id) FROM ${this.connection.table('runs')}),
-           (SELECT max(id) FROM ${this.connection.table('run_ledger')}))))
+      `WITH wanted AS (SELECT w.id FROM json_array_elements_text($1::json) AS w(id))
        SELECT id, state FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM wanted)
        UNION ALL
        SELECT id, 'succeeded' FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM wanted)`,
       [jsonParam(ids)],
-      'agentctl_runs_lookup',
+      'agentctl_runs_lookup2',
     );
     for (const [id, state] of rows) if (states.get(id) !== 'succeeded') states.set(id, state);
     return states;
@@ -178,7 +176,7 @@ export class PgRunStore implements RunStore {
     const sql =
       `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')}` +
       (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
-      ' ORDER BY id DESC' +
+      ' ORDER BY finished_at DESC, id DESC' +
       (filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`);
     return (await this.connection.query<LedgerRow>(sql, params)).map(fromLedger);
   }
@@ -215,7 +213,7 @@ export class PgRunStore implements RunStore {
       [before],
       dryRun,
     );
-    const ledger = await this.connection.prune('run_ledger', 'id < $1', [runIdTimePrefix(before)], dryRun);
+    const ledger = await this.connection.prune('run_ledger', 'finished_at < $1', [before], dryRun);
     return full + ledger;
   }
 

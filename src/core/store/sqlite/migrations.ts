@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../clock.js';
 import { UsageError } from '../../errors/usage-error.js';
+import { legacyDigest, runIdOfDigest } from '../../processes/run-id.js';
 
 /** One step of the schema. Applied once, in order, and never edited once released: add a new one. */
 export interface Migration {
@@ -174,6 +175,40 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX log_timestamp ON log (topic, partition, timestamp);
     `,
   },
+  {
+    version: 2,
+    name: 'run ids per consumer group',
+    // Run ids become digests of (group, event source, event id, rule) without the event time (see
+    // `runIdOf`); `agentctl_run_id(group, old id)` is registered by `migrate`. The references to runs
+    // (efforts, parked items and their keys) move with them. A run kept in both tables by a `--rerun` of
+    // older builds keeps its newer record. The ledger gets its finish time as a column, for prune.
+    sql: `
+      DELETE FROM run_ledger WHERE EXISTS (
+        SELECT 1 FROM runs r WHERE r.id = run_ledger.id AND r.updated_at >= json_extract(run_ledger.data, '$[5]'));
+      DELETE FROM runs WHERE EXISTS (SELECT 1 FROM run_ledger l WHERE l.id = runs.id);
+
+      CREATE TEMP TABLE run_id_map (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;
+      INSERT OR IGNORE INTO run_id_map SELECT id, agentctl_run_id(group_name, id) FROM runs;
+      INSERT OR IGNORE INTO run_id_map SELECT id, agentctl_run_id(group_name, id) FROM run_ledger;
+
+      UPDATE efforts SET
+        record_id = CASE WHEN record_id = run_id THEN (SELECT new FROM run_id_map WHERE old = run_id) ELSE record_id END,
+        run_id = (SELECT new FROM run_id_map WHERE old = run_id)
+      WHERE run_id IN (SELECT old FROM run_id_map);
+
+      UPDATE failed_messages SET key = substr(key, 1, length(key) - length(run_id)) || agentctl_run_id(group_name, run_id)
+      WHERE run_id IS NOT NULL AND key LIKE 'publish/%' AND substr(key, -length(run_id)) = run_id;
+      UPDATE failed_messages SET run_id = agentctl_run_id(group_name, run_id) WHERE run_id IS NOT NULL;
+
+      UPDATE runs SET id = agentctl_run_id(group_name, id);
+      UPDATE run_ledger SET id = agentctl_run_id(group_name, id);
+      DROP TABLE temp.run_id_map;
+
+      ALTER TABLE run_ledger ADD COLUMN finished_at INTEGER;
+      UPDATE run_ledger SET finished_at = json_extract(data, '$[5]');
+      CREATE INDEX run_ledger_finished_at ON run_ledger (finished_at);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
@@ -205,6 +240,9 @@ export function migrate(db: Database.Database, clock: Clock, location: string): 
   const current = schemaVersion(db);
   assertNotNewer(current, location);
   if (current >= SCHEMA_VERSION) return;
+  db.function('agentctl_run_id', { deterministic: true }, (group, id) =>
+    runIdOfDigest(String(group), legacyDigest(String(id))),
+  );
   for (const migration of MIGRATIONS) {
     db.transaction(() => {
       db.exec(

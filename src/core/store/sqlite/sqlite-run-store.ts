@@ -1,4 +1,3 @@
-import { runIdTimePrefix } from '../../processes/run-id.js';
 import type { RunRecord, RunState } from '../../processes/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
@@ -32,24 +31,20 @@ const UPSERT = `
   WHERE NOT (runs.state = 'succeeded' AND excluded.state <> 'succeeded')`;
 
 /**
- * The whole batch's ledger rows travel as one JSON array of `[id, group, process, data]` and SQLite
+ * The whole batch's ledger rows travel as one JSON array of `[id, group, process, data, finished]` and SQLite
  * unpacks it (`json_each`): one statement per flush instead of one per run, and no per-run parameter
  * rows to build on the agent's thread or to copy to the writer thread. `->>` gives an array's JSON text.
  * (`WHERE true` keeps SQLite's parser from reading `ON CONFLICT` as part of the SELECT's join.)
  */
 const LEDGER_INSERT = `
-  INSERT INTO run_ledger (id, group_name, process, data)
-  SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true
+  INSERT INTO run_ledger (id, group_name, process, data, finished_at)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true
   ON CONFLICT (id) DO NOTHING`;
 
 export class SqliteRunStore implements RunStore {
   private readonly lookupStates: Statement;
-  private readonly maxIds: Statement;
 
   constructor(private readonly connection: SqliteConnection) {
-    this.maxIds = connection
-      .statement('SELECT (SELECT max(id) FROM runs), (SELECT max(id) FROM run_ledger)')
-      .raw();
     this.lookupStates = connection
       .statement(
         `WITH wanted (id) AS (SELECT value FROM json_each(?))
@@ -65,7 +60,7 @@ export class SqliteRunStore implements RunStore {
     const rows: unknown[] = new Array(runs.length);
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
-      rows[i] = [run.id, run.group, run.process, toLedgerData(run)];
+      rows[i] = [run.id, run.group, run.process, toLedgerData(run), run.finishedAt ?? run.updatedAt];
     }
     batch.add(LEDGER_INSERT, [JSON.stringify(rows)]);
   }
@@ -102,21 +97,13 @@ export class SqliteRunStore implements RunStore {
 
   /**
    * One query whatever the number of ids: they travel as one JSON array parameter, so SQLite's limit on
-   * bound variables never applies and no chunking is needed. Ids above the largest stored id cannot be
-   * stored: with time-prefixed run ids that is every run of a fresh stream, so they are answered from two
-   * index probes without the query. (Ids are ASCII, so JavaScript and SQLite order them alike.)
+   * bound variables never applies and no chunking is needed.
    */
   lookup(ids: readonly string[]): Promise<Map<string, RunState>> {
     return this.connection.call(() => {
       const states = new Map<string, RunState>();
       if (ids.length === 0) return states;
-      const [runsMax, ledgerMax] = this.maxIds.get() as [string | null, string | null];
-      const max =
-        runsMax === null ? ledgerMax : ledgerMax === null || runsMax > ledgerMax ? runsMax : ledgerMax;
-      if (max === null) return states;
-      const candidates = ids.filter((id) => id <= max);
-      if (candidates.length === 0) return states;
-      for (const [id, state] of this.lookupStates.all(jsonList(candidates)) as [string, RunState][]) {
+      for (const [id, state] of this.lookupStates.all(jsonList(ids)) as [string, RunState][]) {
         if (states.get(id) !== 'succeeded') states.set(id, state);
       }
       return states;
@@ -170,7 +157,7 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  /** Ledger runs matching a filter, newest ids (event time) first. */
+  /** Ledger runs matching a filter, the last finished first. */
   private listLedger(filter: RunFilter): RunRecord[] {
     const conditions: string[] = [];
     const params: Record<string, unknown> = {};
@@ -190,7 +177,7 @@ export class SqliteRunStore implements RunStore {
     const sql =
       'SELECT id, group_name, process, data FROM run_ledger' +
       (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
-      ' ORDER BY id DESC' +
+      ' ORDER BY finished_at DESC, id DESC' +
       (filter.limit === undefined ? '' : ' LIMIT @limit');
     return (this.connection.statement(sql).all(params) as LedgerRow[]).map(fromLedger);
   }
@@ -238,12 +225,7 @@ export class SqliteRunStore implements RunStore {
   async prune(before: number, dryRun = false): Promise<number> {
     const finished = "state IN ('succeeded', 'failed') AND updated_at < @before";
     const full = await this.connection.prune('runs', finished, { before }, dryRun);
-    const ledger = await this.connection.prune(
-      'run_ledger',
-      'id < @prefix',
-      { prefix: runIdTimePrefix(before) },
-      dryRun,
-    );
+    const ledger = await this.connection.prune('run_ledger', 'finished_at < @before', { before }, dryRun);
     return full + ledger;
   }
 

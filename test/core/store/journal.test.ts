@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../../src/core/processes/run-record.js';
+import { Journal } from '../../../src/core/store/journal.js';
+
+function run(id: string, state: RunRecord['state'] = 'succeeded'): RunRecord {
+  return {
+    id,
+    group: 'g',
+    eventId: id,
+    eventType: 't',
+    rule: 'r',
+    process: 'p',
+    state,
+    attempts: 1,
+    steps: [],
+    createdAt: 0,
+    updatedAt: 0,
+    runner: 'inline',
+  };
+}
+
+describe('Journal', () => {
+  describe('admit', () => {
+    it('Given a run executing, When a copy asks, Then it waits until the run finished, and is then skipped if it succeeded', async () => {
+      const journal = new Journal();
+      expect(journal.admit('a')).toBe('run');
+      const copy = journal.admit('a');
+      expect(copy).toBeInstanceOf(Promise);
+      let woke = false;
+      void (copy as Promise<void>).then(() => {
+        woke = true;
+      });
+      await Promise.resolve();
+      expect(woke).toBe(false);
+      journal.recordRun(run('a'));
+      journal.finished('a');
+      await copy;
+      expect(woke).toBe(true);
+      expect(journal.admit('a')).toBe('skip');
+    });
+
+    it('Given a run that failed, When a copy asks after it, Then the copy may run', () => {
+      const journal = new Journal();
+      expect(journal.admit('a')).toBe('run');
+      journal.recordRun(run('a', 'failed'));
+      journal.finished('a');
+      expect(journal.admit('a')).toBe('run');
+    });
+  });
+
+  describe('hasSucceeded across flushes', () => {
+    it('Given no lookup held, Then a success is remembered while its batch or the next may be flushing, and forgotten after', () => {
+      const journal = new Journal();
+      journal.recordRun(run('a'));
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
+    it('Given a lookup held before a success, Then the success is remembered however many flushes pass, until the hold is done', () => {
+      const journal = new Journal();
+      const hold = journal.hold(2);
+      journal.recordRun(run('a'));
+      for (let i = 0; i < 5; i++) journal.take();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      hold.done();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      hold.done();
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
+    it('Given a hold taken after a batch was surely flushed, Then that batch is not kept for it', () => {
+      const journal = new Journal();
+      journal.recordRun(run('a'));
+      journal.take();
+      journal.take();
+      journal.take();
+      const hold = journal.hold(1);
+      expect(journal.hasSucceeded('a')).toBe(false);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(false);
+      hold.done();
+    });
+  });
+});
