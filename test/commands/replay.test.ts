@@ -286,6 +286,33 @@ describe('agentctl replay --from', () => {
   });
 });
 
+describe('agentctl replay --from --rerun keeps one record per run', () => {
+  interface StatusJson {
+    runs: { byProcess: { process: string; state: string; count: number }[] };
+  }
+  const runCounts = (dir: string) => {
+    const status = agentctl(['status', '--json'], { cwd: dir });
+    expect(status.code, status.stderr).toBe(0);
+    return Object.fromEntries(status.json<StatusJson>().runs.byProcess.map((r) => [r.state, r.count]));
+  };
+
+  it('Given succeeded runs, When a rerun fails one and succeeds another, Then status counts each run once in its newest state, and a later replay runs the failed one again', async () => {
+    const dir = await givenConsumed({ broken: false });
+    expect(runCounts(dir)).toEqual({ succeeded: 4 });
+
+    writeFileSync(join(dir, 'broken.flag'), '');
+    replay(dir, '--from', '1', '--to', '2', '--partition', '0', '--rerun', '--yes');
+    expect(executions(dir)).toEqual({ 'evt-1': 1, 'evt-2': 1, 'evt-3': 2, 'evt-4': 1 });
+    expect(runCounts(dir)).toEqual({ succeeded: 3, failed: 1 });
+
+    rmSync(join(dir, 'broken.flag'));
+    const again = replay(dir, '--from', '1', '--to', '2', '--partition', '0', '--yes', '--json');
+    expect(again.json<RangeSummaryJson>().runs).toMatchObject({ succeeded: 1, skipped: 1 });
+    expect(executions(dir)).toEqual({ 'evt-1': 1, 'evt-2': 2, 'evt-3': 2, 'evt-4': 1 });
+    expect(runCounts(dir)).toEqual({ succeeded: 4 });
+  });
+});
+
 describe('agentctl replay usage', () => {
   it.each([
     [['--failed', '--from', '1', '--partition', '0'], 'choose one mode'],

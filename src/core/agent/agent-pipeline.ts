@@ -34,6 +34,8 @@ export interface AgentPipelineParts {
   readonly latest?: LatestMessages<CloudEvent>;
   readonly healthcheckFile?: string;
   readonly clock: Clock;
+  /** Execute runs that succeeded before again, replacing their records (`replay --rerun`). */
+  readonly rerun?: boolean;
   /** Recorded in parked items' history (`consume`, `replay`). */
   readonly via?: string;
 }
@@ -68,6 +70,7 @@ export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFact
           now: () => parts.clock.now(),
           signal,
           stats: parts.stats,
+          ...(parts.rerun ? { rerun: true } : {}),
         },
         tail,
       );

@@ -6,7 +6,6 @@ import { resolveSettings } from '../config/build-agent.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
-import type { RunState } from '../processes/run-record.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import { openSource } from '../sources/open-source.js';
@@ -74,9 +73,6 @@ const DEFAULT_POLL_MAX = 500;
 /** Journal entries after which a range replay flushes without waiting for its end. */
 const FLUSH_EVERY = 1_000;
 
-/** Lookups for `rerun`: no earlier run is known, so every matched run executes again. */
-const NO_EARLIER_RUNS = { lookup: async () => new Map<string, RunState>() };
-
 /**
  * Re-processes positions `from`..`to` of one partition of a source that keeps history (the local log, a
  * file; Kinesis and stream queues where their adapters are present) through the standard pipeline:
@@ -122,7 +118,8 @@ export async function replayRange(options: ReplayRangeOptions): Promise<ReplayRa
         (config.processes ?? []) as readonly ProcessDefinition<CloudEvent, never>[],
       ),
       runner,
-      ...(options.rerun ? { runs: NO_EARLIER_RUNS } : { runs: store.runs, efforts: store.efforts }),
+      runs: store.runs,
+      ...(options.rerun ? { rerun: true } : { efforts: store.efforts }),
       stats,
       clock,
       via: 'replay',

@@ -13,6 +13,11 @@ export interface JournalBatch {
   readonly ledger: readonly RunRecord[];
   readonly efforts: readonly Effort[];
   readonly parked: readonly NewFailedMessage[];
+  /**
+   * Ids of runs executed again on purpose (`replay --rerun`): their earlier records, full or ledger, are
+   * removed in the same write, before the new ones are written, so a run has one record, the newest.
+   */
+  readonly replaced?: readonly string[];
   /** Failed-store items replayed successfully: marked `replayed` in the same write (replay). */
   readonly replayed?: readonly number[];
   /** Failed-store items that failed again: attempts + 1, the failure appended to their history (replay). */
@@ -57,6 +62,8 @@ export class Journal {
   private runs = new Map<string, RunRecord>();
   /** Runs that were (or will be) written in full: they must never go to the ledger. */
   private readonly written = new Set<string>();
+  /** Runs executed again on purpose, whose earlier records the next flush removes. */
+  private replaced = new Set<string>();
   private efforts = new Map<string, Effort>();
   private parked: NewFailedMessage[] = [];
   /** How many batches were taken. */
@@ -76,6 +83,11 @@ export class Journal {
   /** The run already has a full record in the store (an earlier, unfinished execution). */
   markWritten(runId: string): void {
     this.written.add(runId);
+  }
+
+  /** The run is executed again on purpose (`replay --rerun`): its earlier record gives way to the new one. */
+  markReplaced(runId: string): void {
+    this.replaced.add(runId);
   }
 
   recordEffort(effort: Effort): void {
@@ -163,6 +175,12 @@ export class Journal {
       if (run.state === 'succeeded' || run.state === 'failed') this.written.delete(run.id);
     }
     const batch: JournalBatch = { runs, ledger, efforts: [...this.efforts.values()], parked: this.parked };
+    if (this.replaced.size > 0) {
+      // Only those whose new record is in this batch: a rerun still executing keeps its old record.
+      const replaced = [...this.replaced].filter((id) => this.runs.has(id));
+      for (const id of replaced) this.replaced.delete(id);
+      if (replaced.length > 0) (batch as { replaced?: readonly string[] }).replaced = replaced;
+    }
     this.generation++;
     if (this.runs.size > 0) this.taken.push({ generation: this.generation, runs: this.runs });
     this.forget();
@@ -174,6 +192,7 @@ export class Journal {
 
   /** Puts a batch back in front (its flush failed), keeping newer versions of the same records. */
   restore(batch: JournalBatch): void {
+    for (const id of batch.replaced ?? []) this.replaced.add(id);
     for (const run of [...batch.runs, ...batch.ledger])
       if (!this.runs.has(run.id)) this.runs.set(run.id, run);
     for (const effort of batch.efforts) if (!this.efforts.has(effort.id)) this.efforts.set(effort.id, effort);

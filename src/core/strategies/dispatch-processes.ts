@@ -45,6 +45,11 @@ export interface DispatchProcessesOptions {
   readonly stats?: Stats;
   /** This agent's id, recorded as the worker of local runs. */
   readonly worker?: string;
+  /**
+   * Execute runs again even when they succeeded before (`replay --rerun`): each such run's new record
+   * replaces the earlier one in the store.
+   */
+  readonly rerun?: boolean;
   /** Events accepted before `submit` rejects (default: max(1024, 4 × runner concurrency)). */
   readonly maxPending?: number;
 }
@@ -217,6 +222,11 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
         entry.jobs = [];
         for (const job of jobs) {
           const state = known.get(job.run.id);
+          if (state !== undefined && this.options.rerun) {
+            journal.markReplaced(job.run.id);
+            entry.jobs.push(job);
+            continue;
+          }
           if (state === 'succeeded') {
             entry.skipped.push(job.run.id);
             if (job.process.publish) candidates.push({ entry, id: job.run.id });

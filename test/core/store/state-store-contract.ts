@@ -1278,6 +1278,33 @@ export function stateStoreContract(
       });
     });
 
+    describe('replaced runs (replay --rerun)', () => {
+      it('Given a run in the ledger and one in full, When a flush replaces both, Then each keeps only its new record', async () => {
+        const inLedger = aPlainSuccess();
+        const inFull = aFullRun();
+        await store.flush({ ...EMPTY, runs: [inFull], ledger: [inLedger] });
+
+        const failedNow = { ...inLedger, state: 'failed' as const, error: 'boom', updatedAt: T0 + 99 };
+        const plainNow = { ...inFull, updatedAt: T0 + 98 };
+        await store.flush({
+          ...EMPTY,
+          runs: [failedNow],
+          ledger: [plainNow],
+          replaced: [inLedger.id, inFull.id],
+        });
+
+        expect(await store.runs.lookup([inLedger.id, inFull.id])).toEqual(
+          new Map([
+            [inLedger.id, 'failed'],
+            [inFull.id, 'succeeded'],
+          ]),
+        );
+        const all = await store.runs.list({});
+        expect(all.filter((r) => r.id === inLedger.id).map((r) => r.state)).toEqual(['failed']);
+        expect(all.filter((r) => r.id === inFull.id)).toHaveLength(1);
+      });
+    });
+
     describe('prune', () => {
       const CUT = T0 + 1_000;
 

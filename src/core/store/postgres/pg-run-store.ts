@@ -111,6 +111,16 @@ export class PgRunStore implements RunStore {
     return jsonParam(rows);
   }
 
+  /** The statement removing runs' records, full and ledger (runs executed again on purpose). */
+  removals(ids: readonly string[]): { text: string; values: unknown[] } {
+    return {
+      text: `WITH gone AS (SELECT value AS id FROM json_array_elements_text($1::json)),
+        r AS (DELETE FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM gone))
+        DELETE FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM gone)`,
+      values: [jsonParam(ids)],
+    };
+  }
+
   /** One statement whatever the number of ids (they travel as one JSON array). */
   async lookup(ids: readonly string[]): Promise<Map<string, RunState>> {
     const states = new Map<string, RunState>();

@@ -87,6 +87,8 @@ export class PostgresStateStore implements StateStore {
       batch.runs.length + batch.ledger.length + batch.efforts.length + batch.parked.length === 0 &&
       checkpoints.length === 0;
     const statements = empty ? [] : [this.flushStatement(batch, checkpoints)];
+    if (batch.replaced !== undefined && batch.replaced.length > 0)
+      statements.unshift(this.runs.removals(batch.replaced));
     statements.push(...this.failed.replayOutcomes(batch));
     if (statements.length === 0) return { rejected: [] };
     const [flushed] = await this.connection.runAll(statements);

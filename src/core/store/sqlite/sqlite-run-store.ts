@@ -54,6 +54,14 @@ export class SqliteRunStore implements RunStore {
       .raw();
   }
 
+  /** Adds the removal of runs' records, full and ledger, to a batch (runs executed again on purpose). */
+  addRemovals(batch: WriteBatchBuilder, ids: readonly string[] | undefined): void {
+    if (ids === undefined || ids.length === 0) return;
+    const list = jsonList(ids);
+    batch.add('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))', [list]);
+    batch.add('DELETE FROM run_ledger WHERE id IN (SELECT value FROM json_each(?))', [list]);
+  }
+
   /** Adds plain successes, in compact form, to a batch; an id already in the ledger is kept. */
   addLedger(batch: WriteBatchBuilder, runs: readonly RunRecord[]): void {
     if (runs.length === 0) return;

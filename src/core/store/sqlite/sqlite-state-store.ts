@@ -93,6 +93,7 @@ export class SqliteStateStore implements StateStore {
    */
   async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
     const writes = new WriteBatchBuilder();
+    this.runs.addRemovals(writes, batch.replaced);
     this.runs.addRuns(writes, batch.runs);
     this.runs.addLedger(writes, batch.ledger);
     this.efforts.addWrites(writes, batch.efforts);
