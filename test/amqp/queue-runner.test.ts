@@ -6,6 +6,7 @@ import type { CloudEvent } from '../../src/core/events/cloud-event.js';
 import { defineProcess, type ProcessDefinition, ProcessRegistry } from '../../src/core/processes/process.js';
 import { rule } from '../../src/core/rules/rule.js';
 import { queueRunner } from '../../src/core/runners/queue-runner.js';
+import { encodeTask, type ResultMessage } from '../../src/core/runners/task-message.js';
 import type { SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { WorkerService } from '../../src/core/worker/worker-service.js';
 import { openStore, publish, submissionEvents, testAgent } from '../core/agent/fixtures.js';
@@ -110,6 +111,40 @@ function queueAgent(
 async function runAgent(s: Setup, n: number, process: ProcessDefinition<CloudEvent, never>) {
   await publish(s.store, submissionEvents(n));
   return queueAgent(s, process).run();
+}
+
+/** A task of run `id` of the agent `group` for `event`, as a queue runner dispatches it. */
+function task(s: Setup, id: string, event: CloudEvent, dispatch: string, group = 'test-agent'): Buffer {
+  return encodeTask({
+    format: 'agentctl.task/1',
+    run: {
+      id,
+      group,
+      eventId: event.id,
+      eventType: event.type,
+      rule: 'work-created',
+      process: 'work',
+      state: 'pending',
+      attempts: 0,
+      steps: [],
+      createdAt: 1,
+      updatedAt: 1,
+      runner: 'queue',
+    },
+    process: 'work',
+    rule: 'work-created',
+    params: undefined,
+    event,
+    endpoint: s.endpoint,
+    dispatchedAt: 1,
+    dispatch,
+  });
+}
+
+/** Waits for `n` results on `queue` and takes them. */
+async function takeResults(s: Setup, queue: string, n: number): Promise<ResultMessage[]> {
+  await eventually(async () => (await s.admin.depth(queue)).ready >= n, `${n} results on ${queue}`);
+  return (await s.admin.drain(queue)).map((r) => JSON.parse(r) as ResultMessage);
 }
 
 async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000) {
@@ -239,6 +274,43 @@ describe.skipIf(!available)(
         await running.catch(() => undefined);
       }
       expect((await s.admin.depth(`${s.endpoint}.results`)).ready).toBe(0);
+    });
+
+    it('Given runs a worker finished, When tasks of them come again, Then it answers every one with a result: a success or a redelivered failure from its outbox, a failure dispatched again by running it again', async () => {
+      const s = await setup();
+      const counts = new Map<string, number>();
+      const fails = new Set(['evt-2']);
+      const w = worker(s, 'w', work(counts, 0, fails));
+      const [e1, e2] = submissionEvents(2, 1);
+      const tasks = `${s.endpoint}.tasks`;
+      const results = `${s.endpoint}.results`;
+      await eventually(
+        async () => (await s.admin.depth(tasks).catch(() => ({ consumers: 0 }))).consumers === 1,
+        'w',
+      );
+      await s.admin.send(tasks, [task(s, 'run-1', e1!, 'd1'), task(s, 'run-2', e2!, 'd2')]);
+      const first = await takeResults(s, results, 2);
+
+      // run-1 succeeded: dispatched again (d3). run-2 failed: redelivered (d2), then dispatched again (d4).
+      fails.clear();
+      await s.admin.send(tasks, [task(s, 'run-1', e1!, 'd3'), task(s, 'run-2', e2!, 'd2')]);
+      const answered = await takeResults(s, results, 2);
+      await s.admin.send(tasks, [task(s, 'run-2', e2!, 'd4')]);
+      const rerun = await takeResults(s, results, 1);
+      w.service.requestDrain();
+      const summary = await w.done;
+
+      const states = (rs: ResultMessage[]) => rs.map((r) => `${r.run.id} ${r.run.state}`).sort();
+      expect(states(first)).toEqual(['run-1 succeeded', 'run-2 failed']);
+      expect(states(answered)).toEqual(['run-1 succeeded', 'run-2 failed']);
+      expect(states(rerun)).toEqual(['run-2 succeeded']);
+      expect(counts).toEqual(
+        new Map([
+          ['evt-1', 1],
+          ['evt-2', 2],
+        ]),
+      );
+      expect(summary).toMatchObject({ executed: 3, duplicates: 2, waiting: 0 });
     });
 
     it('Given a process that publishes its output, When an agent runs it on workers, Then it warns that the output is not published', async () => {

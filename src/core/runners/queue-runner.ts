@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Message as AmqpMessage, Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { describeError } from '../errors/agentctl-error.js';
 import { encodeEvent } from '../events/cloud-event.js';
@@ -181,6 +182,7 @@ export class QueueRunner implements Runner {
           event: job.event,
           endpoint: this.topology.endpoint,
           dispatchedAt: this.context.clock.now(),
+          dispatch: randomUUID(),
         }),
         options: {
           persistent: true,

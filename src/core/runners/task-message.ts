@@ -14,6 +14,11 @@ export interface TaskMessage {
   readonly event: CloudEvent;
   readonly endpoint: string;
   readonly dispatchedAt: number;
+  /**
+   * Names this dispatch of the run (a redelivered task carries the same one, an event re-read and
+   * dispatched again a new one). Tasks of older agents have none: their `dispatchedAt` stands in.
+   */
+  readonly dispatch?: string;
 }
 
 /**
@@ -27,6 +32,11 @@ export interface ResultMessage {
   readonly endpoint: string;
   readonly worker: string;
   readonly event?: CloudEvent;
+}
+
+/** Which dispatch of its run a task is (see `TaskMessage.dispatch`). */
+export function dispatchOf(task: TaskMessage): string {
+  return task.dispatch ?? `at ${task.dispatchedAt}`;
 }
 
 /** A task or result that cannot be read: never retried, it is acked and reported. */

@@ -8,7 +8,7 @@ import type { ProcessDefinition, ProcessRegistry } from '../processes/process.js
 import { executeRun } from '../processes/process-executor.js';
 import type { RunRecord } from '../processes/run-record.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
-import { decodeTask, encodeResult, type TaskMessage } from '../runners/task-message.js';
+import { decodeTask, dispatchOf, encodeResult, type TaskMessage } from '../runners/task-message.js';
 import {
   declareEndpoint,
   type EndpointTopology,
@@ -57,7 +57,10 @@ export interface WorkerSummary {
   readonly executed: number;
   readonly succeeded: number;
   readonly failed: number;
-  /** Tasks whose result this worker already had (redelivered): acked without running again. */
+  /**
+   * Tasks of runs this worker had already finished (redelivered, or dispatched again while the run's
+   * success or this very dispatch's failure was kept): answered with the kept result, not run again.
+   */
   readonly duplicates: number;
   /** Results confirmed by the broker. */
   readonly published: number;
@@ -83,8 +86,11 @@ interface Delivery {
  * - **Results** are written to the outbox (SQLite) before the task is acked, then published to the
  *   `results` exchange (routing key `<endpoint>.results`) on a confirm channel, and marked published once
  *   confirmed. While the broker is unreachable the worker goes on with the tasks it holds and keeps their
- *   results; it publishes them after it reconnects. A task redelivered after a reconnect or a crash whose
- *   result is in the outbox is acked without running again (results are idempotent by run id).
+ *   results; it publishes them after it reconnects.
+ * - **A run finished here** is not run again: a task redelivered after a reconnect or a crash, or a run
+ *   that succeeded here dispatched again, is answered by publishing the kept result again (results are
+ *   idempotent by run id). A run that *failed* and is dispatched again (its event was re-read) runs again,
+ *   as an inline runner would run it; its new result replaces the failure.
  * - **Drain** (`requestDrain`, or the `run` signal): stops taking tasks, lets running ones finish (bounded),
  *   publishes the outbox (bounded), closes. `terminate` abandons running tasks (they are redelivered).
  */
@@ -272,9 +278,14 @@ export class WorkerService {
       return;
     }
     const id = task.run.id;
-    if (this.outbox!.has(id)) {
+    const kept = this.outbox!.find(id);
+    if (kept !== undefined && (kept.state === 'succeeded' || kept.dispatch === dispatchOf(task))) {
+      // Finished here already (a redelivery, or an event re-read before its result was recorded): the
+      // kept result answers the task again instead of a second run. Never an ack without a result.
+      this.outbox!.publishAgain(id);
       this.duplicates++;
       this.ack(delivery);
+      this.flusherAlarm.wake();
       return;
     }
     const running = this.running.get(id);
@@ -321,17 +332,14 @@ export class WorkerService {
     const id = run.id;
     const deliveries = this.running.get(id) ?? [];
     try {
-      this.outbox!.add(
-        id,
-        encodeResult({
-          format: 'agentctl.result/1',
-          run,
-          endpoint: this.topology.endpoint,
-          worker: this.id,
-          ...(run.state === 'failed' ? { event: task.event } : {}),
-        }),
-        this.clock.now(),
-      );
+      const body = encodeResult({
+        format: 'agentctl.result/1',
+        run,
+        endpoint: this.topology.endpoint,
+        worker: this.id,
+        ...(run.state === 'failed' ? { event: task.event } : {}),
+      });
+      this.outbox!.add({ runId: id, state: run.state, dispatch: dispatchOf(task), body }, this.clock.now());
     } catch (error) {
       // Not kept: do not ack, the task comes again.
       this.running.delete(id);
