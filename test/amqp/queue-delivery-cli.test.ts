@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
 import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
@@ -56,11 +57,19 @@ function publishEvents(dir: string, n: number, args: readonly string[] = []): vo
   expect(published.code, published.stderr).toBe(0);
 }
 
-function startWorker(dir: string, args: readonly string[] = []) {
-  const worker = startAgentctl(['worker', '--json', '--concurrency', '4', ...args], { cwd: dir });
+/** Starts `agentctl worker` in `dir` and waits until it consumes `endpoint`'s tasks. */
+async function startWorker(admin: BrokerAdmin, dir: string, endpoint: string, concurrency = 4) {
+  const worker = startAgentctl(['worker', '--json', '--concurrency', String(concurrency)], { cwd: dir });
   onTestFinished(() => {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
   });
+  for (let i = 0; ; i++) {
+    const { consumers } = await admin.depth(`${endpoint}.tasks`).catch(() => ({ consumers: 0 }));
+    if (consumers > 0) break;
+    if (i > 300 || worker.child.exitCode !== null)
+      throw new Error(`worker did not start: ${worker.stderr()}`);
+    await delay(50);
+  }
   return worker;
 }
 
@@ -70,6 +79,7 @@ function consume(dir: string, args: readonly string[] = []) {
     timeoutMs: 120_000,
   });
   expect(consumed.code, consumed.stderr).toBe(0);
+  if (process.env.DEBUG_CLI) console.log(consumed.stdout, consumed.stderr);
   const lines = consumed.lines<Summary & { message?: string }>();
   return { summary: lines.at(-1)!, warnings: lines.filter((l) => l.type === 'warning') };
 }
@@ -88,7 +98,7 @@ describe.skipIf(!available)(
       admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.orders`);
       const dir = agentDir(endpoint);
       writeFileSync(join(dir, 'broken'), '');
-      const worker = startWorker(dir);
+      const worker = await startWorker(admin, dir, endpoint);
 
       publishEvents(dir, 3);
       const first = consume(dir);
@@ -109,6 +119,60 @@ describe.skipIf(!available)(
         failed: 3,
         succeeded: 3,
       });
+    });
+
+    it('Given workers slower than resultWaitMs in all, When consume --until-empty dispatched its runs, Then it waits while their results come in and exits with none pending', async () => {
+      const admin = await BrokerAdmin.open();
+      onTestFinished(() => admin.cleanup());
+      const endpoint = uniqueName('slow');
+      admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.orders`);
+      const dir = agentDir(endpoint, { stepMs: 40, resultWaitMs: 1_000 });
+      const worker = await startWorker(admin, dir, endpoint, 1);
+      publishEvents(dir, 60);
+
+      const consumed = consume(dir);
+      worker.child.kill('SIGTERM');
+      await worker.done;
+
+      expect(consumed.summary.runs).toMatchObject({ succeeded: 60, pending: 0 });
+      expect(consumed.warnings).toEqual([]);
+      expect(runsOf(dir)).toEqual([{ process: 'check', state: 'succeeded', count: 60 }]);
+    });
+
+    it('Given consume --until-empty left runs pending, When the workers finish them later, Then the next consume --until-empty records every result before it exits', async () => {
+      const admin = await BrokerAdmin.open();
+      onTestFinished(() => admin.cleanup());
+      const endpoint = uniqueName('cron');
+      admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.orders`);
+      const n = 2_000;
+      const dir = agentDir(endpoint, { resultWaitMs: 500 });
+      publishEvents(dir, n);
+
+      // No worker yet: the first cron run dispatches everything, gives up waiting, and says so.
+      const first = consume(dir);
+      expect(first.summary.runs).toMatchObject({ pending: n, succeeded: 0 });
+      expect.soft(first.warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^${n} run\\(s\\) stay pending: no result came from the workers for 500 ms`),
+        ),
+      ]);
+
+      const worker = await startWorker(admin, dir, endpoint, 8);
+      for (let i = 0; i < 600 && (await admin.depth(`${endpoint}.tasks`)).ready > 0; i++) await delay(100);
+      worker.child.kill('SIGTERM');
+      const stopped = await worker.done;
+      expect(stopped.lines<{ type: string }>().at(-1)).toMatchObject({
+        executed: n,
+        published: n,
+        waiting: 0,
+      });
+
+      // The next cron run has nothing to read: it still records what the workers did.
+      const second = consume(dir);
+
+      expect(second.summary).toMatchObject({ read: 0, runs: { pending: 0 } });
+      expect(second.warnings).toEqual([]);
+      expect(runsOf(dir)).toEqual([{ process: 'check', state: 'succeeded', count: n }]);
     });
   },
 );

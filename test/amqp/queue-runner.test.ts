@@ -313,6 +313,44 @@ describe.skipIf(!available)(
       expect(summary).toMatchObject({ executed: 3, duplicates: 2, waiting: 0 });
     });
 
+    it('Given many results of an earlier session waiting on the results queue, When an until-empty agent with nothing to read runs, Then it records every one before it returns', async () => {
+      const s = await setup({ resultWaitMs: 0 });
+      const n = 1_500;
+      const first = await runAgent(s, n, work(new Map(), 0));
+      expect(first.runs.pending).toBe(n);
+      const w = worker(s, 'w', work(new Map(), 0), AMQP_URL, 16);
+      await eventually(async () => (await s.admin.depth(`${s.endpoint}.tasks`)).ready === 0, 'tasks taken');
+      w.service.requestDrain();
+      expect(await w.done).toMatchObject({ published: n, waiting: 0 });
+
+      const patient = { ...s, settings: { amqp: { ...s.settings.amqp, resultWaitMs: 2_000 } } };
+      const warnings: string[] = [];
+      const second = queueAgent(patient, work(new Map(), 0));
+      second.telemetry.on('warning', (e) => warnings.push(e.message));
+      const summary = await second.run();
+
+      expect(summary).toMatchObject({ read: 0, stoppedBy: 'empty' });
+      expect.soft(warnings).toEqual([]);
+      expect(await s.store.runs.countByState('test-agent')).toEqual([
+        { process: 'work', state: 'succeeded', count: n },
+      ]);
+    });
+
+    it('Given no worker, When an until-empty agent dispatched runs, Then it waits resultWaitMs for results and warns that they stay pending', async () => {
+      const s = await setup({ resultWaitMs: 300 });
+      const warnings: string[] = [];
+      await publish(s.store, submissionEvents(5));
+      const agent = queueAgent(s, work(new Map(), 0));
+      agent.telemetry.on('warning', (e) => warnings.push(e.message));
+
+      const summary = await agent.run();
+
+      expect(summary.runs).toMatchObject({ pending: 5, succeeded: 0 });
+      expect(warnings).toEqual([
+        `5 run(s) stay pending: no result came from the workers for 300 ms (adapters.amqp.resultWaitMs); the next agent "test-agent" on endpoint ${s.endpoint} records their results`,
+      ]);
+    });
+
     it('Given a process that publishes its output, When an agent runs it on workers, Then it warns that the output is not published', async () => {
       const s = await setup({ resultWaitMs: 0 });
       const agent = queueAgent(s, { ...work(new Map(), 0), publish: true });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Message as AmqpMessage, Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { SLEEP_CANCELLED } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { encodeEvent } from '../events/cloud-event.js';
 import type { RunRecord } from '../processes/run-record.js';
@@ -66,8 +67,9 @@ const RESULT_LINGER_MS = 20;
  * this session is journaled as well: the journal may still hold the run as `pending` and would otherwise
  * write that over the result at its next flush.
  *
- * The connection opens on the first `execute` (or `start`); `close` waits up to
- * `adapters.amqp.resultWaitMs` for the results of this session's runs, then closes.
+ * The connection opens on the first `execute` (or `start`); `close` first records the results of this
+ * session's runs and those earlier sessions left on the results queue, as long as they keep coming
+ * (`adapters.amqp.resultWaitMs` without one ends the wait, with a warning naming the runs left pending).
  */
 export class QueueRunner implements Runner {
   readonly kind = 'queue';
@@ -87,6 +89,8 @@ export class QueueRunner implements Runner {
   private pending: Pending[] = [];
   private recording: Promise<void> | undefined;
   private lingering = false;
+  /** Result messages delivered so far (the close waits while this moves). */
+  private received = 0;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly stop = new AbortController();
@@ -223,22 +227,69 @@ export class QueueRunner implements Runner {
   }
 
   private async closeNow(): Promise<void> {
-    if (this.starting !== undefined) {
-      const deadline = this.context.clock.now() + this.settings.resultWaitMs;
-      while (
-        this.awaitingResults > 0 &&
-        this.context.clock.now() < deadline &&
-        this.connection.state !== 'closed'
-      ) {
-        await this.context.clock.sleep(25);
-      }
-      await this.record();
-    }
+    if (this.starting !== undefined) await this.collectResults();
     this.stop.abort();
     this.pending = [];
     await this.results.close();
     await this.tasks.close();
     await this.connection.close();
+  }
+
+  /**
+   * Records, before the runner closes, the results of this session's runs and those that earlier
+   * sessions left on the results queue (as many as were waiting when it began: an agent of the same
+   * group dispatching meanwhile cannot keep it here). Waits as long as results keep coming in; after
+   * `resultWaitMs` without one it gives up and says how many runs stay pending.
+   */
+  private async collectResults(): Promise<void> {
+    const { clock } = this.context;
+    const waitMs = this.settings.resultWaitMs;
+    let heard = this.received;
+    let heardAt = clock.now();
+    let backlogUntil: number | undefined;
+    let waiting: number | undefined;
+    const quiet = new AbortController();
+    await Promise.race([
+      this.starting?.catch(() => undefined),
+      clock.sleep(waitMs, quiet.signal).catch(() => undefined),
+    ]);
+    quiet.abort(SLEEP_CANCELLED);
+    for (;;) {
+      await this.record();
+      waiting = await this.resultsWaiting();
+      if (waiting !== undefined && backlogUntil === undefined) backlogUntil = this.received + waiting;
+      const caughtUp = waiting === 0 || (backlogUntil !== undefined && this.received >= backlogUntil);
+      if (this.awaitingResults === 0 && caughtUp && this.pending.length === 0) return;
+      if (this.received !== heard) {
+        heard = this.received;
+        heardAt = clock.now();
+      }
+      if (clock.now() - heardAt >= waitMs || this.connection.state === 'closed') break;
+      await clock.sleep(25);
+    }
+    await this.record();
+    const pending = this.awaitingResults;
+    const where = `the next agent "${this.options.group}" on endpoint ${this.topology.endpoint} records`;
+    if (pending > 0) {
+      this.context.telemetry?.emit('warning', {
+        message: `${pending} run(s) stay pending: no result came from the workers for ${waitMs} ms (adapters.amqp.resultWaitMs); ${where} their results`,
+      });
+    } else if (waiting !== 0) {
+      this.context.telemetry?.emit('warning', {
+        message: `results of earlier runs still wait on ${this.topology.results}; ${where} them`,
+      });
+    }
+  }
+
+  /** Results ready on the results queue, asked on the consuming channel (so deliveries sent before the answer are in `pending`). */
+  private async resultsWaiting(): Promise<number | undefined> {
+    const channel = this.results.channel;
+    if (channel === undefined) return undefined;
+    try {
+      return (await channel.checkQueue(this.topology.results)).messageCount;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -332,6 +383,7 @@ export class QueueRunner implements Runner {
         message: `ignored a message on ${this.topology.results}: ${describeError(error)}`,
       });
     }
+    this.received++;
     this.pending.push({ result, generation, tag: message.fields.deliveryTag });
     if (this.pending.length >= RESULT_BATCH) void this.record();
     else if (!this.lingering) {
