@@ -151,11 +151,13 @@ describe.skipIf(!available)(
       // No worker yet: the first cron run dispatches everything, gives up waiting, and says so.
       const first = consume(dir);
       expect(first.summary.runs).toMatchObject({ pending: n, succeeded: 0 });
-      expect.soft(first.warnings.map((w) => w.message)).toEqual([
-        expect.stringMatching(
-          new RegExp(`^${n} run\\(s\\) stay pending: no result came from the workers for 500 ms`),
-        ),
-      ]);
+      expect
+        .soft(first.warnings.map((w) => w.message))
+        .toEqual([
+          expect.stringMatching(
+            new RegExp(`^${n} run\\(s\\) stay pending: no result came from the workers for 500 ms`),
+          ),
+        ]);
 
       const worker = await startWorker(admin, dir, endpoint, 8);
       for (let i = 0; i < 600 && (await admin.depth(`${endpoint}.tasks`)).ready > 0; i++) await delay(100);

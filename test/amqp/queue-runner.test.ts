@@ -47,7 +47,7 @@ async function setup(amqp: Record<string, unknown> = {}): Promise<Setup> {
   const admin = await BrokerAdmin.open();
   onTestFinished(() => admin.cleanup());
   const endpoint = uniqueName('ep');
-  admin.track(`${endpoint}.tasks`, `${endpoint}.results`);
+  admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.test-agent`);
   const dir = tempDir('queue-runner-');
   const store = await openStore(dir);
   onTestFinished(() => store.close());
@@ -252,7 +252,7 @@ describe.skipIf(!available)(
       // The workers come after the agent left: their results wait on the results queue.
       const w = worker(s, 'w', work(new Map(), 0));
       await eventually(
-        async () => (await s.admin.depth(`${s.endpoint}.results`)).ready === 20,
+        async () => (await s.admin.depth(`${s.endpoint}.results.test-agent`)).ready === 20,
         'twenty results waiting',
       );
       w.service.requestDrain();
@@ -273,7 +273,7 @@ describe.skipIf(!available)(
         stop.abort();
         await running.catch(() => undefined);
       }
-      expect((await s.admin.depth(`${s.endpoint}.results`)).ready).toBe(0);
+      expect((await s.admin.depth(`${s.endpoint}.results.test-agent`)).ready).toBe(0);
     });
 
     it('Given runs a worker finished, When tasks of them come again, Then it answers every one with a result: a success or a redelivered failure from its outbox, a failure dispatched again by running it again', async () => {
@@ -349,6 +349,46 @@ describe.skipIf(!available)(
       expect(warnings).toEqual([
         `5 run(s) stay pending: no result came from the workers for 300 ms (adapters.amqp.resultWaitMs); the next agent "test-agent" on endpoint ${s.endpoint} records their results`,
       ]);
+    });
+
+    it('Given two agents of different names on one endpoint reading the same events, When both dispatch at once, Then the worker runs the tasks of each and each agent records its own results', async () => {
+      const s = await setup({ taskConsumers: 'shared' });
+      s.admin.track(`${s.endpoint}.results.orders`, `${s.endpoint}.results.billing`);
+      const counts = new Map<string, number>();
+      worker(s, 'w', work(counts, 5), AMQP_URL, 8);
+      const agentOf = async (name: string) => {
+        const store = await openStore(tempDir(`queue-runner-${name}-`));
+        onTestFinished(() => store.close());
+        await publish(store, submissionEvents(50));
+        const agent = testAgent(store, {
+          name,
+          rules: [rule({ name: 'work-created', on: 'submission.created', process: 'work' })],
+          processes: [work(new Map(), 0)],
+          runner: queueRunner({
+            url: AMQP_URL,
+            endpoint: s.endpoint,
+            store,
+            group: name,
+            settings: s.settings,
+          }),
+        });
+        return { store, agent };
+      };
+      const orders = await agentOf('orders');
+      const billing = await agentOf('billing');
+
+      const [a, b] = await Promise.all([orders.agent.run(), billing.agent.run()]);
+
+      expect(a.runs).toMatchObject({ succeeded: 50, pending: 0 });
+      expect(b.runs).toMatchObject({ succeeded: 50, pending: 0 });
+      expect([...counts.values()]).toEqual(Array(50).fill(2));
+      for (const [name, { store }] of [
+        ['orders', orders],
+        ['billing', billing],
+      ] as const) {
+        const runs = await store.runs.list({ group: name });
+        expect(runs.map((r) => `${r.group} ${r.state}`)).toEqual(Array(50).fill(`${name} succeeded`));
+      }
     });
 
     it('Given a process that publishes its output, When an agent runs it on workers, Then it warns that the output is not published', async () => {

@@ -18,7 +18,7 @@ describe.skipIf(!available)(serviceSuite('agentctl worker', available, 'RabbitMQ
     onTestFinished(() => admin.cleanup());
     const queue = await admin.queue(uniqueName('cli-src'));
     const endpoint = uniqueName('cli-ep');
-    admin.track(`${endpoint}.tasks`, `${endpoint}.results`);
+    admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.orders`);
     await admin.send(queue, events(25));
     const dir = tempDir('worker-cli-');
     writeConfig(

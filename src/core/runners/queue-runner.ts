@@ -22,7 +22,7 @@ import { declareEndpoint, type EndpointTopology, endpointTopology } from './task
 export interface QueueRunnerOptions {
   /** Broker URL, `amqp[s]://USER:PASS@HOST:PORT/VHOST` (credentials are never printed). */
   readonly url: string;
-  /** The worker group: tasks go to `<endpoint>.tasks`, results come back on `<endpoint>.results`. */
+  /** The worker group: tasks go to `<endpoint>.tasks`, results come back on `<endpoint>.results.<group>`. */
   readonly endpoint: string;
   /** Where results are recorded and failed remote runs parked (`flush`: idempotent run upserts). */
   readonly store: Pick<StateStore, 'flush'>;
@@ -60,7 +60,7 @@ const RESULT_LINGER_MS = 20;
  * message can be done — only once the broker confirmed the task; until then it retries with backoff
  * (through reconnects), and rejects only when its signal aborts. The run is journaled `pending`.
  *
- * Results come back from workers on `<endpoint>.results` and are recorded here, in batches, as full run
+ * Results come back from workers on `<endpoint>.results.<group>` (this agent's own) and are recorded here, in batches, as full run
  * upserts in one store write with the parked failures (idempotent by run id; the store never lets a late
  * or duplicate result turn a succeeded run back), then acked. A failed remote run is also parked (reason
  * `task`, with its event) so that `replay --failed` can run it again. A result of a run dispatched in
@@ -101,7 +101,7 @@ export class QueueRunner implements Runner {
   ) {
     this.concurrency = options.concurrency ?? 1000;
     this.settings = amqpSettingsOf(options.settings);
-    this.topology = endpointTopology(options.endpoint);
+    this.topology = endpointTopology(options.endpoint, options.group);
     const server = parseAmqpUri(options.url, 'runner url');
     this.display = redactUri(options.url);
     const telemetry = context.telemetry ? { telemetry: context.telemetry } : {};
@@ -187,6 +187,7 @@ export class QueueRunner implements Runner {
           endpoint: this.topology.endpoint,
           dispatchedAt: this.context.clock.now(),
           dispatch: randomUUID(),
+          results: this.topology.results,
         }),
         options: {
           persistent: true,

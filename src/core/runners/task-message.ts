@@ -19,6 +19,11 @@ export interface TaskMessage {
    * dispatched again a new one). Tasks of older agents have none: their `dispatchedAt` stands in.
    */
   readonly dispatch?: string;
+  /**
+   * Routing key (on the `results` exchange) of the result: the dispatching agent's own results queue.
+   * Tasks of older agents have none: their results go to `<endpoint>.results`.
+   */
+  readonly results?: string;
 }
 
 /**

@@ -16,15 +16,27 @@ export interface EndpointTopology {
   readonly results: string;
 }
 
-/** @throws ConfigError for a name RabbitMQ or agentctl cannot use. */
-export function endpointTopology(endpoint: string): EndpointTopology {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(endpoint)) {
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
+
+/**
+ * The endpoint's queues as the agent `group` uses them: its results come back on
+ * `<endpoint>.results.<group>`, so that agents of different groups sharing an endpoint never take each
+ * other's results. Without a group (the worker's view): `<endpoint>.results`, where results of tasks
+ * from agents older than per-group results go.
+ * @throws ConfigError for a name RabbitMQ or agentctl cannot use.
+ */
+export function endpointTopology(endpoint: string, group?: string): EndpointTopology {
+  if (!NAME.test(endpoint)) {
     throw new ConfigError(
       `invalid endpoint "${endpoint}": letters, digits, ".", "_" and "-" only`,
       'runner.endpoint',
     );
   }
-  return { endpoint, tasks: `${endpoint}.tasks`, results: `${endpoint}.results` };
+  if (group !== undefined && !NAME.test(group)) {
+    throw new ConfigError(`invalid agent name "${group}": letters, digits, ".", "_" and "-" only`, 'name');
+  }
+  const results = group === undefined ? `${endpoint}.results` : `${endpoint}.results.${group}`;
+  return { endpoint, tasks: `${endpoint}.tasks`, results };
 }
 
 /**

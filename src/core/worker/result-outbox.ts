@@ -5,58 +5,72 @@ import { UsageError } from '../errors/usage-error.js';
 
 /** A result waiting in the outbox. */
 export interface OutboxEntry {
+  /** The agent (consumer group) whose run it is: run ids are only unique within a group. */
+  readonly group: string;
   readonly runId: string;
+  /** Routing key on the `results` exchange: the agent's results queue. */
+  readonly routing: string;
   readonly body: Buffer;
 }
 
 /** A finished run's result, as the worker keeps it. */
-export interface KeptResult {
-  readonly runId: string;
+export interface KeptResult extends OutboxEntry {
   /** `succeeded` or `failed`. */
   readonly state: string;
   /** The dispatch of the run the result answers (`dispatchOf(task)`). */
   readonly dispatch: string;
-  readonly body: Buffer;
 }
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS outbox (
-    run_id TEXT PRIMARY KEY,
+    grp TEXT NOT NULL,
+    run_id TEXT NOT NULL,
     endpoint TEXT NOT NULL,
+    routing TEXT NOT NULL,
     state TEXT NOT NULL,
     dispatch TEXT NOT NULL,
     body BLOB NOT NULL,
     created_at INTEGER NOT NULL,
-    published_at INTEGER
+    published_at INTEGER,
+    PRIMARY KEY (grp, run_id)
   );
   CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (created_at) WHERE published_at IS NULL;`;
 
 /**
- * The table of the first outbox files (one row per run id, no state, no dispatch) is moved into `outbox`:
- * the state is read from the result, the dispatch is unknown ('' matches no task).
+ * The table of the first outbox files (one row per run id) is moved into `outbox`: group and state are
+ * read from the result, results go where they went (`<endpoint>.results`), the dispatch is unknown ('').
  */
 const FROM_RESULTS = `
-  INSERT OR IGNORE INTO outbox (run_id, endpoint, state, dispatch, body, created_at, published_at)
-    SELECT run_id, endpoint, coalesce(json_extract(CAST(body AS TEXT), '$.run.state'), 'failed'), '', body,
-           created_at, published_at
+  INSERT OR IGNORE INTO outbox (grp, run_id, endpoint, routing, state, dispatch, body, created_at, published_at)
+    SELECT coalesce(json_extract(CAST(body AS TEXT), '$.run.group'), ''), run_id, endpoint,
+           endpoint || '.results', coalesce(json_extract(CAST(body AS TEXT), '$.run.state'), 'failed'), '',
+           body, created_at, published_at
     FROM results;
   DROP TABLE results;`;
 
 /**
  * The worker's own small SQLite file (WAL): every finished run's result is written here before its task
  * is acked, and deleted only long after the broker confirmed it. So a result survives a broker outage
- * and a worker crash, and a task of a run finished here is recognised (by run id) and answered with the
+ * and a worker crash, and a task of a run finished here is recognised (by group and run id) and answered with the
  * kept result instead of running again — unless the kept result is a failure and the task is a new
  * dispatch (its event was re-read): then the run runs again and its new result replaces the failure.
  * Synchronous, as better-sqlite3 is: one short statement per call.
  */
 export class ResultOutbox {
   private readonly db: Database.Database;
-  private readonly upsert: Database.Statement<[string, string, string, string, Buffer, number]>;
-  private readonly lookup: Database.Statement<[string], { state: string; dispatch: string; body: Buffer }>;
-  private readonly again: Database.Statement<[string]>;
-  private readonly unpublished: Database.Statement<[number], { run_id: string; body: Buffer }>;
-  private readonly publish: Database.Statement<[number, string]>;
+  private readonly upsert: Database.Statement<
+    [string, string, string, string, string, string, Buffer, number]
+  >;
+  private readonly lookup: Database.Statement<
+    [string, string],
+    { state: string; dispatch: string; routing: string; body: Buffer }
+  >;
+  private readonly again: Database.Statement<[string, string, string]>;
+  private readonly unpublished: Database.Statement<
+    [number],
+    { grp: string; run_id: string; routing: string; body: Buffer }
+  >;
+  private readonly publish: Database.Statement<[number, string, string]>;
   private readonly unpublishedCount: Database.Statement<[]>;
   private readonly forget: Database.Statement<[number]>;
 
@@ -82,25 +96,31 @@ export class ResultOutbox {
       });
     }
     this.upsert = this.db.prepare(
-      `INSERT INTO outbox (run_id, endpoint, state, dispatch, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET state = excluded.state, dispatch = excluded.dispatch,
+      `INSERT INTO outbox (grp, run_id, endpoint, routing, state, dispatch, body, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (grp, run_id) DO UPDATE SET routing = excluded.routing, state = excluded.state,
+         dispatch = excluded.dispatch,
          body = excluded.body, created_at = excluded.created_at, published_at = NULL
        WHERE outbox.state <> 'succeeded'`,
     );
-    this.lookup = this.db.prepare('SELECT state, dispatch, body FROM outbox WHERE run_id = ?');
-    this.again = this.db.prepare('UPDATE outbox SET published_at = NULL WHERE run_id = ?');
-    this.unpublished = this.db.prepare(
-      'SELECT run_id, body FROM outbox WHERE published_at IS NULL ORDER BY created_at LIMIT ?',
+    this.lookup = this.db.prepare(
+      'SELECT state, dispatch, routing, body FROM outbox WHERE grp = ? AND run_id = ?',
     );
-    this.publish = this.db.prepare('UPDATE outbox SET published_at = ? WHERE run_id = ?');
+    this.again = this.db.prepare(
+      'UPDATE outbox SET published_at = NULL, routing = ? WHERE grp = ? AND run_id = ?',
+    );
+    this.unpublished = this.db.prepare(
+      'SELECT grp, run_id, routing, body FROM outbox WHERE published_at IS NULL ORDER BY created_at LIMIT ?',
+    );
+    this.publish = this.db.prepare('UPDATE outbox SET published_at = ? WHERE grp = ? AND run_id = ?');
     this.unpublishedCount = this.db.prepare('SELECT count(*) FROM outbox WHERE published_at IS NULL').pluck();
     this.forget = this.db.prepare('DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?');
   }
 
   /** The result kept for this run, published or not. */
-  find(runId: string): KeptResult | undefined {
-    const row = this.lookup.get(runId);
-    return row === undefined ? undefined : { runId, ...row };
+  find(group: string, runId: string): KeptResult | undefined {
+    const row = this.lookup.get(group, runId);
+    return row === undefined ? undefined : { group, runId, ...row };
   }
 
   /**
@@ -108,23 +128,26 @@ export class ResultOutbox {
    * failure is replaced (the run ran again for a new dispatch).
    */
   add(result: KeptResult, now: number): void {
-    this.upsert.run(result.runId, this.endpoint, result.state, result.dispatch, result.body, now);
+    const { group, runId, routing, state, dispatch, body } = result;
+    this.upsert.run(group, runId, this.endpoint, routing, state, dispatch, body, now);
   }
 
-  /** Publishes a kept result again (a task of its run came again: its agent may not have it). */
-  publishAgain(runId: string): void {
-    this.again.run(runId);
+  /** Publishes a kept result again, to `routing` (a task of its run came again: its agent may not have it). */
+  publishAgain(group: string, runId: string, routing: string): void {
+    this.again.run(routing, group, runId);
   }
 
   /** The oldest results not yet confirmed by the broker. */
   pending(limit: number): OutboxEntry[] {
-    return this.unpublished.all(limit).map((row) => ({ runId: row.run_id, body: row.body }));
+    return this.unpublished
+      .all(limit)
+      .map((row) => ({ group: row.grp, runId: row.run_id, routing: row.routing, body: row.body }));
   }
 
   /** Marks results confirmed by the broker (kept a while to recognise redelivered tasks). */
-  published(runIds: readonly string[], now: number): void {
+  published(entries: readonly Pick<OutboxEntry, 'group' | 'runId'>[], now: number): void {
     this.db.transaction(() => {
-      for (const id of runIds) this.publish.run(now, id);
+      for (const { group, runId } of entries) this.publish.run(now, group, runId);
     })();
   }
 

@@ -84,7 +84,8 @@ interface Delivery {
  * - **Execute** with `executeRun` and the process of that name from the config (a process this worker
  *   does not know fails the run, fatally).
  * - **Results** are written to the outbox (SQLite) before the task is acked, then published to the
- *   `results` exchange (routing key `<endpoint>.results`) on a confirm channel, and marked published once
+ *   `results` exchange (routing key: the task's `results`, the agent's own queue `<endpoint>.results.<group>`;
+ *   `<endpoint>.results` for tasks of older agents) on a confirm channel, and marked published once
  *   confirmed. While the broker is unreachable the worker goes on with the tasks it holds and keeps their
  *   results; it publishes them after it reconnects.
  * - **A run finished here** is not run again: a task redelivered after a reconnect or a crash, or a run
@@ -277,29 +278,31 @@ export class WorkerService {
       }
       return;
     }
-    const id = task.run.id;
-    const kept = this.outbox!.find(id);
+    const { id, group } = task.run;
+    const key = `${group}\0${id}`;
+    const routing = task.results ?? this.topology.results;
+    const kept = this.outbox!.find(group, id);
     if (kept !== undefined && (kept.state === 'succeeded' || kept.dispatch === dispatchOf(task))) {
       // Finished here already (a redelivery, or an event re-read before its result was recorded): the
       // kept result answers the task again instead of a second run. Never an ack without a result.
-      this.outbox!.publishAgain(id);
+      this.outbox!.publishAgain(group, id, routing);
       this.duplicates++;
       this.ack(delivery);
       this.flusherAlarm.wake();
       return;
     }
-    const running = this.running.get(id);
+    const running = this.running.get(key);
     if (running !== undefined) {
       // Redelivered (after a reconnect) while it still runs here: ack this delivery when it is done.
       running.push(delivery);
       return;
     }
-    this.running.set(id, [delivery]);
+    this.running.set(key, [delivery]);
     void this.execute(task).then(
       (run) => this.finish(task, run),
       (error: unknown) => {
         // Abandoned (terminate): not acked, so the broker hands it out again.
-        this.running.delete(id);
+        this.running.delete(key);
         if (!this.abandon.signal.aborted) {
           this.telemetry.emit('warning', { message: `task ${id} could not run: ${describeError(error)}` });
         }
@@ -329,8 +332,9 @@ export class WorkerService {
 
   /** The result goes to the outbox first; then every delivery of the task is acked. */
   private finish(task: TaskMessage, run: RunRecord): void {
-    const id = run.id;
-    const deliveries = this.running.get(id) ?? [];
+    const { id, group } = run;
+    const key = `${group}\0${id}`;
+    const deliveries = this.running.get(key) ?? [];
     try {
       const body = encodeResult({
         format: 'agentctl.result/1',
@@ -339,10 +343,12 @@ export class WorkerService {
         worker: this.id,
         ...(run.state === 'failed' ? { event: task.event } : {}),
       });
-      this.outbox!.add({ runId: id, state: run.state, dispatch: dispatchOf(task), body }, this.clock.now());
+      const routing = task.results ?? this.topology.results;
+      const kept = { group, runId: id, routing, state: run.state, dispatch: dispatchOf(task), body };
+      this.outbox!.add(kept, this.clock.now());
     } catch (error) {
       // Not kept: do not ack, the task comes again.
-      this.running.delete(id);
+      this.running.delete(key);
       this.telemetry.emit('warning', {
         message: `keeping the result of ${id} failed: ${describeError(error)}`,
       });
@@ -352,7 +358,7 @@ export class WorkerService {
     this.executed++;
     if (run.state === 'succeeded') this.succeeded++;
     else this.failed++;
-    this.running.delete(id);
+    this.running.delete(key);
     for (const delivery of deliveries) this.ack(delivery);
     this.flusherAlarm.wake();
     this.checkIdle();
@@ -382,7 +388,7 @@ export class WorkerService {
       }
       const messages: OutgoingMessage[] = batch.map((entry) => ({
         exchange: RESULTS_EXCHANGE,
-        routingKey: this.topology.results,
+        routingKey: entry.routing,
         content: entry.body,
         options: {
           persistent: true,
@@ -393,7 +399,7 @@ export class WorkerService {
         },
       }));
       const outcomes = await this.publisher.publish(messages, stop.aborted ? undefined : this.abandon.signal);
-      const confirmed = batch.filter((_, i) => outcomes[i] === undefined).map((entry) => entry.runId);
+      const confirmed = batch.filter((_, i) => outcomes[i] === undefined);
       if (confirmed.length > 0) {
         this.outbox!.published(confirmed, this.clock.now());
         this.published += confirmed.length;
