@@ -7,6 +7,7 @@ import { RetryingPublisher } from '../../src/core/publish/retrying-publisher.js'
 import { AmqpSink } from '../../src/core/publish/sinks/amqp-sink.js';
 import { Journal } from '../../src/core/store/journal.js';
 import type { StateStore } from '../../src/core/store/state-store.js';
+import { startFixtureChild } from '../support/fixture-child.js';
 import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
 import { amqpUri, BrokerAdmin, uniqueName } from './support/broker.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -60,6 +61,24 @@ describe.skipIf(!available)(serviceSuite('AmqpSink', available, 'RabbitMQ', 'AMQ
     const bodies = await admin.drain(queue);
     expect(bodies).toHaveLength(500);
     expect(bodies[0]).toBe('{"n":0}');
+  });
+
+  it('Given a script that sends under a top-level await and never closes the sink, When it runs, Then every record is confirmed and the process then exits on its own', async () => {
+    const admin = await BrokerAdmin.open();
+    onTestFinished(() => admin.cleanup());
+    const queue = uniqueName('sink-child');
+    admin.track(queue);
+
+    const child = startFixtureChild(
+      'test/amqp/fixtures/amqp-sink-child.ts',
+      [amqpUri(`queue=${queue}`), '50'],
+      'ready',
+    );
+    const exit = await child.exited;
+
+    expect(exit.stdout, exit.stderr).toBe('ready\nsent 0\n');
+    expect(exit.code).toBe(0);
+    expect(await admin.drain(queue)).toHaveLength(50);
   });
 
   it('Given many sends in flight at once, When records are published, Then no listener piles up on the channel (no MaxListeners warning)', async () => {

@@ -112,7 +112,17 @@ export class ManagedChannel<C extends Channel> {
     return this.opening;
   }
 
-  private async openNow(signal?: AbortSignal): Promise<C> {
+  /** Opening (connection, channel, setup) keeps the process alive: only the broker's answers are awaited. */
+  private openNow(signal?: AbortSignal): Promise<C> {
+    return this.options.connection.whileBusy(() => this.openChannel(signal));
+  }
+
+  /** Runs `work` (publishes awaiting confirms) with the process kept alive until it settles. */
+  whileBusy<T>(work: () => Promise<T>): Promise<T> {
+    return this.options.connection.whileBusy(work);
+  }
+
+  private async openChannel(signal?: AbortSignal): Promise<C> {
     const model = await this.options.connection.open(signal ?? this.stop.signal);
     const channel = (
       this.options.confirm ? await model.createConfirmChannel() : await model.createChannel()

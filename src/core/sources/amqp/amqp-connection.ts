@@ -21,8 +21,10 @@ export interface AmqpConnectionOptions {
   readonly telemetry?: Telemetry;
   readonly random?: () => number;
   /**
-   * Whether the open connection keeps the Node process alive (default true). Sinks and the queue runner
-   * pass false: an agent that stops on an error without closing them must still exit.
+   * Whether the open connection keeps the Node process alive while it is idle (default true). Sinks and
+   * the queue runner pass false: an agent that stops on an error without closing them must still exit.
+   * Work under way (`whileBusy`: opening a channel, publishes waiting for confirms) and an orderly close
+   * keep the process alive either way.
    */
   readonly keepsProcessAlive?: boolean;
 }
@@ -59,6 +61,10 @@ export class AmqpConnection {
   private reconnectCount = 0;
   private lastError: string | undefined;
   private readonly clock: Clock;
+  /** Work under way that needs the broker's answers (see `whileBusy`). */
+  private busy = 0;
+  /** `close` was called: the socket stays referenced until it is closed. */
+  private held = false;
 
   constructor(private readonly options: AmqpConnectionOptions) {
     this.clock = options.clock ?? systemClock;
@@ -134,12 +140,29 @@ export class AmqpConnection {
   }
 
   /**
-   * Makes the open connection keep the process alive again (for one that was opened with
+   * Runs `work` with the process kept alive until it settles, for a connection opened with
+   * `keepsProcessAlive: false`: nothing but the socket may be waiting for the broker's answer (a channel
+   * being opened, a confirm), and an unreferenced socket lets Node exit in the middle of it (exit code 13
+   * under a top-level await, the work silently lost). Nested and concurrent calls count.
+   */
+  async whileBusy<T>(work: () => Promise<T>): Promise<T> {
+    this.busy++;
+    this.applyRef();
+    try {
+      return await work();
+    } finally {
+      this.busy--;
+      this.applyRef();
+    }
+  }
+
+  /**
+   * Makes the open connection keep the process alive from now on (for one that was opened with
    * `keepsProcessAlive: false`): an orderly close waits for the broker's answers.
    */
   hold(): void {
-    const model = this.model;
-    if (model !== undefined) internals(model)?.stream?.ref?.();
+    this.held = true;
+    this.applyRef();
   }
 
   /** Closes the connection and stops reconnecting. Idempotent. */
@@ -234,7 +257,7 @@ export class AmqpConnection {
 
   private opened(model: ChannelModel): void {
     this.model = model;
-    if (this.options.keepsProcessAlive === false) unref(model);
+    this.applyRef();
     this.current = 'open';
     this.blockedReason = undefined;
     model.on('error', (error: Error) => {
@@ -263,6 +286,14 @@ export class AmqpConnection {
     });
     for (const waiter of this.waiters.splice(0)) waiter.resolve(model);
     for (const listener of this.listeners) listener(model);
+  }
+
+  /** References the socket while the connection must keep the process alive, unreferences it otherwise. */
+  private applyRef(): void {
+    const model = this.model;
+    if (model === undefined || this.options.keepsProcessAlive !== false) return;
+    if (this.held || this.busy > 0) internals(model)?.stream?.ref?.();
+    else unref(model);
   }
 }
 

@@ -60,8 +60,19 @@ export class ConfirmedPublisher {
     });
   }
 
-  /** Publishes `messages` in order; resolves with one entry per message: `undefined` or its failure. */
-  async publish(messages: readonly OutgoingMessage[], signal?: AbortSignal): Promise<(Error | undefined)[]> {
+  /**
+   * Publishes `messages` in order; resolves with one entry per message: `undefined` or its failure. The
+   * process is kept alive until every message is settled.
+   */
+  publish(messages: readonly OutgoingMessage[], signal?: AbortSignal): Promise<(Error | undefined)[]> {
+    if (messages.length === 0) return Promise.resolve(new Array<Error | undefined>(0));
+    return this.options.channel.whileBusy(() => this.publishNow(messages, signal));
+  }
+
+  private async publishNow(
+    messages: readonly OutgoingMessage[],
+    signal?: AbortSignal,
+  ): Promise<(Error | undefined)[]> {
     const results = new Array<Error | undefined>(messages.length);
     if (messages.length === 0) return results;
     let channel: ConfirmChannel;
