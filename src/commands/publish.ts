@@ -6,7 +6,7 @@ export default class Publish extends BaseCommand {
   static override summary =
     'Append events (CloudEvents JSON or NDJSON) to a source, for tests and ad-hoc operations.';
   static override description =
-    'Reads events from --file (a JSON event, a JSON array, or NDJSON; - for stdin) or builds one from --type/--data. Every event is checked to be a CloudEvent unless --raw.';
+    'Reads events from --file (a JSON event, a JSON array, or NDJSON; - for stdin) or builds one from --type/--data. Every event is checked to be a UTF-8 CloudEvent unless --raw: then every line (cut at \\n) is published byte for byte, a \\r before the \\n included, and empty lines are skipped and counted on stderr and in --json.';
   static override examples = [
     '<%= config.bin %> publish --file events.ndjson',
     '<%= config.bin %> publish --type submission.created --data \'{"submissionId":"s-1","title":"On Streams"}\' --subject s-1',
@@ -43,7 +43,7 @@ export default class Publish extends BaseCommand {
       env: 'AGENTCTL_PARTITION_KEY',
     }),
     raw: Flags.boolean({
-      summary: 'Publish lines as they are, without checking they are events.',
+      summary: 'Publish each line byte for byte, without checking it is an event; empty lines are skipped.',
       env: 'AGENTCTL_RAW',
     }),
   };
@@ -56,7 +56,7 @@ export default class Publish extends BaseCommand {
       });
     }
     const { parseEvents, buildEvent, publishEvents } = await import('../core/ops/publish-events.js');
-    let events: ReturnType<typeof parseEvents>;
+    let parsed: ReturnType<typeof parseEvents>;
     if (flags.type !== undefined) {
       const event = buildEvent({
         type: flags.type,
@@ -64,24 +64,33 @@ export default class Publish extends BaseCommand {
         ...(flags.subject === undefined ? {} : { subject: flags.subject }),
         ...(flags.id === undefined ? {} : { id: flags.id }),
       });
-      events = parseEvents(
+      parsed = parseEvents(
         JSON.stringify(event),
         flags['partition-key'] ? { partitionKey: flags['partition-key'] } : {},
       );
     } else {
       const { readFile } = await import('node:fs/promises');
-      const text = flags.file === '-' ? await readStdin() : await readFile(flags.file!, 'utf8');
-      events = parseEvents(text, {
+      const bytes = flags.file === '-' ? await readStdin() : await readFile(flags.file!);
+      parsed = parseEvents(bytes, {
         raw: flags.raw,
         ...(flags['partition-key'] ? { partitionKey: flags['partition-key'] } : {}),
       });
     }
     const { store, config } = await this.openStore(flags);
     const target = flags.source ?? config.source ?? 'local:';
-    const result = await publishEvents(target, events, {
+    const published = await publishEvents(target, parsed.events, {
       store,
       ...(config.consumer?.localPartitions ? { localPartitions: config.consumer.localPartitions } : {}),
     });
+    const empty = parsed.emptyLines;
+    const result = flags.raw ? { ...published, skipped: { emptyLines: empty.length } } : published;
+    if (empty.length > 0) {
+      const shown = empty.slice(0, 10).join(', ') + (empty.length > 10 ? ', …' : '');
+      // On stderr even with --json (oclif mutes logToStderr then): stdout holds only the result.
+      process.stderr.write(
+        `skipped ${empty.length} empty line${empty.length === 1 ? '' : 's'} (line${empty.length === 1 ? '' : 's'} ${shown})\n`,
+      );
+    }
     if (!this.jsonEnabled()) {
       const spread = Object.entries(result.partitions)
         .map(([p, n]) => `${p}:${n}`)
@@ -94,8 +103,8 @@ export default class Publish extends BaseCommand {
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -9,18 +10,33 @@ import type { PublishRecord } from '../publish/publisher.js';
 import { parseSourceUri } from '../sources/source-uri.js';
 import type { StateStore } from '../store/state-store.js';
 
-/** One event to publish: its JSON text and the key that picks its partition. */
+/** One event to publish: its bytes and the key that picks its partition. */
 export interface OutgoingEvent {
-  readonly text: string;
+  readonly value: Uint8Array;
   readonly key: string | undefined;
+}
+
+/** What `parseEvents` read: the events, and the lines it left out (`--raw` only: empty lines). */
+export interface ParsedEvents {
+  readonly events: OutgoingEvent[];
+  /** 1-based numbers of the empty lines skipped by `raw`; always empty otherwise. */
+  readonly emptyLines: readonly number[];
 }
 
 export interface ParseOptions {
   /** Dot path of the field whose value is the partition key (default: `subject`, else `id`). */
   readonly partitionKey?: string;
-  /** Publish lines as they are, even those that are not CloudEvents (to show decode failures). */
+  /**
+   * Publish lines as they are, even those that are not CloudEvents or not UTF-8 (to show decode
+   * failures): the input is cut at every \n byte and each line keeps its bytes exactly, a \r before the
+   * \n included. Empty lines are skipped (and counted); a final \n ends the last line.
+   */
   readonly raw?: boolean;
 }
+
+const NEWLINE = 0x0a;
+const encoder = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function pick(event: unknown, path: string): unknown {
   let value: unknown = event;
@@ -36,26 +52,59 @@ function keyOf(event: CloudEvent, path: string | undefined): string | undefined 
   return value === undefined || value === null ? undefined : String(value);
 }
 
-/**
- * Reads events from text: one JSON event, a JSON array of events, or NDJSON. Each is checked to be a
- * CloudEvent (unless `raw`). @throws UsageError naming the line of the first bad event.
- */
-export function parseEvents(text: string, options: ParseOptions = {}): OutgoingEvent[] {
-  const trimmed = text.trim();
-  if (trimmed.length === 0) return [];
-  if (options.raw) {
-    // Lines go out as they are; those that are events still get their key, so their order holds.
-    return trimmed
-      .split('\n')
-      .filter((l) => l.trim().length > 0)
-      .map((line) => {
-        try {
-          return { text: line.trimEnd(), key: keyOf(asCloudEvent(JSON.parse(line)), options.partitionKey) };
-        } catch {
-          return { text: line.trimEnd(), key: undefined };
-        }
-      });
+/** The input's lines: its bytes cut at every \n (a final \n ends the last line, it starts none). */
+function byteLines(input: Uint8Array): Uint8Array[] {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  for (;;) {
+    const end = input.indexOf(NEWLINE, start);
+    if (end === -1) break;
+    lines.push(input.subarray(start, end));
+    start = end + 1;
   }
+  if (start < input.length) lines.push(input.subarray(start));
+  return lines;
+}
+
+/** A raw line's partition key, when the line is an event; else `undefined` (it goes out all the same). */
+function rawKey(line: Uint8Array, partitionKey: string | undefined): string | undefined {
+  try {
+    return keyOf(asCloudEvent(JSON.parse(strictUtf8.decode(line))), partitionKey);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The input as text. @throws UsageError naming the first line that is not valid UTF-8. */
+function utf8Text(input: Uint8Array): string {
+  try {
+    return strictUtf8.decode(input);
+  } catch {
+    const line = byteLines(input).findIndex((l) => !isUtf8(l)) + 1;
+    throw new UsageError(`line ${line} is not valid UTF-8`, {
+      hint: 'events are UTF-8 JSON; --raw publishes lines as they are, byte for byte',
+    });
+  }
+}
+
+/**
+ * Reads events from text or bytes: one JSON event, a JSON array of events, or NDJSON. Each is checked to
+ * be a UTF-8 CloudEvent (unless `raw`: see `ParseOptions.raw`). @throws UsageError naming the line of the
+ * first bad event.
+ */
+export function parseEvents(input: string | Uint8Array, options: ParseOptions = {}): ParsedEvents {
+  if (options.raw) {
+    const bytes = typeof input === 'string' ? encoder.encode(input) : input;
+    const events: OutgoingEvent[] = [];
+    const emptyLines: number[] = [];
+    for (const [i, line] of byteLines(bytes).entries()) {
+      if (line.length === 0) emptyLines.push(i + 1);
+      else events.push({ value: line, key: rawKey(line, options.partitionKey) });
+    }
+    return { events, emptyLines };
+  }
+  const trimmed = (typeof input === 'string' ? input : utf8Text(input)).trim();
+  if (trimmed.length === 0) return { events: [], emptyLines: [] };
   let items: { value: unknown; line: number }[];
   if (trimmed.startsWith('[')) {
     items = (JSON.parse(trimmed) as unknown[]).map((value, i) => ({ value, line: i + 1 }));
@@ -81,7 +130,7 @@ export function parseEvents(text: string, options: ParseOptions = {}): OutgoingE
       }
     }
   }
-  return items.map(({ value, line }) => {
+  const events = items.map(({ value, line }) => {
     let event: CloudEvent;
     try {
       event = asCloudEvent(value);
@@ -90,8 +139,9 @@ export function parseEvents(text: string, options: ParseOptions = {}): OutgoingE
         hint: 'events need "id", "type" and "source" (CloudEvents 1.0); --raw publishes them unchecked',
       });
     }
-    return { text: JSON.stringify(event), key: keyOf(event, options.partitionKey) };
+    return { value: encoder.encode(JSON.stringify(event)), key: keyOf(event, options.partitionKey) };
   });
+  return { events, emptyLines: [] };
 }
 
 /** A CloudEvent built from flags (`publish --type T --data JSON`). */
@@ -130,7 +180,7 @@ export interface PublishResult {
   readonly partitions: Readonly<Record<string, number>>;
 }
 
-const encoder = new TextEncoder();
+const LINE_END = Buffer.from('\n');
 
 /**
  * Appends events to a source: the local log (`local:TOPIC`), an NDJSON file (`file:PATH`, lines as they
@@ -151,7 +201,7 @@ export async function publishEvents(
         parsed.name,
         events
           .slice(i, i + 5_000)
-          .map((e) => ({ value: encoder.encode(e.text), ...(e.key === undefined ? {} : { key: e.key }) })),
+          .map((e) => ({ value: e.value, ...(e.key === undefined ? {} : { key: e.key }) })),
       );
       for (const p of placed) partitions[p.partition] = (partitions[p.partition] ?? 0) + 1;
     }
@@ -160,7 +210,7 @@ export async function publishEvents(
   if (parsed.kind === 'file') {
     const path = resolve(options.cwd ?? process.cwd(), parsed.name);
     await mkdir(dirname(path), { recursive: true });
-    await appendFile(path, events.map((e) => `${e.text}\n`).join(''));
+    await appendFile(path, Buffer.concat(events.flatMap((e) => [e.value, LINE_END])));
     return { target: parsed.display, published: events.length, partitions: { '0': events.length } };
   }
   const sink = await openSink(target, { store: options.store });
@@ -169,7 +219,7 @@ export async function publishEvents(
     const now = Date.now();
     const records: PublishRecord[] = events.map((e, i) => ({
       id: `publish-${now}-${i}`,
-      value: encoder.encode(e.text),
+      value: e.value,
       timestamp: now,
       ...(e.key === undefined ? {} : { key: e.key }),
     }));
