@@ -76,5 +76,10 @@ export const replayFlags = {
     summary: 'Execute runs that already succeeded again.',
     env: 'AGENTCTL_RERUN',
   }),
+  sink: Flags.string({
+    summary:
+      "Deliver to this sink URI instead of the one each item was parked for (and publish results there instead of to the config's publisher.sink).",
+    env: 'AGENTCTL_SINK',
+  }),
   yes: yesFlag,
 };

@@ -5,11 +5,12 @@ import type { FailureReason } from '../core/types.js';
 export default class Replay extends BaseCommand {
   static override summary = 'Replay parked messages (--failed), or re-process a range of a source (--from).';
   static override description =
-    '--failed runs parked events again through rules and processes (runs that already succeeded are skipped) and re-publishes parked records; each item ends replayed, or stays pending with one more failure in its history. --from re-processes positions of one partition of a source that keeps history; no checkpoint moves, and failures are parked as usual. Asks for confirmation unless --yes or --dry-run.';
+    "--failed runs parked events again through rules and processes (runs that already succeeded are skipped) and re-publishes parked records to the sink they were meant for (the agent's sink as the config names it now, credentials included; --sink to send them elsewhere); each item ends replayed, or stays pending with one more failure in its history. --from re-processes positions of one partition of a source that keeps history; no checkpoint moves, and failures are parked as usual. Asks for confirmation unless --yes or --dry-run.";
   static override examples = [
     '<%= config.bin %> replay --failed --dry-run',
     '<%= config.bin %> replay --failed --reason publish --since 2h --yes',
     '<%= config.bin %> replay --failed --id 12 --id 13 --json --yes',
+    "<%= config.bin %> replay --failed --reason publish --sink 'amqp://user:pass@host/vhost?queue=results' --yes",
     '<%= config.bin %> replay --from 1200 --to 1300 --partition 0 --rerun --yes',
   ];
   static override enableJsonFlag = true;
@@ -56,6 +57,7 @@ export default class Replay extends BaseCommand {
           config,
           filter,
           dryRun: flags['dry-run'],
+          ...(flags.sink === undefined ? {} : { sink: flags.sink }),
           signal: controller.signal,
           onProgress: (p) => line.update(ui.renderReplayProgress(p)),
         });
@@ -75,6 +77,7 @@ export default class Replay extends BaseCommand {
         config,
         ...range,
         ...(flags.source ? { source: flags.source } : {}),
+        ...(flags.sink === undefined ? {} : { sink: flags.sink }),
         rerun: flags.rerun,
         signal: controller.signal,
         onProgress: (p) => line.update(ui.renderRangeProgress(p)),

@@ -55,6 +55,8 @@ export interface ConsumerSettings {
 
 export interface PublisherSettings {
   readonly sink: Sink;
+  /** Written on records parked for the sink, for replay (see `RetryingPublisherOptions.sinkRef`). */
+  readonly sinkRef?: string;
   readonly contingency?: Contingency;
   readonly disableAfter?: number;
   readonly coolDownMs?: number;
@@ -147,6 +149,7 @@ export class Agent {
         contingency: settings.contingency ?? DEFAULT_CONTINGENCY,
         journal: this.journal,
         group: options.name,
+        ...(settings.sinkRef === undefined ? {} : { sinkRef: settings.sinkRef }),
         board: this.board,
         clock,
         telemetry: this.telemetry,

@@ -38,6 +38,8 @@ export interface ResolvedSettings {
 
 const DEFAULT_SOURCE = 'local:';
 const DEFAULT_SINK = 'local:results';
+/** The reference parked records carry to the agent's configured sink (the config key that names it). */
+export const AGENT_SINK_REF = 'publisher.sink';
 
 /** Parses `--from`: a keyword, an ISO time, or a source position (applied where no checkpoint exists). */
 export function parseFrom(from: string | InitialPosition | undefined): StartPosition {
@@ -112,6 +114,9 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
       ? undefined
       : {
           sink,
+          // A sink given by --sink/AGENTCTL_SINK is not found in the config again: its records keep only
+          // the sink's name, and replay matches it against its own sink or takes --sink.
+          ...(overrides.sink === undefined ? { sinkRef: AGENT_SINK_REF } : {}),
           contingency: contingency(publisherConfig.contingency ?? {}),
           ...(publisherConfig.disableAfter === undefined
             ? {}

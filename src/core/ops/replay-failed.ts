@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
-import { resolveSettings } from '../config/build-agent.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
@@ -43,6 +42,11 @@ export interface ReplayFailedOptions {
   readonly clock?: Clock;
   /** Items replayed, then settled in the store, together (default 500). */
   readonly pageSize?: number;
+  /**
+   * Deliver to this sink URI instead of the one each record was parked for, and publish the results of
+   * replayed events there instead of to the config's sink (`replay --sink`).
+   */
+  readonly sink?: string;
 }
 
 export interface ReplayProgress {
@@ -143,7 +147,14 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
 
   const stats = new Stats();
   const journal = new Journal();
-  const publishers = new SinkPublishers({ store, config, journal, clock, stats });
+  const publishers = new SinkPublishers({
+    store,
+    config,
+    journal,
+    clock,
+    stats,
+    ...(options.sink === undefined ? {} : { sink: options.sink }),
+  });
   const replay = new PageReplay(options, clock, journal, publishers, stats);
   /** Keys this replay parked: those items are new failures, not ones to replay now. */
   const parkedHere = new Set<string>();
@@ -291,7 +302,7 @@ class PageReplay {
     items: readonly FailedMessage[],
     outcomes: Map<number, Outcome>,
   ): Promise<void> {
-    const publisher = await this.publishers.get(resolveSettings(this.options.config).sink);
+    const publisher = await this.publishers.agentSink();
     if (publisher instanceof SinkUnavailable) {
       for (const item of items) outcomes.set(item.id, { error: publisher.message });
       return;
@@ -366,11 +377,12 @@ class PageReplay {
     });
   }
 
-  /** Publishes a parked record again to the sink it was meant for. */
+  /** Publishes a parked record again to the sink it was meant for (see `SinkPublishers.forRecord`). */
   private async republish(item: FailedMessage, replaying: Set<string>): Promise<Outcome> {
     const sink = item.sink ?? '';
-    const publisher = sink === '' ? undefined : await this.publishers.get(sink);
-    if (publisher === undefined) return { error: `sink ${sink || '(none)'} is not available` };
+    const publisher = await this.publishers.forRecord(item);
+    if (publisher === undefined)
+      return { error: `sink ${sink || '(none)'} is not available (the sink is none)` };
     if (publisher instanceof SinkUnavailable) return { error: publisher.message };
     const prefix = `${PUBLISH_KEY_PREFIX}${sink}/`;
     const id = item.key.startsWith(prefix)

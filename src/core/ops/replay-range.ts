@@ -27,6 +27,8 @@ export interface ReplayRangeOptions {
   readonly config: AgentConfig;
   /** Source URI (default: the config's source, else `local:`). */
   readonly source?: string;
+  /** Publish results to this sink URI instead of the config's (`replay --sink`). */
+  readonly sink?: string;
   readonly partition: Partition;
   /** First position re-processed (included). */
   readonly from: Position;
@@ -97,7 +99,14 @@ export async function replayRange(options: ReplayRangeOptions): Promise<ReplayRa
   });
   const stats = new Stats();
   const journal = new Journal();
-  const publishers = new SinkPublishers({ store, config, journal, clock, stats });
+  const publishers = new SinkPublishers({
+    store,
+    config,
+    journal,
+    clock,
+    stats,
+    ...(options.sink === undefined ? {} : { sink: options.sink }),
+  });
   const counts: Record<DoneOutcome, number> = { processed: 0, unmatched: 0, filtered: 0, parked: 0 };
   const controller = new AbortController();
   let read = 0;
@@ -105,7 +114,7 @@ export async function replayRange(options: ReplayRangeOptions): Promise<ReplayRa
   let stoppedBy: ReplayRangeSummary['stoppedBy'] = 'caught-up';
   try {
     await checkRange(source, options, controller.signal);
-    const publisher = await publishers.get(settings.sink);
+    const publisher = await publishers.agentSink();
     if (publisher instanceof SinkUnavailable) throw new UsageError(publisher.message);
     const runner = new InlineRunner({ clock, journal, stats });
     const strategy = agentPipeline({

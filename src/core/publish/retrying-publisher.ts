@@ -17,6 +17,11 @@ export interface RetryingPublisherOptions {
   readonly journal: Journal;
   /** Consumer group written on parked records. */
   readonly group: string;
+  /**
+   * Written on parked records so that a replay finds the sink's URI again (see `NewFailedMessage.sinkRef`),
+   * e.g. `publisher.sink` for the agent's configured sink. Never the URI: it may hold credentials.
+   */
+  readonly sinkRef?: string;
   /** Shared sink health; without one the sink is never disabled. */
   readonly board?: PublisherStatusBoard;
   readonly clock?: Clock;
@@ -90,6 +95,7 @@ export class RetryingPublisher implements Publisher {
   private readonly contingency: Contingency;
   private readonly journal: Journal;
   private readonly group: string;
+  private readonly sinkRef: string | undefined;
   private readonly board: PublisherStatusBoard | undefined;
   private readonly clock: Clock;
   private readonly telemetry: Telemetry | undefined;
@@ -117,6 +123,7 @@ export class RetryingPublisher implements Publisher {
     this.contingency = options.contingency;
     this.journal = options.journal;
     this.group = options.group;
+    this.sinkRef = options.sinkRef;
     this.board = options.board;
     this.clock = options.clock ?? systemClock;
     this.telemetry = options.telemetry;
@@ -393,6 +400,7 @@ export class RetryingPublisher implements Publisher {
       ...(errorName === undefined ? {} : { errorName }),
       ...(record.runId === undefined ? {} : { runId: record.runId }),
       sink: this.sink,
+      ...(this.sinkRef === undefined ? {} : { sinkRef: this.sinkRef }),
       ...(record.key === undefined ? {} : { recordKey: record.key }),
       ...(record.headers === undefined ? {} : { headers: record.headers }),
       attempts: effort.attempts,

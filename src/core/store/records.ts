@@ -71,8 +71,15 @@ export interface NewFailedMessage {
   readonly rule?: string;
   readonly process?: string;
   readonly runId?: string;
-  /** For `publish` failures: the sink the record was meant for. */
+  /** For `publish` failures: the sink the record was meant for, by its name (`Sink.name`, no credentials). */
   readonly sink?: string;
+  /**
+   * For `publish` failures: where the sink's URI is found again at replay, never the URI itself (it may
+   * hold credentials). `publisher.sink`: the agent's sink, as the config (or `--sink`) says at replay.
+   * Absent for a sink given on the command line, or parked before references were kept: replay then
+   * uses the agent's sink when its name matches `sink`, else `replay --sink`.
+   */
+  readonly sinkRef?: string;
   /** For `publish` failures: the record's partition/routing key and headers (`raw` is its value). */
   readonly recordKey?: string;
   readonly headers?: Readonly<Record<string, string>>;

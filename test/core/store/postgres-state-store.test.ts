@@ -52,18 +52,20 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
   stateStoreContract('PostgresStateStore', () => openPostgresStore({ url: PG_URL, schema: freshSchema() }));
 
   describe('opening and migrations', () => {
+    const VERSIONS = [
+      { version: 1, name: 'initial schema' },
+      { version: 2, name: 'run ids per consumer group' },
+      { version: 3, name: 'failed messages keep a reference to their sink' },
+    ];
+
     it('Given a fresh schema, When opened, Then it is created at the latest version, And opening again migrates nothing', async () => {
       const store = await openFresh();
       const schema = schemas.at(-1)!;
       const db = await inspect();
       const versions = async () =>
         (await db.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`)).rows;
-      const all = [
-        { version: 1, name: 'initial schema' },
-        { version: 2, name: 'run ids per consumer group' },
-      ];
-      expect(await versions()).toEqual(all);
-      expect(PG_SCHEMA_VERSION).toBe(2);
+      expect(await versions()).toEqual(VERSIONS);
+      expect(PG_SCHEMA_VERSION).toBe(3);
       const run = aRun();
       await store.flush({ ...EMPTY, runs: [run] });
 
@@ -71,7 +73,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       onTestFinished(() => again.close());
 
       expect(await again.runs.get(run.id)).toEqual(run);
-      expect(await versions()).toEqual(all);
+      expect(await versions()).toEqual(VERSIONS);
     });
 
     it('Given four processes and four pools opening one fresh schema at once, Then all succeed and each migration applies once', async () => {
@@ -90,7 +92,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const db = await inspect();
       expect(
         (await db.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows,
-      ).toEqual([{ version: 1 }, { version: 2 }]);
+      ).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     });
 
     it('Given a schema written by a newer agentctl, When opened, Then a usage error asks for an upgrade', async () => {

@@ -58,8 +58,9 @@ describe('SqliteStateStore opening', () => {
     expect(db.prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version').all()).toEqual([
       { version: 1, applied_at: 1_234 },
       { version: 2, applied_at: 1_234 },
+      { version: 3, applied_at: 1_234 },
     ]);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
   });
 
   it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {
@@ -76,6 +77,7 @@ describe('SqliteStateStore opening', () => {
     expect(inspect(path).prepare('SELECT version, applied_at FROM schema_migrations').all()).toEqual([
       { version: 1, applied_at: 1 },
       { version: 2, applied_at: 1 },
+      { version: 3, applied_at: 1 },
     ]);
   });
 
@@ -108,6 +110,7 @@ describe('SqliteStateStore opening', () => {
     expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
   });
 

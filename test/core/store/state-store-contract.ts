@@ -658,6 +658,7 @@ export function stateStoreContract(
           process: 'shipping',
           runId: 'run-1',
           sink: 'webhook',
+          sinkRef: 'publisher.sink',
           eventId: 'evt-1',
           eventType: 'order.created',
           attempts: 4,
@@ -684,7 +685,16 @@ export function stateStoreContract(
       it('Given a parked message without optional fields, When read, Then they stay absent', async () => {
         const [id] = await park(aParked());
         const item = await store.failed.get(id!);
-        for (const field of ['errorName', 'rule', 'process', 'runId', 'sink', 'eventId', 'eventType']) {
+        for (const field of [
+          'errorName',
+          'rule',
+          'process',
+          'runId',
+          'sink',
+          'sinkRef',
+          'eventId',
+          'eventType',
+        ]) {
           expect(field in item!).toBe(false);
         }
         expect(await store.failed.get(id! + 1000)).toBeUndefined();

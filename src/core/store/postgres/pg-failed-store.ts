@@ -29,6 +29,7 @@ interface ParkRow {
   process?: string;
   run_id?: string;
   sink?: string;
+  sink_ref?: string;
   record_key?: string;
   headers?: Readonly<Record<string, string>>;
   event_id?: string;
@@ -65,15 +66,15 @@ export class PgFailedStore implements FailedStore {
         INSERT INTO ${this.connection.table('failed_messages')} AS f (
           key, group_name, source, partition, position, reason, kind, error, error_name, rule, process,
           run_id, sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status,
-          first_failed_at, last_failed_at, history)
+          first_failed_at, last_failed_at, history, sink_ref)
         SELECT key, group_name, source, partition, position, reason, kind, error, error_name, rule, process,
           run_id, sink, record_key, headers, event_id, event_type, attempts, decode(raw, 'base64'),
-          timestamp::bigint, 'pending', first_failed_at::bigint, last_failed_at::bigint, history
+          timestamp::bigint, 'pending', first_failed_at::bigint, last_failed_at::bigint, history, sink_ref
         FROM json_to_recordset(${param}::json) AS p(
           i int, key text, group_name text, source text, partition text, position text, reason text,
           kind text, error text, error_name text, rule text, process text, run_id text, sink text,
           record_key text, headers json, event_id text, event_type text, attempts integer, raw text,
-          timestamp float8, first_failed_at float8, last_failed_at float8, history jsonb)
+          timestamp float8, first_failed_at float8, last_failed_at float8, history jsonb, sink_ref text)
         ORDER BY i
         ON CONFLICT (key) DO UPDATE SET
           attempts = f.attempts + excluded.attempts,
@@ -124,6 +125,7 @@ export class PgFailedStore implements FailedStore {
         process: m.process,
         run_id: m.runId,
         sink: m.sink,
+        sink_ref: m.sinkRef,
         record_key: m.recordKey,
         headers: m.headers,
         event_id: m.eventId,

@@ -239,6 +239,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       DROP FUNCTION pg_temp.agentctl_run_id(text, text);
     `,
   },
+  {
+    // Self-contained: only adds a nullable column, whatever other migrations come before or after it.
+    version: 3,
+    name: 'failed messages keep a reference to their sink',
+    sql: (t) => `ALTER TABLE ${t('failed_messages')} ADD COLUMN IF NOT EXISTS sink_ref text;`,
+  },
 ];
 
 /** The newest schema version this build knows. */

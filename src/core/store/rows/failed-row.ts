@@ -39,6 +39,7 @@ export interface FailedRow {
   last_failed_at: number;
   history: string;
   replayed_at: number | null;
+  sink_ref: string | null;
 }
 
 /**
@@ -49,7 +50,7 @@ export interface FailedRow {
 export const FAILED_COLUMNS =
   'id, key, group_name, source, partition, position, reason, kind, error, error_name, rule, process, ' +
   'run_id, sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status, ' +
-  'first_failed_at, last_failed_at, history, replayed_at';
+  'first_failed_at, last_failed_at, history, replayed_at, sink_ref';
 
 /** The row whose `FAILED_COLUMNS` values are `v`, in order. */
 export function failedRowOf(v: readonly unknown[]): FailedRow {
@@ -80,6 +81,7 @@ export function failedRowOf(v: readonly unknown[]): FailedRow {
     last_failed_at: v[23] as number,
     history: v[24] as string,
     replayed_at: v[25] as number | null,
+    sink_ref: v[26] as string | null,
   };
 }
 
@@ -108,6 +110,8 @@ export function toFailedMessage(row: FailedRow): FailedMessage {
   if (row.process !== null) message.process = row.process;
   if (row.run_id !== null) message.runId = row.run_id;
   if (row.sink !== null) message.sink = row.sink;
+  // `?? null`: a row read with `SELECT *` from a store of an older schema has no such column.
+  if ((row.sink_ref ?? null) !== null) message.sinkRef = row.sink_ref!;
   if (row.record_key !== null) message.recordKey = row.record_key;
   if (row.headers !== null) message.headers = JSON.parse(row.headers) as Record<string, string>;
   if (row.event_id !== null) message.eventId = row.event_id;

@@ -209,6 +209,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX run_ledger_finished_at ON run_ledger (finished_at);
     `,
   },
+  {
+    // Self-contained: only adds a nullable column, whatever other migrations come before or after it.
+    version: 3,
+    name: 'failed messages keep a reference to their sink',
+    sql: 'ALTER TABLE failed_messages ADD COLUMN sink_ref TEXT;',
+  },
 ];
 
 /** The newest schema version this build knows. */

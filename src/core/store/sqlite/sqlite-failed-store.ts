@@ -25,8 +25,8 @@ const PARK = `
   INSERT INTO failed_messages (
     key, group_name, source, partition, position, reason, kind, error, error_name, rule, process, run_id,
     sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status, first_failed_at,
-    last_failed_at, history)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+    last_failed_at, history, sink_ref)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
   ON CONFLICT (key) DO UPDATE SET
     attempts = attempts + excluded.attempts,
     history = json_insert(history, '$[#]', json(excluded.history -> '$[0]')),
@@ -88,6 +88,7 @@ export class SqliteFailedStore implements FailedStore {
         m.failedAt,
         m.failedAt,
         JSON.stringify([parkingAttempt(m)]),
+        m.sinkRef ?? null,
       ]);
     }
   }
