@@ -7,7 +7,7 @@ export default class StorePrune extends BaseCommand {
   static override summary =
     'Delete finished runs, efforts, settled failures and consumed log records older than a cut.';
   static override description =
-    'Keeps what agents still need: pending and running runs, pending efforts, pending failed items, and log records some group has not checkpointed past (a partition no group has a checkpoint for is kept whole). A run pruned no longer marks its event as done, so a redelivery older than the cut runs again. Safe while agents run. The SQLite file does not shrink: freed pages are reused (VACUUM it while agents are stopped to give them back). Asks for confirmation unless --yes or --dry-run.';
+    'Keeps what agents still need: pending and running runs, pending efforts, pending failed items, and log records some group has not checkpointed past. Every group the store knows on a topic (by a checkpoint, a lease or an agent row) counts: one without a checkpoint on a partition keeps that partition whole, and --dry-run shows which group holds each partition. A run pruned no longer marks its event as done, so a redelivery older than the cut runs again. Safe while agents run. The SQLite file does not shrink: freed pages are reused (VACUUM it while agents are stopped to give them back). Asks for confirmation unless --yes or --dry-run.';
   static override examples = [
     '<%= config.bin %> store prune --older-than 7d --dry-run',
     '<%= config.bin %> store prune --older-than 30d --only runs,efforts --yes',

@@ -17,8 +17,14 @@ export interface PruneOptions {
 export interface LogPartitionPrune {
   readonly topic: string;
   readonly partition: number;
-  /** The lowest checkpoint of any group reading the topic; undefined when no group has one (kept whole). */
+  /**
+   * The offset the partition may be pruned through: the lowest checkpoint among the groups reading the
+   * topic. Absent when the partition is kept whole: no group reads the topic, or the holder has not
+   * committed on this partition yet.
+   */
   readonly through?: number;
+  /** The group whose position is the floor (the first by name among equals); absent when no group reads the topic. */
+  readonly heldBy?: string;
   readonly records: number;
 }
 
@@ -41,10 +47,14 @@ export interface PruneReport {
  * - **efforts** that culminated (delivered or parked); pending ones stay.
  * - **failed** items that are settled (replayed or discarded); pending items are never pruned.
  * - **log**: records of the embedded log appended before `before` that every group reading the topic
- *   has checkpointed past. A partition no group has a checkpoint for is kept whole, and each
+ *   has checkpointed past. A group reads a topic when the store knows it there by a checkpoint, a lease
+ *   or an agent row; one that has not committed on a partition yet (it may be reading it now, or start
+ *   from the earliest record) keeps that partition whole, as does a topic no group reads. Each
  *   partition's last record stays so offsets go on from it. `replay --from` cannot reach what was pruned.
  *
- * Safe while agents run: SQLite deletes in short transactions, PostgreSQL in single statements.
+ * Safe while agents run: SQLite deletes in short transactions, PostgreSQL in single statements. The
+ * floors are read just before each partition is pruned; a group that first appears in the store after
+ * that (an agent takes its lease before it reads) is not waited for.
  */
 export async function pruneStore(store: StateStore, options: PruneOptions): Promise<PruneReport> {
   const kinds = new Set(options.kinds ?? PRUNE_KINDS);
@@ -57,12 +67,13 @@ export async function pruneStore(store: StateStore, options: PruneOptions): Prom
   const log: LogPartitionPrune[] = [];
   if (kinds.has('log')) {
     for (const topic of await store.log.topics()) {
-      const floors = await checkpointFloors(store, `local:${topic.name}`);
       for (let partition = 0; partition < topic.partitions; partition++) {
-        const through = floors.get(String(partition));
+        const floor = await logFloor(store, `local:${topic.name}`, String(partition));
         const records =
-          through === undefined ? 0 : await store.log.prune(topic.name, partition, through, before, dryRun);
-        log.push({ topic: topic.name, partition, ...(through === undefined ? {} : { through }), records });
+          floor?.through === undefined
+            ? 0
+            : await store.log.prune(topic.name, partition, floor.through, before, dryRun);
+        log.push({ topic: topic.name, partition, ...floor, records });
       }
     }
     deleted.log = log.reduce((n, p) => n + p.records, 0);
@@ -70,15 +81,38 @@ export async function pruneStore(store: StateStore, options: PruneOptions): Prom
   return { before, dryRun, deleted, log };
 }
 
-/** The lowest checkpointed offset of each partition of a local topic, over every group reading it. */
-async function checkpointFloors(store: StateStore, source: string): Promise<Map<string, number>> {
-  const floors = new Map<string, number>();
-  for (const checkpoint of await store.checkpoints.list({ source })) {
+/**
+ * The lowest position any group reading a local topic holds on one of its partitions, and which group
+ * holds it: a group's checkpoint there, or the partition's start (`through` absent) for a group known by
+ * a lease, an agent row or a checkpoint elsewhere that has none there. Undefined when no group reads it.
+ */
+async function logFloor(
+  store: StateStore,
+  source: string,
+  partition: string,
+): Promise<{ through?: number; heldBy: string } | undefined> {
+  const [checkpoints, leases, agents] = await Promise.all([
+    store.checkpoints.list({ source }),
+    store.leases.list(undefined, source),
+    store.agents.list(),
+  ]);
+  const groups = new Set([
+    ...checkpoints.map((c) => c.group),
+    ...leases.map((l) => l.group),
+    ...agents.filter((a) => a.source === source).map((a) => a.group),
+  ]);
+  const committed = new Map<string, number>();
+  for (const checkpoint of checkpoints) {
+    if (checkpoint.partition !== partition) continue;
     // A position that is not an offset (set by hand?) keeps the partition whole.
-    const position = Number(checkpoint.position);
-    const offset = Number.isInteger(position) ? position : -1;
-    const floor = floors.get(checkpoint.partition);
-    if (floor === undefined || offset < floor) floors.set(checkpoint.partition, offset);
+    const offset = Number(checkpoint.position);
+    if (Number.isInteger(offset) && offset >= 0) committed.set(checkpoint.group, offset);
   }
-  return floors;
+  let floor: { through?: number; heldBy: string } | undefined;
+  for (const group of [...groups].sort()) {
+    const through = committed.get(group);
+    if (through === undefined) return { heldBy: group };
+    if (floor?.through === undefined || through < floor.through) floor = { through, heldBy: group };
+  }
+  return floor;
 }

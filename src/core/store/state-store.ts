@@ -87,7 +87,8 @@ export interface LeaseRequest {
 }
 
 export interface LeaseStore {
-  list(group: string, source: string): Promise<Lease[]>;
+  /** The leases of one group on a source (every group's when `group` is undefined), held or not. */
+  list(group: string | undefined, source: string): Promise<Lease[]>;
   /**
    * Takes the lease if it is free, released, expired, or already this owner's; returns it, or
    * `undefined` if another owner holds it. The counter increases whenever the owner changes. The check

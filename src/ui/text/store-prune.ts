@@ -2,7 +2,9 @@ import { PRUNE_KINDS, type PruneReport } from '../../core/ops/store-prune.js';
 import { count, timestamp } from './format.js';
 import { renderTable } from './table.js';
 
-/** The summary of `store prune`: what went (or would go) per kind, and how far each log partition. */
+type LogPartition = PruneReport['log'][number];
+
+/** The summary of `store prune`: what went (or would go) per kind, how far each log partition, and who holds it. */
 export function renderStorePrune(report: PruneReport): string {
   const verb = report.dryRun ? 'would delete' : 'deleted';
   const kinds = PRUNE_KINDS.filter((kind) => report.deleted[kind] !== undefined);
@@ -13,15 +15,16 @@ export function renderStorePrune(report: PruneReport): string {
   if (report.log.length > 0) {
     lines.push(
       '',
-      renderTable<PruneReport['log'][number]>(
+      renderTable<LogPartition>(
         [
           { header: 'TOPIC', value: (p) => p.topic },
           { header: 'PARTITION', value: (p) => String(p.partition), align: 'right' },
           {
             header: 'THROUGH',
-            value: (p) => (p.through === undefined ? 'no checkpoint: kept' : String(p.through)),
+            value: (p) => (p.through === undefined ? 'kept whole' : String(p.through)),
             align: 'right',
           },
+          { header: 'HELD BY', value: heldBy },
           { header: 'RECORDS', value: (p) => count(p.records), align: 'right' },
         ],
         report.log,
@@ -30,4 +33,10 @@ export function renderStorePrune(report: PruneReport): string {
   }
   if (report.dryRun) lines.push('', 'dry run: nothing was deleted');
   return lines.join('\n');
+}
+
+/** The group whose position is the partition's floor, and why when it keeps the partition whole. */
+function heldBy(p: LogPartition): string {
+  if (p.heldBy === undefined) return 'no group reads it';
+  return p.through === undefined ? `${p.heldBy} (no checkpoint here yet)` : p.heldBy;
 }

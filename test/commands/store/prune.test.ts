@@ -75,18 +75,18 @@ describe('agentctl store prune', () => {
 
     expect(run.code, run.stderr).toBe(0);
     const report = run.json<PruneReport>();
-    // Partition 0: through the laggard's offset 2. Partition 1: the laggard has no checkpoint there, so
-    // the floor is orders' checkpoint (its latest), minus the last record, which always stays.
+    // Partition 0: through the laggard's offset 2. Partition 1: the laggard reads the topic but has not
+    // committed there yet, so it holds the partition at its start: kept whole.
     expect(report.log).toEqual([
-      { topic: 'events', partition: 0, through: 2, records: 3 },
-      { topic: 'events', partition: 1, through: latest[1], records: latest[1]! },
+      { topic: 'events', partition: 0, through: 2, heldBy: 'laggard', records: 3 },
+      { topic: 'events', partition: 1, heldBy: 'laggard', records: 0 },
     ]);
-    expect(report.deleted).toEqual({ runs: EVENTS, efforts: 0, failed: 0, log: 3 + latest[1]! });
+    expect(report.deleted).toEqual({ runs: EVENTS, efforts: 0, failed: 0, log: 3 });
     expect(await counts(db)).toEqual({
       runs: 0,
       log: [
         { earliest: 3, latest: latest[0] },
-        { earliest: latest[1], latest: latest[1] },
+        { earliest: 0, latest: latest[1] },
       ],
     });
 

@@ -19,11 +19,18 @@ const KEY = 'group_name = $1 AND source = $2 AND partition = $3';
 export class PgLeaseStore implements LeaseStore {
   constructor(private readonly connection: PgConnection) {}
 
-  async list(group: string, source: string): Promise<Lease[]> {
-    const rows = await this.connection.query<LeaseRow>(
-      `SELECT * FROM ${this.connection.table('leases')} WHERE group_name = $1 AND source = $2 ORDER BY partition`,
-      [group, source],
-    );
+  async list(group: string | undefined, source: string): Promise<Lease[]> {
+    const leases = this.connection.table('leases');
+    const rows =
+      group === undefined
+        ? await this.connection.query<LeaseRow>(
+            `SELECT * FROM ${leases} WHERE source = $1 ORDER BY group_name, partition`,
+            [source],
+          )
+        : await this.connection.query<LeaseRow>(
+            `SELECT * FROM ${leases} WHERE group_name = $1 AND source = $2 ORDER BY partition`,
+            [group, source],
+          );
     return rows.map(toLease);
   }
 

@@ -15,11 +15,17 @@ const KEY = 'group_name = @group AND source = @source AND partition = @partition
 export class SqliteLeaseStore implements LeaseStore {
   constructor(private readonly connection: SqliteConnection) {}
 
-  list(group: string, source: string): Promise<Lease[]> {
+  list(group: string | undefined, source: string): Promise<Lease[]> {
     return this.connection.call(() => {
-      const rows = this.connection
-        .statement('SELECT * FROM leases WHERE group_name = ? AND source = ? ORDER BY partition')
-        .all(group, source) as LeaseRow[];
+      const rows = (
+        group === undefined
+          ? this.connection
+              .statement('SELECT * FROM leases WHERE source = ? ORDER BY group_name, partition')
+              .all(source)
+          : this.connection
+              .statement('SELECT * FROM leases WHERE group_name = ? AND source = ? ORDER BY partition')
+              .all(group, source)
+      ) as LeaseRow[];
       return rows.map(toLease);
     });
   }
