@@ -7,6 +7,7 @@ import { type Backoff, backoff } from '../retry/backoff.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js';
 import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { jsonProblem } from './json-problem.js';
 import type { ProcessDefinition, StepContext, StepDefinition } from './process.js';
 import type { RunRecord, StepRecord } from './run-record.js';
 
@@ -230,9 +231,26 @@ class Execution {
     );
   }
 
+  /**
+   * The last step's result becomes the run's output, which the journal stores and the publisher sends as
+   * JSON: one that cannot be (see `jsonProblem`) fails the run here, fatally, naming the step and why,
+   * rather than every flush of its batch later (which would crash the consumer and run the batch again).
+   */
   private succeed(): RunRecord {
+    const problem = jsonProblem(this.output);
+    if (problem !== undefined) return this.unstorable(problem);
     this.run.output = this.output;
     return this.finish('succeeded');
+  }
+
+  private unstorable(problem: string): RunRecord {
+    const record = this.run.steps[this.run.steps.length - 1]!;
+    const message = `its result, the output of process "${this.process.name}", cannot be stored as JSON: ${problem}`;
+    const last = record.history.pop();
+    if (last !== undefined) record.history.push({ ...last, error: message, fatal: true });
+    record.state = 'failed';
+    record.error = message;
+    return this.finish('failed', { error: `step "${record.name}": ${message}`, fatal: true });
   }
 
   private finish(state: 'succeeded' | 'failed', failure?: { error: string; fatal: boolean }): RunRecord {

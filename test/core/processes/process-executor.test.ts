@@ -195,4 +195,33 @@ describe('executeRun', () => {
     const { changes } = await run(defineProcess({ name: 'one', steps: [{ name: 's', run: () => 1 }] }));
     expect(changes).toEqual(['succeeded']);
   });
+
+  it('fails the run fatally, naming step, process and why, when its output cannot be stored as JSON', async () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const process = defineProcess({
+      name: 'weigh',
+      steps: [
+        // An earlier step's result is not stored: a BigInt there is fine.
+        { name: 'measure', run: () => 10n },
+        { name: 'report', run: async ({ results }) => ({ grams: results.measure }) },
+      ],
+    });
+    const { record, changes, stats } = await run(process);
+
+    const why =
+      'its result, the output of process "weigh", cannot be stored as JSON: a BigInt at .grams (convert it to a string or a number)';
+    expect(record).toMatchObject({ state: 'failed', fatal: true, error: `step "report": ${why}` });
+    expect(record.output).toBeUndefined();
+    expect(record.steps.map((s) => s.state)).toEqual(['succeeded', 'failed']);
+    expect(record.steps[1]).toMatchObject({ error: why, attempts: 1 });
+    expect(record.steps[1]!.history).toEqual([
+      expect.objectContaining({ attempt: 1, error: why, fatal: true }),
+    ]);
+    expect(changes).toEqual(['failed']);
+    expect(stats.runs).toMatchObject({ running: 0, succeeded: 0, failed: 1 });
+
+    const circular = await run(defineProcess({ name: 'loop', steps: [{ name: 'tie', run: () => cycle }] }));
+    expect(circular.record.error).toMatch(/^step "tie": .* a circular reference at \.self/);
+  });
 });
