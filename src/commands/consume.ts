@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { sourceFlag } from '../cli/flags.js';
+import type { AgentSummary } from '../core/agent/agent.js';
 
 export default class Consume extends BaseCommand {
   static override summary = 'Run the agent: read events, evaluate rules, run processes, publish, commit.';
@@ -154,14 +155,24 @@ export default class Consume extends BaseCommand {
       drainNote: 'draining (finish in flight, commit); press Ctrl-C again to stop at once',
       terminateNote: 'terminating without waiting',
     });
-    try {
-      const summary = await agent.run();
+    const report = async (summary: AgentSummary) => {
       finished = true;
       tui?.close();
       await tui?.closed;
       line.clear();
       if (!json) this.log(ui.renderConsumeSummary(summary));
       return { type: 'summary', ...summary, source: built.source.uri };
+    };
+    try {
+      return await report(await agent.run());
+    } catch (error) {
+      // A poison storm ends the run with what it did (committed) reported, then the error (exit 1).
+      const { isPoisonStormError } = await import('../core/errors/poison-storm-error.js');
+      if (isPoisonStormError(error)) {
+        const summary = await report(agent.summarySoFar('poison-storm'));
+        if (json) this.logJson(summary);
+      }
+      throw error;
     } finally {
       tui?.close();
       await metricsServer?.close();

@@ -122,6 +122,69 @@ async function unstorableOutputs(db: string): Promise<void> {
   expect(executions(dir)).toHaveLength(12);
 }
 
+interface Consumed {
+  readonly code: number;
+  readonly stderr: string;
+  readonly lines: { type: string }[];
+  readonly summary: Summary | undefined;
+}
+
+/**
+ * Issue 11, bug 6: with `maxConsecutive: 10` every event failing, consume parked 200 of 200 (or a whole
+ * poll of 500) before stopping; with the pool runner runs executed but unrecorded ran again on restart;
+ * `consume --json` ended without its summary line.
+ */
+function givenAPoisonedLog(
+  db: string,
+  step: 'sync' | 'async',
+  count: number,
+): { consume(args: string[]): Consumed; executions(): string[] } {
+  const dir = tempDir('consume-poison-');
+  const fail =
+    step === 'sync'
+      ? `throw new FatalError('no warehouse for ' + event.id);`
+      : `await new Promise((r) => setTimeout(r, 2)); throw new FatalError('no warehouse for ' + event.id);`;
+  writeConfig(
+    dir,
+    `{
+      name: 'orders',
+      publisher: { sink: 'none' },
+      consumer: { poisonLimit: { maxConsecutive: 10 } },
+      rules: [rule({ name: 'ship-order', on: 'order.created', process: 'ship' })],
+      processes: [
+        defineProcess({
+          name: 'ship',
+          steps: [{
+            name: 'ship',
+            run: ${step === 'async' ? 'async ' : ''}({ event }) => {
+              appendFileSync(join(process.cwd(), 'executions.log'), event.id + '\\n');
+              ${fail}
+            },
+          }],
+        }),
+      ],
+    }`,
+    `import { appendFileSync } from 'node:fs';\nimport { join } from 'node:path';`,
+  );
+  writeFileSync(join(dir, 'events.ndjson'), events(count));
+  expect(agentctl(['publish', '--file', 'events.ndjson', '--db', db], { cwd: dir }).code).toBe(0);
+  const consume = (args: string[]): Consumed => {
+    const run = agentctl(['consume', '--until-empty', '--json', '--db', db, ...args], { cwd: dir });
+    const lines = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string });
+    return { code: run.code, stderr: run.stderr, lines, summary: summaryOf(run.stdout) };
+  };
+  return { consume, executions: () => executions(dir) };
+}
+
+function expectAPoisonStorm(consumed: Consumed): void {
+  expect(consumed.code, consumed.stderr).toBe(1);
+  expect(consumed.stderr).toMatch(/poison storm: 10 (messages|runs) failed in a row/);
+  expect(consumed.lines.at(-1)).toMatchObject({ type: 'summary', stoppedBy: 'poison-storm' });
+}
+
 describe('agentctl consume', () => {
   it('Given steps returning results JSON cannot hold, When consumed, Then those runs fail naming step, process and why, are parked, and the rest is committed (SQLite)', async () => {
     await unstorableOutputs(join(tempDir('consume-db-'), 'agent.db'));
@@ -138,5 +201,73 @@ describe.skipIf(!available)(
       schemas.push(schema);
       await unstorableOutputs(`${PG_URL}?schema=${schema}`);
     }, 60_000);
+  },
+);
+
+describe('agentctl consume, poison storm', () => {
+  it('Given every event failing at once (sync) and maxConsecutive 10, When consumed inline, Then it parks 10, not the poll, and ends with its summary', async () => {
+    const { consume, executions } = givenAPoisonedLog(
+      join(tempDir('consume-db-'), 'agent.db'),
+      'sync',
+      1_000,
+    );
+
+    const first = consume([]);
+
+    expectAPoisonStorm(first);
+    expect(first.summary).toMatchObject({ parked: 10, runs: { failed: 10 } });
+    expect(executions()).toHaveLength(10);
+  }, 60_000);
+
+  it('Given every event failing after a wait and maxConsecutive 10, When consumed inline, Then it parks 10 and a restart goes on after them', async () => {
+    const { consume, executions } = givenAPoisonedLog(join(tempDir('consume-db-'), 'agent.db'), 'async', 200);
+
+    const first = consume([]);
+    expectAPoisonStorm(first);
+    expect(first.summary).toMatchObject({ parked: 10, runs: { failed: 10 } });
+
+    const second = consume([]);
+    expectAPoisonStorm(second);
+    expect(second.summary?.parked).toBe(10);
+    const ran = executions();
+    expect(ran).toHaveLength(20);
+    expect(new Set(ran).size).toBe(20);
+  }, 60_000);
+});
+
+function poolStorm(db: () => string): void {
+  it('Given every event failing and maxConsecutive 10, When consumed by a pool of 8, Then it stops within the limit plus what was in flight, records every run that ran, and a restart runs none again', async () => {
+    const { consume, executions } = givenAPoisonedLog(db(), 'async', 200);
+
+    const first = consume(['--runner', 'pool', '--concurrency', '8']);
+    expectAPoisonStorm(first);
+    const parked = first.summary!.parked;
+    expect(parked).toBeGreaterThanOrEqual(10);
+    expect(parked).toBeLessThanOrEqual(10 + 7);
+    // Every run that executed was recorded and its event parked: none is left to run again.
+    expect(first.summary?.runs.failed).toBe(parked);
+    expect(executions()).toHaveLength(parked);
+
+    const second = consume(['--runner', 'pool', '--concurrency', '8']);
+    expectAPoisonStorm(second);
+    const ran = executions();
+    expect(ran).toHaveLength(parked + second.summary!.parked);
+    expect(new Set(ran).size).toBe(ran.length);
+  }, 60_000);
+}
+
+describe('agentctl consume, poison storm on a pool (SQLite)', () => {
+  poolStorm(() => join(tempDir('consume-db-'), 'agent.db'));
+});
+
+describe.skipIf(!available)(
+  serviceSuite('agentctl consume, poison storm on a pool (PostgreSQL)', available, 'PostgreSQL', 'PG_URL'),
+  () => {
+    afterAll(() => dropSchemas(schemas));
+    poolStorm(() => {
+      const schema = `agentctl_poison_${randomBytes(4).toString('hex')}`;
+      schemas.push(schema);
+      return `${PG_URL}?schema=${schema}`;
+    });
   },
 );

@@ -5,7 +5,7 @@ import type { Assignor } from '../consumer/assignor.js';
 import { BrokerAssignor } from '../consumer/broker-assignor.js';
 import type { CommitPolicy } from '../consumer/commit-policy.js';
 import { LeaseAssignor } from '../consumer/lease-assignor.js';
-import type { PoisonLimit } from '../consumer/poison-guard.js';
+import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from '../consumer/poison-guard.js';
 import { type ProcessorSummary, StreamProcessor } from '../consumer/stream-processor.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { type CloudEvent, decodeCloudEvent, type EventDecoder } from '../events/cloud-event.js';
@@ -94,7 +94,8 @@ export interface AgentSummary {
   readonly publishGiveUps: number;
   readonly commits: number;
   readonly durationMs: number;
-  readonly stoppedBy: ProcessorSummary['stoppedBy'];
+  /** Why it stopped: as the processor says, or `poison-storm` in `summarySoFar` after a storm. */
+  readonly stoppedBy: ProcessorSummary['stoppedBy'] | 'poison-storm';
 }
 
 /**
@@ -158,6 +159,7 @@ export class Agent {
       });
     }
     const consumer = options.consumer ?? {};
+    const poisonGuard = new PoisonGuard(consumer.poisonLimit ?? DEFAULT_POISON_LIMIT);
     const factory = agentPipeline({
       group: options.name,
       source: options.source.id,
@@ -165,7 +167,7 @@ export class Agent {
       decoder: options.decode ?? decodeCloudEvent,
       rules: options.rules,
       processes: options.processes,
-      runner: this.runner,
+      runner: poisonGuard.gate(this.runner),
       runs: options.store.runs,
       efforts: options.store.efforts,
       stats: this.stats,
@@ -187,6 +189,7 @@ export class Agent {
       stats: this.stats,
       state: this.state,
       ...consumer,
+      poisonGuard,
     });
   }
 
@@ -336,7 +339,15 @@ export class Agent {
     }
   }
 
-  private summary(summary: ProcessorSummary): AgentSummary {
+  /**
+   * What the agent did so far, as `run()` reports it when it returns: for a caller whose `run()` threw
+   * (a poison storm) and that reports what was done before the error.
+   */
+  summarySoFar(stoppedBy: AgentSummary['stoppedBy']): AgentSummary {
+    return this.summary({ durationMs: this.clock.now() - this.startedAt, stoppedBy });
+  }
+
+  private summary(summary: Pick<AgentSummary, 'durationMs' | 'stoppedBy'>): AgentSummary {
     const s = this.stats;
     const runs = Object.fromEntries(RUN_STATES.map((state) => [state, s.runs[state]])) as Record<
       RunState,

@@ -47,6 +47,11 @@ export interface StreamProcessorOptions {
   readonly state?: ProcessingState;
   readonly commitPolicy?: CommitPolicy;
   readonly poisonLimit?: PoisonLimit;
+  /**
+   * The guard to count with instead of one built from `poisonLimit`: one that gates the pipeline's runner
+   * (`PoisonGuard.gate`), so that a storm starts no run past its limit.
+   */
+  readonly poisonGuard?: PoisonGuard;
   /** Where partitions without a checkpoint start (default earliest). */
   readonly initial?: StartPosition;
   /** Most messages taken per source poll (default 500). */
@@ -111,7 +116,7 @@ export class StreamProcessor {
 
   constructor(private readonly options: StreamProcessorOptions) {
     this.state = options.state ?? new ProcessingState(() => options.clock.now());
-    this.poison = new PoisonGuard(options.poisonLimit ?? DEFAULT_POISON_LIMIT);
+    this.poison = options.poisonGuard ?? new PoisonGuard(options.poisonLimit ?? DEFAULT_POISON_LIMIT);
     this.policy = capForSource(options.commitPolicy ?? DEFAULT_COMMIT_POLICY, options.source.inFlightLimit);
     this.lastCommitAt = options.clock.now();
     this.state.onChange((to, from) => options.telemetry.emit('state', { from, to }));
@@ -215,14 +220,43 @@ export class StreamProcessor {
         stoppedBy,
       };
     } catch (error) {
-      this.lastError = describeError(error);
-      this.strategy?.terminate();
-      // What failed so far is parked and done: make it visible (failed store) and committed before stopping.
-      if (isPoisonStormError(error)) await this.maybeCommit(true).catch(() => undefined);
+      // A run the tripped guard refused surfaces as the runner's failure, caused by the storm.
+      const cause = isPoisonStormError(error) ? error : (error as Error | undefined)?.cause;
+      const storm = isPoisonStormError(cause);
+      const failure = storm ? cause : error;
+      this.lastError = describeError(failure);
+      if (storm) await this.stopAfterStorm();
+      else this.strategy?.terminate();
       this.state.set('ERROR');
       await this.closeQuietly();
-      throw error;
+      throw failure;
     }
+  }
+
+  /**
+   * After a poison storm: the gated runner starts nothing more, but the runs under way finish and are
+   * recorded, the messages done before the first refused one are forwarded (parked, published), then the
+   * rest is abandoned (redelivered) and everything done is committed, so that nothing that ran runs again.
+   */
+  private async stopAfterStorm(): Promise<void> {
+    const strategy = this.strategy;
+    this.strategy = undefined;
+    if (strategy !== undefined) {
+      if (this.poison.gating) {
+        const timeoutMs = this.options.drainTimeoutMs ?? 30_000;
+        strategy.close();
+        // Throws once it reaches a message whose run was refused: the ones before it are through.
+        await strategy.join(timeoutMs).catch(() => undefined);
+        const timer = new AbortController();
+        await Promise.race([
+          this.poison.settled(),
+          this.options.clock.sleep(timeoutMs, timer.signal).catch(() => undefined),
+        ]);
+        timer.abort(SLEEP_CANCELLED);
+      }
+      strategy.terminate();
+    }
+    await this.maybeCommit(true).catch(() => undefined);
   }
 
   /** Where each partition stands, merged with what this processor knows (owner, paused, in flight). */

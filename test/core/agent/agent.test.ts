@@ -167,6 +167,45 @@ describe('Agent on the local log', () => {
     await store.close();
   });
 
+  it('Given every run failing at once (synchronously), When consumed inline or by a pool, Then it runs and parks maxConsecutive (plus the pool in flight), not the poll, and records every run that ran', async () => {
+    for (const runner of [{ kind: 'inline' as const }, { kind: 'pool' as const, concurrency: 4 }]) {
+      const store = await openStore(tempDir());
+      await publish(store, submissionEvents(600));
+      let executed = 0;
+      const agent = testAgent(store, {
+        rules: [rule({ name: 'r', on: 'submission.created', process: 'refuse' })],
+        processes: [
+          defineProcess({
+            name: 'refuse',
+            steps: [
+              {
+                name: 'no',
+                run: () => {
+                  executed++;
+                  throw new FatalError('no');
+                },
+              },
+            ],
+          }),
+        ],
+        runner,
+        consumer: { poisonLimit: { maxConsecutive: 25, maxRatio: 1, window: 100 } },
+      });
+
+      const error = await agent.run().catch((e: unknown) => e);
+
+      expect(isPoisonStormError(error), String(error)).toBe(true);
+      expect(agent.stats.parked).toBeGreaterThanOrEqual(25);
+      const alsoInFlight = runner.kind === 'pool' ? runner.concurrency - 1 : 0;
+      expect(agent.stats.parked).toBeLessThanOrEqual(25 + alsoInFlight);
+      expect(executed).toBe(agent.stats.parked);
+      expect(await store.failed.count()).toBe(agent.stats.parked);
+      const runs = (await store.runs.countByState()).reduce((n, r) => n + r.count, 0);
+      expect(runs).toBe(executed);
+      await store.close();
+    }
+  });
+
   it('Given a running agent, When another process asks it to drain through the store, Then it finishes in flight, commits, exits, and reports what it did', async () => {
     const store = await openStore(tempDir());
     await publish(store, submissionEvents(50));
