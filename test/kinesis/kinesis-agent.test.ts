@@ -67,6 +67,44 @@ describe('Agent on a Kinesis stream (kinesalite)', () => {
     admin.destroy();
   });
 
+  it('Given a store whose checkpoint of a since-split shard is its last record, When an agent runs (not until empty), Then the parent gets END without a drain and its children are read in the same run', async () => {
+    const stream = await server.createStream(1, 'resume-split');
+    const admin = server.client();
+    const first = await placeRecords(admin, stream, keyedEvents(50, 10, 0));
+    const store = await openStore(tempDir());
+    const parent = 'shardId-000000000000';
+    // As a run before the split left it: the parent checkpointed at its last record, not END.
+    await store.checkpoints.set([
+      {
+        group: GROUP,
+        source: `kinesis://${stream}`,
+        partition: parent,
+        position: first.at(-1)!.sequence,
+        owner: 'before',
+      },
+    ]);
+    await delay(1_200);
+    await splitShard(admin, stream, parent);
+    await placeRecords(admin, stream, keyedEvents(200, 40, 50));
+    const seen: Seen = { events: [] };
+    const { agent } = kinesisAgent(server, stream, store, seen, { consumer: { untilEmpty: false } });
+
+    const running = agent.run();
+    const deadline = Date.now() + 30_000;
+    while (seen.events.length < 200 && Date.now() < deadline) await delay(50);
+    const endedBeforeDrain = (await store.checkpoints.get(GROUP, `kinesis://${stream}`)).get(
+      parent,
+    )?.position;
+    agent.requestDrain();
+    const summary = await running;
+
+    expect(endedBeforeDrain).toBe(END_OF_PARTITION);
+    expect(summary).toMatchObject({ read: 200, processed: 200, stoppedBy: 'drain' });
+    expect(outOfOrder(seen.events)).toEqual([]);
+    await store.close();
+    admin.destroy();
+  });
+
   it('Given an agent in the middle of a stream, When a shard is split and two shards are merged, Then parents are read to their end before their children, nothing is lost or repeated, and each key keeps its order', async () => {
     const stream = await server.createStream(2, 'reshard');
     const admin = server.client();

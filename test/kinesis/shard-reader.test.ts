@@ -237,6 +237,41 @@ describe('Shard reader', () => {
     expect((await listShards(admin, stream)).length).toBe(3);
   });
 
+  it('Given a closed shard restarted from a checkpoint at its last record, When Kinesis first answers with no records and another iterator, Then the shard is not caught up before its end is handed over and its END committed', async () => {
+    // Kinesis may answer a closed shard with empty pages and a next iterator before the null iterator of
+    // its end: the first three pages are made so.
+    let rewritten = 0;
+    const { stream, source, admin } = await setup(1, (call) => {
+      if (call.command !== 'GetRecordsCommand') return undefined;
+      return (output) => {
+        if (output.NextShardIterator !== undefined || rewritten >= 3) return;
+        rewritten++;
+        output.NextShardIterator = call.input.ShardIterator;
+        output.MillisBehindLatest = 0;
+      };
+    });
+    const before = await putRecords(admin, stream, values(5, 'before'));
+    await splitShard(admin, stream, SHARD);
+    await source.partitions();
+    await source.assign(new Map([[SHARD, { kind: 'after', position: before.at(-1)! }]]));
+
+    const fetches = [];
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const fetch = await source.poll(7);
+      fetches.push(fetch);
+      if (fetch.ended.length > 0) break;
+    }
+
+    expect(rewritten).toBe(3);
+    expect(fetches.flatMap((f) => f.messages)).toEqual([]);
+    expect(fetches.flatMap((f) => f.ended)).toEqual([SHARD]);
+    expect(fetches.filter((f) => f.caughtUp)).toEqual([]);
+    expect((await source.poll(7)).caughtUp).toBe(false);
+    await source.commit(new Map([[SHARD, END_OF_PARTITION]]));
+    expect((await source.poll(7)).caughtUp).toBe(true);
+  });
+
   it('Given records written before and after a moment, When started at that timestamp or at a sequence number, Then reading begins there', async () => {
     const { stream, source, admin } = await setup(1);
     const before = await putRecords(admin, stream, values(5, 'before'));

@@ -409,7 +409,12 @@ export class StreamProcessor {
     }
   }
 
-  /** Ended partitions get an END entry behind their last message, done at once. */
+  /**
+   * Ended partitions get an END entry behind their last message, done at once. It counts as done for the
+   * commit policy, which commits only after something was done: a shard that ends with nothing new
+   * before its end (restarted from a checkpoint at its last record) must still get its END committed, or
+   * its children are never read.
+   */
   private markEnded(): void {
     for (const partition of this.ending) {
       const watermark = this.watermarks.get(partition);
@@ -417,6 +422,7 @@ export class StreamProcessor {
       if (watermark === undefined) continue;
       watermark.track(END_OF_PARTITION);
       watermark.done(END_OF_PARTITION);
+      this.doneSinceCommit++;
     }
   }
 

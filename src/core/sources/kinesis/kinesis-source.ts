@@ -82,6 +82,8 @@ export class KinesisSource implements Source {
   /** Positions committed through this source (for `describe` without a store). */
   private readonly committed = new Map<Partition, Position>();
   private known: PartitionInfo[] = [];
+  /** Shards the last listing reported closed: one of them is only caught up once its `END` is committed. */
+  private closedShards = new Set<Partition>();
   private next = 0;
   private readonly news = new Alarm();
   private closed = false;
@@ -131,6 +133,7 @@ export class KinesisSource implements Source {
       token = out.NextToken;
     } while (token !== undefined);
     this.known = shards.map(partitionOf);
+    this.closedShards = new Set(this.known.filter((p) => p.closed === true).map((p) => p.id));
     return this.known;
   }
 
@@ -295,14 +298,24 @@ export class KinesisSource implements Source {
       }
       for (const reader of readers) if (reader.takeEnd()) ended.push(reader.shard);
     }
-    // A shard whose end is handed over but not yet checkpointed is not caught up: until its `END` is
-    // committed its children cannot be assigned, and a consumer running until empty must not stop here.
-    const caughtUp =
-      messages.length === 0 &&
-      readers.every(
-        (r) => r.isPaused || (r.atHead && (!r.ended || this.committed.get(r.shard) === END_OF_PARTITION)),
-      );
-    return { messages, ended, caughtUp };
+    return { messages, ended, caughtUp: messages.length === 0 && this.caughtUp() };
+  }
+
+  /**
+   * Every unpaused reader found nothing new — and a closed shard is not caught up until its end was
+   * handed over and its `END` committed: until then its children cannot be assigned, and a consumer
+   * running until empty must not stop with them unread. (A closed shard may answer with no records and
+   * another iterator before it answers with its end, e.g. right after a split or on a restart from a
+   * checkpoint at its last record.)
+   */
+  private caughtUp(): boolean {
+    for (const r of this.readers.values()) {
+      if (r.isPaused) continue;
+      if (!r.atHead) return false;
+      if (r.ended ? this.committed.get(r.shard) !== END_OF_PARTITION : this.closedShards.has(r.shard))
+        return false;
+    }
+    return true;
   }
 
   private anyInFlight(): boolean {
