@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
+import { SLEEP_CANCELLED, systemClock } from '../clock.js';
 import type { Assignor } from '../consumer/assignor.js';
 import { BrokerAssignor } from '../consumer/broker-assignor.js';
 import type { CommitPolicy } from '../consumer/commit-policy.js';
@@ -32,6 +32,9 @@ import type { StartPosition } from '../types.js';
 import { VERSION } from '../version.js';
 import { agentPipeline } from './agent-pipeline.js';
 import { ThroughputMeter } from './throughput-meter.js';
+
+/** How long a snapshot waits for the source to describe its partitions. */
+const DESCRIBE_WITHIN_MS = 1_000;
 
 /** How runs execute: a built-in runner by kind, or a factory (the AMQP `QueueRunner` plugs in here). */
 export type RunnerChoice =
@@ -118,6 +121,8 @@ export class Agent {
   private readonly startedAt: number;
   private readonly drainRequests: number[] = [];
   private readonly publisher: RetryingPublisher | undefined;
+  /** The partitions as last described, for a snapshot taken while the source does not answer. */
+  private partitions: StatusSnapshot['partitions'] = [];
 
   constructor(private readonly options: AgentOptions) {
     const clock = options.clock ?? systemClock;
@@ -248,10 +253,14 @@ export class Agent {
     this.processor.terminate();
   }
 
-  /** The status snapshot written at each heartbeat. */
+  /**
+   * The status snapshot written at each heartbeat. It never waits long on the source: the agent must be
+   * visible (`status`, `drain`) while its source is slow or does not answer, so partitions the source
+   * cannot describe within `DESCRIBE_WITHIN_MS` are shown as last described.
+   */
   async snapshot(): Promise<StatusSnapshot> {
+    const partitions = await this.describePartitions();
     const now = this.clock.now();
-    const partitions = await this.processor.describe().catch(() => []);
     const counters = this.stats.toJSON();
     return {
       agentId: this.id,
@@ -274,6 +283,26 @@ export class Agent {
       inFlight: this.processor.inFlight,
       ...(this.processor.error === undefined ? {} : { lastError: this.processor.error }),
     };
+  }
+
+  private async describePartitions(): Promise<StatusSnapshot['partitions']> {
+    const described = this.processor.describe().then(
+      (partitions) => {
+        this.partitions = partitions;
+        return partitions;
+      },
+      () => this.partitions,
+    );
+    const timer = new AbortController();
+    const late = this.clock.sleep(DESCRIBE_WITHIN_MS, timer.signal).then(
+      () => this.partitions,
+      () => this.partitions,
+    );
+    try {
+      return await Promise.race([described, late]);
+    } finally {
+      timer.abort(SLEEP_CANCELLED);
+    }
   }
 
   private assignor(): Assignor {

@@ -101,6 +101,8 @@ export class StreamProcessor {
   private doneSinceCommit = 0;
   private lastCommitAt: number;
   private drainRequested = false;
+  /** Aborted by a drain asked for while the source is still connecting (it may never answer). */
+  private starting: AbortController | undefined;
   private terminated = false;
   private readonly controller = new AbortController();
   private caughtUp = false;
@@ -136,6 +138,7 @@ export class StreamProcessor {
   /** Asks the loop to stop taking work, finish in flight, commit and return. */
   requestDrain(): void {
     this.drainRequested = true;
+    this.starting?.abort(new Error('drain requested while starting'));
   }
 
   /** Abandons in-flight work now; nothing more is committed. */
@@ -147,13 +150,23 @@ export class StreamProcessor {
 
   /** Runs until drained, terminated, empty (`untilEmpty`) or `maxEvents`. Rejects on a fatal error. */
   async run(signal?: AbortSignal): Promise<ProcessorSummary> {
-    const { source, clock, stats, assignor } = this.options;
+    const { clock, stats } = this.options;
     const started = clock.now();
     signal?.addEventListener('abort', () => this.requestDrain(), { once: true });
     let stoppedBy: ProcessorSummary['stoppedBy'] = 'drain';
     try {
-      await source.connect(this.controller.signal);
-      await assignor.start(this.controller.signal);
+      if (!(await this.start())) {
+        // Drained or terminated before the source answered: nothing was read, nothing to commit.
+        await this.closeQuietly();
+        this.state.set('SHUTDOWN');
+        return {
+          read: 0,
+          done: 0,
+          commits: 0,
+          durationMs: clock.now() - started,
+          stoppedBy: this.terminated ? 'terminate' : signal?.aborted ? 'signal' : 'drain',
+        };
+      }
       this.state.set('IDLE');
       for (;;) {
         if (this.terminated) {
@@ -257,6 +270,28 @@ export class StreamProcessor {
       strategy.terminate();
     }
     await this.maybeCommit(true).catch(() => undefined);
+  }
+
+  /**
+   * Connects the source and starts the assignor; false when a drain or `terminate` stopped it first (a
+   * source that does not answer must not keep the agent from stopping).
+   */
+  private async start(): Promise<boolean> {
+    const { source, assignor } = this.options;
+    const starting = new AbortController();
+    this.starting = starting;
+    if (this.drainRequested) starting.abort(new Error('drain requested while starting'));
+    const signal = AbortSignal.any([this.controller.signal, starting.signal]);
+    try {
+      await source.connect(signal);
+      await assignor.start(signal);
+      return !signal.aborted;
+    } catch (error) {
+      if (signal.aborted) return false;
+      throw error;
+    } finally {
+      this.starting = undefined;
+    }
   }
 
   /** Where each partition stands, merged with what this processor knows (owner, paused, in flight). */

@@ -5,6 +5,10 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisSettings } from './kinesis-settings.js';
 
+const CONNECTION_TIMEOUT_MS = 5_000;
+/** How long a call may wait for Kinesis to start answering (`GetRecords` answers in well under a second). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
 /** Where the SDK looks for credentials besides the instance/container metadata services. */
 const CREDENTIAL_ENV = [
   'AWS_ACCESS_KEY_ID',
@@ -34,8 +38,12 @@ export function credentialsConfigured(env: NodeJS.ProcessEnv = process.env): boo
  * that a client for an `endpoint` with no credentials configured anywhere gets dummy ones, so kinesalite
  * and LocalStack work out of the box without probing the instance metadata service.
  *
- * The SDK retries throttling and transient failures itself `maxAttempts` times (default 3) before the
- * caller sees the error.
+ * Every call has a deadline: 5 s to connect and `requestTimeoutMs` (default 10 s) for the answer to
+ * start, and as long without a byte while it arrives — an endpoint that accepts connections and never
+ * answers fails the call with a `TimeoutError` instead of hanging it (the SDK's own request timeout only
+ * logs a warning unless told to throw). The SDK retries throttling and transient failures, timeouts
+ * included, itself `maxAttempts` times (default 3) before the caller sees the error, so a call against a
+ * silent endpoint fails after about `maxAttempts × requestTimeoutMs`.
  */
 export function createKinesisClient(
   settings: KinesisSettings = {},
@@ -53,6 +61,11 @@ export function createKinesisClient(
       ? { credentials: { accessKeyId: 'agentctl-local', secretAccessKey: 'agentctl-local' } }
       : {}),
     maxAttempts: settings.maxAttempts ?? 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      socketTimeout: settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    }),
   });
 }

@@ -18,9 +18,17 @@ export interface KinesisSettings {
   readonly prefetchRecords?: number;
   /** SDK attempts per control-plane call and per `PutRecords` (default 3). */
   readonly maxAttempts?: number;
+  /** Deadline of one call for Kinesis to start answering, in ms (default 10,000); retried as transient. */
+  readonly requestTimeoutMs?: number;
 }
 
-const NUMBERS = ['pollIntervalMs', 'maxRecordsPerCall', 'prefetchRecords', 'maxAttempts'] as const;
+const NUMBERS = [
+  'pollIntervalMs',
+  'maxRecordsPerCall',
+  'prefetchRecords',
+  'maxAttempts',
+  'requestTimeoutMs',
+] as const;
 const STRINGS = ['region', 'endpoint'] as const;
 const KNOWN: ReadonlySet<string> = new Set<string>([...NUMBERS, ...STRINGS]);
 

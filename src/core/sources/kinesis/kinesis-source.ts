@@ -87,6 +87,10 @@ export class KinesisSource implements Source {
   private next = 0;
   private readonly news = new Alarm();
   private closed = false;
+  /** Aborted by `close`: every call of the source in flight ends with it. */
+  private calls = new AbortController();
+  /** The listing `describe` started, while it is under way: `describe` never waits on a second one. */
+  private describing: Promise<PartitionInfo[]> | undefined;
 
   constructor(private readonly options: KinesisSourceOptions) {
     this.stream = options.stream;
@@ -102,12 +106,12 @@ export class KinesisSource implements Source {
   /** Checks that the stream exists and can be read. @throws SourceUnavailableError saying what to fix. */
   async connect(signal?: AbortSignal): Promise<void> {
     this.closed = false;
+    if (this.calls.signal.aborted) this.calls = new AbortController();
     let status: string | undefined;
     try {
-      const out = await this.client.send(
-        new DescribeStreamSummaryCommand({ StreamName: this.stream }),
-        signal === undefined ? {} : { abortSignal: signal },
-      );
+      const out = await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.stream }), {
+        abortSignal: this.callSignal(signal),
+      });
       status = out.StreamDescriptionSummary?.StreamStatus;
     } catch (error) {
       throw this.unavailable(error);
@@ -127,7 +131,7 @@ export class KinesisSource implements Source {
     do {
       const out: ListShardsCommandOutput = await this.client.send(
         new ListShardsCommand(token === undefined ? { StreamName: this.stream } : { NextToken: token }),
-        signal === undefined ? {} : { abortSignal: signal },
+        { abortSignal: this.callSignal(signal) },
       );
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
@@ -160,7 +164,7 @@ export class KinesisSource implements Source {
           onChange: () => this.wake(),
         });
         try {
-          await reader.open();
+          await reader.open(this.callSignal());
         } catch (error) {
           throw this.cannotStart(shard, start, error);
         }
@@ -230,7 +234,16 @@ export class KinesisSource implements Source {
    * parents are not finished, else `unassigned`. `detail.parents` names the parents.
    */
   async describe(signal?: AbortSignal): Promise<PartitionStatus[]> {
-    const shards = await this.partitions(signal).catch(() => this.known);
+    // A status asked for every second must not pile up listings behind an endpoint that does not answer:
+    // while one is under way, the shards last listed are shown.
+    let shards = this.known;
+    if (this.describing === undefined) {
+      const listing = this.partitions(signal).finally(() => {
+        if (this.describing === listing) this.describing = undefined;
+      });
+      this.describing = listing;
+      shards = await listing.catch(() => this.known);
+    }
     const { store, group } = this.options;
     const checkpoints =
       store !== undefined && group !== undefined ? await store.checkpoints.get(group, this.id) : undefined;
@@ -276,6 +289,7 @@ export class KinesisSource implements Source {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.calls.abort(new Error('Kinesis source closed'));
     await this.revoke([...this.readers.keys()]);
     this.wake();
     if (this.options.ownsClient) this.client.destroy();
@@ -318,6 +332,11 @@ export class KinesisSource implements Source {
     return true;
   }
 
+  /** The signal of one call: aborted by the caller's `signal` or by `close`. */
+  private callSignal(signal?: AbortSignal): AbortSignal {
+    return signal === undefined ? this.calls.signal : AbortSignal.any([signal, this.calls.signal]);
+  }
+
   private anyInFlight(): boolean {
     for (const reader of this.readers.values()) if (reader.fetching) return true;
     return false;
@@ -348,7 +367,11 @@ export class KinesisSource implements Source {
       });
     }
     if (isUnreachable(error)) {
-      return new SourceUnavailableError(`${what}: the endpoint does not answer (${describeError(error)})`, {
+      const why =
+        name === 'TimeoutError'
+          ? 'no answer before the request deadline, after retries'
+          : describeError(error);
+      return new SourceUnavailableError(`${what}: the endpoint does not answer (${why})`, {
         cause: error,
         hint: 'check ?endpoint= (or adapters.kinesis.endpoint) and the network, then try again',
       });
