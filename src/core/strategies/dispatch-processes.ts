@@ -11,8 +11,8 @@ import type { Stats } from '../telemetry/stats.js';
 import { type Message, withPayload } from '../types.js';
 import type { Evaluation } from './evaluate-rules.js';
 import { InOrderStrategy } from './in-order-strategy.js';
-import { MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
-import { publishRecordsOf } from './publish-records.js';
+import { InvalidMessage, MessageRejected, type ProcessingStrategy } from './processing-strategy.js';
+import { PublishSpecError, publishRecordsOf } from './publish-records.js';
 
 /** What dispatching an event did: the runs executed now, those skipped as already done, what to publish. */
 export interface Dispatch {
@@ -116,8 +116,22 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
     this.queue.push({ message, jobs: undefined, skipped: [], republish: [], runs: [], done: false });
   }
 
+  /** @throws InvalidMessage (reason `publish`) when a process's `publish` option fails for a run. */
   protected forward(entry: Entry): void {
-    this.next.submit(withPayload(entry.message, this.dispatchOf(entry)));
+    let dispatch: Dispatch;
+    try {
+      dispatch = this.dispatchOf(entry);
+    } catch (error) {
+      if (!(error instanceof PublishSpecError)) throw error;
+      const { run } = error;
+      throw new InvalidMessage(entry.message, 'publish', {
+        rule: run.rule,
+        process: run.process,
+        runId: run.id,
+        cause: error,
+      });
+    }
+    this.next.submit(withPayload(entry.message, dispatch));
   }
 
   /** An inline runner's work runs in the caller's loop, which must wait for it. */

@@ -1,9 +1,26 @@
 import type { CloudEvent } from '../events/cloud-event.js';
-import type { ProcessRegistry, PublishSpec } from '../processes/process.js';
+import type { ProcessRegistry, PublishContext, PublishSpec } from '../processes/process.js';
 import type { RunRecord } from '../processes/run-record.js';
 import type { PublishRecord } from '../publish/publisher.js';
 
 const encoder = new TextEncoder();
+
+/**
+ * A process's `publish` option failed for one succeeded run: the hook threw, or its value cannot be
+ * encoded. The run stays succeeded (its effects happened); its event is parked with reason `publish`.
+ */
+export class PublishSpecError extends Error {
+  constructor(
+    readonly run: RunRecord,
+    cause: unknown,
+  ) {
+    super(
+      `the publish option of process "${run.process}" failed for run ${run.id}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'PublishSpecError';
+  }
+}
 
 function bytesOf(value: unknown): Uint8Array {
   return value instanceof Uint8Array ? value : encoder.encode(JSON.stringify(value));
@@ -24,32 +41,47 @@ export function publishRecordsOf(
     if (run.state !== 'succeeded') continue;
     const publish = processes.get(run.process)?.publish;
     if (publish === undefined || publish === false) continue;
-    let spec: PublishSpec | undefined;
-    if (publish === true) {
-      spec = {
-        key: event.subject ?? event.id,
-        value: {
-          runId: run.id,
-          eventId: run.eventId,
-          eventType: run.eventType,
-          rule: run.rule,
-          process: run.process,
-          output: run.output ?? null,
-        },
-      };
-    } else {
-      spec = publish(run.output, { event, runId: run.id, rule: run.rule, process: run.process });
+    try {
+      const record = recordOf(run, publish, event, origin);
+      if (record !== undefined) records.push(record);
+    } catch (error) {
+      throw new PublishSpecError(run, error);
     }
-    if (spec === undefined) continue;
-    records.push({
-      id: run.id,
-      value: bytesOf(spec.value),
-      timestamp: run.finishedAt ?? run.updatedAt,
-      runId: run.id,
-      ...(spec.key === undefined ? {} : { key: spec.key }),
-      ...(spec.headers === undefined ? {} : { headers: spec.headers }),
-      ...(origin === undefined ? {} : { origin }),
-    });
   }
   return records;
+}
+
+/** The record of one succeeded run, per its process's `publish` option (`undefined`: nothing to publish). */
+function recordOf(
+  run: RunRecord,
+  publish: true | ((output: unknown, context: PublishContext<CloudEvent>) => PublishSpec | undefined),
+  event: CloudEvent,
+  origin: PublishRecord['origin'],
+): PublishRecord | undefined {
+  let spec: PublishSpec | undefined;
+  if (publish === true) {
+    spec = {
+      key: event.subject ?? event.id,
+      value: {
+        runId: run.id,
+        eventId: run.eventId,
+        eventType: run.eventType,
+        rule: run.rule,
+        process: run.process,
+        output: run.output ?? null,
+      },
+    };
+  } else {
+    spec = publish(run.output, { event, runId: run.id, rule: run.rule, process: run.process });
+  }
+  if (spec === undefined) return undefined;
+  return {
+    id: run.id,
+    value: bytesOf(spec.value),
+    timestamp: run.finishedAt ?? run.updatedAt,
+    runId: run.id,
+    ...(spec.key === undefined ? {} : { key: spec.key }),
+    ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+    ...(origin === undefined ? {} : { origin }),
+  };
 }

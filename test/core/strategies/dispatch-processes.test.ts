@@ -663,6 +663,36 @@ describe('DispatchProcesses', () => {
     await expect(Promise.resolve().then(() => dispatch.poll())).rejects.toBe(broken);
   });
 
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('no key for this customer');
+      },
+    ],
+    ['returns a value that cannot be encoded', () => ({ value: { weight: 10n } })],
+  ])(
+    'given a publish option that %s, when its run succeeds, then the event is an InvalidMessage (reason publish) naming the run, and the next events go on',
+    async (_, publish) => {
+      const rules = new RuleSet([rule({ name: 'audit', on: 'order.*', process: 'auditing' })]);
+      const next = new Collect<Dispatch>();
+      const { dispatch } = build(
+        {
+          processes: [
+            defineProcess({ name: 'auditing', publish, steps: [{ name: 'record', run: () => 1 }] }),
+          ],
+        },
+        next,
+      );
+      const errors = await drive(dispatch, [evaluationAt(0, rules), evaluationAt(2, rules)]);
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toBeInstanceOf(InvalidMessage);
+      expect(errors[0]).toMatchObject({ reason: 'publish', rule: 'audit', process: 'auditing' });
+      expect((errors[0] as InvalidMessage).runId).toBe(runIdOf('billing', eventOf(0), 'audit'));
+      expect(next.payloads).toEqual([]);
+    },
+  );
+
   it('given processes that publish, when their runs succeed, then the Dispatch carries one record per run, keyed by run id', async () => {
     const bytes = Uint8Array.of(1, 2, 3);
     const rules = new RuleSet([
