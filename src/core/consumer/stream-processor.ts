@@ -608,7 +608,8 @@ export class StreamProcessor {
         this.committed.delete(partition);
         this.paused.delete(partition);
       }
-      this.carried = this.carried.filter((m) => !gone.includes(m.partition));
+      // The messages before the cursor were submitted to the pipeline just joined: only the rest is held.
+      this.carried = this.carried.slice(this.carriedAt).filter((m) => !gone.includes(m.partition));
       this.carriedAt = 0;
       await assignor.released(revoked.filter((r) => r.reason !== 'lost').map((r) => r.partition));
       telemetry.emit('revoked', { partitions: gone, reason: summarise(revoked) });

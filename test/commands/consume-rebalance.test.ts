@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { publish, submissionEvents } from '../core/agent/fixtures.js';
+import { type CliResult, startAgentctl, writeConfig } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
+
+/**
+ * An agent `orders` on the local log whose one step takes `stepMs`, then notes the event id in
+ * `<dir>/runs.log` and (for every `failEvery`-th event) fails for good, on a pool runner of 8; a join
+ * gives in-flight work `drainTimeoutMs`.
+ */
+function givenAnAgent(options: { stepMs: number; drainTimeoutMs: number; failEvery?: number }): {
+  dir: string;
+  db: string;
+  runsLog: string;
+} {
+  const dir = tempDir('rebalance-');
+  const runsLog = join(dir, 'runs.log');
+  writeConfig(
+    dir,
+    `{
+      name: 'orders',
+      runner: { kind: 'pool' },
+      consumer: { heartbeatMs: 100, leaseTtlMs: 1_500, drainTimeoutMs: ${options.drainTimeoutMs} },
+      publisher: { sink: 'none' },
+      rules: [rule({ name: 'record-order', on: 'submission.created', process: 'record' })],
+      processes: [defineProcess({ name: 'record', steps: [{ name: 'slow', run: async ({ event }) => {
+        await new Promise((resolve) => setTimeout(resolve, ${options.stepMs}));
+        appendFileSync(${JSON.stringify(runsLog)}, event.id + '\\n');
+        if (${options.failEvery ?? 0} > 0 && event.data.n % ${options.failEvery ?? 1} === 0) throw new FatalError('refused');
+        return event.id;
+      } }] })],
+    }`,
+    `import { appendFileSync } from 'node:fs';`,
+  );
+  return { dir, db: join(dir, '.agentctl', 'agent.db'), runsLog };
+}
+
+function consume(dir: string, untilEmpty: boolean) {
+  const consumer = startAgentctl(['consume', '--json', ...(untilEmpty ? ['--until-empty'] : [])], {
+    cwd: dir,
+  });
+  onTestFinished(() => {
+    if (consumer.child.exitCode === null) consumer.child.kill('SIGKILL');
+  });
+  return consumer;
+}
+
+/** The summary line of a finished `consume --json`. */
+function summaryOf(result: CliResult): {
+  read: number;
+  processed: number;
+  parked: number;
+  stoppedBy: string;
+} {
+  const summary = result
+    .lines<{ type: string; read: number; processed: number; parked: number; stoppedBy: string }>()
+    .find((l) => l.type === 'summary');
+  if (summary === undefined) throw new Error(`no summary: ${result.stdout}\n${result.stderr}`);
+  return summary;
+}
+
+async function exitOf(
+  consumer: ReturnType<typeof consume>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  const timeout = delay(timeoutMs).then(() => {
+    throw new Error(
+      `${what} did not exit within ${timeoutMs} ms\nstdout:\n${consumer.stdout()}\nstderr:\n${consumer.stderr()}`,
+    );
+  });
+  return Promise.race([consumer.done, timeout]);
+}
+
+/**
+ * Appends `events` to the local topic `events` (4 partitions), by their keys or, with `onto`, in turn onto
+ * those partitions only; returns the latest position of each partition that holds events.
+ */
+async function seed(db: string, events: number, onto?: readonly number[]): Promise<Map<string, string>> {
+  const store = await openSqliteStore({ path: db });
+  try {
+    if (onto === undefined) await publish(store, submissionEvents(events));
+    else {
+      await store.log.ensureTopic('events', 4);
+      await store.log.append(
+        'events',
+        submissionEvents(events).map((e, i) => ({
+          value: new TextEncoder().encode(JSON.stringify(e)),
+          partition: onto[i % onto.length]!,
+        })),
+      );
+    }
+    const tips = new Map<string, string>();
+    for (let p = 0; p < 4; p++) {
+      const { latest } = await store.log.bounds('events', p);
+      if (latest !== undefined && latest >= 0) tips.set(String(p), String(latest));
+    }
+    return tips;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Each partition's committed position for the group `orders`. */
+async function checkpointsOf(db: string): Promise<Map<string, string>> {
+  const store = await openSqliteStore({ path: db, readonly: true });
+  try {
+    const checkpoints = await store.checkpoints.get('orders', 'local:events');
+    return new Map([...checkpoints].map(([p, c]) => [p, c.position]));
+  } finally {
+    await store.close();
+  }
+}
+
+/** How often the step ran per event id. */
+function executions(runsLog: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const id of readFileSync(runsLog, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0))
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
+describe('agentctl consume: two agents rebalancing', () => {
+  it('Given a pipeline full enough to hold back part of a batch, When a second agent joins, Then no event is submitted twice: each step runs once and each failure is parked once', async () => {
+    const events = 4_000;
+    const { dir, db, runsLog } = givenAnAgent({ stepMs: 20, drainTimeoutMs: 30_000, failEvery: 10 });
+    // Partitions 2 and 3 stay empty: A gives them up when B joins, and every batch it holds back is of 0 and 1.
+    const tips = await seed(db, events, [0, 1]);
+
+    const a = consume(dir, true);
+    await delay(1_500);
+    const b = consume(dir, false);
+    const resultA = await exitOf(a, 'agent A', 90_000);
+    await expect.poll(() => checkpointsOf(db), { timeout: 30_000, interval: 200 }).toEqual(tips);
+    b.child.kill('SIGTERM');
+    const resultB = await exitOf(b, 'agent B');
+
+    expect(resultA.code, resultA.stderr).toBe(0);
+    expect(resultB.code, resultB.stderr).toBe(0);
+    expect(resultA.lines<{ type: string }>().some((l) => l.type === 'revoked')).toBe(true);
+    const counts = executions(runsLog);
+    expect(counts.size).toBe(events);
+    expect([...counts].filter(([, n]) => n > 1)).toEqual([]);
+    const store = await openSqliteStore({ path: db, readonly: true });
+    onTestFinished(() => store.close());
+    expect(await store.failed.count()).toBe(events / 10);
+    const [sa, sb] = [summaryOf(resultA), summaryOf(resultB)];
+    expect(sa.processed + sa.parked + sb.processed + sb.parked).toBe(events);
+  }, 180_000);
+});

@@ -1,0 +1,193 @@
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { systemClock } from '../../../src/core/clock.js';
+import type { AssignmentChanges, Assignor, Revocation } from '../../../src/core/consumer/assignor.js';
+import {
+  type ProcessorSummary,
+  StreamProcessor,
+  type StreamProcessorOptions,
+} from '../../../src/core/consumer/stream-processor.js';
+import { MemorySource } from '../../../src/core/sources/memory-source.js';
+import { Journal } from '../../../src/core/store/journal.js';
+import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import { CommitOffsets } from '../../../src/core/strategies/commit-offsets.js';
+import type { ProcessingStrategyFactory } from '../../../src/core/strategies/processing-strategy.js';
+import { RunTaskConcurrently } from '../../../src/core/strategies/run-task-concurrently.js';
+import { Stats } from '../../../src/core/telemetry/stats.js';
+import { Telemetry } from '../../../src/core/telemetry/telemetry.js';
+import type { Bytes, Message, Partition } from '../../../src/core/types.js';
+import { tempDir } from '../../support/temp.js';
+
+/** An assignor the test drives: it hands out `partitions` at start, then whatever the test queues. */
+class ScriptedAssignor implements Assignor {
+  private assigned: Partition[];
+  private revoked: Revocation[] = [];
+  private readonly holding = new Set<Partition>();
+  readonly releasedPartitions: Partition[] = [];
+
+  constructor(partitions: readonly Partition[]) {
+    this.assigned = [...partitions];
+  }
+
+  revoke(partition: Partition, reason: Revocation['reason'] = 'rebalance'): void {
+    this.revoked.push({ partition, reason });
+  }
+
+  assign(partition: Partition): void {
+    this.assigned.push(partition);
+  }
+
+  async start(): Promise<void> {}
+
+  takeChanges(): AssignmentChanges {
+    const changes = { assigned: this.assigned, revoked: this.revoked };
+    for (const p of this.assigned) this.holding.add(p);
+    for (const r of this.revoked) this.holding.delete(r.partition);
+    this.assigned = [];
+    this.revoked = [];
+    return changes;
+  }
+
+  async refresh(): Promise<void> {}
+  fence(): undefined {
+    return undefined;
+  }
+  ended(): void {}
+  async released(partitions: readonly Partition[]): Promise<void> {
+    this.releasedPartitions.push(...partitions);
+  }
+  settled(): boolean {
+    return true;
+  }
+  held(): readonly Partition[] {
+    return [...this.holding];
+  }
+  async owners(): Promise<Map<Partition, string>> {
+    return new Map();
+  }
+  async stop(): Promise<void> {}
+}
+
+const key = (m: Message<unknown>) => `${m.partition}@${m.position}`;
+
+interface Harness {
+  readonly store: SqliteStateStore;
+  readonly source: MemorySource;
+  readonly assignor: ScriptedAssignor;
+  /** How often the task was called for each `partition@position`. */
+  readonly started: Map<string, number>;
+  /** Positions the pipeline marked done, per `partition@position`. */
+  readonly done: Map<string, number>;
+  processor(options?: Partial<StreamProcessorOptions>): StreamProcessor;
+  checkpoint(partition: Partition): Promise<string | undefined>;
+}
+
+/**
+ * A processor over a 2-partition memory log of `perPartition` messages each, on a real SQLite store,
+ * whose pipeline runs `task` concurrently (`concurrency`, `maxPending`) and then marks messages done.
+ */
+async function harness(options: {
+  perPartition: number;
+  task: (message: Message<Bytes>) => Promise<void>;
+  concurrency: number;
+  maxPending?: number;
+}): Promise<Harness> {
+  const store = await openSqliteStore({ path: join(tempDir('processor-'), 'agent.db') });
+  onTestFinished(() => store.close());
+  const source = new MemorySource({ partitions: 2, coordination: 'leases', idleMs: 5 });
+  for (const partition of [0, 1]) {
+    source.append(
+      Array.from({ length: options.perPartition }, (_, i) => `m${partition}-${i}`),
+      { partition },
+    );
+  }
+  const assignor = new ScriptedAssignor(['0', '1']);
+  const started = new Map<string, number>();
+  const done = new Map<string, number>();
+  const factory: ProcessingStrategyFactory<Bytes> = {
+    create: (context) =>
+      new RunTaskConcurrently<Bytes, Bytes>(
+        async (message) => {
+          started.set(key(message), (started.get(key(message)) ?? 0) + 1);
+          await options.task(message);
+          return message.payload;
+        },
+        {
+          concurrency: options.concurrency,
+          ...(options.maxPending ? { maxPending: options.maxPending } : {}),
+        },
+        new CommitOffsets((message, outcome) => {
+          done.set(key(message), (done.get(key(message)) ?? 0) + 1);
+          context.commit(message, outcome);
+        }),
+      ),
+  };
+  return {
+    store,
+    source,
+    assignor,
+    started,
+    done,
+    processor: (overrides = {}) =>
+      new StreamProcessor({
+        source,
+        store,
+        assignor,
+        factory,
+        group: 'g',
+        owner: 'me',
+        journal: new Journal(),
+        clock: systemClock,
+        telemetry: new Telemetry(),
+        stats: new Stats(),
+        commitPolicy: { intervalMs: 10, messages: 1 },
+        ...overrides,
+      }),
+    checkpoint: async (partition) =>
+      (await store.checkpoints.get('g', source.id, [partition])).get(partition)?.position,
+  };
+}
+
+/** `run` settled within `ms`, or a clear failure saying it did not. */
+async function finishes(
+  run: Promise<ProcessorSummary>,
+  what: string,
+  ms = 20_000,
+): Promise<ProcessorSummary> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('StreamProcessor reassignment', () => {
+  it('Given messages held after a rejection, When a partition is revoked, Then the messages already submitted are not submitted again', async () => {
+    let revoked = false;
+    const h = await harness({
+      perPartition: 6,
+      concurrency: 1,
+      maxPending: 2,
+      task: async () => {
+        // The first call queues the revocation: it is applied while the rest of the batch is held.
+        if (!revoked) h.assignor.revoke('1');
+        revoked = true;
+        await delay(10);
+      },
+    });
+    const processor = h.processor({ untilEmpty: true, pollMax: 12 });
+
+    const summary = await finishes(processor.run(), 'the processor');
+
+    expect(summary.stoppedBy).toBe('empty');
+    const kept = [...h.started].filter(([k]) => k.startsWith('0@'));
+    expect(kept).toEqual(Array.from({ length: 6 }, (_, i) => [`0@${i}`, 1]));
+    expect([...h.done].filter(([k]) => k.startsWith('0@'))).toEqual(kept);
+    expect(await h.checkpoint('0')).toBe('5');
+  });
+});
