@@ -7,6 +7,8 @@ import { publish, submissionEvents } from '../core/agent/fixtures.js';
 import { type CliResult, startAgentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
+const EVENTS = 40;
+
 /**
  * An agent `orders` on the local log whose one step takes `stepMs`, then notes the event id in
  * `<dir>/runs.log` and (for every `failEvery`-th event) fails for good, on a pool runner of 8; a join
@@ -126,7 +128,39 @@ function executions(runsLog: string): Map<string, number> {
   return counts;
 }
 
+/** How many runs succeeded, as the store says. */
+async function doneRuns(db: string): Promise<number> {
+  const store = await openSqliteStore({ path: db, readonly: true });
+  try {
+    return (await store.runs.countByState('orders')).reduce(
+      (n, c) => n + (c.state === 'succeeded' ? c.count : 0),
+      0,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
 describe('agentctl consume: two agents rebalancing', () => {
+  it('Given slow steps and a short drain timeout, When a second agent joins while the first is busy, Then both finish, every event is done and the checkpoints reach the tips', async () => {
+    const { dir, db } = givenAnAgent({ stepMs: 1_500, drainTimeoutMs: 300 });
+    const tips = await seed(db, EVENTS);
+
+    const a = consume(dir, true);
+    await delay(700);
+    const b = consume(dir, false);
+    const resultA = await exitOf(a, 'agent A');
+    await expect.poll(() => doneRuns(db), { timeout: 30_000, interval: 200 }).toBe(EVENTS);
+    b.child.kill('SIGTERM');
+    const resultB = await exitOf(b, 'agent B');
+
+    expect(resultA.code, resultA.stderr).toBe(0);
+    expect(resultB.code, resultB.stderr).toBe(0);
+    expect(await checkpointsOf(db)).toEqual(tips);
+    expect(await doneRuns(db)).toBe(EVENTS);
+    expect(summaryOf(resultA).processed + summaryOf(resultB).processed).toBeGreaterThanOrEqual(EVENTS);
+  }, 180_000);
+
   it('Given a pipeline full enough to hold back part of a batch, When a second agent joins, Then no event is submitted twice: each step runs once and each failure is parked once', async () => {
     const events = 4_000;
     const { dir, db, runsLog } = givenAnAgent({ stepMs: 20, drainTimeoutMs: 30_000, failEvery: 10 });

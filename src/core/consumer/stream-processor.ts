@@ -82,9 +82,10 @@ export interface ProcessorSummary {
  * flushing the journal in the same store transaction, so a checkpoint never passes a message whose runs
  * or parking are not durable. A message the pipeline rejects is held and retried every loop; if
  * rejections last `pauseAfterMs` its partition is paused at the source until it goes through. On
- * reassignment the pipeline is closed, joined, committed and rebuilt. `drain()` stops polling, lets
- * in-flight work finish (bounded), commits and closes; `terminate()` abandons at once. Aborting the
- * signal given to `run` drains.
+ * reassignment the pipeline is closed, joined (at most `drainTimeoutMs`), committed and rebuilt; a kept
+ * partition whose work the join abandoned is read again from its first position not done. `drain()`
+ * stops polling, lets in-flight work finish (bounded), commits and closes; `terminate()` abandons at
+ * once. Aborting the signal given to `run` drains.
  */
 export class StreamProcessor {
   readonly state: ProcessingState;
@@ -600,20 +601,21 @@ export class StreamProcessor {
     this.pendingChanges = undefined;
     if (assigned.length === 0 && revoked.length === 0) return;
     await this.closePipeline(revoked);
+    // The messages before the cursor were submitted to the pipeline just joined: only the rest is held.
+    const gone = new Set(revoked.map((r) => r.partition));
+    this.carried = this.carried.slice(this.carriedAt).filter((m) => !gone.has(m.partition));
+    this.carriedAt = 0;
     if (revoked.length > 0) {
-      const gone = revoked.map((r) => r.partition);
-      await source.revoke(gone);
+      await source.revoke([...gone]);
       for (const partition of gone) {
         this.watermarks.delete(partition);
         this.committed.delete(partition);
         this.paused.delete(partition);
       }
-      // The messages before the cursor were submitted to the pipeline just joined: only the rest is held.
-      this.carried = this.carried.slice(this.carriedAt).filter((m) => !gone.includes(m.partition));
-      this.carriedAt = 0;
       await assignor.released(revoked.filter((r) => r.reason !== 'lost').map((r) => r.partition));
-      telemetry.emit('revoked', { partitions: gone, reason: summarise(revoked) });
+      telemetry.emit('revoked', { partitions: [...gone], reason: summarise(revoked) });
     }
+    await this.rereadAbandoned();
     if (assigned.length > 0) {
       const checkpoints = await store.checkpoints.get(group, source.id, assigned);
       const starts = new Map<Partition, StartPosition>();
@@ -636,6 +638,39 @@ export class StreamProcessor {
       telemetry.emit('assigned', { partitions: [...starts.keys()], starts: described });
     }
     this.buildPipeline();
+  }
+
+  /**
+   * A join that timed out abandoned its in-flight work, of every partition: whatever any step held is
+   * gone, not done, and the source has already read past it. Each kept partition with such a position is
+   * read again from its first position not done (its held messages are dropped: they are read again
+   * too), so its watermark can move on; positions done after that one are redelivered, and runs that
+   * succeeded are skipped. A partition whose only positions not done are its held messages keeps them.
+   */
+  private async rereadAbandoned(): Promise<void> {
+    const held = new Map<Partition, Position>();
+    for (const m of this.carried) if (!held.has(m.partition)) held.set(m.partition, m.position);
+    const from = new Map<Partition, Position>();
+    for (const [partition, watermark] of this.watermarks) {
+      const oldest = watermark.oldestPending;
+      if (oldest !== undefined && oldest !== held.get(partition)) from.set(partition, oldest);
+    }
+    if (from.size === 0) return;
+    const { source, telemetry } = this.options;
+    await source.revoke([...from.keys()]);
+    this.carried = this.carried.filter((m) => !from.has(m.partition));
+    const starts = new Map<Partition, StartPosition>();
+    for (const [partition, position] of from) {
+      this.watermarks.set(partition, new Watermark());
+      this.paused.delete(partition);
+      starts.set(partition, { kind: 'at', position });
+    }
+    await source.assign(starts);
+    telemetry.emit('warning', {
+      message: `in-flight work was abandoned when the pipeline was rebuilt; reading again from ${[...from]
+        .map(([p, position]) => `${p}@${position}`)
+        .join(', ')}`,
+    });
   }
 
   /** Finishes the current pipeline (all in-flight work) and commits, before partitions change. */

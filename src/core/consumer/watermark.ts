@@ -53,6 +53,11 @@ export class Watermark {
     return this.last;
   }
 
+  /** The first tracked position not done yet, or `undefined` when every tracked position is done. */
+  get oldestPending(): Position | undefined {
+    return this.queue[this.head]?.position;
+  }
+
   /** Tracked positions not yet committable (in flight or waiting behind one that is). */
   get pending(): number {
     return this.queue.length - this.head;

@@ -22,6 +22,18 @@ describe('Watermark', () => {
     expect(w.pending).toBe(1);
   });
 
+  it('names the first position not done (where a partition is read again after abandoned work)', () => {
+    const w = new Watermark();
+    expect(w.oldestPending).toBeUndefined();
+    for (const p of ['0', '1', '2']) w.track(p);
+    w.done('1');
+    expect(w.oldestPending).toBe('0');
+    w.done('0');
+    expect(w.oldestPending).toBe('2');
+    w.done('2');
+    expect(w.oldestPending).toBeUndefined();
+  });
+
   it('ignores positions never tracked and repeated done calls', () => {
     const w = new Watermark();
     w.track('a');
