@@ -157,6 +157,9 @@ export default class Consume extends BaseCommand {
     });
     const report = async (summary: AgentSummary) => {
       finished = true;
+      // Terminated: steps that ignore their abort signal may still hold the event loop; do not wait for
+      // them once the summary is out and the store is closed.
+      if (summary.stoppedBy === 'terminate') setTimeout(() => process.exit(), 200).unref();
       tui?.close();
       await tui?.closed;
       line.clear();

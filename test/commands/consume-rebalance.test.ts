@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -10,17 +10,19 @@ import { tempDir } from '../support/temp.js';
 const EVENTS = 40;
 
 /**
- * An agent `orders` on the local log whose one step takes `stepMs`, then notes the event id in
- * `<dir>/runs.log` and (for every `failEvery`-th event) fails for good, on a pool runner of 8; a join
+ * An agent `orders` on the local log whose one step notes the event id in `<dir>/started.log`, takes
+ * `stepMs`, then notes the event id in `<dir>/runs.log` and (for every `failEvery`-th event) fails for good, on a pool runner of 8; a join
  * gives in-flight work `drainTimeoutMs`.
  */
 function givenAnAgent(options: { stepMs: number; drainTimeoutMs: number; failEvery?: number }): {
   dir: string;
   db: string;
   runsLog: string;
+  startedLog: string;
 } {
   const dir = tempDir('rebalance-');
   const runsLog = join(dir, 'runs.log');
+  const startedLog = join(dir, 'started.log');
   writeConfig(
     dir,
     `{
@@ -30,6 +32,7 @@ function givenAnAgent(options: { stepMs: number; drainTimeoutMs: number; failEve
       publisher: { sink: 'none' },
       rules: [rule({ name: 'record-order', on: 'submission.created', process: 'record' })],
       processes: [defineProcess({ name: 'record', steps: [{ name: 'slow', run: async ({ event }) => {
+        appendFileSync(${JSON.stringify(startedLog)}, event.id + '\\n');
         await new Promise((resolve) => setTimeout(resolve, ${options.stepMs}));
         appendFileSync(${JSON.stringify(runsLog)}, event.id + '\\n');
         if (${options.failEvery ?? 0} > 0 && event.data.n % ${options.failEvery ?? 1} === 0) throw new FatalError('refused');
@@ -38,7 +41,7 @@ function givenAnAgent(options: { stepMs: number; drainTimeoutMs: number; failEve
     }`,
     `import { appendFileSync } from 'node:fs';`,
   );
-  return { dir, db: join(dir, '.agentctl', 'agent.db'), runsLog };
+  return { dir, db: join(dir, '.agentctl', 'agent.db'), runsLog, startedLog };
 }
 
 function consume(dir: string, untilEmpty: boolean) {
@@ -118,10 +121,11 @@ async function checkpointsOf(db: string): Promise<Map<string, string>> {
   }
 }
 
-/** How often the step ran per event id. */
-function executions(runsLog: string): Map<string, number> {
+/** How often the step ran (or started) per event id, from its log. */
+function executions(log: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const id of readFileSync(runsLog, 'utf8')
+  if (!existsSync(log)) return counts;
+  for (const id of readFileSync(log, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0))
     counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -187,4 +191,26 @@ describe('agentctl consume: two agents rebalancing', () => {
     const [sa, sb] = [summaryOf(resultA), summaryOf(resultB)];
     expect(sa.processed + sa.parked + sb.processed + sb.parked).toBe(events);
   }, 180_000);
+});
+
+describe('agentctl consume: stopping during slow work', () => {
+  it('Given steps slower than the drain timeout, When the consumer drains and a second SIGINT follows, Then it stops at once instead of waiting out the drain', async () => {
+    const { dir, db, startedLog } = givenAnAgent({ stepMs: 120_000, drainTimeoutMs: 120_000 });
+    await seed(db, 10);
+    const a = consume(dir, false);
+    await expect
+      .poll(() => executions(startedLog).size, { timeout: 30_000, interval: 100 })
+      .toBeGreaterThan(0);
+
+    a.child.kill('SIGINT');
+    await expect.poll(() => a.stdout().includes('"action":"drain"'), { timeout: 10_000 }).toBe(true);
+    await delay(500);
+    a.child.kill('SIGINT');
+    // Far less than the step or the drain timeout (2 minutes each): the second SIGINT does not wait.
+    const result = await exitOf(a, 'the terminated consumer', 30_000);
+
+    expect(result.stdout).toContain('"action":"terminate"');
+    expect(summaryOf(result).stoppedBy).toBe('terminate');
+    expect(await checkpointsOf(db)).toEqual(new Map());
+  }, 120_000);
 });

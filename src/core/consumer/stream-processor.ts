@@ -96,6 +96,8 @@ export class StreamProcessor {
   private readonly poison: PoisonGuard;
   private readonly policy: CommitPolicy;
   private strategy: ProcessingStrategy<Bytes> | undefined;
+  /** A pipeline being closed and joined (reassignment, drain): `terminate` must reach it too. */
+  private joining: ProcessingStrategy<Bytes> | undefined;
   private carried: readonly Message<Bytes>[] = [];
   private carriedAt = 0;
   private rejectedSince: number | undefined;
@@ -147,6 +149,7 @@ export class StreamProcessor {
     this.terminated = true;
     this.controller.abort(new Error('terminated'));
     this.strategy?.terminate();
+    this.joining?.terminate();
   }
 
   /** Runs until drained, terminated, empty (`untilEmpty`) or `maxEvents`. Rejects on a fatal error. */
@@ -220,11 +223,11 @@ export class StreamProcessor {
           break;
         }
       }
+      if (!this.terminated) await this.drain();
       if (this.terminated) {
+        stoppedBy = 'terminate';
         await this.closeQuietly();
         this.state.set('SHUTDOWN');
-      } else {
-        await this.drain();
       }
       return {
         read: stats.read,
@@ -601,6 +604,7 @@ export class StreamProcessor {
     this.pendingChanges = undefined;
     if (assigned.length === 0 && revoked.length === 0) return;
     await this.closePipeline(revoked);
+    if (this.terminated) return;
     // The messages before the cursor were submitted to the pipeline just joined: only the rest is held.
     const gone = new Set(revoked.map((r) => r.partition));
     this.carried = this.carried.slice(this.carriedAt).filter((m) => !gone.has(m.partition));
@@ -679,9 +683,9 @@ export class StreamProcessor {
     if (strategy === undefined) return;
     this.strategy = undefined;
     const lost = new Set(revoked.filter((r) => r.reason === 'lost').map((r) => r.partition));
-    strategy.close();
-    await strategy.join(this.options.drainTimeoutMs ?? 30_000);
+    await this.join(strategy);
     for (const partition of lost) this.watermarks.delete(partition);
+    if (this.terminated) return;
     await this.maybeCommit(true);
   }
 
@@ -726,14 +730,23 @@ export class StreamProcessor {
     this.state.set('SHUTTINGDOWN');
     const strategy = this.strategy;
     this.strategy = undefined;
-    if (strategy !== undefined) {
-      strategy.close();
-      await strategy.join(this.options.drainTimeoutMs ?? 30_000);
-    }
+    if (strategy !== undefined) await this.join(strategy);
+    if (this.terminated) return;
     await this.maybeCommit(true);
     await assignor.stop();
     await source.close();
     this.state.set('SHUTDOWN');
+  }
+
+  /** Closes and joins a pipeline (at most `drainTimeoutMs`); `terminate` meanwhile abandons it at once. */
+  private async join(strategy: ProcessingStrategy<Bytes>): Promise<void> {
+    this.joining = strategy;
+    try {
+      strategy.close();
+      await strategy.join(this.options.drainTimeoutMs ?? 30_000);
+    } finally {
+      this.joining = undefined;
+    }
   }
 
   private async closeQuietly(): Promise<void> {

@@ -166,6 +166,14 @@ async function finishes(
   }
 }
 
+async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
 describe('StreamProcessor reassignment', () => {
   it('Given messages held after a rejection, When a partition is revoked, Then the messages already submitted are not submitted again', async () => {
     let revoked = false;
@@ -261,5 +269,48 @@ describe('StreamProcessor reassignment', () => {
     expect(summary.stoppedBy).toBe('empty');
     for (let i = 0; i < 5; i++) expect(h.done.get(`0@${i}`)).toBe(1);
     expect(await h.checkpoint('0')).toBe('4');
+  });
+});
+
+describe('StreamProcessor stopping', () => {
+  it('Given slow work being drained, When terminated, Then run returns at once and commits nothing more', async () => {
+    const h = await harness({ perPartition: 3, concurrency: 4, maxPending: 10, task: () => delay(15_000) });
+    const processor = h.processor({ drainTimeoutMs: 60_000 });
+    const running = processor.run();
+    await until(() => h.started.size === 4, 'the work to start');
+
+    processor.requestDrain();
+    await until(() => processor.state.value === 'SHUTTINGDOWN', 'the drain');
+    processor.terminate();
+    // Far less than the work (15 s) or the drain timeout (60 s).
+    const summary = await finishes(running, 'the terminated processor', 5_000);
+
+    expect(summary.stoppedBy).toBe('terminate');
+    expect(h.done.size).toBe(0);
+    expect(await h.checkpoint('0')).toBeUndefined();
+  });
+
+  it('Given slow work being joined for a rebalance, When terminated, Then run returns at once', async () => {
+    let revoked = false;
+    const h = await harness({
+      perPartition: 3,
+      concurrency: 2,
+      task: async () => {
+        if (!revoked) h.assignor.revoke('1');
+        revoked = true;
+        // One short call lets the loop take the revocation; the rest outlast the test.
+        await delay(h.started.size <= 1 ? 20 : 15_000);
+      },
+    });
+    const processor = h.processor({ drainTimeoutMs: 60_000 });
+    const running = processor.run();
+    await until(() => h.done.has('0@0'), 'the first call to finish');
+    await delay(200); // the loop takes the revocation and joins the pipeline, which waits for 0@1
+
+    processor.terminate();
+    const summary = await finishes(running, 'the terminated processor', 5_000);
+
+    expect(summary.stoppedBy).toBe('terminate');
+    expect(h.assignor.releasedPartitions).toEqual([]);
   });
 });
