@@ -10,7 +10,7 @@ import { tempDir } from '../support/temp.js';
 const EVENTS = 40;
 
 /**
- * An agent `orders` on the local log whose one step notes the event id in `<dir>/started.log`, takes
+ * An agent `orders` on the local log whose one step notes its pid and the event id in `<dir>/started.log`, takes
  * `stepMs`, then notes the event id in `<dir>/runs.log` and (for every `failEvery`-th event) fails for good, on a pool runner of 8; a join
  * gives in-flight work `drainTimeoutMs`.
  */
@@ -32,7 +32,7 @@ function givenAnAgent(options: { stepMs: number; drainTimeoutMs: number; failEve
       publisher: { sink: 'none' },
       rules: [rule({ name: 'record-order', on: 'submission.created', process: 'record' })],
       processes: [defineProcess({ name: 'record', steps: [{ name: 'slow', run: async ({ event }) => {
-        appendFileSync(${JSON.stringify(startedLog)}, event.id + '\\n');
+        appendFileSync(${JSON.stringify(startedLog)}, process.pid + ' ' + event.id + '\\n');
         await new Promise((resolve) => setTimeout(resolve, ${options.stepMs}));
         appendFileSync(${JSON.stringify(runsLog)}, event.id + '\\n');
         if (${options.failEvery ?? 0} > 0 && event.data.n % ${options.failEvery ?? 1} === 0) throw new FatalError('refused');
@@ -56,13 +56,21 @@ function consume(dir: string, untilEmpty: boolean) {
 
 /** The summary line of a finished `consume --json`. */
 function summaryOf(result: CliResult): {
+  agent: string;
   read: number;
   processed: number;
   parked: number;
   stoppedBy: string;
 } {
   const summary = result
-    .lines<{ type: string; read: number; processed: number; parked: number; stoppedBy: string }>()
+    .lines<{
+      type: string;
+      agent: string;
+      read: number;
+      processed: number;
+      parked: number;
+      stoppedBy: string;
+    }>()
     .find((l) => l.type === 'summary');
   if (summary === undefined) throw new Error(`no summary: ${result.stdout}\n${result.stderr}`);
   return summary;

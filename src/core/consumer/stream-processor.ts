@@ -588,6 +588,8 @@ export class StreamProcessor {
       telemetry.emit('warning', {
         message: `checkpoint refused for ${[...lost].join(', ')}: the lease moved to another owner`,
       });
+      // Learn of the loss now rather than at the next renewal, so that the work of those partitions stops.
+      await assignor.refresh();
     }
     stats.commits++;
     if (positions.size > 0) {
@@ -677,14 +679,19 @@ export class StreamProcessor {
     });
   }
 
-  /** Finishes the current pipeline (all in-flight work) and commits, before partitions change. */
+  /**
+   * Finishes the current pipeline (all in-flight work) and commits, before partitions change. A lost
+   * partition belongs to another agent already: its work must stop now, not run on for the join, and the
+   * pipeline is shared, so it is terminated instead (what kept partitions had in flight is read again).
+   */
   private async closePipeline(revoked: readonly Revocation[]): Promise<void> {
     const strategy = this.strategy;
     if (strategy === undefined) return;
     this.strategy = undefined;
-    const lost = new Set(revoked.filter((r) => r.reason === 'lost').map((r) => r.partition));
-    await this.join(strategy);
+    const lost = revoked.filter((r) => r.reason === 'lost').map((r) => r.partition);
     for (const partition of lost) this.watermarks.delete(partition);
+    if (lost.length > 0) strategy.terminate();
+    else await this.join(strategy);
     if (this.terminated) return;
     await this.maybeCommit(true);
   }

@@ -272,6 +272,32 @@ describe('StreamProcessor reassignment', () => {
   });
 });
 
+describe('StreamProcessor losing a lease', () => {
+  it('Given slow work of a partition, When its lease is lost, Then that work is abandoned at once rather than joined, and the kept partition finishes', async () => {
+    let lost = false;
+    const h = await harness({
+      perPartition: 3,
+      concurrency: 4,
+      maxPending: 10,
+      task: async (message) => {
+        if (!lost) h.assignor.revoke('1', 'lost');
+        lost = true;
+        await delay(message.partition === '1' ? 15_000 : 20);
+      },
+    });
+    const processor = h.processor({ untilEmpty: true, drainTimeoutMs: 60_000 });
+
+    // Far less than the lost partition's work (15 s) or the drain timeout (60 s).
+    const summary = await finishes(processor.run(), 'the processor', 8_000);
+
+    expect(summary.stoppedBy).toBe('empty');
+    expect([...h.done.keys()].filter((k) => k.startsWith('1@'))).toEqual([]);
+    expect(await h.checkpoint('1')).toBeUndefined();
+    expect(await h.checkpoint('0')).toBe('2');
+    expect(h.assignor.releasedPartitions).toEqual([]);
+  });
+});
+
 describe('StreamProcessor stopping', () => {
   it('Given slow work being drained, When terminated, Then run returns at once and commits nothing more', async () => {
     const h = await harness({ perPartition: 3, concurrency: 4, maxPending: 10, task: () => delay(15_000) });
