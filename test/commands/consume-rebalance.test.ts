@@ -222,3 +222,50 @@ describe('agentctl consume: stopping during slow work', () => {
     expect(await checkpointsOf(db)).toEqual(new Map());
   }, 120_000);
 });
+
+describe('agentctl consume: a lease taken over', () => {
+  it('Given an agent stalled with work in flight, When another agent takes its partitions over and it wakes, Then its checkpoints are refused and it stops the work of those partitions', async () => {
+    const { dir, db, startedLog } = givenAnAgent({ stepMs: 3_000, drainTimeoutMs: 30_000 });
+    const tips = await seed(db, EVENTS);
+    const a = consume(dir, false);
+    const pidA = a.child.pid!;
+    const startsBy = (pid: number) =>
+      existsSync(startedLog)
+        ? readFileSync(startedLog, 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith(`${pid} `)).length
+        : 0;
+    await expect.poll(() => startsBy(pidA), { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
+
+    a.child.kill('SIGSTOP');
+    onTestFinished(() => {
+      a.child.kill('SIGCONT');
+    });
+    // Once A's heartbeat is stale, B counts A's partitions as waiting for an owner (not settled).
+    await delay(2_500);
+    const b = consume(dir, true);
+    const resultB = await exitOf(b, 'agent B');
+    expect(resultB.code, resultB.stderr).toBe(0);
+    expect(await checkpointsOf(db)).toEqual(tips);
+    const inFlightAtStop = startsBy(pidA);
+    a.child.kill('SIGCONT');
+    await expect
+      .poll(() => a.stdout().includes('"reason":"lost"'), { timeout: 30_000, interval: 100 })
+      .toBe(true);
+    // Let whatever A still runs of the lost partitions come to light (its steps take 3 s).
+    await delay(8_000);
+    a.child.kill('SIGTERM');
+    const resultA = await exitOf(a, 'agent A');
+
+    expect(resultA.code, resultA.stderr).toBe(0);
+    // What A had started when it stalled finishes; it starts at most one more round (concurrency 8)
+    // before it learns of the loss, and never works through the rest of the lost partitions.
+    expect(startsBy(pidA)).toBeLessThanOrEqual(inFlightAtStop + 8);
+    const store = await openSqliteStore({ path: db, readonly: true });
+    onTestFinished(() => store.close());
+    const owners = [...(await store.checkpoints.get('orders', 'local:events')).values()].map((c) => c.owner);
+    // A wrote no checkpoint after the takeover: not under its lost lease, nor under the one it took again.
+    expect(new Set(owners)).toEqual(new Set([summaryOf(resultB).agent]));
+    expect(await checkpointsOf(db)).toEqual(tips);
+  }, 180_000);
+});

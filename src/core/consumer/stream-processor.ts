@@ -5,7 +5,7 @@ import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Fetch, PartitionStatus, Source } from '../sources/source.js';
 import { ProcessingState } from '../state/processing-state.js';
 import type { Journal } from '../store/journal.js';
-import type { CheckpointWrite } from '../store/records.js';
+import type { CheckpointWrite, Fence } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import {
   type Commit,
@@ -91,6 +91,12 @@ export class StreamProcessor {
   readonly state: ProcessingState;
   private readonly watermarks = new Map<Partition, Watermark>();
   private readonly committed = new Map<Partition, Position>();
+  /**
+   * The fence of the lease each partition was assigned under, taken with its watermark: a watermark of an
+   * earlier ownership must never be written under a lease taken again since (it would move the
+   * checkpoint back over what another owner committed meanwhile).
+   */
+  private readonly fences = new Map<Partition, Fence | undefined>();
   private readonly paused = new Set<Partition>();
   private readonly ending = new Set<Partition>();
   private readonly poison: PoisonGuard;
@@ -565,7 +571,7 @@ export class StreamProcessor {
     const writes: CheckpointWrite[] = [];
     if (source.checkpointing === 'store') {
       for (const [partition, position] of positions) {
-        const fence = assignor.fence(partition);
+        const fence = this.fences.get(partition);
         writes.push({ group, source: source.id, partition, position, owner, ...(fence ? { fence } : {}) });
       }
     }
@@ -615,6 +621,7 @@ export class StreamProcessor {
       await source.revoke([...gone]);
       for (const partition of gone) {
         this.watermarks.delete(partition);
+        this.fences.delete(partition);
         this.committed.delete(partition);
         this.paused.delete(partition);
       }
@@ -639,6 +646,7 @@ export class StreamProcessor {
         starts.set(partition, start);
         described[partition] = { start, initial: checkpoint === undefined };
         this.watermarks.set(partition, new Watermark());
+        this.fences.set(partition, assignor.fence(partition));
       }
       if (starts.size > 0) await source.assign(starts);
       telemetry.emit('assigned', { partitions: [...starts.keys()], starts: described });
