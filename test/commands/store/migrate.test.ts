@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PG_SCHEMA_VERSION } from '../../../src/core/store/postgres/pg-migrations.js';
+import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { agentctl } from '../../support/cli.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
@@ -15,16 +17,23 @@ describe('agentctl store migrate', () => {
     const second = agentctl(['store', 'migrate', '--db', 'agent.db'], { cwd: dir });
 
     expect(first.code).toBe(0);
-    expect(first.json()).toEqual({ kind: 'sqlite', location: join(dir, 'agent.db'), from: 0, to: 1 });
+    expect(first.json()).toEqual({
+      kind: 'sqlite',
+      location: join(dir, 'agent.db'),
+      from: 0,
+      to: SCHEMA_VERSION,
+    });
     expect(second.code).toBe(0);
-    expect(second.stdout.trim()).toBe(`${join(dir, 'agent.db')}: schema version 1, up to date`);
+    expect(second.stdout.trim()).toBe(
+      `${join(dir, 'agent.db')}: schema version ${SCHEMA_VERSION}, up to date`,
+    );
   });
 
   it('Given AGENTCTL_DB, Then it names the store to migrate', () => {
     const dir = tempDir('migrate-');
     const result = agentctl(['store', 'migrate', '--json'], { cwd: dir, env: { AGENTCTL_DB: 'state/x.db' } });
     expect(result.code).toBe(0);
-    expect(result.json()).toMatchObject({ location: join(dir, 'state', 'x.db'), to: 1 });
+    expect(result.json()).toMatchObject({ location: join(dir, 'state', 'x.db'), to: SCHEMA_VERSION });
   });
 });
 
@@ -35,7 +44,7 @@ describe.skipIf(!available)(
 
     afterAll(() => dropSchemas([schema]));
 
-    it('Given a fresh schema, When migrated twice, Then it goes 0 → 1, then stays at 1', () => {
+    it('Given a fresh schema, When migrated twice, Then it goes 0 → latest, then stays there', () => {
       const dir = tempDir('migrate-');
       const db = `${PG_URL}?schema=${schema}`;
 
@@ -43,8 +52,8 @@ describe.skipIf(!available)(
       const second = agentctl(['store', 'migrate', '--db', db], { cwd: dir });
 
       expect(first.code).toBe(0);
-      expect(first.json()).toMatchObject({ kind: 'postgres', from: 0, to: 1 });
-      expect(second.stdout).toContain(`schema=${schema}: schema version 1, up to date`);
+      expect(first.json()).toMatchObject({ kind: 'postgres', from: 0, to: PG_SCHEMA_VERSION });
+      expect(second.stdout).toContain(`schema=${schema}: schema version ${PG_SCHEMA_VERSION}, up to date`);
     });
 
     it('Given a server that does not answer, Then one error line names it without the password, exit 2', () => {
