@@ -20,6 +20,9 @@ import { describeScenario, STEP_RETRIES } from './scenario.js';
 import { installSimulationGlobals, realTurn, SimClock } from './sim-clock.js';
 import { CrashedError, type Mutation, SimStore } from './sim-store.js';
 
+/** The slot number of a group's sweep agent (see the driver loop). */
+const SWEEP = -1;
+
 const TOPIC = 'events';
 /**
  * Nothing the scenarios do legitimately pauses all progress this long (slow steps ≤ 0.8 s, leases ≤ 2 s,
@@ -102,9 +105,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const incarnations = new Map<string, number>();
 
     const note = (line: string) => trace?.(`  +${clock.now() - START}ms ${line}`);
+    /** Slot -1 is the sweep: one until-empty agent started when every agent stopped and work is left. */
     const start = async (group: GroupSpec, slot: number) => {
-      const untilEmpty = group.agents[slot]!.untilEmpty;
-      const key = `${group.name}-${slot}`;
+      const untilEmpty = slot === SWEEP ? true : group.agents[slot]!.untilEmpty;
+      const key = slot === SWEEP ? `${group.name}-sweep` : `${group.name}-${slot}`;
       const n = (incarnations.get(key) ?? 0) + 1;
       incarnations.set(key, n);
       const incarnation: Incarnation = {
@@ -256,6 +260,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     actions.sort(byTime);
 
     const limit = START + scenario.limitMs;
+    const swept = new Set<string>();
     let finished = false;
     for (;;) {
       await realTurn();
@@ -273,8 +278,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         handle.agent.requestDrain();
       }
       if (running.every((h) => h.done) && !actions.some((a) => a.starts)) {
-        finished = true;
-        break;
+        // As an operator's next (cron) run would: a group whose agents all stopped before it caught up —
+        // the last one left by drain, say — gets one more until-empty agent, at once.
+        const behind = scenario.groups.filter((g) => !swept.has(g.name) && !checker!.caughtUp(g.name));
+        if (behind.length === 0) {
+          finished = true;
+          break;
+        }
+        for (const group of behind) {
+          swept.add(group.name);
+          note(`${group.name} is behind with every agent stopped: a sweep agent starts`);
+          at(clock.now() - START, true, () => start(group, SWEEP));
+        }
+        actions.sort(byTime);
+        continue;
       }
       if (effects.total !== executions) {
         executions = effects.total;
