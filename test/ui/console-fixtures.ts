@@ -24,6 +24,7 @@ export function agent(overrides: Partial<ConsoleAgent> = {}): ConsoleAgent {
     state: 'ACTIVE',
     alive: true,
     startedAt: NOW - 3_723_000,
+    upMs: 3_723_000,
     heartbeatAt: NOW - 500,
     stateSince: NOW - 61_000,
     source: 'amqp://ops:***@mq.internal:5672/prod?queue=orders',

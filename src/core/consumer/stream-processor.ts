@@ -1,6 +1,7 @@
 import { type Clock, SLEEP_CANCELLED } from '../clock.js';
 import { describeError, isTransientFailure } from '../errors/agentctl-error.js';
 import { isPoisonStormError } from '../errors/poison-storm-error.js';
+import { redactSecrets } from '../redact.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Fetch, PartitionStatus, Source } from '../sources/source.js';
 import { ProcessingState } from '../state/processing-state.js';
@@ -200,7 +201,8 @@ export class StreamProcessor {
           // Nothing more to read: wait on a timer (not only microtasks), so that in-flight work can finish.
           await this.sleep(1);
         } else if (this.strategy === undefined) {
-          this.state.set('IDLE');
+          this.noteConnectivity();
+          if (this.offlineSince === undefined) this.state.set('IDLE');
           if (this.options.untilEmpty && (await this.nothingLeft())) {
             stoppedBy = 'empty';
             break;
@@ -361,7 +363,7 @@ export class StreamProcessor {
       await this.offline(error);
       return;
     }
-    if (this.offlineSince !== undefined) this.online();
+    this.noteConnectivity();
     // An idle poll must wait (the Source contract); if one answers at once with nothing, wait here, so
     // that this loop never spins on microtasks alone and starves the timers other work needs.
     if (fetched.messages.length === 0 && fetched.ended.length === 0 && this.options.clock.now() - asked < 2) {
@@ -424,7 +426,7 @@ export class StreamProcessor {
       this.retry = backoff({ kind: 'exponential', baseMs: 100, maxMs: 10_000, jitter: 0.2 });
       this.state.set('OFFLINE');
     }
-    this.lastError = describeError(error);
+    this.lastError = redactSecrets(describeError(error));
     this.options.telemetry.emit('warning', {
       message: `source unavailable, retrying in ${this.retry!.delayMs} ms: ${this.lastError}`,
       error,
@@ -433,12 +435,36 @@ export class StreamProcessor {
     this.retry = this.retry!.next();
   }
 
+  /**
+   * A source that reconnects by itself (AMQP) only waits in `poll` while it is cut off, so it is asked
+   * after every poll: `OFFLINE` from the moment it says it is not connected — with one warning, and the
+   * reason as `error` for the status — until it is connected again. In-flight work goes on meanwhile.
+   */
+  private noteConnectivity(): void {
+    const link = this.options.source.connectivity?.() ?? { connected: true };
+    if (link.connected) {
+      if (this.offlineSince !== undefined) this.online();
+      return;
+    }
+    this.lastError = redactSecrets(link.error ?? 'connection lost');
+    if (this.offlineSince !== undefined) return;
+    this.offlineSince = this.options.clock.now();
+    this.state.set('OFFLINE');
+    this.options.telemetry.emit('warning', {
+      message: `source ${this.options.source.uri} is unreachable (${this.lastError}): OFFLINE, reconnecting by itself`,
+    });
+  }
+
   private online(): void {
     const down = this.options.clock.now() - this.offlineSince!;
     this.offlineSince = undefined;
     this.retry = undefined;
     this.lastError = undefined;
-    this.options.telemetry.emit('warning', { message: `source available again after ${down} ms` });
+    const reading = this.strategy !== undefined && this.options.stats.read > 0;
+    this.state.set(reading ? (this.caughtUp ? 'STEADY' : 'ACTIVE') : 'IDLE');
+    this.options.telemetry.emit('warning', {
+      message: `source ${this.options.source.uri} is reachable again after ${down} ms: ${this.state.value}`,
+    });
   }
 
   private onRejected(partition: Partition): void {

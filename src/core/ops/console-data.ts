@@ -35,7 +35,6 @@ export interface SourceProbe {
 
 export interface ConsoleAgent extends AgentStatus {
   readonly group: string;
-  readonly stateSince?: number;
   /** Events per second, oldest first: the last samples of the agent’s snapshot. */
   readonly throughput: readonly number[];
   /** Share of done messages that were parked. */
@@ -280,8 +279,6 @@ function consoleAgent(record: AgentRecord, now: number, within: number): Console
     ...agentStatus(record, now, within),
     group: record.group,
     throughput: snapshot?.throughput.history.slice(-HISTORY) ?? [],
-    ...(snapshot === undefined
-      ? {}
-      : { stateSince: snapshot.stateSince, errorRate: snapshot.errorRate, runner: snapshot.runner }),
+    ...(snapshot === undefined ? {} : { errorRate: snapshot.errorRate, runner: snapshot.runner }),
   };
 }

@@ -12,8 +12,12 @@ export interface AgentStatus {
   readonly host: string;
   readonly pid: number;
   readonly state: string;
+  /** Since when it is in `state`: as it reported, or its last heartbeat once it stopped answering. */
+  readonly stateSince?: number;
   readonly alive: boolean;
   readonly startedAt: number;
+  /** How long it ran: until now while alive, until its last heartbeat once it is not. */
+  readonly upMs: number;
   readonly heartbeatAt: number;
   readonly source: string;
   readonly perSecond: number;
@@ -76,8 +80,10 @@ export function agentStatus(a: AgentRecord, now: number, within: number): AgentS
     host: a.host,
     pid: a.pid,
     state: alive || STOPPED.has(a.state) ? a.state : 'OFFLINE',
+    ...stateSince(a, alive),
     alive,
     startedAt: a.startedAt,
+    upMs: Math.max(0, (alive ? now : a.heartbeatAt) - a.startedAt),
     heartbeatAt: a.heartbeatAt,
     source: a.snapshot?.source.uri ?? a.source,
     perSecond: alive ? (a.snapshot?.throughput.perSecond ?? 0) : 0,
@@ -85,6 +91,12 @@ export function agentStatus(a: AgentRecord, now: number, within: number): AgentS
     ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
     ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
   };
+}
+
+function stateSince(a: AgentRecord, alive: boolean): { stateSince?: number } {
+  if (!alive && !STOPPED.has(a.state)) return { stateSince: a.heartbeatAt };
+  const since = a.snapshot?.state === a.state ? a.snapshot.stateSince : undefined;
+  return since === undefined ? {} : { stateSince: since };
 }
 
 /** Gathers a status report from the store. */

@@ -40,6 +40,17 @@ export interface PartitionStatus {
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * Whether a source that keeps its own connection (and reconnects by itself) can be read right now. A
+ * source whose `poll` simply waits while it reconnects says so here, so that the agent can report
+ * `OFFLINE` instead of looking idle.
+ */
+export interface SourceConnectivity {
+  readonly connected: boolean;
+  /** Why it is not connected, credentials redacted. */
+  readonly error?: string;
+}
+
 /** What one `poll` returned. */
 export interface Fetch {
   readonly messages: readonly Message<Bytes>[];
@@ -124,6 +135,12 @@ export interface Source {
 
   /** Orders two positions of one partition (negative, zero, positive). */
   compare(a: Position, b: Position): number;
+
+  /**
+   * Whether the source is connected now (sources with a connection they reopen by themselves, such as
+   * AMQP). Cheap and synchronous; called after every poll. Absent: a failing `poll` throws instead.
+   */
+  connectivity?(): SourceConnectivity;
 
   /** Releases connections. Idempotent. */
   close(): Promise<void>;

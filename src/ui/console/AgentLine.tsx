@@ -27,7 +27,7 @@ export function AgentLine({ agent, now }: AgentLineProps) {
       <Text bold>{agent.id}</Text>
       {'  '}
       <Text color={stateColor(agent.state)}>{agent.state}</Text>
-      {`${since}  up ${duration(now - agent.startedAt)}  `}
+      {`${since}  up ${duration(agent.upMs)}  `}
       <Text bold>{`${compact(agent.perSecond)}/s`}</Text>
       {` ${sparkline(agent.throughput.slice(-SPARK))}  `}
       <Text

@@ -2,6 +2,14 @@ import type { StatusReport } from '../../core/ops/status.js';
 import { age, compact, count, duration, truncate } from './format.js';
 import { renderTable } from './table.js';
 
+/** The last error of each agent that has one (an OFFLINE agent says why), under the agents table. */
+function agentErrors(report: StatusReport): string {
+  const lines = report.agents
+    .filter((a) => a.lastError !== undefined)
+    .map((a) => `  ${a.id}: ${truncate(a.lastError!, 160)}`);
+  return lines.length === 0 ? '' : `\nlast error\n${lines.join('\n')}`;
+}
+
 /** The human form of `agentctl status`. */
 export function renderStatus(report: StatusReport, now = report.takenAt): string {
   const sections: string[] = [];
@@ -10,17 +18,20 @@ export function renderStatus(report: StatusReport, now = report.takenAt): string
     `AGENTS\n${renderTable(
       [
         { header: 'AGENT', value: (a) => a.id },
-        { header: 'STATE', value: (a) => a.state },
+        {
+          header: 'STATE',
+          value: (a) => (a.stateSince === undefined ? a.state : `${a.state} ${duration(now - a.stateSince)}`),
+        },
         { header: 'SOURCE', value: (a) => truncate(a.source, 40) },
         { header: 'RATE', value: (a) => `${compact(a.perSecond)}/s`, align: 'right' },
         { header: 'READ', value: (a) => compact(a.counters?.read), align: 'right' },
         { header: 'PARKED', value: (a) => compact(a.counters?.parked), align: 'right' },
-        { header: 'UP', value: (a) => duration(now - a.startedAt) },
+        { header: 'UP', value: (a) => duration(a.upMs) },
         { header: 'HEARTBEAT', value: (a) => age(a.heartbeatAt, now) },
       ],
       report.agents,
       '(no agent has run against this store)',
-    )}`,
+    )}${agentErrors(report)}`,
   );
   sections.push(
     `PARTITIONS\n${renderTable(

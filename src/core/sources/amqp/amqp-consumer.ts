@@ -2,7 +2,7 @@ import type { Message as AmqpMessage, Channel, ConsumeMessage } from 'amqplib';
 import { type Clock, systemClock } from '../../clock.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { Bytes, Message, Partition } from '../../types.js';
-import type { PartitionInfo } from '../source.js';
+import type { PartitionInfo, SourceConnectivity } from '../source.js';
 import { ManagedChannel } from './amqp-channel.js';
 import { AmqpConnection } from './amqp-connection.js';
 import { type AmqpSourceOptions, amqpSourceId, queueSpec } from './amqp-source-options.js';
@@ -75,6 +75,17 @@ export abstract class AmqpConsumer<D extends AmqpDelivery, O extends AmqpConsume
     } catch (error) {
       throw this.unavailable(error);
     }
+  }
+
+  /**
+   * Connected while the connection is open and the channel is up; after the first connection, a lost
+   * one is reopened in the background (with backoff) and `poll` just waits meanwhile.
+   */
+  connectivity(): SourceConnectivity {
+    const connection = this.connection.status();
+    if (connection.state === 'open' && this.channel.channel !== undefined) return { connected: true };
+    const error = connection.state === 'open' ? this.channel.error : connection.lastError;
+    return { connected: false, ...(error === undefined ? {} : { error }) };
   }
 
   async partitions(): Promise<PartitionInfo[]> {

@@ -12,7 +12,10 @@ export interface AmqpSettings {
   readonly heartbeatSeconds: number;
   /** Time to open a TCP/TLS connection and log in (default 10 s). */
   readonly connectTimeoutMs: number;
-  /** First and largest reconnect delay (exponential backoff with jitter; defaults 250 ms and 10 s). */
+  /**
+   * First and largest reconnect delay (exponential backoff with jitter; defaults 250 ms and 3 s). The
+   * largest delay bounds how long an agent stays away after the broker is back: keep it short.
+   */
   readonly reconnectBaseMs: number;
   readonly reconnectMaxMs: number;
   /** Attempts at the first connection before `connect` fails with `SourceUnavailableError` (default 3). */
@@ -55,7 +58,7 @@ export const DEFAULT_AMQP_SETTINGS: AmqpSettings = {
   heartbeatSeconds: 15,
   connectTimeoutMs: 10_000,
   reconnectBaseMs: 250,
-  reconnectMaxMs: 10_000,
+  reconnectMaxMs: 3_000,
   connectAttempts: 3,
   publishTimeoutMs: 5_000,
   declare: true,
