@@ -123,7 +123,9 @@ export default class Consume extends BaseCommand {
         `metrics on ${url}/metrics (health: /healthz, /readyz)`,
       );
     }
-    agent.telemetry.on('assigned', (e) => say({ type: 'assigned', ...e }, ui.renderInitialStarts(e.starts)));
+    agent.telemetry.on('assigned', (e) =>
+      say({ type: 'assigned', ...e }, ui.renderInitialStarts(e.starts, e.keptBy)),
+    );
     agent.telemetry.on('revoked', (e) =>
       say({ type: 'revoked', ...e }, `released ${e.partitions.join(', ')} (${e.reason})`),
     );

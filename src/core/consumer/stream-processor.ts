@@ -670,12 +670,19 @@ export class StreamProcessor {
           continue;
         }
         starts.set(partition, start);
-        described[partition] = { start, initial: checkpoint === undefined };
+        described[partition] = {
+          start,
+          initial: checkpoint === undefined && source.checkpointing === 'store',
+        };
         this.watermarks.set(partition, new Watermark());
         this.fences.set(partition, assignor.fence(partition));
       }
       if (starts.size > 0) await source.assign(starts);
-      telemetry.emit('assigned', { partitions: [...starts.keys()], starts: described });
+      telemetry.emit('assigned', {
+        partitions: [...starts.keys()],
+        starts: described,
+        keptBy: source.checkpointing,
+      });
     }
     this.buildPipeline();
   }

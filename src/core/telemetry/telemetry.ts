@@ -37,10 +37,15 @@ export interface EngineEvents {
   readonly backpressure: { readonly partition: Partition; readonly paused: boolean };
   readonly assigned: {
     readonly partitions: readonly Partition[];
-    /** Where each partition starts; `initial` marks those without a checkpoint. */
+    /**
+     * Where each partition starts; `initial` marks those without a checkpoint. Where the broker keeps the
+     * position (`keptBy: 'broker'`, classic and quorum queues) there is no checkpoint to miss: the broker
+     * delivers what was not acked, and `initial` is false.
+     */
     readonly starts: Readonly<
       Record<Partition, { readonly start: StartPosition; readonly initial: boolean }>
     >;
+    readonly keptBy: 'store' | 'broker';
   };
   readonly revoked: { readonly partitions: readonly Partition[]; readonly reason: string };
   /** A recoverable problem (reconnecting, lease renewal failed); fatal ones end `run()`. */

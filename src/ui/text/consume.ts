@@ -31,10 +31,19 @@ function describeStart(start: StartPosition): string {
   }
 }
 
-/** Which partitions started from the initial position (no checkpoint), for the operator to see. */
+/**
+ * Which partitions started from the initial position (no checkpoint), for the operator to see; for a
+ * queue whose position the broker keeps, that it does.
+ */
 export function renderInitialStarts(
   starts: Readonly<Record<string, { start: StartPosition; initial: boolean }>>,
+  keptBy: 'store' | 'broker' = 'store',
 ): string | undefined {
+  if (keptBy === 'broker') {
+    const queues = Object.keys(starts);
+    if (queues.length === 0) return undefined;
+    return `reading ${queues.join(', ')}: the broker keeps the position (acked messages are gone, unacked ones are delivered again)`;
+  }
   const initial = Object.entries(starts).filter(([, s]) => s.initial);
   if (initial.length === 0) return undefined;
   return `no checkpoint for ${initial.map(([p, s]) => `${p} (${describeStart(s.start)})`).join(', ')}: started from the initial position`;
