@@ -6,6 +6,7 @@ import type { StateStore } from '../store/state-store.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { END_OF_PARTITION, type Partition } from '../types.js';
 import type { AssignmentChanges, Assignor, Revocation } from './assignor.js';
+import { ownerProvablyDead } from './owner-liveness.js';
 
 export interface LeaseAssignorOptions {
   readonly source: Source;
@@ -20,6 +21,8 @@ export interface LeaseAssignorOptions {
   readonly intervalMs?: number;
   /** How often the source is asked for its partitions (default 10 s; Kinesis ListShards is rate-limited). */
   readonly discoverEveryMs?: number;
+  /** Whether a lease holder is provably dead, its lease taken at once (default: `ownerProvablyDead`). */
+  readonly isDead?: (owner: string) => boolean;
 }
 
 /**
@@ -50,6 +53,10 @@ export class LeaseAssignor implements Assignor {
   private loop: Promise<void> | undefined;
   /** Eligible partitions that no live agent holds, as of the last tick. */
   private orphaned = 0;
+  /** Others' leases as first seen, until they prove alive (see `settled`); then `null`. */
+  private readonly unproven = new Map<Partition, Lease | null>();
+  /** The leases already waited for aloud (partition → owner and counter), so it is said once. */
+  private readonly announced = new Map<Partition, string>();
 
   constructor(private readonly options: LeaseAssignorOptions) {
     this.ttlMs = options.ttlMs ?? 10_000;
@@ -109,7 +116,9 @@ export class LeaseAssignor implements Assignor {
    * is waiting for an owner (a dead agent's partitions count as waiting until their leases expire).
    */
   settled(): boolean {
-    return this.orphaned === 0;
+    if (this.orphaned > 0) return false;
+    for (const lease of this.unproven.values()) if (lease !== null) return false;
+    return true;
   }
 
   held(): readonly Partition[] {
@@ -172,11 +181,17 @@ export class LeaseAssignor implements Assignor {
       .map((p) => p.id)
       .sort();
     const all = await store.leases.list(group, source.id);
+    const dead = this.deadHolders(all, eligible, now);
     // Agents that are really there: heartbeating recently and not stopped. A stopped agent's heartbeat
     // stays fresh for a moment and a crashed one's lease outlives it; neither should get a share.
     const agents = new Set<string>([owner]);
     for (const agent of await store.agents.list({ group, aliveWithinMs: Math.max(1_000, this.ttlMs / 2) })) {
-      if (agent.source === source.id && agent.state !== 'SHUTDOWN' && agent.state !== 'ERROR')
+      if (
+        agent.source === source.id &&
+        agent.state !== 'SHUTDOWN' &&
+        agent.state !== 'ERROR' &&
+        !dead.has(agent.id)
+      )
         agents.add(agent.id);
     }
     const live = new Set<string>(agents);
@@ -204,18 +219,22 @@ export class LeaseAssignor implements Assignor {
       return;
     }
     const takenByOthers = new Set(
-      all.filter((l) => l.owner !== '' && l.owner !== owner && l.expiresAt > now).map((l) => l.partition),
+      all
+        .filter((l) => l.owner !== '' && l.owner !== owner && l.expiresAt > now && !dead.has(l.owner))
+        .map((l) => l.partition),
     );
     let wanted = target - mine.length;
     for (const partition of eligible) {
       if (wanted <= 0) break;
       if (this.leases.has(partition) || takenByOthers.has(partition)) continue;
+      const held = all.find((l) => l.partition === partition && dead.has(l.owner));
       const lease = await store.leases.acquire({
         group,
         source: source.id,
         partition,
         owner,
         ttlMs: this.ttlMs,
+        ...(held === undefined ? {} : { takeFrom: { owner: held.owner, counter: held.counter } }),
       });
       if (lease === undefined) continue;
       this.leases.set(partition, lease);
@@ -223,6 +242,48 @@ export class LeaseAssignor implements Assignor {
       this.assigned.push(partition);
       wanted--;
     }
+  }
+
+  /**
+   * About other agents' leases on eligible partitions: which holders are provably dead (their leases are
+   * taken at once, fenced by the counter); which leases are waited for — said once per lease, with until
+   * when, once its renewal is overdue —; and which holders proved alive since first seen (a renewal, or a new holder) — `settled` is
+   * false until each did or its lease went, so that `untilEmpty` does not stop beside a crashed agent
+   * whose heartbeat still looks fresh while its partitions wait for its lease to expire.
+   */
+  private deadHolders(all: readonly Lease[], eligible: readonly Partition[], now: number): Set<string> {
+    const { owner, telemetry } = this.options;
+    const isDead = this.options.isDead ?? ownerProvablyDead;
+    const dead = new Set<string>();
+    const waiting = new Set<Partition>();
+    for (const lease of all) {
+      if (lease.owner === '' || lease.owner === owner || lease.expiresAt <= now) continue;
+      if (!eligible.includes(lease.partition)) continue;
+      if (isDead(lease.owner)) {
+        dead.add(lease.owner);
+        continue;
+      }
+      waiting.add(lease.partition);
+      const first = this.unproven.get(lease.partition);
+      if (first === undefined) this.unproven.set(lease.partition, lease);
+      else if (first !== null && (first.owner !== lease.owner || lease.renewedAt > first.renewedAt))
+        this.unproven.set(lease.partition, null);
+      const key = `${lease.owner}#${lease.counter}`;
+      const overdue = now - lease.renewedAt > this.intervalMs * 1.5;
+      if (
+        overdue &&
+        this.unproven.get(lease.partition) !== null &&
+        this.announced.get(lease.partition) !== key
+      ) {
+        this.announced.set(lease.partition, key);
+        telemetry?.emit('warning', {
+          message: `waiting for partition ${lease.partition} held by ${lease.owner} until ${new Date(lease.expiresAt).toISOString()} (unless it renews its lease)`,
+        });
+      }
+    }
+    for (const partition of this.unproven.keys())
+      if (!waiting.has(partition)) this.unproven.delete(partition);
+    return dead;
   }
 
   private async renew(): Promise<void> {

@@ -84,6 +84,11 @@ export interface LeaseRequest {
   readonly partition: Partition;
   readonly owner: string;
   readonly ttlMs: number;
+  /**
+   * A holder known to be dead (its process is gone): the lease is taken even before it expires, if it is
+   * still held by exactly this owner and counter. The counter increases, so the old holder is fenced.
+   */
+  readonly takeFrom?: { readonly owner: string; readonly counter: number };
 }
 
 export interface LeaseStore {

@@ -539,6 +539,28 @@ export function stateStoreContract(
         expect(await store.leases.acquire(request('agent-b'))).toBeUndefined();
       });
 
+      it('Given an unexpired lease whose holder is known dead, When acquired taking it from that holder and counter, Then it is taken at once with a new counter and the old holder is fenced out', async () => {
+        const dead = await store.leases.acquire(request('agent-a', '0', 60_000));
+        const stale = { owner: dead!.owner, counter: dead!.counter + 1 };
+        expect(await store.leases.acquire({ ...request('agent-b'), takeFrom: stale })).toBeUndefined();
+
+        const taken = await store.leases.acquire({
+          ...request('agent-b'),
+          takeFrom: { owner: 'agent-a', counter: dead!.counter },
+        });
+
+        expect(taken).toMatchObject({ owner: 'agent-b', counter: dead!.counter + 1 });
+        expect(await store.leases.renew(dead!, 60_000)).toBeUndefined();
+        const zombie: CheckpointWrite = {
+          group: 'orders',
+          source: 'src',
+          partition: '0',
+          position: '9',
+          fence: { owner: 'agent-a', counter: dead!.counter },
+        };
+        expect((await store.flush(EMPTY, [zombie])).rejected).toHaveLength(1);
+      });
+
       it('Given a lease held by the same owner, When acquired again, Then it is renewed with the same counter', async () => {
         const first = await store.leases.acquire(request('agent-a', '0', 1_000));
         const again = await store.leases.acquire(request('agent-a', '0', 60_000));

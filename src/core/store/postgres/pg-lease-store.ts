@@ -48,8 +48,17 @@ export class PgLeaseStore implements LeaseStore {
          acquired_at = CASE WHEN l.owner = excluded.owner THEN l.acquired_at ELSE excluded.acquired_at END,
          renewed_at = excluded.renewed_at
        WHERE l.owner = excluded.owner OR l.owner = '' OR l.expires_at <= excluded.renewed_at
+         OR (l.owner = $6 AND l.counter = $7)
        RETURNING *`,
-      [request.group, request.source, request.partition, request.owner, Math.ceil(request.ttlMs)],
+      [
+        request.group,
+        request.source,
+        request.partition,
+        request.owner,
+        Math.ceil(request.ttlMs),
+        request.takeFrom?.owner ?? null,
+        request.takeFrom?.counter ?? null,
+      ],
       'agentctl_lease_acquire',
     );
     return row === undefined ? undefined : toLease(row);

@@ -44,7 +44,8 @@ export class SqliteLeaseStore implements LeaseStore {
           held !== undefined &&
           held.owner !== request.owner &&
           held.owner !== '' &&
-          held.expires_at > now
+          held.expires_at > now &&
+          !(held.owner === request.takeFrom?.owner && held.counter === request.takeFrom.counter)
         ) {
           return undefined;
         }
