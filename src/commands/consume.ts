@@ -129,9 +129,11 @@ export default class Consume extends BaseCommand {
     agent.telemetry.on('revoked', (e) =>
       say({ type: 'revoked', ...e }, `released ${e.partitions.join(', ')} (${e.reason})`),
     );
-    agent.telemetry.on('warning', (e) =>
-      say({ type: 'warning', message: e.message }, `warning: ${e.message}`),
-    );
+    const { redactSecrets } = await import('../core/redact.js');
+    agent.telemetry.on('warning', (e) => {
+      const message = redactSecrets(e.message);
+      say({ type: 'warning', message }, `warning: ${message}`);
+    });
     // The console shows progress itself; the progress line and NDJSON progress are for the other modes.
     const showProgress = async () => {
       const snapshot = await agent.snapshot().catch(() => undefined);

@@ -51,9 +51,11 @@ export default class Worker extends BaseCommand {
       if (json) this.logJson(event);
       else process.stderr.write(`${human}\n`);
     };
-    service.telemetry.on('warning', (e) =>
-      say({ type: 'warning', message: e.message }, `warning: ${e.message}`),
-    );
+    const { redactSecrets } = await import('../core/redact.js');
+    service.telemetry.on('warning', (e) => {
+      const message = redactSecrets(e.message);
+      say({ type: 'warning', message }, `warning: ${message}`);
+    });
     const { onStopSignals } = await import('../cli/stop-signals.js');
     const offSignals = onStopSignals({
       say,

@@ -27,7 +27,7 @@ describe.skipIf(!available)(serviceSuite('AMQP sources', available, 'RabbitMQ', 
     const source = openAmqpSource('amqp://agent:s3cret@127.0.0.1:5672/prod?queue=orders');
     expect(source.id).toBe('amqp:prod/orders');
     expect(source.uri).not.toContain('s3cret');
-    expect(source.uri).toContain('agent:***@');
+    expect(source.uri).toBe('amqp://***@127.0.0.1:5672/prod?queue=orders');
   });
 
   it('Given no broker at the address, When connecting, Then it fails with SourceUnavailableError and a hint', async () => {

@@ -24,7 +24,7 @@ function unavailable(what: string, url: string, variable: string, reason: string
 }
 
 function redact(url: string): string {
-  return url.replace(/\/\/([^/@:]+):[^/@]*@/, '//$1:***@');
+  return url.replace(/\/\/[^/@]*@/, '//***@');
 }
 
 function reasonOf(error: unknown): string {

@@ -27,7 +27,7 @@ export function agent(overrides: Partial<ConsoleAgent> = {}): ConsoleAgent {
     upMs: 3_723_000,
     heartbeatAt: NOW - 500,
     stateSince: NOW - 61_000,
-    source: 'amqp://ops:***@mq.internal:5672/prod?queue=orders',
+    source: 'amqp://ops-token@mq.internal:5672/prod?queue=orders',
     perSecond: 1_234,
     inFlight: 12,
     throughput: [100, 400, 800, 1_234],

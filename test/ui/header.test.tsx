@@ -19,13 +19,14 @@ describe('Header', () => {
     );
     const [title, first, second] = (lastFrame() ?? '').split('\n');
     expect(title).toMatch(
-      /agentctl PAUSED\s+READ-ONLY\s+postgres postgres:\/\/agentctl:\*\*\*@db\/agents\s+·\s+group orders\s+·\s+every 1/,
+      /agentctl PAUSED\s+READ-ONLY\s+postgres postgres:\/\/\*\*\*@db\/agents\s+·\s+group orders\s+·\s+every 1/,
     );
     expect(first).toMatch(
-      /● orders@host-1#4242\s+ACTIVE 1m1s\s+up 1h2m\s+1234\/s ▁▃▆█\s+errors 2\.1%\s+amqp:\/\/ops:\*\*\*@mq/,
+      /● orders@host-1#4242\s+ACTIVE 1m1s\s+up 1h2m\s+1234\/s ▁▃▆█\s+errors 2\.1%\s+amqp:\/\/\*\*\*@mq/,
     );
     expect(second).toMatch(/○ orders@host-2#7\s+OFFLINE/);
     expect(lastFrame()).not.toContain('s3cret');
+    expect(lastFrame()).not.toContain('ops-token');
   });
 
   it('shows what the agent read and parked, and its load', () => {

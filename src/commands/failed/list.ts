@@ -41,7 +41,7 @@ export default class FailedList extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(FailedList);
     const { store } = await this.openStore(flags, { readonly: true });
-    const { failedItemJson } = await import('../../core/ops/failed-items.js');
+    const { failedItemJson, redactedFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedTable } = await import('../../ui/text/failed.js');
     const items = await store.failed.list({
       status: flags.status as 'pending' | 'replayed' | 'discarded' | 'any',
@@ -50,7 +50,7 @@ export default class FailedList extends BaseCommand {
       ...(flags.search ? { search: flags.search } : {}),
       ...(flags.rule ? { rule: flags.rule } : {}),
     });
-    if (!this.jsonEnabled()) this.log(renderFailedTable(items, flags.limit));
+    if (!this.jsonEnabled()) this.log(renderFailedTable(items.map(redactedFailed), flags.limit));
     return items.map(failedItemJson);
   }
 }

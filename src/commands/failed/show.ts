@@ -14,10 +14,10 @@ export default class FailedShow extends BaseCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(FailedShow);
     const { store } = await this.openStore(flags, { readonly: true });
-    const { failedItemJson, requireFailed } = await import('../../core/ops/failed-items.js');
+    const { failedItemJson, redactedFailed, requireFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedItem } = await import('../../ui/text/failed.js');
     const item = await requireFailed(store, args.id);
-    if (!this.jsonEnabled()) this.log(renderFailedItem(item));
+    if (!this.jsonEnabled()) this.log(renderFailedItem(redactedFailed(item)));
     return failedItemJson(item);
   }
 }

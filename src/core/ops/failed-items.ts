@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import { redactSecrets } from '../redact.js';
 import type { FailedFilter, FailedMessage, FailureAttempt } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 
@@ -17,13 +18,27 @@ export interface FailedItemJson extends Omit<FailedMessage, 'raw' | 'history'> {
   readonly payloadBase64?: string;
 }
 
-/** The JSON form of an item (see `FailedItemJson`). */
+/** The JSON form of an item (see `FailedItemJson`); URI credentials in its texts (not its payload) redacted. */
 export function failedItemJson(item: FailedMessage): FailedItemJson {
-  const { raw, ...rest } = item;
+  const { raw, ...rest } = redactedFailed(item);
   const text = jsonText(raw);
   return text === undefined
     ? { ...rest, payloadBase64: Buffer.from(raw).toString('base64') }
     : { ...rest, payload: text };
+}
+
+/**
+ * The item with URI credentials redacted from its texts (error, history, source, sink). The payload is
+ * left exact: it is the event, not agentctl's text.
+ */
+export function redactedFailed(item: FailedMessage): FailedMessage {
+  return {
+    ...item,
+    error: redactSecrets(item.error),
+    source: redactSecrets(item.source),
+    ...(item.sink === undefined ? {} : { sink: redactSecrets(item.sink) }),
+    history: item.history.map((h) => ({ ...h, error: redactSecrets(h.error) })),
+  };
 }
 
 function jsonText(raw: Uint8Array): string | undefined {

@@ -1,5 +1,6 @@
 import type { RunRecord } from '../processes/run-record.js';
 import type { Effort } from '../publish/effort.js';
+import { redactSecrets } from '../redact.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, Checkpoint } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
@@ -127,8 +128,15 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
     takenAt: now,
     agents,
     partitions,
-    runs: { byProcess, active: [...running, ...failedRuns].slice(0, limit) },
-    efforts,
+    runs: {
+      byProcess,
+      active: [...running, ...failedRuns]
+        .slice(0, limit)
+        .map((r) => (r.error === undefined ? r : { ...r, error: redactSecrets(r.error) })),
+    },
+    efforts: efforts.map((e) =>
+      e.lastError === undefined ? e : { ...e, lastError: redactSecrets(e.lastError) },
+    ),
     sinks,
     failed: { pending, byReason },
   };

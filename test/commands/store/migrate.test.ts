@@ -62,7 +62,7 @@ describe.skipIf(!available)(
       });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(
-        'error: cannot reach the state store postgres://agent:***@127.0.0.1:1/agents',
+        'error: cannot reach the state store postgres://***@127.0.0.1:1/agents',
       );
       expect(result.stderr).not.toContain('s3cret');
     });

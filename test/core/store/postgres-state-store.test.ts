@@ -133,7 +133,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
         (e: unknown) => e,
       );
       expect(isUsageError(error)).toBe(true);
-      expect((error as Error).message).toContain('postgres://agent:***@127.0.0.1:1/agents');
+      expect((error as Error).message).toContain('postgres://***@127.0.0.1:1/agents');
       expect((error as Error).message).not.toContain('s3cret');
       expect((error as { hint?: string }).hint).toMatch(/--db/);
     });

@@ -1071,6 +1071,27 @@ export function stateStoreContract(
         expect(await store.agents.get('nobody')).toBeUndefined();
       });
 
+      it('Given a beat whose source and snapshot hold URI credentials, Then the store keeps and returns none', async () => {
+        const secret = 'S3cr3tT0ken';
+        const uri = `amqp://${secret}@mq:5672/vh?queue=orders`;
+        const beat = aHeartbeat({ source: uri });
+        const snapshot = {
+          ...aSnapshot(beat.id),
+          source: { uri, id: 'amqp:vh/orders' },
+          lastError: `cannot reach RabbitMQ at ${uri}: connect ECONNREFUSED`,
+        };
+
+        const record = await store.agents.heartbeat({ ...beat, snapshot });
+
+        for (const read of [record, await store.agents.get(beat.id), ...(await store.agents.list())]) {
+          expect(JSON.stringify(read)).not.toContain(secret);
+        }
+        expect(record.source).toBe('amqp://***@mq:5672/vh?queue=orders');
+        expect(record.snapshot?.lastError).toBe(
+          'cannot reach RabbitMQ at amqp://***@mq:5672/vh?queue=orders: connect ECONNREFUSED',
+        );
+      });
+
       it('Given an agent that beats again, Then its one record is updated', async () => {
         const beat = aHeartbeat({ snapshot: aSnapshot('x') });
         const first = await store.agents.heartbeat(beat);

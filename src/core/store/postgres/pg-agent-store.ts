@@ -1,3 +1,4 @@
+import { redactDeep, redactSecrets } from '../../redact.js';
 import type { AgentRecord } from '../records.js';
 import { type AgentRow, toAgent } from '../rows/agent-row.js';
 import type { AgentHeartbeat, AgentStore } from '../state-store.js';
@@ -5,7 +6,8 @@ import { jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
 
 /**
  * Agents and their heartbeats. "Now" is the database clock's, so the liveness of agents on many hosts is
- * judged on one clock whatever their own clocks say.
+ * judged on one clock whatever their own clocks say. The source and snapshot are stored with credentials
+ * redacted, whoever wrote them.
  */
 export class PgAgentStore implements AgentStore {
   constructor(private readonly connection: PgConnection) {}
@@ -26,11 +28,11 @@ export class PgAgentStore implements AgentStore {
         agent.group,
         agent.host,
         agent.pid,
-        agent.source,
+        redactSecrets(agent.source),
         agent.state,
         Math.round(agent.startedAt),
         agent.version,
-        agent.snapshot === undefined ? null : jsonParam(agent.snapshot),
+        agent.snapshot === undefined ? null : jsonParam(redactDeep(agent.snapshot)),
       ],
       'agentctl_agent_heartbeat',
     );

@@ -1,3 +1,4 @@
+import { redactDeep, redactSecrets } from '../../redact.js';
 import type { ProcessingStateName } from '../../state/processing-state.js';
 import type { StatusSnapshot } from '../../telemetry/status-snapshot.js';
 import type { AgentRecord } from '../records.js';
@@ -18,7 +19,10 @@ export interface AgentRow {
   snapshot: string | null;
 }
 
-/** The agent a row holds; a NULL snapshot is an absent one. */
+/**
+ * The agent a row holds; a NULL snapshot is an absent one. Credentials are redacted again on the way out:
+ * rows written by versions that stored them in clear are shown without them.
+ */
 export function toAgent(row: AgentRow): AgentRecord {
   const agent: Writable<AgentRecord> = {
     id: row.id,
@@ -26,12 +30,12 @@ export function toAgent(row: AgentRow): AgentRecord {
     group: row.group_name,
     host: row.host,
     pid: row.pid,
-    source: row.source,
+    source: redactSecrets(row.source),
     state: row.state,
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
     version: row.version,
   };
-  if (row.snapshot !== null) agent.snapshot = JSON.parse(row.snapshot) as StatusSnapshot;
+  if (row.snapshot !== null) agent.snapshot = redactDeep(JSON.parse(row.snapshot) as StatusSnapshot);
   return agent;
 }

@@ -1,10 +1,14 @@
+import { redactDeep, redactSecrets } from '../../redact.js';
 import type { AgentRecord } from '../records.js';
 import { type AgentRow, toAgent } from '../rows/agent-row.js';
 import type { AgentHeartbeat, AgentStore } from '../state-store.js';
 import { jsonOrNull } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
-/** Agents and their heartbeats. "Now" is the store clock's, so liveness is judged on one clock. */
+/**
+ * Agents and their heartbeats. "Now" is the store clock's, so liveness is judged on one clock. The source
+ * and snapshot are stored with credentials redacted, whoever wrote them.
+ */
 export class SqliteAgentStore implements AgentStore {
   constructor(private readonly connection: SqliteConnection) {}
 
@@ -28,12 +32,12 @@ export class SqliteAgentStore implements AgentStore {
           group: agent.group,
           host: agent.host,
           pid: agent.pid,
-          source: agent.source,
+          source: redactSecrets(agent.source),
           state: agent.state,
           startedAt: agent.startedAt,
           now: this.connection.clock.now(),
           version: agent.version,
-          snapshot: jsonOrNull(agent.snapshot),
+          snapshot: jsonOrNull(redactDeep(agent.snapshot)),
         }) as AgentRow;
       return toAgent(row);
     });
