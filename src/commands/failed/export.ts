@@ -52,6 +52,13 @@ export default class FailedExport extends BaseCommand {
     const { createWriteStream } = await import('node:fs');
     const { finished } = await import('node:stream/promises');
     const { UsageError } = await import('../../core/errors/usage-error.js');
+    const { createPrivateFile } = await import('../../core/private-files.js');
+    // Parked payloads: a file export creates is its owner's alone (an existing one keeps its mode).
+    try {
+      createPrivateFile(flags.output);
+    } catch {
+      // Opening it below says why it cannot be written.
+    }
     const file = createWriteStream(flags.output);
     await once(file, 'open').catch((error: Error) => {
       throw new UsageError(`cannot write ${flags.output}: ${error.message}`);

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors/config-error.js';
+import { makePrivateDirectory, PRIVATE_DIRECTORY_MODE } from '../private-files.js';
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
 import { validateAgentConfig } from './config-schema.js';
@@ -54,10 +56,27 @@ async function importModule(path: string): Promise<unknown> {
     interopDefault: true,
     moduleCache: false,
     // Transpiled configs are cached on disk (keyed by content), so only the first run pays for it.
-    fsCache: true,
+    fsCache: configCache(),
     alias: { agentctl: publicApi() },
   });
   return jiti.import(path, { default: true });
+}
+
+/**
+ * Where transpiled configs are cached: a directory of the user's alone (0700), since a config holds
+ * credentials — not jiti's default, a shared `/tmp/jiti` that anyone can read (or fill first). No cache
+ * when it cannot be made private.
+ */
+function configCache(): string | false {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const directory = join(base, 'agentctl', 'config');
+  try {
+    makePrivateDirectory(directory);
+    if ((statSync(directory).mode & 0o077) !== 0) chmodSync(directory, PRIVATE_DIRECTORY_MODE);
+    return directory;
+  } catch {
+    return false;
+  }
 }
 
 /** Normalises what a JSON file can express (rules with a string `on`). */

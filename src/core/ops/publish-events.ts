@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { describeError } from '../errors/agentctl-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { asCloudEvent, type CloudEvent } from '../events/cloud-event.js';
+import { createPrivateFile, makePrivateDirectory } from '../private-files.js';
 import { openSink } from '../publish/open-sink.js';
 import type { PublishRecord } from '../publish/publisher.js';
 import { parseSourceUri } from '../sources/source-uri.js';
@@ -209,7 +210,8 @@ export async function publishEvents(
   }
   if (parsed.kind === 'file') {
     const path = resolve(options.cwd ?? process.cwd(), parsed.name);
-    await mkdir(dirname(path), { recursive: true });
+    makePrivateDirectory(dirname(path));
+    createPrivateFile(path);
     await appendFile(path, Buffer.concat(events.flatMap((e) => [e.value, LINE_END])));
     return { target: parsed.display, published: events.length, partitions: { '0': events.length } };
   }

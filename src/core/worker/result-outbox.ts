@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UsageError } from '../errors/usage-error.js';
+import { createPrivateFile, makePrivateDirectory } from '../private-files.js';
 
 /** A result waiting in the outbox. */
 export interface OutboxEntry {
@@ -79,7 +79,11 @@ export class ResultOutbox {
     private readonly endpoint: string,
   ) {
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:') {
+        // Results hold what processes returned: the owner's alone.
+        makePrivateDirectory(dirname(path));
+        createPrivateFile(path);
+      }
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
+import { createPrivateFile, makePrivateDirectory } from '../../private-files.js';
 import { ALL_DELIVERED, type PublishRecord, type SendResult, type Sink } from '../publisher.js';
 
 /** Where an `NdjsonSink` writes. */
@@ -144,7 +145,9 @@ export class NdjsonSink implements Sink {
 }
 
 async function openFile(path: string, durable: boolean): Promise<NdjsonTarget> {
-  await mkdir(dirname(path), { recursive: true });
+  // Published records are payloads: a file the sink creates is its owner's alone.
+  makePrivateDirectory(dirname(path));
+  createPrivateFile(path);
   const handle = await open(path, 'a');
   const stream = handle.createWriteStream();
   return {

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../clock.js';
 import { UsageError } from '../../errors/usage-error.js';
+import { createPrivateFile, makePrivateDirectory } from '../../private-files.js';
 import type { JournalBatch } from '../journal.js';
 import type { CheckpointWrite } from '../records.js';
 import type { FlushResult, StateStore } from '../state-store.js';
@@ -138,7 +138,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new UsageError(`the store busy timeout must be a whole number of ms ≥ 0, not ${busyTimeoutMs}`);
   }
-  if (!memory && !readonly) createDirectory(location);
+  if (!memory && !readonly) createPrivateStore(location);
   const db = openDatabase(location, readonly, busyTimeoutMs);
   const connection = new SqliteConnection(db, clock, location, busyTimeoutMs);
   try {
@@ -169,15 +169,21 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   }
 }
 
-function createDirectory(file: string): void {
+/** A new store's directory (0700) and file (0600): events and parked payloads are its owner's alone. */
+function createPrivateStore(file: string): void {
   const directory = dirname(file);
   try {
-    mkdirSync(directory, { recursive: true });
+    makePrivateDirectory(directory);
   } catch (error) {
     throw new UsageError(`cannot create the directory ${directory} for the state store ${file}`, {
       cause: error,
       hint: 'create it yourself with write access, or point --db at a writable place',
     });
+  }
+  try {
+    createPrivateFile(file);
+  } catch {
+    // Opening it says why it cannot be used.
   }
 }
 
