@@ -130,9 +130,10 @@ export default class Consume extends BaseCommand {
       say({ type: 'revoked', ...e }, `released ${e.partitions.join(', ')} (${e.reason})`),
     );
     const { redactSecrets } = await import('../core/redact.js');
+    const { printable } = await import('../ui/text/printable.js');
     agent.telemetry.on('warning', (e) => {
       const message = redactSecrets(e.message);
-      say({ type: 'warning', message }, `warning: ${message}`);
+      say({ type: 'warning', message }, `warning: ${printable(message)}`);
     });
     // The console shows progress itself; the progress line and NDJSON progress are for the other modes.
     const showProgress = async () => {

@@ -52,9 +52,10 @@ export default class Worker extends BaseCommand {
       else process.stderr.write(`${human}\n`);
     };
     const { redactSecrets } = await import('../core/redact.js');
+    const { printable } = await import('../ui/text/printable.js');
     service.telemetry.on('warning', (e) => {
       const message = redactSecrets(e.message);
-      say({ type: 'warning', message }, `warning: ${message}`);
+      say({ type: 'warning', message }, `warning: ${printable(message)}`);
     });
     const { onStopSignals } = await import('../cli/stop-signals.js');
     const offSignals = onStopSignals({

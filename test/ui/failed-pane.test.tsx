@@ -42,6 +42,32 @@ describe('FailedPane', () => {
     expect((lastFrame() ?? '').split('\n')).toHaveLength(14);
   });
 
+  it('shows control characters of event and error text escaped, in the list and the details', () => {
+    const evil = 'order\u001b[2J\u202ecreated';
+    const rows = [failedRow(1, { eventType: evil, error: `bad ${evil}`, preview: `{"type":"${evil}"}` })];
+    const { lastFrame } = render(
+      <FailedPane
+        rows={rows}
+        top={0}
+        total={1}
+        capped={false}
+        byReason={{ process: 1 }}
+        cursor={{ index: 0, top: 0 }}
+        tags={new Set()}
+        filter=""
+        focused
+        height={10}
+        width={160}
+        now={NOW}
+      />,
+    );
+    const frame = lastFrame() ?? '';
+    expect(frame).not.toContain('\u202e');
+    expect(frame).not.toContain('\u001b[2J');
+    expect(frame).toContain('error: bad order\\x1b[2J\\u202ecreated');
+    expect(frame).toContain('payload: {"type":"order\\x1b[2J\\u202ecreated"}');
+  });
+
   it('shows the window of a deep page at its place, and a capped search', () => {
     const rows = [failedRow(40), failedRow(39), failedRow(38)];
     const { lastFrame } = render(

@@ -1,12 +1,23 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 
 export default class FailedShow extends BaseCommand {
   static override summary = 'Show one parked message: every field, its failure history and its payload.';
   static override description =
     'With --json prints the item as in `failed list --json` (payload as text when UTF-8 JSON, else payloadBase64).';
-  static override examples = ['<%= config.bin %> failed show 42', '<%= config.bin %> failed show 42 --json'];
+  static override examples = [
+    '<%= config.bin %> failed show 42',
+    '<%= config.bin %> failed show 42 --json',
+    '<%= config.bin %> failed show 42 --raw > payload.bin',
+  ];
   static override enableJsonFlag = true;
+  static override flags = {
+    raw: Flags.boolean({
+      summary: 'Print only the payload, byte for byte (the text output escapes control characters).',
+      env: 'AGENTCTL_RAW',
+      exclusive: ['json'],
+    }),
+  };
   static override args = {
     id: Args.integer({ description: 'Id of the item (see `agentctl failed list`).', required: true, min: 1 }),
   };
@@ -17,6 +28,10 @@ export default class FailedShow extends BaseCommand {
     const { failedItemJson, redactedFailed, requireFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedItem } = await import('../../ui/text/failed.js');
     const item = await requireFailed(store, args.id);
+    if (flags.raw) {
+      process.stdout.write(item.raw);
+      return undefined;
+    }
     if (!this.jsonEnabled()) this.log(renderFailedItem(redactedFailed(item)));
     return failedItemJson(item);
   }

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { FailedRow } from '../../core/ops/console-failed-window.js';
 import { age, count, timestamp } from '../text/format.js';
+import { printable } from '../text/printable.js';
 import type { Column } from './console-format.js';
 import { failedSections } from './console-layout.js';
 import type { PaneProps } from './pane-props.js';
@@ -72,13 +73,15 @@ export function FailedPane(props: FailedPaneProps) {
         ) : (
           <>
             <Text wrap="truncate" bold>
-              {`#${selected.id} ${selected.reason} · ${where(selected)} · ${selected.eventType ?? '-'} ${selected.eventId ?? ''} · ${selected.source} ${selected.partition}@${selected.position}`}
+              {printable(
+                `#${selected.id} ${selected.reason} · ${where(selected)} · ${selected.eventType ?? '-'} ${selected.eventId ?? ''} · ${selected.source} ${selected.partition}@${selected.position}`,
+              )}
             </Text>
             <Text wrap="truncate">
               {`first failed ${timestamp(selected.firstFailedAt)} · last ${timestamp(selected.lastFailedAt)} · ${selected.attempts} attempts · ${selected.failures} failure${selected.failures === 1 ? '' : 's'} recorded`}
             </Text>
-            <Text wrap="truncate" color="red">{`error: ${selected.error}`}</Text>
-            <Text wrap="truncate" dimColor>{`payload: ${selected.preview}`}</Text>
+            <Text wrap="truncate" color="red">{`error: ${printable(selected.error)}`}</Text>
+            <Text wrap="truncate" dimColor>{`payload: ${printable(selected.preview)}`}</Text>
           </>
         )}
       </Box>

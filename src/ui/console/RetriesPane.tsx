@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { SinkStatus } from '../../core/telemetry/status-snapshot.js';
 import { age, duration } from '../text/format.js';
+import { printable } from '../text/printable.js';
 import { type Column, fitText, stateColor } from './console-format.js';
 import { retriesSections } from './console-layout.js';
 import type { RetryItem } from './console-rows.js';
@@ -79,7 +80,7 @@ export function RetriesPane({ sinks, items, cursor, filter, focused, height, wid
         </Text>
         {attempts.map((a) => (
           <Text key={a.attempt} wrap="truncate" color={a.error === undefined ? undefined : 'red'}>
-            {`  #${fitText(String(a.attempt), 3)} ${fitText(age(a.at, now), 12)} took ${fitText(duration(a.durationMs), 8)} ${a.error ?? 'ok'}`}
+            {`  #${fitText(String(a.attempt), 3)} ${fitText(age(a.at, now), 12)} took ${fitText(duration(a.durationMs), 8)} ${printable(a.error ?? 'ok')}`}
           </Text>
         ))}
       </Box>

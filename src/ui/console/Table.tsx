@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { printable } from '../text/printable.js';
 import { type Column, columnWidths, fitText, SEPARATOR } from './console-format.js';
 import type { Cursor } from './console-state.js';
 
@@ -28,7 +29,7 @@ export type TableProps<Row> = {
  * cut to the width, so the frame never wraps or grows.
  */
 export function Table<Row>({
-  columns,
+  columns: given,
   rows,
   height,
   width,
@@ -39,6 +40,8 @@ export function Table<Row>({
   empty = '(none)',
 }: TableProps<Row>) {
   if (height <= 0) return null;
+  // Cells hold event and error text: shown escaped, never as terminal control.
+  const columns = given.map((c) => ({ ...c, value: (row: Row) => printable(c.value(row)) }));
   const gutter = 2;
   const visible = rows.slice(0, Math.max(0, height - 1));
   const widths = columnWidths(columns, visible, width - gutter);

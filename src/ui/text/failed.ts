@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FailedMessage } from '../../core/store/records.js';
 import { age, count, timestamp, truncate } from './format.js';
+import { printable } from './printable.js';
 import { renderTable } from './table.js';
 
 function ruleOf(item: FailedMessage): string {
@@ -31,16 +32,16 @@ export function renderFailedTable(items: readonly FailedMessage[], limit?: numbe
   return items.length === limit ? `${table}\n(first ${count(limit)} shown: raise --limit for more)` : table;
 }
 
-/** The payload for a human: pretty JSON, else the text, else base64. */
+/** The payload for a human: pretty JSON, else the text, else base64; controls escaped (`failed show --raw` has the bytes). */
 export function renderPayload(raw: Uint8Array): string {
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   if (!isUtf8(bytes))
     return `(${count(bytes.byteLength)} bytes, not UTF-8; base64)\n${bytes.toString('base64')}`;
   const text = bytes.toString('utf8');
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    return printable(JSON.stringify(JSON.parse(text), null, 2));
   } catch {
-    return text;
+    return printable(text);
   }
 }
 
@@ -72,9 +73,9 @@ export function renderFailedItem(item: FailedMessage, now = Date.now()): string 
   const width = Math.max(...fields.map(([name]) => name.length)) + 2;
   const lines = fields
     .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `${`${name}:`.padEnd(width)}${value}`);
+    .map(([name, value]) => `${`${name}:`.padEnd(width)}${printable(String(value))}`);
   const history = item.history.map(
-    (h, n) => `  ${String(n + 1).padStart(3)}  ${timestamp(h.at)}  ${h.via.padEnd(8)} ${h.error}`,
+    (h, n) => `  ${String(n + 1).padStart(3)}  ${timestamp(h.at)}  ${h.via.padEnd(8)} ${printable(h.error)}`,
   );
   return [
     ...lines,

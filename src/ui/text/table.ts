@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { printable } from './printable.js';
 
 export interface Column<Row> {
   readonly header: string;
@@ -24,7 +25,10 @@ const BORDERLESS = {
   middle: '  ',
 };
 
-/** A borderless, kubectl-style table; `empty` is printed instead when there are no rows. */
+/**
+ * A borderless, kubectl-style table; `empty` is printed instead when there are no rows. Cells are shown
+ * `printable`: they hold event and error text.
+ */
 export function renderTable<Row>(
   columns: readonly Column<Row>[],
   rows: readonly Row[],
@@ -37,7 +41,7 @@ export function renderTable<Row>(
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
     colAligns: columns.map((c) => c.align ?? 'left'),
   });
-  for (const row of rows) table.push(columns.map((c) => c.value(row)));
+  for (const row of rows) table.push(columns.map((c) => printable(c.value(row))));
   return table
     .toString()
     .split('\n')
