@@ -2,5 +2,5 @@
 // Users of a CLI should not see the AWS SDK's warning about this Node version.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { execute } = await import('@oclif/core');
-await execute({ dir: import.meta.url });
+const { main } = await import('../dist/cli/main.js');
+await main(process.argv.slice(2), import.meta.url);

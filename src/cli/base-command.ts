@@ -1,8 +1,12 @@
-import { Command, Errors } from '@oclif/core';
+import { stripVTControlCharacters } from 'node:util';
+import { Command, Errors, type Interfaces } from '@oclif/core';
 import type { AgentConfig } from '../core/config/agent-config.js';
 import type { LoadedConfig } from '../core/config/load-config.js';
 import type { StateStore } from '../core/store/state-store.js';
-import { commonFlags } from './flags.js';
+import { didYouMean } from './did-you-mean.js';
+import { applyDeprecatedEnv } from './env-names.js';
+import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, formatError } from './exit-codes.js';
+import { commonFlags, jsonFlag } from './flags.js';
 
 /** An error a command raises on purpose: one line for the user, plus what to try. */
 interface UserFacing {
@@ -18,44 +22,93 @@ function isUserFacing(error: unknown): error is UserFacing {
   );
 }
 
-/** Exit codes: 1 for failures at run time, 2 for bad input (flags, config, arguments). */
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
+/** Engine errors that are not the user's fault but still carry a message and a hint worth showing. */
+function isOperational(error: unknown): error is { message: string; hint?: string; code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && exitCodeOf(code) === EXIT_FAILURE;
+}
+
+/** Where a store location came from, to name it when it is missing. */
+type StoreOrigin = 'flag' | 'config' | 'default';
 
 /**
  * What every agentctl command shares: the common flags, lazy config and store loading, compact JSON
  * output, and one place that turns errors into output — a user error prints one line naming the
  * problem and the fix; anything else is a bug and prints its stack under `--verbose`. Secrets in
- * messages are redacted.
+ * messages are redacted. Exit codes: see `exit-codes.ts`.
  */
 export abstract class BaseCommand extends Command {
+  // Replaced below by a getter that adds `--json` (this declaration gives the flags their types).
   static override baseFlags = commonFlags;
 
   private loaded: LoadedConfig | undefined;
   private openedStore: StateStore | undefined;
 
-  /** The agent config (file or defaults), loaded once. */
-  protected async agentConfig(configFlag?: string): Promise<LoadedConfig> {
+  protected override async init(): Promise<void> {
+    await super.init();
+    applyDeprecatedEnv(this.id, (line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** `--json`, or `AGENTCTL_JSON` (and, for one release, `AGENTCTL_CONTENT_TYPE=json`). */
+  override jsonEnabled(): boolean {
+    if (super.jsonEnabled()) return true;
+    const env = process.env.AGENTCTL_JSON;
+    return this.ctor.enableJsonFlag && env !== undefined && /^(1|true|y|yes)$/i.test(env);
+  }
+
+  /**
+   * The agent config (file or defaults), loaded once. Without a file it says so on stderr, and with
+   * `required` it refuses: `what` names what needs the config (rules, processes).
+   */
+  protected async agentConfig(
+    configFlag?: string,
+    options: { readonly required?: string } = {},
+  ): Promise<LoadedConfig> {
     if (this.loaded === undefined) {
-      const { loadConfig } = await import('../core/config/load-config.js');
-      this.loaded = await loadConfig(process.cwd(), configFlag);
+      const { loadConfig, CONFIG_FILES } = await import('../core/config/load-config.js');
+      const loaded = await loadConfig(process.cwd(), configFlag);
+      if (loaded.path === undefined) {
+        const names = `agentctl.config.{${CONFIG_FILES.map((f) => f.slice('agentctl.config.'.length)).join(',')}}`;
+        if (options.required !== undefined) {
+          const { UsageError } = await import('../core/errors/usage-error.js');
+          throw new UsageError(`no ${names} in ${process.cwd()}: ${options.required}`, {
+            hint: 'run it in the directory of your agent, pass --config FILE, or `agentctl init` to create one',
+          });
+        }
+        process.stderr.write(
+          `note: no ${names} in ${process.cwd()}: using the defaults (agent "agent", source local:, store .agentctl/agent.db, no rules); pass --config FILE to use one\n`,
+        );
+      }
+      this.loaded = loaded;
     }
     return this.loaded;
   }
 
   /**
    * The state store: `--db`, else the config's `store` (relative to the config file), else the default.
-   * Closed when the command ends.
+   * Closed when the command ends. A SQLite file that does not exist yet is refused with `mustExist`
+   * (commands that look at what ran: a mistyped path must not show an empty store as if it were real),
+   * and otherwise created with a line on stderr saying so.
    */
   protected async openStore(
     flags: { readonly db?: string | undefined; readonly config?: string | undefined },
-    options: { readonly readonly?: boolean } = {},
+    options: { readonly readonly?: boolean; readonly mustExist?: boolean } = {},
   ): Promise<{ store: StateStore; config: AgentConfig }> {
     const loaded = await this.agentConfig(flags.config);
-    const { openStore } = await import('../core/store/open-store.js');
+    const { openStore, sqliteStoreFile } = await import('../core/store/open-store.js');
     const { DEFAULT_STORE_PATH } = await import('../core/store/sqlite/store-defaults.js');
+    const origin: StoreOrigin =
+      flags.db !== undefined ? 'flag' : loaded.config.store !== undefined ? 'config' : 'default';
     const location = flags.db ?? loaded.config.store ?? DEFAULT_STORE_PATH;
     const baseDir = flags.db === undefined ? loaded.dir : process.cwd();
+    const file = sqliteStoreFile(location, baseDir);
+    if (file !== undefined) {
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(file)) {
+        if (options.mustExist) throw await missingStore(file, origin, loaded.path);
+        process.stderr.write(`creating a new state store at ${file}\n`);
+      }
+    }
     this.openedStore = await openStore(location, {
       baseDir,
       ...(options.readonly ? { readonly: true } : {}),
@@ -79,30 +132,77 @@ export abstract class BaseCommand extends Command {
     const { redactSecrets } = await import('../core/redact.js');
     if (error instanceof Errors.ExitError) throw error;
     const verbose =
-      this.argv.includes('--verbose') || /^(1|true|yes)$/i.test(process.env.AGENTCTL_VERBOSE ?? '');
-    let line: string;
+      this.argv.includes('--verbose') || /^(1|true|y|yes)$/i.test(process.env.AGENTCTL_VERBOSE ?? '');
+    const usage = `agentctl ${this.id?.replace(/:/g, ' ') ?? ''} --help`;
+    let message: string;
+    let hint: string | undefined;
     let exit: number;
-    if (isUserFacing(error)) {
-      line = redactSecrets(error.message) + (error.hint ? `\n  try: ${redactSecrets(error.hint)}` : '');
-      exit =
-        error.code === 'SOURCE_UNAVAILABLE' ||
-        error.code === 'POISON_STORM' ||
-        error.code === 'NOT_FOUND' ||
-        error.code === 'TIMEOUT'
-          ? EXIT_FAILURE
-          : EXIT_USAGE;
+    if (isUserFacing(error) || isOperational(error)) {
+      message = error.message;
+      hint = error.hint;
+      exit = exitCodeOf(error.code);
     } else if (error.oclif !== undefined) {
-      line = `${redactSecrets(error.message.split('\n')[0] ?? error.message)}\n  try: agentctl ${this.id?.replace(/:/g, ' ') ?? ''} --help`;
+      ({ message, hint } = this.describeParseError(error, usage));
       exit = EXIT_USAGE;
     } else {
-      line =
-        redactSecrets(error.message) +
-        (verbose ? '' : '\n  (an unexpected error: run again with --verbose for details)');
+      message = error.message;
+      hint = verbose ? undefined : 'run again with --verbose for details (this is an unexpected error)';
       exit = EXIT_FAILURE;
     }
-    process.stderr.write(`error: ${line}\n`);
+    process.stderr.write(
+      formatError(redactSecrets(message), hint === undefined ? undefined : redactSecrets(hint)),
+    );
     if (verbose && error.stack) process.stderr.write(`${redactSecrets(error.stack)}\n`);
     process.exitCode = exit;
     return this.exit(exit);
   }
+
+  /** oclif's own errors, whole (not only their first line), with "did you mean" for a mistyped flag. */
+  private describeParseError(error: Error, usage: string): { message: string; hint: string } {
+    const text = stripVTControlCharacters(error.message).replace(/\n*See more help with --help\s*$/, '');
+    const unknownFlags = (error as { flags?: unknown }).flags;
+    if (Array.isArray(unknownFlags) && unknownFlags.length > 0) {
+      const known = Object.keys(this.allFlags()).map((name) => `--${name}`);
+      const lines = (unknownFlags as string[]).map((typed) => {
+        const name = typed.split('=')[0] ?? typed;
+        const guess = didYouMean(name, known);
+        return guess === undefined ? `unknown flag ${name}` : `unknown flag ${name}; did you mean ${guess}?`;
+      });
+      return { message: lines.join('\n'), hint: usage };
+    }
+    // "Parsing --limit \n\tExpected an integer …" reads better as "--limit: expected an integer …".
+    const parsing = /^Parsing (--[\w-]+)\s*\n\s*(.*)$/s.exec(text);
+    if (parsing !== null) return { message: `${parsing[1]}: ${parsing[2]}`, hint: usage };
+    return { message: text, hint: usage };
+  }
+
+  private allFlags(): Interfaces.FlagInput {
+    const ctor = this.ctor as unknown as { flags?: Interfaces.FlagInput; baseFlags?: Interfaces.FlagInput };
+    return { ...(this.ctor.enableJsonFlag ? { json: jsonFlag } : {}), ...ctor.baseFlags, ...ctor.flags };
+  }
+}
+
+/*
+ * The common flags, plus `--json` with its AGENTCTL_JSON variable on the commands that enable it. oclif
+ * adds a `--json` of its own (without a variable) unless the flags hold one; a getter sees the subclass
+ * as `this`, so each command gets the set its `enableJsonFlag` asks for.
+ */
+Object.defineProperty(BaseCommand, 'baseFlags', {
+  get(this: typeof Command) {
+    return this.enableJsonFlag ? { ...commonFlags, json: jsonFlag } : commonFlags;
+  },
+  configurable: true,
+});
+
+async function missingStore(file: string, origin: StoreOrigin, configPath: string | undefined) {
+  const { UsageError } = await import('../core/errors/usage-error.js');
+  const named =
+    origin === 'flag'
+      ? 'check --db (or AGENTCTL_DB) for a typo'
+      : origin === 'config'
+        ? `check "store" in ${configPath}`
+        : 'run it in the directory of your agent (where agentctl consume ran), or give --db PATH';
+  return new UsageError(`no state store at ${file}: nothing has run against it`, {
+    hint: `${named} (agentctl consume and agentctl publish create a store)`,
+  });
 }

@@ -1,6 +1,10 @@
 import { Flags } from '@oclif/core';
 
-/** Flags every command takes. Each has an AGENTCTL_* environment variable; flags win over env. */
+/**
+ * Flags every command takes. Each flag of every command has the environment variable AGENTCTL_<FLAG>
+ * (the long name in upper case, dashes as underscores: --until-empty → AGENTCTL_UNTIL_EMPTY); flags win
+ * over the environment. test/cli/flag-env.test.ts holds every command to it.
+ */
 export const commonFlags = {
   config: Flags.string({
     char: 'c',
@@ -37,3 +41,15 @@ export const agentFlag = Flags.string({
   summary: 'Agent name (consumer group) whose state to use (default: the config name).',
   env: 'AGENTCTL_AGENT',
 });
+
+/** `--json` of the commands that set `enableJsonFlag` (added by the base command). */
+export const jsonFlag = Flags.boolean({
+  summary: 'Print the result as JSON (one compact value, or NDJSON for streams).',
+  env: 'AGENTCTL_JSON',
+  helpGroup: 'GLOBAL',
+});
+
+/** The environment variable of a flag: AGENTCTL_ and its long name in upper case, dashes as underscores. */
+export function flagEnv(name: string): string {
+  return `AGENTCTL_${name.toUpperCase().replace(/-/g, '_')}`;
+}

@@ -17,7 +17,7 @@ export const replayFlags = {
   failed: Flags.boolean({
     ...FAILED,
     summary: 'Replay pending items of the failed store.',
-    env: 'AGENTCTL_REPLAY_FAILED',
+    env: 'AGENTCTL_FAILED',
   }),
   id: Flags.integer({
     ...FAILED,
@@ -52,7 +52,7 @@ export const replayFlags = {
   from: Flags.string({
     ...RANGE,
     summary: 'Re-process from this position (included).',
-    env: 'AGENTCTL_REPLAY_FROM',
+    env: 'AGENTCTL_FROM',
   }),
   partition: Flags.string({
     ...RANGE,
@@ -63,7 +63,7 @@ export const replayFlags = {
   to: Flags.string({
     ...RANGE,
     summary: 'Last position to re-process (default: the end).',
-    env: 'AGENTCTL_REPLAY_TO',
+    env: 'AGENTCTL_TO',
   }),
   source: Flags.string({
     ...RANGE,

@@ -14,7 +14,7 @@ export default class Drain extends BaseCommand {
   static override flags = {
     agent: Flags.string({
       summary: 'Id of the agent to drain (NAME@HOST#PID); default: the only running agent of the group.',
-      env: 'AGENTCTL_AGENT_ID',
+      env: 'AGENTCTL_AGENT',
     }),
     timeout: Flags.integer({
       summary: 'Seconds to wait for the agent to finish.',
@@ -28,7 +28,7 @@ export default class Drain extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Drain);
     const loaded = await this.agentConfig(flags.config);
-    const { store } = await this.openStore(flags);
+    const { store } = await this.openStore(flags, { mustExist: true });
     const { drainAgent } = await import('../core/ops/drain.js');
     const { confirm } = await import('../cli/confirm.js');
     const ui = await import('../ui/text/drain.js');

@@ -35,7 +35,7 @@ export default class Publish extends BaseCommand {
     }),
     id: Flags.string({
       summary: 'Id of the built event (default: a new UUID).',
-      env: 'AGENTCTL_EVENT_ID',
+      env: 'AGENTCTL_ID',
       dependsOn: ['type'],
     }),
     'partition-key': Flags.string({

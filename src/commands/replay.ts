@@ -63,6 +63,14 @@ export default class Replay extends BaseCommand {
         });
         line.clear();
         if (!this.jsonEnabled()) this.log(ui.renderReplaySummary(summary));
+        if (summary.failedAgain > 0) {
+          // Scripts must not take "ran" for "fixed": exit 3 while items still fail (they stay pending).
+          const { EXIT_STILL_FAILING } = await import('../cli/exit-codes.js');
+          process.stderr.write(
+            `${summary.failedAgain} item${summary.failedAgain === 1 ? '' : 's'} failed again and stay${summary.failedAgain === 1 ? 's' : ''} pending (exit ${EXIT_STILL_FAILING}): see agentctl failed list\n`,
+          );
+          process.exitCode = EXIT_STILL_FAILING;
+        }
         return summary;
       }
       const { replayRange } = await import('../core/ops/replay-range.js');

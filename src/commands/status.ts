@@ -30,26 +30,7 @@ export default class Status extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Status);
     const loaded = await this.agentConfig(flags.config);
-    const { existsSync } = await import('node:fs');
-    const { resolve } = await import('node:path');
-    const location = flags.db ?? loaded.config.store ?? '.agentctl/agent.db';
-    if (
-      !location.includes('://') &&
-      location !== ':memory:' &&
-      !existsSync(resolve(flags.db ? process.cwd() : loaded.dir, location))
-    ) {
-      this.warn(`no state store at ${location} yet: nothing has run here (run agentctl consume first)`);
-      return {
-        store: { kind: 'sqlite', location },
-        agents: [],
-        partitions: [],
-        runs: { byProcess: [], active: [] },
-        efforts: [],
-        sinks: [],
-        failed: { pending: 0, byReason: {} },
-      };
-    }
-    const { store, config } = await this.openStore(flags, { readonly: true });
+    const { store, config } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { collectStatus } = await import('../core/ops/status.js');
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
     // The embedded log is cheap to describe: show its latest positions and lag even with no agent running.

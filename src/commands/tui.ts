@@ -48,7 +48,7 @@ export default class Tui extends BaseCommand {
       );
     }
     const loaded = await this.agentConfig(flags.config);
-    const { store, config } = await this.openStore(flags, { readonly: flags.readonly });
+    const { store, config } = await this.openStore(flags, { readonly: flags.readonly, mustExist: true });
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
     const { renderConsole } = await import('../ui/console/render-console.js');
     const tui = renderConsole({

@@ -21,23 +21,25 @@ export default class Worker extends BaseCommand {
       summary: 'Tasks run at once (also the prefetch; default: runner.concurrency, else 4).',
       min: 1,
       max: 65_535,
-      env: 'AGENTCTL_WORKER_CONCURRENCY',
+      env: 'AGENTCTL_CONCURRENCY',
     }),
     url: Flags.string({
       summary:
         'Broker URL, amqp://USER:PASS@HOST:5672/VHOST (default: runner.url, then AMQP_URL, then the local broker).',
-      env: 'AGENTCTL_AMQP_URL',
+      env: 'AGENTCTL_URL',
     }),
     outbox: Flags.string({
       summary:
         'SQLite file keeping results until the broker confirms them (default .agentctl/worker-<endpoint>.db).',
-      env: 'AGENTCTL_WORKER_OUTBOX',
+      env: 'AGENTCTL_OUTBOX',
     }),
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Worker);
-    const loaded = await this.agentConfig(flags.config);
+    const loaded = await this.agentConfig(flags.config, {
+      required: 'a worker runs the processes a config defines',
+    });
     const { workerFromConfig } = await import('../core/worker/worker-from-config.js');
     const ui = await import('../ui/text/worker.js');
     const json = this.jsonEnabled();

@@ -189,7 +189,7 @@ describe('agentctl checkpoint', () => {
 
     const set = agentctl(['checkpoint', 'set', '-p', '7', '--position', '0', '--yes'], { cwd: dir });
 
-    expect(set.code).toBe(1);
+    expect(set.code).toBe(2);
     expect(set.stderr).toContain('local:events has no partition "7"');
     expect(set.stderr).toContain('its partitions are 0, 1, 2, 3');
   });

@@ -120,12 +120,13 @@ describe('agentctl drain', () => {
     expect((await consumer.done).code).toBe(0);
   });
 
-  it('fails with a clear error when no agent is running', () => {
-    const { dir } = givenAnAgent();
+  it('fails with a clear error when no agent is running', async () => {
+    const { dir, db } = givenAnAgent();
+    await (await openSqliteStore({ path: db })).close();
 
     const drain = agentctl(['drain'], { cwd: dir });
 
-    expect(drain.code).toBe(1);
+    expect(drain.code).toBe(2);
     expect(drain.stderr).toContain('error: no running agent of "orders"');
     expect(drain.stderr).toContain('try: start one with `agentctl consume`');
   });
@@ -166,7 +167,7 @@ describe('agentctl drain', () => {
 
     const drain = agentctl(['drain', '--agent', 'orders@nowhere#1'], { cwd: dir });
 
-    expect(drain.code).toBe(1);
+    expect(drain.code).toBe(2);
     expect(drain.stderr).toContain('error: no agent "orders@nowhere#1"');
   });
 });

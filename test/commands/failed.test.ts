@@ -152,12 +152,12 @@ describe('agentctl failed', () => {
     expect(json).toMatchObject({ id: evt2!.id, eventId: 'evt-2', history: [{ via: 'consume' }] });
   });
 
-  it('show of an unknown id says it is not found and exits 1', async () => {
+  it('show of an unknown id says it is not found and exits 2', async () => {
     const dir = await givenParkedFailures();
 
     const result = agentctl(['failed', 'show', '999'], { cwd: dir });
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: failed message 999 not found\n/);
   });
 
@@ -191,7 +191,7 @@ describe('agentctl failed', () => {
 
     expect(none.code).toBe(2);
     expect(none.stderr.split('\n')[0]).toBe('error: give the ids of the items to discard, or --all');
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('failed messages 998, 999 not found');
     expect(list(dir)).toHaveLength(3);
   });

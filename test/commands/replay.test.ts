@@ -141,6 +141,8 @@ describe('agentctl replay --failed', () => {
     const result = replay(dir, '--failed', '--yes', '--json');
 
     expect(result.json<ReplaySummaryJson>()).toMatchObject({ selected: 2, replayed: 0, failedAgain: 2 });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('2 items failed again and stay pending (exit 3)');
     const items = list(dir);
     expect(items.map((i) => [i.eventId, i.status, i.attempts])).toEqual([
       ['evt-2', 'pending', 2],
@@ -232,12 +234,12 @@ describe('agentctl replay --failed', () => {
     expect(executions(project)).toEqual({ 'evt-1': 1 });
   });
 
-  it('rejects an unknown id with "not found" (exit 1)', async () => {
+  it('rejects an unknown id with "not found" (exit 2: bad input)', async () => {
     const dir = await givenConsumed({ broken: true });
 
     const result = agentctl(['replay', '--failed', '--id', '999', '--yes'], { cwd: dir });
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: failed message 999 not found\n/);
   });
 });

@@ -29,3 +29,15 @@ describe('parseTimeArgument', () => {
     }
   });
 });
+
+describe('parseIsoTime', () => {
+  it('Given a date that does not exist, Then it is not a time (Date.parse would roll it over)', async () => {
+    const { parseIsoTime } = await import('../../src/core/time-argument.js');
+    expect(parseIsoTime('2025-02-31')).toBeUndefined();
+    expect(parseIsoTime('2025-13-01')).toBeUndefined();
+    expect(parseIsoTime('yesterday')).toBeUndefined();
+    expect(parseIsoTime('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseIsoTime('2025-01-31T12:00:00Z')).toBe(Date.UTC(2025, 0, 31, 12));
+    expect(() => parseTimeArgument('2025-02-31', NOW)).toThrow('"2025-02-31" is not a time');
+  });
+});

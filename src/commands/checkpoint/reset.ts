@@ -32,7 +32,7 @@ export default class CheckpointReset extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(CheckpointReset);
-    const { store, config } = await this.openStore(flags);
+    const { store, config } = await this.openStore(flags, { mustExist: true });
     const { opsTarget, resetCheckpoints, withSource } = await import('../../core/ops/checkpoints.js');
     const { confirm } = await import('../../cli/confirm.js');
     const { renderCheckpointChange } = await import('../../ui/text/checkpoints.js');

@@ -34,7 +34,7 @@ export default class CheckpointSet extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(CheckpointSet);
-    const { store, config } = await this.openStore(flags);
+    const { store, config } = await this.openStore(flags, { mustExist: true });
     const { opsTarget, setCheckpoint, withSource } = await import('../../core/ops/checkpoints.js');
     const { confirm } = await import('../../cli/confirm.js');
     const { renderCheckpointChange } = await import('../../ui/text/checkpoints.js');

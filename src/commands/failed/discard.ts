@@ -39,7 +39,7 @@ export default class FailedDiscard extends BaseCommand {
       });
     }
     if (flags.reason && !all) throw new UsageError('--reason goes with --all');
-    const { store } = await this.openStore(flags);
+    const { store } = await this.openStore(flags, { mustExist: true });
     const { discardFailed, discardTargets } = await import('../../core/ops/failed-items.js');
     const { renderDiscarded, renderDiscardQuestion } = await import('../../ui/text/failed.js');
     const { confirm } = await import('../../cli/confirm.js');

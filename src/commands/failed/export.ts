@@ -38,7 +38,7 @@ export default class FailedExport extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(FailedExport);
-    const { store } = await this.openStore(flags, { readonly: true });
+    const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { exportFailed } = await import('../../core/ops/failed-items.js');
     const { renderExported } = await import('../../ui/text/failed.js');
     const filter = {

@@ -40,7 +40,7 @@ export default class FailedList extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(FailedList);
-    const { store } = await this.openStore(flags, { readonly: true });
+    const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { failedItemJson, redactedFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedTable } = await import('../../ui/text/failed.js');
     const items = await store.failed.list({

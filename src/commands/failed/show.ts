@@ -24,7 +24,7 @@ export default class FailedShow extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(FailedShow);
-    const { store } = await this.openStore(flags, { readonly: true });
+    const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { failedItemJson, redactedFailed, requireFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedItem } = await import('../../ui/text/failed.js');
     const item = await requireFailed(store, args.id);

@@ -10,7 +10,7 @@ export default class RulesList extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(RulesList);
-    const { config } = await this.agentConfig(flags.config);
+    const { config } = await this.agentConfig(flags.config, { required: 'there are no rules to list' });
     const { describeRules } = await import('../../core/ops/rules.js');
     const { renderRules } = await import('../../ui/text/rules.js');
     const rules = describeRules(config);

@@ -29,7 +29,9 @@ export default class RulesTest extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(RulesTest);
-    const { config } = await this.agentConfig(flags.config);
+    const { config } = await this.agentConfig(flags.config, {
+      required: 'there are no rules to test events against',
+    });
     const { splitEvents, testRules } = await import('../../core/ops/rules.js');
     const { UsageError } = await import('../../core/errors/usage-error.js');
     const { renderRuleTest } = await import('../../ui/text/rules.js');
@@ -40,7 +42,7 @@ export default class RulesTest extends BaseCommand {
         hint: 'check --event (a file, or - for stdin)',
       });
     });
-    const store = await this.openStore(flags, { readonly: true }).then(
+    const store = await this.openStore(flags, { readonly: true, mustExist: true }).then(
       (opened) => opened.store,
       (error: unknown) => {
         if (flags.db !== undefined) throw error;

@@ -16,12 +16,12 @@ export default class StoreCopy extends BaseCommand {
     from: Flags.string({
       summary: 'The store to copy: a SQLite file (sqlite:PATH or PATH) or a postgres:// URI.',
       required: true,
-      env: 'AGENTCTL_COPY_FROM',
+      env: 'AGENTCTL_FROM',
     }),
     to: Flags.string({
       summary: 'The store to copy into, usually postgres://user@host/db[?schema=NAME].',
       required: true,
-      env: 'AGENTCTL_COPY_TO',
+      env: 'AGENTCTL_TO',
     }),
     yes: yesFlag,
   };

@@ -41,7 +41,7 @@ export default class StorePrune extends BaseCommand {
       });
     }
     const dryRun = flags['dry-run'] ?? false;
-    const { store } = await this.openStore(flags);
+    const { store } = await this.openStore(flags, { mustExist: true });
     const { pruneStore } = await import('../../core/ops/store-prune.js');
     const { renderStorePrune } = await import('../../ui/text/store-prune.js');
     if (!dryRun) {

@@ -1,16 +1,17 @@
 import type { AgentOptions, ConsumerSettings, PublisherSettings, RunnerChoice } from '../agent/agent.js';
 import type { Clock } from '../clock.js';
 import { DEFAULT_COMMIT_POLICY } from '../consumer/commit-policy.js';
-import { ConfigError } from '../errors/config-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { contingency } from '../publish/contingency.js';
 import { openSink } from '../publish/open-sink.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { openSource } from '../sources/open-source.js';
-import type { Source } from '../sources/source.js';
+import { isPositionOf, type Source } from '../sources/source.js';
 import { DEFAULT_STORE_PATH } from '../store/sqlite/store-defaults.js';
 import type { StateStore } from '../store/state-store.js';
+import { parseIsoTime } from '../time-argument.js';
 import type { StartPosition } from '../types.js';
 import type { AgentConfig, InitialPosition } from './agent-config.js';
 
@@ -41,13 +42,19 @@ const DEFAULT_SINK = 'local:results';
 /** The reference parked records carry to the agent's configured sink (the config key that names it). */
 export const AGENT_SINK_REF = 'publisher.sink';
 
+/** What `--from` accepts, for its errors. */
+export const FROM_FORMS =
+  'give --from checkpoint, earliest, latest, a position as `agentctl checkpoint list` shows it (such as 1200), or an ISO time such as 2025-01-31T12:00:00Z';
+
 /** Parses `--from`: a keyword, an ISO time, or a source position (applied where no checkpoint exists). */
 export function parseFrom(from: string | InitialPosition | undefined): StartPosition {
   if (from === undefined || from === 'checkpoint' || from === 'earliest') return { kind: 'earliest' };
   if (from === 'latest') return { kind: 'latest' };
   if (/^\d{4}-\d{2}-\d{2}/.test(from)) {
-    const ms = Date.parse(from);
-    if (!Number.isFinite(ms)) throw new ConfigError(`--from: "${from}" is not a valid timestamp`, 'from');
+    const ms = parseIsoTime(from);
+    if (ms === undefined) {
+      throw new UsageError(`--from: "${from}" is not a valid time`, { hint: FROM_FORMS });
+    }
     return { kind: 'timestamp', ms };
   }
   return { kind: 'at', position: from };
@@ -95,6 +102,12 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
     ...(consumerConfig.localPartitions ? { localPartitions: consumerConfig.localPartitions } : {}),
     ...(config.adapters ? { settings: config.adapters } : {}),
   });
+  if (settings.initial.kind === 'at' && !isPositionOf(source, settings.initial.position)) {
+    await source.close();
+    throw new UsageError(`--from: "${settings.initial.position}" is not a position of ${source.uri}`, {
+      hint: FROM_FORMS,
+    });
+  }
   const sink = await openSink(settings.sink, {
     store,
     ...(config.adapters ? { settings: config.adapters } : {}),

@@ -97,6 +97,10 @@ const schema = z
   })
   .strict();
 
+function article(type: string): string {
+  return type === 'undefined' || type === 'null' ? type : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
 /** One line per problem: `key.path: what is wrong`. */
 function describeIssues(error: z.ZodError): { key: string; lines: string[] } {
   const lines = error.issues.map((issue) => {
@@ -104,6 +108,9 @@ function describeIssues(error: z.ZodError): { key: string; lines: string[] } {
     if (issue.code === 'unrecognized_keys') {
       return `${key === '(root)' ? '' : `${key}: `}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     }
+    // zod says "Invalid input: expected number, received string": say "expected a number, not a string".
+    const typed = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
+    if (typed !== null) return `${key}: expected ${article(typed[1]!)}, not ${article(typed[2]!)}`;
     return `${key}: ${issue.message}`;
   });
   const first = error.issues[0];

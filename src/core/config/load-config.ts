@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -105,14 +105,55 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
         ? normaliseJson(JSON.parse(await readFile(path, 'utf8')))
         : await importModule(path);
   } catch (cause) {
-    throw new ConfigError(
-      `cannot load ${path}: ${(cause as Error).message?.split('\n')[0] ?? String(cause)}`,
-      undefined,
+    throw loadError(path, cause);
+  }
+  return { config: validateAgentConfig(value, `config ${path}`), path, dir: dirname(path) };
+}
+
+/** A config file that failed to load: a schema error names the key, a syntax error file:line:column. */
+function loadError(path: string, cause: unknown): ConfigError {
+  // defineAgent validates while the file loads; its error may come from another copy of this module.
+  const invalid = cause as { code?: unknown; key?: unknown; message?: unknown; hint?: unknown };
+  if (invalid?.code === 'CONFIG' && typeof invalid.message === 'string') {
+    return new ConfigError(
+      `invalid config ${path}: ${invalid.message.replace(/^invalid agent definition: /, '')}`,
+      typeof invalid.key === 'string' ? invalid.key : undefined,
       {
         cause,
-        hint: 'fix the syntax error above; `agentctl init` shows a working example',
+        hint: typeof invalid.hint === 'string' ? invalid.hint : 'see "Configuration reference" in the README',
       },
     );
   }
-  return { config: validateAgentConfig(value, `config ${path}`), path, dir: dirname(path) };
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const at = syntaxLocation(path, message);
+  if (at !== undefined) {
+    return new ConfigError(`${at.where}: syntax error in the config: ${at.what}`, undefined, {
+      cause,
+      hint: `fix the config at line ${at.line}, column ${at.column}; \`agentctl init\` shows a working example`,
+    });
+  }
+  return new ConfigError(`cannot load ${path}: ${message.split('\n')[0]}`, undefined, {
+    cause,
+    hint: 'check the file and what it imports; `agentctl init` shows a working example',
+  });
+}
+
+/** Where a syntax error is: jiti says `ParseError: WHAT\n PATH:LINE:COL`, JSON.parse `… at position N`. */
+function syntaxLocation(
+  path: string,
+  message: string,
+): { where: string; what: string; line: number; column: number } | undefined {
+  const parsed = /^(?:\w*Error: )?(.*?)\s*\n\s*(\S+):(\d+):(\d+)\s*$/s.exec(message);
+  if (parsed !== null) {
+    const [line, column] = [Number(parsed[3]), Number(parsed[4])];
+    return { where: `${parsed[2]}:${line}:${column}`, what: parsed[1]!.trim(), line, column };
+  }
+  const json = /^(.*?) in JSON at position (\d+)/.exec(message);
+  if (json !== null && extname(path) === '.json') {
+    const text = readFileSync(path, 'utf8').slice(0, Number(json[2]));
+    const line = text.split('\n').length;
+    const column = text.length - text.lastIndexOf('\n');
+    return { where: `${path}:${line}:${column}`, what: json[1]!, line, column };
+  }
+  return undefined;
 }

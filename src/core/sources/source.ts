@@ -145,3 +145,19 @@ export interface Source {
   /** Releases connections. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * Whether `source` can order `position`: a source compares only positions of its own form (and says
+ * NaN or throws for others). It is compared with a longer position too, since a source may answer 0 for
+ * two equal strings without looking at them.
+ */
+export function isPositionOf(source: Pick<Source, 'compare'>, position: Position): boolean {
+  if (position.trim() !== position || position === '') return false;
+  try {
+    return [source.compare(position, position), source.compare(position, `${position}0`)].every(
+      (n) => !Number.isNaN(n),
+    );
+  } catch {
+    return false;
+  }
+}

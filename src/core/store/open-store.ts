@@ -50,6 +50,16 @@ export function storeScheme(location: string): string {
 }
 
 /**
+ * The absolute path of the SQLite file a location names (relative paths against `baseDir`), or
+ * undefined when it names another kind of store or an in-memory one.
+ */
+export function sqliteStoreFile(location: string, baseDir: string = process.cwd()): string | undefined {
+  if (storeScheme(location) !== 'sqlite') return undefined;
+  const path = location.replace(/^sqlite:/, '');
+  return path === ':memory:' ? undefined : resolve(baseDir, path);
+}
+
+/**
  * Opens the state store a location names: a SQLite file path (`.agentctl/agent.db`, `sqlite:PATH`) or a
  * `postgres://` URI. @throws UsageError for an unknown kind.
  */

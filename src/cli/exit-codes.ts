@@ -1,0 +1,33 @@
+/**
+ * Exit codes of every agentctl command:
+ * - 0: done;
+ * - 1: something could not be reached or did not answer in time (state store, broker, stream, sink, a
+ *   draining agent), a poison storm stopped the consumer, or an unexpected error (a bug);
+ * - 2: bad input: an unknown command, flag or argument, a bad flag value, a bad config, a missing store or
+ *   config, a name that does not exist (partition, failed item, agent), an unconfirmed action;
+ * - 3: `replay --failed` finished, but some items failed again (they stay pending).
+ */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_STILL_FAILING = 3;
+
+/** Codes of engine errors that mean "could not reach it / it did not answer", not "you asked wrongly". */
+const UNREACHABLE_CODES = new Set(['SOURCE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'TIMEOUT', 'POISON_STORM']);
+
+/** The exit code of a user-facing error by its `code`. */
+export function exitCodeOf(code: string | undefined): number {
+  return code !== undefined && UNREACHABLE_CODES.has(code) ? EXIT_FAILURE : EXIT_USAGE;
+}
+
+/**
+ * The one error style: `error: MESSAGE` (continuation lines indented), then `  try: HINT`.
+ */
+export function formatError(message: string, hint?: string): string {
+  const body = message
+    .trimEnd()
+    .split('\n')
+    .map((line, i) => (i === 0 ? line : `  ${line.trimStart()}`))
+    .join('\n');
+  return `error: ${body}\n${hint ? `  try: ${hint}\n` : ''}`;
+}
