@@ -162,8 +162,9 @@ describe('agentctl drain', () => {
     expect(await store.control.pending('orders@a#1')).toEqual([]);
   });
 
-  it('fails with a clear error for an agent id it does not know', () => {
-    const { dir } = givenAnAgent();
+  it('fails with a clear error for an agent id it does not know', async () => {
+    const { dir, db } = givenAnAgent();
+    await (await openSqliteStore({ path: db })).close();
 
     const drain = agentctl(['drain', '--agent', 'orders@nowhere#1'], { cwd: dir });
 
