@@ -138,7 +138,7 @@ describe('agentctl replay --failed', () => {
     const dir = await givenConsumed({ broken: true });
     expect(list(dir).map((i) => i.eventId)).toEqual(['evt-2', 'evt-4']);
 
-    const result = replay(dir, '--failed', '--yes', '--json');
+    const result = agentctl(['replay', '--failed', '--yes', '--json'], { cwd: dir });
 
     expect(result.json<ReplaySummaryJson>()).toMatchObject({ selected: 2, replayed: 0, failedAgain: 2 });
     expect(result.code).toBe(3);
