@@ -217,8 +217,9 @@ describe('agentctl replay --failed', () => {
     expect(parked.map((i) => [i.reason, i.kind, i.sink, i.recordKey])).toEqual([
       ['publish', 'record', 'file:out/results.ndjson', 'customer-1'],
     ]);
-    const stillBroken = replay(project, '--failed', '--yes', '--json').json<ReplaySummaryJson>();
-    expect(stillBroken).toMatchObject({ selected: 1, failedAgain: 1 });
+    const broken = agentctl(['replay', '--failed', '--yes', '--json'], { cwd: project });
+    expect(broken.code).toBe(3);
+    expect(broken.json<ReplaySummaryJson>()).toMatchObject({ selected: 1, failedAgain: 1 });
     expect(list(project, '--status', 'any').map((i) => [i.id, i.attempts])).toEqual([[parked[0]!.id, 3]]);
 
     rmSync(join(project, 'out'));
