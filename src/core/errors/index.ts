@@ -7,6 +7,7 @@ export * from './not-found-error.js';
 export * from './poison-storm-error.js';
 export * from './rule-error.js';
 export * from './source-unavailable-error.js';
+export * from './store-unavailable-error.js';
 export * from './timeout-error.js';
 export * from './transient-error.js';
 export * from './usage-error.js';

@@ -56,11 +56,11 @@ describe.skipIf(!available)(
       expect(second.stdout).toContain(`schema=${schema}: schema version ${PG_SCHEMA_VERSION}, up to date`);
     });
 
-    it('Given a server that does not answer, Then one error line names it without the password, exit 2', () => {
+    it('Given a server that does not answer, Then one error line names it without the password, exit 1 (unreachable, not bad input)', () => {
       const result = agentctl(['store', 'migrate', '--db', 'postgres://agent:s3cret@127.0.0.1:1/agents'], {
         cwd: tempDir('migrate-'),
       });
-      expect(result.code).toBe(2);
+      expect(result.code).toBe(1);
       expect(result.stderr).toContain(
         'error: cannot reach the state store postgres://***@127.0.0.1:1/agents',
       );

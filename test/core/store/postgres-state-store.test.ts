@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
+import { isStoreUnavailableError } from '../../../src/core/errors/store-unavailable-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { openStore } from '../../../src/core/store/open-store.js';
 import { PG_SCHEMA_VERSION } from '../../../src/core/store/postgres/pg-migrations.js';
@@ -128,11 +129,11 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       await expect(reader.flush({ ...EMPTY, runs: [aRun()] })).rejects.toSatisfy(isUsageError);
     });
 
-    it('Given a server that does not answer, When opened, Then a usage error names the store without its password', async () => {
+    it('Given a server that does not answer, When opened, Then a store-unavailable error (exit 1) names the store without its password', async () => {
       const error = await openPostgresStore({ url: 'postgres://agent:s3cret@127.0.0.1:1/agents' }).catch(
         (e: unknown) => e,
       );
-      expect(isUsageError(error)).toBe(true);
+      expect(isStoreUnavailableError(error)).toBe(true);
       expect((error as Error).message).toContain('postgres://***@127.0.0.1:1/agents');
       expect((error as Error).message).not.toContain('s3cret');
       expect((error as { hint?: string }).hint).toMatch(/--db/);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { StoreUnavailableError } from '../../errors/store-unavailable-error.js';
 import { TimeoutError } from '../../errors/timeout-error.js';
 import { UsageError } from '../../errors/usage-error.js';
 
@@ -205,7 +206,7 @@ export class PgConnection {
         hint: 'check --db / AGENTCTL_DB (host, port, database) and that PostgreSQL is running and reachable',
       };
       const message = `cannot reach the state store ${this.location}: ${reason}`;
-      return this.opened ? new TimeoutError(message, options) : new UsageError(message, options);
+      return this.opened ? new TimeoutError(message, options) : new StoreUnavailableError(message, options);
     }
     if (code === '28P01' || code === '28000') {
       return new UsageError(`the state store ${this.location} refused the login: ${reason}`, {
