@@ -269,7 +269,12 @@ export class Agent {
       stateSince: this.state.since,
       startedAt: this.startedAt,
       takenAt: now,
-      source: { uri: this.options.source.uri, id: this.options.source.id },
+      source: {
+        uri: this.options.source.uri,
+        id: this.options.source.id,
+        coordination: this.options.source.coordination,
+        checkpointing: this.options.source.checkpointing,
+      },
       counters,
       throughput: { perSecond: this.meter.perSecond, history: [...this.meter.history] },
       errorRate: this.meter.errorRate,

@@ -4,35 +4,29 @@ import { resolveSettings } from '../config/build-agent.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { openSource } from '../sources/open-source.js';
-import type { PartitionState, PartitionStatus, Source } from '../sources/source.js';
-import type { ProcessingStateName } from '../state/processing-state.js';
-import type { AgentRecord, Checkpoint, CheckpointWrite } from '../store/records.js';
+import type { Checkpointing, PartitionState, PartitionStatus, Source } from '../sources/source.js';
+import type { Checkpoint, CheckpointWrite } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import { END_OF_PARTITION, type Partition, type Position } from '../types.js';
+import { type LiveOwner, liveOwners, ownedState } from './partition-owners.js';
+
+export type { LiveOwner } from './partition-owners.js';
 
 /** Who is recorded as the writer of checkpoints set by an operator. */
 export const OPERATOR = 'operator';
-
-/** Agent states in which an agent no longer reads, whatever its lease says. */
-const STOPPED: ReadonlySet<ProcessingStateName> = new Set(['SHUTDOWN', 'ERROR']);
-
-/** A running agent that holds a partition's lease. */
-export interface LiveOwner {
-  readonly partition: Partition;
-  readonly agent: string;
-  readonly state: ProcessingStateName;
-  readonly heartbeatAt: number;
-  /** How the agent reads the partition, as of its last status snapshot. */
-  readonly partitionState?: PartitionState;
-}
 
 /** One partition's checkpoint, joined with where the source stands when the source was given. */
 export interface CheckpointRow {
   readonly group: string;
   readonly source: string;
   readonly partition: Partition;
-  /** The committed position; absent when there is none (the partition is read from its start). */
+  /**
+   * The committed position; absent when there is none (the partition is read from its start) or when
+   * the broker keeps the position (`keptBy: 'broker'`).
+   */
   readonly position?: Position;
+  /** Who keeps the position: the store (a checkpoint) or the broker (an AMQP queue: acked messages are gone). */
+  readonly keptBy: Checkpointing;
   readonly updatedAt?: number;
   /** Who wrote the checkpoint: an agent id, or `operator`. */
   readonly writtenBy?: string;
@@ -145,38 +139,6 @@ export async function withSource<T>(
 }
 
 /**
- * The partitions of a group and source whose lease is unexpired and held by an agent that is really
- * running: it heartbeated within the lease's time to live and is not SHUTDOWN or ERROR. A crashed
- * agent's partitions stop counting once its heartbeat is older than that.
- */
-export async function liveOwners(
-  store: StateStore,
-  group: string,
-  sourceId: string,
-  clock: Clock = systemClock,
-): Promise<Map<Partition, LiveOwner>> {
-  const now = clock.now();
-  const owners = new Map<Partition, LiveOwner>();
-  const agents = new Map<string, AgentRecord | undefined>();
-  for (const lease of await store.leases.list(group, sourceId)) {
-    if (lease.owner === '' || lease.expiresAt <= now) continue;
-    if (!agents.has(lease.owner)) agents.set(lease.owner, await store.agents.get(lease.owner));
-    const agent = agents.get(lease.owner);
-    const ttl = lease.expiresAt - lease.renewedAt;
-    if (agent === undefined || now - agent.heartbeatAt > ttl || STOPPED.has(agent.state)) continue;
-    const reported = agent.snapshot?.partitions.find((p) => p.partition === lease.partition)?.state;
-    owners.set(lease.partition, {
-      partition: lease.partition,
-      agent: agent.id,
-      state: agent.state,
-      heartbeatAt: agent.heartbeatAt,
-      ...(reported === undefined ? {} : { partitionState: reported }),
-    });
-  }
-  return owners;
-}
-
-/**
  * Checkpoints by group, source and partition. With a source (and not `all`), every partition the source
  * describes is listed, with or without a checkpoint, with its latest position, lag, owner and state.
  */
@@ -194,21 +156,23 @@ export async function listCheckpoints(
   if (source !== undefined && !all && options.group !== undefined) {
     const mine = new Map(stored.map((c) => [c.partition, c]));
     for (const status of await source.describe()) {
-      rows.push(joinStatus(options.group, source.id, mine.get(status.partition), status));
+      const checkpoint = source.checkpointing === 'store' ? mine.get(status.partition) : undefined;
+      rows.push(joinStatus(options.group, source, checkpoint, status));
       mine.delete(status.partition);
     }
     rows.push(...[...mine.values()].map(rowOf));
   } else {
     rows.push(...stored.map(rowOf));
   }
+  const now = (clock ?? systemClock).now();
   const owned = new Map<string, Map<Partition, LiveOwner>>();
   const withOwners: CheckpointRow[] = [];
   for (const row of rows) {
     const key = `${row.group}\n${row.source}`;
-    if (!owned.has(key)) owned.set(key, await liveOwners(store, row.group, row.source, clock));
+    if (!owned.has(key)) owned.set(key, await liveOwners(store, row.group, row.source, { now }));
     const owner = owned.get(key)?.get(row.partition);
     withOwners.push(
-      owner === undefined ? row : { ...row, owner: owner.agent, state: ownerState(row, owner) },
+      owner === undefined ? row : { ...row, owner: owner.agent, state: ownedState(row.state, owner) },
     );
   }
   return withOwners.sort(
@@ -320,7 +284,8 @@ async function guard(
   },
   partitions: readonly Partition[],
 ): Promise<LiveOwner[]> {
-  const owners = await liveOwners(store, options.group, options.source.id, options.clock);
+  const now = (options.clock ?? systemClock).now();
+  const owners = await liveOwners(store, options.group, options.source.id, { now });
   const held = partitions.flatMap((p) => owners.get(p) ?? []);
   if (held.length === 0 || options.force === true) return held;
   const agents = [...new Set(held.map((o) => o.agent))];
@@ -342,6 +307,7 @@ function rowOf(checkpoint: Checkpoint): CheckpointRow {
     source: checkpoint.source,
     partition: checkpoint.partition,
     position: checkpoint.position,
+    keptBy: 'store',
     updatedAt: checkpoint.updatedAt,
     ...(checkpoint.owner === undefined ? {} : { writtenBy: checkpoint.owner }),
     ...(checkpoint.position === END_OF_PARTITION ? { state: 'ended' as const } : {}),
@@ -350,11 +316,14 @@ function rowOf(checkpoint: Checkpoint): CheckpointRow {
 
 function joinStatus(
   group: string,
-  source: string,
+  source: Source,
   checkpoint: Checkpoint | undefined,
   status: PartitionStatus,
 ): CheckpointRow {
-  const base = checkpoint === undefined ? { group, source, partition: status.partition } : rowOf(checkpoint);
+  const base: CheckpointRow =
+    checkpoint === undefined
+      ? { group, source: source.id, partition: status.partition, keptBy: source.checkpointing }
+      : rowOf(checkpoint);
   return {
     ...base,
     ...(status.latest === undefined ? {} : { latest: status.latest }),
@@ -362,11 +331,4 @@ function joinStatus(
     ...(status.lagMs === undefined ? {} : { lagMs: status.lagMs }),
     state: base.state ?? status.state,
   };
-}
-
-/** An owned partition's state: ended, else what its owner last reported, else `reading`. */
-function ownerState(row: CheckpointRow, owner: LiveOwner): PartitionState {
-  if (row.state === 'ended') return 'ended';
-  const reported = owner.partitionState;
-  return reported === undefined || reported === 'unassigned' ? 'reading' : reported;
 }

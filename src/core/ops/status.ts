@@ -5,6 +5,8 @@ import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, Checkpoint } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
 import type { SinkStatus, StatusSnapshot } from '../telemetry/status-snapshot.js';
+import type { Partition } from '../types.js';
+import { isAlive, type LiveOwner, liveOwners, ownedState } from './partition-owners.js';
 
 /** An agent as `status` shows it: its record plus whether it is alive. */
 export interface AgentStatus {
@@ -68,9 +70,7 @@ export interface StatusOptions {
 
 const STOPPED = new Set(['SHUTDOWN', 'ERROR']);
 
-export function isAlive(agent: AgentRecord, now: number, within: number): boolean {
-  return !STOPPED.has(agent.state) && now - agent.heartbeatAt <= within;
-}
+export { isAlive };
 
 /** An agent record as `status` shows it, judged alive against `now`. */
 export function agentStatus(a: AgentRecord, now: number, within: number): AgentStatus {
@@ -162,7 +162,10 @@ async function withSourceView(
   });
 }
 
-/** Live agents' snapshots first; checkpoints fill in partitions no live agent reports. */
+/**
+ * Live agents' snapshots first; checkpoints fill in partitions no live agent reports. Who owns each
+ * partition is `liveOwners`' answer (the one `checkpoint list` gives), not what a snapshot last said.
+ */
 export async function partitionRows(
   store: StateStore,
   agents: readonly AgentRecord[],
@@ -170,15 +173,19 @@ export async function partitionRows(
   within: number,
   group: string | undefined,
 ): Promise<PartitionRow[]> {
+  const owners = ownersOf(store, agents, now, within);
   const rows = new Map<string, PartitionRow>();
   const key = (g: string, source: string, partition: string) => `${g}\u0000${source}\u0000${partition}`;
   for (const agent of agents.filter((a) => isAlive(a, now, within))) {
-    for (const p of agent.snapshot?.partitions ?? []) {
-      const k = key(agent.group, agent.snapshot!.source.id, p.partition);
+    const source = agent.snapshot?.source;
+    if (source === undefined) continue;
+    const owned = await owners(agent.group, source.id);
+    for (const p of agent.snapshot!.partitions) {
+      const k = key(agent.group, source.id, p.partition);
       const existing = rows.get(k);
       // Several agents report every partition of a shared source; keep the owner's row.
-      if (existing !== undefined && existing.owner === existing.agent) continue;
-      rows.set(k, { ...p, group: agent.group, source: agent.snapshot!.source.uri, agent: agent.id });
+      if (existing !== undefined && existing.agent === owned.get(p.partition)?.agent) continue;
+      rows.set(k, withOwner({ ...p, group: agent.group, source: source.uri, agent: agent.id }, owned));
     }
   }
   const checkpoints: Checkpoint[] = await store.checkpoints.list(group === undefined ? {} : { group });
@@ -190,13 +197,14 @@ export async function partitionRows(
         (r.source === c.source || rows.has(key(c.group, c.source, c.partition))),
     );
     if (reported) continue;
-    rows.set(key(c.group, c.source, c.partition), {
+    const row: PartitionRow = {
       group: c.group,
       source: c.source,
       partition: c.partition,
       state: 'unassigned',
       committed: c.position,
-    });
+    };
+    rows.set(key(c.group, c.source, c.partition), withOwner(row, await owners(c.group, c.source)));
   }
   return [...rows.values()].sort((a, b) =>
     a.group === b.group
@@ -209,4 +217,29 @@ export async function partitionRows(
         ? -1
         : 1,
   );
+}
+
+/** `liveOwners` per group and source, each asked once. */
+function ownersOf(
+  store: StateStore,
+  agents: readonly AgentRecord[],
+  now: number,
+  within: number,
+): (group: string, sourceId: string) => Promise<Map<Partition, LiveOwner>> {
+  const asked = new Map<string, Promise<Map<Partition, LiveOwner>>>();
+  return (group, sourceId) => {
+    const k = `${group}\u0000${sourceId}`;
+    let owners = asked.get(k);
+    if (owners === undefined) {
+      owners = liveOwners(store, group, sourceId, { now, aliveWithinMs: within, agents });
+      asked.set(k, owners);
+    }
+    return owners;
+  };
+}
+
+function withOwner(row: PartitionRow, owners: ReadonlyMap<Partition, LiveOwner>): PartitionRow {
+  const { owner: _reported, ...rest } = row;
+  const owner = owners.get(row.partition);
+  return owner === undefined ? rest : { ...rest, owner: owner.agent, state: ownedState(row.state, owner) };
 }

@@ -1,4 +1,4 @@
-import type { PartitionStatus } from '../sources/source.js';
+import type { Checkpointing, Coordination, PartitionStatus } from '../sources/source.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
 import type { StatsSnapshot } from './stats.js';
 
@@ -25,7 +25,14 @@ export interface StatusSnapshot {
   readonly stateSince: number;
   readonly startedAt: number;
   readonly takenAt: number;
-  readonly source: { readonly uri: string; readonly id: string };
+  readonly source: {
+    readonly uri: string;
+    readonly id: string;
+    /** How agents share its partitions (absent in snapshots of older agents). */
+    readonly coordination?: Coordination;
+    /** Who keeps its positions: the store (checkpoints) or the broker (acks). */
+    readonly checkpointing?: Checkpointing;
+  };
   readonly counters: StatsSnapshot;
   /** Events done per second over the last interval, and a short history for sparklines (oldest first). */
   readonly throughput: { readonly perSecond: number; readonly history: readonly number[] };

@@ -25,7 +25,11 @@ export function renderCheckpoints(rows: readonly CheckpointRow[], now = Date.now
         ]
       : []),
     { header: 'PARTITION', value: (r) => r.partition },
-    { header: 'CHECKPOINT', value: (r) => r.position ?? '(none)', align: 'right' },
+    {
+      header: 'CHECKPOINT',
+      value: (r) => r.position ?? (r.keptBy === 'broker' ? '(broker)' : '(none)'),
+      align: 'right',
+    },
     { header: 'LATEST', value: (r) => r.latest ?? '-', align: 'right' },
     { header: 'LAG', value: lag, align: 'right' },
     { header: 'STATE', value: (r) => r.state ?? '-' },
@@ -36,8 +40,11 @@ export function renderCheckpoints(rows: readonly CheckpointRow[], now = Date.now
     },
   ];
   const table = renderTable(columns, rows, '(no checkpoints)');
-  if (wide || rows.length === 0) return table;
-  return `${rows[0]!.group} on ${rows[0]!.source}\n${table}`;
+  const note = rows.some((r) => r.keptBy === 'broker')
+    ? '\n(broker): the broker keeps the position (acked messages are gone, unacked ones are delivered again)'
+    : '';
+  if (wide || rows.length === 0) return `${table}${note}`;
+  return `${rows[0]!.group} on ${rows[0]!.source}\n${table}${note}`;
 }
 
 /** What `checkpoint set` / `checkpoint reset` changed, and the running agents it overrode. */
