@@ -60,4 +60,24 @@ describe('Header', () => {
     expect(lastFrame()).toContain('+2 more agents');
     expect(lastFrame()).toContain('all groups');
   });
+
+  it('says how often it really refreshes: the interval, the slower pace of an unchanged screen, and a stretch for a slow store', () => {
+    const header = (refreshMs: number) =>
+      render(
+        <Header
+          agents={[]}
+          store={undefined}
+          takenAt={NOW}
+          refreshMs={refreshMs}
+          askedMs={1_000}
+          idleMs={5_000}
+          paused={false}
+          readonly={false}
+          maxAgents={1}
+        />,
+      ).lastFrame() ?? '';
+    expect(header(1_000)).toMatch(/·\s+every 1\.0s, 5\.0s when idle\s+·/);
+    expect(header(3_000)).toMatch(/·\s+every 3\.0s \(slow store; asked 1\.0s\), 5\.0s when idle\s+·/);
+    expect(header(6_000)).toMatch(/·\s+every 6\.0s \(slow store; asked 1\.0s\)\s+·/);
+  });
 });

@@ -98,13 +98,15 @@ export interface ConsoleFeedOptions {
 const HISTORY = 20;
 /** Queries a load may repeat are held to this share of wall time (see `Paced`). */
 const SHARE = 0.01;
-/** Aggregates (counts by state, by reason) and data of panes not on screen are re-read at most this often. */
+/** Data of panes not on screen (recent runs) is re-read at most this often. */
 const BACKGROUND_MS = 5_000;
 
 /**
  * Reads what the console shows, cheaply enough to do every second: every query is bounded (limits,
- * keyset pages, indexed counts); queries whose cost grows with the store (run counts, searches, the
- * source probe) are re-run only as often as their measured cost allows. Keeps the little state that
+ * keyset pages, indexed counts). The counts (runs by state, failed by reason) are `status`'s queries,
+ * read at every load so that they never lag the store; the console stretches its interval when loads
+ * grow costly (`refreshInterval`). Searches and the source probe are re-run only as often as their
+ * measured cost allows. Keeps the little state that
  * spans loads: lag history per partition, and the live agent's recent failed attempts.
  */
 export class ConsoleFeed {
@@ -112,8 +114,6 @@ export class ConsoleFeed {
   private readonly lagHistory = new Map<string, { at: number; values: number[] }>();
   private readonly attempts: LiveAttempts;
   private readonly unsubscribe: (() => void) | undefined;
-  private readonly counts: Paced<RunCount[]>;
-  private readonly reasons: Paced<Record<string, number>>;
   private readonly recent: Paced<RunRecord[]>;
   private readonly probed: Paced<ProbedSource>;
   /** The probed source's id, once known: no need to probe while a live agent reports it. */
@@ -123,8 +123,6 @@ export class ConsoleFeed {
   constructor(private readonly options: ConsoleFeedOptions) {
     this.clock = options.clock ?? systemClock;
     const paced = <T>(minMs: number) => new Paced<T>({ minMs, share: SHARE, clock: this.clock });
-    this.counts = paced(BACKGROUND_MS);
-    this.reasons = paced(BACKGROUND_MS);
     this.recent = paced(BACKGROUND_MS);
     this.probed = paced(5_000);
     this.window = new FailedWindow(options.store.failed, paced(0));
@@ -146,11 +144,8 @@ export class ConsoleFeed {
     };
     const [rows, byProcess, recent, selected, efforts, failed, byReason] = await Promise.all([
       partitionRows(store, records, now, within, group),
-      this.counts.get(
-        group ?? '',
-        () => store.runs.countByState(group),
-        shown('processes') ? 1_000 : undefined,
-      ),
+      // Counts are what `status` counts, read at every load: the console's pace bounds their cost.
+      store.runs.countByState(group),
       this.recent.get(
         group ?? '',
         () => this.recentRuns(),
@@ -159,11 +154,7 @@ export class ConsoleFeed {
       query.runId === undefined ? undefined : store.runs.get(query.runId),
       store.efforts.list({ limit: this.options.recentEfforts ?? 30 }),
       this.window.load(failedFilter, query.failed.top, query.failed.limit),
-      this.reasons.get(
-        group ?? '',
-        () => store.failed.countByReason(group),
-        shown('failed') ? 1_000 : undefined,
-      ),
+      store.failed.countByReason(group),
     ]);
     const alive = records.filter((a) => isAlive(a, now, within));
     return {
@@ -185,7 +176,7 @@ export class ConsoleFeed {
 
   /** Makes the next load re-read everything (after an action changed the store). */
   invalidate(): void {
-    for (const paced of [this.counts, this.reasons, this.recent, this.probed]) paced.invalidate();
+    for (const paced of [this.recent, this.probed]) paced.invalidate();
     this.window.reset();
   }
 

@@ -44,3 +44,15 @@ export class Paced<T> {
     this.cached = undefined;
   }
 }
+
+/** The share of wall time console loads may take: a load that took 300 ms is repeated every 3 s. */
+export const LOAD_SHARE = 0.1;
+
+/**
+ * How long from one console load's start to the next's: the interval asked for, stretched (to whole
+ * seconds, so that it does not change at every load) while a load takes more than `share` of it.
+ */
+export function refreshInterval(askedMs: number, loadMs: number, share = LOAD_SHARE): number {
+  const needed = loadMs / share;
+  return needed <= askedMs ? askedMs : Math.max(askedMs, Math.ceil(needed / 1_000) * 1_000);
+}

@@ -24,7 +24,7 @@ import { PartitionsPane } from './PartitionsPane.js';
 import { ProcessesPane } from './ProcessesPane.js';
 import { RetriesPane } from './RetriesPane.js';
 import { useCommands } from './use-commands.js';
-import { type ConsoleSource, useConsoleData } from './use-console-data.js';
+import { type ConsoleSource, SAME_VIEW_MS, useConsoleData } from './use-console-data.js';
 import { useKeys } from './use-keys.js';
 import { type TerminalSize, useTerminalSize } from './use-terminal-size.js';
 
@@ -64,7 +64,7 @@ export function Console({
 }: ConsoleProps) {
   const size = useTerminalSize(fixed);
   const [state, dispatch] = useReducer(consoleReducer, initialPane, initialState);
-  const { view, error, request, reload } = useConsoleData(source, refreshMs, state.paused);
+  const { view, error, request, reload, intervalMs } = useConsoleData(source, refreshMs, state.paused);
   const layout = frameLayout(size.rows, view?.agents.length ?? 0);
   const dialog = state.mode.kind === 'confirm' || state.mode.kind === 'checkpoint';
   const paneHeight = layout.pane - (dialog ? CONFIRM_HEIGHT : 0);
@@ -122,7 +122,9 @@ export function Console({
         store={view?.store}
         {...(group === undefined ? {} : { group })}
         takenAt={view?.takenAt}
-        refreshMs={refreshMs}
+        refreshMs={intervalMs}
+        askedMs={refreshMs}
+        idleMs={SAME_VIEW_MS}
         paused={state.paused}
         readonly={actions.readonly}
         maxAgents={layout.header - 1}

@@ -13,8 +13,12 @@ export type HeaderProps = {
   readonly group?: string;
   /** When the data on screen was read. */
   readonly takenAt: number | undefined;
-  /** Seconds between refreshes. */
+  /** Milliseconds between loads, as they really happen. */
   readonly refreshMs: number;
+  /** The interval asked for (`--refresh`), when a slow store stretched `refreshMs` beyond it. */
+  readonly askedMs?: number;
+  /** An unchanged view is redrawn only this often (ms): the clock then moves at this pace. */
+  readonly idleMs?: number;
   /** Live updates are paused (`p`). */
   readonly paused: boolean;
   /** Actions are disabled (`--readonly`). */
@@ -30,6 +34,8 @@ export function Header({
   group,
   takenAt,
   refreshMs,
+  askedMs,
+  idleMs,
   paused,
   readonly,
   maxAgents,
@@ -38,6 +44,11 @@ export function Header({
   const hidden = agents.length - shown.length;
   const clock = takenAt === undefined ? 'loading…' : new Date(takenAt).toISOString().slice(11, 19);
   const where = store === undefined ? '' : `${store.kind} ${redactSecrets(store.location)}`;
+  const pace = [
+    `every ${duration(refreshMs)}`,
+    ...(askedMs !== undefined && refreshMs > askedMs ? [` (slow store; asked ${duration(askedMs)})`] : []),
+    ...(idleMs !== undefined && idleMs > refreshMs ? [`, ${duration(idleMs)} when idle`] : []),
+  ].join('');
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
@@ -46,7 +57,7 @@ export function Header({
         </Text>
         {paused ? <Text inverse> PAUSED </Text> : null}
         {readonly ? <Text color="yellow"> READ-ONLY</Text> : null}
-        {`  ${where}  ·  ${group === undefined ? 'all groups' : `group ${group}`}  ·  every ${duration(refreshMs)}  ·  ${clock}`}
+        {`  ${where}  ·  ${group === undefined ? 'all groups' : `group ${group}`}  ·  ${pace}  ·  ${clock}`}
       </Text>
       {shown.length === 0 ? (
         <Text dimColor wrap="truncate">

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConsoleQuery, ConsoleView } from '../../core/ops/console-data.js';
+import { refreshInterval } from '../../core/ops/console-pacing.js';
 
 /** What the console reads its data from (a `ConsoleFeed`, or a fake in tests). */
 export interface ConsoleSource {
@@ -16,11 +17,13 @@ export interface ConsoleData {
   readonly request: (query: ConsoleQuery) => void;
   /** Re-reads everything now (after an action). */
   readonly reload: () => void;
+  /** How often it really loads: `refreshMs`, or longer while loads are costly (see `refreshInterval`). */
+  readonly intervalMs: number;
 }
 
 const FIRST_QUERY: ConsoleQuery = { failed: { top: 0, limit: 20 } };
 /** A view whose content did not change is shown again (clock, ages) at most this often. */
-const SAME_VIEW_MS = 5_000;
+export const SAME_VIEW_MS = 5_000;
 
 /** The view's content, without the times that change at every load whatever happens. */
 function contentOf(view: ConsoleView): string {
@@ -42,14 +45,16 @@ interface Loader {
 }
 
 /**
- * Loads the view every `refreshMs` unless `paused`, and at once when a new query is requested. Loads
- * never overlap: one asked for during another runs right after it. A view whose content is what is
+ * Loads the view every `refreshMs` (stretched while loads are costly, as `intervalMs` says) unless
+ * `paused`, and at once when a new query is requested. Loads never overlap: one asked for during
+ * another runs right after it. A view whose content is what is
  * on screen already is not shown again before `SAME_VIEW_MS`: each frame costs Ink tens of
  * milliseconds of CPU, and an idle store would otherwise be redrawn every second for a clock.
  */
 export function useConsoleData(source: ConsoleSource, refreshMs: number, paused: boolean): ConsoleData {
   const [view, setView] = useState<ConsoleView>();
   const [error, setError] = useState<string>();
+  const [intervalMs, setIntervalMs] = useState(refreshMs);
   const loader = useRef<Loader>({
     query: FIRST_QUERY,
     key: JSON.stringify(FIRST_QUERY),
@@ -70,6 +75,8 @@ export function useConsoleData(source: ConsoleSource, refreshMs: number, paused:
     }
     clearTimeout(state.timer);
     state.running = true;
+    const started = performance.now();
+    let every = refreshMs;
     try {
       const next = await source.load(state.query);
       const content = contentOf(next);
@@ -84,13 +91,16 @@ export function useConsoleData(source: ConsoleSource, refreshMs: number, paused:
       if (state.alive) setError(cause instanceof Error ? cause.message : String(cause));
     } finally {
       state.running = false;
+      every = refreshInterval(refreshMs, performance.now() - started);
     }
     if (!state.alive) return;
+    setIntervalMs(every);
     if (state.again) {
       state.again = false;
       return load();
     }
-    if (!state.paused) state.timer = setTimeout(() => void load(), refreshMs);
+    const wait = Math.max(0, every - (performance.now() - started));
+    if (!state.paused) state.timer = setTimeout(() => void load(), wait);
   }, [source, refreshMs]);
 
   useEffect(() => {
@@ -126,5 +136,5 @@ export function useConsoleData(source: ConsoleSource, refreshMs: number, paused:
     void load();
   }, [source, load]);
 
-  return { view, error, request, reload };
+  return { view, error, request, reload, intervalMs };
 }

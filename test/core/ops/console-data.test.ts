@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { ConsoleFeed, type LiveAgent } from '../../../src/core/ops/console-data.js';
 import { SEARCH_CAP } from '../../../src/core/ops/console-failed-window.js';
-import { Paced } from '../../../src/core/ops/console-pacing.js';
+import { Paced, refreshInterval } from '../../../src/core/ops/console-pacing.js';
+import { collectStatus } from '../../../src/core/ops/status.js';
+import type { RunRecord } from '../../../src/core/processes/run-record.js';
 import type { PartitionStatus } from '../../../src/core/sources/source.js';
 import type { NewFailedMessage } from '../../../src/core/store/records.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
@@ -262,6 +264,71 @@ describe('ConsoleFeed', () => {
       ['orders', '0', '5', '99'],
     ]);
     feed.close();
+  });
+});
+
+function failedRuns(from: number, to: number, at: number): RunRecord[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => ({
+    id: `run-${from + i}`,
+    group: 'orders',
+    eventId: `evt-${from + i}`,
+    eventType: 'order.created',
+    rule: 'score-order',
+    process: 'score',
+    state: 'failed' as const,
+    attempts: 1,
+    steps: [],
+    createdAt: at,
+    finishedAt: at,
+    error: 'boom',
+    runner: 'inline',
+    updatedAt: at,
+  }));
+}
+
+describe('ConsoleFeed counts', () => {
+  it('Given runs failing while the console is open, When it refreshes a second later, Then its run counts and failed reasons are what status counts now', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const store = await givenAStore(clock);
+    await store.runs.upsert(failedRuns(1, 1_617, clock.now()));
+    await park(store, 1, 1_617);
+    const feed = new ConsoleFeed({ store, group: 'orders', clock });
+    await feed.load({ failed: page, focus: 'processes' });
+
+    await store.runs.upsert(failedRuns(1_618, 1_780, clock.now()));
+    await park(store, 1_618, 1_780);
+    clock.advance(1_000);
+    const view = await feed.load({ failed: page, focus: 'partitions' });
+    const status = await collectStatus(store, { group: 'orders', now: clock.now() });
+
+    expect(view.runs.byProcess).toEqual([{ process: 'score', state: 'failed', count: 1_780 }]);
+    expect(view.runs.byProcess).toEqual(status.runs.byProcess);
+    expect(view.failed.byReason).toEqual(status.failed.byReason);
+    feed.close();
+  });
+});
+
+describe('refreshInterval', () => {
+  it('keeps the interval asked for while a load takes at most a tenth of it, and stretches it to whole seconds beyond', () => {
+    expect(refreshInterval(1_000, 40)).toBe(1_000);
+    expect(refreshInterval(1_000, 100)).toBe(1_000);
+    expect(refreshInterval(1_000, 250)).toBe(3_000);
+    expect(refreshInterval(500, 60)).toBe(1_000);
+    expect(refreshInterval(10_000, 300)).toBe(10_000);
+  });
+
+  it('never asks for loads more often than asked, nor lets them take more than their share', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60_000 }),
+        fc.double({ min: 0, max: 30_000, noNaN: true }),
+        (asked, cost) => {
+          const every = refreshInterval(asked, cost);
+          expect(every).toBeGreaterThanOrEqual(asked);
+          expect(cost / every).toBeLessThanOrEqual(0.1 + 1e-9);
+        },
+      ),
+    );
   });
 });
 
