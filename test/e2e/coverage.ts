@@ -1,0 +1,230 @@
+/**
+ * The coverage table: every command example of README.md (by its exact text, see readme-examples.ts) and
+ * the scenario that runs it. `readme-coverage.test.ts` fails when an example is missing here or an entry
+ * is no longer in the README; each scenario file fails when it does not run every example given to it.
+ *
+ * status:
+ * - `as written`: the README text itself is run by bash in a fresh temp project (`agentctl` on the PATH
+ *   is this repository's bin/run.js, as `npm link` gives);
+ * - `substituted`: run with what `how` says replaced (a service host, a placeholder id, a temp path);
+ * - `not run`: `how` says why (it would run the whole repository suite or install packages).
+ */
+
+export type Scenario =
+  | 'quickstart'
+  | 'consume'
+  | 'publish'
+  | 'operations'
+  | 'ranges'
+  | 'drain'
+  | 'tui'
+  | 'prune'
+  | 'fleet'
+  | 'worker';
+
+export interface Coverage {
+  readonly scenario: Scenario;
+  readonly status: 'as written' | 'substituted' | 'not run';
+  readonly how?: string;
+  /** Set when agentctl does not do what the README says: the test asserts the README and is expected to fail. */
+  readonly knownFailure?: string;
+}
+
+export const COVERAGE: Readonly<Record<string, Coverage>> = {
+  // Quickstart and development (quickstart.test.ts)
+  'git clone <this repository> agentctl && cd agentctl': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '<this repository> is this worktree (its committed HEAD); the clone gets node_modules as a symlink and dist/ copied, instead of npm ci',
+  },
+  'npm ci && npm run demo': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '`npm run demo` runs in the fresh clone; `npm ci` is not run (no registry installs in tests: node_modules is linked, dist/ copied)',
+  },
+  'npm run demo': { scenario: 'quickstart', status: 'as written', how: 'in the fresh clone' },
+  'npm test': { scenario: 'quickstart', status: 'not run', how: 'it is the whole repository suite, this suite included' },
+  'npm run check': { scenario: 'quickstart', status: 'not run', how: 'typecheck + lint + the whole suite' },
+  'npm run bench': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '`node bench/run.js local` with BENCH_EVENTS=2000 (the bench script without its build step, one scenario, few events); checks one JSON line with the documented fields',
+  },
+  'npx agentctl init': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '`npx agentctl` → `agentctl` (npx in an empty directory would fetch the unrelated `agentctl` package from the registry; see the proposed README fix)',
+  },
+  'npx agentctl publish --file events.ndjson --raw': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '`npx agentctl` → `agentctl`',
+  },
+  'npx agentctl consume --until-empty': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '`npx agentctl` → `agentctl`',
+  },
+  'npx agentctl status && npx agentctl failed list': {
+    scenario: 'quickstart',
+    status: 'substituted',
+    how: '`npx agentctl` → `agentctl`',
+  },
+
+  // consume (consume.test.ts)
+  'agentctl consume': { scenario: 'consume', status: 'as written', how: 'SIGINT drains (exit 0); a second SIGINT ends it' },
+  'agentctl consume --until-empty': { scenario: 'consume', status: 'as written' },
+  'agentctl consume --source file:events.ndjson --from earliest --json': {
+    scenario: 'consume',
+    status: 'as written',
+    how: 'follows the file until SIGINT, then the summary',
+  },
+  'agentctl consume --runner pool --concurrency 16 --max-events 100000': {
+    scenario: 'consume',
+    status: 'as written',
+    how: 'with 100,000 events in the log it stops at --max-events',
+  },
+  'agentctl consume --sink stdout': { scenario: 'consume', status: 'as written', how: 'until SIGINT' },
+
+  // publish (publish.test.ts)
+  'agentctl publish --file events.ndjson': { scenario: 'publish', status: 'as written' },
+  'cat events.ndjson | agentctl publish --file - --source local:orders': { scenario: 'publish', status: 'as written' },
+  'agentctl publish --type submission.created --data \'{"submissionId":"s-1","title":"On Streams"}\' --subject s-1': {
+    scenario: 'publish',
+    status: 'as written',
+  },
+  'agentctl publish --file mixed.ndjson --raw': { scenario: 'publish', status: 'as written' },
+
+  // looking and acting on parked failures (operations.test.ts)
+  'agentctl status': { scenario: 'operations', status: 'as written' },
+  "agentctl status --json | jq '.partitions[] | {partition, committed, latest, lagRecords}'": {
+    scenario: 'operations',
+    status: 'as written',
+  },
+  'agentctl status --json': { scenario: 'operations', status: 'as written' },
+  'agentctl status --all': { scenario: 'operations', status: 'as written' },
+  'agentctl failed list [--reason decode|rule|process|publish] [--rule R] [--search TEXT] [--status pending|replayed|discarded|any]':
+    {
+      scenario: 'operations',
+      status: 'substituted',
+      how: 'a synopsis: each option run with a concrete value',
+    },
+  'agentctl failed list': { scenario: 'operations', status: 'as written' },
+  'agentctl failed list --json': { scenario: 'operations', status: 'as written' },
+  'agentctl failed show 42': { scenario: 'operations', status: 'as written', how: '45 items are parked first' },
+  'agentctl failed discard 42 43 --yes': { scenario: 'operations', status: 'as written' },
+  'agentctl failed export --format ndjson > failed.ndjson': { scenario: 'operations', status: 'as written' },
+  'agentctl replay --failed': {
+    scenario: 'operations',
+    status: 'as written',
+    how: 'without a terminal and without --yes it refuses (exit 2) and changes nothing',
+  },
+  'agentctl replay --failed --yes': { scenario: 'operations', status: 'as written' },
+  'agentctl replay --failed --reason process --since 2026-11-24T00:00:00Z --limit 100 --yes': {
+    scenario: 'operations',
+    status: 'as written',
+  },
+  'agentctl replay --failed --id 42 --id 43 --dry-run': { scenario: 'operations', status: 'as written' },
+  'agentctl rules list': { scenario: 'operations', status: 'as written' },
+  'agentctl rules test --event event.json': { scenario: 'operations', status: 'as written' },
+  'cat events.ndjson | agentctl rules test --event -': { scenario: 'operations', status: 'as written' },
+
+  // ranges and checkpoints of a log with history (ranges.test.ts)
+  'agentctl replay --from 1200 --partition 2 --to 1500': { scenario: 'ranges', status: 'as written' },
+  'agentctl replay --from 1200 --partition 2 --rerun': { scenario: 'ranges', status: 'as written' },
+  'agentctl checkpoint list [--source URI] [--json]': {
+    scenario: 'ranges',
+    status: 'substituted',
+    how: 'a synopsis: run bare, with --source local:orders and with --json',
+  },
+  'agentctl checkpoint set --partition 2 --position 1500 --yes': { scenario: 'ranges', status: 'as written' },
+  'agentctl checkpoint reset --yes': { scenario: 'ranges', status: 'as written' },
+  'agentctl checkpoint reset --partition 2 --to latest --yes': { scenario: 'ranges', status: 'as written' },
+
+  // drain (drain.test.ts)
+  'agentctl drain': { scenario: 'drain', status: 'as written' },
+  'agentctl drain --agent submission-agent@host#4711 --timeout 120 --json': {
+    scenario: 'drain',
+    status: 'substituted',
+    how: 'the placeholder agent id is the running agent’s id (from status --json)',
+  },
+
+  // the console (tui.test.ts; under tmux for a terminal)
+  'agentctl tui': { scenario: 'tui', status: 'as written', how: 'in a tmux terminal; and refused without one' },
+  'agentctl tui --readonly': { scenario: 'tui', status: 'as written', how: 'in a tmux terminal' },
+  'agentctl consume --tui': { scenario: 'tui', status: 'as written', how: 'in a tmux terminal; q drains' },
+  'agentctl tui --db postgres://…': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'postgres://… is the local PostgreSQL with a fresh schema; in a tmux terminal',
+  },
+
+  // store prune (prune.test.ts)
+  'agentctl store prune --older-than 30d [--only runs,efforts,failed,log] [--dry-run] [--yes] [--json]': {
+    scenario: 'prune',
+    status: 'substituted',
+    how: 'a synopsis: run as --older-than 0s --only runs,efforts,failed,log --dry-run --json, then --yes --json',
+  },
+  'agentctl store prune --older-than 14d --yes --json': { scenario: 'prune', status: 'as written' },
+  'agentctl store prune --older-than 14d --yes': { scenario: 'prune', status: 'as written' },
+  'sqlite3 .agentctl/agent.db VACUUM': { scenario: 'prune', status: 'as written', how: 'with the agents stopped' },
+
+  // fleet mode on PostgreSQL (fleet.test.ts)
+  'agentctl store migrate [--db URL]': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'a synopsis: URL is the local PostgreSQL with a fresh schema',
+  },
+  'agentctl store migrate --db URL': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'URL is the local PostgreSQL with a fresh schema',
+  },
+  'agentctl store copy --from PATH --to postgres://… [--yes]': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'a synopsis: PATH is .agentctl/agent.db, postgres://… the local PostgreSQL',
+  },
+  'agentctl store migrate --db postgres://agentctl@db.internal/agents': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'db.internal/agents → the local PostgreSQL (db test) with a fresh ?schema=',
+  },
+  'agentctl store copy --from .agentctl/agent.db --to postgres://agentctl@db.internal/agents --yes': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'db.internal/agents → the local PostgreSQL with a fresh ?schema=',
+  },
+  'agentctl consume --db postgres://agentctl@db.internal/agents --metrics-port 9464': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'db.internal → local PostgreSQL; port 9464 → a free port (the machine is shared)',
+  },
+  'agentctl status --db postgres://agentctl@db.internal/agents --all': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'db.internal → local PostgreSQL',
+  },
+  'agentctl drain --db postgres://agentctl@db.internal/agents --agent orders@host-b#4711': {
+    scenario: 'fleet',
+    status: 'substituted',
+    how: 'db.internal → local PostgreSQL; the placeholder agent id is the running agent’s id',
+  },
+
+  // the queue runner's worker on RabbitMQ (worker.test.ts)
+  'agentctl worker --endpoint scoring --concurrency 16': {
+    scenario: 'worker',
+    status: 'substituted',
+    how: 'endpoint scoring → a unique endpoint name (the broker is shared); --url is the local RabbitMQ',
+  },
+  'agentctl worker [--endpoint ID] [--concurrency N] [--url AMQP_URL] [--outbox PATH] [--metrics-port N]': {
+    scenario: 'worker',
+    status: 'substituted',
+    how: 'a synopsis: run with every option given',
+  },
+};
+
+/** The examples the table marks as known failures of agentctl, with why. */
+export const KNOWN_FAILURES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(COVERAGE).flatMap(([text, c]) => (c.knownFailure ? [[text, c.knownFailure]] : [])),
+);
