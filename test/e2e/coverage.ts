@@ -130,8 +130,8 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   'cat events.ndjson | agentctl rules test --event -': { scenario: 'operations', status: 'as written' },
 
   // ranges and checkpoints of a log with history (ranges.test.ts)
-  'agentctl replay --from 1200 --partition 2 --to 1500': { scenario: 'ranges', status: 'as written' },
-  'agentctl replay --from 1200 --partition 2 --rerun': { scenario: 'ranges', status: 'as written' },
+  'agentctl replay --from 1200 --partition 2 --to 1500': { scenario: 'ranges', status: 'as written', how: 'at a terminal (a pty from `script`) answering y: without --yes and without a terminal it refuses (exit 2); see the proposed README fix' },
+  'agentctl replay --from 1200 --partition 2 --rerun': { scenario: 'ranges', status: 'as written', how: 'at a terminal (a pty from `script`) answering y: without --yes and without a terminal it refuses (exit 2); see the proposed README fix' },
   'agentctl checkpoint list [--source URI] [--json]': {
     scenario: 'ranges',
     status: 'substituted',

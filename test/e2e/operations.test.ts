@@ -1,0 +1,120 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { orderEvent, orderEvents, writeOrdersAgent } from './fixtures.js';
+import { expectExit, project, scenarios } from './support.js';
+
+const { readme } = scenarios('operations');
+
+interface Item {
+  id: number;
+  reason: string;
+  status: string;
+}
+
+describe('README status, failed, replay and rules', () => {
+  it('Given 45 parked decode failures and 5 parked process failures, the documented look-and-act commands do what the README says', async () => {
+    const p = project('e2e-ops-');
+    writeOrdersAgent(p.dir);
+    // ids 1–45: lines that are not JSON (decode); then ids 46–50: order.paid while billing is down (process).
+    writeFileSync(join(p.dir, 'junk.ndjson'), Array.from({ length: 45 }, (_, i) => `junk ${i}`).join('\n'));
+    expectExit(await p.run('agentctl publish --file junk.ndjson --raw && agentctl consume --until-empty'), 0);
+    writeFileSync(join(p.dir, 'billing.down'), '');
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(5));
+    expectExit(await p.run('agentctl publish --file events.ndjson && agentctl consume --until-empty'), 0);
+
+    const status = await p.run(readme('agentctl status'));
+    expectExit(status, 0);
+    for (const section of ['AGENTS', 'PARTITIONS', 'RUNS', 'FAILED']) expect(status.stdout).toContain(section);
+    expect(status.stdout).toMatch(/FAILED\s+50 pending \(decode 45, process 5\)/);
+
+    const json = await p.run(readme('agentctl status --json'));
+    expectExit(json, 0);
+    expect(JSON.parse(json.stdout)).toHaveProperty('partitions');
+    const jq = await p.run(readme("agentctl status --json | jq '.partitions[] | {partition, committed, latest, lagRecords}'"));
+    expectExit(jq, 0);
+    expect(jq.stdout).toMatch(/"partition": "0"/);
+    expect(jq.stdout).toMatch(/"lagRecords": 0/);
+    const all = await p.run(readme('agentctl status --all'));
+    expectExit(all, 0);
+    expect(all.stdout).toContain('orders');
+
+    const list = await p.run(readme('agentctl failed list'));
+    expectExit(list, 0);
+    expect(list.stdout).toMatch(/ID\s+REASON/);
+    readme(
+      'agentctl failed list [--reason decode|rule|process|publish] [--rule R] [--search TEXT] [--status pending|replayed|discarded|any]',
+    );
+    const items = async (flags: string) => {
+      const r = await p.run(`agentctl failed list ${flags} --json`);
+      expectExit(r, 0);
+      return JSON.parse(r.stdout) as Item[];
+    };
+    expect(await items('--reason process')).toHaveLength(5);
+    expect(await items('--rule bill')).toHaveLength(5);
+    expect(await items("--search 'billing is down'")).toHaveLength(5);
+    expect(await items('--status any')).toHaveLength(50);
+    const asJson = await p.run(readme('agentctl failed list --json'));
+    const every = JSON.parse(asJson.stdout) as (Item & { payload?: string })[];
+    expect(every).toHaveLength(50);
+    expect(every.find((i) => i.id === 46)?.payload).toContain('order.paid');
+
+    const show = await p.run(readme('agentctl failed show 42'));
+    expectExit(show, 0);
+    expect(show.stdout).toMatch(/id:\s+42/);
+    expect(show.stdout).toMatch(/reason:\s+decode/);
+    expect(show.stdout).toContain('history');
+    expect(show.stdout).toMatch(/payload \(\d+ bytes\):\njunk \d+/);
+
+    const dry = await p.run(readme('agentctl replay --failed --id 42 --id 43 --dry-run'));
+    expectExit(dry, 0);
+    expect(dry.stdout).toMatch(/would replay 2 items; nothing changed/);
+
+    const discard = await p.run(readme('agentctl failed discard 42 43 --yes'));
+    expectExit(discard, 0);
+    expect((await items('--status discarded')).map((i) => i.id).sort()).toEqual([42, 43]);
+
+    const exported = await p.run(readme('agentctl failed export --format ndjson > failed.ndjson'));
+    expectExit(exported, 0);
+    const lines = readFileSync(join(p.dir, 'failed.ndjson'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(48);
+    expect(JSON.parse(lines[0]!)).toHaveProperty('reason');
+
+    const unconfirmed = await p.run(readme('agentctl replay --failed'));
+    expectExit(unconfirmed, 2);
+    expect(unconfirmed.stderr).toMatch(/--yes/);
+    expect(await items('--status pending')).toHaveLength(48);
+
+    rmSync(join(p.dir, 'billing.down'));
+    const byReason = await p.run(
+      readme('agentctl replay --failed --reason process --since 2026-11-24T00:00:00Z --limit 100 --yes'),
+    );
+    expectExit(byReason, 0);
+    expect(byReason.stdout).toMatch(/replayed 5 of 5 items/);
+    expect((await items('--status replayed')).map((i) => i.reason)).toEqual(Array(5).fill('process'));
+
+    const rest = await p.run(readme('agentctl replay --failed --yes'));
+    expect(rest.stdout).toMatch(/replayed 0 of 43 items/);
+    expect(rest.stdout).toMatch(/43 failed again \(still pending\)/);
+    expect(await items('--status pending')).toHaveLength(43);
+  }, 120_000);
+
+  it('lists the rules and tests events against them without side effects', async () => {
+    const p = project('e2e-rules-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'event.json'), orderEvent(1));
+    writeFileSync(join(p.dir, 'events.ndjson'), `${orderEvent(2)}\n${orderEvent(3, 'order.cancelled')}\n`);
+
+    const list = await p.run(readme('agentctl rules list'));
+    expectExit(list, 0);
+    expect(list.stdout).toMatch(/bill\s+order\.paid\s+billing/);
+
+    const one = await p.run(readme('agentctl rules test --event event.json'));
+    expectExit(one, 0);
+    expect(one.stdout).toMatch(/bill → billing .* would run/);
+    const many = await p.run(readme('cat events.ndjson | agentctl rules test --event -'));
+    expectExit(many, 0);
+    expect(many.stdout).toMatch(/2 events: 1 matched, 1 unmatched/);
+    expect(existsSync(join(p.dir, '.agentctl'))).toBe(false);
+  });
+});
