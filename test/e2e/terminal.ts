@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import type { Project } from './support.js';
+import { until } from './support.js';
+
+/** A command running in a detached tmux terminal of its own (160×50), to look at and type into. */
+export interface Terminal {
+  screen(): Promise<string>;
+  keys(...keys: string[]): Promise<void>;
+  waitFor(what: RegExp, timeoutMs?: number): Promise<string>;
+  /** True once the command ended (the session then shows `[exited]`). */
+  ended(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function inTerminal(p: Project, line: string): Promise<Terminal> {
+  const socket = `agentctl-e2e-${randomBytes(4).toString('hex')}`;
+  const tmux = (args: string) => p.run(`tmux -L ${socket} ${args}`);
+  const started = await tmux(
+    `new-session -d -s e2e -x 160 -y 50 -c ${JSON.stringify(p.dir)} ${JSON.stringify(`${line}; echo "[exited $?]"; sleep 60`)}`,
+  );
+  if (started.code !== 0) throw new Error(`tmux did not start: ${started.output}`);
+  const screen = async () => (await tmux('capture-pane -p -t e2e')).stdout;
+  return {
+    screen,
+    async keys(...keys) {
+      await tmux(`send-keys -t e2e ${keys.join(' ')}`);
+    },
+    async waitFor(what, timeoutMs = 30_000) {
+      let last = '';
+      await until(
+        `the terminal shows ${what}`,
+        async () => what.test((last = await screen())),
+        timeoutMs,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; screen:\n${last}`);
+      });
+      return last;
+    },
+    async ended() {
+      return /\[exited \d+\]/.test(await screen());
+    },
+    async close() {
+      await tmux('kill-server');
+    },
+  };
+}
