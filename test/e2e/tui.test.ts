@@ -1,0 +1,75 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { orderEvents, writeOrdersAgent } from './fixtures.js';
+import { expectExit, type Project, project, scenarios, until } from './support.js';
+import { inTerminal } from './terminal.js';
+
+const { readme } = scenarios('tui');
+
+async function withParked(): Promise<Project> {
+  const p = project('e2e-tui-');
+  writeOrdersAgent(p.dir);
+  writeFileSync(join(p.dir, 'billing.down'), '');
+  writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(3));
+  expectExit(await p.run('agentctl publish --file events.ndjson && agentctl consume --until-empty'), 0);
+  return p;
+}
+
+describe('README agentctl tui', () => {
+  it('`tui` attaches to the store in a terminal and quits with q; without a terminal it points to status --json', async () => {
+    const p = await withParked();
+    const refused = await p.run(`${readme('agentctl tui')} < /dev/null`);
+    expectExit(refused, 2);
+    expect(refused.stderr).toContain('agentctl status --json');
+
+    const tui = await inTerminal(p, 'agentctl tui');
+    try {
+      const screen = await tui.waitFor(/Failed\s+3 pending/);
+      expect(screen).toMatch(/sqlite .*agent\.db/);
+      expect(screen).toContain('Partitions');
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+      expect(await tui.screen()).toContain('[exited 0]');
+    } finally {
+      await tui.close();
+    }
+  });
+
+  it('`tui --readonly` shows everything and refuses actions', async () => {
+    const p = await withParked();
+    const tui = await inTerminal(p, readme('agentctl tui --readonly'));
+    try {
+      await tui.waitFor(/Failed\s+3 pending/);
+      await tui.keys('?');
+      await tui.waitFor(/read-only console: replay, discard, checkpoint and drain are refused/);
+      await tui.keys('Escape');
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+    } finally {
+      await tui.close();
+    }
+    const still = await p.run('agentctl failed list --json');
+    expect(JSON.parse(still.stdout)).toHaveLength(3);
+  });
+
+  it('`consume --tui` runs the agent with the console; q drains and ends it', async () => {
+    const p = project('e2e-consume-tui-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(5));
+    expectExit(await p.run('agentctl publish --file events.ndjson'), 0);
+    const tui = await inTerminal(p, readme('agentctl consume --tui'));
+    try {
+      await tui.waitFor(/orders@\S+/);
+      await until('the events are committed', async () => {
+        const s = JSON.parse((await p.run('agentctl checkpoint list --json')).stdout) as { lagRecords: number }[];
+        return s.length > 0 && s.every((c) => c.lagRecords === 0);
+      });
+      await tui.keys('q');
+      await until('the agent drains and ends', () => tui.ended(), 20_000);
+      expect(await tui.screen()).toContain('[exited 0]');
+    } finally {
+      await tui.close();
+    }
+  });
+});
