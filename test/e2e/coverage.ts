@@ -221,6 +221,8 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     scenario: 'worker',
     status: 'substituted',
     how: 'a synopsis: run with every option given',
+    knownFailure:
+      'agentctl worker has no --metrics-port flag: "Error: Nonexistent flag: --metrics-port", exit 2 (README documents it here and under "--metrics-port N (on consume and worker)")',
   },
 };
 
