@@ -17,7 +17,10 @@ async function withOrders(count: number, extra = ''): Promise<Project> {
 async function committed(p: Project): Promise<number> {
   const status = await p.run('agentctl status --json');
   const parts = (JSON.parse(status.stdout) as { partitions: { committed?: string }[] }).partitions;
-  return parts.reduce((sum, part) => sum + (part.committed === undefined ? 0 : Number(part.committed) + 1), 0);
+  return parts.reduce(
+    (sum, part) => sum + (part.committed === undefined ? 0 : Number(part.committed) + 1),
+    0,
+  );
 }
 
 describe('README agentctl consume', () => {
@@ -56,7 +59,18 @@ describe('README agentctl consume', () => {
     expect(lines.map((l) => l.type)).toContain('assigned');
     const summary = lines.at(-1)!;
     expect(summary).toMatchObject({ type: 'summary', read: 7, processed: 7 });
-    for (const key of ['unmatched', 'filtered', 'parked', 'runs', 'skippedRuns', 'delivered', 'publishGiveUps', 'commits', 'durationMs', 'stoppedBy']) {
+    for (const key of [
+      'unmatched',
+      'filtered',
+      'parked',
+      'runs',
+      'skippedRuns',
+      'delivered',
+      'publishGiveUps',
+      'commits',
+      'durationMs',
+      'stoppedBy',
+    ]) {
       expect(summary).toHaveProperty(key);
     }
   });
@@ -82,7 +96,8 @@ describe('README agentctl consume', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toHaveLength(3);
-    for (const r of records) expect(Object.keys(r).sort()).toEqual(['headers', 'id', 'key', 'timestamp', 'value']);
+    for (const r of records)
+      expect(Object.keys(r).sort()).toEqual(['headers', 'id', 'key', 'timestamp', 'value']);
     expect(records[0]!.value).toMatchObject({ process: 'billing', output: { charged: expect.any(String) } });
   });
 });

@@ -43,7 +43,11 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     how: '`npm run demo` runs in the fresh clone; `npm ci` is not run (no registry installs in tests: node_modules is linked, dist/ copied)',
   },
   'npm run demo': { scenario: 'quickstart', status: 'as written', how: 'in the fresh clone' },
-  'npm test': { scenario: 'quickstart', status: 'not run', how: 'it is the whole repository suite, this suite included' },
+  'npm test': {
+    scenario: 'quickstart',
+    status: 'not run',
+    how: 'it is the whole repository suite, this suite included',
+  },
   'npm run check': { scenario: 'quickstart', status: 'not run', how: 'typecheck + lint + the whole suite' },
   'npm run bench': {
     scenario: 'quickstart',
@@ -72,7 +76,11 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   },
 
   // consume (consume.test.ts)
-  'agentctl consume': { scenario: 'consume', status: 'as written', how: 'SIGINT drains (exit 0); a second SIGINT ends it' },
+  'agentctl consume': {
+    scenario: 'consume',
+    status: 'as written',
+    how: 'SIGINT drains (exit 0); a second SIGINT ends it',
+  },
   'agentctl consume --until-empty': { scenario: 'consume', status: 'as written' },
   'agentctl consume --source file:events.ndjson --from earliest --json': {
     scenario: 'consume',
@@ -88,11 +96,15 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
 
   // publish (publish.test.ts)
   'agentctl publish --file events.ndjson': { scenario: 'publish', status: 'as written' },
-  'cat events.ndjson | agentctl publish --file - --source local:orders': { scenario: 'publish', status: 'as written' },
-  'agentctl publish --type submission.created --data \'{"submissionId":"s-1","title":"On Streams"}\' --subject s-1': {
+  'cat events.ndjson | agentctl publish --file - --source local:orders': {
     scenario: 'publish',
     status: 'as written',
   },
+  'agentctl publish --type submission.created --data \'{"submissionId":"s-1","title":"On Streams"}\' --subject s-1':
+    {
+      scenario: 'publish',
+      status: 'as written',
+    },
   'agentctl publish --file mixed.ndjson --raw': { scenario: 'publish', status: 'as written' },
 
   // looking and acting on parked failures (operations.test.ts)
@@ -111,7 +123,11 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     },
   'agentctl failed list': { scenario: 'operations', status: 'as written' },
   'agentctl failed list --json': { scenario: 'operations', status: 'as written' },
-  'agentctl failed show 42': { scenario: 'operations', status: 'as written', how: '45 items are parked first' },
+  'agentctl failed show 42': {
+    scenario: 'operations',
+    status: 'as written',
+    how: '45 items are parked first',
+  },
   'agentctl failed discard 42 43 --yes': { scenario: 'operations', status: 'as written' },
   'agentctl failed export --format ndjson > failed.ndjson': { scenario: 'operations', status: 'as written' },
   'agentctl replay --failed': {
@@ -130,8 +146,16 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   'cat events.ndjson | agentctl rules test --event -': { scenario: 'operations', status: 'as written' },
 
   // ranges and checkpoints of a log with history (ranges.test.ts)
-  'agentctl replay --from 1200 --partition 2 --to 1500': { scenario: 'ranges', status: 'as written', how: 'at a terminal (a pty from `script`) answering y: without --yes and without a terminal it refuses (exit 2); see the proposed README fix' },
-  'agentctl replay --from 1200 --partition 2 --rerun': { scenario: 'ranges', status: 'as written', how: 'at a terminal (a pty from `script`) answering y: without --yes and without a terminal it refuses (exit 2); see the proposed README fix' },
+  'agentctl replay --from 1200 --partition 2 --to 1500': {
+    scenario: 'ranges',
+    status: 'as written',
+    how: 'at a terminal (a pty from `script`) answering y: without --yes and without a terminal it refuses (exit 2); see the proposed README fix',
+  },
+  'agentctl replay --from 1200 --partition 2 --rerun': {
+    scenario: 'ranges',
+    status: 'as written',
+    how: 'at a terminal (a pty from `script`) answering y: without --yes and without a terminal it refuses (exit 2); see the proposed README fix',
+  },
   'agentctl checkpoint list [--source URI] [--json]': {
     scenario: 'ranges',
     status: 'substituted',
@@ -150,7 +174,11 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   },
 
   // the console (tui.test.ts; under tmux for a terminal)
-  'agentctl tui': { scenario: 'tui', status: 'as written', how: 'in a tmux terminal; and refused without one' },
+  'agentctl tui': {
+    scenario: 'tui',
+    status: 'as written',
+    how: 'in a tmux terminal; and refused without one',
+  },
   'agentctl tui --readonly': { scenario: 'tui', status: 'as written', how: 'in a tmux terminal' },
   'agentctl consume --tui': { scenario: 'tui', status: 'as written', how: 'in a tmux terminal; q drains' },
   'agentctl tui --db postgres://…': {
@@ -167,7 +195,11 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   },
   'agentctl store prune --older-than 14d --yes --json': { scenario: 'prune', status: 'as written' },
   'agentctl store prune --older-than 14d --yes': { scenario: 'prune', status: 'as written' },
-  'sqlite3 .agentctl/agent.db VACUUM': { scenario: 'prune', status: 'as written', how: 'with the agents stopped' },
+  'sqlite3 .agentctl/agent.db VACUUM': {
+    scenario: 'prune',
+    status: 'as written',
+    how: 'with the agents stopped',
+  },
 
   // fleet mode on PostgreSQL (fleet.test.ts)
   'agentctl store migrate [--db URL]': {

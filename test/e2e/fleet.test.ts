@@ -45,14 +45,21 @@ describe.skipIf(!available)(serviceSuite('README fleet mode', available, 'Postgr
 
     readme('agentctl store migrate [--db URL]');
     expectExit(await p.run('agentctl store migrate'), 0);
-    const migrate = await p.run(onLocal(readme('agentctl store migrate --db postgres://agentctl@db.internal/agents'), db));
+    const migrate = await p.run(
+      onLocal(readme('agentctl store migrate --db postgres://agentctl@db.internal/agents'), db),
+    );
     expectExit(migrate, 0);
     readme('agentctl store migrate --db URL');
     expectExit(await p.run(`agentctl store migrate --db '${db}'`), 0);
 
     readme('agentctl store copy --from PATH --to postgres://… [--yes]');
     const copy = await p.run(
-      onLocal(readme('agentctl store copy --from .agentctl/agent.db --to postgres://agentctl@db.internal/agents --yes'), db),
+      onLocal(
+        readme(
+          'agentctl store copy --from .agentctl/agent.db --to postgres://agentctl@db.internal/agents --yes',
+        ),
+        db,
+      ),
     );
     expectExit(copy, 0);
 
@@ -66,7 +73,9 @@ describe.skipIf(!available)(serviceSuite('README fleet mode', available, 'Postgr
       /agentctl_events_read_total(\{[^}]*\})? 10\b/.test((await (await get('/metrics'))?.text()) ?? ''),
     );
 
-    const status = await p.run(onLocal(readme('agentctl status --db postgres://agentctl@db.internal/agents --all'), db));
+    const status = await p.run(
+      onLocal(readme('agentctl status --db postgres://agentctl@db.internal/agents --all'), db),
+    );
     expectExit(status, 0);
     expect(status.stdout).toMatch(/orders@\S+\s+(ACTIVE|IDLE|STEADY)/);
     const id = /(orders@\S+#\d+)/.exec(status.stdout)![1]!;

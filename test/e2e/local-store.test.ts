@@ -93,7 +93,10 @@ describe('README drain', () => {
 
     const second = p.start('agentctl consume');
     let id: string | undefined;
-    await until('the agent is live', async () => (id = await liveAgent()) !== undefined);
+    await until('the agent is live', async () => {
+      id = await liveAgent();
+      return id !== undefined;
+    });
     readme('agentctl drain --agent submission-agent@host#4711 --timeout 120 --json');
     const named = await p.run(`agentctl drain --agent '${id}' --timeout 120 --json`);
     expectExit(named, 0);
@@ -115,7 +118,9 @@ describe('README store prune', () => {
     const quiet = await p.run(readme('agentctl store prune --older-than 14d --yes'));
     expectExit(quiet, 0);
 
-    readme('agentctl store prune --older-than 30d [--only runs,efforts,failed,log] [--dry-run] [--yes] [--json]');
+    readme(
+      'agentctl store prune --older-than 30d [--only runs,efforts,failed,log] [--dry-run] [--yes] [--json]',
+    );
     const only = '--older-than 0s --only runs,efforts,failed,log';
     const dry = await p.run(`agentctl store prune ${only} --dry-run --json`);
     expectExit(dry, 0);

@@ -25,13 +25,16 @@ describe('README status, failed, replay and rules', () => {
 
     const status = await p.run(readme('agentctl status'));
     expectExit(status, 0);
-    for (const section of ['AGENTS', 'PARTITIONS', 'RUNS', 'FAILED']) expect(status.stdout).toContain(section);
+    for (const section of ['AGENTS', 'PARTITIONS', 'RUNS', 'FAILED'])
+      expect(status.stdout).toContain(section);
     expect(status.stdout).toMatch(/FAILED\s+50 pending \(decode 45, process 5\)/);
 
     const json = await p.run(readme('agentctl status --json'));
     expectExit(json, 0);
     expect(JSON.parse(json.stdout)).toHaveProperty('partitions');
-    const jq = await p.run(readme("agentctl status --json | jq '.partitions[] | {partition, committed, latest, lagRecords}'"));
+    const jq = await p.run(
+      readme("agentctl status --json | jq '.partitions[] | {partition, committed, latest, lagRecords}'"),
+    );
     expectExit(jq, 0);
     expect(jq.stdout).toMatch(/"partition": "0"/);
     expect(jq.stdout).toMatch(/"lagRecords": 0/);

@@ -21,7 +21,12 @@ describe('README Quickstart', () => {
     cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
     const demo = await p.run(`cd agentctl && ${readme('npm run demo')}`, { timeoutMs: 90_000 });
     expectExit(demo, 0);
-    for (const step of ['publish --file events.ndjson --raw', 'consume --until-empty', 'status', 'failed list']) {
+    for (const step of [
+      'publish --file events.ndjson --raw',
+      'consume --until-empty',
+      'status',
+      'failed list',
+    ]) {
       expect(demo.stdout).toContain(`$ agentctl ${step}`);
     }
     expect(demo.stdout).toMatch(/published 300 events/);
@@ -70,7 +75,14 @@ describe('README Quickstart', () => {
     });
     expectExit(bench, 0);
     const line = JSON.parse(bench.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    for (const field of ['events', 'seconds', 'eventsPerSecond', 'baselineEventsPerSecond', 'ratio', 'rssMb']) {
+    for (const field of [
+      'events',
+      'seconds',
+      'eventsPerSecond',
+      'baselineEventsPerSecond',
+      'ratio',
+      'rssMb',
+    ]) {
       expect(line).toHaveProperty(field);
     }
   }, 120_000);

@@ -53,6 +53,8 @@ describe('README examples and the coverage table', () => {
       'cat x | agentctl rules test --event -',
       'agentctl tui',
     ]);
-    expect(stripComment(`agentctl publish --data '{"a":"#1"}' # c`)).toBe(`agentctl publish --data '{"a":"#1"}'`);
+    expect(stripComment(`agentctl publish --data '{"a":"#1"}' # c`)).toBe(
+      `agentctl publish --data '{"a":"#1"}'`,
+    );
   });
 });

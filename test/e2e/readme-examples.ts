@@ -50,7 +50,8 @@ export function extractExamples(markdown: string): ReadmeExample[] {
   const found: ReadmeExample[] = [];
   const add = (text: string, line: number, kind: ReadmeExample['kind']) => {
     const trimmed = text.trim();
-    if (trimmed.length > 0 && !found.some((e) => e.text === trimmed)) found.push({ text: trimmed, line, kind });
+    if (trimmed.length > 0 && !found.some((e) => e.text === trimmed))
+      found.push({ text: trimmed, line, kind });
   };
   let fence: { tag: string } | undefined;
   let pending: { text: string; line: number } | undefined;

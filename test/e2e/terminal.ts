@@ -29,7 +29,10 @@ export async function inTerminal(p: Project, line: string): Promise<Terminal> {
       let last = '';
       await until(
         `the terminal shows ${what}`,
-        async () => what.test((last = await screen())),
+        async () => {
+          last = await screen();
+          return what.test(last);
+        },
         timeoutMs,
       ).catch((error: Error) => {
         throw new Error(`${error.message}; screen:\n${last}`);

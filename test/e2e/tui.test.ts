@@ -62,7 +62,9 @@ describe('README agentctl tui', () => {
     try {
       await tui.waitFor(/orders@\S+/);
       await until('the events are committed', async () => {
-        const s = JSON.parse((await p.run('agentctl checkpoint list --json')).stdout) as { lagRecords: number }[];
+        const s = JSON.parse((await p.run('agentctl checkpoint list --json')).stdout) as {
+          lagRecords: number;
+        }[];
         return s.length > 0 && s.every((c) => c.lagRecords === 0);
       });
       await tui.keys('q');

@@ -50,41 +50,43 @@ describe.skipIf(!available)(serviceSuite('README agentctl worker', available, 'R
     await until('the worker’s runs are recorded', async () => (await succeeded(p)) === 10);
     killGroup(worker.child, 'SIGTERM');
     expectExit(await worker.done, 0);
-
   }, 120_000);
 
   const SYNOPSIS =
     'agentctl worker [--endpoint ID] [--concurrency N] [--url AMQP_URL] [--outbox PATH] [--metrics-port N]';
-  itFor(SYNOPSIS)('the worker takes every option of its synopsis (--outbox, --metrics-port serving /healthz)', async () => {
-    const admin = await BrokerAdmin.open();
-    onTestFinished(() => admin.cleanup());
-    const endpoint = uniqueName('e2e-synopsis');
-    admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.orders`);
-    const p = project('e2e-worker-synopsis-');
-    writeOrdersAgent(
-      p.dir,
-      `runner: { kind: 'queue', endpoint: '${endpoint}', url: '${AMQP_URL}' }, publisher: { sink: 'none' },`,
-    );
-    readme(SYNOPSIS);
-    writeFileSync(join(p.dir, 'more.ndjson'), orderEvents(5, 100));
-    expectExit(await p.run('agentctl publish --file more.ndjson'), 0);
-    const port = await freePort();
-    const full = p.start(
-      `agentctl worker --endpoint ${endpoint} --concurrency 4 --url '${AMQP_URL}' --outbox outbox.db --metrics-port ${port}`,
-    );
-    onTestFinished(() => killGroup(full.child, 'SIGKILL'));
-    await until(
-      'the worker serves health',
-      async () =>
-      (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true,
-      10_000,
-    );
-    expectExit(await p.run('agentctl consume --until-empty'), 0);
-    await until('the second worker’s runs are recorded', async () => (await succeeded(p)) === 5);
-    expect(existsSync(join(p.dir, 'outbox.db'))).toBe(true);
-    killGroup(full.child, 'SIGTERM');
-    const done = await full.done;
-    expectExit(done, 0);
-    expect(done.output).not.toContain('guest:guest@');
-  }, 60_000);
+  itFor(SYNOPSIS)(
+    'the worker takes every option of its synopsis (--outbox, --metrics-port serving /healthz)',
+    async () => {
+      const admin = await BrokerAdmin.open();
+      onTestFinished(() => admin.cleanup());
+      const endpoint = uniqueName('e2e-synopsis');
+      admin.track(`${endpoint}.tasks`, `${endpoint}.results`, `${endpoint}.results.orders`);
+      const p = project('e2e-worker-synopsis-');
+      writeOrdersAgent(
+        p.dir,
+        `runner: { kind: 'queue', endpoint: '${endpoint}', url: '${AMQP_URL}' }, publisher: { sink: 'none' },`,
+      );
+      readme(SYNOPSIS);
+      writeFileSync(join(p.dir, 'more.ndjson'), orderEvents(5, 100));
+      expectExit(await p.run('agentctl publish --file more.ndjson'), 0);
+      const port = await freePort();
+      const full = p.start(
+        `agentctl worker --endpoint ${endpoint} --concurrency 4 --url '${AMQP_URL}' --outbox outbox.db --metrics-port ${port}`,
+      );
+      onTestFinished(() => killGroup(full.child, 'SIGKILL'));
+      await until(
+        'the worker serves health',
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true,
+        10_000,
+      );
+      expectExit(await p.run('agentctl consume --until-empty'), 0);
+      await until('the second worker’s runs are recorded', async () => (await succeeded(p)) === 5);
+      expect(existsSync(join(p.dir, 'outbox.db'))).toBe(true);
+      killGroup(full.child, 'SIGTERM');
+      const done = await full.done;
+      expectExit(done, 0);
+      expect(done.output).not.toContain('guest:guest@');
+    },
+    60_000,
+  );
 });
