@@ -42,12 +42,6 @@ describe('credentials in every URI kind are never printed', () => {
   );
 });
 
-/** Issue scenarios agentctl does not meet yet: each test still asserts the requirement (`it.fails`). */
-const KNOWN_SCENARIO_FAILURES = {
-  initIgnoresUmask:
-    'agentctl init copies agentctl.config.ts and events.ndjson with copyFile (src/core/ops/scaffold.ts), which keeps the packaged files’ mode 0644 whatever the umask (077 gives 0644, not 0600)',
-} as const;
-
 describe('file modes', () => {
   it('Given a umask of 077, Then the state store and an export are private to the user', async () => {
     const p = project('e2e-modes-');
@@ -63,7 +57,7 @@ describe('file modes', () => {
     }
   });
 
-  it.fails(`Given a umask of 077, Then the files \`agentctl init\` writes follow it — known failure: ${KNOWN_SCENARIO_FAILURES.initIgnoresUmask}`, async () => {
+  it('Given a umask of 077, Then the files `agentctl init` writes follow it', async () => {
     const p = project('e2e-modes-init-');
     expectExit(await p.run('umask 077 && agentctl init'), 0);
     for (const file of ['agentctl.config.ts', 'events.ndjson']) {

@@ -1,5 +1,4 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BrokerAdmin, uniqueName } from '../amqp/support/broker.js';
@@ -18,15 +17,6 @@ interface Status {
 async function succeeded(p: Project): Promise<number> {
   const status = JSON.parse((await p.run('agentctl status --json')).stdout) as Status;
   return status.runs.byProcess.find((r) => r.state === 'succeeded')?.count ?? 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe.skipIf(!available)(serviceSuite('README agentctl worker', available, 'RabbitMQ', 'AMQP_URL'), () => {
@@ -52,10 +42,9 @@ describe.skipIf(!available)(serviceSuite('README agentctl worker', available, 'R
     expectExit(await worker.done, 0);
   }, 120_000);
 
-  const SYNOPSIS =
-    'agentctl worker [--endpoint ID] [--concurrency N] [--url AMQP_URL] [--outbox PATH] [--metrics-port N]';
+  const SYNOPSIS = 'agentctl worker [--endpoint ID] [--concurrency N] [--url AMQP_URL] [--outbox PATH]';
   itFor(SYNOPSIS)(
-    'the worker takes every option of its synopsis (--outbox, --metrics-port serving /healthz)',
+    'the worker takes every option of its synopsis and keeps its outbox where --outbox says',
     async () => {
       const admin = await BrokerAdmin.open();
       onTestFinished(() => admin.cleanup());
@@ -69,16 +58,10 @@ describe.skipIf(!available)(serviceSuite('README agentctl worker', available, 'R
       readme(SYNOPSIS);
       writeFileSync(join(p.dir, 'more.ndjson'), orderEvents(5, 100));
       expectExit(await p.run('agentctl publish --file more.ndjson'), 0);
-      const port = await freePort();
       const full = p.start(
-        `agentctl worker --endpoint ${endpoint} --concurrency 4 --url '${AMQP_URL}' --outbox outbox.db --metrics-port ${port}`,
+        `agentctl worker --endpoint ${endpoint} --concurrency 4 --url '${AMQP_URL}' --outbox outbox.db`,
       );
       onTestFinished(() => killGroup(full.child, 'SIGKILL'));
-      await until(
-        'the worker serves health',
-        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true,
-        10_000,
-      );
       expectExit(await p.run('agentctl consume --until-empty'), 0);
       await until('the second worker’s runs are recorded', async () => (await succeeded(p)) === 5);
       expect(existsSync(join(p.dir, 'outbox.db'))).toBe(true);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors/usage-error.js';
@@ -37,6 +37,7 @@ export async function scaffold(dir: string, force = false): Promise<ScaffoldResu
     );
   }
   await mkdir(target, { recursive: true });
-  for (const file of FILES) await copyFile(join(source, file.from), join(target, file.to));
+  // Written, not copied: a copy keeps the packaged file's mode, where a new file follows the user's umask.
+  for (const file of FILES) await writeFile(join(target, file.to), await readFile(join(source, file.from)));
   return { dir: target, written: FILES.map((f) => join(target, f.to)) };
 }
