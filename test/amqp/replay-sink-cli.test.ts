@@ -204,7 +204,10 @@ describe.skipIf(!available)(
       });
       await store.close();
 
-      const first = ok(agentctl(['replay', '--failed', '--yes', '--json'], { cwd: dir })).json<{
+      // One item is left failing: replay --failed says so with exit 3.
+      const firstRun = agentctl(['replay', '--failed', '--yes', '--json'], { cwd: dir });
+      expect(firstRun.code, firstRun.stderr).toBe(3);
+      const first = firstRun.json<{
         items: { id: number; outcome: string; error?: string }[];
       }>();
       const second = ok(
