@@ -16,7 +16,8 @@ export async function inTerminal(p: Project, line: string): Promise<Terminal> {
   const socket = `agentctl-e2e-${randomBytes(4).toString('hex')}`;
   const tmux = (args: string) => p.run(`tmux -L ${socket} ${args}`);
   const started = await tmux(
-    `new-session -d -s e2e -x 160 -y 50 -c ${JSON.stringify(p.dir)} ${JSON.stringify(`${line}; echo "[exited $?]"; sleep 60`)}`,
+    // Ink draws nothing live when it believes it runs in CI (CI=true in .ci/run); a terminal is a terminal.
+    `new-session -d -s e2e -x 160 -y 50 -c ${JSON.stringify(p.dir)} ${JSON.stringify(`export CI=0 CONTINUOUS_INTEGRATION=0; ${line}; echo "[exited $?]"; sleep 60`)}`,
   );
   if (started.code !== 0) throw new Error(`tmux did not start: ${started.output}`);
   const screen = async () => (await tmux('capture-pane -p -t e2e')).stdout;
