@@ -17,7 +17,7 @@ describe('credentials in every URI kind are never printed', () => {
       'agentctl consume --until-empty --source "amqp://agent:s3cret@127.0.0.1:1/vh?queue=q"',
       1,
     ],
-    ['a PostgreSQL store', 'agentctl status --db "postgres://agent:s3cret@127.0.0.1:1/agents"', 2],
+    ['a PostgreSQL store', 'agentctl status --db "postgres://agent:s3cret@127.0.0.1:1/agents"', 1],
     [
       'a Kinesis endpoint',
       'agentctl consume --until-empty --source "kinesis://s?region=us-east-1&endpoint=http://ak:s3cret@127.0.0.1:1"',
