@@ -174,13 +174,16 @@ export class Journal {
       runs.push(run);
       if (run.state === 'succeeded' || run.state === 'failed') this.written.delete(run.id);
     }
-    const batch: JournalBatch = { runs, ledger, efforts: [...this.efforts.values()], parked: this.parked };
-    if (this.replaced.size > 0) {
-      // Only those whose new record is in this batch: a rerun still executing keeps its old record.
-      const replaced = [...this.replaced].filter((id) => this.runs.has(id));
-      for (const id of replaced) this.replaced.delete(id);
-      if (replaced.length > 0) (batch as { replaced?: readonly string[] }).replaced = replaced;
-    }
+    // Only runs whose new record is in this batch: a rerun still executing keeps its old record for now.
+    const replaced = this.replaced.size === 0 ? [] : [...this.replaced].filter((id) => this.runs.has(id));
+    for (const id of replaced) this.replaced.delete(id);
+    const batch: JournalBatch = {
+      runs,
+      ledger,
+      efforts: [...this.efforts.values()],
+      parked: this.parked,
+      ...(replaced.length === 0 ? {} : { replaced }),
+    };
     this.generation++;
     if (this.runs.size > 0) this.taken.push({ generation: this.generation, runs: this.runs });
     this.forget();

@@ -147,7 +147,12 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
   protected abandon(reason: unknown): void {
     this.abandoned = true;
     this.controller.abort(reason);
-    for (let i = this.queue.end - this.queue.size; i < this.queue.end; i++) this.queue.at(i)?.hold?.done();
+    for (let i = this.queue.end - this.queue.size; i < this.queue.end; i++) {
+      const entry = this.queue.at(i);
+      // Released here once: a run still settling later must not release its hold a second time.
+      entry?.hold?.done();
+      if (entry !== undefined) entry.hold = undefined;
+    }
     this.queue.clear();
     this.checked = this.started = this.queue.end;
   }
