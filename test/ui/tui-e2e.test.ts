@@ -128,7 +128,11 @@ describe.skipIf(!hasTmux)('agentctl tui in a real terminal (tmux)', () => {
       screen,
     );
     expect(screen()).toMatch(/recent runs, newest first/);
-    expect(screen()).toMatch(/failed\s.*order \d+0 has no customer/);
+    await eventually(
+      () => (/failed\s.*order \d+0 has no customer/.test(screen()) ? true : undefined),
+      'a failed run among the recent ones',
+      screen,
+    );
 
     await press('4');
     const top = await eventually(

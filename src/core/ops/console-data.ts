@@ -146,8 +146,9 @@ export class ConsoleFeed {
       partitionRows(store, records, now, within, group),
       // Counts are what `status` counts, read at every load: the console's pace bounds their cost.
       store.runs.countByState(group),
+      // A pane coming on screen reads afresh (the key changes), then as often as its cost allows.
       this.recent.get(
-        group ?? '',
+        `${group ?? ''}\n${shown('processes') || shown('retries') ? 'shown' : 'background'}`,
         () => this.recentRuns(),
         shown('processes') || shown('retries') ? 0 : undefined,
       ),

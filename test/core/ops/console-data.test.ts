@@ -308,6 +308,30 @@ describe('ConsoleFeed counts', () => {
   });
 });
 
+describe('ConsoleFeed recent runs', () => {
+  it('Given runs written while the Partitions pane was on screen, When the operator switches to Processes, Then the recent runs shown are those of now', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const store = await givenAStore(clock);
+    // A loaded machine: every reading of the clock finds 40 ms gone, so each query "costs" something.
+    const slow = {
+      now: () => {
+        clock.set(clock.now() + 40);
+        return clock.now();
+      },
+      sleep: clock.sleep.bind(clock),
+    };
+    const feed = new ConsoleFeed({ store, group: 'orders', clock: slow });
+    expect((await feed.load({ failed: page, focus: 'partitions' })).runs.recent).toEqual([]);
+
+    await store.runs.upsert(failedRuns(1, 30, clock.now()));
+    clock.advance(200);
+    const view = await feed.load({ failed: page, focus: 'processes' });
+
+    expect(view.runs.recent).toHaveLength(30);
+    feed.close();
+  });
+});
+
 describe('refreshInterval', () => {
   it('keeps the interval asked for while a load takes at most a tenth of it, and stretches it to whole seconds beyond', () => {
     expect(refreshInterval(1_000, 40)).toBe(1_000);
