@@ -5,9 +5,10 @@
  *   (test/cli/stop-signals.test.ts);
  * - exit codes of each command: test/commands/*.test.ts; the README examples here assert theirs.
  */
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { orderEvents } from './fixtures.js';
 import { expectExit, project } from './support.js';
 
 describe('credentials in every URI kind are never printed', () => {
@@ -40,6 +41,42 @@ describe('credentials in every URI kind are never printed', () => {
       }
     },
   );
+});
+
+describe('credentials in errors are never stored', () => {
+  it('Given a step that fails with a URL holding a password in its message, Then neither the store nor any output holds the password', async () => {
+    const p = project('e2e-stored-creds-');
+    writeFileSync(
+      join(p.dir, 'agentctl.config.ts'),
+      `import { defineAgent, defineProcess, rule } from 'agentctl';
+export default defineAgent({
+  name: 'orders',
+  source: 'local:orders',
+  rules: [rule({ name: 'bill', on: 'order.paid', process: 'billing' })],
+  processes: [
+    defineProcess({
+      name: 'billing',
+      retry: { maxRetries: 0 },
+      steps: [{ name: 'charge', run: () => { throw new Error('POST https://svc:p4ssw0rd@billing.internal/charge?api_key=k3y failed'); } }],
+    }),
+  ],
+  consumer: { poisonLimit: { maxConsecutive: 1000 } },
+});
+`,
+    );
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(3));
+    const run = await p.run(
+      'agentctl publish --file events.ndjson && agentctl consume --until-empty; agentctl failed list --json && agentctl failed show 1 && agentctl status --json',
+    );
+    expect(run.output).toContain('https://***@billing.internal/charge?api_key=***');
+    expect(run.output).not.toMatch(/p4ssw0rd|k3y/);
+    for (const file of ['agent.db', 'agent.db-wal']) {
+      const path = join(p.dir, '.agentctl', file);
+      if (!existsSync(path)) continue;
+      const bytes = readFileSync(path).toString('latin1');
+      expect({ file, leaks: /p4ssw0rd|k3y/.test(bytes) }).toEqual({ file, leaks: false });
+    }
+  });
 });
 
 describe('file modes', () => {

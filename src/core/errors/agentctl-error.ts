@@ -1,3 +1,5 @@
+import { redactSecrets } from '../redact.js';
+
 export interface AgentctlErrorOptions {
   readonly cause?: unknown;
   /** What an operator can do about it, shown under the message. */
@@ -31,10 +33,13 @@ export function isRetriable(error: unknown): boolean {
   return isAgentctlError(error) ? error.retriable : true;
 }
 
-/** A short, single-line description of any thrown value. */
+/**
+ * A short, single-line description of any thrown value, credentials in it redacted: this is the text
+ * stored with runs, steps, efforts and parked items, so a secret in an error never reaches the store.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
-  return String(error);
+  if (error instanceof Error) return redactSecrets(error.message.split('\n')[0] ?? error.name);
+  return redactSecrets(String(error));
 }
 
 const NETWORK_CODES = new Set([

@@ -5,6 +5,7 @@ import { describeError } from '../errors/agentctl-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import type { Publisher } from '../publish/publisher.js';
+import { redactSecrets } from '../redact.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import { Journal } from '../store/journal.js';
@@ -372,7 +373,7 @@ class PageReplay {
     return new RecordFailures(decode, (error) => {
       const cause = error.cause;
       outcomes.set(itemOf(error.subject), {
-        error: cause === undefined ? error.message : describeError(cause),
+        error: cause === undefined ? redactSecrets(error.message) : describeError(cause),
       });
     });
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
+import { redactSecrets } from '../redact.js';
 import type { Journal } from '../store/journal.js';
 import type { NewFailedMessage } from '../store/records.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -45,7 +46,7 @@ export function parkedMessage(
     position: message.position,
     reason: error.reason,
     kind: 'event',
-    error: cause === undefined ? error.message : describeError(cause),
+    error: cause === undefined ? redactSecrets(error.message) : describeError(cause),
     ...(cause instanceof Error ? { errorName: cause.name } : {}),
     ...(error.rule === undefined ? {} : { rule: error.rule }),
     ...(error.process === undefined ? {} : { process: error.process }),
