@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttp1, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { createServer as createNet, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNet, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import {
   type KinesaliteCall,
+  type StartingPosition,
   type SubscriptionFault,
   type SubscriptionSettings,
   serveSubscription,
-  type StartingPosition,
 } from './kinesis-efo-subscription.js';
 
 export type { SubscriptionFault } from './kinesis-efo-subscription.js';
@@ -112,7 +112,11 @@ export async function startEfoServer(options: EfoServerOptions): Promise<EfoServ
   const operations: Record<string, (input: Record<string, string>) => Promise<unknown>> = {
     async RegisterStreamConsumer(input) {
       const streamArn = input.StreamARN ?? '';
-      if ([...consumers.values()].some((c) => c.StreamARN === streamArn && c.ConsumerName === input.ConsumerName))
+      if (
+        [...consumers.values()].some(
+          (c) => c.StreamARN === streamArn && c.ConsumerName === input.ConsumerName,
+        )
+      )
         throw new ApiError('ResourceInUseException', `Consumer ${input.ConsumerName} exists`);
       const stream = streamArn.slice(streamArn.indexOf(':stream/') + ':stream/'.length);
       await call('DescribeStreamSummary', { StreamName: stream });

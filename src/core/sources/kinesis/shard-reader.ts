@@ -2,25 +2,15 @@ import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
-  type GetShardIteratorCommandInput,
   type KinesisClient,
-  type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import type { Clock } from '../../clock.js';
 import { describeError } from '../../errors/agentctl-error.js';
-import { Fifo } from '../../fifo.js';
 import { type Backoff, type BackoffOptions, backoff } from '../../retry/backoff.js';
-import {
-  type AttributeValue,
-  type Bytes,
-  END_OF_PARTITION,
-  type Message,
-  type Partition,
-  type StartPosition,
-} from '../../types.js';
+import type { Bytes, Message, Partition, StartPosition } from '../../types.js';
 import { errorName, isThrottling, isTransient } from './kinesis-errors.js';
-import { formatKinesisPosition, parseKinesisPosition } from './kinesis-position.js';
-import { deaggregate } from './kpl.js';
+import { ShardBuffer } from './shard-buffer.js';
+import { type ShardStart, shardStart } from './shard-start.js';
 
 export interface ShardReaderOptions {
   readonly client: KinesisClient;
@@ -44,16 +34,6 @@ export interface ShardReaderOptions {
   readonly onChange: () => void;
 }
 
-/** Where to get an iterator, and which user records of the first aggregate to leave out. */
-interface IteratorStart {
-  readonly request: Pick<
-    GetShardIteratorCommandInput,
-    'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'
-  >;
-  /** Skip user records of the aggregate at `sequence` whose subsequence is ≤ `through` (as the KCL does). */
-  readonly skip?: { readonly sequence: string; readonly through: number };
-}
-
 /** What `describe` shows of a reader. */
 export interface ShardReaderStatus {
   readonly latest?: string;
@@ -66,7 +46,6 @@ export interface ShardReaderStatus {
   readonly throttled: number;
 }
 
-const NO_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({});
 /** `Limit` of a reader's first call. */
 const FIRST_STRIDE = 500;
 
@@ -94,12 +73,9 @@ const FIRST_STRIDE = 500;
  */
 export class ShardReader {
   readonly shard: Partition;
-  private readonly buffer = new Fifo<Message<Bytes>>();
-  private start: IteratorStart | undefined;
+  private readonly buffer: ShardBuffer;
+  private start: ShardStart | undefined;
   private iterator: string | undefined;
-  /** The sequence number of the last record fetched (whole record, aggregates included). */
-  private lastSequence: string | undefined;
-  private skip: IteratorStart['skip'];
   private endReached = false;
   private endTaken = false;
   private idle = false;
@@ -119,6 +95,7 @@ export class ShardReader {
   constructor(private readonly options: ShardReaderOptions) {
     this.shard = options.shard;
     this.stride = Math.min(options.limit, FIRST_STRIDE);
+    this.buffer = new ShardBuffer(options.shard, options.clock);
   }
 
   /**
@@ -126,13 +103,13 @@ export class ShardReader {
    * ran"). @throws the SDK's error when Kinesis refuses the starting point.
    */
   async open(signal?: AbortSignal): Promise<void> {
-    const start = iteratorStart(this.options.start);
+    const start = shardStart(this.options.start);
     if (start === undefined) {
       this.endReached = true;
       return;
     }
     this.start = start;
-    this.skip = start.skip;
+    this.buffer.skipFirst(start.skip);
     this.iterator = await this.requestIterator(start, signal);
   }
 
@@ -175,7 +152,7 @@ export class ShardReader {
 
   /** Moves up to `max` buffered messages into `out`; returns how many. */
   take(max: number, out: Message<Bytes>[]): number {
-    const n = this.buffer.takeInto(max, out);
+    const n = this.buffer.take(max, out);
     if (n > 0 && this.buffered < this.options.prefetch) this.nudge();
     return n;
   }
@@ -206,7 +183,7 @@ export class ShardReader {
 
   status(): ShardReaderStatus {
     return {
-      ...(this.lastSequence === undefined ? {} : { latest: this.lastSequence }),
+      ...(this.buffer.lastSequence === undefined ? {} : { latest: this.buffer.lastSequence }),
       ...(this.lagMs === undefined ? {} : { lagMs: this.lagMs }),
       buffered: this.buffered,
       ended: this.endTaken,
@@ -275,70 +252,25 @@ export class ShardReader {
   /** Buffers what one `GetRecords` returned and moves the iterator on. */
   private accept(response: GetRecordsCommandOutput): void {
     const records = response.Records ?? [];
-    for (let i = 0; i < records.length; i++) this.push(records[i]!);
+    for (let i = 0; i < records.length; i++) this.buffer.push(records[i]!);
     this.lagMs = response.MillisBehindLatest;
     this.iterator = response.NextShardIterator ?? undefined;
     if (this.iterator === undefined) this.endReached = true;
     this.idle = records.length === 0 && (response.MillisBehindLatest ?? 0) === 0;
   }
 
-  private push(record: KinesisRecord): void {
-    const sequence = record.SequenceNumber ?? '';
-    const data = record.Data ?? new Uint8Array(0);
-    const timestamp = record.ApproximateArrivalTimestamp?.getTime() ?? this.options.clock.now();
-    const key = record.PartitionKey;
-    const partition = this.shard;
-    const skip = this.skip;
-    // An iterator AT the sequence of a partly done aggregate returns that aggregate first; past it, nothing
-    // is skipped any more.
-    this.skip = undefined;
-    this.lastSequence = sequence;
-    const unpacked = deaggregate(data);
-    if (unpacked.kind === 'aggregated') {
-      const through = skip?.sequence === sequence ? skip.through : -1;
-      const users = unpacked.records;
-      for (let sub = through + 1; sub < users.length; sub++) {
-        const user = users[sub]!;
-        this.buffer.push({
-          partition,
-          position: formatKinesisPosition(sequence, sub),
-          payload: user.data,
-          raw: user.data,
-          timestamp,
-          attributes:
-            user.explicitHashKey === undefined
-              ? { partitionKey: user.partitionKey }
-              : { partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey },
-        });
-      }
-      return;
-    }
-    this.buffer.push({
-      partition,
-      position: sequence,
-      payload: data,
-      raw: data,
-      timestamp,
-      attributes:
-        unpacked.kind === 'corrupt'
-          ? { ...(key === undefined ? {} : { partitionKey: key }), kplError: unpacked.reason }
-          : key === undefined
-            ? NO_ATTRIBUTES
-            : { partitionKey: key },
-    });
-  }
-
   /** Where a new iterator starts after the old one expired: after the last record fetched. */
-  private restart(): IteratorStart {
-    if (this.lastSequence !== undefined) {
+  private restart(): ShardStart {
+    const last = this.buffer.lastSequence;
+    if (last !== undefined) {
       return {
-        request: { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: this.lastSequence },
+        request: { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: last },
       };
     }
     return this.start!;
   }
 
-  private async requestIterator(start: IteratorStart, signal?: AbortSignal): Promise<string | undefined> {
+  private async requestIterator(start: ShardStart, signal?: AbortSignal): Promise<string | undefined> {
     const { client, stream, shard } = this.options;
     const response = await client.send(
       new GetShardIteratorCommand({ StreamName: stream, ShardId: shard, ...start.request }),
@@ -361,35 +293,5 @@ export class ShardReader {
 
   private nudge(): void {
     this.wake?.();
-  }
-}
-
-/** The iterator request for a start position; `undefined` for a shard already finished (`after END`). */
-function iteratorStart(start: StartPosition): IteratorStart | undefined {
-  switch (start.kind) {
-    case 'earliest':
-      return { request: { ShardIteratorType: 'TRIM_HORIZON' } };
-    case 'latest':
-      return { request: { ShardIteratorType: 'LATEST' } };
-    case 'timestamp':
-      return { request: { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(start.ms) } };
-    case 'after':
-    case 'at': {
-      if (start.position === END_OF_PARTITION) return undefined;
-      const { sequence, sub } = parseKinesisPosition(start.position);
-      if (sub === undefined) {
-        return {
-          request: {
-            ShardIteratorType: start.kind === 'after' ? 'AFTER_SEQUENCE_NUMBER' : 'AT_SEQUENCE_NUMBER',
-            StartingSequenceNumber: sequence,
-          },
-        };
-      }
-      const through = start.kind === 'after' ? sub : sub - 1;
-      return {
-        request: { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequence },
-        ...(through >= 0 ? { skip: { sequence, through } } : {}),
-      };
-    }
   }
 }
