@@ -14,7 +14,7 @@ import {
 
 export type { SubscriptionFault } from './kinesis-efo-subscription.js';
 
-export interface EfoServerOptions extends Partial<SubscriptionSettings> {
+export interface EfoServerOptions extends Partial<Omit<SubscriptionSettings, 'endStartedBefore'>> {
   /** The kinesalite server every other call goes to, e.g. `http://127.0.0.1:4567`. */
   readonly kinesalite: string;
   /** How long a registered consumer stays `CREATING` (default 50 ms). */
@@ -23,6 +23,7 @@ export interface EfoServerOptions extends Partial<SubscriptionSettings> {
 
 /** A `SubscribeToShard` call the server answered (or refused). */
 export interface SubscriptionLog {
+  readonly stream: string;
   readonly shard: string;
   readonly start: StartingPosition;
   readonly refused?: string;
@@ -40,10 +41,12 @@ export interface SubscriptionLog {
  */
 export interface EfoServer {
   readonly endpoint: string;
-  /** The next subscription of `shard` (any consumer) suffers `fault`. */
+  /** The next subscription of `shard` (any consumer) that has no fault yet suffers `fault` (queued). */
   inject(shard: string, fault: SubscriptionFault): void;
-  /** Subscriptions from now on end after `ms` (Kinesis: 5 minutes). */
+  /** Subscriptions end after `ms` (Kinesis: 5 minutes), those open now included. */
   setSubscriptionMs(ms: number): void;
+  /** Ends every open subscription cleanly, as when their 5 minutes are up. */
+  endSubscriptions(): void;
   /** Every `SubscribeToShard` call so far, in order. */
   readonly subscriptions: readonly SubscriptionLog[];
   close(): Promise<void>;
@@ -76,9 +79,10 @@ export async function startEfoServer(options: EfoServerOptions): Promise<EfoServ
     pollMs: options.pollMs ?? 20,
     heartbeatMs: options.heartbeatMs ?? 1_000,
     maxRecordsPerEvent: options.maxRecordsPerEvent ?? 1_000,
+    endStartedBefore: 0,
   };
   const consumers = new Map<string, Consumer>();
-  const faults = new Map<string, SubscriptionFault>();
+  const faults = new Map<string, SubscriptionFault[]>();
   const active = new Set<string>();
   const subscriptions: SubscriptionLog[] = [];
   const responses = new Set<Response>();
@@ -159,11 +163,15 @@ export async function startEfoServer(options: EfoServerOptions): Promise<EfoServ
     if (consumer.ConsumerStatus !== 'ACTIVE')
       throw new ApiError('ResourceInUseException', `Consumer ${consumer.ConsumerName} is not ACTIVE`);
     const key = `${consumer.ConsumerARN}|${shard}`;
-    const fault = faults.get(shard);
-    faults.delete(shard);
+    const fault = faults.get(shard)?.shift();
     const refused =
       fault?.kind === 'refuse' ? fault.error : active.has(key) ? 'ResourceInUseException' : undefined;
-    subscriptions.push({ shard, start, ...(refused === undefined ? {} : { refused }) });
+    subscriptions.push({
+      stream: consumer.stream,
+      shard,
+      start,
+      ...(refused === undefined ? {} : { refused }),
+    });
     if (refused !== undefined) throw new ApiError(refused, `Another subscription to ${shard} is active`);
     active.add(key);
     try {
@@ -225,9 +233,12 @@ export async function startEfoServer(options: EfoServerOptions): Promise<EfoServ
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    inject: (shard, fault) => void faults.set(shard, fault),
+    inject: (shard, fault) => void faults.set(shard, [...(faults.get(shard) ?? []), fault]),
     setSubscriptionMs: (ms) => {
       settings.subscriptionMs = ms;
+    },
+    endSubscriptions: () => {
+      settings.endStartedBefore = Date.now();
     },
     subscriptions,
     async close() {

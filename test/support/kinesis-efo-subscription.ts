@@ -31,6 +31,8 @@ export interface SubscriptionSettings {
   readonly heartbeatMs: number;
   /** `Limit` of each kinesalite read, i.e. most records in one event. */
   readonly maxRecordsPerEvent: number;
+  /** Subscriptions started at or before this time (ms) end now, as if their 5 minutes were up. */
+  readonly endStartedBefore: number;
 }
 
 interface ShardJson {
@@ -54,7 +56,7 @@ type Response = ServerResponse | Http2ServerResponse;
  * messages — one per read that found records, one when the tip is reached and then one every
  * `heartbeatMs` while idle — each with the sequence number to continue after; at a closed shard's end, a
  * last event without `ContinuationSequenceNumber` and with the `ChildShards`. Ends the response after
- * `subscriptionMs`, on a fault, or when the client goes away. Honours HTTP/2 flow control (waits for
+ * `subscriptionMs` (or when told to), on a fault, or when the client goes away. Honours HTTP/2 flow control (waits for
  * `drain`), so a client that stops reading stops the reads from kinesalite.
  */
 export async function serveSubscription(
@@ -88,11 +90,14 @@ export async function serveSubscription(
   ).ShardIterator;
   res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
   await write(eventFrame('initial-response', {}));
-  const deadline = Date.now() + settings.subscriptionMs;
+  const startedAt = Date.now();
+  // Read on every turn: a test may shorten the limit, or end subscriptions, while this one is open.
+  const open = () =>
+    Date.now() < startedAt + settings.subscriptionMs && startedAt > settings.endStartedBefore;
   let sent = 0;
   let lastSentAt = 0;
   let idleBefore = false;
-  while (!gone && Date.now() < deadline) {
+  while (!gone && open()) {
     if (fault !== undefined && fault.kind !== 'refuse' && sent >= fault.afterEvents) {
       if (fault.kind === 'exception') {
         await write(exceptionFrame(fault.error, `injected ${fault.error}`));

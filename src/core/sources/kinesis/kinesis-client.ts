@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisSettings } from './kinesis-settings.js';
 
 const CONNECTION_TIMEOUT_MS = 5_000;
@@ -49,17 +49,8 @@ export function createKinesisClient(
   settings: KinesisSettings = {},
   env: NodeJS.ProcessEnv = process.env,
 ): KinesisClient {
-  // The SDK warns on stderr, once per process, that future versions will need Node 22; agentctl supports
-  // Node 20 and keeps stderr for errors an operator can act on. An explicit setting is respected.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const region = settings.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const local = settings.endpoint !== undefined;
   return new KinesisClient({
-    ...(region !== undefined ? { region } : local ? { region: 'us-east-1' } : {}),
-    ...(local ? { endpoint: settings.endpoint } : {}),
-    ...(local && !credentialsConfigured(env)
-      ? { credentials: { accessKeyId: 'agentctl-local', secretAccessKey: 'agentctl-local' } }
-      : {}),
+    ...clientConfig(settings, env),
     maxAttempts: settings.maxAttempts ?? 3,
     requestHandler: new NodeHttpHandler({
       connectionTimeout: CONNECTION_TIMEOUT_MS,
@@ -68,4 +59,43 @@ export function createKinesisClient(
       throwOnRequestTimeout: true,
     }),
   });
+}
+
+/** Most time a subscription may go without an event: Kinesis sends one at least every 5 seconds. */
+export const SUBSCRIPTION_SILENCE_MS = 30_000;
+
+/**
+ * A Kinesis client over HTTP/2 (`NodeHttp2Handler`) for `SubscribeToShard`, which only works over HTTP/2;
+ * same region, endpoint and credentials as `createKinesisClient`. An event stream silent for 30 s (no
+ * event, not even the idle ones Kinesis sends every few seconds — or a reader holding back while its
+ * buffer is full) is closed with a `TimeoutError`; the reader subscribes again from where it was. One
+ * attempt per call: the reader backs off and subscribes again itself.
+ */
+export function createKinesisHttp2Client(
+  settings: KinesisSettings = {},
+  env: NodeJS.ProcessEnv = process.env,
+): KinesisClient {
+  return new KinesisClient({
+    ...clientConfig(settings, env),
+    maxAttempts: 1,
+    requestHandler: new NodeHttp2Handler({
+      requestTimeout: Math.max(SUBSCRIPTION_SILENCE_MS, settings.requestTimeoutMs ?? 0),
+      sessionTimeout: Math.max(SUBSCRIPTION_SILENCE_MS, settings.requestTimeoutMs ?? 0),
+    }),
+  });
+}
+
+function clientConfig(settings: KinesisSettings, env: NodeJS.ProcessEnv) {
+  // The SDK warns on stderr, once per process, that future versions will need Node 22; agentctl supports
+  // Node 20 and keeps stderr for errors an operator can act on. An explicit setting is respected.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const region = settings.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const local = settings.endpoint !== undefined;
+  return {
+    ...(region !== undefined ? { region } : local ? { region: 'us-east-1' } : {}),
+    ...(local ? { endpoint: settings.endpoint } : {}),
+    ...(local && !credentialsConfigured(env)
+      ? { credentials: { accessKeyId: 'agentctl-local', secretAccessKey: 'agentctl-local' } }
+      : {}),
+  };
 }

@@ -10,6 +10,11 @@ export interface KinesisSettings {
   readonly region?: string;
   /** Another endpoint (kinesalite, LocalStack, a VPC endpoint). */
   readonly endpoint?: string;
+  /**
+   * Read with enhanced fan-out as this stream consumer (registered if missing): `SubscribeToShard` over
+   * HTTP/2 instead of `GetRecords` polling.
+   */
+  readonly consumer?: string;
   /** Least wait between `GetRecords` calls on an idle shard, in ms (default and minimum 200). */
   readonly pollIntervalMs?: number;
   /** `Limit` of one `GetRecords` call (default 10,000, the Kinesis maximum). */
@@ -29,7 +34,7 @@ const NUMBERS = [
   'maxAttempts',
   'requestTimeoutMs',
 ] as const;
-const STRINGS = ['region', 'endpoint'] as const;
+const STRINGS = ['region', 'endpoint', 'consumer'] as const;
 const KNOWN: ReadonlySet<string> = new Set<string>([...NUMBERS, ...STRINGS]);
 
 /**
@@ -68,6 +73,13 @@ export function kinesisSettings(params: URLSearchParams, settings: unknown = {})
         `adapters.kinesis.${key}`,
       );
     out[key] = value;
+  }
+  if (out.consumer !== undefined && !/^[a-zA-Z0-9_.-]{1,128}$/.test(String(out.consumer))) {
+    throw new ConfigError(
+      `adapters.kinesis.consumer: "${out.consumer}" is not a stream consumer name`,
+      'adapters.kinesis.consumer',
+      { hint: 'up to 128 letters, digits, "_", "." and "-"' },
+    );
   }
   if (out.endpoint !== undefined) {
     try {

@@ -8,7 +8,6 @@ import {
 import { Alarm, type Clock, nextTurn, systemClock } from '../../clock.js';
 import { describeError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
-import { UsageError } from '../../errors/usage-error.js';
 import { redactUri } from '../../redact.js';
 import type { BackoffOptions } from '../../retry/backoff.js';
 import type { StateStore } from '../../store/state-store.js';
@@ -23,11 +22,14 @@ import {
 import type { OpenSourceOptions } from '../open-source.js';
 import type { Fetch, PartitionInfo, PartitionState, PartitionStatus, Source } from '../source.js';
 import { parseSourceUri } from '../source-uri.js';
-import { createKinesisClient } from './kinesis-client.js';
-import { errorName, isUnreachable } from './kinesis-errors.js';
+import { createKinesisClient, createKinesisHttp2Client } from './kinesis-client.js';
+import { errorName } from './kinesis-errors.js';
 import { compareKinesisPositions } from './kinesis-position.js';
 import { kinesisSettings } from './kinesis-settings.js';
+import { cannotStart, streamUnavailable } from './kinesis-source-errors.js';
 import { ShardReader } from './shard-reader.js';
+import { ensureStreamConsumer, type StreamConsumer } from './stream-consumer.js';
+import { SubscriptionReader } from './subscription-reader.js';
 
 export interface KinesisSourceOptions {
   readonly stream: string;
@@ -49,7 +51,14 @@ export interface KinesisSourceOptions {
   /** Backoff after throttling and transient failures (default exponential 200 ms → 10 s, half jitter). */
   readonly retry?: BackoffOptions;
   readonly random?: () => number;
+  /**
+   * Enhanced fan-out: read as this stream consumer (registered by `connect` if missing) with
+   * `SubscribeToShard` through `subscribeClient`, instead of polling with `GetRecords`.
+   */
+  readonly consumer?: { readonly name: string; readonly subscribeClient: KinesisClient };
 }
+
+type Reader = ShardReader | SubscriptionReader;
 
 /** Kinesis allows 5 `GetRecords` calls per second per shard, shared by every consumer of the shard. */
 const MIN_IDLE_MS = 200;
@@ -78,7 +87,9 @@ export class KinesisSource implements Source {
   private readonly idleMs: number;
   private readonly limit: number;
   private readonly prefetch: number;
-  private readonly readers = new Map<Partition, ShardReader>();
+  private readonly readers = new Map<Partition, Reader>();
+  /** The stream consumer enhanced fan-out reads as, once `connect` registered or found it. */
+  private streamConsumer: StreamConsumer | undefined;
   /** Positions committed through this source (for `describe` without a store). */
   private readonly committed = new Map<Partition, Position>();
   private known: PartitionInfo[] = [];
@@ -108,13 +119,15 @@ export class KinesisSource implements Source {
     this.closed = false;
     if (this.calls.signal.aborted) this.calls = new AbortController();
     let status: string | undefined;
+    let arn: string | undefined;
     try {
       const out = await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.stream }), {
         abortSignal: this.callSignal(signal),
       });
       status = out.StreamDescriptionSummary?.StreamStatus;
+      arn = out.StreamDescriptionSummary?.StreamARN;
     } catch (error) {
-      throw this.unavailable(error);
+      throw streamUnavailable(this.stream, this.uri, error);
     }
     if (status === 'CREATING' || status === 'DELETING') {
       throw new SourceUnavailableError(`Kinesis stream "${this.stream}" is ${status.toLowerCase()}`, {
@@ -122,6 +135,21 @@ export class KinesisSource implements Source {
           status === 'CREATING' ? 'wait until it is ACTIVE, then start again' : 'the stream is going away',
       });
     }
+    const consumer = this.options.consumer;
+    if (consumer !== undefined && this.streamConsumer === undefined) {
+      this.streamConsumer = await ensureStreamConsumer({
+        client: this.client,
+        streamArn: arn ?? '',
+        name: consumer.name,
+        clock: this.clock,
+        signal: this.callSignal(signal),
+      });
+    }
+  }
+
+  /** The enhanced fan-out consumer this source reads as (after `connect`); undefined when it polls. */
+  get consumer(): StreamConsumer | undefined {
+    return this.streamConsumer;
   }
 
   /** Every shard (`ListShards`, all pages), with its parents and whether it is closed. */
@@ -147,26 +175,14 @@ export class KinesisSource implements Source {
    * the shard; SourceUnavailableError when the stream or shard is gone.
    */
   async assign(starts: ReadonlyMap<Partition, StartPosition>): Promise<void> {
-    const opened: ShardReader[] = [];
+    const opened: Reader[] = [];
     await Promise.all(
       [...starts].map(async ([shard, start]) => {
-        const reader = new ShardReader({
-          client: this.client,
-          stream: this.stream,
-          shard,
-          start,
-          clock: this.clock,
-          idleMs: this.idleMs,
-          limit: this.limit,
-          prefetch: this.prefetch,
-          retry: this.options.retry ?? DEFAULT_RETRY,
-          random: this.options.random ?? Math.random,
-          onChange: () => this.wake(),
-        });
+        const reader = this.reader(shard, start);
         try {
           await reader.open(this.callSignal());
         } catch (error) {
-          throw this.cannotStart(shard, start, error);
+          throw cannotStart(this.stream, this.uri, shard, start, error);
         }
         opened.push(reader);
       }),
@@ -179,6 +195,34 @@ export class KinesisSource implements Source {
       this.readers.set(reader.shard, reader);
       reader.begin();
     }
+  }
+
+  /** A subscription reader with a consumer (enhanced fan-out), else a polling reader. */
+  private reader(shard: Partition, start: StartPosition): Reader {
+    const common = {
+      shard,
+      start,
+      clock: this.clock,
+      prefetch: this.prefetch,
+      retry: this.options.retry ?? DEFAULT_RETRY,
+      random: this.options.random ?? Math.random,
+      onChange: () => this.wake(),
+    };
+    const consumer = this.options.consumer;
+    if (consumer !== undefined && this.streamConsumer !== undefined) {
+      return new SubscriptionReader({
+        ...common,
+        client: consumer.subscribeClient,
+        consumerArn: this.streamConsumer.arn,
+      });
+    }
+    return new ShardReader({
+      ...common,
+      client: this.client,
+      stream: this.stream,
+      idleMs: this.idleMs,
+      limit: this.limit,
+    });
   }
 
   async revoke(partitions: readonly Partition[]): Promise<void> {
@@ -276,7 +320,11 @@ export class KinesisSource implements Source {
                 expiredIterators: status.expiredIterators,
                 throttled: status.throttled,
                 ...(status.retrying === undefined ? {} : { retrying: status.retrying }),
+                ...(status.subscriptions === undefined ? {} : { subscriptions: status.subscriptions }),
               }),
+          ...(this.streamConsumer === undefined
+            ? {}
+            : { consumer: this.streamConsumer.name, consumerArn: this.streamConsumer.arn }),
         },
       };
     });
@@ -292,7 +340,10 @@ export class KinesisSource implements Source {
     this.calls.abort(new Error('Kinesis source closed'));
     await this.revoke([...this.readers.keys()]);
     this.wake();
-    if (this.options.ownsClient) this.client.destroy();
+    if (this.options.ownsClient) {
+      this.client.destroy();
+      this.options.consumer?.subscribeClient.destroy();
+    }
   }
 
   private collect(max: number): Fetch {
@@ -356,53 +407,6 @@ export class KinesisSource implements Source {
       );
     }
   }
-
-  private unavailable(error: unknown): SourceUnavailableError {
-    const name = errorName(error);
-    const what = `Kinesis stream "${this.stream}" (${this.uri})`;
-    if (name === 'ResourceNotFoundException') {
-      return new SourceUnavailableError(`${what} does not exist`, {
-        cause: error,
-        hint: `create it (aws kinesis create-stream --stream-name ${this.stream} --shard-count 1) or fix the stream name and region in the source URI`,
-      });
-    }
-    if (isUnreachable(error)) {
-      const why =
-        name === 'TimeoutError'
-          ? 'no answer before the request deadline, after retries'
-          : describeError(error);
-      return new SourceUnavailableError(`${what}: the endpoint does not answer (${why})`, {
-        cause: error,
-        hint: 'check ?endpoint= (or adapters.kinesis.endpoint) and the network, then try again',
-      });
-    }
-    if (/region/i.test(describeError(error))) {
-      return new SourceUnavailableError(`${what}: no AWS region`, {
-        cause: error,
-        hint: 'add ?region=REGION to the source URI, or set AWS_REGION',
-      });
-    }
-    return new SourceUnavailableError(`${what} cannot be read: ${name}: ${describeError(error)}`, {
-      cause: error,
-      hint: 'check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) and that they may read the stream',
-    });
-  }
-
-  private cannotStart(shard: Partition, start: StartPosition, error: unknown): Error {
-    if (error instanceof UsageError) return error;
-    const name = errorName(error);
-    if (name === 'InvalidArgumentException' && (start.kind === 'at' || start.kind === 'after')) {
-      return new UsageError(
-        `cannot start shard ${shard} of Kinesis stream "${this.stream}" ${start.kind} ${start.position}: ${describeError(error)}`,
-        {
-          cause: error,
-          hint: 'a sequence number belongs to one shard: give it for that shard only, or use --from earliest|latest|TIMESTAMP',
-        },
-      );
-    }
-    if (name === 'ResourceNotFoundException') return this.unavailable(error);
-    return error instanceof Error ? error : new Error(String(error));
-  }
 }
 
 function partitionOf(shard: Shard): PartitionInfo {
@@ -435,5 +439,8 @@ export function openKinesisSource(uri: string, options: OpenSourceOptions): Kine
     ...(settings.pollIntervalMs === undefined ? {} : { pollIntervalMs: settings.pollIntervalMs }),
     ...(settings.maxRecordsPerCall === undefined ? {} : { maxRecordsPerCall: settings.maxRecordsPerCall }),
     ...(settings.prefetchRecords === undefined ? {} : { prefetchRecords: settings.prefetchRecords }),
+    ...(settings.consumer === undefined
+      ? {}
+      : { consumer: { name: settings.consumer, subscribeClient: createKinesisHttp2Client(settings) } }),
   });
 }

@@ -44,6 +44,8 @@ export interface ShardReaderStatus {
   readonly retrying?: string;
   readonly expiredIterators: number;
   readonly throttled: number;
+  /** `SubscribeToShard` calls made (enhanced fan-out only). */
+  readonly subscriptions?: number;
 }
 
 /** `Limit` of a reader's first call. */
