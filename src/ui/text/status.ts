@@ -10,6 +10,17 @@ function agentErrors(report: StatusReport): string {
   return lines.length === 0 ? '' : `\nlast error\n${lines.join('\n')}`;
 }
 
+/** The enhanced fan-out consumers partitions are read as (Kinesis `?consumer=`), under the partitions table. */
+function streamConsumers(report: StatusReport): string {
+  const seen = new Map<string, string>();
+  for (const p of report.partitions) {
+    const name = p.detail?.consumer;
+    if (typeof name === 'string')
+      seen.set(`${p.source}\u0000${name}`, `  consumer ${name}  ${p.detail?.consumerArn ?? ''}`);
+  }
+  return seen.size === 0 ? '' : `\nenhanced fan-out\n${[...seen.values()].join('\n')}`;
+}
+
 /** The human form of `agentctl status`. */
 export function renderStatus(report: StatusReport, now = report.takenAt): string {
   const sections: string[] = [];
@@ -60,7 +71,7 @@ export function renderStatus(report: StatusReport, now = report.takenAt): string
         { header: 'OWNER', value: (p) => p.owner ?? '-' },
       ],
       report.partitions,
-    )}`,
+    )}${streamConsumers(report)}`,
   );
   sections.push(
     `RUNS\n${renderTable(
