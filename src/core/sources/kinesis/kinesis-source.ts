@@ -20,7 +20,7 @@ import {
   type StartPosition,
 } from '../../types.js';
 import type { OpenSourceOptions } from '../open-source.js';
-import type { Fetch, PartitionInfo, PartitionState, PartitionStatus, Source } from '../source.js';
+import type { Fetch, PartitionInfo, PartitionStatus, Source } from '../source.js';
 import { parseSourceUri } from '../source-uri.js';
 import { createKinesisClient, createKinesisHttp2Client } from './kinesis-client.js';
 import { errorName } from './kinesis-errors.js';
@@ -28,6 +28,7 @@ import { compareKinesisPositions } from './kinesis-position.js';
 import { kinesisSettings } from './kinesis-settings.js';
 import { cannotStart, streamUnavailable } from './kinesis-source-errors.js';
 import { ShardReader } from './shard-reader.js';
+import { shardRows } from './shard-rows.js';
 import { ensureStreamConsumer, type StreamConsumer } from './stream-consumer.js';
 import { SubscriptionReader } from './subscription-reader.js';
 
@@ -292,42 +293,7 @@ export class KinesisSource implements Source {
     const checkpoints =
       store !== undefined && group !== undefined ? await store.checkpoints.get(group, this.id) : undefined;
     const committedOf = (id: Partition) => checkpoints?.get(id)?.position ?? this.committed.get(id);
-    const listed = new Set(shards.map((s) => s.id));
-    const finished = (id: Partition) => !listed.has(id) || committedOf(id) === END_OF_PARTITION;
-    return shards.map((info) => {
-      const reader = this.readers.get(info.id);
-      const committed = committedOf(info.id);
-      const status = reader?.status();
-      const parents = info.parents ?? [];
-      let state: PartitionState;
-      if (committed === END_OF_PARTITION || status?.ended) state = 'ended';
-      else if (reader !== undefined) state = reader.isPaused ? 'paused' : 'reading';
-      else if (!parents.every(finished)) state = 'waiting';
-      else state = 'unassigned';
-      return {
-        partition: info.id,
-        state,
-        ...(committed === undefined ? {} : { committed }),
-        ...(status?.latest === undefined ? {} : { latest: status.latest }),
-        ...(status?.lagMs === undefined ? {} : { lagMs: status.lagMs }),
-        detail: {
-          ...(parents.length === 0 ? {} : { parents: parents.join(',') }),
-          closed: info.closed === true,
-          ...(status === undefined
-            ? {}
-            : {
-                buffered: status.buffered,
-                expiredIterators: status.expiredIterators,
-                throttled: status.throttled,
-                ...(status.retrying === undefined ? {} : { retrying: status.retrying }),
-                ...(status.subscriptions === undefined ? {} : { subscriptions: status.subscriptions }),
-              }),
-          ...(this.streamConsumer === undefined
-            ? {}
-            : { consumer: this.streamConsumer.name, consumerArn: this.streamConsumer.arn }),
-        },
-      };
-    });
+    return shardRows(shards, committedOf, (id) => this.readers.get(id), this.streamConsumer);
   }
 
   compare(a: Position, b: Position): number {
