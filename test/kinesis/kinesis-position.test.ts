@@ -63,6 +63,16 @@ describe('Kinesis settings', () => {
     });
   });
 
+  it('Given a stream consumer in the config and another in the URI, When merged, Then the URI wins, and a name Kinesis would refuse is a ConfigError', () => {
+    expect(kinesisSettings(new URLSearchParams(), { consumer: 'from-config' }).consumer).toBe('from-config');
+    expect(kinesisSettings(new URLSearchParams('consumer=from-uri'), { consumer: 'x' }).consumer).toBe(
+      'from-uri',
+    );
+    expect(() => kinesisSettings(new URLSearchParams('consumer=has space'))).toThrow(
+      /adapters.kinesis.consumer: "has space" is not a stream consumer name/,
+    );
+  });
+
   it('Given a wrong key or value, When merged, Then a ConfigError names the key', () => {
     expect(() => kinesisSettings(new URLSearchParams(), { regoin: 'x' })).toThrow(/unknown key "regoin"/);
     expect(() => kinesisSettings(new URLSearchParams('prefetchRecords=-3'))).toThrow(

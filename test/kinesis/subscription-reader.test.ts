@@ -4,7 +4,8 @@ import {
   createKinesisClient,
   createKinesisHttp2Client,
 } from '../../src/core/sources/kinesis/kinesis-client.js';
-import { KinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
+import { KinesisSource, openKinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
+import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { type Bytes, END_OF_PARTITION, type Message, type StartPosition } from '../../src/core/types.js';
 import { type EfoServer, startEfoServer } from '../support/kinesis-efo-server.js';
 import {
@@ -106,6 +107,26 @@ describe('Kinesis enhanced fan-out (SubscribeToShard through the test server)', 
     const rows = await first.describe();
     expect(rows.every((r) => r.lagMs === 0 && r.detail?.consumer === 'agent')).toBe(true);
     expect(rows[0]?.detail?.consumerArn).toBe(first.consumer?.arn);
+  });
+
+  it('Given adapters.kinesis.consumer in the config, When the source is opened from a plain URI, Then it reads with enhanced fan-out as that consumer', async () => {
+    const stream = await kinesalite.createStream(1, 'efo');
+    await putRecords(kinesalite.client(), stream, values(5));
+    const uri = `kinesis://${stream}?region=us-east-1&endpoint=${encodeURIComponent(efo.endpoint)}`;
+    const store = await openSqliteStore();
+    const source = openKinesisSource(uri, { store, settings: { kinesis: { consumer: 'from-config' } } });
+    onTestFinished(async () => {
+      await source.close();
+      await store.close();
+    });
+    await source.connect();
+    await source.assign(new Map([[SHARD, EARLIEST]]));
+
+    const { got } = await readUntil(source, 5);
+
+    expect(source.consumer?.name).toBe('from-config');
+    expect(got.map(text)).toEqual(values(5).map((v) => v.data));
+    expect(subscriptionsOf(stream)).toHaveLength(1);
   });
 
   it('Given subscriptions that end after 300 ms, When records keep coming, Then the reader subscribes again after each continuation and delivers every record once, in order', async () => {
