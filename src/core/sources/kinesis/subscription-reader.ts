@@ -248,7 +248,11 @@ export class SubscriptionReader {
         ShardId: this.shard,
         StartingPosition: startingPosition(start),
       }),
-      { abortSignal: signal ?? this.controller.signal },
+      // `stop` must close every subscription, the first (made by `open` with the caller's signal) included.
+      {
+        abortSignal:
+          signal === undefined ? this.controller.signal : AbortSignal.any([signal, this.controller.signal]),
+      },
     );
     this.subscribing = false;
     if (out.EventStream === undefined) throw new Error('SubscribeToShard answered without an event stream');
