@@ -13,7 +13,7 @@
 // Two measurements per mode and round:
 // - throughput: 4 shards × BENCH_PER_SHARD (default 10,000) events read from TRIM_HORIZON to empty;
 // - latency: a fresh empty 4-shard stream, the agent running, then BENCH_LATENCY_EVENTS (default 2,000)
-//   events put at BENCH_RATE per second (default 1,000) in calls of 50; each event carries the time it was
+//   events put at BENCH_RATE per second (default 500) in calls of 50; each event carries the time it was
 //   put, and the process step records now − that (put → processed); median and p99 over all events.
 // `eventsPerSecond` is EFO's median throughput, `baselineEventsPerSecond` polling's; `rounds` has each
 // round's figures. Knobs: BENCH_PER_SHARD, BENCH_ROUNDS (default 3), BENCH_LATENCY_EVENTS, BENCH_RATE.
@@ -53,7 +53,7 @@ const PER_SHARD = Number(process.env.BENCH_PER_SHARD ?? 10_000);
 const EVENTS = SHARDS * PER_SHARD;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LATENCY_EVENTS = Number(process.env.BENCH_LATENCY_EVENTS ?? 2_000);
-const RATE = Number(process.env.BENCH_RATE ?? 1_000);
+const RATE = Number(process.env.BENCH_RATE ?? 500);
 
 function sourceUri(stream) {
   const endpoint = encodeURIComponent(process.env.BENCH_ENDPOINT);
