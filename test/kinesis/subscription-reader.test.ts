@@ -4,7 +4,8 @@ import {
   createKinesisClient,
   createKinesisHttp2Client,
 } from '../../src/core/sources/kinesis/kinesis-client.js';
-import { KinesisSource, openKinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
+import { KinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
+import { openKinesisSource } from '../../src/core/sources/kinesis/open-kinesis-source.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { type Bytes, END_OF_PARTITION, type Message, type StartPosition } from '../../src/core/types.js';
 import { type EfoServer, startEfoServer } from '../support/kinesis-efo-server.js';

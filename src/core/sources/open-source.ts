@@ -42,7 +42,7 @@ const openers: Record<string, Opener> = {
     });
   },
   async kinesis(uri, options) {
-    const { openKinesisSource } = await import('./kinesis/kinesis-source.js');
+    const { openKinesisSource } = await import('./kinesis/open-kinesis-source.js');
     return openKinesisSource(uri, options);
   },
   async amqp(uri, options) {

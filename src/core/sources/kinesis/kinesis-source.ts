@@ -19,16 +19,12 @@ import {
   type Position,
   type StartPosition,
 } from '../../types.js';
-import type { OpenSourceOptions } from '../open-source.js';
 import type { Fetch, PartitionInfo, PartitionStatus, Source } from '../source.js';
-import { parseSourceUri } from '../source-uri.js';
-import { createKinesisClient, createKinesisHttp2Client } from './kinesis-client.js';
 import { errorName } from './kinesis-errors.js';
 import { compareKinesisPositions } from './kinesis-position.js';
-import { kinesisSettings } from './kinesis-settings.js';
 import { cannotStart, streamUnavailable } from './kinesis-source-errors.js';
 import { ShardReader } from './shard-reader.js';
-import { shardRows } from './shard-rows.js';
+import { partitionOf, shardRows } from './shard-rows.js';
 import { ensureStreamConsumer, type StreamConsumer } from './stream-consumer.js';
 import { SubscriptionReader } from './subscription-reader.js';
 
@@ -373,40 +369,4 @@ export class KinesisSource implements Source {
       );
     }
   }
-}
-
-function partitionOf(shard: Shard): PartitionInfo {
-  const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
-    (p): p is string => p !== undefined && p !== '',
-  );
-  return {
-    id: shard.ShardId ?? '',
-    ...(parents.length === 0 ? {} : { parents }),
-    ...(shard.SequenceNumberRange?.EndingSequenceNumber === undefined ? {} : { closed: true }),
-  };
-}
-
-/**
- * Opens (without connecting) the source for `kinesis://STREAM?region=R&endpoint=URL`, with the config's
- * `adapters.kinesis` settings (`region`, `endpoint`, `pollIntervalMs`, `maxRecordsPerCall`,
- * `prefetchRecords`, `maxAttempts`; URI parameters win).
- */
-export function openKinesisSource(uri: string, options: OpenSourceOptions): KinesisSource {
-  const parsed = parseSourceUri(uri);
-  const settings = kinesisSettings(parsed.params, options.settings?.kinesis);
-  return new KinesisSource({
-    stream: parsed.name,
-    client: createKinesisClient(settings),
-    ownsClient: true,
-    uri,
-    store: options.store,
-    ...(options.group === undefined ? {} : { group: options.group }),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-    ...(settings.pollIntervalMs === undefined ? {} : { pollIntervalMs: settings.pollIntervalMs }),
-    ...(settings.maxRecordsPerCall === undefined ? {} : { maxRecordsPerCall: settings.maxRecordsPerCall }),
-    ...(settings.prefetchRecords === undefined ? {} : { prefetchRecords: settings.prefetchRecords }),
-    ...(settings.consumer === undefined
-      ? {}
-      : { consumer: { name: settings.consumer, subscribeClient: createKinesisHttp2Client(settings) } }),
-  });
 }

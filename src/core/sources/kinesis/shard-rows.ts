@@ -1,3 +1,4 @@
+import type { Shard } from '@aws-sdk/client-kinesis';
 import { END_OF_PARTITION, type Partition, type Position } from '../../types.js';
 import type { PartitionInfo, PartitionState, PartitionStatus } from '../source.js';
 import type { ShardReaderStatus } from './shard-reader.js';
@@ -55,4 +56,16 @@ export function shardRows(
       },
     };
   });
+}
+
+/** A listed shard as a partition: its parents, and whether it is closed (it has an ending sequence number). */
+export function partitionOf(shard: Shard): PartitionInfo {
+  const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+    (p): p is string => p !== undefined && p !== '',
+  );
+  return {
+    id: shard.ShardId ?? '',
+    ...(parents.length === 0 ? {} : { parents }),
+    ...(shard.SequenceNumberRange?.EndingSequenceNumber === undefined ? {} : { closed: true }),
+  };
 }
