@@ -30,6 +30,7 @@ import {
 import type { AssignmentChanges, Assignor, Revocation } from './assignor.js';
 import { type CommitPolicy, commitDue, DEFAULT_COMMIT_POLICY } from './commit-policy.js';
 import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from './poison-guard.js';
+import { DoneLog } from './done-log.js';
 import { Watermark } from './watermark.js';
 
 export interface StreamProcessorOptions {
@@ -90,7 +91,12 @@ export interface ProcessorSummary {
  */
 export class StreamProcessor {
   readonly state: ProcessingState;
-  private readonly watermarks = new Map<Partition, Watermark>();
+  /** Per partition: its contiguous watermark, or (a source that settles each message) its done log. */
+  private readonly watermarks = new Map<Partition, Watermark | DoneLog>();
+  /** The source settles each done message (`settlement: 'each'`) instead of committing a watermark. */
+  private readonly settlesEach: boolean;
+  /** A flush of done messages is scheduled for the next turn of the event loop (`settlesEach`). */
+  private settleScheduled = false;
   private readonly committed = new Map<Partition, Position>();
   /**
    * The fence of the lease each partition was assigned under, taken with its watermark: a watermark of an
@@ -130,6 +136,7 @@ export class StreamProcessor {
     this.state = options.state ?? new ProcessingState(() => options.clock.now());
     this.poison = options.poisonGuard ?? new PoisonGuard(options.poisonLimit ?? DEFAULT_POISON_LIMIT);
     this.policy = capForSource(options.commitPolicy ?? DEFAULT_COMMIT_POLICY, options.source.inFlightLimit);
+    this.settlesEach = options.source.settlement === 'each';
     this.lastCommitAt = options.clock.now();
     this.state.onChange((to, from) => options.telemetry.emit('state', { from, to }));
   }
@@ -347,7 +354,25 @@ export class StreamProcessor {
         break;
     }
     this.poison.record(outcome === 'parked');
+    if (this.settlesEach) this.scheduleSettle();
   };
+
+  /**
+   * A source that settles each message is told of done ones as soon as their records are durable, not
+   * when the commit policy says so, and not only when the loop comes back from a poll (a pool runner
+   * finishes work while the loop waits on an empty inbox — whose refill waits on these very acks). The
+   * flush starts on the next turn, so that work done in one burst goes in one flush; while one is being
+   * written the next waits for it, and starts as soon as it is through (see `startCommit`).
+   */
+  private scheduleSettle(): void {
+    if (this.settleScheduled || this.committing !== undefined) return;
+    this.settleScheduled = true;
+    setImmediate(() => {
+      this.settleScheduled = false;
+      if (this.committing === undefined && !this.terminated && this.commitError === undefined)
+        this.startCommit();
+    });
+  }
 
   private async fetch(): Promise<void> {
     const { source, stats } = this.options;
@@ -552,24 +577,46 @@ export class StreamProcessor {
    * Starts a commit when the policy says one is due. Commits are pipelined: the snapshot (watermarks and
    * journal) is taken at once and written in the background while the loop goes on; a due commit waits
    * only while the previous one is still being written. `force` (drain, revocation) waits for both.
+   *
+   * A source that settles each message has no policy to wait for: whatever is done is flushed and
+   * settled at once, one flush at a time, and the loop never waits for one (the next starts when the
+   * one being written is through, with everything done meanwhile: the group commit grows with the load,
+   * up to the source's in-flight window).
    */
   private async maybeCommit(force: boolean): Promise<void> {
     this.rethrowCommitError();
     if (force) {
-      await this.committing;
+      while (this.committing !== undefined) await this.committing;
       this.rethrowCommitError();
       await this.commitNow();
+      return;
+    }
+    if (this.settlesEach) {
+      if (this.committing === undefined && this.doneSinceCommit > 0) this.startCommit();
       return;
     }
     if (!commitDue(this.policy, this.options.clock.now() - this.lastCommitAt, this.doneSinceCommit)) return;
     if (this.committing !== undefined) await this.committing;
     this.rethrowCommitError();
+    this.startCommit();
+  }
+
+  /** Writes a commit in the background; for a source that settles each message, chains the next one. */
+  private startCommit(): void {
     const committing: Promise<void> = this.commitNow()
       .catch((error: unknown) => {
         this.commitError = error;
       })
       .finally(() => {
         if (this.committing === committing) this.committing = undefined;
+        if (
+          this.settlesEach &&
+          this.doneSinceCommit > 0 &&
+          !this.terminated &&
+          this.commitError === undefined &&
+          this.committing === undefined
+        )
+          this.startCommit();
       });
     this.committing = committing;
   }
@@ -583,11 +630,12 @@ export class StreamProcessor {
 
   /** Flushes the journal and the moved watermarks in one store transaction, then commits to the source. */
   private async commitNow(): Promise<void> {
+    if (this.settlesEach) return this.settleNow();
     const { store, source, journal, group, owner, clock, stats, telemetry, assignor } = this.options;
     const started = clock.now();
     const positions = new Map<Partition, Position>();
     for (const [partition, watermark] of this.watermarks) {
-      const position = watermark.committable;
+      const position = (watermark as Watermark).committable;
       if (position !== undefined && this.committed.get(partition) !== position)
         positions.set(partition, position);
     }
@@ -632,6 +680,46 @@ export class StreamProcessor {
     }
   }
 
+  /**
+   * Flushes the journal — the records of every message done so far — then settles each of those
+   * messages with the source. Nothing is checkpointed: the source keeps the progress.
+   */
+  private async settleNow(): Promise<void> {
+    const { store, source, journal, clock, stats, telemetry } = this.options;
+    const started = clock.now();
+    const done = new Map<Partition, Position[]>();
+    let count = 0;
+    for (const [partition, log] of this.watermarks) {
+      if (!(log as DoneLog).changed) continue;
+      const positions = (log as DoneLog).takeDone();
+      done.set(partition, positions);
+      count += positions.length;
+    }
+    this.lastCommitAt = started;
+    this.doneSinceCommit = 0;
+    if (done.size === 0 && journal.size === 0) return;
+    const batch = journal.take();
+    try {
+      await store.flush(batch, []);
+    } catch (error) {
+      journal.restore(batch);
+      // Not settled: the messages stay unacked, and are redelivered if the agent stops now.
+      throw error;
+    }
+    if (done.size > 0) await source.settle!(done);
+    stats.commits++;
+    if (count > 0 && telemetry.has('commit')) {
+      const positions: Record<Partition, Position> = {};
+      for (const [partition, list] of done) positions[partition] = list[list.length - 1]!;
+      telemetry.emit('commit', { positions, durationMs: clock.now() - started });
+    }
+  }
+
+  /** A fresh progress tracker for a partition: a done log when the source settles each message. */
+  private progress(): Watermark | DoneLog {
+    return this.settlesEach ? new DoneLog() : new Watermark();
+  }
+
   private async applyAssignment(): Promise<void> {
     const { assignor, source, store, group, telemetry } = this.options;
     const { assigned, revoked } = this.pendingChanges ?? assignor.takeChanges();
@@ -674,7 +762,7 @@ export class StreamProcessor {
           start,
           initial: checkpoint === undefined && source.checkpointing === 'store',
         };
-        this.watermarks.set(partition, new Watermark());
+        this.watermarks.set(partition, this.progress());
         this.fences.set(partition, assignor.fence(partition));
       }
       if (starts.size > 0) await source.assign(starts);
@@ -708,7 +796,7 @@ export class StreamProcessor {
     this.carried = this.carried.filter((m) => !from.has(m.partition));
     const starts = new Map<Partition, StartPosition>();
     for (const [partition, position] of from) {
-      this.watermarks.set(partition, new Watermark());
+      this.watermarks.set(partition, this.progress());
       this.paused.delete(partition);
       starts.set(partition, { kind: 'at', position });
     }

@@ -78,6 +78,15 @@ export type Coordination = 'leases' | 'broker';
 export type Checkpointing = 'store' | 'broker';
 
 /**
+ * How the processor tells the source what is done:
+ * - `position` (the default): `commit` with each partition's contiguous done watermark — a message
+ *   waits for every one before it (logs and streams, whose position is the progress);
+ * - `each`: `settle` with every done message on its own, as soon as its records are durable, in any
+ *   order (ack-based queues: a message held by a retry must not hold the acks of the others).
+ */
+export type Settlement = 'position' | 'each';
+
+/**
  * The port every source adapter implements: local (embedded log), file (NDJSON), kinesis, amqp.
  *
  * Protocol: `connect` → `partitions` → `assign` (repeatedly, as leases change) → `poll`/`commit` in a loop
@@ -91,6 +100,8 @@ export interface Source {
   readonly uri: string;
   readonly coordination: Coordination;
   readonly checkpointing: Checkpointing;
+  /** Absent means `position`. A source that says `each` implements `settle`. */
+  readonly settlement?: Settlement;
   /**
    * Most messages the source hands out before some are committed (AMQP prefetch). The processor then
    * commits well before that many are done, or the source would stall until the commit interval.
@@ -125,6 +136,14 @@ export interface Source {
    * belongs to an older connection).
    */
   commit(positions: ReadonlyMap<Partition, Position>): Promise<void>;
+
+  /**
+   * For `settlement: 'each'`: each of these positions is done (processed or parked) and its records are
+   * durable; positions may come in any order and never twice. The source acknowledges them (never a
+   * delivery that belongs to an older connection: that one is redelivered instead). `commit` is then
+   * not called by the processor.
+   */
+  settle?(done: ReadonlyMap<Partition, readonly Position[]>): Promise<void>;
 
   /** Stops fetching for these partitions until `resume`; what was already fetched is still delivered. */
   pause(partitions: readonly Partition[]): void;

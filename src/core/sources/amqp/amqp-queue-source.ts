@@ -4,6 +4,7 @@ import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
 import type { Fetch, PartitionStatus, Source } from '../source.js';
+import { AckRanges } from './ack-ranges.js';
 import {
   AmqpConsumer,
   type AmqpConsumerOptions,
@@ -25,8 +26,11 @@ function parsePosition(position: Position): [number, number] {
 /**
  * A classic or quorum queue (`amqp://…?queue=NAME`). The queue is the one partition; the broker spreads
  * messages over every agent consuming it (`coordination: 'broker'`) and keeps the progress
- * (`checkpointing: 'broker'`): `commit` acknowledges — one `basic.ack` with `multiple` — up to the
- * contiguous done watermark, and nothing is stored.
+ * (`checkpointing: 'broker'`), and nothing is stored. It settles each message (`settlement: 'each'`):
+ * `settle` acknowledges every done delivery on its own, as soon as the processor has its records
+ * durable — a delivery waiting out a retry holds no other — with one `multiple` ack for the oldest
+ * unacked run of done tags and one ack per other done tag (see `AckRanges`). The queue has no order to
+ * keep across redeliveries, so nothing is gained by holding acks back.
  *
  * - **In flight.** Manual acks with `prefetch` unacked deliveries at most: the bound of what this agent
  *   holds. Unacked messages go back to the queue when the channel or connection closes (a crash included).
@@ -43,13 +47,12 @@ function parsePosition(position: Position): [number, number] {
 export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceOptions> implements Source {
   readonly coordination = 'broker' as const;
   readonly checkpointing = 'broker' as const;
+  readonly settlement = 'each' as const;
   /** Most unacked deliveries at once: a commit is needed at least this often for the consumer to go on. */
   readonly inFlightLimit: number;
   private assigned = false;
-  /** Delivery tags of the current generation not yet acked or nacked, in order. */
-  private outstanding: number[] = [];
-  private outstandingHead = 0;
-  private ackedUpTo = 0;
+  /** Delivery tags of the current generation not yet acked or nacked. */
+  private readonly unacked = new AckRanges();
   private staleCommits = 0;
   private brokerCancels = 0;
   private maxDeliveryCount = 0;
@@ -82,7 +85,7 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
       if (channel === undefined || delivery.generation !== generation) continue;
       try {
         channel.nack(tagged(delivery.tag), false, true);
-        this.forget(delivery.tag);
+        this.unacked.forget(delivery.tag);
       } catch {
         // the channel is closing: the broker requeues it anyway
       }
@@ -109,37 +112,52 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
     return { messages: [], ended: [], caughtUp: await this.atHead() };
   }
 
-  /** Acks (multiple) up to the position, unless it belongs to an older channel generation. */
+  /** Acks every unacked delivery up to the position, unless it belongs to an older channel generation. */
   async commit(positions: ReadonlyMap<Partition, Position>): Promise<void> {
     const position = positions.get(this.queue);
     if (position === undefined) return;
     const [generation, tag] = parsePosition(position);
-    const channel = this.channel.channel;
-    if (channel === undefined || generation !== this.channel.generation) {
+    if (generation !== this.channel.generation) {
       this.staleCommits++;
       return;
     }
-    if (tag <= this.ackedUpTo) return;
-    if (!this.ackQuietly(channel, tag, true)) {
+    this.ack(this.unacked.upTo(tag));
+  }
+
+  /** Acks each done delivery of the current channel generation; older ones are redelivered instead. */
+  async settle(done: ReadonlyMap<Partition, readonly Position[]>): Promise<void> {
+    const positions = done.get(this.queue);
+    if (positions === undefined || positions.length === 0) return;
+    const current = this.channel.generation;
+    const prefix = `${current}:`;
+    const tags: number[] = [];
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i]!;
+      if (position.startsWith(prefix)) tags.push(Number(position.slice(prefix.length)));
+      else this.staleCommits++;
+    }
+    this.ack(tags);
+  }
+
+  private ack(tags: readonly number[]): void {
+    if (tags.length === 0) return;
+    const channel = this.channel.channel;
+    if (channel === undefined) {
       // Its deliveries are requeued by the broker.
       this.staleCommits++;
       return;
     }
-    this.ackedUpTo = tag;
-    const outstanding = this.outstanding;
-    let head = this.outstandingHead;
-    while (head < outstanding.length && outstanding[head]! <= tag) head++;
-    if (head === outstanding.length) {
-      this.outstanding = [];
-      this.outstandingHead = 0;
-    } else {
-      this.outstandingHead = head;
+    for (const { tag, multiple } of this.unacked.settle(tags)) {
+      if (!this.ackQuietly(channel, tag, multiple)) {
+        this.staleCommits++;
+        return;
+      }
     }
   }
 
   async describe(): Promise<PartitionStatus[]> {
     const depth = await checkQueue(this.connection.channelModel, this.queue);
-    const unacked = this.outstanding.length - this.outstandingHead;
+    const unacked = this.unacked.unacked;
     const detail = {
       type: this.options.type,
       ...this.connectionDetail(),
@@ -174,9 +192,7 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
 
   /** On every channel open, nothing is outstanding any more; then the shared setup. */
   protected override async setup(channel: Channel, generation: number): Promise<void> {
-    this.outstanding = [];
-    this.outstandingHead = 0;
-    this.ackedUpTo = 0;
+    this.unacked.reset();
     await super.setup(channel, generation);
   }
 
@@ -209,7 +225,7 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
     if (message.fields.redelivered) attributes.redelivered = true;
     const messageId = message.properties.messageId as unknown;
     if (typeof messageId === 'string') attributes.messageId = messageId;
-    this.outstanding.push(tag);
+    this.unacked.delivered(tag);
     this.inbox.push({
       generation,
       tag,
@@ -243,22 +259,16 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
   protected lost(generation: number): void {
     this.inbox.remove((d) => d.generation <= generation);
     if (generation === this.channel.generation) {
-      this.outstanding = [];
-      this.outstandingHead = 0;
+      this.unacked.reset();
       this.consumerTag = undefined;
     }
-  }
-
-  private forget(tag: number): void {
-    const i = this.outstanding.indexOf(tag, this.outstandingHead);
-    if (i >= 0) this.outstanding.splice(i, 1);
   }
 
   /** True when connected, consuming, and the broker holds no ready message. */
   private async atHead(): Promise<boolean> {
     if (this.consumerTag === undefined || this.channel.channel === undefined) return false;
     // Everything delivered is acked: a delivery still on the wire cannot hide behind a ready count of 0.
-    if (this.outstanding.length > this.outstandingHead) return false;
+    if (this.unacked.unacked > 0) return false;
     const depth = await checkQueue(this.connection.channelModel, this.queue);
     return depth !== undefined && depth.ready === 0 && this.inbox.size === 0;
   }

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { DoneLog } from '../../../src/core/consumer/done-log.js';
+
+describe('DoneLog', () => {
+  it('Given a, b, c tracked, When c is done before a, Then c is handed out at once and a, b stay pending', () => {
+    const log = new DoneLog();
+    for (const p of ['a', 'b', 'c']) log.track(p);
+    expect(log.done('c')).toBe(true);
+    expect(log.takeDone()).toEqual(['c']);
+    expect(log.pending).toBe(2);
+    expect(log.oldestPending).toBe('a');
+    expect(log.drained).toBe(false);
+  });
+
+  it('Given every position done, Then it is drained and nothing is pending; done twice or untracked is a no-op', () => {
+    const log = new DoneLog();
+    log.track('a');
+    log.track('b');
+    log.done('b');
+    log.done('a');
+    expect(log.done('a')).toBe(false);
+    expect(log.done('zz')).toBe(false);
+    expect(log.takeDone()).toEqual(['b', 'a']);
+    expect(log.changed).toBe(false);
+    expect(log.drained).toBe(true);
+    expect(log.oldestPending).toBeUndefined();
+  });
+
+  it('keeps counting right over many in-order positions (compaction)', () => {
+    const log = new DoneLog();
+    for (let i = 0; i < 5000; i++) {
+      log.track(String(i));
+      if (i % 7 !== 0) log.done(String(i));
+    }
+    expect(log.pending).toBe(Math.ceil(5000 / 7));
+    expect(log.oldestPending).toBe('0');
+    expect(log.takeDone().length).toBe(5000 - Math.ceil(5000 / 7));
+  });
+});
