@@ -53,7 +53,7 @@ export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFact
       if (parts.publisher !== undefined) {
         tail = new Produce<Dispatch>(
           parts.publisher,
-          { recordsOf: (d) => d.records, clock: parts.clock },
+          { recordsOf: (d) => d.records, clock: parts.clock, ordered: context.ordered ?? true },
           tail,
         );
       }
@@ -71,6 +71,7 @@ export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFact
           signal,
           stats: parts.stats,
           ...(parts.rerun ? { rerun: true } : {}),
+          ordered: context.ordered ?? true,
         },
         tail,
       );

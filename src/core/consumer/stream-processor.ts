@@ -835,6 +835,7 @@ export class StreamProcessor {
       clock,
       telemetry,
       signal: this.controller.signal,
+      ordered: !this.settlesEach,
     });
   }
 

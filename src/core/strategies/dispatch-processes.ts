@@ -50,6 +50,8 @@ export interface DispatchProcessesOptions {
    * replaces the earlier one in the store.
    */
   readonly rerun?: boolean;
+  /** False: forward each event once its runs finished, not after the events before it (default true). */
+  readonly ordered?: boolean;
   /** Events accepted before `submit` rejects (default: max(1024, 4 × runner concurrency)). */
   readonly maxPending?: number;
 }
@@ -69,7 +71,7 @@ interface Entry {
 
 /**
  * Starts the processes that rules matched, on the runner, and forwards a `Dispatch` per event once all
- * of its runs finished (in submission order). Runs of one event execute one after the other, in rule
+ * of its runs finished (in submission order, unless `ordered` is false). Runs of one event execute one after the other, in rule
  * order; events execute concurrently up to the runner's concurrency. A run whose id already succeeded
  * (in the store or the unflushed journal) is skipped: this makes effects idempotent under redelivery.
  * Right before each run executes, the journal is asked again (`Journal.admit`): a run that succeeded since
@@ -102,7 +104,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
     private readonly options: DispatchProcessesOptions,
     next: ProcessingStrategy<Dispatch>,
   ) {
-    super(next);
+    super(next, options.ordered ?? true);
     this.maxPending = options.maxPending ?? Math.max(1024, options.runner.concurrency * 4);
     this.inline = options.runner.concurrency === 1;
     options.signal.addEventListener('abort', () => this.controller.abort(options.signal.reason), {
@@ -147,11 +149,10 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
   protected abandon(reason: unknown): void {
     this.abandoned = true;
     this.controller.abort(reason);
-    for (let i = this.queue.end - this.queue.size; i < this.queue.end; i++) {
-      const entry = this.queue.at(i);
+    for (const entry of this.queue.unforwarded()) {
       // Released here once: a run still settling later must not release its hold a second time.
-      entry?.hold?.done();
-      if (entry !== undefined) entry.hold = undefined;
+      entry.hold?.done();
+      entry.hold = undefined;
     }
     this.queue.clear();
     this.checked = this.started = this.queue.end;

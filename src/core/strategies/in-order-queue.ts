@@ -19,20 +19,34 @@ export interface InOrderEntry {
  */
 export class InOrderQueue<E extends InOrderEntry> {
   private readonly entries: E[] = [];
+  /** Unordered only: per entry of `entries`, whether it was forwarded (ahead of `head`). */
+  private readonly gone: boolean[] = [];
   /** Index in `entries` of the oldest entry not forwarded yet. */
   private head = 0;
   /** Position of `entries[0]`. */
   private base = 0;
+  /** Entries forwarded ahead of `head` (unordered only). */
+  private ahead = 0;
 
   /**
    * @param forward submits a finished entry to the next step; throws what the next step throws. Made
    *   once by the owner, so forwarding allocates no closure.
+   * @param ordered false: a finished entry leaves at once, whatever is still at work before it (a source
+   *   that settles each message has no order to keep); positions and `oldest` work the same.
    */
-  constructor(private readonly forward: (entry: E) => void) {}
+  constructor(
+    private readonly forward: (entry: E) => void,
+    private readonly ordered = true,
+  ) {}
 
   /** Entries not forwarded yet. */
   get size(): number {
-    return this.entries.length - this.head;
+    return this.entries.length - this.head - this.ahead;
+  }
+
+  /** The entries not forwarded yet, oldest first. */
+  *unforwarded(): IterableIterator<E> {
+    for (let i = this.head; i < this.entries.length; i++) if (this.gone[i] !== true) yield this.entries[i]!;
   }
 
   /** The oldest entry not forwarded yet. */
@@ -52,13 +66,16 @@ export class InOrderQueue<E extends InOrderEntry> {
 
   push(entry: E): void {
     this.entries.push(entry);
+    if (!this.ordered) this.gone.push(false);
   }
 
   /** Drops every entry without forwarding it; positions go on from `end`. */
   clear(): void {
     this.base += this.entries.length;
     this.entries.length = 0;
+    this.gone.length = 0;
     this.head = 0;
+    this.ahead = 0;
   }
 
   /**
@@ -70,6 +87,10 @@ export class InOrderQueue<E extends InOrderEntry> {
    * @throws any other error of the next step; the entry stays.
    */
   forwardReady(): void {
+    if (!this.ordered) {
+      this.forwardAnyReady();
+      return;
+    }
     while (this.head < this.entries.length) {
       const entry = this.entries[this.head]!;
       if (!entry.done) return;
@@ -85,6 +106,50 @@ export class InOrderQueue<E extends InOrderEntry> {
     }
   }
 
+  /**
+   * Unordered: forwards every finished entry, oldest first, skipping unfinished ones; stops where the
+   * next step rejects. Throws as `forwardReady` does, for the failed entry it reaches.
+   */
+  private forwardAnyReady(): void {
+    const entries = this.entries;
+    const gone = this.gone;
+    try {
+      for (let i = this.head; i < entries.length; i++) {
+        if (gone[i]) continue;
+        const entry = entries[i]!;
+        if (!entry.done) continue;
+        if (entry.error !== undefined) throw entry.error;
+        try {
+          this.forward(entry);
+        } catch (error) {
+          if (error instanceof MessageRejected) return;
+          if (error instanceof InvalidMessage) this.leave(i);
+          throw error;
+        }
+        this.leave(i);
+      }
+    } finally {
+      this.skipGone();
+    }
+  }
+
+  /** Unordered: marks the entry at index `i` forwarded. */
+  private leave(i: number): void {
+    this.gone[i] = true;
+    if (i !== this.head) this.ahead++;
+  }
+
+  /** Unordered: moves `head` past the entries forwarded ahead of it. */
+  private skipGone(): void {
+    if (!this.gone[this.head]) return;
+    this.gone[this.head] = false;
+    this.advance();
+    while (this.head < this.entries.length && this.gone[this.head]) {
+      this.ahead--;
+      this.advance();
+    }
+  }
+
   private advance(): void {
     this.head++;
     if (this.head === this.entries.length) {
@@ -92,6 +157,7 @@ export class InOrderQueue<E extends InOrderEntry> {
     } else if (this.head >= 1024 && this.head * 2 >= this.entries.length) {
       // Under a steady flow the queue may never empty: drop what was forwarded, keeping positions.
       this.entries.splice(0, this.head);
+      if (!this.ordered) this.gone.splice(0, this.head);
       this.base += this.head;
       this.head = 0;
     }

@@ -8,7 +8,7 @@ const ROUND_MS = 50;
 
 /**
  * The lifecycle of a step whose work finishes asynchronously, in any order, and whose messages leave in
- * the order they came, through `queue`. Subclasses push an entry per message in `submit` (throwing while
+ * the order they came (or, unordered, as soon as each is finished), through `queue`. Subclasses push an entry per message in `submit` (throwing while
  * `closed`), settle it (`done`, and `error` when the work failed) then call `progress.notify()`; they
  * say how an entry is forwarded and when `poll` must wait. The rest is shared:
  *
@@ -24,13 +24,22 @@ const ROUND_MS = 50;
  * - `terminate` abandons the work and terminates the next step.
  */
 export abstract class InOrderStrategy<T, E extends InOrderEntry, U> implements ProcessingStrategy<T> {
-  protected readonly queue = new InOrderQueue<E>((entry) => this.forward(entry));
+  protected readonly queue: InOrderQueue<E>;
   /** Notified by the subclass whenever work settles; `poll` and `join` wait on it. */
   protected readonly progress = new ProgressSignal();
   /** Set by `close`, `join` and `terminate`; `submit` must throw (not `MessageRejected`) once it is. */
   protected closed = false;
 
-  constructor(protected readonly next: ProcessingStrategy<U>) {}
+  /**
+   * @param ordered false: a finished message is forwarded at once, not after the ones before it (for a
+   *   source that settles each message; see `StrategyContext.ordered`).
+   */
+  constructor(
+    protected readonly next: ProcessingStrategy<U>,
+    ordered = true,
+  ) {
+    this.queue = new InOrderQueue<E>((entry) => this.forward(entry), ordered);
+  }
 
   abstract submit(message: Message<T>): void;
 

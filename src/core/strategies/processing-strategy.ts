@@ -64,6 +64,11 @@ export interface StrategyContext {
   readonly telemetry: Telemetry;
   /** Aborts when the processor terminates. */
   readonly signal: AbortSignal;
+  /**
+   * False when the source settles each message on its own (an ack-based queue): steps that finish work
+   * in any order may pass a finished message on before earlier ones are done. Absent or true: in order.
+   */
+  readonly ordered?: boolean;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface ProduceOptions<T> {
   /** Messages with efforts under way before `submit` rejects (default 1000). */
   readonly maxInFlight?: number;
   readonly clock?: Clock;
+  /** False: forward each message once its efforts culminated, not after the ones before it. */
+  readonly ordered?: boolean;
 }
 
 interface Entry<T> {
@@ -38,7 +40,7 @@ export class Produce<T> extends InOrderStrategy<T, Entry<T>, T> {
     private readonly options: ProduceOptions<T>,
     next: ProcessingStrategy<T>,
   ) {
-    super(next);
+    super(next, options.ordered ?? true);
     this.maxInFlight = options.maxInFlight ?? 1000;
     this.clock = options.clock ?? systemClock;
     // Every effort in flight listens to this signal (up to `maxInFlight` of them): not a leak.
@@ -48,7 +50,7 @@ export class Produce<T> extends InOrderStrategy<T, Entry<T>, T> {
   submit(message: Message<T>): void {
     if (this.closed) throw new Error('Produce is closed');
     const records = this.options.recordsOf(message.payload);
-    if (records.length === 0 && this.queue.size === 0) {
+    if (records.length === 0 && (this.queue.size === 0 || this.options.ordered === false)) {
       this.next.submit(message);
       return;
     }

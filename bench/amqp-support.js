@@ -1,0 +1,147 @@
+// AMQP-only helpers of the benchmark scenarios: queues of persistent CloudEvents, the raw amqplib and
+// Rascal consumers the agent is compared with, and figures over interleaved rounds.
+import amqp from 'amqplib';
+import { sampleEvent } from './support.js';
+
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A CloudEvent of about 400 bytes as JSON (the sample event with a realistic title and abstract). */
+export function cloudEvent400(i) {
+  const event = sampleEvent(i);
+  return {
+    ...event,
+    datacontenttype: 'application/json',
+    data: {
+      ...event.data,
+      title: `On the throughput of event agents, part ${i % 97}`,
+      abstract: 'We measure queue consumers that record a run per event and ack each message once done.',
+      tags: ['streams', 'queues'],
+    },
+  };
+}
+
+/** Declares durable queues of `type` (deleting any left from an earlier run). */
+export async function declareQueues(names, type) {
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  for (const name of names) {
+    await channel.deleteQueue(name);
+    await channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': type } });
+  }
+  await connection.close();
+}
+
+/** Publishes `bodies` persistently to each queue, with confirms, a window of 5,000 at a time. */
+export async function fillQueues(names, bodies) {
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createConfirmChannel();
+  for (const name of names) {
+    for (let i = 0; i < bodies.length; i++) {
+      const ok = channel.sendToQueue(name, bodies[i], {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: `evt-${i}`,
+      });
+      if (!ok || i % 5_000 === 4_999) await channel.waitForConfirms();
+    }
+    await channel.waitForConfirms();
+  }
+  await connection.close();
+}
+
+/** Ready messages left in each queue; then deletes them. */
+export async function drainCheck(names) {
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  const left = {};
+  for (const name of names) {
+    left[name] = (await channel.checkQueue(name)).messageCount;
+    await channel.deleteQueue(name);
+  }
+  await connection.close();
+  return left;
+}
+
+/** Time and CPU of `work` (µs of CPU per event). */
+export async function measured(events, work) {
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const result = await work();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return {
+    ...result,
+    seconds,
+    eventsPerSecond: events / seconds,
+    cpuUsPerEvent: Math.round(((used.user + used.system) / events) * 10) / 10,
+  };
+}
+
+/** Raw amqplib: consume with `prefetch`, parse each body, ack each message; until `events` are acked. */
+export async function rawConsume(queue, prefetch, events) {
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  await channel.prefetch(prefetch);
+  let count = 0;
+  await new Promise((resolve) => {
+    channel.consume(queue, (message) => {
+      JSON.parse(message.content.toString('utf8'));
+      channel.ack(message);
+      if (++count === events) resolve();
+    });
+  });
+  // A round trip on the channel: the broker has taken every ack before the channel goes (a quorum queue
+  // returns deliveries whose acks are still on the way when the channel closes).
+  await channel.checkQueue(queue);
+  await channel.close();
+  await connection.close();
+  return { count };
+}
+
+/**
+ * Rascal 21 with its documented defaults (a subscription acks with `ackOrNack()`, once per message; the
+ * content decoded by its content type), only the prefetch and the queue's shape set, as a user would.
+ */
+export async function rascalConsume(queue, type, prefetch, events) {
+  const { default: Rascal } = await import('rascal');
+  const config = {
+    vhosts: {
+      '/': {
+        connection: { url: AMQP_URL },
+        queues: { [queue]: { options: { durable: true, arguments: { 'x-queue-type': type } } } },
+        subscriptions: { bench: { queue, prefetch } },
+      },
+    },
+  };
+  const broker = await Rascal.BrokerAsPromised.create(Rascal.withDefaultConfig(config));
+  broker.on('error', () => undefined);
+  let count = 0;
+  const subscription = await broker.subscribe('bench');
+  await new Promise((resolve, reject) => {
+    subscription.on('error', reject);
+    subscription.on('message', (_message, _content, ackOrNack) => {
+      ackOrNack();
+      if (++count === events) resolve();
+    });
+  });
+  await subscription.cancel();
+  await broker.shutdown();
+  return { count };
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** max / min of positive figures (1 when all are equal). */
+export function spread(values) {
+  return Math.round((Math.max(...values) / Math.min(...values)) * 1000) / 1000;
+}
+
+/** Rotates `items` by `round` places, so that no side always goes first on a warm or cold broker. */
+export function rotated(items, round) {
+  const k = round % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
