@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openAmqpSource } from '../../src/core/sources/amqp/open-amqp-source.js';
-import type { StateStore } from '../../src/core/store/state-store.js';
 import { openSqliteStore, type SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import type { StateStore } from '../../src/core/store/state-store.js';
 import { rabbitmqAvailable, serviceSuite } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 import { amqpAgent, counting, events } from './support/agent.js';

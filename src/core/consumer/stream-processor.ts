@@ -29,8 +29,8 @@ import {
 } from '../types.js';
 import type { AssignmentChanges, Assignor, Revocation } from './assignor.js';
 import { type CommitPolicy, commitDue, DEFAULT_COMMIT_POLICY } from './commit-policy.js';
-import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from './poison-guard.js';
 import { DoneLog } from './done-log.js';
+import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from './poison-guard.js';
 import { Watermark } from './watermark.js';
 
 export interface StreamProcessorOptions {
