@@ -1,16 +1,19 @@
 // Scenario `amqp-publish`: 100,000 records published with confirms through RetryingPublisher + AmqpSink
 // (micro-batched sends, per-record efforts, retries on nack/timeout), against raw amqplib confirm-channel
 // publishing (every message with its confirm callback, waiting for `drain` when told to) on the same
-// broker in the same run. Records are ~200-byte JSON values, persistent, to a classic queue. Every phase
-// runs in its own process; BENCH_ROUNDS rounds (default 3), best of each side compared, medians reported.
+// broker in the same run. Records are ~400-byte CloudEvents, persistent, to a durable quorum queue
+// (BENCH_QUEUE_TYPE to change). Every phase runs in its own process; BENCH_ROUNDS rounds (default 5),
+// sides alternating which goes first; medians compared; `rounds` lists each round's figures.
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { contingency, Journal, RetryingPublisher } from '../../dist/core/index.js';
 import { AmqpSink } from '../../dist/core/publish/sinks/amqp-sink.js';
-import { inChildren, phase, report, sampleEvent, seconds, withPeakRss } from '../support.js';
+import { cloudEvent400, median, rotated, spread } from '../amqp-support.js';
+import { inChildren, phase, report, seconds, withPeakRss } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const TYPE = process.env.BENCH_QUEUE_TYPE ?? 'quorum';
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 1_000);
 const MAX_BATCH = Number(process.env.BENCH_MAX_BATCH ?? 1_000);
 const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -19,14 +22,14 @@ const round = (process.argv[2] ?? '').split('-')[1] ?? '1';
 const queue = `${base}.${round}`;
 
 function bodies() {
-  return Array.from({ length: EVENTS }, (_, i) => Buffer.from(JSON.stringify(sampleEvent(i))));
+  return Array.from({ length: EVENTS }, (_, i) => Buffer.from(JSON.stringify(cloudEvent400(i))));
 }
 
 async function prepare() {
   const connection = await amqp.connect(URL);
   const channel = await connection.createChannel();
   for (const name of [`${queue}.baseline`, `${queue}.pipeline`]) {
-    await channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+    await channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': TYPE } });
   }
   await connection.close();
   return { queues: 2 };
@@ -118,7 +121,11 @@ if (phase()) {
 } else {
   const names = [];
   for (let r = 1; r <= ROUNDS; r++)
-    names.push(`prepare-${r}`, `baseline-${r}`, `pipeline-${r}`, `cleanup-${r}`);
+    names.push(
+      `prepare-${r}`,
+      ...rotated(['baseline', 'pipeline'], r - 1).map((side) => `${side}-${r}`),
+      `cleanup-${r}`,
+    );
   const results = await inChildren(fileURLToPath(import.meta.url), names, {
     BENCH_QUEUE: `agentctl-bench-publish-${process.pid}`,
   });
@@ -136,18 +143,22 @@ if (phase()) {
     baselines.push(results[`baseline-${r}`].eventsPerSecond);
     pipelines.push({ rate: EVENTS / p.seconds, seconds: p.seconds, rssMb: p.rssMb, retries: p.retries });
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const best = pipelines.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const rounds = pipelines.map((p, i) => ({
+    eventsPerSecond: Math.round(p.rate),
+    baselineEventsPerSecond: Math.round(baselines[i]),
+    rssMb: p.rssMb,
+    retries: p.retries,
+  }));
+  const rate = median(rounds.map((x) => x.eventsPerSecond));
   report({
     scenario: 'amqp-publish',
     events: EVENTS,
-    seconds: best.seconds,
-    baselineEventsPerSecond: Math.max(...baselines),
-    rssMb: Math.max(...pipelines.map((p) => p.rssMb)),
-    retries: best.retries,
-    rounds: ROUNDS,
-    medianEventsPerSecond: Math.round(median(pipelines.map((p) => p.rate))),
-    medianBaselineEventsPerSecond: Math.round(median(baselines)),
-    target: '>= 0.9 x raw amqplib confirm-channel publishing (best of each side)',
+    seconds: EVENTS / rate,
+    baselineEventsPerSecond: median(rounds.map((x) => x.baselineEventsPerSecond)),
+    spread: spread(rounds.map((x) => x.eventsPerSecond)),
+    rssMb: Math.max(...rounds.map((x) => x.rssMb)),
+    queueType: TYPE,
+    rounds,
+    target: '>= 0.9 x raw amqplib confirm-channel publishing (medians, same run)',
   });
 }
