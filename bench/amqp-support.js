@@ -62,12 +62,15 @@ export async function drainCheck(names) {
   return left;
 }
 
-/** Time and CPU of `work` (µs of CPU per event). */
+/**
+ * Time and CPU of `work` (µs of CPU per event). A consumer that stops its clock itself (at its last ack,
+ * before a slow close) returns `seconds`.
+ */
 export async function measured(events, work) {
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await work();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = result.seconds ?? Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   return {
     ...result,
@@ -79,6 +82,7 @@ export async function measured(events, work) {
 
 /** Raw amqplib: consume with `prefetch`, parse each body, ack each message; until `events` are acked. */
 export async function rawConsume(queue, prefetch, events) {
+  const started = process.hrtime.bigint();
   const connection = await amqp.connect(AMQP_URL);
   const channel = await connection.createChannel();
   await channel.prefetch(prefetch);
@@ -90,12 +94,20 @@ export async function rawConsume(queue, prefetch, events) {
       if (++count === events) resolve();
     });
   });
-  // A round trip on the channel: the broker has taken every ack before the channel goes (a quorum queue
-  // returns deliveries whose acks are still on the way when the channel closes).
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await settledClose(channel, connection, queue);
+  return { count, seconds };
+}
+
+/**
+ * Closes after the broker has applied the last acks: a quorum queue (RabbitMQ 3.10) returns deliveries
+ * whose acks are still on their way to it when the channel closes, even after a round trip.
+ */
+async function settledClose(channel, connection, queue) {
   await channel.checkQueue(queue);
-  await channel.close();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await channel.close().catch(() => undefined);
   await connection.close();
-  return { count };
 }
 
 /**

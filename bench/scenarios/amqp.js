@@ -83,6 +83,7 @@ if (phase()) {
     const stored = succeededRuns(p.storedRuns);
     const left = Object.values(results[`cleanup-${r}`].left).reduce((a, b) => a + b, 0);
     if (p.summary.read !== EVENTS || stored !== EVENTS || left !== 0) {
+      console.error(JSON.stringify(results));
       console.error(
         `amqp round ${r}: expected ${EVENTS} events and runs and empty queues, got ${JSON.stringify(p.summary)}, stored ${stored}, left ${JSON.stringify(results[`cleanup-${r}`].left)}`,
       );
