@@ -82,7 +82,9 @@ export interface ProcessorSummary {
  * The poll loop. Reads from the source, submits to the pipeline the factory builds for the assigned
  * partitions, and commits each partition's contiguous done watermark through the commit policy — after
  * flushing the journal in the same store transaction, so a checkpoint never passes a message whose runs
- * or parking are not durable. A message the pipeline rejects is held and retried every loop; if
+ * or parking are not durable. A source that settles each message (`settlement: 'each'`, ack-based
+ * queues) is told of every done message on its own instead, right after the flush that made its records
+ * durable, without waiting for the commit policy or for earlier messages. A message the pipeline rejects is held and retried every loop; if
  * rejections last `pauseAfterMs` its partition is paused at the source until it goes through. On
  * reassignment the pipeline is closed, joined (at most `drainTimeoutMs`), committed and rebuilt; a kept
  * partition whose work the join abandoned is read again from its first position not done. `drain()`
