@@ -72,8 +72,8 @@ export class SimStore implements StateStore {
     this.runs = new Proxy(runs, {
       get: (target, key, receiver) => {
         if (key !== 'lookup') return Reflect.get(target, key, receiver);
-        return (ids: readonly string[]) =>
-          runs.lookup(hooks.mutation === 'forget-runs' ? [] : ids).then((states) => {
+        return (ids: readonly string[], eventIds?: readonly string[]) =>
+          (hooks.mutation === 'forget-runs' ? runs.lookup([]) : runs.lookup(ids, eventIds)).then((states) => {
             this.hooks.onLookup(ids, states);
             return states;
           });

@@ -126,8 +126,9 @@ export async function testRules(
   const decode = config.decode ?? decodeCloudEvent;
   const evaluated = events.map((raw, i) => evaluateOne(config.name, rules, processes, decode, raw, i + 1));
   const ids = evaluated.flatMap((r) => r.matches.map((m) => m.runId));
+  const eventIds = evaluated.flatMap((r) => r.matches.map(() => String(r.eventId)));
   const recorded =
-    runs === undefined || ids.length === 0 ? new Map<string, RunState>() : await runs.lookup(ids);
+    runs === undefined || ids.length === 0 ? new Map<string, RunState>() : await runs.lookup(ids, eventIds);
   const results = evaluated.map((r) => ({
     ...r,
     matches: r.matches.map((m) => {

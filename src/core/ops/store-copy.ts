@@ -274,7 +274,10 @@ async function copyRuns(from: StateStore, to: StateStore, form: RunForm, tally: 
   const kind = form === 'full' ? 'runs' : 'ledger';
   let page: RunRecord[] = [];
   const flushPage = async () => {
-    const present = await to.runs.lookup(page.map((run) => run.id));
+    const present = await to.runs.lookup(
+      page.map((run) => run.id),
+      page.map((run) => run.eventId),
+    );
     const missing = page.filter((run) => !present.has(run.id));
     if (missing.length > 0) {
       if (form === 'full') await to.runs.upsert(missing);

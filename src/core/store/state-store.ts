@@ -146,17 +146,20 @@ export type RunForm = 'full' | 'ledger';
 export interface RunStore {
   /**
    * The recorded state of each id among `ids` that has a run (ids without one are absent). One query per
-   * call, however many ids.
+   * call, however many ids. `eventIds`, when given, holds the event id (`RunRecord.eventId`) of each run
+   * id, in the same order: a store may find its runs by them (SQLite's ledger is indexed by event id, and
+   * without them it scans). Callers that have the events pass them.
    */
-  lookup(ids: readonly string[]): Promise<Map<string, RunState>>;
-  get(id: string): Promise<RunRecord | undefined>;
+  lookup(ids: readonly string[], eventIds?: readonly string[]): Promise<Map<string, RunState>>;
+  /** The run with this id; `eventId`, when known, finds it the way `lookup`'s `eventIds` do. */
+  get(id: string, eventId?: string): Promise<RunRecord | undefined>;
   /** Most recently updated first. */
   list(filter?: RunFilter): Promise<RunRecord[]>;
   countByState(group?: string): Promise<RunCount[]>;
   /** Writes run records outside a flush (results reported by remote workers). */
   upsert(runs: readonly RunRecord[]): Promise<void>;
   /**
-   * Every run stored in one form, in id order, fetched in pages (keyset paging: runs written meanwhile
+   * Every run stored in one form, in a stable order (id, or the order of writing), fetched in pages (keyset paging: runs written meanwhile
    * neither shift pages nor come twice). For copies and exports, not for the hot path.
    */
   iterate(form: RunForm, pageSize?: number): AsyncIterable<RunRecord>;

@@ -198,6 +198,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
     const from = this.checked;
     const to = this.queue.end;
     const ids: string[] = [];
+    const eventIds: string[] = [];
     const { journal, group, now, runner, worker } = this.options;
     const planned: { entry: Entry; jobs: RunJob[] }[] = [];
     for (let i = from; i < to; i++) {
@@ -230,12 +231,13 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
         };
         jobs.push({ run, process, event, params: match.params });
         ids.push(id);
+        eventIds.push(run.eventId);
       }
       planned.push({ entry, jobs });
     }
     const hold = journal.hold(planned.length);
     for (const { entry } of planned) entry.hold = hold;
-    const candidates: { entry: Entry; id: string }[] = [];
+    const candidates: { entry: Entry; id: string; eventId: string }[] = [];
     const settle = (known: ReadonlyMap<string, string>) => {
       if (this.abandoned) return;
       for (const { entry, jobs } of planned) {
@@ -249,7 +251,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
           }
           if (state === 'succeeded') {
             entry.skipped.push(job.run.id);
-            if (job.process.publish) candidates.push({ entry, id: job.run.id });
+            if (job.process.publish) candidates.push({ entry, id: job.run.id, eventId: job.run.eventId });
             continue;
           }
           // An unfinished earlier execution has a full record: this one must overwrite it, not the ledger.
@@ -283,7 +285,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
       settle(new Map());
       return;
     }
-    this.lookup = this.options.runs.lookup(ids).then(settle, (error: unknown) => {
+    this.lookup = this.options.runs.lookup(ids, eventIds).then(settle, (error: unknown) => {
       if (this.abandoned) return;
       this.lookup = undefined;
       this.lookupError = error;
@@ -292,13 +294,15 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, Entry, Dispat
   }
 
   /** The skipped runs among `candidates` with no delivered publish effort: their records go out again. */
-  private async findUndelivered(candidates: readonly { entry: Entry; id: string }[]): Promise<void> {
+  private async findUndelivered(
+    candidates: readonly { entry: Entry; id: string; eventId: string }[],
+  ): Promise<void> {
     const runs = this.options.runs;
     const efforts = this.options.efforts!;
-    for (const { entry, id } of candidates) {
+    for (const { entry, id, eventId } of candidates) {
       const delivered = await efforts.list({ runId: id, culmination: 'delivered', limit: 1 });
       if (delivered.length > 0) continue;
-      const run = await runs.get!(id);
+      const run = await runs.get!(id, eventId);
       if (run?.state === 'succeeded') entry.republish.push(run);
     }
   }

@@ -59,8 +59,9 @@ describe('SqliteStateStore opening', () => {
       { version: 1, applied_at: 1_234 },
       { version: 2, applied_at: 1_234 },
       { version: 3, applied_at: 1_234 },
+      { version: 4, applied_at: 1_234 },
     ]);
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
   });
 
   it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {
@@ -78,6 +79,7 @@ describe('SqliteStateStore opening', () => {
       { version: 1, applied_at: 1 },
       { version: 2, applied_at: 1 },
       { version: 3, applied_at: 1 },
+      { version: 4, applied_at: 1 },
     ]);
   });
 
@@ -111,6 +113,7 @@ describe('SqliteStateStore opening', () => {
       { version: 1 },
       { version: 2 },
       { version: 3 },
+      { version: 4 },
     ]);
   });
 

@@ -215,6 +215,30 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'failed messages keep a reference to their sink',
     sql: 'ALTER TABLE failed_messages ADD COLUMN sink_ref TEXT;',
   },
+  {
+    version: 4,
+    name: 'run ledger in append order, found by event id',
+    // See `SqliteRunStore` for the layout and why. Rows are copied in finish order (their new append
+    // order); the event id comes out of the data tuple into a column of its own.
+    sql: `
+      CREATE TABLE run_ledger_v4 (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL,
+        event_id    TEXT NOT NULL,
+        group_name  TEXT NOT NULL,
+        process     TEXT NOT NULL,
+        data        TEXT NOT NULL,
+        finished_at INTEGER
+      );
+      INSERT INTO run_ledger_v4 (id, event_id, group_name, process, data, finished_at)
+        SELECT id, coalesce(json_extract(data, '$[0]'), ''), group_name, process, data, finished_at FROM run_ledger
+        ORDER BY finished_at, id;
+      DROP TABLE run_ledger;
+      ALTER TABLE run_ledger_v4 RENAME TO run_ledger;
+      CREATE INDEX run_ledger_event ON run_ledger (event_id);
+      CREATE INDEX run_ledger_finished_at ON run_ledger (finished_at);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

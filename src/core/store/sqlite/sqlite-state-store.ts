@@ -93,7 +93,7 @@ export class SqliteStateStore implements StateStore {
    */
   async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
     const writes = new WriteBatchBuilder();
-    this.runs.addRemovals(writes, batch.replaced);
+    this.runs.addRemovals(writes, batch.replaced, batch.replaced && eventIdsOf(batch));
     this.runs.addRuns(writes, batch.runs);
     this.runs.addLedger(writes, batch.ledger);
     this.efforts.addWrites(writes, batch.efforts);
@@ -121,6 +121,14 @@ export class SqliteStateStore implements StateStore {
     await this.writer?.close();
     if (this.connection.db.open) this.connection.db.close();
   }
+}
+
+/** The event id of each run in a batch, by run id. */
+function eventIdsOf(batch: JournalBatch): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const run of batch.runs) ids.set(run.id, run.eventId);
+  for (const run of batch.ledger) ids.set(run.id, run.eventId);
+  return ids;
 }
 
 /**
