@@ -11,17 +11,19 @@ export function tempDir(prefix) {
 }
 
 /**
- * Runs the agent to its end, timed and with its peak RSS; then reads what the store holds for the group
- * `bench` (checkpoints, runs by state) and closes the store.
+ * Runs the agent to its end, timed and with its peak RSS and RSS slope (see `withPeakRss`); then reads
+ * what the store holds for the group `bench` (checkpoints, runs by state) and closes the store.
  */
 export async function timedAgentRun(store, agent) {
   const started = process.hrtime.bigint();
-  const { result, rssMb } = await withPeakRss(() => agent.run());
+  const { result, rssMb, rssMbPerSecond } = await withPeakRss(() => agent.run());
   const s = seconds(started);
   const checkpoints = await store.checkpoints.list({ group: 'bench' });
   const storedRuns = await store.runs.countByState('bench');
   await store.close();
-  return { seconds: s, rssMb, summary: result, checkpoints, storedRuns };
+  const rssMbPerMillionEvents =
+    result.read > 0 ? Math.round(rssMbPerSecond * (s / result.read) * 1e6 * 10) / 10 : 0;
+  return { seconds: s, rssMb, rssMbPerMillionEvents, summary: result, checkpoints, storedRuns };
 }
 
 /** How many runs the store holds as succeeded, from `countByState` rows. */
@@ -29,29 +31,83 @@ export function succeededRuns(storedRuns) {
   return storedRuns.reduce((n, row) => n + (row.state === 'succeeded' ? row.count : 0), 0);
 }
 
-/** Samples RSS every 50 ms while `work` runs; returns its result and the peak in MB. */
+/**
+ * Samples RSS every 50 ms while `work` runs; returns its result, the peak in MB and the growth of RSS in
+ * MB/s over the second half of the run (least squares; the first half is warm-up: caches, JIT, heap
+ * sizing). At a steady event rate, a flat footprint has a slope near 0.
+ */
 export async function withPeakRss(work) {
+  const t0 = performance.now();
+  const samples = [];
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const rss = process.memoryUsage().rss;
+    samples.push([(performance.now() - t0) / 1000, rss / 1024 / 1024]);
+    peak = Math.max(peak, rss);
   }, 50);
   try {
     const result = await work();
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { result, rssMb: Math.round(peak / 1024 / 1024) };
+    return {
+      result,
+      rssMb: Math.round(peak / 1024 / 1024),
+      rssMbPerSecond: slope(samples.slice(Math.floor(samples.length / 2))),
+    };
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The least-squares slope of [x, y] points (0 for fewer than two). */
+function slope(points) {
+  if (points.length < 2) return 0;
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+/** The median of a list of numbers. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Rounds of each measured phase a scenario runs (`BENCH_ROUNDS`, default 3). */
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+/**
+ * Runs `phases` (each in a fresh child, see `inChildren`) `rounds` times, interleaved — baseline, pipeline,
+ * baseline, pipeline, … — so that a change in the machine's load hits both sides alike. Returns each
+ * phase's list of results, in round order; each child sees its round as `BENCH_ROUND`.
+ */
+export async function interleaved(file, phases, rounds = ROUNDS, env = {}) {
+  const results = Object.fromEntries(phases.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const one = await inChildren(file, phases, { ...env, BENCH_ROUND: String(round) });
+    for (const name of phases) results[name].push(one[name]);
+  }
+  return results;
 }
 
 export function seconds(startNs) {
   return Number(process.hrtime.bigint() - startNs) / 1e9;
 }
 
-/** Prints the scenario's JSON line. */
+/**
+ * Prints the scenario's JSON line. `eventsPerSecond` is `events / seconds` unless given (a median over
+ * `rounds`, say); `ratio` is it over `baselineEventsPerSecond`.
+ */
 export function report(fields) {
   const { events, seconds: s, baselineEventsPerSecond } = fields;
-  const eventsPerSecond = Math.round(events / s);
+  const eventsPerSecond = Math.round(fields.eventsPerSecond ?? events / s);
   console.log(
     JSON.stringify({
       ...fields,
@@ -61,6 +117,16 @@ export function report(fields) {
       ratio: Math.round((eventsPerSecond / baselineEventsPerSecond) * 1000) / 1000,
     }),
   );
+}
+
+/** The figures of one round for a scenario line's `rounds`: rates rounded, ratio to 3 decimals. */
+export function roundFigures(eventsPerSecond, baselineEventsPerSecond, extra = {}) {
+  return {
+    eventsPerSecond: Math.round(eventsPerSecond),
+    baselineEventsPerSecond: Math.round(baselineEventsPerSecond),
+    ratio: Math.round((eventsPerSecond / baselineEventsPerSecond) * 1000) / 1000,
+    ...extra,
+  };
 }
 
 const TYPES = ['submission.created', 'submission.finalized', 'submission.withdrawn'];

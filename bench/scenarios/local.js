@@ -1,14 +1,21 @@
 // Scenario `local`: 1,000,000 events through local log → decode → evaluate-rules → inline process →
 // checkpoint (every event matches one rule and runs one process whose run is recorded), against a raw
-// read loop over the same SQLite log in the same run. Each phase runs in its own process.
+// read loop over the same SQLite log in the same run. Each phase runs in its own process; baseline and
+// pipeline rounds interleave (BENCH_ROUNDS, default 3), each pipeline round on a fresh copy of the
+// prepared store. BENCH_EVENTS sets the event count (10,000,000 to see RSS stay flat: the line reports
+// `rssMbPerMillionEvents`, the slope of RSS over the second half of the run).
+import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalSource, openSqliteStore } from '../../dist/core/index.js';
 import {
   classifyAgent,
   fillBenchLog,
   inChildren,
+  interleaved,
+  median,
   phase,
   report,
+  roundFigures,
   seconds,
   succeededRuns,
   tempDir,
@@ -45,7 +52,10 @@ async function baseline() {
 }
 
 async function pipeline() {
-  const store = await openSqliteStore({ path });
+  const copy = `${path}.round`;
+  for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
+  copyFileSync(path, copy);
+  const store = await openSqliteStore({ path: copy });
   const agent = classifyAgent({
     store,
     source: new LocalSource({ store, topic: 'bench', group: 'bench' }),
@@ -65,26 +75,38 @@ if (phase()) {
   console.log(JSON.stringify(await phases[phase()]()));
 } else {
   const dir = tempDir('local');
-  const results = await inChildren(fileURLToPath(import.meta.url), ['prepare', 'baseline', 'pipeline'], {
-    BENCH_DB: `${dir}/agent.db`,
-  });
-  const { summary, checkpoints, storedRuns } = results.pipeline;
-  const stored = succeededRuns(storedRuns);
-  if (summary.read !== EVENTS || summary.runs.succeeded !== EVENTS || stored !== EVENTS) {
-    console.error(
-      `local: expected ${EVENTS} events and runs, got ${JSON.stringify(summary)}, stored ${stored}`,
-    );
-    process.exit(1);
+  const file = fileURLToPath(import.meta.url);
+  const env = { BENCH_DB: `${dir}/agent.db` };
+  await inChildren(file, ['prepare'], env);
+  const results = await interleaved(file, ['baseline', 'pipeline'], undefined, env);
+  for (const { summary, storedRuns } of results.pipeline) {
+    const stored = succeededRuns(storedRuns);
+    if (summary.read !== EVENTS || summary.runs.succeeded !== EVENTS || stored !== EVENTS) {
+      console.error(
+        `local: expected ${EVENTS} events and runs, got ${JSON.stringify(summary)}, stored ${stored}`,
+      );
+      process.exit(1);
+    }
   }
+  const rounds = results.pipeline.map((p, i) =>
+    roundFigures(EVENTS / p.seconds, results.baseline[i].eventsPerSecond, {
+      rssMb: p.rssMb,
+      rssMbPerMillionEvents: p.rssMbPerMillionEvents,
+    }),
+  );
+  const last = results.pipeline.at(-1);
   report({
     scenario: 'local',
     events: EVENTS,
-    seconds: results.pipeline.seconds,
-    baselineEventsPerSecond: results.baseline.eventsPerSecond,
-    rssMb: results.pipeline.rssMb,
-    runsRecorded: stored,
-    commits: summary.commits,
-    checkpoints: checkpoints.map((c) => `${c.partition}@${c.position}`).join(' '),
-    target: '>= 200000 events/s; rss < 150 MB',
+    seconds: median(results.pipeline.map((p) => p.seconds)),
+    eventsPerSecond: median(rounds.map((r) => r.eventsPerSecond)),
+    baselineEventsPerSecond: median(rounds.map((r) => r.baselineEventsPerSecond)),
+    rssMb: Math.max(...rounds.map((r) => r.rssMb)),
+    rssMbPerMillionEvents: median(rounds.map((r) => r.rssMbPerMillionEvents)),
+    runsRecorded: succeededRuns(last.storedRuns),
+    commits: last.summary.commits,
+    checkpoints: last.checkpoints.map((c) => `${c.partition}@${c.position}`).join(' '),
+    target: '>= 200000 events/s; rss < 150 MB; rss flat (rssMbPerMillionEvents ~ 0)',
+    rounds,
   });
 }
