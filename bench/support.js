@@ -103,7 +103,8 @@ export function seconds(startNs) {
 
 /**
  * Prints the scenario's JSON line. `eventsPerSecond` is `events / seconds` unless given (a median over
- * `rounds`, say); `ratio` is it over `baselineEventsPerSecond`.
+ * `rounds`, say); `ratio` is it over `baselineEventsPerSecond` unless given (the median of the rounds'
+ * ratios: each round's pipeline over the baseline run beside it).
  */
 export function report(fields) {
   const { events, seconds: s, baselineEventsPerSecond } = fields;
@@ -114,7 +115,7 @@ export function report(fields) {
       seconds: Math.round(s * 1000) / 1000,
       eventsPerSecond,
       baselineEventsPerSecond: Math.round(baselineEventsPerSecond),
-      ratio: Math.round((eventsPerSecond / baselineEventsPerSecond) * 1000) / 1000,
+      ratio: fields.ratio ?? Math.round((eventsPerSecond / baselineEventsPerSecond) * 1000) / 1000,
     }),
   );
 }

@@ -70,6 +70,7 @@ if (phase()) {
     seconds: median(results.postgres.map((p) => p.seconds)),
     eventsPerSecond: median(rounds.map((r) => r.eventsPerSecond)),
     baselineEventsPerSecond: median(rounds.map((r) => r.baselineEventsPerSecond)),
+    ratio: median(rounds.map((r) => r.ratio)),
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
     sqliteRssMb: Math.max(...rounds.map((r) => r.sqliteRssMb)),
     note: 'baseline = the same pipeline on the SQLite store; ratio = PostgreSQL / SQLite (medians)',

@@ -101,6 +101,7 @@ if (phase()) {
     seconds: median(results.pipeline.map((p) => p.seconds)),
     eventsPerSecond: median(rounds.map((r) => r.eventsPerSecond)),
     baselineEventsPerSecond: median(rounds.map((r) => r.baselineEventsPerSecond)),
+    ratio: median(rounds.map((r) => r.ratio)),
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
     rssMbPerMillionEvents: median(rounds.map((r) => r.rssMbPerMillionEvents)),
     runsRecorded: succeededRuns(last.storedRuns),

@@ -128,6 +128,7 @@ if (phase()) {
     seconds: median(results.replay.map((r) => r.seconds)),
     eventsPerSecond: median(rounds.map((r) => r.eventsPerSecond)),
     baselineEventsPerSecond: median(rounds.map((r) => r.baselineEventsPerSecond)),
+    ratio: median(rounds.map((r) => r.ratio)),
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
     delivered: ITEMS,
     target: '>= 75000 messages/s to a local sink',
