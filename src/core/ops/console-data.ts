@@ -76,6 +76,8 @@ export interface ConsoleView {
 export interface ConsoleQuery {
   readonly failed: { readonly search?: string; readonly top: number; readonly limit: number };
   readonly runId?: string;
+  /** The selected run's event id: finds a run of the ledger without a scan (see `RunStore.get`). */
+  readonly runEventId?: string;
   /** The pane on screen: what it shows is read every load, the rest less often. */
   readonly focus?: 'partitions' | 'processes' | 'retries' | 'failed';
 }
@@ -152,7 +154,7 @@ export class ConsoleFeed {
         () => this.recentRuns(),
         shown('processes') || shown('retries') ? 0 : undefined,
       ),
-      query.runId === undefined ? undefined : store.runs.get(query.runId),
+      query.runId === undefined ? undefined : store.runs.get(query.runId, query.runEventId),
       store.efforts.list({ limit: this.options.recentEfforts ?? 30 }),
       this.window.load(failedFilter, query.failed.top, query.failed.limit),
       store.failed.countByReason(group),

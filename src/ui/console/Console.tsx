@@ -88,7 +88,10 @@ export function Console({
       limit: visible.failed,
     },
     ...(rows.processes[cursors.processes.index]
-      ? { runId: rows.processes[cursors.processes.index]!.id }
+      ? {
+          runId: rows.processes[cursors.processes.index]!.id,
+          runEventId: rows.processes[cursors.processes.index]!.eventId,
+        }
       : {}),
     focus: state.focus,
   };
