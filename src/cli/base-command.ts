@@ -195,14 +195,14 @@ Object.defineProperty(BaseCommand, 'baseFlags', {
 });
 
 async function missingStore(file: string, origin: StoreOrigin, configPath: string | undefined) {
-  const { UsageError } = await import('../core/errors/usage-error.js');
+  const { MissingStoreError } = await import('../core/errors/usage-error.js');
   const named =
     origin === 'flag'
       ? 'check --db (or AGENTCTL_DB) for a typo'
       : origin === 'config'
         ? `check "store" in ${configPath}`
         : 'run it in the directory of your agent (where agentctl consume ran), or give --db PATH';
-  return new UsageError(`no state store at ${file}: nothing has run against it`, {
+  return new MissingStoreError(`no state store at ${file}: nothing has run against it`, {
     hint: `${named} (agentctl consume and agentctl publish create a store)`,
   });
 }

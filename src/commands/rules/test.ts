@@ -33,7 +33,7 @@ export default class RulesTest extends BaseCommand {
       required: 'there are no rules to test events against',
     });
     const { splitEvents, testRules } = await import('../../core/ops/rules.js');
-    const { UsageError } = await import('../../core/errors/usage-error.js');
+    const { MissingStoreError, UsageError } = await import('../../core/errors/usage-error.js');
     const { renderRuleTest } = await import('../../ui/text/rules.js');
     const origin = flags.event === '-' ? 'stdin' : flags.event;
     const text = await readInput(flags.event).catch((cause: Error) => {
@@ -44,8 +44,9 @@ export default class RulesTest extends BaseCommand {
     });
     const store = await this.openStore(flags, { readonly: true, mustExist: true }).then(
       (opened) => opened.store,
+      // Without --db, no store yet is fine (nothing ran, so nothing is skipped); any other problem is not.
       (error: unknown) => {
-        if (flags.db !== undefined) throw error;
+        if (flags.db !== undefined || !(error instanceof MissingStoreError)) throw error;
         return undefined;
       },
     );

@@ -10,3 +10,6 @@ export class UsageError extends AgentctlError {
 export function isUsageError(error: unknown): error is UsageError {
   return error instanceof UsageError;
 }
+
+/** The state store a command should look at does not exist (nothing has run against it). */
+export class MissingStoreError extends UsageError {}

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PG_SCHEMA_VERSION } from '../../../src/core/store/postgres/pg-migrations.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { agentctl } from '../../support/cli.js';
+import { sqliteStoreAtVersion } from '../../support/old-store.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -27,6 +29,42 @@ describe('agentctl store migrate', () => {
     expect(second.stdout.trim()).toBe(
       `${join(dir, 'agent.db')}: schema version ${SCHEMA_VERSION}, up to date`,
     );
+  });
+
+  it('Given a store an older agentctl left (schema 3), When read commands open it, Then each says to migrate it (exit 2) and leaves it as it is; after store migrate they work', () => {
+    const dir = tempDir('migrate-old-');
+    sqliteStoreAtVersion(join(dir, 'agent.db'), 3).close();
+    const commands = [
+      ['status', '--db', 'agent.db'],
+      ['failed', 'list', '--db', 'agent.db'],
+      ['rules', 'test', '--db', 'agent.db', '--event', 'event.json'],
+      ['store', 'copy', '--from', 'agent.db', '--to', 'copy.db', '--yes'],
+    ];
+    writeFileSync(
+      join(dir, 'agentctl.config.ts'),
+      `import { defineAgent, defineProcess, rule } from 'agentctl';
+export default defineAgent({
+  name: 'orders',
+  rules: [rule({ name: 'r', on: 't', process: 'p' })],
+  processes: [defineProcess({ name: 'p', steps: [{ name: 's', run: () => ({}) }] })],
+});
+`,
+    );
+    writeFileSync(
+      join(dir, 'event.json'),
+      JSON.stringify({ specversion: '1.0', id: 'e1', source: '/s', type: 't', data: {} }),
+    );
+
+    for (const args of commands) {
+      const result = agentctl(args, { cwd: dir });
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain(`the state store ${join(dir, 'agent.db')} has schema version 3`);
+      expect(result.stderr).toContain('agentctl store migrate --db');
+      expect(result.stderr).not.toContain('unexpected');
+    }
+    const migrated = agentctl(['store', 'migrate', '--db', 'agent.db'], { cwd: dir });
+    expect(migrated.stdout).toContain(`schema version 3 → ${SCHEMA_VERSION}`);
+    expect(agentctl(['status', '--db', 'agent.db'], { cwd: dir }).code).toBe(0);
   });
 
   it('Given AGENTCTL_DB, Then it names the store to migrate', () => {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { legacyDigest, runIdOf, runIdOfDigest } from '../../../src/core/processes/run-id.js';
-import { MIGRATIONS } from '../../../src/core/store/sqlite/migrations.js';
+import { runIdOf } from '../../../src/core/processes/run-id.js';
 import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import type { StateStore } from '../../../src/core/store/state-store.js';
+import { sqliteStoreAtVersion } from '../../support/old-store.js';
 import { tempDir } from '../../support/temp.js';
 import { flushLedger, ledgerRun } from './fixtures/child-jobs.js';
 import { runTogether } from './fixtures/run-together.js';
@@ -25,16 +25,7 @@ async function succeeded(store: StateStore): Promise<number> {
 
 /** A file at store schema 3 (as agentctl wrote it before the ledger moved to append order). */
 function schema3File(path: string): Database.Database {
-  const db = new Database(path);
-  db.function('agentctl_run_id', { deterministic: true }, (group, id) =>
-    runIdOfDigest(String(group), legacyDigest(String(id))),
-  );
-  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
-    db.exec(migration.sql);
-    db.prepare('INSERT INTO schema_migrations VALUES (?, 1)').run(migration.version);
-  }
-  return db;
+  return sqliteStoreAtVersion(path, 3);
 }
 
 describe('SQLite run ledger (schema 4: append order, found by event id)', () => {

@@ -325,3 +325,18 @@ export function assertNotNewer(version: number, location: string): void {
     );
   }
 }
+
+/**
+ * Read-only opens cannot migrate: a store an older agentctl left is refused with the command that
+ * upgrades it, instead of failing later on a table or column it does not have yet.
+ */
+export function assertNotOlder(version: number, location: string): void {
+  if (version < PG_SCHEMA_VERSION) {
+    throw new UsageError(
+      `the state store ${location} has schema version ${version}, older than this agentctl's (${PG_SCHEMA_VERSION})`,
+      {
+        hint: `run agentctl store migrate --db ${location} (stop the agents on it first; an agent started on it migrates it too)`,
+      },
+    );
+  }
+}

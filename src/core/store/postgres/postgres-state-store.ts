@@ -12,7 +12,13 @@ import { PgEffortStore } from './pg-effort-store.js';
 import { PgFailedStore } from './pg-failed-store.js';
 import { PgLeaseStore } from './pg-lease-store.js';
 import { PgLogStore } from './pg-log-store.js';
-import { assertNotNewer, type MigrationResult, migratePostgres, pgSchemaVersion } from './pg-migrations.js';
+import {
+  assertNotNewer,
+  assertNotOlder,
+  type MigrationResult,
+  migratePostgres,
+  pgSchemaVersion,
+} from './pg-migrations.js';
 import { PgRunStore } from './pg-run-store.js';
 
 export const DEFAULT_SCHEMA = 'public';
@@ -134,6 +140,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         });
       }
       assertNotNewer(version, connection.location);
+      assertNotOlder(version, connection.location);
     } else {
       await migratePostgres(connection);
     }

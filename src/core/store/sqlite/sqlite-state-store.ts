@@ -6,7 +6,7 @@ import { createPrivateFile, makePrivateDirectory } from '../../private-files.js'
 import type { JournalBatch } from '../journal.js';
 import type { CheckpointWrite } from '../records.js';
 import type { FlushResult, StateStore } from '../state-store.js';
-import { assertNotNewer, migrate, schemaVersion } from './migrations.js';
+import { assertNotNewer, assertNotOlder, migrate, schemaVersion } from './migrations.js';
 import { SqliteAgentStore } from './sqlite-agent-store.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
 import { retryWhileBusy, SqliteConnection } from './sqlite-connection.js';
@@ -160,6 +160,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
           });
         }
         assertNotNewer(version, location);
+        assertNotOlder(version, location);
       } else {
         if (!memory) db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
