@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'amqplib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { agentctl } from '../support/cli.js';
 import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
@@ -30,6 +31,32 @@ describe.skipIf(!available)(
       const bodies = await admin.drain(queue);
       expect(bodies.map((b) => (JSON.parse(b) as { type: string }).type)).toEqual(['order.placed']);
     });
+
+    it.each(['quorum', 'stream'] as const)(
+      'Given a queue URI with type=%s for a queue that does not exist yet, When publish runs, Then the queue is declared of that type (so consume with the same URI can read it)',
+      async (type) => {
+        const admin = await BrokerAdmin.open();
+        onTestFinished(() => admin.cleanup());
+        const queue = uniqueName(`publish-cli-${type}`);
+        admin.track(queue);
+        const dir = tempDir('publish-amqp-type-');
+
+        const published = agentctl(
+          ['publish', '--source', `${AMQP_URL}?queue=${queue}&type=${type}`, '--type', 't', '--data', '{}'],
+          { cwd: dir },
+        );
+
+        expect(published.code, published.stderr).toBe(0);
+        // The broker refuses to re-declare a queue with another x-queue-type (406 PRECONDITION_FAILED).
+        const connection = await connect(AMQP_URL);
+        onTestFinished(() => connection.close().catch(() => undefined));
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        await expect(
+          channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': type } }),
+        ).resolves.toMatchObject({ queue });
+      },
+    );
 
     it('Given an NDJSON file of 300 events, When publish --file --json runs, Then all 300 are in the queue, in order', async () => {
       const admin = await BrokerAdmin.open();

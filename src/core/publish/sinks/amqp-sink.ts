@@ -6,7 +6,8 @@ import { UsageError } from '../../errors/usage-error.js';
 import { ManagedChannel } from '../../sources/amqp/amqp-channel.js';
 import { AmqpConnection } from '../../sources/amqp/amqp-connection.js';
 import { type AmqpSettings, amqpSettingsOf } from '../../sources/amqp/amqp-settings.js';
-import { ensureQueue, replyCode } from '../../sources/amqp/amqp-topology.js';
+import { amqpSourceOptions, queueSpec } from '../../sources/amqp/amqp-source-options.js';
+import { ensureQueue, type QueueSpec, replyCode } from '../../sources/amqp/amqp-topology.js';
 import { type AmqpServer, flag, parseAmqpUri, positive } from '../../sources/amqp/amqp-uri.js';
 import { closeQuietly } from '../../sources/amqp/close-quietly.js';
 import { ConfirmedPublisher, type OutgoingMessage } from '../../sources/amqp/confirmed-publisher.js';
@@ -71,6 +72,7 @@ export class AmqpSink implements Sink {
   readonly maxBatch: number;
   private readonly target: Target;
   private readonly settings: AmqpSettings;
+  private readonly queueSpec: QueueSpec | undefined;
   private readonly connection: AmqpConnection;
   private readonly channel: ManagedChannel<ConfirmChannel>;
   private readonly publisher: ConfirmedPublisher;
@@ -81,6 +83,12 @@ export class AmqpSink implements Sink {
     const server = parseAmqpUri(uri, 'sink');
     this.target = targetOf(server);
     this.settings = amqpSettingsOf(options.settings);
+    // A queue target is declared as a source on the same URI would declare it (type, dead-lettering, …),
+    // so that `publish` before `consume` does not leave a classic queue the consumer cannot use.
+    this.queueSpec =
+      this.target.queue === undefined
+        ? undefined
+        : queueSpec(amqpSourceOptions(uri, options.settings, 'sink'));
     this.maxBatch = this.target.maxBatch;
     const where =
       this.target.queue === undefined ? `exchange=${this.target.exchange}` : `queue=${this.target.queue}`;
@@ -178,13 +186,9 @@ export class AmqpSink implements Sink {
   private async declare(): Promise<void> {
     const model = this.connection.channelModel;
     if (model === undefined) throw new Error('connection lost while opening the channel');
-    const { queue, exchange } = this.target;
-    if (queue !== undefined) {
-      await ensureQueue(model, {
-        name: queue,
-        type: this.settings.queueType,
-        declare: this.settings.declare,
-      });
+    const { exchange } = this.target;
+    if (this.queueSpec !== undefined) {
+      await ensureQueue(model, this.queueSpec);
       return;
     }
     if (exchange === '') return;

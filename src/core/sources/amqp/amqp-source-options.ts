@@ -22,17 +22,18 @@ const TYPES: readonly QueueType[] = ['classic', 'quorum', 'stream'];
 export function amqpSourceOptions(
   uri: string,
   adapters: Readonly<Record<string, unknown>> | undefined,
+  role: 'source' | 'sink' = 'source',
 ): AmqpSourceOptions {
-  const server = parseAmqpUri(uri);
+  const server = parseAmqpUri(uri, role);
   const { params, display } = server;
   const queue = params.get('queue') ?? '';
   if (queue === '')
-    throw new UsageError(`invalid source "${display}": missing ?queue=NAME`, { hint: AMQP_URI_HELP });
+    throw new UsageError(`invalid ${role} "${display}": missing ?queue=NAME`, { hint: AMQP_URI_HELP });
   const base = amqpSettingsOf(adapters);
   const rawType = params.get('type') ?? base.queueType;
   if (!TYPES.includes(rawType as QueueType)) {
     throw new UsageError(
-      `invalid source "${display}": type must be classic, quorum or stream, got "${rawType}"`,
+      `invalid ${role} "${display}": type must be classic, quorum or stream, got "${rawType}"`,
       {
         hint: AMQP_URI_HELP,
       },
