@@ -76,7 +76,7 @@ export abstract class BaseCommand extends Command {
           });
         }
         process.stderr.write(
-          `note: no ${names} in ${process.cwd()}: using the defaults (agent "agent", source local:, store .agentctl/agent.db, no rules); pass --config FILE to use one\n`,
+          `note: no ${names} in ${process.cwd()}: using the defaults (agent "agent", source local:, store .agentctl/agent.db, no rules), under what --source and --db say; pass --config FILE to use one\n`,
         );
       }
       this.loaded = loaded;

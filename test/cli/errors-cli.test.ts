@@ -166,6 +166,8 @@ describe('agentctl errors (spawned CLI)', () => {
       );
       expect(rules.code).toBe(2);
       expect(rules.stderr).toContain('there are no rules to list');
+      // The flags a user gave are not hidden behind the defaults the note lists.
+      expect(publish.stderr).toContain('no rules), under what --source and --db say;');
     });
   });
 

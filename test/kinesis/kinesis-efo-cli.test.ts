@@ -144,4 +144,23 @@ describe('agentctl consume kinesis://STREAM?consumer=NAME (enhanced fan-out, tes
     }
     expect(text.stdout).toMatch(/consumer orders-efo +arn:aws:kinesis:.*\/consumer\/orders-efo:/);
   }, 120_000);
+
+  it('Given ?consumer= empty or with a name Kinesis refuses, When consume starts, Then it exits 2 naming the URI parameter (not a config key the user never wrote) with a try: line', async () => {
+    const { dir } = givenAProject();
+    for (const [consumer, said] of [
+      ['', /the URI parameter \?consumer=: expected a non-empty string/],
+      ['bad%20name!', /the URI parameter \?consumer=: "bad name!" is not a stream consumer name/],
+    ] as const) {
+      const result = await run(dir, [
+        'consume',
+        '-s',
+        `kinesis://never-read?region=us-east-1&endpoint=${encodeURIComponent(efo.endpoint)}&consumer=${consumer}`,
+        '--until-empty',
+      ]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(said);
+      expect(result.stderr).toMatch(/\n  try: /);
+      expect(result.stderr).not.toMatch(/adapters\.kinesis/);
+    }
+  }, 60_000);
 });

@@ -69,6 +69,9 @@ describe('Kinesis settings', () => {
       'from-uri',
     );
     expect(() => kinesisSettings(new URLSearchParams('consumer=has space'))).toThrow(
+      /the URI parameter \?consumer=: "has space" is not a stream consumer name/,
+    );
+    expect(() => kinesisSettings(new URLSearchParams(), { consumer: 'has space' })).toThrow(
       /adapters.kinesis.consumer: "has space" is not a stream consumer name/,
     );
   });
@@ -76,7 +79,10 @@ describe('Kinesis settings', () => {
   it('Given a wrong key or value, When merged, Then a ConfigError names the key', () => {
     expect(() => kinesisSettings(new URLSearchParams(), { regoin: 'x' })).toThrow(/unknown key "regoin"/);
     expect(() => kinesisSettings(new URLSearchParams('prefetchRecords=-3'))).toThrow(
-      /prefetchRecords: expected a positive integer/,
+      /the URI parameter \?prefetchRecords=: expected a positive integer, not -3/,
+    );
+    expect(() => kinesisSettings(new URLSearchParams(), { prefetchRecords: 0 })).toThrow(
+      /adapters.kinesis.prefetchRecords: expected a positive integer, not 0/,
     );
     expect(() => kinesisSettings(new URLSearchParams('endpoint=localhost 4567'))).toThrow(/not a URL/);
   });

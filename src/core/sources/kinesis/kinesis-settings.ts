@@ -39,9 +39,12 @@ const KNOWN: ReadonlySet<string> = new Set<string>([...NUMBERS, ...STRINGS]);
 
 /**
  * Merges URI parameters over config settings (`adapters.kinesis`).
- * @throws ConfigError naming a key of the wrong type or an unknown one.
+ * @throws ConfigError naming a key of the wrong type or an unknown one, as the user gave it: the URI's
+ * `?key=` parameter or the config's `adapters.kinesis.key`.
  */
 export function kinesisSettings(params: URLSearchParams, settings: unknown = {}): KinesisSettings {
+  const where = (key: string) =>
+    params.has(key) ? `the URI parameter ?${key}=` : `adapters.kinesis.${key}`;
   if (typeof settings !== 'object' || settings === null)
     throw new ConfigError('adapters.kinesis: expected an object', 'adapters.kinesis');
   const given = settings as Record<string, unknown>;
@@ -57,10 +60,9 @@ export function kinesisSettings(params: URLSearchParams, settings: unknown = {})
     const value = params.get(key) ?? given[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value === '')
-      throw new ConfigError(
-        `adapters.kinesis.${key}: expected a non-empty string`,
-        `adapters.kinesis.${key}`,
-      );
+      throw new ConfigError(`${where(key)}: expected a non-empty string`, `adapters.kinesis.${key}`, {
+        hint: `give ${key} a value, or leave it out`,
+      });
     out[key] = value;
   }
   for (const key of NUMBERS) {
@@ -68,15 +70,14 @@ export function kinesisSettings(params: URLSearchParams, settings: unknown = {})
     if (raw === undefined) continue;
     const value = typeof raw === 'string' ? Number(raw) : raw;
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
-      throw new ConfigError(
-        `adapters.kinesis.${key}: expected a positive integer`,
-        `adapters.kinesis.${key}`,
-      );
+      throw new ConfigError(`${where(key)}: expected a positive integer, not ${String(raw)}`, `adapters.kinesis.${key}`, {
+        hint: `e.g. ${key}=1000`,
+      });
     out[key] = value;
   }
   if (out.consumer !== undefined && !/^[a-zA-Z0-9_.-]{1,128}$/.test(String(out.consumer))) {
     throw new ConfigError(
-      `adapters.kinesis.consumer: "${out.consumer}" is not a stream consumer name`,
+      `${where('consumer')}: "${out.consumer}" is not a stream consumer name`,
       'adapters.kinesis.consumer',
       { hint: 'up to 128 letters, digits, "_", "." and "-"' },
     );
@@ -86,7 +87,7 @@ export function kinesisSettings(params: URLSearchParams, settings: unknown = {})
       new URL(String(out.endpoint));
     } catch {
       throw new ConfigError(
-        `adapters.kinesis.endpoint: "${out.endpoint}" is not a URL`,
+        `${where('endpoint')}: "${out.endpoint}" is not a URL`,
         'adapters.kinesis.endpoint',
         {
           hint: 'e.g. http://localhost:4567',
