@@ -159,7 +159,7 @@ describe('agentctl consume kinesis://STREAM?consumer=NAME (enhanced fan-out, tes
       ]);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(said);
-      expect(result.stderr).toMatch(/\n  try: /);
+      expect(result.stderr).toMatch(/\n {2}try: /);
       expect(result.stderr).not.toMatch(/adapters\.kinesis/);
     }
   }, 60_000);

@@ -43,8 +43,7 @@ const KNOWN: ReadonlySet<string> = new Set<string>([...NUMBERS, ...STRINGS]);
  * `?key=` parameter or the config's `adapters.kinesis.key`.
  */
 export function kinesisSettings(params: URLSearchParams, settings: unknown = {}): KinesisSettings {
-  const where = (key: string) =>
-    params.has(key) ? `the URI parameter ?${key}=` : `adapters.kinesis.${key}`;
+  const where = (key: string) => (params.has(key) ? `the URI parameter ?${key}=` : `adapters.kinesis.${key}`);
   if (typeof settings !== 'object' || settings === null)
     throw new ConfigError('adapters.kinesis: expected an object', 'adapters.kinesis');
   const given = settings as Record<string, unknown>;
@@ -70,9 +69,13 @@ export function kinesisSettings(params: URLSearchParams, settings: unknown = {})
     if (raw === undefined) continue;
     const value = typeof raw === 'string' ? Number(raw) : raw;
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
-      throw new ConfigError(`${where(key)}: expected a positive integer, not ${String(raw)}`, `adapters.kinesis.${key}`, {
-        hint: `e.g. ${key}=1000`,
-      });
+      throw new ConfigError(
+        `${where(key)}: expected a positive integer, not ${String(raw)}`,
+        `adapters.kinesis.${key}`,
+        {
+          hint: `e.g. ${key}=1000`,
+        },
+      );
     out[key] = value;
   }
   if (out.consumer !== undefined && !/^[a-zA-Z0-9_.-]{1,128}$/.test(String(out.consumer))) {
