@@ -81,16 +81,21 @@ export {
   type SqliteStateStore,
 } from './store/sqlite/sqlite-state-store.js';
 export type { StateStore } from './store/state-store.js';
-export { Batch } from './strategies/batch.js';
 export { CommitOffsets } from './strategies/commit-offsets.js';
 export { DeadLetter } from './strategies/dead-letter.js';
 export { Decode } from './strategies/decode.js';
 export { type Dispatch, DispatchProcesses } from './strategies/dispatch-processes.js';
 export { EvaluateRules, type Evaluation } from './strategies/evaluate-rules.js';
-export { Filter } from './strategies/filter.js';
 export { ForwardingStrategy } from './strategies/forwarding-strategy.js';
 export { Healthcheck } from './strategies/healthcheck.js';
-export { MapStrategy } from './strategies/map.js';
+export { Batch } from './strategies/library/batch.js';
+export { Filter } from './strategies/library/filter.js';
+export { MapStrategy } from './strategies/library/map.js';
+export { Reduce } from './strategies/library/reduce.js';
+export { RunInWorkers } from './strategies/library/run-in-workers.js';
+export { RunTask } from './strategies/library/run-task.js';
+export { RunTaskConcurrently } from './strategies/library/run-task-concurrently.js';
+export { Unbatch } from './strategies/library/unbatch.js';
 export { ParkFailedRuns } from './strategies/park-failed-runs.js';
 export {
   type Commit,
@@ -101,11 +106,6 @@ export {
   type StrategyContext,
 } from './strategies/processing-strategy.js';
 export { Produce } from './strategies/produce.js';
-export { Reduce } from './strategies/reduce.js';
-export { RunInWorkers } from './strategies/run-in-workers.js';
-export { RunTask } from './strategies/run-task.js';
-export { RunTaskConcurrently } from './strategies/run-task-concurrently.js';
-export { Unbatch } from './strategies/unbatch.js';
 export { Stats } from './telemetry/stats.js';
 export type { StatusSnapshot } from './telemetry/status-snapshot.js';
 export { type EngineEvents, Telemetry } from './telemetry/telemetry.js';

@@ -1,13 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CheckpointChangeResult } from '../../src/core/ops/checkpoints.js';
-import type { ConsoleActions, DrainOutcome } from '../../src/core/ops/console-actions.js';
+import type { ConsoleActions, DrainOutcome } from '../../src/core/console/actions.js';
 import type {
   ConsoleAgent,
   ConsolePartition,
   ConsoleQuery,
   ConsoleView,
-} from '../../src/core/ops/console-data.js';
-import type { FailedRow } from '../../src/core/ops/console-failed-window.js';
+} from '../../src/core/console/data.js';
+import type { FailedRow } from '../../src/core/console/failed-window.js';
+import type { CheckpointChangeResult } from '../../src/core/ops/checkpoints.js';
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
 import type { RunRecord } from '../../src/core/processes/run-record.js';
 import type { Effort } from '../../src/core/publish/effort.js';

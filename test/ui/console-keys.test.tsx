@@ -1,10 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import type { ConsoleActions } from '../../src/core/ops/console-actions.js';
-import { consoleActions } from '../../src/core/ops/console-actions.js';
+import type { ConsoleActions } from '../../src/core/console/actions.js';
+import { consoleActions } from '../../src/core/console/actions.js';
 import type { StateStore } from '../../src/core/store/state-store.js';
-import { Console } from '../../src/ui/console/Console.js';
+import { Console } from '../../src/ui/console/components/Console.js';
 import type { PaneName } from '../../src/ui/console/console-state.js';
 import { FakeConsoleSource, sampleView, spyActions, until } from './console-fixtures.js';
 
@@ -47,17 +47,19 @@ const selectedLine = (frame: string) => frame.split('\n').find((l) => l.startsWi
 describe('Console keys', () => {
   it('switches panes with tab, shift-tab, ] and [, and 1-4', async () => {
     const { press, frame } = await consoleWith(spyActions().actions);
-    expect(frame()).toContain('4 partitions');
+    // A pane reads its rows when it comes on screen: wait for them, however slow the machine.
+    const shows = (text: string) => until(() => frame().includes(text), `the frame to show "${text}"`);
+    await shows('4 partitions');
     await press(KEYS.tab);
-    expect(frame()).toContain('recent runs, newest first');
+    await shows('recent runs, newest first');
     await press(']');
-    expect(frame()).toContain('retries and publish efforts');
+    await shows('retries and publish efforts');
     await press('[', '[');
-    expect(frame()).toContain('4 partitions');
+    await shows('4 partitions');
     await press('4');
-    expect(frame()).toContain('3 pending (process 3)');
+    await shows('3 pending (process 3)');
     await press('\u001B[Z');
-    expect(frame()).toContain('retries and publish efforts');
+    await shows('retries and publish efforts');
   });
 
   it('moves the selection with j/k, arrows, g and G, and keeps the frame height', async () => {

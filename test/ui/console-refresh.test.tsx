@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { render } from 'ink-testing-library';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { ConsoleQuery, ConsoleView } from '../../src/core/ops/console-data.js';
-import { Console } from '../../src/ui/console/Console.js';
+import type { ConsoleQuery, ConsoleView } from '../../src/core/console/data.js';
+import { Console } from '../../src/ui/console/components/Console.js';
 import { FakeConsoleSource, spyActions, until } from './console-fixtures.js';
 
 /** A source whose every load takes `loadMs`, as a store grown large would. */

@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { FailedPane } from '../../src/ui/console/FailedPane.js';
+import { FailedPane } from '../../src/ui/console/components/FailedPane.js';
 import { failedRow, line, NOW } from './console-fixtures.js';
 
 describe('FailedPane', () => {

@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { Header } from '../../src/ui/console/Header.js';
+import { Header } from '../../src/ui/console/components/Header.js';
 import { agent, NOW } from './console-fixtures.js';
 
 describe('Header', () => {

@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { PartitionsPane, type PartitionsPaneProps } from '../../src/ui/console/PartitionsPane.js';
+import { PartitionsPane, type PartitionsPaneProps } from '../../src/ui/console/components/PartitionsPane.js';
 import { partition } from './console-fixtures.js';
 
 const lines = (frame: string | undefined) => (frame ?? '').split('\n');

@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { ProcessesPane, type ProcessesPaneProps } from '../../src/ui/console/ProcessesPane.js';
+import { ProcessesPane, type ProcessesPaneProps } from '../../src/ui/console/components/ProcessesPane.js';
 import { line, NOW, run, sampleView } from './console-fixtures.js';
 
 describe('ProcessesPane', () => {

@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
+import { RetriesPane, type RetriesPaneProps } from '../../src/ui/console/components/RetriesPane.js';
 import { paneRows } from '../../src/ui/console/console-rows.js';
-import { RetriesPane, type RetriesPaneProps } from '../../src/ui/console/RetriesPane.js';
 import { line, NOW, sampleView } from './console-fixtures.js';
 
 describe('RetriesPane', () => {

@@ -1,4 +1,4 @@
-import type { ConsoleActions } from '../../core/ops/console-actions.js';
+import type { ConsoleActions } from '../../core/console/actions.js';
 import { redactSecrets } from '../../core/redact.js';
 import { renderCheckpointChange } from '../text/checkpoints.js';
 import { renderDrainRequested, renderDrainResult } from '../text/drain.js';

@@ -1,4 +1,4 @@
-import type { ConsoleView } from '../../core/ops/console-data.js';
+import type { ConsoleView } from '../../core/console/data.js';
 import type { PaneName } from './console-state.js';
 
 /** Agent lines shown in the header at most. */

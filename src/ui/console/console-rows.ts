@@ -1,5 +1,5 @@
-import type { ConsolePartition, ConsoleView } from '../../core/ops/console-data.js';
-import type { FailedRow } from '../../core/ops/console-failed-window.js';
+import type { ConsolePartition, ConsoleView } from '../../core/console/data.js';
+import type { FailedRow } from '../../core/console/failed-window.js';
 import type { RunRecord } from '../../core/processes/run-record.js';
 import type { PaneName } from './console-state.js';
 

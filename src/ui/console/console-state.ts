@@ -1,4 +1,4 @@
-import type { CheckpointTarget } from '../../core/ops/console-actions.js';
+import type { CheckpointTarget } from '../../core/console/actions.js';
 
 export const PANES = ['partitions', 'processes', 'retries', 'failed'] as const;
 export type PaneName = (typeof PANES)[number];

@@ -3,11 +3,11 @@ import './production-react.js';
 import { render } from 'ink';
 import { createElement } from 'react';
 import type { AgentConfig } from '../../core/config/agent-config.js';
-import { consoleActions } from '../../core/ops/console-actions.js';
-import { ConsoleFeed, type LiveAgent } from '../../core/ops/console-data.js';
-import { configSourceProbe } from '../../core/ops/console-probe.js';
+import { consoleActions } from '../../core/console/actions.js';
+import { ConsoleFeed, type LiveAgent } from '../../core/console/data.js';
+import { configSourceProbe } from '../../core/console/probe.js';
 import type { StateStore } from '../../core/store/state-store.js';
-import { Console } from './Console.js';
+import { Console } from './components/Console.js';
 
 export interface RenderConsoleOptions {
   readonly store: StateStore;

@@ -9,12 +9,12 @@ import {
   parkedMessage,
 } from '../../../src/core/strategies/dead-letter.js';
 import { Decode } from '../../../src/core/strategies/decode.js';
+import { RunTaskConcurrently } from '../../../src/core/strategies/library/run-task-concurrently.js';
 import {
   InvalidMessage,
   MessageRejected,
   type ProcessingStrategy,
 } from '../../../src/core/strategies/processing-strategy.js';
-import { RunTaskConcurrently } from '../../../src/core/strategies/run-task-concurrently.js';
 import { type EngineEvents, Telemetry } from '../../../src/core/telemetry/telemetry.js';
 import { type Bytes, type Message, offsetsOf } from '../../../src/core/types.js';
 import { Collect, CommitLog } from '../../support/collect.js';

@@ -1,0 +1,219 @@
+import type { Clock } from '../clock.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { describeError } from '../errors/agentctl-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import {
+  type CheckpointChangeResult,
+  opsTarget,
+  resetCheckpoints,
+  setCheckpoint,
+  withSource,
+} from '../ops/checkpoints.js';
+import { type DrainResult, drainAgent } from '../ops/drain.js';
+import { discardFailed } from '../ops/failed-items.js';
+import { type ReplayFailedSummary, type ReplayProgress, replayFailed } from '../ops/replay-failed.js';
+import type { Source } from '../sources/source.js';
+import type { AgentRecord, ControlRequest } from '../store/records.js';
+import type { StateStore } from '../store/state-store.js';
+import type { Partition, Position } from '../types.js';
+import type { LiveAgent } from './data.js';
+
+/** A partition as the console names it for checkpoint actions. */
+export interface CheckpointTarget {
+  readonly group: string;
+  /** The source's id, as checkpoints record it. */
+  readonly sourceId: string;
+  readonly partition: Partition;
+}
+
+/** A drain asked of the agent in this process returns at once; another agent is waited for. */
+export type DrainOutcome =
+  | { readonly kind: 'requested'; readonly agent: string }
+  | { readonly kind: 'drained'; readonly result: DrainResult };
+
+export interface LongAction {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What an operator can do from the console. Every method goes through the same core services as the
+ * matching command (`replay --failed`, `failed discard`, `checkpoint set|reset`, `drain`), and refuses
+ * with `ReadonlyConsoleError` when the console is read-only, whatever the UI shows.
+ */
+export interface ConsoleActions {
+  readonly readonly: boolean;
+  /** Replays these failed items (pending ones of the config's agent group). */
+  replay(
+    ids: readonly number[],
+    options?: LongAction & { readonly onProgress?: (progress: ReplayProgress) => void },
+  ): Promise<ReplayFailedSummary>;
+  /** Marks these failed items discarded; returns how many changed. */
+  discard(ids: readonly number[]): Promise<number>;
+  setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult>;
+  /** Resets the checkpoints of partitions of one group and source. */
+  resetCheckpoints(
+    targets: readonly CheckpointTarget[],
+    to: 'earliest' | 'latest',
+  ): Promise<CheckpointChangeResult>;
+  /** Drains an agent (default: the agent in this process, else the only running one). */
+  drain(
+    agentId: string | undefined,
+    options?: LongAction & { readonly onRequested?: (agent: AgentRecord, request: ControlRequest) => void },
+  ): Promise<DrainOutcome>;
+}
+
+/** An action was asked of a read-only console. */
+export class ReadonlyConsoleError extends UsageError {
+  constructor(action: string) {
+    super(`the console is read-only: ${action} is disabled`, {
+      hint: 'run agentctl tui without --readonly to act',
+    });
+  }
+}
+
+export interface ConsoleActionsOptions {
+  readonly store: StateStore;
+  readonly config: AgentConfig;
+  /** Every action refuses. */
+  readonly readonly?: boolean;
+  /** The agent running in this process (`consume --tui`): drained directly. */
+  readonly agent?: LiveAgent;
+  /** How long a drain of another agent is waited for (default 60 s). */
+  readonly drainTimeoutMs?: number;
+  readonly clock?: Clock;
+}
+
+export function consoleActions(options: ConsoleActionsOptions): ConsoleActions {
+  return options.readonly ? readonlyActions : new CoreConsoleActions(options);
+}
+
+const refuse = (action: string) => Promise.reject(new ReadonlyConsoleError(action));
+
+const readonlyActions: ConsoleActions = {
+  readonly: true,
+  replay: () => refuse('replay'),
+  discard: () => refuse('discard'),
+  setCheckpoint: () => refuse('checkpoint set'),
+  resetCheckpoints: () => refuse('checkpoint reset'),
+  drain: () => refuse('drain'),
+};
+
+class CoreConsoleActions implements ConsoleActions {
+  readonly readonly = false;
+
+  constructor(private readonly options: ConsoleActionsOptions) {}
+
+  replay(
+    ids: readonly number[],
+    options: LongAction & { readonly onProgress?: (progress: ReplayProgress) => void } = {},
+  ): Promise<ReplayFailedSummary> {
+    const { store, config, clock } = this.options;
+    return replayFailed({
+      store,
+      config,
+      filter: { ids },
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(clock === undefined ? {} : { clock }),
+    });
+  }
+
+  discard(ids: readonly number[]): Promise<number> {
+    return discardFailed(this.options.store, ids);
+  }
+
+  setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult> {
+    return this.withTargetSource(target, (source) =>
+      setCheckpoint(this.options.store, {
+        group: target.group,
+        source,
+        partition: target.partition,
+        position,
+        ...this.clocked(),
+      }),
+    );
+  }
+
+  resetCheckpoints(
+    targets: readonly CheckpointTarget[],
+    to: 'earliest' | 'latest',
+  ): Promise<CheckpointChangeResult> {
+    const first = targets[0];
+    if (first === undefined) return Promise.reject(new UsageError('no partition to reset'));
+    if (targets.some((t) => t.group !== first.group || t.sourceId !== first.sourceId)) {
+      return Promise.reject(
+        new UsageError('the partitions to reset belong to several groups or sources', {
+          hint: 'tag partitions of one source only',
+        }),
+      );
+    }
+    return this.withTargetSource(first, (source) =>
+      resetCheckpoints(this.options.store, {
+        group: first.group,
+        source,
+        to,
+        partitions: targets.map((t) => t.partition),
+        ...this.clocked(),
+      }),
+    );
+  }
+
+  async drain(
+    agentId: string | undefined,
+    options: LongAction & {
+      readonly onRequested?: (agent: AgentRecord, request: ControlRequest) => void;
+    } = {},
+  ): Promise<DrainOutcome> {
+    const { agent, store, config } = this.options;
+    if (agent !== undefined && (agentId === undefined || agentId === agent.id)) {
+      agent.requestDrain();
+      return { kind: 'requested', agent: agent.id };
+    }
+    const result = await drainAgent(store, {
+      ...(agentId === undefined ? { group: config.name } : { agentId }),
+      timeoutMs: this.options.drainTimeoutMs ?? 60_000,
+      pollMs: 250,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onRequested === undefined ? {} : { onRequested: options.onRequested }),
+      ...this.clocked(),
+    });
+    return { kind: 'drained', result };
+  }
+
+  private clocked(): { clock?: Clock } {
+    return this.options.clock === undefined ? {} : { clock: this.options.clock };
+  }
+
+  /**
+   * Opens the source the partition belongs to: the config's source, or the source id itself when it is
+   * a URI (local and file sources).
+   */
+  private async withTargetSource<T>(
+    target: CheckpointTarget,
+    use: (source: Source) => Promise<T>,
+  ): Promise<T> {
+    const { store, config } = this.options;
+    const fromConfig = opsTarget(config, { group: target.group });
+    const candidates = [fromConfig, opsTarget(config, { group: target.group, source: target.sourceId })];
+    let failure: unknown;
+    for (const candidate of candidates) {
+      let matched = false;
+      try {
+        const value = await withSource(store, candidate, async (source) => {
+          if (source.id !== target.sourceId) return undefined;
+          matched = true;
+          return { value: await use(source) };
+        });
+        if (value !== undefined) return value.value;
+      } catch (error) {
+        if (matched) throw error;
+        failure ??= error;
+      }
+    }
+    const why = failure === undefined ? '' : `: ${describeError(failure)}`;
+    throw new UsageError(`the console cannot open source ${target.sourceId} of group ${target.group}${why}`, {
+      hint: `use agentctl checkpoint set|reset --source URI --agent ${target.group}`,
+      ...(failure === undefined ? {} : { cause: failure }),
+    });
+  }
+}

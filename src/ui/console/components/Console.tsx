@@ -1,0 +1,276 @@
+import { Box } from 'ink';
+import { useEffect, useMemo, useReducer } from 'react';
+import type { ConsoleActions } from '../../../core/console/actions.js';
+import type { ConsoleQuery, ConsoleView } from '../../../core/console/data.js';
+import { compact, count } from '../../text/format.js';
+import { frameLayout, visibleRows } from '../console-layout.js';
+import { type PaneRows, paneRows, rowCount } from '../console-rows.js';
+import {
+  type ConsoleState,
+  consoleReducer,
+  fitCursor,
+  initialState,
+  type PaneName,
+  perPane,
+} from '../console-state.js';
+import { useCommands } from '../hooks/use-commands.js';
+import { type ConsoleSource, SAME_VIEW_MS, useConsoleData } from '../hooks/use-console-data.js';
+import { useKeys } from '../hooks/use-keys.js';
+import { type TerminalSize, useTerminalSize } from '../hooks/use-terminal-size.js';
+import { CheckpointDialog } from './CheckpointDialog.js';
+import { CONFIRM_HEIGHT, ConfirmDialog } from './ConfirmDialog.js';
+import { FailedPane } from './FailedPane.js';
+import { Footer } from './Footer.js';
+import { Header } from './Header.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { PaneTabs } from './PaneTabs.js';
+import { PartitionsPane } from './PartitionsPane.js';
+import { ProcessesPane } from './ProcessesPane.js';
+import { RetriesPane } from './RetriesPane.js';
+
+export type ConsoleProps = {
+  /** Where the data comes from (a `ConsoleFeed`). */
+  readonly source: ConsoleSource;
+  /** What the action keys do (a read-only service refuses them all). */
+  readonly actions: ConsoleActions;
+  /** Milliseconds between refreshes. */
+  readonly refreshMs: number;
+  /** The agent group shown (absent: every group). */
+  readonly group?: string;
+  /** The agent this process runs (`consume --tui`): `d` drains it, and quitting drains it. */
+  readonly liveAgentId?: string;
+  /** Called on `q` / ctrl-c. */
+  readonly onQuit: () => void;
+  /** A fixed size instead of the terminal's (tests). */
+  readonly size?: Partial<TerminalSize>;
+  /** The pane focused at start. */
+  readonly initialPane?: PaneName;
+};
+
+/**
+ * The operations console: header (agents, throughput), pane tabs, the focused pane, status line and key
+ * hints, in a frame of constant height so that Ink rewrites only the lines that changed. Holds all the
+ * console's state; the panes only draw what they are given.
+ */
+export function Console({
+  source,
+  actions,
+  refreshMs,
+  group,
+  liveAgentId,
+  onQuit,
+  size: fixed,
+  initialPane,
+}: ConsoleProps) {
+  const size = useTerminalSize(fixed);
+  const [state, dispatch] = useReducer(consoleReducer, initialPane, initialState);
+  const { view, error, request, reload, intervalMs } = useConsoleData(source, refreshMs, state.paused);
+  const layout = frameLayout(size.rows, view?.agents.length ?? 0);
+  const dialog = state.mode.kind === 'confirm' || state.mode.kind === 'checkpoint';
+  const paneHeight = layout.pane - (dialog ? CONFIRM_HEIGHT : 0);
+  const rows = useMemo(() => paneRows(view, state.filters), [view, state.filters]);
+  const visible = perPane((pane) => visibleRows(pane, paneHeight, view));
+  const counts = perPane((pane) => rowCount(pane, rows, view));
+  const keyAt = (pane: PaneName, index: number) => rowKeys(pane, rows, view)[index - offset(pane, view)];
+  const cursors = perPane((pane) => {
+    const keys = rowKeys(pane, rows, view);
+    const indexOf = (key: string) => {
+      const at = keys.indexOf(key);
+      return at < 0 ? -1 : at + offset(pane, view);
+    };
+    return fitCursor(state.cursors[pane], counts[pane], visible[pane], indexOf);
+  });
+  const failedSelected = view?.failed.rows[cursors.failed.index - view.failed.top];
+  const query: ConsoleQuery = {
+    failed: {
+      ...(state.filters.failed ? { search: state.filters.failed } : {}),
+      top: cursors.failed.top,
+      limit: visible.failed,
+    },
+    ...(rows.processes[cursors.processes.index]
+      ? {
+          runId: rows.processes[cursors.processes.index]!.id,
+          runEventId: rows.processes[cursors.processes.index]!.eventId,
+        }
+      : {}),
+    focus: state.focus,
+  };
+  // After every render: `request` compares the query by content and loads only when it changed.
+  useEffect(() => request(query));
+  const onCommand = useCommands({
+    state,
+    dispatch,
+    selection: {
+      view,
+      counts,
+      visible,
+      cursors,
+      keyAt,
+      failed: failedSelected,
+      partition: rows.partitions[cursors.partitions.index],
+    },
+    actions,
+    ...(liveAgentId === undefined ? {} : { liveAgentId }),
+    reload,
+    quit: onQuit,
+  });
+  useKeys(state.mode, onCommand);
+  const now = view?.takenAt ?? 0;
+  const searched = state.filters.failed !== '';
+  const width = size.columns;
+  return (
+    <Box flexDirection="column" width={width} height={size.rows - 1} overflow="hidden">
+      <Header
+        agents={view?.agents ?? []}
+        store={view?.store}
+        {...(group === undefined ? {} : { group })}
+        takenAt={view?.takenAt}
+        refreshMs={intervalMs}
+        askedMs={refreshMs}
+        idleMs={SAME_VIEW_MS}
+        paused={state.paused}
+        readonly={actions.readonly}
+        maxAgents={layout.header - 1}
+      />
+      <PaneTabs
+        focus={state.focus}
+        summaries={summaries(view, rows, searched)}
+        alerts={alerts(view, searched)}
+      />
+      {state.mode.kind === 'help' ? (
+        <HelpOverlay height={layout.pane} readonly={actions.readonly} live={liveAgentId !== undefined} />
+      ) : (
+        <Box flexDirection="column" height={layout.pane}>
+          {pane(state, rows, view, { cursors, height: paneHeight, width, now })}
+          {state.mode.kind === 'confirm' ? <ConfirmDialog question={state.mode.question} /> : null}
+          {state.mode.kind === 'checkpoint' ? (
+            <CheckpointDialog
+              targets={state.mode.targets}
+              {...(state.mode.draft === undefined ? {} : { draft: state.mode.draft })}
+            />
+          ) : null}
+        </Box>
+      )}
+      <Footer
+        focus={state.focus}
+        mode={state.mode.kind}
+        busy={state.busy}
+        status={state.status}
+        error={error}
+        readonly={actions.readonly}
+        {...(state.mode.kind === 'filter' ? { draft: state.mode.draft } : {})}
+      />
+    </Box>
+  );
+}
+
+/** Keys of a pane's loaded rows (the Failed pane's start at `view.failed.top`). */
+function rowKeys(pane: PaneName, rows: PaneRows, view: ConsoleView | undefined): string[] {
+  switch (pane) {
+    case 'partitions':
+      return rows.partitions.map((p) => p.key);
+    case 'processes':
+      return rows.processes.map((r) => r.id);
+    case 'retries':
+      return rows.retries.map((r) => r.key);
+    case 'failed':
+      return (view?.failed.rows ?? []).map((f) => String(f.id));
+  }
+}
+
+const offset = (pane: PaneName, view: ConsoleView | undefined) =>
+  pane === 'failed' ? (view?.failed.top ?? 0) : 0;
+
+interface PaneFrame {
+  readonly cursors: Record<PaneName, { index: number; top: number }>;
+  readonly height: number;
+  readonly width: number;
+  readonly now: number;
+}
+
+function pane(state: ConsoleState, rows: PaneRows, view: ConsoleView | undefined, frame: PaneFrame) {
+  const { cursors, height, width, now } = frame;
+  const common = { height, width, focused: state.mode.kind === 'normal' };
+  switch (state.focus) {
+    case 'partitions':
+      return (
+        <PartitionsPane
+          rows={rows.partitions}
+          cursor={cursors.partitions}
+          tags={state.tags.partitions}
+          filter={state.filters.partitions}
+          {...common}
+        />
+      );
+    case 'processes':
+      return (
+        <ProcessesPane
+          counts={view?.runs.byProcess ?? []}
+          runs={rows.processes}
+          selected={view?.runs.selected}
+          cursor={cursors.processes}
+          filter={state.filters.processes}
+          now={now}
+          {...common}
+        />
+      );
+    case 'retries':
+      return (
+        <RetriesPane
+          sinks={view?.retries.sinks ?? []}
+          items={rows.retries}
+          cursor={cursors.retries}
+          filter={state.filters.retries}
+          now={now}
+          {...common}
+        />
+      );
+    case 'failed':
+      return (
+        <FailedPane
+          rows={rows.failed}
+          top={view?.failed.top ?? 0}
+          total={view?.failed.total ?? 0}
+          capped={view?.failed.capped ?? false}
+          byReason={view?.failed.byReason ?? {}}
+          cursor={cursors.failed}
+          tags={state.tags.failed}
+          filter={state.filters.failed}
+          now={now}
+          {...common}
+        />
+      );
+  }
+}
+
+/** Pending failed messages: exact from the page when it is not searched, else from the counts by reason. */
+const pendingFailed = (view: ConsoleView | undefined, searched: boolean) =>
+  searched
+    ? Object.values(view?.failed.byReason ?? {}).reduce((a, b) => a + b, 0)
+    : (view?.failed.total ?? 0);
+
+function summaries(
+  view: ConsoleView | undefined,
+  rows: PaneRows,
+  searched: boolean,
+): Record<PaneName, string> {
+  const runs = (state: string) =>
+    (view?.runs.byProcess ?? []).filter((c) => c.state === state).reduce((a, c) => a + c.count, 0);
+  const waiting = rows.retries.filter((r) => r.state === 'waiting' || r.state === 'pending').length;
+  const off = (view?.retries.sinks ?? []).filter((s) => !s.enabled).length;
+  const lag = (view?.partitions ?? []).reduce((a, p) => a + (p.lagRecords ?? 0), 0);
+  return {
+    partitions: `${count(view?.partitions.length ?? 0)} · lag ${compact(lag)}`,
+    processes: `${count(runs('running'))} running · ${count(runs('failed'))} failed`,
+    retries: `${waiting} waiting${off > 0 ? ` · ${off} sink${off === 1 ? '' : 's'} off` : ''}`,
+    failed: `${count(pendingFailed(view, searched))} pending`,
+  };
+}
+
+function alerts(view: ConsoleView | undefined, searched: boolean): ReadonlySet<PaneName> {
+  const set = new Set<PaneName>();
+  if ((view?.runs.byProcess ?? []).some((c) => c.state === 'failed' && c.count > 0)) set.add('processes');
+  if ((view?.retries.sinks ?? []).some((s) => !s.enabled)) set.add('retries');
+  if (pendingFailed(view, searched) > 0) set.add('failed');
+  return set;
+}

@@ -1,0 +1,208 @@
+import { type Dispatch, useRef } from 'react';
+import type { CheckpointTarget, ConsoleActions } from '../../../core/console/actions.js';
+import type { ConsolePartition, ConsoleView } from '../../../core/console/data.js';
+import type { FailedRow } from '../../../core/console/failed-window.js';
+import { labelFor, questionFor, runAction } from '../console-commands.js';
+import type { ConsoleEvent, ConsoleState, Cursor, PaneName, PendingAction } from '../console-state.js';
+import type { KeyCommand } from './use-keys.js';
+
+/** What the keys act on, as the operator sees it now. */
+export interface Selection {
+  readonly view: ConsoleView | undefined;
+  /** Rows the cursor of each pane moves over, and how many are on screen. */
+  readonly counts: Readonly<Record<PaneName, number>>;
+  readonly visible: Readonly<Record<PaneName, number>>;
+  /** Each pane's cursor, fitted to its rows. */
+  readonly cursors: Readonly<Record<PaneName, Cursor>>;
+  /** The key of a pane's row at an index, when it is loaded. */
+  readonly keyAt: (pane: PaneName, index: number) => string | undefined;
+  readonly failed: FailedRow | undefined;
+  readonly partition: ConsolePartition | undefined;
+}
+
+export interface CommandContext {
+  readonly state: ConsoleState;
+  readonly dispatch: Dispatch<ConsoleEvent>;
+  readonly selection: Selection;
+  readonly actions: ConsoleActions;
+  /** The agent this process runs (`consume --tui`). */
+  readonly liveAgentId?: string;
+  /** Re-read the data (after an action). */
+  readonly reload: () => void;
+  readonly quit: () => void;
+}
+
+const info = (text: string): ConsoleEvent => ({ type: 'status', status: { tone: 'info', text } });
+
+/**
+ * Turns key commands into state changes and actions. Actions are proposed for confirmation (a read-only
+ * console passes them straight to the action service, which refuses them), then run one at a time with
+ * their progress on the status line; `esc` stops a long one.
+ */
+export function useCommands(context: CommandContext): (command: KeyCommand) => void {
+  const running = useRef<AbortController | undefined>(undefined);
+  return (command) => {
+    const { state, dispatch, selection, actions } = context;
+    const { focus, mode } = state;
+    const execute = (action: PendingAction) => {
+      dispatch({ type: 'mode', mode: { kind: 'normal' } });
+      if (running.current !== undefined) {
+        dispatch(info('another action is still running (esc stops it)'));
+        return;
+      }
+      const label = labelFor(action);
+      const controller = new AbortController();
+      running.current = controller;
+      dispatch({ type: 'busy', label });
+      void runAction(
+        actions,
+        action,
+        (progress) => dispatch({ type: 'busy', label, progress }),
+        controller.signal,
+      ).then((status) => {
+        running.current = undefined;
+        if (action.kind === 'replay' || action.kind === 'discard')
+          dispatch({ type: 'clear', pane: 'failed' });
+        if (action.kind === 'reset-checkpoints') dispatch({ type: 'clear', pane: 'partitions' });
+        dispatch({ type: 'done', status });
+        context.reload();
+      });
+    };
+    const propose = (action: PendingAction) =>
+      actions.readonly
+        ? execute(action)
+        : dispatch({ type: 'mode', mode: { kind: 'confirm', action, question: questionFor(action) } });
+
+    switch (command.type) {
+      case 'quit':
+        running.current?.abort();
+        context.quit();
+        return;
+      case 'cycle':
+      case 'focus':
+        dispatch(command);
+        return;
+      case 'move':
+        dispatch({
+          ...command,
+          from: selection.cursors[focus],
+          count: selection.counts[focus],
+          visible: selection.visible[focus],
+          keyAt: (index) => selection.keyAt(focus, index),
+        });
+        return;
+      case 'filter':
+        dispatch({ type: 'mode', mode: { kind: 'filter', draft: state.filters[focus] } });
+        return;
+      case 'type':
+      case 'erase': {
+        const draft = mode.kind === 'filter' || mode.kind === 'checkpoint' ? (mode.draft ?? '') : '';
+        dispatch({
+          type: 'draft',
+          draft: command.type === 'type' ? draft + command.text : draft.slice(0, -1),
+        });
+        return;
+      }
+      case 'submit':
+        if (mode.kind === 'filter') dispatch({ type: 'filter', text: mode.draft.trim() });
+        else if (mode.kind === 'checkpoint' && mode.draft !== undefined && mode.draft.trim() !== '') {
+          propose({ kind: 'set-checkpoint', target: mode.targets[0]!, position: mode.draft.trim() });
+        }
+        return;
+      case 'cancel':
+        dispatch({ type: 'mode', mode: { kind: 'normal' } });
+        return;
+      case 'yes':
+        if (mode.kind === 'confirm') execute(mode.action);
+        return;
+      case 'escape':
+        if (running.current !== undefined) running.current.abort();
+        else dispatch({ type: 'clear', pane: focus });
+        return;
+      case 'pause':
+        dispatch({ type: 'pause' });
+        dispatch(info(state.paused ? 'live updates resumed' : 'live updates paused: p resumes'));
+        return;
+      case 'help':
+        dispatch({ type: 'mode', mode: { kind: 'help' } });
+        return;
+      case 'tag': {
+        const key =
+          focus === 'failed'
+            ? selection.failed && String(selection.failed.id)
+            : focus === 'partitions'
+              ? selection.partition?.key
+              : undefined;
+        if (key !== undefined) dispatch({ type: 'tag', key });
+        else if (focus !== 'failed' && focus !== 'partitions')
+          dispatch(info('rows are tagged in the Partitions and Failed panes'));
+        return;
+      }
+      case 'replay':
+      case 'discard': {
+        if (focus !== 'failed') {
+          dispatch(info(`${command.type} acts on failed messages: switch to the Failed pane (4)`));
+          return;
+        }
+        const tagged = [...state.tags.failed].map(Number);
+        const ids = tagged.length > 0 ? tagged : selection.failed ? [selection.failed.id] : [];
+        if (ids.length === 0) dispatch(info('no failed message selected'));
+        else propose({ kind: command.type, ids: ids.sort((a, b) => a - b) });
+        return;
+      }
+      case 'checkpoint': {
+        if (focus !== 'partitions') {
+          dispatch(info('checkpoints are set from the Partitions pane (1)'));
+          return;
+        }
+        const targets = checkpointTargets(state, selection);
+        if (targets.length === 0) dispatch(info('no partition selected'));
+        else dispatch({ type: 'mode', mode: { kind: 'checkpoint', targets } });
+        return;
+      }
+      case 'choose': {
+        if (mode.kind !== 'checkpoint') return;
+        if (command.choice !== 'position')
+          propose({ kind: 'reset-checkpoints', targets: mode.targets, to: command.choice });
+        else if (mode.targets.length === 1) dispatch({ type: 'draft', draft: '' });
+        return;
+      }
+      case 'drain': {
+        const target = drainTarget(context);
+        if (typeof target === 'string') dispatch(info(target));
+        else propose({ kind: 'drain', ...target });
+        return;
+      }
+    }
+  };
+}
+
+function checkpointTargets(state: ConsoleState, selection: Selection): CheckpointTarget[] {
+  const rows = selection.view?.partitions ?? [];
+  const chosen =
+    state.tags.partitions.size > 0
+      ? rows.filter((p) => state.tags.partitions.has(p.key))
+      : selection.partition
+        ? [selection.partition]
+        : [];
+  return chosen.map((p) => ({ group: p.group, sourceId: p.sourceId, partition: p.partition }));
+}
+
+/** The agent `d` drains: the selected partition's reader, else this process's agent, else the only one. */
+function drainTarget(context: CommandContext): { agentId?: string; label: string } | string {
+  const { selection, liveAgentId, state } = context;
+  const owner =
+    state.focus === 'partitions' ? (selection.partition?.agent ?? selection.partition?.owner) : undefined;
+  const alive = (selection.view?.agents ?? []).filter((a) => a.alive);
+  const chosen = owner ?? liveAgentId ?? (alive.length === 1 ? alive[0]!.id : undefined);
+  if (chosen !== undefined) {
+    const agent = selection.view?.agents.find((a) => a.id === chosen);
+    return {
+      agentId: chosen,
+      label: agent === undefined ? chosen : `${agent.id} (pid ${agent.pid} on ${agent.host})`,
+    };
+  }
+  return alive.length === 0
+    ? 'no running agent to drain'
+    : `${alive.length} agents are running: select a partition of the one to drain (Partitions pane, 1)`;
+}

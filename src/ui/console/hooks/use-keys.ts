@@ -1,0 +1,118 @@
+import { type Key, useInput } from 'ink';
+import { useCallback, useRef } from 'react';
+import { type Mode, type Movement, PANES, type PaneName } from '../console-state.js';
+
+/** What a key press means in the current mode. */
+export type KeyCommand =
+  | { readonly type: 'cycle'; readonly by: 1 | -1 }
+  | { readonly type: 'focus'; readonly pane: PaneName }
+  | { readonly type: 'move'; readonly to: Movement }
+  | {
+      readonly type:
+        | 'filter'
+        | 'tag'
+        | 'replay'
+        | 'discard'
+        | 'checkpoint'
+        | 'drain'
+        | 'pause'
+        | 'help'
+        | 'quit'
+        | 'escape';
+    }
+  /** Text entry (filter, position). */
+  | { readonly type: 'type'; readonly text: string }
+  | { readonly type: 'erase' }
+  | { readonly type: 'submit' }
+  | { readonly type: 'cancel' }
+  /** Confirmation. */
+  | { readonly type: 'yes' }
+  /** Checkpoint dialog. */
+  | { readonly type: 'choose'; readonly choice: 'earliest' | 'latest' | 'position' };
+
+const NORMAL: Readonly<Record<string, KeyCommand>> = {
+  ']': { type: 'cycle', by: 1 },
+  '[': { type: 'cycle', by: -1 },
+  j: { type: 'move', to: 'down' },
+  k: { type: 'move', to: 'up' },
+  g: { type: 'move', to: 'top' },
+  G: { type: 'move', to: 'bottom' },
+  '/': { type: 'filter' },
+  ' ': { type: 'tag' },
+  r: { type: 'replay' },
+  D: { type: 'discard' },
+  c: { type: 'checkpoint' },
+  d: { type: 'drain' },
+  p: { type: 'pause' },
+  '?': { type: 'help' },
+  q: { type: 'quit' },
+};
+
+/** k9s/htop habits; pure, so that the key table is tested without a terminal. */
+export function keyCommand(input: string, key: Key, mode: Mode): KeyCommand | undefined {
+  if (key.ctrl && input === 'c') return { type: 'quit' };
+  switch (mode.kind) {
+    case 'help':
+      return { type: 'cancel' };
+    case 'confirm':
+      if (input === 'y' || input === 'Y') return { type: 'yes' };
+      return key.escape || key.return || input === 'n' || input === 'N' || input === 'q'
+        ? { type: 'cancel' }
+        : undefined;
+    case 'filter':
+      return textCommand(input, key);
+    case 'checkpoint':
+      if (mode.draft !== undefined) return textCommand(input, key);
+      if (input === 'e') return { type: 'choose', choice: 'earliest' };
+      if (input === 'l') return { type: 'choose', choice: 'latest' };
+      if (input === 's') return { type: 'choose', choice: 'position' };
+      return key.escape || input === 'q' ? { type: 'cancel' } : undefined;
+    case 'normal':
+      return normalCommand(input, key);
+  }
+}
+
+/** Keys while text is typed (a filter, a position). */
+function textCommand(input: string, key: Key): KeyCommand | undefined {
+  if (key.escape) return { type: 'cancel' };
+  if (key.return) return { type: 'submit' };
+  if (key.backspace || key.delete) return { type: 'erase' };
+  if (key.ctrl || key.meta || key.tab || input === '') return undefined;
+  return { type: 'type', text: input };
+}
+
+function normalCommand(input: string, key: Key): KeyCommand | undefined {
+  if (key.tab) return { type: 'cycle', by: key.shift ? -1 : 1 };
+  if (key.downArrow) return { type: 'move', to: 'down' };
+  if (key.upArrow) return { type: 'move', to: 'up' };
+  if (key.pageDown || (key.ctrl && input === 'd')) return { type: 'move', to: 'pageDown' };
+  if (key.pageUp || (key.ctrl && input === 'u')) return { type: 'move', to: 'pageUp' };
+  if (key.home) return { type: 'move', to: 'top' };
+  if (key.end) return { type: 'move', to: 'bottom' };
+  if (key.escape) return { type: 'escape' };
+  if (key.ctrl || key.meta) return undefined;
+  const pane = PANES[Number(input) - 1];
+  if (/^[1-4]$/.test(input) && pane !== undefined) return { type: 'focus', pane };
+  return NORMAL[input];
+}
+
+/**
+ * Routes key presses to `onCommand`, read in the mode current at the time of the key. Keys that arrive
+ * together (a held-down `j`, fast typing) come as one chunk of text; outside text entry each character
+ * counts as a key.
+ */
+export function useKeys(mode: Mode, onCommand: (command: KeyCommand) => void, active = true): void {
+  // The handler of the latest render, even before React re-subscribes (keys can follow each other fast).
+  const latest = useRef({ mode, onCommand });
+  latest.current = { mode, onCommand };
+  const handler = useCallback((input: string, key: Key) => {
+    const { mode: current, onCommand: send } = latest.current;
+    const typing =
+      current.kind === 'filter' || (current.kind === 'checkpoint' && current.draft !== undefined);
+    for (const one of typing || input.length <= 1 ? [input] : [...input]) {
+      const command = keyCommand(one, key, current);
+      if (command !== undefined) send(command);
+    }
+  }, []);
+  useInput(handler, { isActive: active });
+}
