@@ -13,7 +13,8 @@ interface UserFacing {
   readonly userFacing: true;
   readonly message: string;
   readonly hint?: string;
-  readonly code?: string;
+  /** See `ErrorKind` in core/errors: it sets the exit code. */
+  readonly kind?: string;
 }
 
 function isUserFacing(error: unknown): error is UserFacing {
@@ -23,9 +24,9 @@ function isUserFacing(error: unknown): error is UserFacing {
 }
 
 /** Engine errors that are not the user's fault but still carry a message and a hint worth showing. */
-function isOperational(error: unknown): error is { message: string; hint?: string; code: string } {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && exitCodeOf(code) === EXIT_FAILURE;
+function isOperational(error: unknown): error is { message: string; hint?: string; kind: string } {
+  const kind = (error as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' && exitCodeOf(kind) === EXIT_FAILURE;
 }
 
 /** Where a store location came from, to name it when it is missing. */
@@ -140,7 +141,7 @@ export abstract class BaseCommand extends Command {
     if (isUserFacing(error) || isOperational(error)) {
       message = error.message;
       hint = error.hint;
-      exit = exitCodeOf(error.code);
+      exit = exitCodeOf(error.kind);
     } else if (error.oclif !== undefined) {
       ({ message, hint } = this.describeParseError(error, usage));
       exit = EXIT_USAGE;

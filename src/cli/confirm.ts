@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 export class NotConfirmedError extends Error {
   readonly userFacing = true;
   readonly code = 'NOT_CONFIRMED';
+  readonly kind = 'input';
   readonly hint: string;
 
   constructor(message: string, hint: string) {

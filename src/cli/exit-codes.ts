@@ -12,12 +12,12 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_STILL_FAILING = 3;
 
-/** Codes of engine errors that mean "could not reach it / it did not answer", not "you asked wrongly". */
-const UNREACHABLE_CODES = new Set(['SOURCE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'TIMEOUT', 'POISON_STORM']);
-
-/** The exit code of a user-facing error by its `code`. */
-export function exitCodeOf(code: string | undefined): number {
-  return code !== undefined && UNREACHABLE_CODES.has(code) ? EXIT_FAILURE : EXIT_USAGE;
+/**
+ * The exit code of an error by its kind (`ErrorKind` of core errors): 1 when something did not answer or
+ * the engine halted itself, 2 for a wrong request (and for a user-facing error that says no kind).
+ */
+export function exitCodeOf(kind: string | undefined): number {
+  return kind === 'unreachable' || kind === 'halted' ? EXIT_FAILURE : EXIT_USAGE;
 }
 
 /**

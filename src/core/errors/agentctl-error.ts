@@ -7,6 +7,14 @@ export interface AgentctlErrorOptions {
 }
 
 /**
+ * Whose move it is, which sets the CLI's exit code (see `cli/exit-codes.ts`): `input` — the request was
+ * wrong (a flag, a config, a name that does not exist; exit 2); `unreachable` — something the command
+ * needs did not answer or not in time (a broker, a stream, the store; exit 1, try again later); `halted`
+ * — the engine stopped itself to protect the data (a poison storm; exit 1).
+ */
+export type ErrorKind = 'input' | 'unreachable' | 'halted';
+
+/**
  * Base of every error the engine raises on purpose. `retriable` tells callers whether trying again can
  * help; `userFacing` tells the CLI to print one clear line instead of a stack (the input was wrong, not the
  * code).
@@ -15,6 +23,8 @@ export abstract class AgentctlError extends Error {
   abstract readonly code: string;
   abstract readonly retriable: boolean;
   readonly userFacing: boolean = false;
+  /** See `ErrorKind`. */
+  readonly kind: ErrorKind = 'input';
   readonly hint: string | undefined;
 
   constructor(message: string, options: AgentctlErrorOptions = {}) {

@@ -1,4 +1,4 @@
-import { AgentctlError } from './agentctl-error.js';
+import { AgentctlError, type ErrorKind } from './agentctl-error.js';
 
 /**
  * Too many messages failed in a row (or too large a share of recent ones): something is wrong upstream
@@ -7,6 +7,7 @@ import { AgentctlError } from './agentctl-error.js';
 export class PoisonStormError extends AgentctlError {
   readonly code = 'POISON_STORM';
   readonly retriable = false;
+  override readonly kind: ErrorKind = 'halted';
   override readonly userFacing = true;
 }
 
