@@ -84,18 +84,14 @@ export default class Consume extends BaseCommand {
       },
     });
     const agent = new Agent(built.options);
-    let metricsServer: { port: number; close(): Promise<void> } | undefined;
-    if (flags['metrics-port'] !== undefined) {
-      const { AgentMetrics } = await import('../core/telemetry/agent-metrics.js');
-      const { startMetricsServer } = await import('../core/telemetry/metrics-server.js');
-      const metrics = new AgentMetrics(agent, { agent: built.settings.name });
-      metricsServer = await startMetricsServer({
-        port: flags['metrics-port'],
-        host: flags['metrics-host'],
-        metrics,
-        state: agent.state,
-      });
-    }
+    const metricsServer =
+      flags['metrics-port'] === undefined
+        ? undefined
+        : await (await import('../core/telemetry/metrics-server.js')).serveAgentMetrics(agent, {
+            name: built.settings.name,
+            port: flags['metrics-port'],
+            host: flags['metrics-host'],
+          });
     const json = this.jsonEnabled();
     const line = new LiveLine();
     const tui = flags.tui
@@ -136,18 +132,11 @@ export default class Consume extends BaseCommand {
       say({ type: 'warning', message }, `warning: ${printable(message)}`);
     });
     // The console shows progress itself; the progress line and NDJSON progress are for the other modes.
+    const { progressOf } = await import('../core/telemetry/status-snapshot.js');
     const showProgress = async () => {
       const snapshot = await agent.snapshot().catch(() => undefined);
       if (snapshot === undefined) return;
-      const lags = snapshot.partitions.map((p) => p.lagRecords).filter((n): n is number => n !== undefined);
-      const p = {
-        state: snapshot.state,
-        read: snapshot.counters.read,
-        processed: snapshot.counters.processed,
-        parked: snapshot.counters.parked,
-        perSecond: snapshot.throughput.perSecond,
-        lag: lags.length === 0 ? undefined : lags.reduce((a, b) => a + b, 0),
-      };
+      const p = progressOf(snapshot);
       if (json) this.logJson({ type: 'progress', ...p });
       else line.update(ui.renderProgressLine(p));
     };

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { agentFlag } from '../cli/flags.js';
-import type { StatusOptions } from '../core/ops/status.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'One snapshot of agents, partitions, runs, efforts and the failed store.';
@@ -31,20 +30,9 @@ export default class Status extends BaseCommand {
     const { flags } = await this.parse(Status);
     const loaded = await this.agentConfig(flags.config);
     const { store, config } = await this.openStore(flags, { readonly: true, mustExist: true });
-    const { collectStatus } = await import('../core/ops/status.js');
+    const { statusOf } = await import('../core/ops/status.js');
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
-    // The embedded log is cheap to describe: show its latest positions and lag even with no agent running.
-    let source: StatusOptions['source'];
-    if (group !== undefined) {
-      const { openOpsSource, opsTarget } = await import('../core/ops/checkpoints.js');
-      const target = opsTarget(config, { group });
-      if (target.uri.startsWith('local:')) source = await openOpsSource(store, target);
-    }
-    const report = await collectStatus(store, {
-      ...(group ? { group } : {}),
-      limit: flags.limit,
-      ...(source ? { source } : {}),
-    });
+    const report = await statusOf(store, config, { ...(group ? { group } : {}), limit: flags.limit });
     if (!this.jsonEnabled()) {
       const { renderStatus } = await import('../ui/text/status.js');
       this.log(renderStatus(report));

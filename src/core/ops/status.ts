@@ -1,3 +1,4 @@
+import type { AgentConfig } from '../config/agent-config.js';
 import type { RunRecord } from '../processes/run-record.js';
 import type { Effort } from '../publish/effort.js';
 import { redactSecrets } from '../redact.js';
@@ -6,6 +7,7 @@ import type { AgentRecord, Checkpoint } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
 import type { SinkStatus, StatusSnapshot } from '../telemetry/status-snapshot.js';
 import type { Partition } from '../types.js';
+import { openOpsSource, opsTarget } from './checkpoints.js';
 import { isAlive, type LiveOwner, liveOwners, ownedState } from './partition-owners.js';
 
 /** An agent as `status` shows it: its record plus whether it is alive. */
@@ -98,6 +100,29 @@ function stateSince(a: AgentRecord, alive: boolean): { stateSince?: number } {
   if (!alive && !STOPPED.has(a.state)) return { stateSince: a.heartbeatAt };
   const since = a.snapshot?.state === a.state ? a.snapshot.stateSince : undefined;
   return since === undefined ? {} : { stateSince: since };
+}
+
+/**
+ * The status `agentctl status` shows: of `group` (every group without one), read from the store, with the
+ * embedded log asked directly when it is the group's source — it is cheap to describe, so its latest
+ * positions and lag show even while no agent runs.
+ */
+export async function statusOf(
+  store: StateStore,
+  config: AgentConfig,
+  options: { readonly group?: string; readonly limit?: number } = {},
+): Promise<StatusReport> {
+  const { group, limit } = options;
+  let source: StatusOptions['source'];
+  if (group !== undefined) {
+    const target = opsTarget(config, { group });
+    if (target.uri.startsWith('local:')) source = await openOpsSource(store, target);
+  }
+  return collectStatus(store, {
+    ...(group === undefined ? {} : { group }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(source === undefined ? {} : { source }),
+  });
 }
 
 /** Gathers a status report from the store. */

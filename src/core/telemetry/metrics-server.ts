@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProcessingState, ProcessingStateName } from '../state/processing-state.js';
-import type { AgentMetrics } from './agent-metrics.js';
+import { AgentMetrics, type MetricsSubject } from './agent-metrics.js';
 
 /** States in which the agent takes and processes work (`/readyz` answers 200). */
 const READY: ReadonlySet<ProcessingStateName> = new Set(['IDLE', 'ACTIVE', 'STEADY']);
@@ -60,4 +60,17 @@ export async function startMetricsServer(options: {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Serves the metrics and health of a running agent (named `name` in the metrics' labels). */
+export function serveAgentMetrics(
+  agent: MetricsSubject & { readonly state: ProcessingState },
+  options: { readonly name: string; readonly port: number; readonly host?: string },
+): Promise<MetricsServer> {
+  return startMetricsServer({
+    port: options.port,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    metrics: new AgentMetrics(agent, { agent: options.name }),
+    state: agent.state,
+  });
 }

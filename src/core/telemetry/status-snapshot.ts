@@ -45,3 +45,28 @@ export interface StatusSnapshot {
   readonly inFlight: number;
   readonly lastError?: string;
 }
+
+/** How far a running agent got, as `consume` reports it every second (line on a terminal, or NDJSON). */
+export interface ConsumeProgress {
+  readonly state: string;
+  readonly read: number;
+  readonly processed: number;
+  readonly parked: number;
+  readonly perSecond: number;
+  /** Records behind, summed over the partitions that know it; undefined when none does. */
+  readonly lag: number | undefined;
+}
+
+/** The progress a snapshot shows. */
+export function progressOf(snapshot: StatusSnapshot): ConsumeProgress {
+  let lag: number | undefined;
+  for (const p of snapshot.partitions) if (p.lagRecords !== undefined) lag = (lag ?? 0) + p.lagRecords;
+  return {
+    state: snapshot.state,
+    read: snapshot.counters.read,
+    processed: snapshot.counters.processed,
+    parked: snapshot.counters.parked,
+    perSecond: snapshot.throughput.perSecond,
+    lag,
+  };
+}

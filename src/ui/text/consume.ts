@@ -1,15 +1,7 @@
 import type { AgentSummary } from '../../core/agent/agent.js';
+import type { ConsumeProgress } from '../../core/telemetry/status-snapshot.js';
 import type { StartPosition } from '../../core/types.js';
 import { compact, count, duration } from './format.js';
-
-export interface ConsumeProgress {
-  readonly state: string;
-  readonly read: number;
-  readonly processed: number;
-  readonly parked: number;
-  readonly perSecond: number;
-  readonly lag: number | undefined;
-}
 
 /** The live one-line progress of `consume` on a terminal. */
 export function renderProgressLine(p: ConsumeProgress): string {
