@@ -8,10 +8,14 @@ import { isTimeoutError } from '../../../src/core/errors/timeout-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { PRUNE_CHUNK, retryWhileBusy } from '../../../src/core/store/sqlite/sqlite-connection.js';
-import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import {
+  IN_PLACE_ROWS,
+  openSqliteStore,
+  type SqliteStateStore,
+} from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { tempDir } from '../../support/temp.js';
 import { runTogether } from './fixtures/run-together.js';
-import { aHeartbeat, aParked, aRun, stateStoreContract } from './state-store-contract.js';
+import { aHeartbeat, aParked, aRun, stateStoreContract, T0 } from './state-store-contract.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/store-child.ts', import.meta.url));
 const EMPTY = { runs: [], ledger: [], efforts: [], parked: [] } as const;
@@ -247,6 +251,22 @@ describe('SqliteStateStore transactions and locking', () => {
     expect((error as { retriable: boolean }).retriable).toBe(true);
     other.exec('ROLLBACK');
     await expect(store.flush({ ...EMPTY, runs: [aRun()] })).resolves.toEqual({ rejected: [] });
+  });
+
+  it('Given a large flush still on the writer thread, When a small flush of a newer record follows, Then it waits its turn and the newer record is the one kept', async () => {
+    const { store } = await openFresh();
+    const run = aRun({ state: 'running', updatedAt: T0 + 1 });
+    const large = Array.from({ length: IN_PLACE_ROWS + 50 }, () => aRun());
+    const first = store.flush({ ...EMPTY, runs: [run, ...large] });
+    // Small enough to be written in place — but the thread has ours in flight: written in place now, it
+    // would be overwritten by the older state when the large flush lands.
+    const second = store.flush({ ...EMPTY, runs: [{ ...run, state: 'failed', updatedAt: T0 + 2 }] });
+    await Promise.all([first, second]);
+
+    expect((await store.runs.get(run.id))?.state).toBe('failed');
+    // With the thread idle, a small flush is written at once and read back the same.
+    await store.flush({ ...EMPTY, runs: [{ ...run, state: 'succeeded', updatedAt: T0 + 3 }] });
+    expect((await store.runs.get(run.id))?.state).toBe('succeeded');
   });
 
   it('Given an injected clock, Then lease expiry, fences and store times follow it', async () => {

@@ -100,6 +100,11 @@ export class SqliteWriter {
     });
   }
 
+  /** No write of ours is on the thread now: one applied elsewhere cannot overtake any. */
+  get idle(): boolean {
+    return this.pending.size === 0;
+  }
+
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
