@@ -69,6 +69,7 @@ export abstract class BaseCommand extends Command {
       const { loadConfig, CONFIG_FILES } = await import('../core/config/load-config.js');
       const loaded = await loadConfig(process.cwd(), configFlag);
       if (loaded.path === undefined) {
+        const { DEFAULT_STORE_PATH } = await import('../core/store/sqlite/store-defaults.js');
         const names = `agentctl.config.{${CONFIG_FILES.map((f) => f.slice('agentctl.config.'.length)).join(',')}}`;
         if (options.required !== undefined) {
           const { UsageError } = await import('../core/errors/usage-error.js');
@@ -77,7 +78,7 @@ export abstract class BaseCommand extends Command {
           });
         }
         process.stderr.write(
-          `note: no ${names} in ${process.cwd()}: using the defaults (agent "agent", source local:, store .agentctl/agent.db, no rules), under what --source and --db say; pass --config FILE to use one\n`,
+          `note: no ${names} in ${process.cwd()}: using the defaults (agent "agent", source local:, store ${DEFAULT_STORE_PATH}, no rules), under what --source and --db say; pass --config FILE to use one\n`,
         );
       }
       this.loaded = loaded;

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DEFAULT_STORE_PATH } from '../core/store/sqlite/store-defaults.js';
 
 /**
  * Flags every command takes. Each flag of every command has the environment variable AGENTCTL_<FLAG>
@@ -13,7 +14,7 @@ export const commonFlags = {
     helpGroup: 'COMMON',
   }),
   db: Flags.string({
-    summary: 'State store: a SQLite file (default .agentctl/agent.db) or a postgres:// URI.',
+    summary: `State store: a SQLite file (default ${DEFAULT_STORE_PATH}) or a postgres:// URI.`,
     env: 'AGENTCTL_DB',
     helpGroup: 'COMMON',
   }),
