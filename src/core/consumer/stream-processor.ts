@@ -6,7 +6,6 @@ import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Fetch, PartitionStatus, Source } from '../sources/source.js';
 import { ProcessingState } from '../state/processing-state.js';
 import type { Journal } from '../store/journal.js';
-import type { CheckpointWrite, Fence } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import {
   type Commit,
@@ -28,10 +27,9 @@ import {
   type StartPosition,
 } from '../types.js';
 import type { AssignmentChanges, Assignor, Revocation } from './assignor.js';
-import { type CommitPolicy, commitDue, DEFAULT_COMMIT_POLICY } from './commit-policy.js';
-import { DoneLog } from './done-log.js';
+import { type CommitPolicy, DEFAULT_COMMIT_POLICY } from './commit-policy.js';
+import { Committer } from './committer.js';
 import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from './poison-guard.js';
-import { Watermark } from './watermark.js';
 
 export interface StreamProcessorOptions {
   readonly source: Source;
@@ -80,32 +78,20 @@ export interface ProcessorSummary {
 
 /**
  * The poll loop. Reads from the source, submits to the pipeline the factory builds for the assigned
- * partitions, and commits each partition's contiguous done watermark through the commit policy — after
- * flushing the journal in the same store transaction, so a checkpoint never passes a message whose runs
- * or parking are not durable. A source that settles each message (`settlement: 'each'`, ack-based
- * queues) is told of every done message on its own instead, right after the flush that made its records
- * durable, without waiting for the commit policy or for earlier messages. A message the pipeline rejects is held and retried every loop; if
- * rejections last `pauseAfterMs` its partition is paused at the source until it goes through. On
- * reassignment the pipeline is closed, joined (at most `drainTimeoutMs`), committed and rebuilt; a kept
- * partition whose work the join abandoned is read again from its first position not done. `drain()`
- * stops polling, lets in-flight work finish (bounded), commits and closes; `terminate()` abandons at
- * once. Aborting the signal given to `run` drains.
+ * partitions, and has the `Committer` make progress durable: each partition's contiguous done watermark
+ * through the commit policy, after the journal in the same store transaction — or, for a source that
+ * settles each message (ack-based queues), every done message on its own right after the flush that made
+ * its records durable. A message the pipeline rejects is held and retried every loop; if rejections last
+ * `pauseAfterMs` its partition is paused at the source until it goes through. On reassignment the
+ * pipeline is closed, joined (at most `drainTimeoutMs`), committed and rebuilt; a kept partition whose
+ * work the join abandoned is read again from its first position not done. `drain()` stops polling, lets
+ * in-flight work finish (bounded), commits and closes; `terminate()` abandons at once. Aborting the
+ * signal given to `run` drains.
  */
 export class StreamProcessor {
   readonly state: ProcessingState;
-  /** Per partition: its contiguous watermark, or (a source that settles each message) its done log. */
-  private readonly watermarks = new Map<Partition, Watermark | DoneLog>();
-  /** The source settles each done message (`settlement: 'each'`) instead of committing a watermark. */
-  private readonly settlesEach: boolean;
-  /** A flush of done messages is scheduled for the next turn of the event loop (`settlesEach`). */
-  private settleScheduled = false;
-  private readonly committed = new Map<Partition, Position>();
-  /**
-   * The fence of the lease each partition was assigned under, taken with its watermark: a watermark of an
-   * earlier ownership must never be written under a lease taken again since (it would move the
-   * checkpoint back over what another owner committed meanwhile).
-   */
-  private readonly fences = new Map<Partition, Fence | undefined>();
+  /** Per partition: what was read and done, and how it is committed. */
+  private readonly committer: Committer;
   private readonly paused = new Set<Partition>();
   private readonly ending = new Set<Partition>();
   private readonly poison: PoisonGuard;
@@ -116,8 +102,6 @@ export class StreamProcessor {
   private carried: readonly Message<Bytes>[] = [];
   private carriedAt = 0;
   private rejectedSince: number | undefined;
-  private doneSinceCommit = 0;
-  private lastCommitAt: number;
   private drainRequested = false;
   /** Aborted by a drain asked for while the source is still connecting (it may never answer). */
   private starting: AbortController | undefined;
@@ -128,9 +112,6 @@ export class StreamProcessor {
   /** Since when the source is failing (undefined while it answers), and the backoff of the next try. */
   private offlineSince: number | undefined;
   private retry: Backoff | undefined;
-  /** The commit being written in the background, if any. */
-  private committing: Promise<void> | undefined;
-  private commitError: unknown;
   /** Changes taken from the assignor by the `untilEmpty` check, applied at the top of the next loop. */
   private pendingChanges: AssignmentChanges | undefined;
 
@@ -138,16 +119,13 @@ export class StreamProcessor {
     this.state = options.state ?? new ProcessingState(() => options.clock.now());
     this.poison = options.poisonGuard ?? new PoisonGuard(options.poisonLimit ?? DEFAULT_POISON_LIMIT);
     this.policy = capForSource(options.commitPolicy ?? DEFAULT_COMMIT_POLICY, options.source.inFlightLimit);
-    this.settlesEach = options.source.settlement === 'each';
-    this.lastCommitAt = options.clock.now();
+    this.committer = new Committer({ ...options, policy: this.policy });
     this.state.onChange((to, from) => options.telemetry.emit('state', { from, to }));
   }
 
   /** Messages read and not yet done. */
   get inFlight(): number {
-    let n = 0;
-    for (const w of this.watermarks.values()) n += w.pending;
-    return n;
+    return this.committer.inFlight;
   }
 
   get error(): string | undefined {
@@ -163,6 +141,7 @@ export class StreamProcessor {
   /** Abandons in-flight work now; nothing more is committed. */
   terminate(): void {
     this.terminated = true;
+    this.committer.stop();
     this.controller.abort(new Error('terminated'));
     this.strategy?.terminate();
     this.joining?.terminate();
@@ -225,7 +204,7 @@ export class StreamProcessor {
         }
         await this.pollStrategy();
         this.poison.check();
-        await this.maybeCommit(false);
+        await this.committer.commit(false);
         if (this.strategy !== undefined && stats.read > 0 && this.offlineSince === undefined) {
           this.state.set(this.caughtUp ? 'STEADY' : 'ACTIVE');
         }
@@ -290,7 +269,7 @@ export class StreamProcessor {
       }
       strategy.terminate();
     }
-    await this.maybeCommit(true).catch(() => undefined);
+    await this.committer.commit(true).catch(() => undefined);
   }
 
   /**
@@ -323,8 +302,8 @@ export class StreamProcessor {
       ...s,
       ...(this.paused.has(s.partition) ? { state: 'paused' as const } : {}),
       ...(owners.has(s.partition) ? { owner: owners.get(s.partition)! } : {}),
-      ...(this.committed.has(s.partition) && s.committed === undefined
-        ? { committed: this.committed.get(s.partition)! }
+      ...(this.committer.committedAt(s.partition) !== undefined && s.committed === undefined
+        ? { committed: this.committer.committedAt(s.partition)! }
         : {}),
     }));
   }
@@ -334,12 +313,11 @@ export class StreamProcessor {
     const offsets = offsetsOf(message);
     for (let i = 0; i < offsets.length; i++) {
       const offset = offsets[i]!;
-      this.watermarks.get(offset.partition)?.done(offset.position);
+      this.committer.done(offset.partition, offset.position);
       if (telemetry.has('message'))
         telemetry.emit('message', { partition: offset.partition, position: offset.position, outcome });
     }
     const n = offsets.length;
-    this.doneSinceCommit += n;
     stats.done += n;
     switch (outcome) {
       case 'processed':
@@ -356,25 +334,8 @@ export class StreamProcessor {
         break;
     }
     this.poison.record(outcome === 'parked');
-    if (this.settlesEach) this.scheduleSettle();
+    this.committer.counted(n);
   };
-
-  /**
-   * A source that settles each message is told of done ones as soon as their records are durable, not
-   * when the commit policy says so, and not only when the loop comes back from a poll (a pool runner
-   * finishes work while the loop waits on an empty inbox — whose refill waits on these very acks). The
-   * flush starts on the next turn, so that work done in one burst goes in one flush; while one is being
-   * written the next waits for it, and starts as soon as it is through (see `startCommit`).
-   */
-  private scheduleSettle(): void {
-    if (this.settleScheduled || this.committing !== undefined) return;
-    this.settleScheduled = true;
-    setImmediate(() => {
-      this.settleScheduled = false;
-      if (this.committing === undefined && !this.terminated && this.commitError === undefined)
-        this.startCommit();
-    });
-  }
 
   private async fetch(): Promise<void> {
     const { source, stats } = this.options;
@@ -400,9 +361,7 @@ export class StreamProcessor {
     const messages = fetched.messages;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      const watermark = this.watermarks.get(m.partition);
-      if (watermark === undefined) continue;
-      watermark.track(m.position);
+      this.committer.track(m.partition, m.position);
     }
     stats.read += messages.length;
     this.carried = messages;
@@ -420,7 +379,7 @@ export class StreamProcessor {
     try {
       for (; i < messages.length; i++) {
         const m = messages[i]!;
-        if (!this.watermarks.has(m.partition)) continue;
+        if (!this.committer.has(m.partition)) continue;
         strategy.submit(m);
         if (this.poison.tripped) this.poison.check();
       }
@@ -507,20 +466,11 @@ export class StreamProcessor {
     }
   }
 
-  /**
-   * Ended partitions get an END entry behind their last message, done at once. It counts as done for the
-   * commit policy, which commits only after something was done: a shard that ends with nothing new
-   * before its end (restarted from a checkpoint at its last record) must still get its END committed, or
-   * its children are never read.
-   */
+  /** Ended partitions get an END entry behind their last message, done at once (see `Committer.end`). */
   private markEnded(): void {
     for (const partition of this.ending) {
-      const watermark = this.watermarks.get(partition);
       this.ending.delete(partition);
-      if (watermark === undefined) continue;
-      watermark.track(END_OF_PARTITION);
-      watermark.done(END_OF_PARTITION);
-      this.doneSinceCommit++;
+      this.committer.end(partition);
     }
   }
 
@@ -558,7 +508,7 @@ export class StreamProcessor {
       const timer = new AbortController();
       await Promise.race([done, this.options.clock.sleep(every, timer.signal).catch(() => undefined)]);
       timer.abort(SLEEP_CANCELLED);
-      if (!settled) await this.maybeCommit(false);
+      if (!settled) await this.committer.commit(false);
     }
     await done;
   }
@@ -575,153 +525,6 @@ export class StreamProcessor {
     return error;
   }
 
-  /**
-   * Starts a commit when the policy says one is due. Commits are pipelined: the snapshot (watermarks and
-   * journal) is taken at once and written in the background while the loop goes on; a due commit waits
-   * only while the previous one is still being written. `force` (drain, revocation) waits for both.
-   *
-   * A source that settles each message has no policy to wait for: whatever is done is flushed and
-   * settled at once, one flush at a time, and the loop never waits for one (the next starts when the
-   * one being written is through, with everything done meanwhile: the group commit grows with the load,
-   * up to the source's in-flight window).
-   */
-  private async maybeCommit(force: boolean): Promise<void> {
-    this.rethrowCommitError();
-    if (force) {
-      while (this.committing !== undefined) await this.committing;
-      this.rethrowCommitError();
-      await this.commitNow();
-      return;
-    }
-    if (this.settlesEach) {
-      if (this.committing === undefined && this.doneSinceCommit > 0) this.startCommit();
-      return;
-    }
-    if (!commitDue(this.policy, this.options.clock.now() - this.lastCommitAt, this.doneSinceCommit)) return;
-    if (this.committing !== undefined) await this.committing;
-    this.rethrowCommitError();
-    this.startCommit();
-  }
-
-  /** Writes a commit in the background; for a source that settles each message, chains the next one. */
-  private startCommit(): void {
-    const committing: Promise<void> = this.commitNow()
-      .catch((error: unknown) => {
-        this.commitError = error;
-      })
-      .finally(() => {
-        if (this.committing === committing) this.committing = undefined;
-        if (
-          this.settlesEach &&
-          this.doneSinceCommit > 0 &&
-          !this.terminated &&
-          this.commitError === undefined &&
-          this.committing === undefined
-        )
-          this.startCommit();
-      });
-    this.committing = committing;
-  }
-
-  private rethrowCommitError(): void {
-    if (this.commitError === undefined) return;
-    const error = this.commitError;
-    this.commitError = undefined;
-    throw error;
-  }
-
-  /** Flushes the journal and the moved watermarks in one store transaction, then commits to the source. */
-  private async commitNow(): Promise<void> {
-    if (this.settlesEach) return this.settleNow();
-    const { store, source, journal, group, owner, clock, stats, telemetry, assignor } = this.options;
-    const started = clock.now();
-    const positions = new Map<Partition, Position>();
-    for (const [partition, watermark] of this.watermarks) {
-      const position = (watermark as Watermark).committable;
-      if (position !== undefined && this.committed.get(partition) !== position)
-        positions.set(partition, position);
-    }
-    this.lastCommitAt = started;
-    this.doneSinceCommit = 0;
-    if (positions.size === 0 && journal.size === 0) return;
-    const writes: CheckpointWrite[] = [];
-    if (source.checkpointing === 'store') {
-      for (const [partition, position] of positions) {
-        const fence = this.fences.get(partition);
-        writes.push({ group, source: source.id, partition, position, owner, ...(fence ? { fence } : {}) });
-      }
-    }
-    const batch = journal.take();
-    let rejected: readonly CheckpointWrite[];
-    try {
-      rejected = (await store.flush(batch, writes)).rejected;
-    } catch (error) {
-      journal.restore(batch);
-      throw error;
-    }
-    const lost = new Set(rejected.map((w) => w.partition));
-    for (const partition of lost) positions.delete(partition);
-    if (positions.size > 0) await source.commit(positions);
-    for (const [partition, position] of positions) {
-      this.committed.set(partition, position);
-      if (position === END_OF_PARTITION) assignor.ended(partition);
-    }
-    if (lost.size > 0) {
-      telemetry.emit('warning', {
-        message: `checkpoint refused for ${[...lost].join(', ')}: the lease moved to another owner`,
-      });
-      // Learn of the loss now rather than at the next renewal, so that the work of those partitions stops.
-      await assignor.refresh();
-    }
-    stats.commits++;
-    if (positions.size > 0) {
-      telemetry.emit('commit', {
-        positions: Object.fromEntries(positions),
-        durationMs: clock.now() - started,
-      });
-    }
-  }
-
-  /**
-   * Flushes the journal — the records of every message done so far — then settles each of those
-   * messages with the source. Nothing is checkpointed: the source keeps the progress.
-   */
-  private async settleNow(): Promise<void> {
-    const { store, source, journal, clock, stats, telemetry } = this.options;
-    const started = clock.now();
-    const done = new Map<Partition, Position[]>();
-    let count = 0;
-    for (const [partition, log] of this.watermarks) {
-      if (!(log as DoneLog).changed) continue;
-      const positions = (log as DoneLog).takeDone();
-      done.set(partition, positions);
-      count += positions.length;
-    }
-    this.lastCommitAt = started;
-    this.doneSinceCommit = 0;
-    if (done.size === 0 && journal.size === 0) return;
-    const batch = journal.take();
-    try {
-      await store.flush(batch, []);
-    } catch (error) {
-      journal.restore(batch);
-      // Not settled: the messages stay unacked, and are redelivered if the agent stops now.
-      throw error;
-    }
-    if (done.size > 0) await source.settle!(done);
-    stats.commits++;
-    if (count > 0 && telemetry.has('commit')) {
-      const positions: Record<Partition, Position> = {};
-      for (const [partition, list] of done) positions[partition] = list[list.length - 1]!;
-      telemetry.emit('commit', { positions, durationMs: clock.now() - started });
-    }
-  }
-
-  /** A fresh progress tracker for a partition: a done log when the source settles each message. */
-  private progress(): Watermark | DoneLog {
-    return this.settlesEach ? new DoneLog() : new Watermark();
-  }
-
   private async applyAssignment(): Promise<void> {
     const { assignor, source, store, group, telemetry } = this.options;
     const { assigned, revoked } = this.pendingChanges ?? assignor.takeChanges();
@@ -736,9 +539,7 @@ export class StreamProcessor {
     if (revoked.length > 0) {
       await source.revoke([...gone]);
       for (const partition of gone) {
-        this.watermarks.delete(partition);
-        this.fences.delete(partition);
-        this.committed.delete(partition);
+        this.committer.forget(partition);
         this.paused.delete(partition);
       }
       await assignor.released(revoked.filter((r) => r.reason !== 'lost').map((r) => r.partition));
@@ -754,7 +555,7 @@ export class StreamProcessor {
         const start: StartPosition = checkpoint
           ? { kind: 'after', position: checkpoint.position }
           : (this.options.initial ?? { kind: 'earliest' });
-        if (checkpoint) this.committed.set(partition, checkpoint.position);
+        if (checkpoint) this.committer.startedFrom(partition, checkpoint.position);
         if (checkpoint?.position === END_OF_PARTITION) {
           assignor.ended(partition);
           continue;
@@ -764,8 +565,7 @@ export class StreamProcessor {
           start,
           initial: checkpoint === undefined && source.checkpointing === 'store',
         };
-        this.watermarks.set(partition, this.progress());
-        this.fences.set(partition, assignor.fence(partition));
+        this.committer.open(partition, assignor.fence(partition));
       }
       if (starts.size > 0) await source.assign(starts);
       telemetry.emit('assigned', {
@@ -788,17 +588,15 @@ export class StreamProcessor {
     const held = new Map<Partition, Position>();
     for (const m of this.carried) if (!held.has(m.partition)) held.set(m.partition, m.position);
     const from = new Map<Partition, Position>();
-    for (const [partition, watermark] of this.watermarks) {
-      const oldest = watermark.oldestPending;
-      if (oldest !== undefined && oldest !== held.get(partition)) from.set(partition, oldest);
-    }
+    for (const [partition, oldest] of this.committer.oldestPending())
+      if (oldest !== held.get(partition)) from.set(partition, oldest);
     if (from.size === 0) return;
     const { source, telemetry } = this.options;
     await source.revoke([...from.keys()]);
     this.carried = this.carried.filter((m) => !from.has(m.partition));
     const starts = new Map<Partition, StartPosition>();
     for (const [partition, position] of from) {
-      this.watermarks.set(partition, this.progress());
+      this.committer.reopen(partition);
       this.paused.delete(partition);
       starts.set(partition, { kind: 'at', position });
     }
@@ -820,30 +618,29 @@ export class StreamProcessor {
     if (strategy === undefined) return;
     this.strategy = undefined;
     const lost = revoked.filter((r) => r.reason === 'lost').map((r) => r.partition);
-    for (const partition of lost) this.watermarks.delete(partition);
+    for (const partition of lost) this.committer.drop(partition);
     if (lost.length > 0) strategy.terminate();
     else await this.join(strategy);
     if (this.terminated) return;
-    await this.maybeCommit(true);
+    await this.committer.commit(true);
   }
 
   private buildPipeline(): void {
-    if (this.watermarks.size === 0) return;
+    if (this.committer.size === 0) return;
     const { factory, journal, clock, telemetry } = this.options;
     this.strategy = factory.create({
-      partitions: new Set(this.watermarks.keys()),
+      partitions: new Set(this.committer.partitions()),
       commit: this.commit,
       journal,
       clock,
       telemetry,
       signal: this.controller.signal,
-      ordered: !this.settlesEach,
+      ordered: !this.committer.settlesEach,
     });
   }
 
   private watermarksDrained(): boolean {
-    for (const w of this.watermarks.values()) if (!w.drained) return false;
-    return true;
+    return this.committer.drained;
   }
 
   /** True when the assignor has nothing more to hand this processor (for `untilEmpty`). */
@@ -851,7 +648,7 @@ export class StreamProcessor {
     const { assignor } = this.options;
     // Commit first: a partition read to its end is only finished once END is committed, and only then
     // may its children be assigned.
-    await this.maybeCommit(true);
+    await this.committer.commit(true);
     await assignor.refresh();
     const changes = assignor.takeChanges();
     if (changes.assigned.length === 0 && changes.revoked.length === 0) {
@@ -871,7 +668,7 @@ export class StreamProcessor {
     this.strategy = undefined;
     if (strategy !== undefined) await this.join(strategy);
     if (this.terminated) return;
-    await this.maybeCommit(true);
+    await this.committer.commit(true);
     await assignor.stop();
     await source.close();
     this.state.set('SHUTDOWN');
