@@ -147,8 +147,8 @@ export interface RunStore {
   /**
    * The recorded state of each id among `ids` that has a run (ids without one are absent). One query per
    * call, however many ids. `eventIds`, when given, holds the event id (`RunRecord.eventId`) of each run
-   * id, in the same order: a store may find its runs by them (SQLite's ledger is indexed by event id, and
-   * without them it scans). Callers that have the events pass them.
+   * id, in the same order: a store may find its runs by them (both adapters find ledger runs by event id,
+   * and without them scan the ledger). Callers that have the events pass them.
    */
   lookup(ids: readonly string[], eventIds?: readonly string[]): Promise<Map<string, RunState>>;
   /** The run with this id; `eventId`, when known, finds it the way `lookup`'s `eventIds` do. */
@@ -159,8 +159,9 @@ export interface RunStore {
   /** Writes run records outside a flush (results reported by remote workers). */
   upsert(runs: readonly RunRecord[]): Promise<void>;
   /**
-   * Every run stored in one form, in a stable order (id, or the order of writing), fetched in pages (keyset paging: runs written meanwhile
-   * neither shift pages nor come twice). For copies and exports, not for the hot path.
+   * Every run stored in one form, in a stable order (full runs by id; ledger runs in the order of writing
+   * or of their key), fetched in pages (keyset paging: runs written meanwhile neither shift pages nor
+   * come twice). For copies and exports, not for the hot path.
    */
   iterate(form: RunForm, pageSize?: number): AsyncIterable<RunRecord>;
   /**

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PG_SCHEMA_VERSION } from '../../../src/core/store/postgres/pg-migrations.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { agentctl } from '../../support/cli.js';
-import { sqliteStoreAtVersion } from '../../support/old-store.js';
+import { pgStoreAtVersion, sqliteStoreAtVersion } from '../../support/old-store.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -80,7 +80,9 @@ describe.skipIf(!available)(
   () => {
     const schema = `agentctl_cli_${randomBytes(4).toString('hex')}`;
 
-    afterAll(() => dropSchemas([schema]));
+    const old = `${schema}_v3`;
+
+    afterAll(() => dropSchemas([schema, old]));
 
     it('Given a fresh schema, When migrated twice, Then it goes 0 → latest, then stays there', () => {
       const dir = tempDir('migrate-');
@@ -92,6 +94,23 @@ describe.skipIf(!available)(
       expect(first.code).toBe(0);
       expect(first.json()).toMatchObject({ kind: 'postgres', from: 0, to: PG_SCHEMA_VERSION });
       expect(second.stdout).toContain(`schema=${schema}: schema version ${PG_SCHEMA_VERSION}, up to date`);
+    });
+
+    it('Given a schema an older agentctl left (schema 3), When status opens it, Then it says to migrate (exit 2); store migrate takes it 3 → latest and status works', async () => {
+      const dir = tempDir('migrate-old-');
+      await pgStoreAtVersion(PG_URL, old, 3);
+      const db = `${PG_URL}?schema=${old}`;
+
+      const refused = agentctl(['status', '--db', db], { cwd: dir });
+      const migrated = agentctl(['store', 'migrate', '--db', db, '--json'], { cwd: dir });
+      const again = agentctl(['status', '--db', db], { cwd: dir });
+
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('has schema version 3');
+      expect(refused.stderr).toContain('agentctl store migrate --db');
+      expect(migrated.code).toBe(0);
+      expect(migrated.json()).toMatchObject({ kind: 'postgres', from: 3, to: PG_SCHEMA_VERSION });
+      expect(again.code).toBe(0);
     });
 
     it('Given a server that does not answer, Then one error line names it without the password, exit 1 (unreachable, not bad input)', () => {

@@ -57,6 +57,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       { version: 1, name: 'initial schema' },
       { version: 2, name: 'run ids per consumer group' },
       { version: 3, name: 'failed messages keep a reference to their sink' },
+      { version: 4, name: 'run ledger keyed by event id, then run id' },
     ];
 
     it('Given a fresh schema, When opened, Then it is created at the latest version, And opening again migrates nothing', async () => {
@@ -66,7 +67,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const versions = async () =>
         (await db.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`)).rows;
       expect(await versions()).toEqual(VERSIONS);
-      expect(PG_SCHEMA_VERSION).toBe(3);
+      expect(PG_SCHEMA_VERSION).toBe(4);
       const run = aRun();
       await store.flush({ ...EMPTY, runs: [run] });
 
@@ -93,7 +94,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const db = await inspect();
       expect(
         (await db.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows,
-      ).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      ).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     });
 
     it('Given a schema written by a newer agentctl, When opened, Then a usage error asks for an upgrade', async () => {

@@ -120,10 +120,12 @@ export class PgConnection {
     }
   }
 
-  /** Rows as arrays (no object per row): for large reads. */
-  async rows<Row extends unknown[]>(text: string, values: unknown[], name: string): Promise<Row[]> {
+  /** Rows as arrays (no object per row): for large reads. `name` prepares the statement (see `query`). */
+  async rows<Row extends unknown[]>(text: string, values: unknown[], name?: string): Promise<Row[]> {
     try {
-      return (await this.pool.query<Row>({ text, values: textSafe(values), name, rowMode: 'array' })).rows;
+      const safe = textSafe(values);
+      const config = name === undefined ? { text, values: safe } : { text, values: safe, name };
+      return (await this.pool.query<Row>({ ...config, rowMode: 'array' })).rows;
     } catch (error) {
       throw this.translate(error);
     }

@@ -245,6 +245,29 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     name: 'failed messages keep a reference to their sink',
     sql: (t) => `ALTER TABLE ${t('failed_messages')} ADD COLUMN IF NOT EXISTS sink_ref text;`,
   },
+  {
+    version: 4,
+    name: 'run ledger keyed by event id, then run id',
+    // See `PgRunStore` for the layout and why. The event id comes out of the data tuple into a column of
+    // its own; the key is built once the rows are in (a sorted build, not one insert per row).
+    sql: (t) => `
+      CREATE TABLE ${t('run_ledger_v4')} (
+        event_id    text COLLATE "C" NOT NULL,
+        id          text COLLATE "C" NOT NULL,
+        group_name  text NOT NULL,
+        process     text COLLATE "C" NOT NULL,
+        data        json NOT NULL,
+        finished_at bigint
+      );
+      INSERT INTO ${t('run_ledger_v4')} (event_id, id, group_name, process, data, finished_at)
+        SELECT coalesce(data->>0, ''), id, group_name, process, data, finished_at FROM ${t('run_ledger')}
+        ORDER BY finished_at, id;
+      DROP TABLE ${t('run_ledger')};
+      ALTER TABLE ${t('run_ledger_v4')} RENAME TO run_ledger;
+      ALTER TABLE ${t('run_ledger')} ADD CONSTRAINT run_ledger_pkey PRIMARY KEY (event_id, id);
+      CREATE INDEX run_ledger_finished_at ON ${t('run_ledger')} (finished_at);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -3,7 +3,7 @@ import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerData, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
-import { jsonParam, type PgConnection } from './pg-connection.js';
+import { jsonParam, type PgConnection, type PgStatement } from './pg-connection.js';
 
 /** Times arrive as float8 and are rounded to whole ms: a fractional time must not fail a flush. */
 const RUN_COLUMNS = `
@@ -15,6 +15,18 @@ const RUN_COLUMNS = `
 /**
  * Runs in full (one row per run, the steps as JSON) and in the ledger (plain successes, one compact row).
  * A run that succeeded is never overwritten by a later, unfinished state (a late or duplicate report).
+ *
+ * The ledger takes a row per event at stream rates. Until schema 3 it was keyed by run id: digests, in
+ * random order, so each flush inserted all over its B-tree (a page touched per run, a full-page image in
+ * the WAL for each first touch after a checkpoint). Since schema 4 its key is (event id, run id), as
+ * SQLite's index (see `SqliteRunStore`): most producers number events in order, so a flush's entries land
+ * on the last few pages of the key, and the key still tells apart the runs of one event (rules, sources).
+ * Being the primary key, it is also what makes the insert of a run already there a no-op for two agents
+ * flushing the same runs at once (`ON CONFLICT DO NOTHING` waits for the other's commit), and what
+ * `lookup`, `get` and removals find a run by: callers give the event ids (without, the ledger is scanned).
+ * The statements that find runs by a list of ids are planned at each call, not prepared once: a plan
+ * cached while the ledger was small scans it, and a busy agent's ledger grows faster than the statistics
+ * that would replace that plan (measured: 84 ms a lookup at 200k runs, against 2 ms through the key).
  */
 export class PgRunStore implements RunStore {
   constructor(private readonly connection: PgConnection) {}
@@ -42,11 +54,11 @@ export class PgRunStore implements RunStore {
           output = excluded.output, updated_at = excluded.updated_at
         WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded')),
       ledger_w AS (
-        INSERT INTO ${this.connection.table('run_ledger')} (id, group_name, process, data, finished_at)
-        SELECT id, group_name, process, data, finished_at::bigint
+        INSERT INTO ${this.connection.table('run_ledger')} (event_id, id, group_name, process, data, finished_at)
+        SELECT event_id, id, group_name, process, data, finished_at::bigint
         FROM json_to_recordset(${ledgerParam}::json)
-          AS x(id text, group_name text, process text, data json, finished_at float8)
-        ON CONFLICT (id) DO NOTHING)`;
+          AS x(event_id text, id text, group_name text, process text, data json, finished_at float8)
+        ON CONFLICT (event_id, id) DO NOTHING)`;
   }
 
   /**
@@ -94,13 +106,20 @@ export class PgRunStore implements RunStore {
 
   /** The JSON parameter of plain successes, in compact form; an id already in the ledger is kept. */
   static ledgerParam(runs: readonly RunRecord[]): string {
-    const rows: { id: string; group_name: string; process: string; data: LedgerData; finished_at: number }[] =
-      [];
+    const rows: {
+      event_id: string;
+      id: string;
+      group_name: string;
+      process: string;
+      data: LedgerData;
+      finished_at: number;
+    }[] = [];
     const seen = new Set<string>();
     for (const run of runs) {
       if (seen.has(run.id)) continue;
       seen.add(run.id);
       rows.push({
+        event_id: run.eventId,
         id: run.id,
         group_name: run.group,
         process: run.process,
@@ -111,42 +130,68 @@ export class PgRunStore implements RunStore {
     return jsonParam(rows);
   }
 
-  /** The statement removing runs' records, full and ledger (runs executed again on purpose). */
-  removals(ids: readonly string[]): { text: string; values: unknown[] } {
+  /**
+   * The statement removing runs' records, full and ledger (runs executed again on purpose). `eventIds`
+   * gives the event id of each run id it knows: those ledger rows are found by their key, the others by a
+   * scan.
+   */
+  removals(ids: readonly string[], eventIds: ReadonlyMap<string, string> = new Map()): PgStatement {
+    const keyed = ids.filter((id) => eventIds.has(id)).map((id) => [id, eventIds.get(id)]);
+    const unkeyed = ids.filter((id) => !eventIds.has(id));
     return {
       text: `WITH gone AS (SELECT value AS id FROM json_array_elements_text($1::json)),
-        r AS (DELETE FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM gone))
-        DELETE FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM gone)`,
-      values: [jsonParam(ids)],
+        keyed AS (SELECT w->>0 AS id, w->>1 AS event_id FROM json_array_elements($2::json) AS w),
+        unkeyed AS (SELECT value AS id FROM json_array_elements_text($3::json)),
+        r AS (DELETE FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM gone)),
+        k AS (DELETE FROM ${this.connection.table('run_ledger')} l USING keyed w
+          WHERE l.event_id = w.event_id AND l.id = w.id)
+        DELETE FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM unkeyed)`,
+      values: [jsonParam(ids), jsonParam(keyed), jsonParam(unkeyed)],
     };
   }
 
-  /** One statement whatever the number of ids (they travel as one JSON array). */
-  async lookup(ids: readonly string[]): Promise<Map<string, RunState>> {
+  /**
+   * One statement whatever the number of ids (they travel as one JSON array). With `eventIds` (the event
+   * id of each run, in the order of `ids`) ledger runs are found by their key; without, the ledger is
+   * scanned. Planned at each call (see above).
+   */
+  async lookup(ids: readonly string[], eventIds?: readonly string[]): Promise<Map<string, RunState>> {
     const states = new Map<string, RunState>();
     if (ids.length === 0) return states;
-    const rows = await this.connection.rows<[string, RunState]>(
-      `WITH wanted AS (SELECT w.id FROM json_array_elements_text($1::json) AS w(id))
-       SELECT id, state FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM wanted)
-       UNION ALL
-       SELECT id, 'succeeded' FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM wanted)`,
-      [jsonParam(ids)],
-      'agentctl_runs_lookup2',
-    );
+    const runs = this.connection.table('runs');
+    const ledger = this.connection.table('run_ledger');
+    const rows =
+      eventIds === undefined
+        ? await this.connection.rows<[string, RunState]>(
+            `WITH wanted AS (SELECT w.id FROM json_array_elements_text($1::json) AS w(id))
+             SELECT id, state FROM ${runs} WHERE id IN (SELECT id FROM wanted)
+             UNION ALL
+             SELECT id, 'succeeded' FROM ${ledger} WHERE id IN (SELECT id FROM wanted)`,
+            [jsonParam(ids)],
+          )
+        : await this.connection.rows<[string, RunState]>(
+            `WITH wanted AS (SELECT w->>0 AS id, w->>1 AS event_id FROM json_array_elements($1::json) AS w)
+             SELECT id, state FROM ${runs} WHERE id IN (SELECT id FROM wanted)
+             UNION ALL
+             SELECT l.id, 'succeeded' FROM wanted w JOIN ${ledger} l ON l.event_id = w.event_id AND l.id = w.id`,
+            [jsonParam(ids.map((id, i) => [id, eventIds[i]]))],
+          );
     for (const [id, state] of rows) if (states.get(id) !== 'succeeded') states.set(id, state);
     return states;
   }
 
-  async get(id: string): Promise<RunRecord | undefined> {
+  /** The run with this id; `eventId` (its event's id) finds a ledger run by its key, without a scan. */
+  async get(id: string, eventId?: string): Promise<RunRecord | undefined> {
     const [row] = await this.connection.query<RunRow>(
       `SELECT * FROM ${this.connection.table('runs')} WHERE id = $1`,
       [id],
     );
     if (row !== undefined) return toRun(row);
-    const [entry] = await this.connection.query<LedgerRow>(
-      `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')} WHERE id = $1`,
-      [id],
-    );
+    const columns = `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')}`;
+    const [entry] =
+      eventId === undefined
+        ? await this.connection.query<LedgerRow>(`${columns} WHERE id = $1`, [id])
+        : await this.connection.query<LedgerRow>(`${columns} WHERE event_id = $1 AND id = $2`, [eventId, id]);
     return entry === undefined ? undefined : fromLedger(entry);
   }
 
@@ -182,7 +227,7 @@ export class PgRunStore implements RunStore {
     const conditions: string[] = [];
     if (filter.group !== undefined) conditions.push(`group_name = ${param(filter.group)}`);
     if (filter.process !== undefined) conditions.push(`process = ${param(filter.process)}`);
-    if (filter.eventId !== undefined) conditions.push(`data->>0 = ${param(filter.eventId)}`);
+    if (filter.eventId !== undefined) conditions.push(`event_id = ${param(filter.eventId)}`);
     const sql =
       `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')}` +
       (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
@@ -227,19 +272,29 @@ export class PgRunStore implements RunStore {
     return full + ledger;
   }
 
+  /** Full runs in id order; ledger runs in the order of their key (event id, then run id). */
   async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {
     assertPageSize(pageSize);
-    const table = this.connection.table(form === 'full' ? 'runs' : 'run_ledger');
-    const columns = form === 'full' ? '*' : 'id, group_name, process, data';
-    let after: string | null = null;
+    if (form === 'full') {
+      const sql = `SELECT * FROM ${this.connection.table('runs')}
+        WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`;
+      let after: string | null = null;
+      for (;;) {
+        const rows: RunRow[] = await this.connection.query<RunRow>(sql, [after, pageSize]);
+        for (const row of rows) yield toRun(row);
+        if (rows.length < pageSize) return;
+        after = rows.at(-1)!.id;
+      }
+    }
+    const sql = `SELECT event_id, id, group_name, process, data FROM ${this.connection.table('run_ledger')}
+      WHERE (event_id, id) > ($1, $2) ORDER BY event_id, id LIMIT $3`;
+    let after = ['', ''];
     for (;;) {
-      const rows: (RunRow | LedgerRow)[] = await this.connection.query<RunRow | LedgerRow>(
-        `SELECT ${columns} FROM ${table} WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`,
-        [after, pageSize],
-      );
-      for (const row of rows) yield form === 'full' ? toRun(row as RunRow) : fromLedger(row as LedgerRow);
+      const rows = await this.connection.query<LedgerRow & { event_id: string }>(sql, [...after, pageSize]);
+      for (const row of rows) yield fromLedger(row);
       if (rows.length < pageSize) return;
-      after = rows.at(-1)!.id;
+      const last = rows.at(-1)!;
+      after = [last.event_id, last.id];
     }
   }
 }

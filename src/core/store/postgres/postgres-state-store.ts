@@ -94,7 +94,7 @@ export class PostgresStateStore implements StateStore {
       checkpoints.length === 0;
     const statements = empty ? [] : [this.flushStatement(batch, checkpoints)];
     if (batch.replaced !== undefined && batch.replaced.length > 0)
-      statements.unshift(this.runs.removals(batch.replaced));
+      statements.unshift(this.runs.removals(batch.replaced, eventIdsOf(batch)));
     statements.push(...this.failed.replayOutcomes(batch));
     if (statements.length === 0) return { rejected: [] };
     const [flushed] = await this.connection.runAll(statements);
@@ -121,6 +121,14 @@ export class PostgresStateStore implements StateStore {
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+/** The event id of each run in a batch, by run id. */
+function eventIdsOf(batch: JournalBatch): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const run of batch.runs) ids.set(run.id, run.eventId);
+  for (const run of batch.ledger) ids.set(run.id, run.eventId);
+  return ids;
 }
 
 /**

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { runIdOf } from '../../../src/core/processes/run-id.js';
+import {
+  openPostgresStore,
+  type PostgresStateStore,
+} from '../../../src/core/store/postgres/postgres-state-store.js';
+import { toLedgerData } from '../../../src/core/store/rows/ledger-codec.js';
+import type { StateStore } from '../../../src/core/store/state-store.js';
+import { pgStoreAtVersion } from '../../support/old-store.js';
+import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { flushLedger, ledgerRun } from './fixtures/child-jobs.js';
+import { runTogether } from './fixtures/run-together.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/pg-store-child.ts', import.meta.url));
+const available = await postgresAvailable();
+const PREFIX = `agentctl_ledger_${randomBytes(4).toString('hex')}`;
+const schemas: string[] = [];
+
+function freshSchema(): string {
+  const schema = `${PREFIX}_${schemas.length}`;
+  schemas.push(schema);
+  return schema;
+}
+
+async function open(schema: string, poolSize?: number): Promise<PostgresStateStore> {
+  const store = await openPostgresStore({
+    url: PG_URL,
+    schema,
+    ...(poolSize === undefined ? {} : { poolSize }),
+  });
+  onTestFinished(() => store.close());
+  return store;
+}
+
+/** A plain client on the test database, to write and look at what the store keeps. */
+async function inspect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  onTestFinished(() => client.end());
+  return client;
+}
+
+/** Ids and event ids of the ledger runs `from` … `to - 1` (see `ledgerRun`). */
+function keys(from: number, to: number): { ids: string[]; eventIds: string[] } {
+  const runs = Array.from({ length: to - from }, (_, i) => ledgerRun(from + i));
+  return { ids: runs.map((r) => r.id), eventIds: runs.map((r) => r.eventId) };
+}
+
+async function succeeded(store: StateStore): Promise<number> {
+  const counts = await store.runs.countByState('g');
+  return counts.reduce((n, c) => n + (c.state === 'succeeded' ? c.count : 0), 0);
+}
+
+describe.skipIf(!available)(
+  serviceSuite(
+    'PostgreSQL run ledger (schema 4: keyed by event id, then run id)',
+    available,
+    'PostgreSQL',
+    'PG_URL',
+  ),
+  () => {
+    afterAll(() => dropSchemas(schemas));
+
+    it('Given a schema-3 store with ledger runs, When opened, Then every row is kept as it was, found by id and by event id, and pruned by finish time', async () => {
+      const schema = freshSchema();
+      await pgStoreAtVersion(PG_URL, schema, 3);
+      const db = await inspect();
+      const table = `"${schema}".run_ledger`;
+      // Written in id order (schema 3's key order); finish times in another order.
+      const runs = [ledgerRun(0, 5_000), ledgerRun(1, 3_000), ledgerRun(2, 4_000)];
+      for (const run of [...runs].sort((a, b) => (a.id < b.id ? -1 : 1)))
+        await db.query(
+          `INSERT INTO ${table} (id, group_name, process, data, finished_at) VALUES ($1, $2, $3, $4, $5)`,
+          [run.id, run.group, run.process, JSON.stringify(toLedgerData(run)), run.finishedAt],
+        );
+      const rows = `SELECT id, group_name, process, data::text AS data, finished_at FROM ${table} ORDER BY id`;
+      const before = (await db.query(rows)).rows;
+
+      const store = await open(schema);
+
+      expect((await db.query(rows)).rows).toEqual(before);
+      expect(
+        (await db.query(`SELECT event_id FROM ${table} ORDER BY event_id`)).rows.map((r) => r.event_id),
+      ).toEqual(['evt-0', 'evt-1', 'evt-2']);
+      const indexes = await db.query(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'run_ledger' ORDER BY 1`,
+        [schema],
+      );
+      expect(indexes.rows.map((r) => [r.indexname, r.indexdef.replace(/.* USING /, '')])).toEqual([
+        ['run_ledger_finished_at', 'btree (finished_at)'],
+        ['run_ledger_pkey', 'btree (event_id, id)'],
+      ]);
+      expect((await db.query('SELECT to_regclass($1) AS t', [`"${schema}".run_ledger_v4`])).rows).toEqual([
+        { t: null },
+      ]);
+      const ids = runs.map((r) => r.id);
+      const all = new Map(ids.map((id) => [id, 'succeeded']));
+      expect(
+        await store.runs.lookup(
+          ids,
+          runs.map((r) => r.eventId),
+        ),
+      ).toEqual(all);
+      expect(await store.runs.lookup(ids)).toEqual(all);
+      expect(await store.runs.get(runs[1]!.id, runs[1]!.eventId)).toMatchObject({
+        eventId: 'evt-1',
+        finishedAt: 3_000,
+      });
+      expect(await store.runs.get(runs[0]!.id)).toMatchObject({ eventId: 'evt-0', finishedAt: 5_000 });
+      expect((await store.runs.list({ eventId: 'evt-2' })).map((r) => r.id)).toEqual([runs[2]!.id]);
+      const order: string[] = [];
+      for await (const run of store.runs.iterate('ledger', 1)) order.push(run.eventId);
+      expect(order).toEqual(['evt-0', 'evt-1', 'evt-2']);
+      // The same run flushed again (a redelivery after the restart) keeps its one record.
+      await store.flush({ runs: [], ledger: [ledgerRun(0, 9_000)], efforts: [], parked: [] });
+      expect(await succeeded(store)).toBe(3);
+      expect(await store.runs.get(runs[0]!.id, runs[0]!.eventId)).toMatchObject({ finishedAt: 5_000 });
+      expect(await store.runs.prune(4_500)).toBe(2);
+      expect(
+        await store.runs.lookup(
+          ids,
+          runs.map((r) => r.eventId),
+        ),
+      ).toEqual(new Map([[ids[0]!, 'succeeded']]));
+    });
+
+    it('Given two processes flushing the same runs into one schema at once, Then each run is stored once and found', async () => {
+      const schema = freshSchema();
+      // Opened (and migrated) first, so the children race on the flushes, not on the schema.
+      await (await openPostgresStore({ url: PG_URL, schema })).close();
+
+      const results = await runTogether(CHILD, [
+        ['ledger', PG_URL, schema, '0', '3000', '250'],
+        ['ledger', PG_URL, schema, '1000', '4000', '100'],
+      ]);
+
+      expect(results).toEqual([{ flushed: 3_000 }, { flushed: 3_000 }]);
+      const store = await open(schema);
+      expect(await succeeded(store)).toBe(4_000);
+      const { ids, eventIds } = keys(0, 4_000);
+      const found = await store.runs.lookup(ids, eventIds);
+      expect(found.size).toBe(4_000);
+      expect([...found.values()].every((state) => state === 'succeeded')).toBe(true);
+    });
+
+    it('Given a run executed again on purpose, When flushed, Then its ledger record gives way to the new one', async () => {
+      const store = await open(freshSchema());
+      await flushLedger(store, ['0', '10', '10']);
+
+      const again = ledgerRun(4, 7_000);
+      await store.flush({ runs: [], ledger: [again], efforts: [], parked: [], replaced: [again.id] });
+
+      expect(await succeeded(store)).toBe(10);
+      expect(await store.runs.get(again.id, again.eventId)).toMatchObject({ finishedAt: 7_000 });
+    });
+
+    it('Given an event id shared by runs of other rules or sources, When looked up, Then each run id is told apart', async () => {
+      const store = await open(freshSchema());
+      const stored = ledgerRun(1);
+      await store.flush({ runs: [], ledger: [stored], efforts: [], parked: [] });
+
+      const other = { ...ledgerRun(1), id: runIdOf('g', { source: '/ledger', id: stored.eventId }, 'other') };
+
+      expect(await store.runs.lookup([stored.id, other.id], [stored.eventId, other.eventId])).toEqual(
+        new Map([[stored.id, 'succeeded']]),
+      );
+      expect(await store.runs.get(other.id, other.eventId)).toBeUndefined();
+    });
+
+    it('Given lookups made while the ledger was small, When it has grown without new statistics, Then lookups by event id still go through its key, not a scan', async () => {
+      const schema = freshSchema();
+      // One connection: every lookup runs on the session whose plans an earlier lookup could have cached.
+      const store = await open(schema, 1);
+      await flushLedger(store, ['0', '10', '10']);
+      const small = keys(0, 10);
+      for (let i = 0; i < 8; i++) expect((await store.runs.lookup(small.ids, small.eventIds)).size).toBe(10);
+      const db = await inspect();
+      await db.query(
+        `INSERT INTO "${schema}".run_ledger (event_id, id, group_name, process, data, finished_at)
+         SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 'g', 'p', '[]', g FROM generate_series(1, 100000) g`,
+      );
+      const scans = async () => {
+        const [row] = (
+          await db.query('SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2', [
+            schema,
+            'run_ledger',
+          ])
+        ).rows;
+        return Number(row.seq_scan);
+      };
+      const connection = (store as unknown as { connection: { query(sql: string): Promise<unknown> } })
+        .connection;
+      // Table statistics reach other sessions when a session flushes them: at most once a second unless forced.
+      await connection.query('SELECT pg_stat_force_next_flush()');
+      const scansBefore = await scans();
+
+      const { ids, eventIds } = keys(0, 500);
+      const found = await store.runs.lookup(ids, eventIds);
+      await connection.query('SELECT pg_stat_force_next_flush()');
+      await connection.query('SELECT 1');
+
+      expect(found.size).toBe(10);
+      expect(await scans()).toBe(scansBefore);
+    });
+  },
+);
