@@ -10,6 +10,7 @@ import { VERSION } from '../../version.js';
 import type { AmqpSettings } from './amqp-settings.js';
 import type { AmqpServer } from './amqp-uri.js';
 import { closeQuietly } from './close-quietly.js';
+import { coalesceWrites } from './coalesced-writes.js';
 
 export interface AmqpConnectionOptions {
   readonly server: AmqpServer;
@@ -257,6 +258,7 @@ export class AmqpConnection {
 
   private opened(model: ChannelModel): void {
     this.model = model;
+    coalesceWrites(model);
     this.applyRef();
     this.current = 'open';
     this.blockedReason = undefined;
