@@ -151,6 +151,34 @@ describe.skipIf(!available)(serviceSuite('AmqpSink', available, 'RabbitMQ', 'AMQ
     expect(journal.take().parked).toHaveLength(3);
   });
 
+  it('Given a full queue that refuses some publishes, When a batch is sent with progress, Then every outcome is reported once, as it comes, before the send returns the same failures', async () => {
+    const admin = await BrokerAdmin.open();
+    onTestFinished(() => admin.cleanup());
+    const queue = await admin.queue(uniqueName('sink-progress'), 'classic', {
+      'x-max-length': 5,
+      'x-overflow': 'reject-publish',
+    });
+    const sink = new AmqpSink(`${AMQP_URL}?queue=${queue}`);
+    onTestFinished(() => sink.close());
+    const reported: [number, unknown][] = [];
+    let returned = false;
+
+    const result = await sink
+      .send(records(8), undefined, (index, failure) => {
+        expect(returned).toBe(false);
+        reported.push([index, failure]);
+      })
+      .finally(() => {
+        returned = true;
+      });
+
+    expect(reported.map(([index]) => index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const failedByProgress = reported.filter(([, failure]) => failure !== undefined).map(([index]) => index);
+    expect(failedByProgress.sort((a, b) => a - b)).toEqual([...result.failures.keys()].sort((a, b) => a - b));
+    expect(failedByProgress).toHaveLength(3);
+    expect(String(result.failures.get(failedByProgress[0]!))).toMatch(/nack/);
+  });
+
   it('Given an exchange with no binding for the key, When published (mandatory), Then the return is a failure', async () => {
     const admin = await BrokerAdmin.open();
     onTestFinished(() => admin.cleanup());

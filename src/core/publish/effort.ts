@@ -35,13 +35,22 @@ export interface Effort {
   updatedAt: number;
 }
 
+/** The time part of the last id made, kept while ids are made within one millisecond. */
+let lastMs = -1;
+let lastPrefix = '';
+
 /**
  * A new effort id: a UUIDv7 (RFC 9562), the first 48 bits `ms`, the rest random. Efforts are stored
  * under their id, so ids that grow with time append to the store's index instead of landing at random
- * places in it (random v4 ids made every effort write a random B-tree insert).
+ * places in it (random v4 ids made every effort write a random B-tree insert). A publisher makes one per
+ * record, mostly many within one millisecond: the time part is formatted once per millisecond.
  */
 export function timeOrderedUuid(ms: number): string {
-  const random = randomUUID();
-  const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
+  const whole = Math.max(0, Math.floor(ms));
+  if (whole !== lastMs) {
+    const time = whole.toString(16).padStart(12, '0').slice(-12);
+    lastPrefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+    lastMs = whole;
+  }
+  return lastPrefix + randomUUID().slice(15);
 }

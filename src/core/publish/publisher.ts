@@ -26,9 +26,18 @@ export interface SendResult {
 export const ALL_DELIVERED: SendResult = { failures: new Map() };
 
 /**
+ * Told of one record's outcome (by its index into the records given to `send`) as soon as the sink
+ * knows it, before `send` resolves: `failure` is `undefined` for a delivered record. A sink calls it at
+ * most once per record, and only while `send` is under way; `send`'s result still reports every failure.
+ */
+export type SendProgress = (index: number, failure: unknown) => void;
+
+/**
  * A destination for records: the local log, an NDJSON file or stdout, Kinesis, AMQP. `send` delivers a
  * batch; it throws when the whole batch failed, and reports records that failed inside a partly failed
- * batch in `failures` (only those are retried).
+ * batch in `failures` (only those are retried). A sink whose records settle one by one (AMQP confirms)
+ * may also report each outcome through `progress` as it comes, so the caller can act on the first records
+ * of a large batch without waiting for its last.
  */
 export interface Sink {
   /** Display name, also the key of the status board, e.g. `local:results`, `stdout`. */
@@ -37,7 +46,7 @@ export interface Sink {
   readonly maxBatch: number;
   /** Largest batch `send` accepts (bytes of values), when the sink has such a limit. */
   readonly maxBatchBytes?: number;
-  send(records: readonly PublishRecord[], signal?: AbortSignal): Promise<SendResult>;
+  send(records: readonly PublishRecord[], signal?: AbortSignal, progress?: SendProgress): Promise<SendResult>;
   close(): Promise<void>;
 }
 

@@ -7,7 +7,7 @@ import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
 import { type Culmination, type Effort, type PublishAttempt, timeOrderedUuid } from './effort.js';
-import type { Publisher, PublishRecord, SendResult, Sink } from './publisher.js';
+import type { Publisher, PublishRecord, SendProgress, SendResult, Sink } from './publisher.js';
 import type { PublisherStatusBoard } from './status-board.js';
 
 export interface RetryingPublisherOptions {
@@ -67,8 +67,9 @@ type SendOutcome =
  *
  * - **Batching.** Records published in the same tick, or while a send is in flight, go out together in one
  *   `sink.send` of at most `sink.maxBatch` records and `sink.maxBatchBytes` bytes of values (a record larger
- *   than that is sent alone). One send is in flight at a time, except after a timeout: a send that ignores
- *   its aborted signal may still be running when the next one starts.
+ *   than that is sent alone). Up to `maxSendsInFlight` sends are under way at once (a send that ignores
+ *   its aborted signal after a timeout may still be running besides them). A record whose outcome the sink
+ *   reports through `SendProgress` culminates then, not when the rest of its batch is done.
  * - **Retries.** Only the records that failed are retried (a thrown send fails all of its records), each on
  *   its own backoff, and re-batched with whatever is ready then. An error that says it is not retriable
  *   (`isRetriable`) parks its record at once.
@@ -108,8 +109,12 @@ export class RetryingPublisher implements Publisher {
   private readonly lanes = new Map<string, Entry[]>();
   /** Retry waits by due time (one clock sleep per due time, however many records wait for it). */
   private readonly waves = new Map<number, Wave>();
-  /** Everything `close()` waits for: efforts, sends, backoff waits, reactions. Never rejects. */
+  /** What `close()` waits for besides the efforts: sends, backoff waits, reactions. Never rejects. */
   private readonly tasks = new Set<Promise<unknown>>();
+  /** Efforts whose promise is not settled yet (`close()` waits for them too). */
+  private unsettled = 0;
+  /** Wakes `close()` when the last unsettled effort settles. */
+  private onAllSettled: (() => void) | undefined;
   /** Where the unsent part of `ready` starts (an index, so taking from it is O(1)). */
   private readyHead = 0;
   private sends = 0;
@@ -161,7 +166,7 @@ export class RetryingPublisher implements Publisher {
     const promise = new Promise<Effort>((resolve, reject) => {
       entry = { record, effort, resolve, reject, signal, trial: false, inFlight: false, settled: false };
     });
-    this.track(promise);
+    this.unsettled++;
     if (signal !== undefined) {
       entry.onAbort = () => this.abandon(entry, signal.reason);
       signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -177,7 +182,17 @@ export class RetryingPublisher implements Publisher {
   }
 
   private async drain(): Promise<void> {
-    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    for (;;) {
+      if (this.unsettled > 0) {
+        await new Promise<void>((resolve) => {
+          this.onAllSettled = resolve;
+        });
+      } else if (this.tasks.size > 0) {
+        await Promise.allSettled([...this.tasks]);
+      } else {
+        break;
+      }
+    }
     await this.target.close();
   }
 
@@ -271,24 +286,46 @@ export class RetryingPublisher implements Publisher {
         if (entry.effort.attempts > 0) this.stats.publishRetries += 1;
       }
     }
-    const outcome = await this.send(batch.map((entry) => entry.record));
-    const durationMs = this.clock.now() - at;
-    batch.forEach((entry, index) => {
-      entry.inFlight = false;
-      if (entry.settled) {
-        this.release(entry);
-      } else if (!outcome.ok) {
-        this.failed(entry, outcome.error, at, durationMs);
-      } else if (outcome.result.failures.has(index)) {
-        this.failed(entry, outcome.result.failures.get(index), at, durationMs);
-      } else {
-        this.delivered(entry, at, durationMs);
+    // Outcomes the sink reports while the send is under way are acted on at once (a delivered record
+    // frees its caller and its key before the last record of a large batch is confirmed); `handled`
+    // keeps the end of the send from acting on them again, and `open` ignores reports after it.
+    const handled = new Uint8Array(batch.length);
+    let open = true;
+    const progress: SendProgress = (index, failure) => {
+      const entry = batch[index];
+      if (!open || entry === undefined || handled[index] === 1) return;
+      handled[index] = 1;
+      try {
+        this.conclude(entry, failure === undefined, failure, at);
+      } catch (error) {
+        this.warn(`publisher for ${this.sink} failed to handle an outcome`, error);
       }
-    });
+    };
+    const outcome = await this.send(
+      batch.map((entry) => entry.record),
+      progress,
+    );
+    open = false;
+    for (let index = 0; index < batch.length; index++) {
+      if (handled[index] === 1) continue;
+      const entry = batch[index]!;
+      if (!outcome.ok) this.conclude(entry, false, outcome.error, at);
+      else if (outcome.result.failures.has(index))
+        this.conclude(entry, false, outcome.result.failures.get(index), at);
+      else this.conclude(entry, true, undefined, at);
+    }
+  }
+
+  /** The outcome of one record's attempt started `at`. */
+  private conclude(entry: Entry, ok: boolean, error: unknown, at: number): void {
+    entry.inFlight = false;
+    if (entry.settled) this.release(entry);
+    else if (ok) this.delivered(entry, at, this.clock.now());
+    else this.failed(entry, error, at, this.clock.now() - at);
   }
 
   /** One `sink.send`, failed with a `TimeoutError` (and its signal aborted) after `attemptTimeoutMs`. */
-  private async send(records: readonly PublishRecord[]): Promise<SendOutcome> {
+  private async send(records: readonly PublishRecord[], progress: SendProgress): Promise<SendOutcome> {
     const controller = new AbortController();
     const timer = new AbortController();
     const timeout = new Promise<never>((_, reject) => {
@@ -303,7 +340,7 @@ export class RetryingPublisher implements Publisher {
       );
     });
     try {
-      const result = await Promise.race([this.target.send(records, controller.signal), timeout]);
+      const result = await Promise.race([this.target.send(records, controller.signal, progress), timeout]);
       return { ok: true, result };
     } catch (error) {
       return { ok: false, error };
@@ -312,12 +349,12 @@ export class RetryingPublisher implements Publisher {
     }
   }
 
-  private delivered(entry: Entry, at: number, durationMs: number): void {
-    const attempt = this.recordAttempt(entry, { at, durationMs, ok: true });
+  private delivered(entry: Entry, at: number, now: number): void {
+    const attempt = this.recordAttempt(entry, { at, durationMs: now - at, ok: true }, now);
     if (this.stats !== undefined) this.stats.delivered += 1;
     this.board?.recordSuccess(this.sink);
     this.emitAttempt(entry, attempt);
-    this.culminate(entry, 'delivered');
+    this.culminate(entry, 'delivered', now);
   }
 
   private failed(entry: Entry, error: unknown, at: number, durationMs: number): void {
@@ -373,7 +410,11 @@ export class RetryingPublisher implements Publisher {
     wave.cancel.abort(SLEEP_CANCELLED);
   }
 
-  private recordAttempt(entry: Entry, outcome: Omit<PublishAttempt, 'attempt'>): PublishAttempt {
+  private recordAttempt(
+    entry: Entry,
+    outcome: Omit<PublishAttempt, 'attempt'>,
+    now = this.clock.now(),
+  ): PublishAttempt {
     const effort = entry.effort;
     const attempt: PublishAttempt = { attempt: effort.attempts + 1, ...outcome };
     effort.attempts = attempt.attempt;
@@ -382,7 +423,7 @@ export class RetryingPublisher implements Publisher {
     effort.initialAttempt ??= attempt;
     effort.nextAttemptAt = undefined;
     if (attempt.error !== undefined) effort.lastError = attempt.error;
-    effort.updatedAt = this.clock.now();
+    effort.updatedAt = now;
     return attempt;
   }
 
@@ -413,24 +454,33 @@ export class RetryingPublisher implements Publisher {
     this.culminate(entry, 'parked');
   }
 
-  private culminate(entry: Entry, culmination: Culmination): void {
+  private culminate(entry: Entry, culmination: Culmination, now = this.clock.now()): void {
     const effort = entry.effort;
     effort.culmination = culmination;
     effort.nextAttemptAt = undefined;
     effort.finalAttempt = effort.history.at(-1);
-    effort.updatedAt = this.clock.now();
+    effort.updatedAt = now;
     this.journal.recordEffort(snapshot(effort));
     this.telemetry?.emit('effort', { effort });
-    entry.settled = true;
+    this.settle(entry);
     this.release(entry);
     entry.resolve(effort);
     this.react(effort);
   }
 
+  /** The entry's promise is about to settle. */
+  private settle(entry: Entry): void {
+    entry.settled = true;
+    if (--this.unsettled > 0) return;
+    const wake = this.onAllSettled;
+    this.onAllSettled = undefined;
+    wake?.();
+  }
+
   /** The caller gave up on the effort: it stays `pending`, and its record is not sent again. */
   private abandon(entry: Entry, reason: unknown): void {
     if (entry.settled) return;
-    entry.settled = true;
+    this.settle(entry);
     this.stopWaiting(entry);
     // Left in `ready` if it is there: `takeBatch` skips settled entries.
     entry.reject(reason);

@@ -4,7 +4,7 @@ import { FatalError } from '../../../src/core/errors/fatal-error.js';
 import { TransientError } from '../../../src/core/errors/transient-error.js';
 import { type Contingency, contingency } from '../../../src/core/publish/contingency.js';
 import { type Effort, timeOrderedUuid } from '../../../src/core/publish/effort.js';
-import type { PublishRecord } from '../../../src/core/publish/publisher.js';
+import type { PublishRecord, SendProgress, SendResult, Sink } from '../../../src/core/publish/publisher.js';
 import { RetryingPublisher } from '../../../src/core/publish/retrying-publisher.js';
 import { MemorySink, type MemorySinkOptions } from '../../../src/core/publish/sinks/memory-sink.js';
 import { PublisherStatusBoard } from '../../../src/core/publish/status-board.js';
@@ -476,6 +476,116 @@ describe('RetryingPublisher', () => {
       expect([closed, sink.isClosed]).toEqual([true, true]);
       expect(ids(sink.delivered)).toEqual(['r1']);
     });
+  });
+});
+
+/**
+ * A sink whose records settle one by one, as broker confirms do: each send waits until the test reports
+ * its records' outcomes (`report`) and then returns when `finish` is called.
+ */
+class ProgressiveSink implements Sink {
+  readonly name = 'progressive';
+  readonly maxBatch = 100;
+  readonly sends: {
+    records: readonly PublishRecord[];
+    progress: SendProgress | undefined;
+    finish: (result: SendResult) => void;
+  }[] = [];
+
+  send(
+    records: readonly PublishRecord[],
+    _signal?: AbortSignal,
+    progress?: SendProgress,
+  ): Promise<SendResult> {
+    return new Promise((finish) => {
+      this.sends.push({ records, progress, finish });
+    });
+  }
+
+  async close(): Promise<void> {}
+}
+
+describe('RetryingPublisher with a sink that reports outcomes as they come', () => {
+  function progressive(attemptTimeoutMs = 10_000) {
+    const clock = new FakeClock(0);
+    const sink = new ProgressiveSink();
+    const journal = new RecordingJournal();
+    const publisher = new RetryingPublisher({
+      sink,
+      contingency: contingency({ maxRetries: 3, kind: 'constant', baseMs: 100, jitter: 0 }),
+      journal,
+      group: 'agents',
+      clock,
+      attemptTimeoutMs,
+    });
+    return { clock, sink, journal, publisher };
+  }
+
+  it('given a batch in flight, when its first record is confirmed, then that effort culminates before the send returns and frees its key', async () => {
+    const { sink, publisher } = progressive();
+    const culminated: string[] = [];
+    const track = (p: Promise<Effort>) => p.then((e) => culminated.push(`${e.recordId}:${e.culmination}`));
+    const first = track(publisher.publish(record('a1', { key: 'a' })));
+    track(publisher.publish(record('b1', { key: 'b' })));
+    const nextOfA = track(publisher.publish(record('a2', { key: 'a' })));
+    await flushMicrotasks();
+    expect(sink.sends.map((s) => ids(s.records))).toEqual([['a1', 'b1']]);
+
+    sink.sends[0]!.progress!(0, undefined);
+    await first;
+    expect(culminated).toEqual(['a1:delivered']);
+    await flushMicrotasks();
+    // a2 waited for a1 only, not for the rest of a1's batch: it goes out while b1 is still unconfirmed.
+    expect(sink.sends.map((s) => ids(s.records))).toEqual([['a1', 'b1'], ['a2']]);
+
+    sink.sends[1]!.progress!(0, undefined);
+    sink.sends[1]!.finish({ failures: new Map() });
+    await nextOfA;
+    sink.sends[0]!.progress!(1, undefined);
+    sink.sends[0]!.finish({ failures: new Map() });
+    await publisher.close();
+    expect(culminated).toEqual(['a1:delivered', 'a2:delivered', 'b1:delivered']);
+  });
+
+  it('given a record the sink reports failed while its batch is in flight, when the backoff passes, then only it is sent again, and the send result does not count it twice', async () => {
+    const { clock, sink, publisher } = progressive();
+    const one = publisher.publish(record('r1'));
+    const two = publisher.publish(record('r2'));
+    await flushMicrotasks();
+    sink.sends[0]!.progress!(1, new TransientError('nack'));
+    await clock.advance(100);
+    expect(sink.sends.map((s) => ids(s.records))).toEqual([['r1', 'r2'], ['r2']]);
+    sink.sends[1]!.progress!(0, undefined);
+    sink.sends[1]!.finish({ failures: new Map() });
+    sink.sends[0]!.progress!(0, undefined);
+    // The end of the first send repeats the failure it already reported: it is not acted on again.
+    sink.sends[0]!.finish({ failures: new Map([[1, new TransientError('nack')]]) });
+    const [r1, r2] = await Promise.all([one, two]);
+    expect([r1!.culmination, r1!.attempts]).toEqual(['delivered', 1]);
+    expect([r2!.culmination, r2!.attempts, r2!.history.map((a) => a.ok)]).toEqual([
+      'delivered',
+      2,
+      [false, true],
+    ]);
+    expect(sink.sends).toHaveLength(2);
+  });
+
+  it('given a send that timed out, when the sink reports an outcome late, then it is ignored and the record is retried', async () => {
+    const { clock, sink, publisher } = progressive(1_000);
+    const one = publisher.publish(record('r1'));
+    await flushMicrotasks();
+    await clock.advance(1_000);
+    await flushMicrotasks();
+    sink.sends[0]!.progress!(0, undefined);
+    await clock.advance(100);
+    expect(sink.sends).toHaveLength(2);
+    sink.sends[1]!.progress!(0, undefined);
+    const effort = await one;
+    expect(effort.history.map((a) => [a.attempt, a.ok])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(effort.history[0]!.error).toContain('longer than 1000 ms');
   });
 });
 

@@ -12,7 +12,13 @@ import { type AmqpServer, flag, parseAmqpUri, positive } from '../../sources/amq
 import { closeQuietly } from '../../sources/amqp/close-quietly.js';
 import { ConfirmedPublisher, type OutgoingMessage } from '../../sources/amqp/confirmed-publisher.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
-import { ALL_DELIVERED, type PublishRecord, type SendResult, type Sink } from '../publisher.js';
+import {
+  ALL_DELIVERED,
+  type PublishRecord,
+  type SendProgress,
+  type SendResult,
+  type Sink,
+} from '../publisher.js';
 
 export const AMQP_SINK_HELP =
   'amqp://USER:PASSWORD@HOST:5672/VHOST?exchange=X[&routingKey=K] or ?queue=Q (the default exchange to Q); options: mandatory=false, maxBatch=N';
@@ -65,7 +71,8 @@ function targetOf(server: AmqpServer): Target {
  * Records are persistent, with `messageId` = record id (the consumer's idempotency key), the record's
  * headers, and its key as routing key unless the URI fixes one. A full write buffer waits for `drain`.
  * The connection is opened on the first send and kept open (reconnecting with backoff); while it is
- * down, a send waits up to the publish timeout for it and then fails (retriable).
+ * down, a send waits up to the publish timeout for it and then fails (retriable). Each record's outcome
+ * is reported through `progress` as its confirm (or failure) arrives.
  */
 export class AmqpSink implements Sink {
   readonly name: string;
@@ -120,7 +127,11 @@ export class AmqpSink implements Sink {
     });
   }
 
-  async send(records: readonly PublishRecord[], signal?: AbortSignal): Promise<SendResult> {
+  async send(
+    records: readonly PublishRecord[],
+    signal?: AbortSignal,
+    progress?: SendProgress,
+  ): Promise<SendResult> {
     if (this.closed) throw new Error(`${this.name} is closed`);
     signal?.throwIfAborted();
     if (records.length === 0) return ALL_DELIVERED;
@@ -144,7 +155,7 @@ export class AmqpSink implements Sink {
         },
       };
     }
-    const outcomes = await this.publisher.publish(messages, signal);
+    const outcomes = await this.publisher.publish(messages, signal, progress);
     let failures: Map<number, unknown> | undefined;
     for (let i = 0; i < outcomes.length; i++) {
       const failure = outcomes[i];

@@ -62,16 +62,23 @@ export class ConfirmedPublisher {
 
   /**
    * Publishes `messages` in order; resolves with one entry per message: `undefined` or its failure. The
-   * process is kept alive until every message is settled.
+   * process is kept alive until every message is settled. `onSettled`, when given, is told of each
+   * message's outcome as soon as it is known (a confirm, a nack, the timeout), before the returned
+   * promise resolves; it must not throw.
    */
-  publish(messages: readonly OutgoingMessage[], signal?: AbortSignal): Promise<(Error | undefined)[]> {
+  publish(
+    messages: readonly OutgoingMessage[],
+    signal?: AbortSignal,
+    onSettled?: (index: number, failure: Error | undefined) => void,
+  ): Promise<(Error | undefined)[]> {
     if (messages.length === 0) return Promise.resolve(new Array<Error | undefined>(0));
-    return this.options.channel.whileBusy(() => this.publishNow(messages, signal));
+    return this.options.channel.whileBusy(() => this.publishNow(messages, signal, onSettled));
   }
 
   private async publishNow(
     messages: readonly OutgoingMessage[],
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    onSettled: ((index: number, failure: Error | undefined) => void) | undefined,
   ): Promise<(Error | undefined)[]> {
     const results = new Array<Error | undefined>(messages.length);
     if (messages.length === 0) return results;
@@ -83,7 +90,9 @@ export class ConfirmedPublisher {
         signal?.aborted === true
           ? (signal.reason as Error)
           : new TransientError(`not connected to the broker: ${(error as Error).message}`, { cause: error });
-      return results.fill(failure);
+      results.fill(failure);
+      if (onSettled !== undefined) for (let i = 0; i < messages.length; i++) onSettled(i, failure);
+      return results;
     }
     const attached = this.attached;
     const returned = attached.returned;
@@ -92,11 +101,12 @@ export class ConfirmedPublisher {
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const settled = new Array<boolean>(messages.length).fill(false);
+    const settled = new Uint8Array(messages.length);
     const settle = (i: number, error: Error | undefined) => {
-      if (settled[i]) return;
-      settled[i] = true;
+      if (settled[i] === 1) return;
+      settled[i] = 1;
       results[i] = error;
+      onSettled?.(i, error);
       if (--left === 0) finish();
     };
     const stop = new AbortController();
@@ -115,7 +125,7 @@ export class ConfirmedPublisher {
     try {
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
-        if (settled[i]) continue;
+        if (settled[i] === 1) continue;
         if (attached.closed || stop.signal.aborted) {
           settle(i, new TransientError('the channel closed before the message was published'));
           continue;
