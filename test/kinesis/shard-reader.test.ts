@@ -190,6 +190,28 @@ describe('Shard reader', () => {
     expect(got.map(text)).toEqual(values(200).map((v) => v.data));
   });
 
+  it('Given a full buffer, When the processor takes a few records at a time, Then the reader asks again only once half a call fits, for all the room there is', async () => {
+    const { stream, source, calls, admin } = await setup(1, undefined, {
+      maxRecordsPerCall: 10,
+      prefetchRecords: 20,
+    });
+    await putRecords(admin, stream, values(100));
+    await source.assign(new Map([[SHARD, EARLIEST]]));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(getRecords(calls).map((c) => c.input.Limit)).toEqual([10, 10]);
+
+    const got = [...(await source.poll(4)).messages];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(getRecords(calls)).toHaveLength(2);
+
+    got.push(...(await source.poll(2)).messages);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(getRecords(calls).map((c) => c.input.Limit)).toEqual([10, 10, 6]);
+
+    got.push(...(await readUntil(source, 94)));
+    expect(got.map(text)).toEqual(values(100).map((v) => v.data));
+  });
+
   it('Given a shard closed by a split, When read to its end, Then its end is reported once, after its last record, and its children wait until it is finished', async () => {
     const { stream, source, admin } = await setup(1);
     const before = await putRecords(admin, stream, values(20, 'before'));

@@ -58,7 +58,8 @@ const FIRST_STRIDE = 500;
  * - **Pace.** An idle shard (no records and `MillisBehindLatest` 0) is asked again after `idleMs` at the
  *   earliest; a shard with records, or one still behind the tip, is asked again at once. Nothing is
  *   fetched while the reader is paused or `prefetch` records wait in the buffer, and a call asks for no
- *   more than the room left. A reader starts with calls of 500 records that double while they come back
+ *   more than the room left — once that room is at least half of a call, so a buffer the processor
+ *   empties a few records at a time is topped up by few large calls, not many small ones. A reader starts with calls of 500 records that double while they come back
  *   full, up to `limit` (slow start): the processor gets work after one small response, not one of 10,000.
  * - **Throttling and transient failures** (`ProvisionedThroughputExceededException`, limits, 5xx, the
  *   endpoint not answering): the same iterator is retried after a backoff with jitter that grows while the
@@ -201,7 +202,7 @@ export class ShardReader {
     let wait: Backoff | undefined;
     let expiredInARow = 0;
     while (!signal.aborted && !this.endReached && this.failed === undefined) {
-      if (this.paused || this.buffered >= this.options.prefetch) {
+      if (this.paused || !this.roomForCall()) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -249,6 +250,17 @@ export class ShardReader {
       this.options.onChange();
       if (this.idle && !this.endReached && !(await this.sleep(idleMs))) return;
     }
+  }
+
+  /**
+   * The buffer has room for a call worth making: at least half of the next call's `Limit` (the stride,
+   * within `prefetch`). Topping a nearly full buffer up with many small calls would spend a round trip,
+   * and one of the shard's 5 calls a second, on a few records each; the records still buffered keep the
+   * processor busy meanwhile.
+   */
+  private roomForCall(): boolean {
+    const room = this.options.prefetch - this.buffered;
+    return room > 0 && room * 2 >= Math.min(this.stride, this.options.prefetch);
   }
 
   /** Buffers what one `GetRecords` returned and moves the iterator on. */
