@@ -80,8 +80,9 @@ type SendOutcome =
  * - **Parking.** After more than `maxRetries` retries, or when the status board says the sink is disabled
  *   (then without calling the sink), the record is parked through `journal.park` with reason `publish`,
  *   its bytes intact, keyed `publish/<sink>/<record id>`.
- * - **Bookkeeping.** Each `publish` makes a new effort (a random UUID id), recorded in the journal (as a
- *   snapshot) when created and at every change; `finalAttempt` is set when it culminates. Telemetry `attempt`
+ * - **Bookkeeping.** Each `publish` makes a new effort (a UUIDv7 id), recorded in the journal when created
+ *   and at every change (a snapshot while under way; once culminated the effort itself, which no longer
+ *   changes); `finalAttempt` is set when it culminates. Telemetry `attempt`
  *   per attempt and `effort` per culmination; stats `publishAttempts` and `publishRetries` per record sent,
  *   `delivered`, and `publishGiveUps` per parked record (turned away by a disabled sink included).
  * - **Sink health.** A delivered effort is a success on the status board; one that gave up after retriable
@@ -460,7 +461,8 @@ export class RetryingPublisher implements Publisher {
     effort.nextAttemptAt = undefined;
     effort.finalAttempt = effort.history.at(-1);
     effort.updatedAt = now;
-    this.journal.recordEffort(snapshot(effort));
+    // A culminated effort never changes again: the journal may keep it as it is (no copy per record).
+    this.journal.recordEffort(effort);
     this.telemetry?.emit('effort', { effort });
     this.settle(entry);
     this.release(entry);
@@ -548,7 +550,10 @@ export class RetryingPublisher implements Publisher {
   }
 }
 
-/** What the journal keeps: a copy, so later changes to the live effort do not leak into a taken batch. */
+/**
+ * What the journal keeps of an effort still under way: a copy, so later changes to the live effort do not
+ * leak into a taken batch.
+ */
 function snapshot(effort: Effort): Effort {
   return { ...effort, history: [...effort.history] };
 }
