@@ -9,7 +9,7 @@ import { redactSecrets } from '../redact.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import { Journal } from '../store/journal.js';
-import type { FailedFilter, FailedKind, FailedMessage } from '../store/records.js';
+import type { FailedFilter, FailedKind, ReplayableMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import { CommitOffsets } from '../strategies/commit-offsets.js';
 import { Decode } from '../strategies/decode.js';
@@ -26,7 +26,7 @@ import { Produce } from '../strategies/produce.js';
 import { Stats } from '../telemetry/stats.js';
 import type { Bytes, FailureReason, Message } from '../types.js';
 import { requireFailedIds } from './failed-items.js';
-import { SinkPublishers, SinkUnavailable } from './sink-publishers.js';
+import { type Opened, SinkPublishers, SinkUnavailable } from './sink-publishers.js';
 
 export interface ReplayFailedOptions {
   readonly store: StateStore;
@@ -138,7 +138,7 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
   const items: ReplayItemOutcome[] = [];
   const counts = { replayed: 0, failedAgain: 0 };
   const progress = () => options.onProgress?.({ done: items.length, total, ...counts });
-  const selection = store.failed.iterate(replaySelection(config, filter), pageSize);
+  const selection = store.failed.iterateReplayable(replaySelection(config, filter), pageSize);
 
   if (options.dryRun) {
     for await (const item of selection) items.push({ ...identity(item), outcome: 'skipped' });
@@ -161,7 +161,7 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
   const parkedHere = new Set<string>();
   let interrupted = false;
   try {
-    let page: FailedMessage[] = [];
+    let page: ReplayableMessage[] = [];
     /** The previous page's writes: one page is written while the next one is replayed. */
     let writing: Promise<void> = Promise.resolve();
     const settle = async () => {
@@ -221,7 +221,7 @@ function summary(parts: SummaryParts): ReplayFailedSummary {
   };
 }
 
-function identity(item: FailedMessage): Pick<ReplayItemOutcome, 'id' | 'kind' | 'reason'> {
+function identity(item: ReplayableMessage): Pick<ReplayItemOutcome, 'id' | 'kind' | 'reason'> {
   return { id: item.id, kind: item.kind, reason: item.reason };
 }
 
@@ -254,13 +254,13 @@ class PageReplay {
    * efforts and parkings are in the store (the caller sets statuses after it, while the next page runs).
    */
   async run(
-    page: readonly FailedMessage[],
+    page: readonly ReplayableMessage[],
     parkedHere: Set<string>,
   ): Promise<{ outcomes: ReplayItemOutcome[]; written: Promise<void> }> {
     const outcomes = new Map<number, Outcome>();
     const records = page.filter((item) => item.kind === 'record');
     const events = page.filter((item) => item.kind !== 'record');
-    const bySource = new Map<string, FailedMessage[]>();
+    const bySource = new Map<string, ReplayableMessage[]>();
     for (const item of events) {
       const group = bySource.get(item.source);
       if (group === undefined) bySource.set(item.source, [item]);
@@ -270,7 +270,7 @@ class PageReplay {
     const replaying = new Set(records.map((item) => item.key));
     await Promise.all([
       ...[...bySource].map(([source, items]) => this.replayEvents(source, items, outcomes)),
-      ...records.map(async (item) => outcomes.set(item.id, await this.republish(item, replaying))),
+      this.republish(records, replaying, outcomes),
     ]);
     const batch = this.journal.take();
     const parked = batch.parked.filter((p) => !replaying.has(p.key));
@@ -300,7 +300,7 @@ class PageReplay {
   /** Runs events of one source through decode → rules → processes → publish → done. */
   private async replayEvents(
     source: string,
-    items: readonly FailedMessage[],
+    items: readonly ReplayableMessage[],
     outcomes: Map<number, Outcome>,
   ): Promise<void> {
     const publisher = await this.publishers.agentSink();
@@ -378,29 +378,63 @@ class PageReplay {
     });
   }
 
-  /** Publishes a parked record again to the sink it was meant for (see `SinkPublishers.forRecord`). */
-  private async republish(item: FailedMessage, replaying: Set<string>): Promise<Outcome> {
-    const sink = item.sink ?? '';
-    const publisher = await this.publishers.forRecord(item);
-    if (publisher === undefined)
-      return { error: `sink ${sink || '(none)'} is not available (the sink is none)` };
-    if (publisher instanceof SinkUnavailable) return { error: publisher.message };
-    const prefix = `${PUBLISH_KEY_PREFIX}${sink}/`;
-    const id = item.key.startsWith(prefix)
-      ? item.key.slice(prefix.length)
-      : (item.runId ?? `failed-${item.id}`);
-    replaying.add(`${PUBLISH_KEY_PREFIX}${publisher.sink}/${id}`);
-    const effort = await publisher.publish({
-      id,
-      value: item.raw,
-      timestamp: item.timestamp,
-      ...(item.recordKey === undefined ? {} : { key: item.recordKey }),
-      ...(item.headers === undefined ? {} : { headers: item.headers }),
-      ...(item.runId === undefined ? {} : { runId: item.runId }),
-      origin: { source: item.source, partition: item.partition, position: item.position },
-    });
-    if (effort.culmination === 'delivered') return { as: 'delivered' };
-    return { error: effort.lastError ?? `not delivered to ${sink}` };
+  /**
+   * Publishes parked records again, each to the sink it was meant for (see `SinkPublishers.forRecord`),
+   * in item order (the publisher keeps that order per record key). The sinks are looked up once per
+   * distinct sink of the page, then every record is handed to its publisher in one synchronous pass, so
+   * that the publisher sends the page in as few batches as its sink takes.
+   */
+  private async republish(
+    records: readonly ReplayableMessage[],
+    replaying: Set<string>,
+    outcomes: Map<number, Outcome>,
+  ): Promise<void> {
+    const sinks = new Map<string, Promise<Opened>>();
+    const sinkOf = (item: ReplayableMessage) => `${item.sinkRef ?? ''}\n${item.sink ?? ''}`;
+    for (const item of records) {
+      const key = sinkOf(item);
+      if (!sinks.has(key)) sinks.set(key, this.publishers.forRecord(item));
+    }
+    const opened = new Map<string, Opened>();
+    await Promise.all([...sinks].map(async ([key, publisher]) => opened.set(key, await publisher)));
+    const efforts: Promise<unknown>[] = [];
+    for (const item of records) {
+      const sink = item.sink ?? '';
+      const publisher = opened.get(sinkOf(item));
+      if (publisher === undefined) {
+        outcomes.set(item.id, { error: `sink ${sink || '(none)'} is not available (the sink is none)` });
+        continue;
+      }
+      if (publisher instanceof SinkUnavailable) {
+        outcomes.set(item.id, { error: publisher.message });
+        continue;
+      }
+      const prefix = `${PUBLISH_KEY_PREFIX}${sink}/`;
+      const id = item.key.startsWith(prefix)
+        ? item.key.slice(prefix.length)
+        : (item.runId ?? `failed-${item.id}`);
+      replaying.add(`${PUBLISH_KEY_PREFIX}${publisher.sink}/${id}`);
+      const effort = publisher.publish({
+        id,
+        value: item.raw,
+        timestamp: item.timestamp,
+        ...(item.recordKey === undefined ? {} : { key: item.recordKey }),
+        ...(item.headers === undefined ? {} : { headers: item.headers }),
+        ...(item.runId === undefined ? {} : { runId: item.runId }),
+        origin: { source: item.source, partition: item.partition, position: item.position },
+      });
+      efforts.push(
+        effort.then((done) =>
+          outcomes.set(
+            item.id,
+            done.culmination === 'delivered'
+              ? { as: 'delivered' }
+              : { error: done.lastError ?? `not delivered to ${sink}` },
+          ),
+        ),
+      );
+    }
+    await Promise.all(efforts);
   }
 }
 

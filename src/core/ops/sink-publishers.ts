@@ -29,7 +29,8 @@ export interface SinkPublishersOptions {
 /** Schemes whose URIs carry the credentials, which a sink's name leaves out: a name alone cannot reach them. */
 const CREDENTIALS_IN_URI = /^amqps?:/i;
 
-type Opened = RetryingPublisher | SinkUnavailable | undefined;
+/** A sink's publisher; `undefined` for the sink `none`. */
+export type Opened = RetryingPublisher | SinkUnavailable | undefined;
 
 /** A sink that could not be opened (unknown scheme, an adapter missing from this build, a bad URI). */
 export class SinkUnavailable {

@@ -1,16 +1,16 @@
 import { assertPageSize } from './page-size.js';
-import type { FailedFilter, FailedMessage } from './records.js';
+import type { FailedFilter } from './records.js';
 
 /**
  * `FailedStore.iterate` over an adapter's `list`: pages through with `afterId` keyset paging, so items
  * parked or changed while iterating neither shift pages nor appear twice. `limit` in the filter caps the
  * total. Throws `UsageError` for a page size that is not a whole number ≥ 1 (on the first step).
  */
-export async function* failedPages(
-  list: (filter: FailedFilter) => Promise<FailedMessage[]>,
+export async function* failedPages<T extends { readonly id: number }>(
+  list: (filter: FailedFilter) => Promise<T[]>,
   filter: FailedFilter,
   pageSize: number,
-): AsyncIterable<FailedMessage> {
+): AsyncIterable<T> {
   assertPageSize(pageSize);
   let afterId = filter.afterId;
   let remaining = filter.limit ?? Number.POSITIVE_INFINITY;

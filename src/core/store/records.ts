@@ -109,6 +109,28 @@ export interface FailedMessage extends Omit<NewFailedMessage, 'failedAt' | 'via'
   readonly replayedAt?: number;
 }
 
+/**
+ * What a replay reads of a parked item: enough to deliver its record or process its event again, without
+ * its history, error or times (`FailedStore.iterateReplayable`).
+ */
+export type ReplayableMessage = Pick<
+  FailedMessage,
+  | 'id'
+  | 'key'
+  | 'source'
+  | 'partition'
+  | 'position'
+  | 'reason'
+  | 'kind'
+  | 'runId'
+  | 'sink'
+  | 'sinkRef'
+  | 'recordKey'
+  | 'headers'
+  | 'raw'
+  | 'timestamp'
+>;
+
 export interface FailedFilter {
   readonly group?: string;
   readonly status?: FailedStatus | 'any';

@@ -236,6 +236,38 @@ describe('SqliteStateStore transactions and locking', () => {
     expect(await store.runs.get(run.id)).toBeUndefined();
   });
 
+  it('Given two stores on one file appending to one topic at once, Then the offsets they are given are dense and never shared', async () => {
+    const { store, path } = await openFresh();
+    const other = await openSqliteStore({ path });
+    onTestFinished(() => other.close());
+    await store.log.ensureTopic('orders', 2);
+    const encoder = new TextEncoder();
+    const records = (who: string, call: number) =>
+      Array.from({ length: 50 }, (_, i) => ({
+        value: encoder.encode(`${who}.${call}.${i}`),
+        partition: i % 2,
+      }));
+
+    const placed = await Promise.all(
+      Array.from({ length: 8 }, (_, call) =>
+        (call % 2 ? other : store).log.append('orders', records(call % 2 ? 'b' : 'a', call)),
+      ),
+    );
+
+    const read = new Map<string, string>();
+    for (const partition of [0, 1]) {
+      const stored = await store.log.read('orders', partition, -1, 1_000);
+      expect(stored.map((r) => r.offset)).toEqual(stored.map((_, i) => i));
+      for (const r of stored) read.set(`${partition}/${r.offset}`, new TextDecoder().decode(r.value));
+    }
+    expect(read.size).toBe(400);
+    placed.forEach((call, c) => {
+      call.forEach((at, i) =>
+        expect(read.get(`${at.partition}/${at.offset}`)).toBe(`${c % 2 ? 'b' : 'a'}.${c}.${i}`),
+      );
+    });
+  });
+
   it('Given another connection holding the write lock, When a flush waits past the timeout, Then a retriable busy error says so', async () => {
     const { store, path } = await openFresh({ busyTimeoutMs: 50 });
     const other = new Database(path);

@@ -878,6 +878,53 @@ export function stateStoreContract(
         for await (const item of store.failed.iterate({ afterId: ids[7]! })) after.push(item.id);
         expect(after).toEqual(ids.slice(8));
       });
+
+      it('Given items with every field and with none, When iterated for a replay, Then each brings exactly the fields a replay uses, in id order and pages', async () => {
+        const full = aParked({
+          kind: 'record',
+          reason: 'publish',
+          runId: 'run-7',
+          sink: 'local:results',
+          sinkRef: 'publisher.sink',
+          recordKey: 'sub-7',
+          headers: { 'x-trace': 'abc' },
+          raw: new Uint8Array([0, 255, 7]),
+        });
+        const bare = aParked({ reason: 'decode' });
+        const other = aParked({ reason: 'rule' });
+        const ids = await park(full, bare, other);
+
+        const items = [];
+        for await (const item of store.failed.iterateReplayable({ reason: 'publish' }, 1)) items.push(item);
+        for await (const item of store.failed.iterateReplayable({ ids: [ids[1]!, ids[2]!] }, 1))
+          items.push(item);
+
+        expect(items.map((i) => i.id)).toEqual(ids);
+        const [first, second] = items;
+        expect({ ...first, raw: [...first!.raw] }).toEqual({
+          id: ids[0],
+          key: full.key,
+          source: full.source,
+          partition: full.partition,
+          position: full.position,
+          reason: 'publish',
+          kind: 'record',
+          runId: 'run-7',
+          sink: 'local:results',
+          sinkRef: 'publisher.sink',
+          recordKey: 'sub-7',
+          headers: { 'x-trace': 'abc' },
+          raw: [0, 255, 7],
+          timestamp: full.timestamp,
+        });
+        expect(Object.keys(second!).sort()).toEqual(
+          ['id', 'key', 'source', 'partition', 'position', 'reason', 'kind', 'raw', 'timestamp'].sort(),
+        );
+        const capped = [];
+        for await (const item of store.failed.iterateReplayable({ status: 'any', limit: 2 }, 5))
+          capped.push(item.id);
+        expect(capped).toEqual(ids.slice(0, 2));
+      });
     });
 
     describe('runs', () => {
@@ -1233,6 +1280,39 @@ export function stateStoreContract(
         ]);
         expect(second).toEqual([{ partition: 0, offset: 2 }]);
         expect(await store.log.append('orders', [])).toEqual([]);
+      });
+
+      it('Given appends and flushes under way at once, Then every record gets its own dense offset and reads back where it was placed', async () => {
+        await store.log.ensureTopic('orders', 3);
+        const calls = Array.from({ length: 6 }, (_, call) =>
+          Array.from({ length: 7 }, (_, i) => ({
+            value: bytes(`${call}.${i}`),
+            key: `k${(call * 7 + i) % 5}`,
+          })),
+        );
+
+        const placed = await Promise.all([
+          ...calls.map((records) => store.log.append('orders', records)),
+          store.flush({ ...EMPTY, parked: [aParked(), aParked()] }),
+        ]);
+
+        const byPartition = new Map<number, Map<number, string>>();
+        for (let p = 0; p < 3; p++) {
+          const records = await store.log.read('orders', p, -1, 100);
+          expect(records.map((r) => r.offset)).toEqual(records.map((_, i) => i));
+          byPartition.set(p, new Map(records.map((r) => [r.offset, text(r.value)])));
+        }
+        const all = calls.flatMap((records, call) =>
+          records.map((record, i) => ({
+            record,
+            at: (placed[call] as { partition: number; offset: number }[])[i]!,
+          })),
+        );
+        expect(new Set(all.map(({ at }) => `${at.partition}/${at.offset}`)).size).toBe(all.length);
+        for (const { record, at } of all) {
+          expect(at.partition).toBe(partitionForKey(record.key, 3));
+          expect(byPartition.get(at.partition)!.get(at.offset)).toBe(text(record.value));
+        }
       });
 
       it('Given keyed records, When appended, Then each goes to the partition of its key', async () => {

@@ -8,8 +8,15 @@ import type {
   FailedStatus,
   FailureAttempt,
   NewFailedMessage,
+  ReplayableMessage,
 } from '../records.js';
-import { type FailedRow, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
+import {
+  type FailedRow,
+  parkingAttempt,
+  REPLAYABLE_COLUMNS,
+  toFailedMessage,
+  toReplayable,
+} from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
 import { base64, jsonParam, NOW_MS, type PgConnection, type PgStatement } from './pg-connection.js';
 
@@ -142,13 +149,17 @@ export class PgFailedStore implements FailedStore {
   }
 
   async list(filter: FailedFilter = {}): Promise<FailedMessage[]> {
+    return (await this.select('*', filter)).map(toFailedMessage);
+  }
+
+  /** `columns` (all of them, or some) of the items matching the filter, in id order. */
+  private select(columns: string, filter: FailedFilter): Promise<FailedRow[]> {
     const where = this.whereOf(filter);
     const limit = filter.limit === undefined ? '' : ` LIMIT $${where.params.push(filter.limit)}`;
-    const rows = await this.connection.query<FailedRow>(
-      `SELECT * FROM ${this.connection.table('failed_messages')}${where.sql} ORDER BY id${limit}`,
+    return this.connection.query<FailedRow>(
+      `SELECT ${columns} FROM ${this.connection.table('failed_messages')}${where.sql} ORDER BY id${limit}`,
       where.params,
     );
-    return rows.map(toFailedMessage);
   }
 
   async get(id: number): Promise<FailedMessage | undefined> {
@@ -254,6 +265,32 @@ export class PgFailedStore implements FailedStore {
   /** See `failedPages`: keyset paging by id, `limit` caps the total. */
   iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
     return failedPages((page) => this.list(page), filter, pageSize);
+  }
+
+  iterateReplayable(
+    filter: FailedFilter = {},
+    pageSize = DEFAULT_PAGE_SIZE,
+  ): AsyncIterable<ReplayableMessage> {
+    const list = async (page: FailedFilter) =>
+      (await this.select(REPLAYABLE_COLUMNS, page)).map((row) =>
+        toReplayable([
+          row.id,
+          row.key,
+          row.source,
+          row.partition,
+          row.position,
+          row.reason,
+          row.kind,
+          row.run_id,
+          row.sink,
+          row.sink_ref,
+          row.record_key,
+          row.headers,
+          row.raw,
+          row.timestamp,
+        ]),
+      );
+    return failedPages(list, filter, pageSize);
   }
 
   /**

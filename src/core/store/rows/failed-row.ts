@@ -5,6 +5,7 @@ import type {
   FailedStatus,
   FailureAttempt,
   NewFailedMessage,
+  ReplayableMessage,
 } from '../records.js';
 import type { Writable } from './writable.js';
 
@@ -83,6 +84,31 @@ export function failedRowOf(v: readonly unknown[]): FailedRow {
     replayed_at: v[25] as number | null,
     sink_ref: v[26] as string | null,
   };
+}
+
+/** The columns a `ReplayableMessage` is read from, in the order `toReplayable` reads them. */
+export const REPLAYABLE_COLUMNS =
+  'id, key, source, partition, position, reason, kind, run_id, sink, sink_ref, record_key, headers, raw, timestamp';
+
+/** The replayable part of an item whose `REPLAYABLE_COLUMNS` values are `v`, in order; NULL is absent. */
+export function toReplayable(v: readonly unknown[]): ReplayableMessage {
+  const item: Writable<ReplayableMessage> = {
+    id: v[0] as number,
+    key: v[1] as string,
+    source: v[2] as string,
+    partition: v[3] as string,
+    position: v[4] as string,
+    reason: v[5] as FailureReason,
+    kind: v[6] as FailedKind,
+    raw: v[12] as Buffer,
+    timestamp: v[13] as number,
+  };
+  if (v[7] !== null) item.runId = v[7] as string;
+  if (v[8] !== null) item.sink = v[8] as string;
+  if (v[9] !== null) item.sinkRef = v[9] as string;
+  if (v[10] !== null) item.recordKey = v[10] as string;
+  if (v[11] !== null) item.headers = JSON.parse(v[11] as string) as Record<string, string>;
+  return item;
 }
 
 /** The parked message a row holds; SQL NULL columns are absent fields. */

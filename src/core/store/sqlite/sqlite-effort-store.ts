@@ -1,8 +1,7 @@
-import type { Effort } from '../../publish/effort.js';
+import type { Effort, PublishAttempt } from '../../publish/effort.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type EffortRow, toEffort } from '../rows/effort-row.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';
-import { jsonOrNull } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
@@ -26,6 +25,15 @@ export class SqliteEffortStore implements EffortStore {
   /** Adds effort upserts to a batch. */
   addWrites(batch: WriteBatchBuilder, efforts: readonly Effort[]): void {
     for (const effort of efforts) {
+      const { history, initialAttempt, finalAttempt } = effort;
+      // Most efforts culminate at their first attempt: its JSON text serves all three columns.
+      const only = history.length === 1 ? JSON.stringify(history[0]) : undefined;
+      const textOf = (attempt: PublishAttempt | undefined) =>
+        attempt === undefined
+          ? null
+          : only !== undefined && attempt === history[0]
+            ? only
+            : JSON.stringify(attempt);
       batch.add(UPSERT, [
         effort.id,
         effort.sink,
@@ -34,9 +42,9 @@ export class SqliteEffortStore implements EffortStore {
         effort.createdAt,
         effort.attempts,
         effort.retries,
-        jsonOrNull(effort.initialAttempt),
-        jsonOrNull(effort.finalAttempt),
-        JSON.stringify(effort.history),
+        textOf(initialAttempt),
+        textOf(finalAttempt),
+        only === undefined ? JSON.stringify(history) : `[${only}]`,
         effort.culmination,
         effort.nextAttemptAt ?? null,
         effort.lastError ?? null,

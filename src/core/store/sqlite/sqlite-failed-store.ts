@@ -8,8 +8,16 @@ import type {
   FailedStatus,
   FailureAttempt,
   NewFailedMessage,
+  ReplayableMessage,
 } from '../records.js';
-import { FAILED_COLUMNS, failedRowOf, parkingAttempt, toFailedMessage } from '../rows/failed-row.js';
+import {
+  FAILED_COLUMNS,
+  failedRowOf,
+  parkingAttempt,
+  REPLAYABLE_COLUMNS,
+  toFailedMessage,
+  toReplayable,
+} from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
 import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
@@ -94,18 +102,7 @@ export class SqliteFailedStore implements FailedStore {
   }
 
   list(filter: FailedFilter = {}): Promise<FailedMessage[]> {
-    return this.connection.call(() => {
-      const where = whereOf(filter);
-      const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
-      const rows = this.connection
-        .statement(`SELECT ${FAILED_COLUMNS} FROM failed_messages${where.sql} ORDER BY id${limit}`)
-        .raw()
-        .all({
-          ...where.params,
-          ...(filter.limit === undefined ? {} : { limit: filter.limit }),
-        }) as unknown[][];
-      return rows.map((values) => toFailedMessage(failedRowOf(values)));
-    });
+    return this.select(FAILED_COLUMNS, filter, (values) => toFailedMessage(failedRowOf(values)));
   }
 
   get(id: number): Promise<FailedMessage | undefined> {
@@ -190,6 +187,29 @@ export class SqliteFailedStore implements FailedStore {
   /** See `failedPages`: keyset paging by id, `limit` caps the total. */
   iterate(filter: FailedFilter = {}, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<FailedMessage> {
     return failedPages((page) => this.list(page), filter, pageSize);
+  }
+
+  iterateReplayable(
+    filter: FailedFilter = {},
+    pageSize = DEFAULT_PAGE_SIZE,
+  ): AsyncIterable<ReplayableMessage> {
+    return failedPages((page) => this.select(REPLAYABLE_COLUMNS, page, toReplayable), filter, pageSize);
+  }
+
+  /** `columns` of the items matching the filter, in id order, each row's values made into a `T`. */
+  private select<T>(columns: string, filter: FailedFilter, toItem: (values: unknown[]) => T): Promise<T[]> {
+    return this.connection.call(() => {
+      const where = whereOf(filter);
+      const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
+      const rows = this.connection
+        .statement(`SELECT ${columns} FROM failed_messages${where.sql} ORDER BY id${limit}`)
+        .raw()
+        .all({
+          ...where.params,
+          ...(filter.limit === undefined ? {} : { limit: filter.limit }),
+        }) as unknown[][];
+      return rows.map(toItem);
+    });
   }
 }
 

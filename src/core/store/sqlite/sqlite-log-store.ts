@@ -5,12 +5,31 @@ import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
 import { type TopicRow, toTopic } from '../rows/topic-row.js';
 import type { LogStore } from '../state-store.js';
 import type { SqliteConnection, Statement } from './sqlite-connection.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+import { type WriteBatch, WriteBatchBuilder } from './write-batch.js';
+
+/**
+ * A record appended on the writer thread, numbered in SQL from its partition's last offset (one seek on
+ * the primary key): the thread needs no read of its own. The first record of each partition in an append
+ * says which offset it took; the partition's next records of that append follow it, one by one.
+ */
+const APPEND_INTO = `
+  INSERT INTO log (topic, partition, offset, key, timestamp, value)
+  VALUES (?, ?, coalesce((SELECT max(offset) FROM log WHERE topic = ? AND partition = ?), -1) + 1, ?, ?, ?)`;
+const APPEND_FIRST = `${APPEND_INTO} RETURNING offset`;
+
+interface StagedAppend {
+  readonly batch: WriteBatch;
+  readonly placed: readonly { readonly partition: number; readonly first: number; readonly nth: number }[];
+}
 
 /**
  * The embedded log. Offsets are dense per partition (0, 1, 2, …): each append reads the partition's last
  * offset inside its `BEGIN IMMEDIATE` transaction, so appends from several processes queue on the write
  * lock and never hand out an offset twice. Reading an unknown topic or partition gives nothing rather
- * than an error: a reader may start before the first append.
+ * than an error: a reader may start before the first append. With a writer thread (file stores), appends
+ * to an existing topic are applied there, queued behind the store's flushes: the event loop does not
+ * write, and an append never sleeps in SQLite's busy handler while a flush of this process holds the lock.
  */
 export class SqliteLogStore implements LogStore {
   private readonly partitioner = new LogPartitioner();
@@ -20,7 +39,11 @@ export class SqliteLogStore implements LogStore {
   private readonly insertRecord: Statement;
   private readonly readRecords: Statement;
 
-  constructor(private readonly connection: SqliteConnection) {
+  /** `writer`: the store's writer thread, which applies appends to existing topics (see `append`). */
+  constructor(
+    private readonly connection: SqliteConnection,
+    private readonly writer?: SqliteWriter,
+  ) {
     this.selectTopic = connection.statement('SELECT * FROM log_topics WHERE name = ?');
     this.insertTopic = connection.statement(
       'INSERT INTO log_topics (name, partitions, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
@@ -66,7 +89,64 @@ export class SqliteLogStore implements LogStore {
    * Throws `UsageError` for an explicit partition outside the topic; nothing of the call is written then.
    * Records without a timestamp get the store clock's now.
    */
-  append(topic: string, records: readonly LogAppend[]): Promise<{ partition: number; offset: number }[]> {
+  async append(
+    topic: string,
+    records: readonly LogAppend[],
+  ): Promise<{ partition: number; offset: number }[]> {
+    const staged = this.writer === undefined ? undefined : await this.stage(topic, records);
+    if (staged === undefined) return this.appendHere(topic, records);
+    let firsts: number[];
+    try {
+      [firsts = []] = await this.writer!.write(staged.batch);
+    } catch (error) {
+      throw this.connection.translate(error);
+    }
+    return staged.placed.map(({ partition, first, nth }) => ({ partition, offset: firsts[first]! + nth }));
+  }
+
+  /**
+   * The writer-thread batch of an append to an existing topic, and where each record lands: the offset
+   * taken by its partition's first record in the batch (the `first`-th `APPEND_FIRST` row), plus `nth`.
+   * `undefined` when the topic does not exist yet or there is nothing to append.
+   */
+  private stage(topic: string, records: readonly LogAppend[]): Promise<StagedAppend | undefined> {
+    return this.connection.call(() => {
+      assertTopicName(topic);
+      // A topic's partition count never changes once it exists; a new one is created under the lock.
+      const row = this.selectTopic.get(topic) as TopicRow | undefined;
+      if (row === undefined || records.length === 0) return undefined;
+      const now = this.connection.clock.now();
+      const batch = new WriteBatchBuilder();
+      const partitions = new Map<number, { first: number; count: number }>();
+      const placed = records.map((record) => {
+        const partition = this.partitioner.partitionOf(topic, row.partitions, record);
+        const params = [
+          topic,
+          partition,
+          topic,
+          partition,
+          record.key ?? null,
+          record.timestamp ?? now,
+          record.value,
+        ];
+        const known = partitions.get(partition);
+        if (known !== undefined) {
+          batch.add(APPEND_INTO, params);
+          return { partition, first: known.first, nth: known.count++ };
+        }
+        const first = batch.add(APPEND_FIRST, params)[1];
+        partitions.set(partition, { first, count: 1 });
+        return { partition, first, nth: 0 };
+      });
+      return { batch: batch.build(), placed };
+    });
+  }
+
+  /** Appends on this connection, in one `BEGIN IMMEDIATE` transaction (creating the topic if needed). */
+  private appendHere(
+    topic: string,
+    records: readonly LogAppend[],
+  ): Promise<{ partition: number; offset: number }[]> {
     return this.connection.call(() => {
       assertTopicName(topic);
       return this.connection.immediate(() => {

@@ -76,6 +76,7 @@ export class SqliteStateStore implements StateStore {
   ) {
     this.writer = writer;
     this.location = connection.location;
+    this.log = new SqliteLogStore(connection, writer);
     this.checkpoints = new SqliteCheckpointStore(connection);
     this.leases = new SqliteLeaseStore(connection);
     this.failed = new SqliteFailedStore(connection);
@@ -83,7 +84,6 @@ export class SqliteStateStore implements StateStore {
     this.efforts = new SqliteEffortStore(connection);
     this.agents = new SqliteAgentStore(connection);
     this.control = new SqliteControlStore(connection);
-    this.log = new SqliteLogStore(connection);
   }
 
   /**

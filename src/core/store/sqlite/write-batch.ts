@@ -41,12 +41,17 @@ export class WriteBatchBuilder {
 }
 
 interface RunnableStatement {
+  /** The statement returns rows (`… RETURNING x`). */
+  readonly reader: boolean;
   run(...params: unknown[]): { changes: number };
+  pluck(toggle?: boolean): RunnableStatement;
+  get(...params: unknown[]): unknown;
 }
 
 /**
- * Runs every row of a batch (statements in the order they were first added) and returns the rows'
- * `changes`, by statement. Call it inside a transaction. Self-contained on purpose — no imports, no
+ * Runs every row of a batch (statements in the order they were first added) and returns, by statement,
+ * each row's `changes` — or, for a statement that returns rows (`INSERT … RETURNING x`), the first
+ * column of its first row. Call it inside a transaction. Self-contained on purpose — no imports, no
  * closure — because the writer thread receives it as source text.
  */
 export function applyWriteBatch(prepare: (sql: string) => RunnableStatement, batch: WriteBatch): number[][] {
@@ -55,9 +60,17 @@ export function applyWriteBatch(prepare: (sql: string) => RunnableStatement, bat
     const statement = prepare(batch.sql[i] as string);
     const rows = batch.rows[i] as readonly unknown[];
     const out: number[] = new Array(rows.length);
-    for (let k = 0; k < rows.length; k++) {
-      const row = rows[k];
-      out[k] = (Array.isArray(row) ? statement.run(...row) : statement.run(row)).changes;
+    if (statement.reader) {
+      statement.pluck(true);
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
+        out[k] = (Array.isArray(row) ? statement.get(...row) : statement.get(row)) as number;
+      }
+    } else {
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
+        out[k] = (Array.isArray(row) ? statement.run(...row) : statement.run(row)).changes;
+      }
     }
     changes.push(out);
   }
