@@ -261,11 +261,11 @@ describe('SqliteStateStore transactions and locking', () => {
       for (const r of stored) read.set(`${partition}/${r.offset}`, new TextDecoder().decode(r.value));
     }
     expect(read.size).toBe(400);
-    placed.forEach((call, c) => {
-      call.forEach((at, i) =>
-        expect(read.get(`${at.partition}/${at.offset}`)).toBe(`${c % 2 ? 'b' : 'a'}.${c}.${i}`),
-      );
-    });
+    for (const [c, call] of placed.entries()) {
+      for (const [i, at] of call.entries()) {
+        expect(read.get(`${at.partition}/${at.offset}`)).toBe(`${c % 2 ? 'b' : 'a'}.${c}.${i}`);
+      }
+    }
   });
 
   it('Given another connection holding the write lock, When a flush waits past the timeout, Then a retriable busy error says so', async () => {
