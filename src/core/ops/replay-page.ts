@@ -1,0 +1,269 @@
+import { hostname } from 'node:os';
+import type { Clock } from '../clock.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { describeError } from '../errors/agentctl-error.js';
+import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
+import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
+import type { Publisher } from '../publish/publisher.js';
+import { redactSecrets } from '../redact.js';
+import { RuleSet } from '../rules/rule-set.js';
+import { InlineRunner } from '../runners/inline-runner.js';
+import type { Journal } from '../store/journal.js';
+import type { FailedKind, ReplayableMessage } from '../store/records.js';
+import type { StateStore } from '../store/state-store.js';
+import { CommitOffsets } from '../strategies/commit-offsets.js';
+import { Decode } from '../strategies/decode.js';
+import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
+import { EvaluateRules } from '../strategies/evaluate-rules.js';
+import { ParkFailedRuns } from '../strategies/park-failed-runs.js';
+import { type Commit, MessageRejected, type ProcessingStrategy } from '../strategies/processing-strategy.js';
+import { Produce } from '../strategies/produce.js';
+import type { Stats } from '../telemetry/stats.js';
+import type { Bytes, FailureReason, Message } from '../types.js';
+import { RecordFailures } from './replay-record-failures.js';
+import { type Opened, type SinkPublishers, SinkUnavailable } from './sink-publishers.js';
+
+/** How a replayed item ended: its event processed, matched by no rule any more, or its record delivered. */
+export type ReplayedAs = 'processed' | 'unmatched' | 'delivered';
+
+export interface ReplayItemOutcome {
+  readonly id: number;
+  readonly kind: FailedKind;
+  readonly reason: FailureReason;
+  /** `replayed` (now marked so), `failed` (still pending, one more failure recorded), `skipped` (dry run). */
+  readonly outcome: 'replayed' | 'failed' | 'skipped';
+  readonly as?: ReplayedAs;
+  readonly error?: string;
+}
+
+/** What a page replay takes of the replay's options. */
+export interface PageReplayOptions {
+  readonly store: StateStore;
+  readonly config: AgentConfig;
+}
+
+/** Carries the failed item's id through the strategy chain (attributes survive every step). */
+const ITEM_ATTRIBUTE = 'agentctl.replay.item';
+const PUBLISH_KEY_PREFIX = 'publish/';
+
+/** The fields of an item its outcome repeats. */
+export function identity(item: ReplayableMessage): Pick<ReplayItemOutcome, 'id' | 'kind' | 'reason'> {
+  return { id: item.id, kind: item.kind, reason: item.reason };
+}
+
+type Outcome = { readonly as: ReplayedAs } | { readonly error: string };
+
+/** Replays pages of items: events through the agent's pipeline, records to their sinks. */
+export class PageReplay {
+  private readonly rules: RuleSet;
+  private readonly processes: ProcessRegistry;
+  private readonly runner: InlineRunner;
+  private readonly worker = `replay@${hostname()}#${process.pid}`;
+
+  constructor(
+    private readonly options: PageReplayOptions,
+    private readonly clock: Clock,
+    private readonly journal: Journal,
+    private readonly publishers: SinkPublishers,
+    private readonly stats: Stats,
+  ) {
+    const { config } = options;
+    this.rules = new RuleSet(config.rules ?? []);
+    this.processes = new ProcessRegistry(
+      (config.processes ?? []) as readonly ProcessDefinition<CloudEvent, never>[],
+    );
+    this.runner = new InlineRunner({ clock, journal, stats });
+  }
+
+  /**
+   * Replays a page; returns its outcomes at once, and `written`, which settles once the page's runs,
+   * efforts, parkings and item statuses are in the store, in one flush (the next page runs meanwhile).
+   */
+  async run(
+    page: readonly ReplayableMessage[],
+    parkedHere: Set<string>,
+  ): Promise<{ outcomes: ReplayItemOutcome[]; written: Promise<void> }> {
+    const outcomes = new Map<number, Outcome>();
+    const records = page.filter((item) => item.kind === 'record');
+    const events = page.filter((item) => item.kind !== 'record');
+    const bySource = new Map<string, ReplayableMessage[]>();
+    for (const item of events) {
+      const group = bySource.get(item.source);
+      if (group === undefined) bySource.set(item.source, [item]);
+      else group.push(item);
+    }
+    /** Keys under which the publisher parks the records replayed here: those items exist already. */
+    const replaying = new Set(records.map((item) => item.key));
+    await Promise.all([
+      ...[...bySource].map(([source, items]) => this.replayEvents(source, items, outcomes)),
+      this.republish(records, replaying, outcomes),
+    ]);
+    const batch = this.journal.take();
+    const parked = batch.parked.filter((p) => !replaying.has(p.key));
+    for (const p of parked) parkedHere.add(p.key);
+    const outcomesOfPage: ReplayItemOutcome[] = page.map((item) => {
+      const outcome = outcomes.get(item.id) ?? {
+        error: 'not replayed: the pipeline ended without an outcome',
+      };
+      return 'as' in outcome
+        ? { ...identity(item), outcome: 'replayed', as: outcome.as }
+        : { ...identity(item), outcome: 'failed', error: outcome.error };
+    });
+    const at = this.clock.now();
+    const written = this.options.store.flush({
+      ...batch,
+      parked,
+      replayed: outcomesOfPage.filter((o) => o.outcome === 'replayed').map((o) => o.id),
+      refailed: outcomesOfPage.flatMap((o) =>
+        o.outcome === 'failed'
+          ? [{ id: o.id, attempt: { at, error: o.error ?? 'failed', via: 'replay' } }]
+          : [],
+      ),
+    });
+    return { outcomes: outcomesOfPage, written: written.then(() => undefined) };
+  }
+
+  /** Runs events of one source through decode → rules → processes → publish → done. */
+  private async replayEvents(
+    source: string,
+    items: readonly ReplayableMessage[],
+    outcomes: Map<number, Outcome>,
+  ): Promise<void> {
+    const publisher = await this.publishers.agentSink();
+    if (publisher instanceof SinkUnavailable) {
+      for (const item of items) outcomes.set(item.id, { error: publisher.message });
+      return;
+    }
+    const done = new AbortController();
+    const chain = this.chain(source, publisher, outcomes, done.signal);
+    for (const item of items) {
+      const message: Message<Bytes> = {
+        partition: item.partition,
+        position: item.position,
+        payload: item.raw,
+        raw: item.raw,
+        timestamp: item.timestamp,
+        attributes: { [ITEM_ATTRIBUTE]: item.id },
+      };
+      for (;;) {
+        try {
+          chain.submit(message);
+          break;
+        } catch (error) {
+          if (!(error instanceof MessageRejected)) throw error;
+          await (chain.poll() ?? this.clock.sleep(1));
+        }
+      }
+    }
+    chain.close();
+    try {
+      await chain.join();
+    } finally {
+      done.abort();
+    }
+  }
+
+  private chain(
+    source: string,
+    publisher: Publisher | undefined,
+    outcomes: Map<number, Outcome>,
+    signal: AbortSignal,
+  ): ProcessingStrategy<Bytes> {
+    const { config, store } = this.options;
+    const commit: Commit = (message, outcome) =>
+      outcomes.set(itemOf(message), { as: outcome === 'unmatched' ? 'unmatched' : 'processed' });
+    const now = () => this.clock.now();
+    let tail: ProcessingStrategy<Dispatch> = new ParkFailedRuns(new CommitOffsets(commit));
+    if (publisher !== undefined) {
+      tail = new Produce<Dispatch>(publisher, { recordsOf: (d) => d.records, clock: this.clock }, tail);
+    }
+    // No `efforts`: a succeeded run's record that was not delivered is an item of its own (reason
+    // `publish`), replayed as such — publishing it again here would deliver it twice.
+    const dispatch = new DispatchProcesses(
+      {
+        runner: this.runner,
+        processes: this.processes,
+        runs: store.runs,
+        journal: this.journal,
+        group: config.name,
+        source,
+        worker: this.worker,
+        now,
+        signal,
+        stats: this.stats,
+      },
+      tail,
+    );
+    const evaluate = new EvaluateRules(this.rules, commit, dispatch, { now });
+    const decode = new Decode(config.decode ?? decodeCloudEvent, evaluate);
+    return new RecordFailures(decode, (error) => {
+      const cause = error.cause;
+      outcomes.set(itemOf(error.subject), {
+        error: cause === undefined ? redactSecrets(error.message) : describeError(cause),
+      });
+    });
+  }
+
+  /**
+   * Publishes parked records again, each to the sink it was meant for (see `SinkPublishers.forRecord`),
+   * in item order (the publisher keeps that order per record key). The sinks are looked up once per
+   * distinct sink of the page, then every record is handed to its publisher in one synchronous pass, so
+   * that the publisher sends the page in as few batches as its sink takes.
+   */
+  private async republish(
+    records: readonly ReplayableMessage[],
+    replaying: Set<string>,
+    outcomes: Map<number, Outcome>,
+  ): Promise<void> {
+    const sinks = new Map<string, Promise<Opened>>();
+    const sinkOf = (item: ReplayableMessage) => `${item.sinkRef ?? ''}\n${item.sink ?? ''}`;
+    for (const item of records) {
+      const key = sinkOf(item);
+      if (!sinks.has(key)) sinks.set(key, this.publishers.forRecord(item));
+    }
+    const opened = new Map<string, Opened>();
+    await Promise.all([...sinks].map(async ([key, publisher]) => opened.set(key, await publisher)));
+    const efforts: Promise<unknown>[] = [];
+    for (const item of records) {
+      const sink = item.sink ?? '';
+      const publisher = opened.get(sinkOf(item));
+      if (publisher === undefined) {
+        outcomes.set(item.id, { error: `sink ${sink || '(none)'} is not available (the sink is none)` });
+        continue;
+      }
+      if (publisher instanceof SinkUnavailable) {
+        outcomes.set(item.id, { error: publisher.message });
+        continue;
+      }
+      const prefix = `${PUBLISH_KEY_PREFIX}${sink}/`;
+      const id = item.key.startsWith(prefix)
+        ? item.key.slice(prefix.length)
+        : (item.runId ?? `failed-${item.id}`);
+      replaying.add(`${PUBLISH_KEY_PREFIX}${publisher.sink}/${id}`);
+      const effort = publisher.publish({
+        id,
+        value: item.raw,
+        timestamp: item.timestamp,
+        ...(item.recordKey === undefined ? {} : { key: item.recordKey }),
+        ...(item.headers === undefined ? {} : { headers: item.headers }),
+        ...(item.runId === undefined ? {} : { runId: item.runId }),
+        origin: { source: item.source, partition: item.partition, position: item.position },
+      });
+      efforts.push(
+        effort.then((done) =>
+          outcomes.set(
+            item.id,
+            done.culmination === 'delivered'
+              ? { as: 'delivered' }
+              : { error: done.lastError ?? `not delivered to ${sink}` },
+          ),
+        ),
+      );
+    }
+    await Promise.all(efforts);
+  }
+}
+
+function itemOf(message: Message<unknown>): number {
+  return Number(message.attributes[ITEM_ATTRIBUTE]);
+}
