@@ -23,7 +23,10 @@ export interface ReplayFailedOptions {
   /** Stops after the page in progress (what is settled stays settled). */
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
-  /** Items replayed, then settled in the store, together (default 500). */
+  /**
+   * Items replayed, then settled in the store, together (default 1,000: the local sink's batch, so that
+   * a page of records goes out in one append).
+   */
   readonly pageSize?: number;
   /**
    * Deliver to this sink URI instead of the one each record was parked for, and publish the results of
@@ -55,7 +58,7 @@ export interface ReplayFailedSummary {
   readonly items: readonly ReplayItemOutcome[];
 }
 
-const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 1_000;
 
 /** The items a replay with `filter` takes: pending ones of the agent unless a status is given. */
 export function replaySelection(config: AgentConfig, filter: FailedFilter = {}): FailedFilter {
