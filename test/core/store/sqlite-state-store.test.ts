@@ -8,11 +8,8 @@ import { isTimeoutError } from '../../../src/core/errors/timeout-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { PRUNE_CHUNK, retryWhileBusy } from '../../../src/core/store/sqlite/sqlite-connection.js';
-import {
-  IN_PLACE_ROWS,
-  openSqliteStore,
-  type SqliteStateStore,
-} from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import { IN_PLACE_ROWS } from '../../../src/core/store/sqlite/sqlite-writer.js';
 import { tempDir } from '../../support/temp.js';
 import { runTogether } from './fixtures/run-together.js';
 import { aHeartbeat, aParked, aRun, stateStoreContract, T0 } from './state-store-contract.js';

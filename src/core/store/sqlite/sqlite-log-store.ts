@@ -27,9 +27,10 @@ interface StagedAppend {
  * The embedded log. Offsets are dense per partition (0, 1, 2, …): each append reads the partition's last
  * offset inside its `BEGIN IMMEDIATE` transaction, so appends from several processes queue on the write
  * lock and never hand out an offset twice. Reading an unknown topic or partition gives nothing rather
- * than an error: a reader may start before the first append. With a writer thread (file stores), appends
- * to an existing topic are applied there, queued behind the store's flushes: the event loop does not
- * write, and an append never sleeps in SQLite's busy handler while a flush of this process holds the lock.
+ * than an error: a reader may start before the first append. With a writer thread (file stores), large
+ * appends to an existing topic — and any while the thread writes for us — are applied there, queued
+ * behind the store's flushes: the event loop does not write them, and an append never sleeps in SQLite's
+ * busy handler while a flush of this process holds the lock (`SqliteWriter.inPlace`).
  */
 export class SqliteLogStore implements LogStore {
   private readonly partitioner = new LogPartitioner();
@@ -93,7 +94,10 @@ export class SqliteLogStore implements LogStore {
     topic: string,
     records: readonly LogAppend[],
   ): Promise<{ partition: number; offset: number }[]> {
-    const staged = this.writer === undefined ? undefined : await this.stage(topic, records);
+    // A small append with nothing of ours on the thread is cheaper here (`agentctl publish` of one event
+    // would otherwise start the thread for it).
+    const here = this.writer === undefined || this.writer.inPlace(records.length);
+    const staged = here ? undefined : await this.stage(topic, records);
     if (staged === undefined) return this.appendHere(topic, records);
     let firsts: number[];
     try {

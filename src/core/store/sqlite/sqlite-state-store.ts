@@ -89,11 +89,10 @@ export class SqliteStateStore implements StateStore {
   /**
    * One `BEGIN IMMEDIATE` transaction of cached prepared statements, one statement per record. The batch
    * is built here and applied on the writer thread when the store has one (file stores), so the caller's
-   * event loop keeps running while SQLite writes — unless it is small (`IN_PLACE_ROWS`) and nothing of
-   * ours is on the thread: then it is written here, at once. A small flush costs less to write than to
-   * hand over, and its answer does not wait for the event loop to come round (a queue consumer acks after
-   * each flush: the round trip held half its prefetch window). Waiting for an idle thread keeps flushes
-   * in the order they were called, so a newer record is never overwritten by an older one.
+   * event loop keeps running while SQLite writes — unless it is small and nothing of ours is on the
+   * thread (`SqliteWriter.inPlace`): then it is written here, at once (a queue consumer acks after each
+   * flush: the hand-off's round trip held half its prefetch window). Writes stay in call order, so a newer
+   * record is never overwritten by an older one.
    */
   async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
     const writes = new WriteBatchBuilder();
@@ -107,7 +106,7 @@ export class SqliteStateStore implements StateStore {
     if (writes.empty) return { rejected: [] };
     const built = writes.build();
     let changes: number[][];
-    if (this.writer === undefined || (rowsOf(batch, checkpoints) <= IN_PLACE_ROWS && this.writer.idle)) {
+    if (this.writer === undefined || this.writer.inPlace(rowsOf(batch, checkpoints))) {
       changes = await this.connection.call(() =>
         this.connection.immediate(() => this.connection.apply(built)),
       );
@@ -126,9 +125,6 @@ export class SqliteStateStore implements StateStore {
     if (this.connection.db.open) this.connection.db.close();
   }
 }
-
-/** Flushes of up to this many records are written on the caller's thread when the writer thread is idle. */
-export const IN_PLACE_ROWS = 256;
 
 function rowsOf(batch: JournalBatch, checkpoints: readonly CheckpointWrite[]): number {
   return (

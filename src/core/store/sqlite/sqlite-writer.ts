@@ -21,6 +21,9 @@ interface Reply {
 
 const requireHere = createRequire(import.meta.url);
 
+/** Writes of up to this many records are done in place when the thread is idle (see `inPlace`). */
+export const IN_PLACE_ROWS = 256;
+
 /** Text parameters from this many characters on cross to the writer thread as transferred bytes. */
 const LARGE_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
@@ -100,9 +103,14 @@ export class SqliteWriter {
     });
   }
 
-  /** No write of ours is on the thread now: one applied elsewhere cannot overtake any. */
-  get idle(): boolean {
-    return this.pending.size === 0;
+  /**
+   * Whether a write of `rows` records is better done on the caller's own connection: it is small (up to
+   * `IN_PLACE_ROWS`), so it costs less to write than to hand over — and its answer does not wait for the
+   * caller's event loop to come round — and nothing of ours is on the thread, so it cannot overtake an
+   * earlier write (writes stay in call order).
+   */
+  inPlace(rows: number): boolean {
+    return rows <= IN_PLACE_ROWS && this.pending.size === 0;
   }
 
   async close(): Promise<void> {
