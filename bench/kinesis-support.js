@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import kinesalite from 'kinesalite';
 import ts from 'typescript';
-import { createKinesisClient } from '../dist/core/sources/kinesis/kinesis-client.js';
+import { createKinesisClient } from '../dist/core/transports/kinesis/kinesis-client.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 

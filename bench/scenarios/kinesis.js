@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import kinesalite from 'kinesalite';
 import { openSource, openSqliteStore } from '../../dist/core/index.js';
-import { createKinesisClient } from '../../dist/core/sources/kinesis/kinesis-client.js';
+import { createKinesisClient } from '../../dist/core/transports/kinesis/kinesis-client.js';
 import {
   classifyAgent,
   phase,

@@ -1,6 +1,6 @@
 import { connect } from 'amqplib';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { coalesceWrites } from '../../src/core/sources/amqp/coalesced-writes.js';
+import { coalesceWrites } from '../../src/core/transports/amqp/coalesced-writes.js';
 import { AMQP_URL, rabbitmqAvailable, serviceSuite } from '../support/services.js';
 import { BrokerAdmin, uniqueName } from './support/broker.js';
 

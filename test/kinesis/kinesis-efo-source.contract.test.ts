@@ -1,9 +1,9 @@
 import { afterAll, beforeAll } from 'vitest';
+import { KinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
 import {
   createKinesisClient,
   createKinesisHttp2Client,
-} from '../../src/core/sources/kinesis/kinesis-client.js';
-import { KinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
+} from '../../src/core/transports/kinesis/kinesis-client.js';
 import { sourceContract } from '../core/sources/source-contract.js';
 import { type EfoServer, startEfoServer } from '../support/kinesis-efo-server.js';
 import { type Kinesalite, putRecords, startKinesalite } from './support/kinesalite.js';

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isUsageError } from '../../src/core/errors/usage-error.js';
-import { credentialsConfigured } from '../../src/core/sources/kinesis/kinesis-client.js';
 import {
   compareKinesisPositions,
   formatKinesisPosition,
   parseKinesisPosition,
 } from '../../src/core/sources/kinesis/kinesis-position.js';
-import { kinesisSettings } from '../../src/core/sources/kinesis/kinesis-settings.js';
+import { credentialsConfigured } from '../../src/core/transports/kinesis/kinesis-client.js';
+import { kinesisSettings } from '../../src/core/transports/kinesis/kinesis-settings.js';
 import { END_OF_PARTITION } from '../../src/core/types.js';
 
 const sequence = fc.bigInt({ min: 0n, max: 10n ** 56n }).map(String);

@@ -321,7 +321,7 @@ describe('Shard reader', () => {
     expect((error as { hint?: string }).hint).toMatch(/create-stream/);
     await missing.close();
 
-    const { createKinesisClient } = await import('../../src/core/sources/kinesis/kinesis-client.js');
+    const { createKinesisClient } = await import('../../src/core/transports/kinesis/kinesis-client.js');
     const nowhere = new KinesisSource({
       stream: 'orders',
       client: createKinesisClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 }),

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isSourceUnavailableError } from '../../src/core/errors/source-unavailable-error.js';
-import {
-  createKinesisClient,
-  createKinesisHttp2Client,
-} from '../../src/core/sources/kinesis/kinesis-client.js';
 import { KinesisSource } from '../../src/core/sources/kinesis/kinesis-source.js';
 import { openKinesisSource } from '../../src/core/sources/kinesis/open-kinesis-source.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import {
+  createKinesisClient,
+  createKinesisHttp2Client,
+} from '../../src/core/transports/kinesis/kinesis-client.js';
 import { type Bytes, END_OF_PARTITION, type Message, type StartPosition } from '../../src/core/types.js';
 import { type EfoServer, startEfoServer } from '../support/kinesis-efo-server.js';
 import {

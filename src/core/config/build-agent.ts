@@ -181,7 +181,7 @@ async function configuredQueueRunner(
   group: string,
 ): Promise<RunnerChoice> {
   const { queueRunner } = await import('../runners/queue-runner.js');
-  const { DEFAULT_AMQP_URL } = await import('../sources/amqp/amqp-uri.js');
+  const { DEFAULT_AMQP_URL } = await import('../transports/amqp/amqp-uri.js');
   return queueRunner({
     url: config.runner?.url ?? process.env.AMQP_URL ?? DEFAULT_AMQP_URL,
     endpoint: config.runner?.endpoint ?? 'default',

@@ -1,8 +1,8 @@
 import type { ChannelModel } from 'amqplib';
 import { ConfigError } from '../errors/config-error.js';
-import type { AmqpSettings } from '../sources/amqp/amqp-settings.js';
-import { ensureQueue } from '../sources/amqp/amqp-topology.js';
-import { closeQuietly } from '../sources/amqp/close-quietly.js';
+import type { AmqpSettings } from '../transports/amqp/amqp-settings.js';
+import { ensureQueue } from '../transports/amqp/amqp-topology.js';
+import { closeQuietly } from '../transports/amqp/close-quietly.js';
 
 /** The exchange workers publish results to (direct, durable). */
 export const RESULTS_EXCHANGE = 'results';

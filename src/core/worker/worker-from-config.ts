@@ -4,8 +4,8 @@ import type { CloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { redactUri } from '../redact.js';
 import { endpointTopology } from '../runners/task-topology.js';
-import { DEFAULT_AMQP_URL } from '../sources/amqp/amqp-uri.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { DEFAULT_AMQP_URL } from '../transports/amqp/amqp-uri.js';
 import { WorkerService } from './worker-service.js';
 
 /** Settings given on the command line (or env), which win over the config file. */

@@ -15,14 +15,14 @@ import {
   endpointTopology,
   RESULTS_EXCHANGE,
 } from '../runners/task-topology.js';
-import { ManagedChannel } from '../sources/amqp/amqp-channel.js';
-import { AmqpConnection } from '../sources/amqp/amqp-connection.js';
-import { type AmqpSettings, amqpSettingsOf } from '../sources/amqp/amqp-settings.js';
-import { parseAmqpUri } from '../sources/amqp/amqp-uri.js';
-import { closeQuietly } from '../sources/amqp/close-quietly.js';
-import { ConfirmedPublisher, type OutgoingMessage } from '../sources/amqp/confirmed-publisher.js';
 import { Stats } from '../telemetry/stats.js';
 import { Telemetry } from '../telemetry/telemetry.js';
+import { ManagedChannel } from '../transports/amqp/amqp-channel.js';
+import { AmqpConnection } from '../transports/amqp/amqp-connection.js';
+import { type AmqpSettings, amqpSettingsOf } from '../transports/amqp/amqp-settings.js';
+import { parseAmqpUri } from '../transports/amqp/amqp-uri.js';
+import { closeQuietly } from '../transports/amqp/close-quietly.js';
+import { ConfirmedPublisher, type OutgoingMessage } from '../transports/amqp/confirmed-publisher.js';
 import { ResultOutbox } from './result-outbox.js';
 
 export interface WorkerServiceOptions {

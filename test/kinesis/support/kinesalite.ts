@@ -13,7 +13,7 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import kinesalite from 'kinesalite';
-import { createKinesisClient } from '../../../src/core/sources/kinesis/kinesis-client.js';
+import { createKinesisClient } from '../../../src/core/transports/kinesis/kinesis-client.js';
 
 /** A kinesalite server started in this process on a free port, reached through the real SDK. */
 export interface Kinesalite {

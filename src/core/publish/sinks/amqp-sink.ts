@@ -3,15 +3,15 @@ import { type Clock, systemClock } from '../../clock.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import { TransientError } from '../../errors/transient-error.js';
 import { UsageError } from '../../errors/usage-error.js';
-import { ManagedChannel } from '../../sources/amqp/amqp-channel.js';
-import { AmqpConnection } from '../../sources/amqp/amqp-connection.js';
-import { type AmqpSettings, amqpSettingsOf } from '../../sources/amqp/amqp-settings.js';
-import { amqpSourceOptions, queueSpec } from '../../sources/amqp/amqp-source-options.js';
-import { ensureQueue, type QueueSpec, replyCode } from '../../sources/amqp/amqp-topology.js';
-import { type AmqpServer, flag, parseAmqpUri, positive } from '../../sources/amqp/amqp-uri.js';
-import { closeQuietly } from '../../sources/amqp/close-quietly.js';
-import { ConfirmedPublisher, type OutgoingMessage } from '../../sources/amqp/confirmed-publisher.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
+import { ManagedChannel } from '../../transports/amqp/amqp-channel.js';
+import { AmqpConnection } from '../../transports/amqp/amqp-connection.js';
+import { amqpSourceOptions, queueSpec } from '../../transports/amqp/amqp-queue-options.js';
+import { type AmqpSettings, amqpSettingsOf } from '../../transports/amqp/amqp-settings.js';
+import { ensureQueue, type QueueSpec, replyCode } from '../../transports/amqp/amqp-topology.js';
+import { type AmqpServer, flag, parseAmqpUri, positive } from '../../transports/amqp/amqp-uri.js';
+import { closeQuietly } from '../../transports/amqp/close-quietly.js';
+import { ConfirmedPublisher, type OutgoingMessage } from '../../transports/amqp/confirmed-publisher.js';
 import {
   ALL_DELIVERED,
   type PublishRecord,

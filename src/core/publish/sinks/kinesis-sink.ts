@@ -8,9 +8,9 @@ import { FatalError } from '../../errors/fatal-error.js';
 import { TransientError } from '../../errors/transient-error.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { redactUri } from '../../redact.js';
-import { createKinesisClient } from '../../sources/kinesis/kinesis-client.js';
-import { kinesisSettings } from '../../sources/kinesis/kinesis-settings.js';
 import { kinesisStreamOf } from '../../sources/source-uri.js';
+import { createKinesisClient } from '../../transports/kinesis/kinesis-client.js';
+import { kinesisSettings } from '../../transports/kinesis/kinesis-settings.js';
 import type { OpenSinkOptions } from '../open-sink.js';
 import type { PublishRecord, SendResult, Sink } from '../publisher.js';
 

@@ -1,13 +1,13 @@
 import type { Message as AmqpMessage, Channel, ConsumeMessage } from 'amqplib';
 import { type Clock, systemClock } from '../../clock.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
+import { ManagedChannel } from '../../transports/amqp/amqp-channel.js';
+import { AmqpConnection } from '../../transports/amqp/amqp-connection.js';
+import { type AmqpSourceOptions, amqpSourceId, queueSpec } from '../../transports/amqp/amqp-queue-options.js';
+import { ensureQueue } from '../../transports/amqp/amqp-topology.js';
+import { closeQuietly } from '../../transports/amqp/close-quietly.js';
 import type { Bytes, Message, Partition } from '../../types.js';
 import type { PartitionInfo, SourceConnectivity } from '../source.js';
-import { ManagedChannel } from './amqp-channel.js';
-import { AmqpConnection } from './amqp-connection.js';
-import { type AmqpSourceOptions, amqpSourceId, queueSpec } from './amqp-source-options.js';
-import { ensureQueue } from './amqp-topology.js';
-import { closeQuietly } from './close-quietly.js';
 import { DeliveryInbox } from './delivery-inbox.js';
 
 export interface AmqpConsumerOptions extends AmqpSourceOptions {

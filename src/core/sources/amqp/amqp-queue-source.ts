@@ -2,6 +2,8 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { nextTurn } from '../../clock.js';
 import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
+import { queueSpec } from '../../transports/amqp/amqp-queue-options.js';
+import { checkQueue, ensureQueue, replyCode } from '../../transports/amqp/amqp-topology.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
 import type { Fetch, PartitionStatus, Source } from '../source.js';
 import { AckRanges } from './ack-ranges.js';
@@ -12,8 +14,6 @@ import {
   tagged,
   timestampOf,
 } from './amqp-consumer.js';
-import { queueSpec } from './amqp-source-options.js';
-import { checkQueue, ensureQueue, replyCode } from './amqp-topology.js';
 
 export type AmqpQueueSourceOptions = AmqpConsumerOptions;
 

@@ -3,11 +3,11 @@ import type { Clock } from '../../clock.js';
 import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import type { StateStore } from '../../store/state-store.js';
+import { checkQueue } from '../../transports/amqp/amqp-topology.js';
+import { closeQuietly } from '../../transports/amqp/close-quietly.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
 import type { Fetch, PartitionStatus, Source } from '../source.js';
 import { AmqpConsumer, type AmqpConsumerOptions, type AmqpDelivery, timestampOf } from './amqp-consumer.js';
-import { checkQueue } from './amqp-topology.js';
-import { closeQuietly } from './close-quietly.js';
 
 export interface AmqpStreamSourceOptions extends AmqpConsumerOptions {
   /** Where `describe` reads the committed offset (the processor writes it). */

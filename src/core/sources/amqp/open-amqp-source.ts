@@ -1,9 +1,9 @@
 import type { Clock } from '../../clock.js';
 import type { StateStore } from '../../store/state-store.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
+import { amqpSourceOptions } from '../../transports/amqp/amqp-queue-options.js';
 import type { Source } from '../source.js';
 import { AmqpQueueSource } from './amqp-queue-source.js';
-import { amqpSourceOptions } from './amqp-source-options.js';
 import { AmqpStreamSource } from './amqp-stream-source.js';
 
 export interface OpenAmqpSourceOptions {

@@ -1,7 +1,7 @@
+import { createKinesisClient, createKinesisHttp2Client } from '../../transports/kinesis/kinesis-client.js';
+import { kinesisSettings } from '../../transports/kinesis/kinesis-settings.js';
 import type { OpenSourceOptions } from '../open-source.js';
 import { parseSourceUri } from '../source-uri.js';
-import { createKinesisClient, createKinesisHttp2Client } from './kinesis-client.js';
-import { kinesisSettings } from './kinesis-settings.js';
 import { KinesisSource } from './kinesis-source.js';
 
 /**
