@@ -9,6 +9,7 @@ import { redactSecrets } from '../redact.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import type { Journal } from '../store/journal.js';
+import { recordParkKey, recordParkKeyPrefix } from '../store/parking.js';
 import type { FailedKind, ReplayableMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import { CommitOffsets } from '../strategies/commit-offsets.js';
@@ -44,7 +45,6 @@ export interface PageReplayOptions {
 
 /** Carries the failed item's id through the strategy chain (attributes survive every step). */
 const ITEM_ATTRIBUTE = 'agentctl.replay.item';
-const PUBLISH_KEY_PREFIX = 'publish/';
 
 /** The fields of an item its outcome repeats. */
 export function identity(item: ReplayableMessage): Pick<ReplayItemOutcome, 'id' | 'kind' | 'reason'> {
@@ -235,11 +235,11 @@ export class PageReplay {
         outcomes.set(item.id, { error: publisher.message });
         continue;
       }
-      const prefix = `${PUBLISH_KEY_PREFIX}${sink}/`;
+      const prefix = recordParkKeyPrefix(sink);
       const id = item.key.startsWith(prefix)
         ? item.key.slice(prefix.length)
         : (item.runId ?? `failed-${item.id}`);
-      replaying.add(`${PUBLISH_KEY_PREFIX}${publisher.sink}/${id}`);
+      replaying.add(recordParkKey(publisher.sink, id));
       const effort = publisher.publish({
         id,
         value: item.raw,

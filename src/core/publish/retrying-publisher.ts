@@ -3,6 +3,7 @@ import { describeError, isRetriable } from '../errors/agentctl-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Journal } from '../store/journal.js';
+import { recordParkKey } from '../store/parking.js';
 import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
@@ -449,7 +450,7 @@ export class RetryingPublisher implements Publisher {
       raw: record.value,
       timestamp: record.timestamp,
       failedAt: this.clock.now(),
-      key: `publish/${this.sink}/${record.id}`,
+      key: recordParkKey(this.sink, record.id),
     });
     if (this.stats !== undefined) this.stats.publishGiveUps += 1;
     this.culminate(entry, 'parked');

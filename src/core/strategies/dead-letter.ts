@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { redactSecrets } from '../redact.js';
 import type { Journal } from '../store/journal.js';
+import { eventParkKey, positionParkKey } from '../store/parking.js';
 import type { NewFailedMessage } from '../store/records.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Message } from '../types.js';
@@ -60,21 +61,8 @@ export function parkedMessage(
     ...(options.via === undefined ? {} : { via: options.via }),
     key: event
       ? eventParkKey(options.group, options.source, event)
-      : `${options.group}|${options.source}|at:${message.partition}@${message.position}`,
+      : positionParkKey(options.group, options.source, message.partition, message.position),
   };
-}
-
-/**
- * The failed-store key of an event that failed in `group` reading `source`: parking it again (another
- * failure, here or on a remote worker) adds to the same item. An event is identified by its CloudEvents
- * source and id together (ids are only unique per source).
- */
-export function eventParkKey(
-  group: string,
-  source: string,
-  event: { readonly source?: unknown; readonly id?: unknown },
-): string {
-  return `${group}|${source}|event:${String(event.source ?? '')}/${String(event.id)}`;
 }
 
 /** The source messages a failed message stands for (each member of a failed batch). */
