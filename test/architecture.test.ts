@@ -106,6 +106,50 @@ describe('architecture', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('has no import cycles between the folders of src/core (type imports included)', () => {
+    const core = join(src, 'core');
+    // A folder of src/core is a room; a file directly in src/core is a room of its own; the package
+    // index stands above everything and is left out.
+    const room = (file: string) => {
+      const parts = relative(core, file).split('/');
+      return parts.length === 1 ? parts[0]! : `${parts[0]}/`;
+    };
+    const edges = new Map<string, Map<string, string>>();
+    for (const file of all.filter((f) => f.startsWith(`${core}/`) && relative(core, f) !== 'index.ts')) {
+      for (const { specifier } of importsOf(file)) {
+        const target = resolveLocal(file, specifier);
+        if (target === undefined || !target.startsWith(`${core}/`)) continue;
+        const [from, to] = [room(file), room(target)];
+        if (from === to) continue;
+        if (!edges.has(from)) edges.set(from, new Map());
+        if (!edges.get(from)!.has(to))
+          edges.get(from)!.set(to, `${relative(src, file)} → ${relative(src, target)}`);
+      }
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const stack: string[] = [];
+    const visit = (node: string) => {
+      state.set(node, 'visiting');
+      stack.push(node);
+      for (const next of edges.get(node)?.keys() ?? []) {
+        if (state.get(next) === 'visiting') {
+          const loop = [...stack.slice(stack.indexOf(next)), next];
+          cycles.push(
+            loop
+              .slice(1)
+              .map((to, i) => edges.get(loop[i]!)!.get(to))
+              .join(', '),
+          );
+        } else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(node, 'done');
+    };
+    for (const node of edges.keys()) if (!state.has(node)) visit(node);
+    expect(cycles).toEqual([]);
+  });
+
   it('keeps the version in step with package.json', async () => {
     const { VERSION } = await import('../src/core/version.js');
     expect(VERSION).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);

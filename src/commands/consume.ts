@@ -132,7 +132,7 @@ export default class Consume extends BaseCommand {
       say({ type: 'warning', message }, `warning: ${printable(message)}`);
     });
     // The console shows progress itself; the progress line and NDJSON progress are for the other modes.
-    const { progressOf } = await import('../core/telemetry/status-snapshot.js');
+    const { progressOf } = await import('../core/model/status-snapshot.js');
     const showProgress = async () => {
       const snapshot = await agent.snapshot().catch(() => undefined);
       if (snapshot === undefined) return;

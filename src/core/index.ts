@@ -34,6 +34,11 @@ export {
   type EventDecoder,
   encodeEvent,
 } from './events/cloud-event.js';
+export type { Culmination, Effort, PublishAttempt } from './model/effort.js';
+export { runIdOf } from './model/run-id.js';
+export type { RunRecord, RunState, StepAttempt, StepRecord } from './model/run-record.js';
+export { Stats } from './model/stats.js';
+export type { StatusSnapshot } from './model/status-snapshot.js';
 export { type ReplayFailedOptions, replayFailed } from './ops/replay-failed.js';
 export {
   defineProcess,
@@ -45,10 +50,7 @@ export {
   type StepDefinition,
 } from './processes/process.js';
 export { executeRun } from './processes/process-executor.js';
-export { runIdOf } from './processes/run-id.js';
-export type { RunRecord, RunState, StepAttempt, StepRecord } from './processes/run-record.js';
 export { type Contingency, contingency, DEFAULT_CONTINGENCY } from './publish/contingency.js';
-export type { Culmination, Effort, PublishAttempt } from './publish/effort.js';
 export { openSink, registerSinkOpener } from './publish/open-sink.js';
 export type { Publisher, PublishRecord, SendResult, Sink } from './publish/publisher.js';
 export { RetryingPublisher } from './publish/retrying-publisher.js';
@@ -106,8 +108,6 @@ export {
   type StrategyContext,
 } from './strategies/processing-strategy.js';
 export { Produce } from './strategies/produce.js';
-export { Stats } from './telemetry/stats.js';
-export type { StatusSnapshot } from './telemetry/status-snapshot.js';
 export { type EngineEvents, Telemetry } from './telemetry/telemetry.js';
 export * from './types.js';
 export { VERSION } from './version.js';

@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runIdOf } from '../../src/core/model/run-id.js';
 import type { RuleDescription, RuleTestReport } from '../../src/core/ops/rules.js';
-import { runIdOf } from '../../src/core/processes/run-id.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { publish, submissionEvent } from '../core/agent/fixtures.js';
 import { agentctl, writeConfig } from '../support/cli.js';

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CloudEvent } from '../../src/core/events/cloud-event.js';
-import { runIdOf } from '../../src/core/processes/run-id.js';
+import { runIdOf } from '../../src/core/model/run-id.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { mulberry32 } from '../simulation/random.js';
 import { type AgentChild, startAgentChild } from '../support/fixture-child.js';

@@ -1,4 +1,4 @@
-import type { RunState } from '../../src/core/processes/run-record.js';
+import type { RunState } from '../../src/core/model/run-record.js';
 
 /** Simulated time starts here; reports show times relative to it. */
 export const SIM_START = 1_795_000_000_000;

@@ -1,4 +1,4 @@
-import type { RunState } from '../../src/core/processes/run-record.js';
+import type { RunState } from '../../src/core/model/run-record.js';
 import type { JournalBatch } from '../../src/core/store/journal.js';
 import type { CheckpointWrite } from '../../src/core/store/records.js';
 import type { SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';

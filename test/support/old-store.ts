@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { legacyDigest, runIdOfDigest } from '../../src/core/processes/run-id.js';
+import { legacyDigest, runIdOfDigest } from '../../src/core/model/run-id.js';
 import { quoteIdent } from '../../src/core/store/postgres/pg-connection.js';
 import { PG_MIGRATIONS } from '../../src/core/store/postgres/pg-migrations.js';
 import { MIGRATIONS } from '../../src/core/store/sqlite/migrations.js';

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
-import type { RunRecord } from '../../src/core/processes/run-record.js';
-import type { Effort } from '../../src/core/publish/effort.js';
+import type { Effort } from '../../src/core/model/effort.js';
+import type { RunRecord } from '../../src/core/model/run-record.js';
+import type { StatusSnapshot } from '../../src/core/model/status-snapshot.js';
 import type { StateStore } from '../../src/core/store/state-store.js';
-import type { StatusSnapshot } from '../../src/core/telemetry/status-snapshot.js';
 import {
   aFullRun,
   aHeartbeat,

@@ -7,10 +7,10 @@ import type {
   ConsoleView,
 } from '../../src/core/console/data.js';
 import type { FailedRow } from '../../src/core/console/failed-window.js';
+import type { Effort } from '../../src/core/model/effort.js';
+import type { RunRecord } from '../../src/core/model/run-record.js';
 import type { CheckpointChangeResult } from '../../src/core/ops/checkpoints.js';
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
-import type { RunRecord } from '../../src/core/processes/run-record.js';
-import type { Effort } from '../../src/core/publish/effort.js';
 
 export const NOW = 1_800_000_000_000;
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { CloudEvent, EventDecoder } from '../events/cloud-event.js';
+import type { Stats } from '../model/stats.js';
 import type { ProcessRegistry } from '../processes/process.js';
 import type { Publisher } from '../publish/publisher.js';
 import type { RuleSet } from '../rules/rule-set.js';
@@ -15,7 +16,6 @@ import { Healthcheck } from '../strategies/healthcheck.js';
 import { ParkFailedRuns } from '../strategies/park-failed-runs.js';
 import type { ProcessingStrategy, ProcessingStrategyFactory } from '../strategies/processing-strategy.js';
 import { Produce } from '../strategies/produce.js';
-import type { Stats } from '../telemetry/stats.js';
 import type { Bytes } from '../types.js';
 
 export interface AgentPipelineParts {

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../clock.js';
+import type { Effort } from '../model/effort.js';
+import type { RunRecord } from '../model/run-record.js';
+import type { SinkStatus, StatusSnapshot } from '../model/status-snapshot.js';
 import { type AgentStatus, agentStatus, isAlive, type PartitionRow, partitionRows } from '../ops/status.js';
-import type { RunRecord } from '../processes/run-record.js';
-import type { Effort } from '../publish/effort.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
-import type { SinkStatus, StatusSnapshot } from '../telemetry/status-snapshot.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { VERSION } from '../version.js';
 import { type FailedPage, FailedWindow } from './failed-window.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { RunRecord } from '../processes/run-record.js';
+import type { RunRecord } from '../model/run-record.js';
 import type { EngineEvents } from '../telemetry/telemetry.js';
 
 /** A failed step or publish attempt that is (or was) followed by a retry. */

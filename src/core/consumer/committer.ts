@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
+import type { Stats } from '../model/stats.js';
 import type { Source } from '../sources/source.js';
 import type { Journal } from '../store/journal.js';
 import type { CheckpointWrite, Fence } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { END_OF_PARTITION, type Partition, type Position } from '../types.js';
 import type { Assignor } from './assignor.js';

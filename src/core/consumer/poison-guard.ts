@@ -1,5 +1,5 @@
 import { PoisonStormError } from '../errors/poison-storm-error.js';
-import type { RunRecord } from '../processes/run-record.js';
+import type { RunRecord } from '../model/run-record.js';
 import { GatedRunner } from '../runners/gated-runner.js';
 import type { Runner } from '../runners/runner.js';
 

@@ -1,6 +1,7 @@
 import { type Clock, SLEEP_CANCELLED } from '../clock.js';
 import { describeError, isTransientFailure } from '../errors/agentctl-error.js';
 import { isPoisonStormError } from '../errors/poison-storm-error.js';
+import type { Stats } from '../model/stats.js';
 import { redactSecrets } from '../redact.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Fetch, PartitionStatus, Source } from '../sources/source.js';
@@ -15,7 +16,6 @@ import {
   type ProcessingStrategy,
   type ProcessingStrategyFactory,
 } from '../strategies/processing-strategy.js';
-import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import {
   type Bytes,

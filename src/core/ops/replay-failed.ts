@@ -1,9 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import { Stats } from '../model/stats.js';
 import { Journal } from '../store/journal.js';
 import type { FailedFilter, ReplayableMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import { Stats } from '../telemetry/stats.js';
 import { requireFailedIds } from './failed-items.js';
 import { identity, PageReplay, type ReplayItemOutcome } from './replay-page.js';
 import { SinkPublishers } from './sink-publishers.js';

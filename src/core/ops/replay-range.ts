@@ -5,6 +5,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import { resolveSettings } from '../config/build-agent.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
+import { Stats } from '../model/stats.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
@@ -17,7 +18,6 @@ import {
   MessageRejected,
   type ProcessingStrategy,
 } from '../strategies/processing-strategy.js';
-import { Stats } from '../telemetry/stats.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import type { Bytes, Message, Partition, Position } from '../types.js';
 import { SinkPublishers, SinkUnavailable } from './sink-publishers.js';

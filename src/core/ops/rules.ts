@@ -3,9 +3,9 @@ import { describeError } from '../errors/agentctl-error.js';
 import { isRuleError } from '../errors/rule-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
+import { runIdOf } from '../model/run-id.js';
+import type { RunState } from '../model/run-record.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
-import { runIdOf } from '../processes/run-id.js';
-import type { RunState } from '../processes/run-record.js';
 import { RuleSet } from '../rules/rule-set.js';
 import type { RunStore } from '../store/state-store.js';
 

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { AGENT_SINK_REF, resolveSettings } from '../config/build-agent.js';
 import { describeError } from '../errors/agentctl-error.js';
+import type { Stats } from '../model/stats.js';
 import { contingency } from '../publish/contingency.js';
 import { openSink } from '../publish/open-sink.js';
 import { RetryingPublisher } from '../publish/retrying-publisher.js';
@@ -10,7 +11,6 @@ import { redactUri } from '../redact.js';
 import type { Journal } from '../store/journal.js';
 import type { FailedMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import type { Stats } from '../telemetry/stats.js';
 
 export interface SinkPublishersOptions {
   readonly store: StateStore;

@@ -1,11 +1,11 @@
 import type { AgentConfig } from '../config/agent-config.js';
-import type { RunRecord } from '../processes/run-record.js';
-import type { Effort } from '../publish/effort.js';
+import type { Effort } from '../model/effort.js';
+import type { RunRecord } from '../model/run-record.js';
+import type { SinkStatus, StatusSnapshot } from '../model/status-snapshot.js';
 import { redactSecrets } from '../redact.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, Checkpoint } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
-import type { SinkStatus, StatusSnapshot } from '../telemetry/status-snapshot.js';
 import type { Partition } from '../types.js';
 import { openOpsSource, opsTarget } from './checkpoints.js';
 import { isAlive, type LiveOwner, liveOwners, ownedState } from './partition-owners.js';

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors/usage-error.js';
-import type { RunRecord } from '../processes/run-record.js';
-import type { Effort } from '../publish/effort.js';
+import type { Effort } from '../model/effort.js';
+import type { RunRecord } from '../model/run-record.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
 import type {
   CheckpointWrite,

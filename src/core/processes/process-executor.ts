@@ -3,13 +3,13 @@ import { describeError } from '../errors/agentctl-error.js';
 import { isFatalError } from '../errors/fatal-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
+import type { RunRecord, StepRecord } from '../model/run-record.js';
+import type { Stats } from '../model/stats.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js';
-import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { jsonProblem } from './json-problem.js';
 import type { ProcessDefinition, StepContext, StepDefinition } from './process.js';
-import type { RunRecord, StepRecord } from './run-record.js';
 
 export interface ExecuteOptions {
   readonly clock: Clock;

@@ -1,5 +1,5 @@
+import type { Effort } from '../model/effort.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js';
-import type { Effort } from './effort.js';
 
 /**
  * How a publisher retries a record: a retry policy (`maxRetries`, backoff kind, `baseMs`, `maxMs`,

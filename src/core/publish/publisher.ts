@@ -1,5 +1,5 @@
+import type { Effort } from '../model/effort.js';
 import type { Bytes } from '../types.js';
-import type { Effort } from './effort.js';
 
 /** A record to deliver to a sink. */
 export interface PublishRecord {

@@ -1,13 +1,13 @@
 import { type Clock, SLEEP_CANCELLED, systemClock } from '../clock.js';
 import { describeError, isRetriable } from '../errors/agentctl-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
+import { type Culmination, type Effort, type PublishAttempt, timeOrderedUuid } from '../model/effort.js';
+import type { Stats } from '../model/stats.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Journal } from '../store/journal.js';
 import { recordParkKey } from '../store/parking.js';
-import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
-import { type Culmination, type Effort, type PublishAttempt, timeOrderedUuid } from './effort.js';
 import type { Publisher, PublishRecord, SendProgress, SendResult, Sink } from './publisher.js';
 import type { PublisherStatusBoard } from './status-board.js';
 

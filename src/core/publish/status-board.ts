@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
-import type { SinkStatus } from '../telemetry/status-snapshot.js';
+import type { SinkStatus } from '../model/status-snapshot.js';
 
 export interface PublisherStatusBoardOptions {
   readonly clock?: Clock;

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../processes/run-record.js';
+import type { RunRecord } from '../model/run-record.js';
 import type { RunJob, Runner } from './runner.js';
 
 /** What a `GatedRunner` asks and tells its keeper. */

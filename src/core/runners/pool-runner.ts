@@ -1,5 +1,5 @@
+import type { RunRecord } from '../model/run-record.js';
 import { executeRun } from '../processes/process-executor.js';
-import type { RunRecord } from '../processes/run-record.js';
 import type { RunJob, Runner, RunnerContext } from './runner.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Message as AmqpMessage, Channel, ConfirmChannel, ConsumeMessage } 
 import { SLEEP_CANCELLED } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { encodeEvent } from '../events/cloud-event.js';
-import type { RunRecord } from '../processes/run-record.js';
+import type { RunRecord } from '../model/run-record.js';
 import { redactUri } from '../redact.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import { eventParkKey } from '../store/parking.js';

@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { CloudEvent } from '../events/cloud-event.js';
+import type { RunRecord } from '../model/run-record.js';
+import type { Stats } from '../model/stats.js';
 import type { ProcessDefinition } from '../processes/process.js';
-import type { RunRecord } from '../processes/run-record.js';
 import type { Journal } from '../store/journal.js';
-import type { Stats } from '../telemetry/stats.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 
 /** One run to execute: the record (state `pending`), its process, and the event with the rule's params. */

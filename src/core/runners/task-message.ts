@@ -1,5 +1,5 @@
 import type { CloudEvent } from '../events/cloud-event.js';
-import type { RunRecord } from '../processes/run-record.js';
+import type { RunRecord } from '../model/run-record.js';
 
 /**
  * What the `QueueRunner` puts on `<endpoint>.tasks`: one process run to execute. The run record travels

@@ -1,4 +1,13 @@
+import type { Checkpointing, Coordination, PartitionStatus } from '../model/partition-status.js';
 import type { Bytes, Message, Partition, Position, StartPosition } from '../types.js';
+
+export type {
+  Checkpointing,
+  Coordination,
+  PartitionState,
+  PartitionStatus,
+  QueueDepth,
+} from '../model/partition-status.js';
 
 /** A partition as the source knows it. */
 export interface PartitionInfo {
@@ -10,34 +19,6 @@ export interface PartitionInfo {
   readonly parents?: readonly Partition[];
   /** No more records will be written to it (a closed shard); it ends once read. */
   readonly closed?: boolean;
-}
-
-/** How a partition is being read right now. */
-export type PartitionState = 'reading' | 'paused' | 'waiting' | 'ended' | 'idle' | 'unassigned';
-
-/** Queue depth as the broker reports it. */
-export interface QueueDepth {
-  readonly ready: number;
-  /** Delivered to us and not yet acked. */
-  readonly unacked: number;
-  readonly consumers: number;
-}
-
-/** One row of `describe()`: where a partition stands. */
-export interface PartitionStatus {
-  readonly partition: Partition;
-  readonly state: PartitionState;
-  readonly committed?: Position;
-  readonly latest?: Position;
-  /** Records between committed and latest, when the source can count them. */
-  readonly lagRecords?: number;
-  /** How far behind the head the reader is, in ms (Kinesis `MillisBehindLatest`). */
-  readonly lagMs?: number;
-  readonly depth?: QueueDepth;
-  /** The agent reading it. */
-  readonly owner?: string;
-  /** Source-specific notes (e.g. `parents`, `blocked`). */
-  readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /**
@@ -62,20 +43,6 @@ export interface Fetch {
   /** Nothing new was found on any assigned, unpaused partition: the reader is at the head. */
   readonly caughtUp: boolean;
 }
-
-/**
- * How partitions are shared between agents reading the same source:
- * - `leases`: agents split partitions through leases in the state store (local log, file, Kinesis);
- * - `broker`: the broker hands messages out (AMQP); every agent is assigned every partition.
- */
-export type Coordination = 'leases' | 'broker';
-
-/**
- * Where positions are committed:
- * - `store`: checkpoints in the state store, written by the processor (local log, file, Kinesis, AMQP streams);
- * - `broker`: `commit` acknowledges to the broker and nothing is stored (AMQP queues).
- */
-export type Checkpointing = 'store' | 'broker';
 
 /**
  * How the processor tells the source what is done:

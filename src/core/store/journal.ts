@@ -1,5 +1,5 @@
-import type { RunRecord } from '../processes/run-record.js';
-import type { Effort } from '../publish/effort.js';
+import type { Effort } from '../model/effort.js';
+import type { RunRecord } from '../model/run-record.js';
 import type { FailureAttempt, NewFailedMessage } from './records.js';
 
 /** What one flush writes, in one transaction. */

@@ -1,5 +1,5 @@
+import type { StatusSnapshot } from '../model/status-snapshot.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
-import type { StatusSnapshot } from '../telemetry/status-snapshot.js';
 import type { Bytes, FailureReason, Partition, Position } from '../types.js';
 
 /** A committed position: everything at or before `position` in the partition is done. */

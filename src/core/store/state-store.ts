@@ -1,7 +1,7 @@
-import type { RunRecord, RunState } from '../processes/run-record.js';
-import type { Culmination, Effort } from '../publish/effort.js';
+import type { Culmination, Effort } from '../model/effort.js';
+import type { RunRecord, RunState } from '../model/run-record.js';
+import type { StatusSnapshot } from '../model/status-snapshot.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
-import type { StatusSnapshot } from '../telemetry/status-snapshot.js';
 import type { Partition } from '../types.js';
 import type { JournalBatch } from './journal.js';
 import type {

@@ -1,13 +1,13 @@
 import { describeError } from '../errors/agentctl-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
+import { runIdOf } from '../model/run-id.js';
+import type { RunRecord } from '../model/run-record.js';
+import type { Stats } from '../model/stats.js';
 import type { ProcessRegistry } from '../processes/process.js';
-import { runIdOf } from '../processes/run-id.js';
-import type { RunRecord } from '../processes/run-record.js';
 import type { PublishRecord } from '../publish/publisher.js';
 import type { RunJob, Runner } from '../runners/runner.js';
 import type { Journal, JournalHold } from '../store/journal.js';
 import type { EffortStore, RunStore } from '../store/state-store.js';
-import type { Stats } from '../telemetry/stats.js';
 import { type Message, withPayload } from '../types.js';
 import type { Evaluation } from './evaluate-rules.js';
 import { InOrderStrategy } from './in-order-strategy.js';

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { DoneOutcome } from '../model/done-outcome.js';
 import type { Journal } from '../store/journal.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { FailureReason, Message, Partition } from '../types.js';
@@ -49,8 +50,7 @@ export interface ProcessingStrategy<T> {
 /** Marks the source messages a message stands for as done (processed, or durably parked). */
 export type Commit = (message: Message<unknown>, outcome?: DoneOutcome) => void;
 
-/** How a message ended, for the poison-storm guard and the counters. */
-export type DoneOutcome = 'processed' | 'unmatched' | 'filtered' | 'parked';
+export type { DoneOutcome } from '../model/done-outcome.js';
 
 /** What a strategy factory gets when partitions are assigned. */
 export interface StrategyContext {

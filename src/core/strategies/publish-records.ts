@@ -1,6 +1,6 @@
 import type { CloudEvent } from '../events/cloud-event.js';
+import type { RunRecord } from '../model/run-record.js';
 import type { ProcessRegistry, PublishContext, PublishSpec } from '../processes/process.js';
-import type { RunRecord } from '../processes/run-record.js';
 import type { PublishRecord } from '../publish/publisher.js';
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Stats } from '../model/stats.js';
+import type { StatusSnapshot } from '../model/status-snapshot.js';
 import { PROCESSING_STATES, type ProcessingState } from '../state/processing-state.js';
-import type { Stats } from './stats.js';
-import type { StatusSnapshot } from './status-snapshot.js';
 import type { Telemetry } from './telemetry.js';
 
 /** What the metrics read: a running agent (or worker). */

@@ -1,7 +1,7 @@
-import type { RunRecord } from '../processes/run-record.js';
-import type { Effort } from '../publish/effort.js';
+import type { DoneOutcome } from '../model/done-outcome.js';
+import type { Effort } from '../model/effort.js';
+import type { RunRecord } from '../model/run-record.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
-import type { DoneOutcome } from '../strategies/processing-strategy.js';
 import type { FailureReason, Partition, Position, StartPosition } from '../types.js';
 
 /** Every typed event the engine emits, by name. */

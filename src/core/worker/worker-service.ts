@@ -4,9 +4,10 @@ import { Alarm, type Clock, systemClock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { FatalError } from '../errors/fatal-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
+import type { RunRecord } from '../model/run-record.js';
+import { Stats } from '../model/stats.js';
 import type { ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { executeRun } from '../processes/process-executor.js';
-import type { RunRecord } from '../processes/run-record.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import { decodeTask, dispatchOf, encodeResult, type TaskMessage } from '../runners/task-message.js';
 import {
@@ -15,7 +16,6 @@ import {
   endpointTopology,
   RESULTS_EXCHANGE,
 } from '../runners/task-topology.js';
-import { Stats } from '../telemetry/stats.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { ManagedChannel } from '../transports/amqp/amqp-channel.js';
 import { AmqpConnection } from '../transports/amqp/amqp-connection.js';

@@ -1,6 +1,6 @@
 import type { ConsolePartition, ConsoleView } from '../../core/console/data.js';
 import type { FailedRow } from '../../core/console/failed-window.js';
-import type { RunRecord } from '../../core/processes/run-record.js';
+import type { RunRecord } from '../../core/model/run-record.js';
 import type { PaneName } from './console-state.js';
 
 /** A line of the Retries pane: a step retry or a publish effort. */

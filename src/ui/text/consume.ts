@@ -1,5 +1,5 @@
 import type { AgentSummary } from '../../core/agent/agent.js';
-import type { ConsumeProgress } from '../../core/telemetry/status-snapshot.js';
+import type { ConsumeProgress } from '../../core/model/status-snapshot.js';
 import type { StartPosition } from '../../core/types.js';
 import { compact, count, duration } from './format.js';
 

@@ -5,12 +5,12 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { ConsoleFeed, type LiveAgent } from '../../../src/core/console/data.js';
 import { SEARCH_CAP } from '../../../src/core/console/failed-window.js';
 import { Paced, refreshInterval } from '../../../src/core/console/pacing.js';
+import type { RunRecord } from '../../../src/core/model/run-record.js';
+import type { StatusSnapshot } from '../../../src/core/model/status-snapshot.js';
 import { collectStatus } from '../../../src/core/ops/status.js';
-import type { RunRecord } from '../../../src/core/processes/run-record.js';
 import type { PartitionStatus } from '../../../src/core/sources/source.js';
 import type { NewFailedMessage } from '../../../src/core/store/records.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
-import type { StatusSnapshot } from '../../../src/core/telemetry/status-snapshot.js';
 import { Telemetry } from '../../../src/core/telemetry/telemetry.js';
 import { tempDir } from '../../support/temp.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PoisonGuard } from '../../../src/core/consumer/poison-guard.js';
 import { PoisonStormError } from '../../../src/core/errors/poison-storm-error.js';
-import type { RunRecord, RunState } from '../../../src/core/processes/run-record.js';
+import type { RunRecord, RunState } from '../../../src/core/model/run-record.js';
 import type { RunJob, Runner } from '../../../src/core/runners/runner.js';
 
 function runIn(state: RunState): RunRecord {

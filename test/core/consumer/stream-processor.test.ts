@@ -8,13 +8,13 @@ import {
   StreamProcessor,
   type StreamProcessorOptions,
 } from '../../../src/core/consumer/stream-processor.js';
+import { Stats } from '../../../src/core/model/stats.js';
 import { MemorySource } from '../../../src/core/sources/memory-source.js';
 import { Journal } from '../../../src/core/store/journal.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { CommitOffsets } from '../../../src/core/strategies/commit-offsets.js';
 import { RunTaskConcurrently } from '../../../src/core/strategies/library/run-task-concurrently.js';
 import type { ProcessingStrategyFactory } from '../../../src/core/strategies/processing-strategy.js';
-import { Stats } from '../../../src/core/telemetry/stats.js';
 import { Telemetry } from '../../../src/core/telemetry/telemetry.js';
 import type { Bytes, Message, Partition } from '../../../src/core/types.js';
 import { tempDir } from '../../support/temp.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
+import type { StatusSnapshot } from '../../../src/core/model/status-snapshot.js';
 import { listCheckpoints } from '../../../src/core/ops/checkpoints.js';
 import { liveOwners } from '../../../src/core/ops/partition-owners.js';
 import { collectStatus } from '../../../src/core/ops/status.js';
@@ -11,7 +12,6 @@ import type {
   Source,
 } from '../../../src/core/sources/source.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
-import type { StatusSnapshot } from '../../../src/core/telemetry/status-snapshot.js';
 import { tempDir } from '../../support/temp.js';
 
 let stores: SqliteStateStore[] = [];

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
 import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
+import type { RunRecord } from '../../../src/core/model/run-record.js';
+import { Stats } from '../../../src/core/model/stats.js';
 import { defineProcess, type ProcessDefinition } from '../../../src/core/processes/process.js';
 import { executeRun } from '../../../src/core/processes/process-executor.js';
-import type { RunRecord } from '../../../src/core/processes/run-record.js';
-import { Stats } from '../../../src/core/telemetry/stats.js';
 
 const event: CloudEvent = {
   specversion: '1.0',

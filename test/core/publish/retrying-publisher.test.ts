@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../../../src/core/clock.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
 import { TransientError } from '../../../src/core/errors/transient-error.js';
+import { type Effort, timeOrderedUuid } from '../../../src/core/model/effort.js';
+import { Stats } from '../../../src/core/model/stats.js';
 import { type Contingency, contingency } from '../../../src/core/publish/contingency.js';
-import { type Effort, timeOrderedUuid } from '../../../src/core/publish/effort.js';
 import type { PublishRecord, SendProgress, SendResult, Sink } from '../../../src/core/publish/publisher.js';
 import { RetryingPublisher } from '../../../src/core/publish/retrying-publisher.js';
 import { MemorySink, type MemorySinkOptions } from '../../../src/core/publish/sinks/memory-sink.js';
 import { PublisherStatusBoard } from '../../../src/core/publish/status-board.js';
 import { Journal } from '../../../src/core/store/journal.js';
-import { Stats } from '../../../src/core/telemetry/stats.js';
 import { type EngineEvents, Telemetry } from '../../../src/core/telemetry/telemetry.js';
 
 /** Keeps every version of every effort the publisher records. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../../src/core/processes/run-record.js';
+import type { RunRecord } from '../../../src/core/model/run-record.js';
 import { Journal } from '../../../src/core/store/journal.js';
 
 function run(id: string, state: RunRecord['state'] = 'succeeded'): RunRecord {

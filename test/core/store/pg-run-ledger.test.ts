@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runIdOf } from '../../../src/core/processes/run-id.js';
+import { runIdOf } from '../../../src/core/model/run-id.js';
 import {
   openPostgresStore,
   type PostgresStateStore,

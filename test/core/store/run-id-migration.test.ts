@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runIdOf } from '../../../src/core/processes/run-id.js';
+import { runIdOf } from '../../../src/core/model/run-id.js';
 import { PG_MIGRATIONS } from '../../../src/core/store/postgres/pg-migrations.js';
 import { openPostgresStore } from '../../../src/core/store/postgres/postgres-state-store.js';
 import { MIGRATIONS } from '../../../src/core/store/sqlite/migrations.js';

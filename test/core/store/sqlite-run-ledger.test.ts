@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { runIdOf } from '../../../src/core/processes/run-id.js';
+import { runIdOf } from '../../../src/core/model/run-id.js';
 import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import type { StateStore } from '../../../src/core/store/state-store.js';
 import { sqliteStoreAtVersion } from '../../support/old-store.js';

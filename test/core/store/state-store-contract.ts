@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNotFoundError } from '../../../src/core/errors/not-found-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
-import type { RunRecord, StepRecord } from '../../../src/core/processes/run-record.js';
-import type { Effort, PublishAttempt } from '../../../src/core/publish/effort.js';
+import type { Effort, PublishAttempt } from '../../../src/core/model/effort.js';
+import type { RunRecord, StepRecord } from '../../../src/core/model/run-record.js';
+import type { StatusSnapshot } from '../../../src/core/model/status-snapshot.js';
 import { partitionForKey } from '../../../src/core/store/partition-for-key.js';
 import type { CheckpointWrite, Lease, NewFailedMessage } from '../../../src/core/store/records.js';
 import type { AgentHeartbeat, StateStore } from '../../../src/core/store/state-store.js';
-import type { StatusSnapshot } from '../../../src/core/telemetry/status-snapshot.js';
 
 export interface StateStoreContractOptions {
   /**

@@ -3,13 +3,14 @@ import { type Clock, nextTurn, systemClock } from '../../../src/core/clock.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
 import { TransientError } from '../../../src/core/errors/transient-error.js';
 import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
+import { runIdOf } from '../../../src/core/model/run-id.js';
+import { Stats } from '../../../src/core/model/stats.js';
 import {
   defineProcess,
   type ProcessDefinition,
   ProcessRegistry,
   type StepContext,
 } from '../../../src/core/processes/process.js';
-import { runIdOf } from '../../../src/core/processes/run-id.js';
 import { rule } from '../../../src/core/rules/rule.js';
 import { RuleSet } from '../../../src/core/rules/rule-set.js';
 import { InlineRunner } from '../../../src/core/runners/inline-runner.js';
@@ -25,7 +26,6 @@ import {
   MessageRejected,
   type ProcessingStrategy,
 } from '../../../src/core/strategies/processing-strategy.js';
-import { Stats } from '../../../src/core/telemetry/stats.js';
 import type { Message } from '../../../src/core/types.js';
 import { Collect } from '../../support/collect.js';
 import { message, nth } from '../../support/messages.js';

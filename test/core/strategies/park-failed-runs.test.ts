@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../../src/core/events/cloud-event.js';
+import { runIdOf } from '../../../src/core/model/run-id.js';
+import type { RunRecord } from '../../../src/core/model/run-record.js';
 import { defineProcess, ProcessRegistry } from '../../../src/core/processes/process.js';
-import { runIdOf } from '../../../src/core/processes/run-id.js';
-import type { RunRecord } from '../../../src/core/processes/run-record.js';
 import { InlineRunner } from '../../../src/core/runners/inline-runner.js';
 import { Journal } from '../../../src/core/store/journal.js';
 import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';

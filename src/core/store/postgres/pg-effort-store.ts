@@ -1,4 +1,4 @@
-import type { Effort } from '../../publish/effort.js';
+import type { Effort } from '../../model/effort.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type EffortRow, toEffort } from '../rows/effort-row.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';

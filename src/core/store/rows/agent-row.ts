@@ -1,6 +1,6 @@
+import type { StatusSnapshot } from '../../model/status-snapshot.js';
 import { redactDeep, redactSecrets } from '../../redact.js';
 import type { ProcessingStateName } from '../../state/processing-state.js';
-import type { StatusSnapshot } from '../../telemetry/status-snapshot.js';
 import type { AgentRecord } from '../records.js';
 import type { Writable } from './writable.js';
 

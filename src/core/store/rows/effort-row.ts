@@ -1,4 +1,4 @@
-import type { Culmination, Effort, PublishAttempt } from '../../publish/effort.js';
+import type { Culmination, Effort, PublishAttempt } from '../../model/effort.js';
 import type { Writable } from './writable.js';
 
 /** An `efforts` row as both adapters hand it over: times as numbers of ms, attempts as JSON text. */

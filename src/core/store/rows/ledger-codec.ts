@@ -1,4 +1,4 @@
-import type { RunRecord, StepRecord } from '../../processes/run-record.js';
+import type { RunRecord, StepRecord } from '../../model/run-record.js';
 import type { Writable } from './writable.js';
 
 /**

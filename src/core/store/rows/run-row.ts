@@ -1,4 +1,4 @@
-import type { RunRecord, RunState, StepRecord } from '../../processes/run-record.js';
+import type { RunRecord, RunState, StepRecord } from '../../model/run-record.js';
 import type { Writable } from './writable.js';
 
 /**

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../clock.js';
 import { UsageError } from '../../errors/usage-error.js';
-import { legacyDigest, runIdOfDigest } from '../../processes/run-id.js';
+import { legacyDigest, runIdOfDigest } from '../../model/run-id.js';
 
 /** One step of the schema. Applied once, in order, and never edited once released: add a new one. */
 export interface Migration {

@@ -1,4 +1,4 @@
-import type { RunRecord, RunState } from '../../processes/run-record.js';
+import type { RunRecord, RunState } from '../../model/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
 import { type RunRow, toRun } from '../rows/run-row.js';

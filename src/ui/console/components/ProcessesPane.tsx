@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
-import type { RunRecord, RunState, StepRecord } from '../../../core/processes/run-record.js';
-import { RUN_STATES } from '../../../core/processes/run-record.js';
+import type { RunRecord, RunState, StepRecord } from '../../../core/model/run-record.js';
+import { RUN_STATES } from '../../../core/model/run-record.js';
 import type { RunCount } from '../../../core/store/state-store.js';
 import { age, count, duration, truncate } from '../../text/format.js';
 import { type Column, stateColor } from '../console-format.js';

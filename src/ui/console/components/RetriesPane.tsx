@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { SinkStatus } from '../../../core/telemetry/status-snapshot.js';
+import type { SinkStatus } from '../../../core/model/status-snapshot.js';
 import { age, duration } from '../../text/format.js';
 import { printable } from '../../text/printable.js';
 import { type Column, fitText, stateColor } from '../console-format.js';

@@ -8,7 +8,7 @@ import {
   RUN_ID_LENGTH,
   runIdOf,
   runIdOfDigest,
-} from '../../../src/core/processes/run-id.js';
+} from '../../../src/core/model/run-id.js';
 
 const event = (overrides: Partial<CloudEvent> = {}): CloudEvent => ({
   specversion: '1.0',

@@ -1,5 +1,5 @@
-import type { Checkpointing, Coordination, PartitionStatus } from '../sources/source.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
+import type { Checkpointing, Coordination, PartitionStatus } from './partition-status.js';
 import type { StatsSnapshot } from './stats.js';
 
 /** A sink as the publisher status board sees it. */

@@ -1,4 +1,4 @@
-import type { RunState } from '../processes/run-record.js';
+import type { RunState } from './run-record.js';
 
 /**
  * Counters of one agent's life, updated in place on the hot path (plain fields, no events) and copied
