@@ -172,8 +172,7 @@ export interface RunStore {
   iterate(form: RunForm, pageSize?: number): AsyncIterable<RunRecord>;
   /**
    * Deletes finished runs (succeeded or failed) older than `before` (ms): full runs by their last update,
-   * ledger entries by their event's time (the run id's prefix; runs of events without a time count as
-   * oldest). Pending and running runs stay. A pruned run no longer marks its event as done: a redelivery
+   * ledger entries by the time they finished. Pending and running runs stay. A pruned run no longer marks its event as done: a redelivery
    * older than the cut runs again. With `dryRun` only counts. Returns how many runs.
    */
   prune(before: number, dryRun?: boolean): Promise<number>;
