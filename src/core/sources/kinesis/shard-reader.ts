@@ -4,48 +4,22 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import type { Clock } from '../../clock.js';
 import { describeError } from '../../errors/agentctl-error.js';
 import { type Backoff, type BackoffOptions, backoff } from '../../retry/backoff.js';
-import type { Bytes, Message, Partition, StartPosition } from '../../types.js';
+import { BufferedShardReader, type BufferedShardReaderOptions } from './buffered-shard-reader.js';
 import { errorName, isThrottling, isTransient } from './kinesis-errors.js';
-import { ShardBuffer } from './shard-buffer.js';
-import { type ShardStart, shardStart } from './shard-start.js';
+import type { ShardStart } from './shard-start.js';
 
-export interface ShardReaderOptions {
+export interface ShardReaderOptions extends BufferedShardReaderOptions {
   readonly client: KinesisClient;
   readonly stream: string;
-  readonly shard: Partition;
-  readonly start: StartPosition;
-  readonly clock: Clock;
   /** Least wait between `GetRecords` calls while the shard is idle. */
   readonly idleMs: number;
   /** `Limit` of one `GetRecords` call. */
   readonly limit: number;
-  /**
-   * Most records buffered: a call asks for no more than the room left (within `limit`), and none is made
-   * while the buffer is full. A KPL aggregate counts as one record, however many user records it holds.
-   */
-  readonly prefetch: number;
   /** Waits after throttling and transient failures. */
   readonly retry: BackoffOptions;
   readonly random: () => number;
-  /** Called whenever there is something new for `poll`: records, the shard's end, a failure. */
-  readonly onChange: () => void;
-}
-
-/** What `describe` shows of a reader. */
-export interface ShardReaderStatus {
-  readonly latest?: string;
-  readonly lagMs?: number;
-  readonly buffered: number;
-  readonly ended: boolean;
-  /** The failure the reader is backing off from, if any. */
-  readonly retrying?: string;
-  readonly expiredIterators: number;
-  readonly throttled: number;
-  /** `SubscribeToShard` calls made (enhanced fan-out only). */
-  readonly subscriptions?: number;
 }
 
 /** `Limit` of a reader's first call. */
@@ -74,31 +48,16 @@ const FIRST_STRIDE = 500;
  * - **KPL.** Aggregated records become one message per user record at `sequence:sub`; a corrupt aggregate
  *   is one message at `sequence`, whole (see `deaggregate`).
  */
-export class ShardReader {
-  readonly shard: Partition;
-  private readonly buffer: ShardBuffer;
-  private start: ShardStart | undefined;
+export class ShardReader extends BufferedShardReader {
   private iterator: string | undefined;
-  private endReached = false;
-  private endTaken = false;
-  private idle = false;
   private inFlight = false;
   /** `Limit` of the next call before the buffer's room is considered (slow start, see `run`). */
   private stride: number;
-  private lagMs: number | undefined;
-  private paused = false;
-  private failed: unknown;
-  private retrying: string | undefined;
   private expiredIterators = 0;
-  private throttled = 0;
-  private readonly controller = new AbortController();
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
 
   constructor(private readonly options: ShardReaderOptions) {
-    this.shard = options.shard;
+    super(options);
     this.stride = Math.min(options.limit, FIRST_STRIDE);
-    this.buffer = new ShardBuffer(options.shard, options.clock);
   }
 
   /**
@@ -106,37 +65,7 @@ export class ShardReader {
    * ran"). @throws the SDK's error when Kinesis refuses the starting point.
    */
   async open(signal?: AbortSignal): Promise<void> {
-    const start = shardStart(this.options.start);
-    if (start === undefined) {
-      this.endReached = true;
-      return;
-    }
-    this.start = start;
-    this.buffer.skipFirst(start.skip);
-    this.iterator = await this.requestIterator(start, signal);
-  }
-
-  /** Starts fetching in the background. */
-  begin(): void {
-    this.loop ??= this.run();
-  }
-
-  /** Buffered messages not yet taken. */
-  get buffered(): number {
-    return this.buffer.size;
-  }
-
-  /** Set when the reader stopped on a failure that retrying cannot fix. */
-  get failure(): unknown {
-    return this.failed;
-  }
-
-  /**
-   * True when nothing is buffered and either the shard's end was handed over, or the last call found
-   * nothing new and no newer call is under way (a slow call may be bringing records).
-   */
-  get atHead(): boolean {
-    return this.buffered === 0 && (this.endTaken || (this.idle && !this.inFlight));
+    if (this.takeStart()) this.iterator = await this.requestIterator(this.start!, signal);
   }
 
   /** A call to Kinesis is under way. */
@@ -144,69 +73,18 @@ export class ShardReader {
     return this.inFlight;
   }
 
-  /** The shard's end was handed over by `takeEnd`. */
-  get ended(): boolean {
-    return this.endTaken;
+  protected ownStatus() {
+    return { expiredIterators: this.expiredIterators };
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  /** Moves up to `max` buffered messages into `out`; returns how many. */
-  take(max: number, out: Message<Bytes>[]): number {
-    const n = this.buffer.take(max, out);
-    if (n > 0 && this.buffered < this.options.prefetch) this.nudge();
-    return n;
-  }
-
-  /** True once, when the shard's end was reached and every message before it was taken. */
-  takeEnd(): boolean {
-    if (!this.endReached || this.endTaken || this.buffered > 0) return false;
-    this.endTaken = true;
-    return true;
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.nudge();
-  }
-
-  /** Stops fetching (aborting a call in flight) and forgets the buffer. */
-  async stop(): Promise<void> {
-    this.controller.abort(new Error('shard reader stopped'));
-    this.nudge();
-    await this.loop;
-    this.buffer.clear();
-  }
-
-  status(): ShardReaderStatus {
-    return {
-      ...(this.buffer.lastSequence === undefined ? {} : { latest: this.buffer.lastSequence }),
-      ...(this.lagMs === undefined ? {} : { lagMs: this.lagMs }),
-      buffered: this.buffered,
-      ended: this.endTaken,
-      ...(this.retrying === undefined ? {} : { retrying: this.retrying }),
-      expiredIterators: this.expiredIterators,
-      throttled: this.throttled,
-    };
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const { client, limit, idleMs, retry, random } = this.options;
     const signal = this.controller.signal;
     let wait: Backoff | undefined;
     let expiredInARow = 0;
     while (!signal.aborted && !this.endReached && this.failed === undefined) {
       if (this.paused || !this.roomForCall()) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
+        await this.nap();
         continue;
       }
       let response: GetRecordsCommandOutput;
@@ -293,19 +171,5 @@ export class ShardReader {
     // No iterator: the shard is closed and there is nothing at or after the starting point.
     if (response.ShardIterator === undefined) this.endReached = true;
     return response.ShardIterator;
-  }
-
-  /** Sleeps unless stopped; false when stopped. */
-  private async sleep(ms: number): Promise<boolean> {
-    try {
-      await this.options.clock.sleep(ms, this.controller.signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private nudge(): void {
-    this.wake?.();
   }
 }

@@ -1,7 +1,7 @@
 import type { Shard } from '@aws-sdk/client-kinesis';
 import { END_OF_PARTITION, type Partition, type Position } from '../../types.js';
 import type { PartitionInfo, PartitionState, PartitionStatus } from '../source.js';
-import type { ShardReaderStatus } from './shard-reader.js';
+import type { ShardReaderStatus } from './buffered-shard-reader.js';
 import type { StreamConsumer } from './stream-consumer.js';
 
 /** What a row needs of a shard's reader (polling or enhanced fan-out). */

@@ -4,30 +4,21 @@ import {
   type SubscribeToShardEvent,
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
-import type { Clock } from '../../clock.js';
 import { describeError } from '../../errors/agentctl-error.js';
 import { type Backoff, type BackoffOptions, backoff } from '../../retry/backoff.js';
-import type { Bytes, Message, Partition, StartPosition } from '../../types.js';
+import { BufferedShardReader, type BufferedShardReaderOptions } from './buffered-shard-reader.js';
 import { errorName, isThrottling, isTransient } from './kinesis-errors.js';
-import { ShardBuffer } from './shard-buffer.js';
-import type { ShardReaderStatus } from './shard-reader.js';
-import { type ShardStart, shardStart, startingPosition } from './shard-start.js';
+import { type ShardStart, startingPosition } from './shard-start.js';
 
-export interface SubscriptionReaderOptions {
+/** `prefetch`: past it the event stream is not read (HTTP/2 flow control holds Kinesis back). */
+export interface SubscriptionReaderOptions extends BufferedShardReaderOptions {
   /** A client whose handler speaks HTTP/2 (`NodeHttp2Handler`): `SubscribeToShard` needs it. */
   readonly client: KinesisClient;
   /** The registered, ACTIVE stream consumer. */
   readonly consumerArn: string;
-  readonly shard: Partition;
-  readonly start: StartPosition;
-  readonly clock: Clock;
-  /** Most records buffered: past it the event stream is not read (HTTP/2 flow control holds Kinesis back). */
-  readonly prefetch: number;
   /** Waits before subscribing again after a refusal or a failure. */
   readonly retry: BackoffOptions;
   readonly random: () => number;
-  /** Called whenever there is something new for `poll`: records, the shard's end, a failure. */
-  readonly onChange: () => void;
 }
 
 /** Refusals that pass by themselves: another subscription still holds the shard, or too many calls. */
@@ -53,32 +44,17 @@ const REFUSALS = new Set(['ResourceInUseException', 'LimitExceededException']);
  *   `ChildShards` are listed by the source, and leased once this shard's `END` is checkpointed, as when
  *   polling): `ended` becomes true once the buffer is empty too.
  */
-export class SubscriptionReader {
-  readonly shard: Partition;
-  private readonly buffer: ShardBuffer;
-  private start: ShardStart | undefined;
+export class SubscriptionReader extends BufferedShardReader {
   /** Where the next subscription starts: after the last event's continuation. */
   private continuation: string | undefined;
   private events: AsyncIterable<SubscribeToShardEventStream> | undefined;
-  private endReached = false;
-  private endTaken = false;
-  private idle = false;
   private subscribing = false;
-  private lagMs: number | undefined;
-  private paused = false;
-  private failed: unknown;
   /** Why the first subscription failed, for `run` to back off before trying again. */
   private refused: unknown;
-  private retrying: string | undefined;
   private subscriptions = 0;
-  private throttled = 0;
-  private readonly controller = new AbortController();
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
 
   constructor(private readonly options: SubscriptionReaderOptions) {
-    this.shard = options.shard;
-    this.buffer = new ShardBuffer(options.shard, options.clock);
+    super(options);
   }
 
   /**
@@ -87,13 +63,7 @@ export class SubscriptionReader {
    * the starting point or the consumer (see `isFatal`).
    */
   async open(signal?: AbortSignal): Promise<void> {
-    const start = shardStart(this.options.start);
-    if (start === undefined) {
-      this.endReached = true;
-      return;
-    }
-    this.start = start;
-    this.buffer.skipFirst(start.skip);
+    if (!this.takeStart()) return;
     try {
       this.events = await this.subscribe(signal);
     } catch (error) {
@@ -102,81 +72,16 @@ export class SubscriptionReader {
     }
   }
 
-  /** Starts reading in the background. */
-  begin(): void {
-    this.loop ??= this.run();
-  }
-
-  get buffered(): number {
-    return this.buffer.size;
-  }
-
-  /** Set when the reader stopped on a failure that subscribing again cannot fix. */
-  get failure(): unknown {
-    return this.failed;
-  }
-
-  /** Nothing buffered and either the end was handed over, or the last event found the shard's tip. */
-  get atHead(): boolean {
-    return this.buffered === 0 && (this.endTaken || (this.idle && !this.subscribing));
-  }
-
   /** A `SubscribeToShard` call is under way (events are pushed without calls once subscribed). */
   get fetching(): boolean {
     return this.subscribing;
   }
 
-  get ended(): boolean {
-    return this.endTaken;
+  protected ownStatus() {
+    return { expiredIterators: 0, subscriptions: this.subscriptions };
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  take(max: number, out: Message<Bytes>[]): number {
-    const n = this.buffer.take(max, out);
-    if (n > 0 && this.buffered < this.options.prefetch) this.nudge();
-    return n;
-  }
-
-  takeEnd(): boolean {
-    if (!this.endReached || this.endTaken || this.buffered > 0) return false;
-    this.endTaken = true;
-    return true;
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.nudge();
-  }
-
-  /** Stops reading (closing the subscription) and forgets the buffer. */
-  async stop(): Promise<void> {
-    this.controller.abort(new Error('subscription reader stopped'));
-    this.nudge();
-    await this.loop;
-    this.buffer.clear();
-  }
-
-  status(): ShardReaderStatus {
-    return {
-      ...(this.buffer.lastSequence === undefined ? {} : { latest: this.buffer.lastSequence }),
-      ...(this.lagMs === undefined ? {} : { lagMs: this.lagMs }),
-      buffered: this.buffered,
-      ended: this.endTaken,
-      ...(this.retrying === undefined ? {} : { retrying: this.retrying }),
-      expiredIterators: 0,
-      throttled: this.throttled,
-      subscriptions: this.subscriptions,
-    };
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const signal = this.controller.signal;
     let wait: Backoff | undefined;
     while (!signal.aborted && !this.endReached && this.failed === undefined) {
@@ -262,26 +167,8 @@ export class SubscriptionReader {
   /** Waits while paused or full; false once stopped. */
   private async roomToRead(): Promise<boolean> {
     const signal = this.controller.signal;
-    while (!signal.aborted && (this.paused || this.buffered >= this.options.prefetch)) {
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
-    }
+    while (!signal.aborted && (this.paused || this.buffered >= this.options.prefetch)) await this.nap();
     return !signal.aborted;
-  }
-
-  private async sleep(ms: number): Promise<boolean> {
-    try {
-      await this.options.clock.sleep(ms, this.controller.signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private nudge(): void {
-    this.wake?.();
   }
 }
 
