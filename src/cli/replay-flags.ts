@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { FAILURE_REASONS } from '../core/types.js';
+import { failedFlags } from './failed-flags.js';
 import { yesFlag } from './flags.js';
 
 /** Flags that only go with `replay --failed`, and those that only go with `replay --from`. */
@@ -26,13 +26,8 @@ export const replayFlags = {
     min: 1,
     env: 'AGENTCTL_ID',
   }),
-  reason: Flags.string({
-    ...FAILED,
-    summary: 'Only items of this reason.',
-    options: [...FAILURE_REASONS],
-    env: 'AGENTCTL_REASON',
-  }),
-  rule: Flags.string({ ...FAILED, summary: 'Only items of this rule.', env: 'AGENTCTL_RULE' }),
+  reason: failedFlags.reason('Only items of this reason.', FAILED),
+  rule: failedFlags.rule(FAILED),
   since: Flags.string({
     ...FAILED,
     summary: 'Only items failed since: 30m, 2h, 7d, or an ISO time.',

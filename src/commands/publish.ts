@@ -55,7 +55,9 @@ export default class Publish extends BaseCommand {
         exit: 2,
       });
     }
-    const { parseEvents, buildEvent, publishEvents } = await import('../core/ops/publish-events.js');
+    const { parseEvents, buildEvent, outgoingEvent, publishEvents } = await import(
+      '../core/ops/publish-events.js'
+    );
     let parsed: ReturnType<typeof parseEvents>;
     if (flags.type !== undefined) {
       const event = buildEvent({
@@ -64,10 +66,7 @@ export default class Publish extends BaseCommand {
         ...(flags.subject === undefined ? {} : { subject: flags.subject }),
         ...(flags.id === undefined ? {} : { id: flags.id }),
       });
-      parsed = parseEvents(
-        JSON.stringify(event),
-        flags['partition-key'] ? { partitionKey: flags['partition-key'] } : {},
-      );
+      parsed = { events: [outgoingEvent(event, flags['partition-key'])], emptyLines: [] };
     } else {
       const { readFile } = await import('node:fs/promises');
       const bytes = flags.file === '-' ? await readStdin() : await readFile(flags.file!);
@@ -84,21 +83,10 @@ export default class Publish extends BaseCommand {
     });
     const empty = parsed.emptyLines;
     const result = flags.raw ? { ...published, skipped: { emptyLines: empty.length } } : published;
-    if (empty.length > 0) {
-      const shown = empty.slice(0, 10).join(', ') + (empty.length > 10 ? ', …' : '');
-      // On stderr even with --json (oclif mutes logToStderr then): stdout holds only the result.
-      process.stderr.write(
-        `skipped ${empty.length} empty line${empty.length === 1 ? '' : 's'} (line${empty.length === 1 ? '' : 's'} ${shown})\n`,
-      );
-    }
-    if (!this.jsonEnabled()) {
-      const spread = Object.entries(result.partitions)
-        .map(([p, n]) => `${p}:${n}`)
-        .join(' ');
-      this.log(
-        `published ${result.published} event${result.published === 1 ? '' : 's'} to ${result.target}${spread ? ` (partitions ${spread})` : ''}`,
-      );
-    }
+    const ui = await import('../ui/text/publish.js');
+    // On stderr even with --json (oclif mutes logToStderr then): stdout holds only the result.
+    if (empty.length > 0) process.stderr.write(`${ui.renderSkippedLines(empty)}\n`);
+    if (!this.jsonEnabled()) this.log(ui.renderPublished(result));
     return result;
   }
 }

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js';
+import { failedFilterOf } from '../cli/failed-flags.js';
 import { FAILED_ONLY, RANGE_ONLY, REPLAY_MODES, replayFlags } from '../cli/replay-flags.js';
-import type { FailureReason } from '../core/types.js';
 
 export default class Replay extends BaseCommand {
   static override summary = 'Replay parked messages (--failed), or re-process a range of a source (--from).';
@@ -45,8 +45,7 @@ export default class Replay extends BaseCommand {
         const { parseTimeArgument } = await import('../core/time-argument.js');
         const filter = {
           ...(flags.id ? { ids: flags.id } : {}),
-          ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
-          ...(flags.rule ? { rule: flags.rule } : {}),
+          ...failedFilterOf({ reason: flags.reason, rule: flags.rule }),
           ...(flags.since ? { since: parseTimeArgument(flags.since, Date.now()) } : {}),
           ...(flags.limit ? { limit: flags.limit } : {}),
         };

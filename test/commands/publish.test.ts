@@ -128,4 +128,43 @@ describe('agentctl publish (checked)', () => {
     expect(published.stderr).toMatch(/line 2 is not valid UTF-8/);
     expect(existsSync(join(dir, '.agentctl/agent.db')) ? await logValues(dir, 'events') : []).toEqual([]);
   });
+
+  it('Given --type with an empty value, When published, Then it is refused (exit 2) saying so, and nothing is published', async () => {
+    const dir = tempDir();
+    const result = agentctl(['publish', '--type', '', '--source', 'local:events'], { cwd: dir });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/"type" must be a non-empty string/);
+    expect(result.stderr).toMatch(/try: /);
+    expect(existsSync(join(dir, '.agentctl/agent.db')) ? await logValues(dir, 'events') : []).toEqual([]);
+  });
+
+  it('Given --type and --data, When published, Then the log holds that one CloudEvent, keyed by its subject', async () => {
+    const dir = tempDir();
+    const result = agentctl(
+      [
+        'publish',
+        '--type',
+        'order.created',
+        '--subject',
+        'o-1',
+        '--data',
+        '{"n":1}',
+        '--source',
+        'local:events',
+      ],
+      { cwd: dir },
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^published 1 event to local:events \(partitions \d:1\)/);
+    const [value, ...rest] = await logValues(dir, 'events');
+    expect(rest).toEqual([]);
+    expect(JSON.parse(value!.toString())).toMatchObject({
+      specversion: '1.0',
+      type: 'order.created',
+      subject: 'o-1',
+      data: { n: 1 },
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { failedFilterOf, failedFlags } from '../../cli/failed-flags.js';
 import { yesFlag } from '../../cli/flags.js';
-import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
 
 export default class FailedDiscard extends BaseCommand {
   static override summary = 'Discard parked messages: keep them in the store, never replay them.';
@@ -18,11 +18,7 @@ export default class FailedDiscard extends BaseCommand {
   };
   static override flags = {
     all: Flags.boolean({ summary: 'Discard every pending item (of --reason).', env: 'AGENTCTL_ALL' }),
-    reason: Flags.string({
-      summary: 'With --all: only items parked for this reason.',
-      options: [...FAILURE_REASONS],
-      env: 'AGENTCTL_REASON',
-    }),
+    reason: failedFlags.reason('With --all: only items parked for this reason.'),
     yes: yesFlag,
   };
 
@@ -45,9 +41,7 @@ export default class FailedDiscard extends BaseCommand {
     const { confirm } = await import('../../cli/confirm.js');
     const targets = await discardTargets(
       store,
-      ids.length > 0
-        ? { ids }
-        : { all: true, filter: flags.reason ? { reason: flags.reason as FailureReason } : {} },
+      ids.length > 0 ? { ids } : { all: true, filter: failedFilterOf({ reason: flags.reason }) },
     );
     if (targets.length > 0) await confirm(renderDiscardQuestion(targets.length), flags.yes);
     const discarded = await discardFailed(store, targets);

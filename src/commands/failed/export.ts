@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
+import { failedFilterOf, failedFlags } from '../../cli/failed-flags.js';
 
 export default class FailedExport extends BaseCommand {
   static override summary = 'Export parked messages as NDJSON, one item per line.';
@@ -23,17 +23,8 @@ export default class FailedExport extends BaseCommand {
       summary: 'Write to this file instead of stdout.',
       env: 'AGENTCTL_OUTPUT',
     }),
-    status: Flags.string({
-      summary: 'Only items in this status.',
-      options: ['pending', 'replayed', 'discarded', 'any'],
-      default: 'pending',
-      env: 'AGENTCTL_STATUS',
-    }),
-    reason: Flags.string({
-      summary: 'Only items parked for this reason.',
-      options: [...FAILURE_REASONS],
-      env: 'AGENTCTL_REASON',
-    }),
+    status: failedFlags.status(),
+    reason: failedFlags.reason(),
   };
 
   async run(): Promise<void> {
@@ -41,10 +32,7 @@ export default class FailedExport extends BaseCommand {
     const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { exportFailed } = await import('../../core/ops/failed-items.js');
     const { renderExported } = await import('../../ui/text/failed.js');
-    const filter = {
-      status: flags.status as 'pending' | 'replayed' | 'discarded' | 'any',
-      ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
-    };
+    const filter = failedFilterOf(flags);
     if (flags.output === undefined) {
       await exportFailed(store, filter, process.stdout, 'ndjson');
       return;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { FAILURE_REASONS, type FailureReason } from '../../core/types.js';
+import { failedFilterOf, failedFlags } from '../../cli/failed-flags.js';
 
 export default class FailedList extends BaseCommand {
   static override summary =
@@ -14,22 +14,10 @@ export default class FailedList extends BaseCommand {
   ];
   static override enableJsonFlag = true;
   static override flags = {
-    reason: Flags.string({
-      summary: 'Only items parked for this reason.',
-      options: [...FAILURE_REASONS],
-      env: 'AGENTCTL_REASON',
-    }),
-    search: Flags.string({
-      summary: 'Only items whose error, event type, event id or payload contains this text (any case).',
-      env: 'AGENTCTL_SEARCH',
-    }),
-    rule: Flags.string({ summary: 'Only items of this rule.', env: 'AGENTCTL_RULE' }),
-    status: Flags.string({
-      summary: 'Only items in this status.',
-      options: ['pending', 'replayed', 'discarded', 'any'],
-      default: 'pending',
-      env: 'AGENTCTL_STATUS',
-    }),
+    reason: failedFlags.reason(),
+    search: failedFlags.search(),
+    rule: failedFlags.rule(),
+    status: failedFlags.status(),
     limit: Flags.integer({
       summary: 'At most this many items.',
       min: 1,
@@ -43,13 +31,7 @@ export default class FailedList extends BaseCommand {
     const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { failedItemJson, redactedFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedTable } = await import('../../ui/text/failed.js');
-    const items = await store.failed.list({
-      status: flags.status as 'pending' | 'replayed' | 'discarded' | 'any',
-      limit: flags.limit,
-      ...(flags.reason ? { reason: flags.reason as FailureReason } : {}),
-      ...(flags.search ? { search: flags.search } : {}),
-      ...(flags.rule ? { rule: flags.rule } : {}),
-    });
+    const items = await store.failed.list({ ...failedFilterOf(flags), limit: flags.limit });
     if (!this.jsonEnabled()) this.log(renderFailedTable(items.map(redactedFailed), flags.limit));
     return items.map(failedItemJson);
   }

@@ -140,9 +140,14 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
         hint: 'events need "id", "type" and "source" (CloudEvents 1.0); --raw publishes them unchecked',
       });
     }
-    return { value: encoder.encode(JSON.stringify(event)), key: keyOf(event, options.partitionKey) };
+    return outgoingEvent(event, options.partitionKey);
   });
   return { events, emptyLines: [] };
+}
+
+/** An event as it is published: its JSON bytes, keyed by `partitionKey` (default subject, else id). */
+export function outgoingEvent(event: CloudEvent, partitionKey?: string): OutgoingEvent {
+  return { value: encoder.encode(JSON.stringify(event)), key: keyOf(event, partitionKey) };
 }
 
 /** A CloudEvent built from flags (`publish --type T --data JSON`). */
@@ -163,7 +168,7 @@ export function buildEvent(fields: {
       });
     }
   }
-  return {
+  const event = {
     specversion: '1.0',
     id: fields.id ?? randomUUID(),
     source: fields.source ?? '/agentctl/cli',
@@ -172,6 +177,11 @@ export function buildEvent(fields: {
     ...(fields.subject === undefined ? {} : { subject: fields.subject }),
     ...(data === undefined ? {} : { datacontenttype: 'application/json', data }),
   };
+  try {
+    return asCloudEvent(event);
+  } catch (cause) {
+    throw new UsageError(describeError(cause), { hint: 'give --type (and --id, if any) a value' });
+  }
 }
 
 export interface PublishResult {
