@@ -43,6 +43,25 @@ function resolveLocal(from: string, specifier: string): string | undefined {
   return undefined;
 }
 
+/** Every cycle a depth-first walk of `graph` closes, each as the list of its nodes (first repeated last). */
+function cyclesOf(graph: ReadonlyMap<string, Iterable<string>>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
 const all = files(src);
 const layer = (path: string) => relative(src, path).split('/')[0];
 
@@ -88,21 +107,7 @@ describe('architecture', () => {
           .filter((t): t is string => t !== undefined),
       );
     }
-    const cycles: string[] = [];
-    const state = new Map<string, 'visiting' | 'done'>();
-    const stack: string[] = [];
-    const visit = (node: string) => {
-      state.set(node, 'visiting');
-      stack.push(node);
-      for (const next of graph.get(node) ?? []) {
-        if (state.get(next) === 'visiting') {
-          cycles.push([...stack.slice(stack.indexOf(next)), next].map((f) => relative(src, f)).join(' → '));
-        } else if (!state.has(next)) visit(next);
-      }
-      stack.pop();
-      state.set(node, 'done');
-    };
-    for (const file of all) if (!state.has(file)) visit(file);
+    const cycles = cyclesOf(graph).map((loop) => loop.map((f) => relative(src, f)).join(' → '));
     expect(cycles).toEqual([]);
   });
 
@@ -126,27 +131,13 @@ describe('architecture', () => {
           edges.get(from)!.set(to, `${relative(src, file)} → ${relative(src, target)}`);
       }
     }
-    const cycles: string[] = [];
-    const state = new Map<string, 'visiting' | 'done'>();
-    const stack: string[] = [];
-    const visit = (node: string) => {
-      state.set(node, 'visiting');
-      stack.push(node);
-      for (const next of edges.get(node)?.keys() ?? []) {
-        if (state.get(next) === 'visiting') {
-          const loop = [...stack.slice(stack.indexOf(next)), next];
-          cycles.push(
-            loop
-              .slice(1)
-              .map((to, i) => edges.get(loop[i]!)!.get(to))
-              .join(', '),
-          );
-        } else if (!state.has(next)) visit(next);
-      }
-      stack.pop();
-      state.set(node, 'done');
-    };
-    for (const node of edges.keys()) if (!state.has(node)) visit(node);
+    const rooms = new Map([...edges].map(([from, to]) => [from, [...to.keys()]] as const));
+    const cycles = cyclesOf(rooms).map((loop) =>
+      loop
+        .slice(1)
+        .map((to, k) => edges.get(loop[k]!)!.get(to))
+        .join(', '),
+    );
     expect(cycles).toEqual([]);
   });
 
