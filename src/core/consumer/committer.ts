@@ -104,7 +104,7 @@ export class Committer {
     return this.committed.get(partition);
   }
 
-  /** Starts tracking a partition assigned under `fence`, committed at `committed` (its checkpoint). */
+  /** Starts tracking a partition assigned under `fence` (its checkpoint, if any, is told by `startedFrom`). */
   open(partition: Partition, fence: Fence | undefined): void {
     this.progress.set(partition, this.settlesEach ? new DoneLog() : new Watermark());
     this.fences.set(partition, fence);
