@@ -40,7 +40,7 @@ export default class Worker extends BaseCommand {
     const loaded = await this.agentConfig(flags.config, {
       required: 'a worker runs the processes a config defines',
     });
-    const { workerFromConfig } = await import('../core/worker/worker-from-config.js');
+    const { workerFromConfig } = await import('../core/remote/worker-from-config.js');
     const ui = await import('../ui/text/worker.js');
     const json = this.jsonEnabled();
     const { service, plan } = workerFromConfig(loaded.config, loaded.dir, {

@@ -180,7 +180,7 @@ async function configuredQueueRunner(
   store: StateStore,
   group: string,
 ): Promise<RunnerChoice> {
-  const { queueRunner } = await import('../runners/queue-runner.js');
+  const { queueRunner } = await import('../remote/queue-runner.js');
   const { DEFAULT_AMQP_URL } = await import('../transports/amqp/amqp-uri.js');
   return queueRunner({
     url: config.runner?.url ?? process.env.AMQP_URL ?? DEFAULT_AMQP_URL,

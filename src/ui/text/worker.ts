@@ -1,5 +1,5 @@
-import type { WorkerPlan } from '../../core/worker/worker-from-config.js';
-import type { WorkerSummary } from '../../core/worker/worker-service.js';
+import type { WorkerPlan } from '../../core/remote/worker-from-config.js';
+import type { WorkerSummary } from '../../core/remote/worker-service.js';
 import { count, duration } from './format.js';
 
 /** The line `agentctl worker` prints when it starts. */

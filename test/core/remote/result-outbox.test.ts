@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { ResultOutbox } from '../../../src/core/worker/result-outbox.js';
+import { ResultOutbox } from '../../../src/core/remote/result-outbox.js';
 import { tempDir } from '../../support/temp.js';
 
 function outbox(path = join(tempDir('outbox-'), 'worker.db')): ResultOutbox {

@@ -6,6 +6,7 @@ import { encodeEvent } from '../events/cloud-event.js';
 import type { RunRecord } from '../model/run-record.js';
 import { redactUri } from '../redact.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
+import type { RunJob, Runner, RunnerContext } from '../runners/runner.js';
 import { eventParkKey } from '../store/parking.js';
 import type { NewFailedMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
@@ -15,7 +16,6 @@ import { type AmqpSettings, amqpSettingsOf } from '../transports/amqp/amqp-setti
 import { parseAmqpUri } from '../transports/amqp/amqp-uri.js';
 import { closeQuietly } from '../transports/amqp/close-quietly.js';
 import { ConfirmedPublisher, type OutgoingMessage } from '../transports/amqp/confirmed-publisher.js';
-import type { RunJob, Runner, RunnerContext } from './runner.js';
 import { decodeResult, encodeTask, type ResultMessage } from './task-message.js';
 import { declareEndpoint, type EndpointTopology, endpointTopology } from './task-topology.js';
 

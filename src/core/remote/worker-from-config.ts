@@ -1,12 +1,22 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import type { AgentConfig } from '../config/agent-config.js';
 import type { CloudEvent } from '../events/cloud-event.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { redactUri } from '../redact.js';
-import { endpointTopology } from '../runners/task-topology.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { DEFAULT_AMQP_URL } from '../transports/amqp/amqp-uri.js';
+import { endpointTopology } from './task-topology.js';
 import { WorkerService } from './worker-service.js';
+
+/**
+ * What a worker reads of an agent config (an `AgentConfig` is one). Named here rather than imported:
+ * `config/` builds the queue runner, so `remote/` stays below it.
+ */
+export interface WorkerConfig {
+  // biome-ignore lint/suspicious/noExplicitAny: processes are declared with their own event and params types
+  readonly processes?: readonly ProcessDefinition<any, any>[];
+  readonly runner?: { readonly endpoint?: string; readonly url?: string; readonly concurrency?: number };
+  readonly adapters?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
 
 /** Settings given on the command line (or env), which win over the config file. */
 export interface WorkerOverrides {
@@ -32,7 +42,7 @@ export interface WorkerPlan {
  * (default `.agentctl/worker-<endpoint>.db` next to the config).
  */
 export function workerFromConfig(
-  config: AgentConfig,
+  config: WorkerConfig,
   configDir: string,
   overrides: WorkerOverrides = {},
   telemetry?: Telemetry,

@@ -9,13 +9,6 @@ import { Stats } from '../model/stats.js';
 import type { ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import { executeRun } from '../processes/process-executor.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
-import { decodeTask, dispatchOf, encodeResult, type TaskMessage } from '../runners/task-message.js';
-import {
-  declareEndpoint,
-  type EndpointTopology,
-  endpointTopology,
-  RESULTS_EXCHANGE,
-} from '../runners/task-topology.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { ManagedChannel } from '../transports/amqp/amqp-channel.js';
 import { AmqpConnection } from '../transports/amqp/amqp-connection.js';
@@ -24,6 +17,13 @@ import { parseAmqpUri } from '../transports/amqp/amqp-uri.js';
 import { closeQuietly } from '../transports/amqp/close-quietly.js';
 import { ConfirmedPublisher, type OutgoingMessage } from '../transports/amqp/confirmed-publisher.js';
 import { ResultOutbox } from './result-outbox.js';
+import { decodeTask, dispatchOf, encodeResult, type TaskMessage } from './task-message.js';
+import {
+  declareEndpoint,
+  type EndpointTopology,
+  endpointTopology,
+  RESULTS_EXCHANGE,
+} from './task-topology.js';
 
 export interface WorkerServiceOptions {
   /** Broker URL, `amqp[s]://USER:PASS@HOST:PORT/VHOST`. */
