@@ -3,6 +3,7 @@ import { ConfigError } from '../errors/config-error.js';
 import type { AmqpSettings } from '../transports/amqp/amqp-settings.js';
 import { ensureQueue } from '../transports/amqp/amqp-topology.js';
 import { closeQuietly } from '../transports/amqp/close-quietly.js';
+import type { OutgoingMessage } from '../transports/amqp/confirmed-publisher.js';
 
 /** The exchange workers publish results to (direct, durable). */
 export const RESULTS_EXCHANGE = 'results';
@@ -66,4 +67,32 @@ export async function declareEndpoint(
   } finally {
     await closeQuietly(channel);
   }
+}
+
+/**
+ * A task as published: persistent and mandatory (an unroutable task is returned, not dropped) on the
+ * default exchange to the task queue; its `messageId` is the run id.
+ */
+export function taskOutgoing(topology: EndpointTopology, runId: string, content: Buffer): OutgoingMessage {
+  return outgoing('', topology.tasks, runId, content, 'agentctl.task');
+}
+
+/** A result as published: persistent and mandatory, to `results` with the task's routing key (`routing`). */
+export function resultOutgoing(routing: string, runId: string, content: Buffer): OutgoingMessage {
+  return outgoing(RESULTS_EXCHANGE, routing, runId, content, 'agentctl.result');
+}
+
+function outgoing(
+  exchange: string,
+  routingKey: string,
+  messageId: string,
+  content: Buffer,
+  type: string,
+): OutgoingMessage {
+  return {
+    exchange,
+    routingKey,
+    content,
+    options: { persistent: true, mandatory: true, messageId, contentType: 'application/json', type },
+  };
 }
