@@ -1,5 +1,6 @@
 import type { RunRecord } from '../model/run-record.js';
-import type { RunnerContext } from '../runners/runner.js';
+import type { Stats } from '../model/stats.js';
+import type { Journal } from '../store/journal.js';
 
 /** A run dispatched in this session: `confirmed` once its task is; `early` when its result came first. */
 export interface Dispatched {
@@ -20,7 +21,9 @@ const MAX_REMEMBERED = 100_000;
 export class DispatchBook {
   private readonly dispatched = new Map<string, Dispatched>();
 
-  constructor(private readonly context: Pick<RunnerContext, 'journal' | 'stats'>) {}
+  constructor(
+    private readonly context: { readonly journal: Pick<Journal, 'recordRun'>; readonly stats?: Stats },
+  ) {}
 
   /** Runs dispatched in this session whose result has not come back. */
   get awaitingResults(): number {
