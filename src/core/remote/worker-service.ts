@@ -98,9 +98,6 @@ export class WorkerService {
     this.clock = options.clock ?? systemClock;
     this.telemetry = options.telemetry ?? new Telemetry();
     const concurrency = options.concurrency ?? 4;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_535) {
-      throw new RangeError(`worker concurrency must be an integer from 1 to 65535, got ${concurrency}`);
-    }
     this.id = options.id ?? `${options.endpoint}@${hostname()}#${process.pid}`;
     this.endpoint = new TaskEndpoint({
       side: 'worker',
@@ -114,6 +111,9 @@ export class WorkerService {
       onMessage: (message, delivery) => this.session!.intake.onTask(message, delivery),
       reopened: () => this.session?.flusher.wake(),
     });
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_535) {
+      throw new RangeError(`worker concurrency must be an integer from 1 to 65535, got ${concurrency}`);
+    }
   }
 
   /** Tasks executing now. */
