@@ -14,3 +14,12 @@ export function commitDue(policy: CommitPolicy, elapsedMs: number, doneSince: nu
   if (doneSince <= 0) return false;
   return elapsedMs >= policy.intervalMs || doneSince >= policy.messages;
 }
+
+/**
+ * A source that stops delivering after `inFlightLimit` uncommitted messages is committed at a quarter of
+ * that, so that deliveries keep flowing while a commit is written.
+ */
+export function capForSource(policy: CommitPolicy, inFlightLimit: number | undefined): CommitPolicy {
+  if (inFlightLimit === undefined) return policy;
+  return { ...policy, messages: Math.max(1, Math.min(policy.messages, Math.ceil(inFlightLimit / 4))) };
+}
