@@ -1,110 +1,38 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
-import { SLEEP_CANCELLED, systemClock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import type { Assignor } from '../consumer/assignor.js';
 import { BrokerAssignor } from '../consumer/broker-assignor.js';
-import type { CommitPolicy } from '../consumer/commit-policy.js';
 import { LeaseAssignor } from '../consumer/lease-assignor.js';
-import { DEFAULT_POISON_LIMIT, PoisonGuard, type PoisonLimit } from '../consumer/poison-guard.js';
+import { DEFAULT_POISON_LIMIT, PoisonGuard } from '../consumer/poison-guard.js';
 import { type ProcessorSummary, StreamProcessor } from '../consumer/stream-processor.js';
 import { describeError } from '../errors/agentctl-error.js';
-import { type CloudEvent, decodeCloudEvent, type EventDecoder } from '../events/cloud-event.js';
-import { RUN_STATES, type RunState } from '../model/run-record.js';
+import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
 import { Stats } from '../model/stats.js';
 import type { StatusSnapshot } from '../model/status-snapshot.js';
-import type { ProcessRegistry } from '../processes/process.js';
-import type { Contingency } from '../publish/contingency.js';
 import { DEFAULT_CONTINGENCY } from '../publish/contingency.js';
-import type { Sink } from '../publish/publisher.js';
 import { RetryingPublisher } from '../publish/retrying-publisher.js';
 import { PublisherStatusBoard } from '../publish/status-board.js';
-import type { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import { PoolRunner } from '../runners/pool-runner.js';
 import type { Runner, RunnerContext } from '../runners/runner.js';
-import type { Source } from '../sources/source.js';
 import { LatestMessages } from '../state/latest-messages.js';
 import { ProcessingState } from '../state/processing-state.js';
 import { Journal } from '../store/journal.js';
-import type { StateStore } from '../store/state-store.js';
 import { Telemetry } from '../telemetry/telemetry.js';
-import type { StartPosition } from '../types.js';
-import { VERSION } from '../version.js';
+import { HeartbeatLoop } from './agent-heartbeat.js';
+import type { AgentOptions } from './agent-options.js';
 import { agentPipeline } from './agent-pipeline.js';
-import { ThroughputMeter } from './throughput-meter.js';
+import { AgentReporter, type AgentSummary } from './agent-report.js';
 
-/** How long a snapshot waits for the source to describe its partitions. */
-const DESCRIBE_WITHIN_MS = 1_000;
-
-/** How runs execute: a built-in runner by kind, or a factory (the AMQP `QueueRunner` plugs in here). */
-export type RunnerChoice =
-  | { readonly kind: 'inline' }
-  | { readonly kind: 'pool'; readonly concurrency: number }
-  | ((context: RunnerContext) => Runner);
-
-export interface ConsumerSettings {
-  readonly commitPolicy?: CommitPolicy;
-  readonly poisonLimit?: PoisonLimit;
-  readonly pollMax?: number;
-  readonly pauseAfterMs?: number;
-  readonly initial?: StartPosition;
-  readonly leaseTtlMs?: number;
-  readonly drainTimeoutMs?: number;
-  /** How often the status snapshot is written and control requests are read (default 1 s). */
-  readonly heartbeatMs?: number;
-  readonly untilEmpty?: boolean;
-  readonly maxEvents?: number;
-}
-
-export interface PublisherSettings {
-  readonly sink: Sink;
-  /** Written on records parked for the sink, for replay (see `RetryingPublisherOptions.sinkRef`). */
-  readonly sinkRef?: string;
-  readonly contingency?: Contingency;
-  readonly disableAfter?: number;
-  readonly coolDownMs?: number;
-  readonly attemptTimeoutMs?: number;
-}
-
-export interface AgentOptions {
-  /** The agent's name: also its consumer group (checkpoints, leases, runs belong to it). */
-  readonly name: string;
-  readonly store: StateStore;
-  readonly source: Source;
-  readonly rules: RuleSet;
-  readonly processes: ProcessRegistry;
-  readonly decode?: EventDecoder;
-  readonly runner?: RunnerChoice;
-  readonly publisher?: PublisherSettings;
-  readonly consumer?: ConsumerSettings;
-  readonly clock?: Clock;
-  /** Defaults to `NAME@HOST#PID`. */
-  readonly id?: string;
-  readonly healthcheckFile?: string;
-}
-
-/** What a finished run reports (also the last line of `consume --json`). */
-export interface AgentSummary {
-  readonly agent: string;
-  readonly read: number;
-  readonly processed: number;
-  readonly unmatched: number;
-  readonly filtered: number;
-  readonly parked: number;
-  readonly runs: Readonly<Record<RunState, number>>;
-  readonly skippedRuns: number;
-  readonly delivered: number;
-  readonly publishGiveUps: number;
-  readonly commits: number;
-  readonly durationMs: number;
-  /** Why it stopped: as the processor says, or `poison-storm` in `summarySoFar` after a storm. */
-  readonly stoppedBy: ProcessorSummary['stoppedBy'] | 'poison-storm';
-}
+export type { AgentOptions, ConsumerSettings, PublisherSettings, RunnerChoice } from './agent-options.js';
+export type { AgentSummary } from './agent-report.js';
 
 /**
  * A running event agent: the source, the standard pipeline (decode → rules → processes → publish), the
  * runner and publisher, and the stream processor, plus a heartbeat that writes a status snapshot to the
- * store every `heartbeatMs` and answers control requests (`drain`) from other processes.
+ * store every `heartbeatMs` and answers control requests (`drain`) from other processes
+ * (`HeartbeatLoop`); `AgentReporter` makes the snapshot and the run's summary.
  */
 export class Agent {
   readonly id: string;
@@ -117,17 +45,14 @@ export class Agent {
   readonly runner: Runner;
   readonly processor: StreamProcessor;
   private readonly clock: Clock;
-  private readonly meter = new ThroughputMeter();
-  private readonly startedAt: number;
-  private readonly drainRequests: number[] = [];
   private readonly publisher: RetryingPublisher | undefined;
-  /** The partitions as last described, for a snapshot taken while the source does not answer. */
-  private partitions: StatusSnapshot['partitions'] = [];
+  private readonly reporter: AgentReporter;
+  private readonly heartbeat: HeartbeatLoop;
 
   constructor(private readonly options: AgentOptions) {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
-    this.startedAt = clock.now();
+    const startedAt = clock.now();
     this.id = options.id ?? `${options.name}@${hostname()}#${process.pid}`;
     this.state = new ProcessingState(() => clock.now());
     const context: RunnerContext = {
@@ -196,12 +121,39 @@ export class Agent {
       ...consumer,
       poisonGuard,
     });
+    const { name, source, store } = options;
+    const { id, state, stats, board, runner, processor, telemetry } = this;
+    this.reporter = new AgentReporter({
+      id,
+      name,
+      source,
+      state,
+      stats,
+      board,
+      runner,
+      processor,
+      clock,
+      startedAt,
+    });
+    this.heartbeat = new HeartbeatLoop({
+      id,
+      name,
+      store,
+      source,
+      state,
+      clock,
+      telemetry,
+      startedAt,
+      reporter: this.reporter,
+      ...(consumer.heartbeatMs === undefined ? {} : { everyMs: consumer.heartbeatMs }),
+      requestDrain: () => this.requestDrain(),
+    });
   }
 
   /** Consumes until drained, signalled, empty (`untilEmpty`) or `maxEvents`. */
   async run(signal?: AbortSignal): Promise<AgentSummary> {
     const heartbeat = new AbortController();
-    const beating = this.heartbeatLoop(heartbeat.signal);
+    const beating = this.heartbeat.run(heartbeat.signal);
     this.warnOfUnpublishedOutputs();
     this.runner.start?.(signal).catch((error: unknown) => {
       this.telemetry.emit('warning', {
@@ -217,12 +169,10 @@ export class Agent {
       await this.runner.close().catch(() => undefined);
       heartbeat.abort();
       await beating;
-      await this.beat().catch(() => undefined);
+      await this.heartbeat.beat().catch(() => undefined);
     }
-    const result = this.summary(summary);
-    for (const id of this.drainRequests.splice(0)) {
-      await this.options.store.control.update(id, 'done', { ...result }).catch(() => undefined);
-    }
+    const result = this.reporter.summary(summary);
+    await this.heartbeat.answerDrains(result);
     return result;
   }
 
@@ -253,61 +203,9 @@ export class Agent {
     this.processor.terminate();
   }
 
-  /**
-   * The status snapshot written at each heartbeat. It never waits long on the source: the agent must be
-   * visible (`status`, `drain`) while its source is slow or does not answer, so partitions the source
-   * cannot describe within `DESCRIBE_WITHIN_MS` are shown as last described.
-   */
-  async snapshot(): Promise<StatusSnapshot> {
-    const partitions = await this.describePartitions();
-    const now = this.clock.now();
-    const counters = this.stats.toJSON();
-    return {
-      agentId: this.id,
-      name: this.options.name,
-      state: this.state.value,
-      stateSince: this.state.since,
-      startedAt: this.startedAt,
-      takenAt: now,
-      source: {
-        uri: this.options.source.uri,
-        id: this.options.source.id,
-        coordination: this.options.source.coordination,
-        checkpointing: this.options.source.checkpointing,
-      },
-      counters,
-      throughput: { perSecond: this.meter.perSecond, history: [...this.meter.history] },
-      errorRate: this.meter.errorRate,
-      partitions,
-      sinks: this.board.statuses(),
-      runner: {
-        kind: this.runner.kind,
-        inFlight: this.runner.inFlight,
-        concurrency: this.runner.concurrency,
-      },
-      inFlight: this.processor.inFlight,
-      ...(this.processor.error === undefined ? {} : { lastError: this.processor.error }),
-    };
-  }
-
-  private async describePartitions(): Promise<StatusSnapshot['partitions']> {
-    const described = this.processor.describe().then(
-      (partitions) => {
-        this.partitions = partitions;
-        return partitions;
-      },
-      () => this.partitions,
-    );
-    const timer = new AbortController();
-    const late = this.clock.sleep(DESCRIBE_WITHIN_MS, timer.signal).then(
-      () => this.partitions,
-      () => this.partitions,
-    );
-    try {
-      return await Promise.race([described, late]);
-    } finally {
-      timer.abort(SLEEP_CANCELLED);
-    }
+  /** The status snapshot written at each heartbeat (see `AgentReporter`: it never waits long on the source). */
+  snapshot(): Promise<StatusSnapshot> {
+    return this.reporter.snapshot();
   }
 
   private assignor(): Assignor {
@@ -324,83 +222,11 @@ export class Agent {
     });
   }
 
-  private async heartbeatLoop(signal: AbortSignal): Promise<void> {
-    const every = this.options.consumer?.heartbeatMs ?? 1_000;
-    while (!signal.aborted) {
-      try {
-        await this.beat();
-        await this.handleControl();
-      } catch (error) {
-        this.telemetry.emit('warning', { message: `heartbeat failed: ${describeError(error)}`, error });
-      }
-      try {
-        await this.clock.sleep(every, signal);
-      } catch {
-        return;
-      }
-    }
-  }
-
-  private async beat(): Promise<void> {
-    this.meter.sample(this.stats.done, this.stats.parked, this.clock.now());
-    const snapshot = await this.snapshot();
-    await this.options.store.agents.heartbeat({
-      id: this.id,
-      name: this.options.name,
-      group: this.options.name,
-      host: hostname(),
-      pid: process.pid,
-      source: this.options.source.id,
-      state: this.state.value,
-      startedAt: this.startedAt,
-      version: VERSION,
-      snapshot,
-    });
-  }
-
-  private async handleControl(): Promise<void> {
-    const control = this.options.store.control;
-    for (const request of await control.pending(this.id)) {
-      if (request.kind === 'drain') {
-        await control.update(request.id, 'accepted');
-        this.drainRequests.push(request.id);
-        this.requestDrain();
-      } else {
-        await control.update(request.id, 'failed', {
-          error: `"${request.kind}" is not supported by this agent`,
-        });
-      }
-    }
-  }
-
   /**
    * What the agent did so far, as `run()` reports it when it returns: for a caller whose `run()` threw
    * (a poison storm) and that reports what was done before the error.
    */
   summarySoFar(stoppedBy: AgentSummary['stoppedBy']): AgentSummary {
-    return this.summary({ durationMs: this.clock.now() - this.startedAt, stoppedBy });
-  }
-
-  private summary(summary: Pick<AgentSummary, 'durationMs' | 'stoppedBy'>): AgentSummary {
-    const s = this.stats;
-    const runs = Object.fromEntries(RUN_STATES.map((state) => [state, s.runs[state]])) as Record<
-      RunState,
-      number
-    >;
-    return {
-      agent: this.id,
-      read: s.read,
-      processed: s.processed,
-      unmatched: s.unmatched,
-      filtered: s.filtered,
-      parked: s.parked,
-      runs,
-      skippedRuns: s.skippedRuns,
-      delivered: s.delivered,
-      publishGiveUps: s.publishGiveUps,
-      commits: s.commits,
-      durationMs: summary.durationMs,
-      stoppedBy: summary.stoppedBy,
-    };
+    return this.reporter.soFar(stoppedBy);
   }
 }
