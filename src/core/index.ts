@@ -84,7 +84,7 @@ export {
 } from './store/sqlite/sqlite-state-store.js';
 export type { StateStore } from './store/state-store.js';
 export { CommitOffsets } from './strategies/commit-offsets.js';
-export { DeadLetter } from './strategies/dead-letter.js';
+export { DeadLetter, InvalidMessageExit, type InvalidMessageHandler } from './strategies/dead-letter.js';
 export { Decode } from './strategies/decode.js';
 export { type Dispatch, DispatchProcesses } from './strategies/dispatch-processes.js';
 export { EvaluateRules, type Evaluation } from './strategies/evaluate-rules.js';

@@ -8,7 +8,7 @@ import type { Runner } from '../runners/runner.js';
 import type { LatestMessages } from '../state/latest-messages.js';
 import type { EffortStore, RunStore } from '../store/state-store.js';
 import { CommitOffsets } from '../strategies/commit-offsets.js';
-import { DeadLetter } from '../strategies/dead-letter.js';
+import { DeadLetter, InvalidMessageExit, type InvalidMessageHandler } from '../strategies/dead-letter.js';
 import { Decode } from '../strategies/decode.js';
 import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
 import { EvaluateRules } from '../strategies/evaluate-rules.js';
@@ -38,12 +38,22 @@ export interface AgentPipelineParts {
   readonly rerun?: boolean;
   /** Recorded in parked items' history (`consume`, `replay`). */
   readonly via?: string;
+  /**
+   * Where a message that can never be processed leaves the pipeline (see strategies/dead-letter.ts).
+   * `'park'` (default): `DeadLetter` parks it in the failed store and marks it done. A function is handed
+   * the failure instead, and the message is neither parked nor marked done: `replay --failed` records it
+   * on the item it replays, which is parked already.
+   */
+  readonly onInvalid?: 'park' | InvalidMessageHandler;
 }
 
 /**
- * The standard agent pipeline:
+ * The agent pipeline, the one assembly of the strategy chain for `consume`, `replay --from` and
+ * `replay --failed` (the worker runs single tasks and builds no chain):
  * dead-letter → [healthcheck] → decode → evaluate-rules → dispatch-processes → [produce] → park-failed-runs
  * → commit-offsets. Failed runs are parked only after the succeeded runs of the same event published.
+ * The head is the pipeline's one failure exit (`onInvalid`); `context.commit` marks messages done, and
+ * `context.ordered` (default true) is passed to the steps that may finish out of order.
  */
 export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFactory<Bytes> {
   return {
@@ -83,6 +93,8 @@ export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFact
       if (parts.healthcheckFile !== undefined) {
         head = new Healthcheck<Bytes>({ path: parts.healthcheckFile, clock: parts.clock }, head);
       }
+      const onInvalid = parts.onInvalid ?? 'park';
+      if (onInvalid !== 'park') return new InvalidMessageExit({ onInvalid, clock: parts.clock }, head);
       return new DeadLetter(
         {
           journal,

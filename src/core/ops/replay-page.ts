@@ -1,27 +1,21 @@
 import { hostname } from 'node:os';
+import { agentPipeline } from '../agent/agent-pipeline.js';
 import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
-import { describeError } from '../errors/agentctl-error.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
 import type { Stats } from '../model/stats.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
 import type { Publisher } from '../publish/publisher.js';
-import { redactSecrets } from '../redact.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import type { Journal } from '../store/journal.js';
 import { recordParkKey, recordParkKeyPrefix } from '../store/parking.js';
 import type { FailedKind, ReplayableMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import { CommitOffsets } from '../strategies/commit-offsets.js';
-import { Decode } from '../strategies/decode.js';
-import { type Dispatch, DispatchProcesses } from '../strategies/dispatch-processes.js';
-import { EvaluateRules } from '../strategies/evaluate-rules.js';
-import { ParkFailedRuns } from '../strategies/park-failed-runs.js';
+import { failureText } from '../strategies/dead-letter.js';
 import { type Commit, MessageRejected, type ProcessingStrategy } from '../strategies/processing-strategy.js';
-import { Produce } from '../strategies/produce.js';
+import { Telemetry } from '../telemetry/telemetry.js';
 import type { Bytes, FailureReason, Message } from '../types.js';
-import { RecordFailures } from './replay-record-failures.js';
 import { type Opened, type SinkPublishers, SinkUnavailable } from './sink-publishers.js';
 
 /** How a replayed item ended: its event processed, matched by no rule any more, or its record delivered. */
@@ -59,6 +53,8 @@ export class PageReplay {
   private readonly processes: ProcessRegistry;
   private readonly runner: InlineRunner;
   private readonly worker = `replay@${hostname()}#${process.pid}`;
+  /** The pipeline context asks for one; nothing is emitted to it (the failure exit records, it never parks). */
+  private readonly telemetry = new Telemetry();
 
   constructor(
     private readonly options: PageReplayOptions,
@@ -163,6 +159,10 @@ export class PageReplay {
     }
   }
 
+  /**
+   * The agent pipeline for one source's items. Its commit and its failure exit record outcomes on the
+   * items being replayed: a failure is recorded on its item (parked already), not parked as a new one.
+   */
   private chain(
     source: string,
     publisher: Publisher | undefined,
@@ -172,35 +172,28 @@ export class PageReplay {
     const { config, store } = this.options;
     const commit: Commit = (message, outcome) =>
       outcomes.set(itemOf(message), { as: outcome === 'unmatched' ? 'unmatched' : 'processed' });
-    const now = () => this.clock.now();
-    let tail: ProcessingStrategy<Dispatch> = new ParkFailedRuns(new CommitOffsets(commit));
-    if (publisher !== undefined) {
-      tail = new Produce<Dispatch>(publisher, { recordsOf: (d) => d.records, clock: this.clock }, tail);
-    }
     // No `efforts`: a succeeded run's record that was not delivered is an item of its own (reason
     // `publish`), replayed as such — publishing it again here would deliver it twice.
-    const dispatch = new DispatchProcesses(
-      {
-        runner: this.runner,
-        processes: this.processes,
-        runs: store.runs,
-        journal: this.journal,
-        group: config.name,
-        source,
-        worker: this.worker,
-        now,
-        signal,
-        stats: this.stats,
-      },
-      tail,
-    );
-    const evaluate = new EvaluateRules(this.rules, commit, dispatch, { now });
-    const decode = new Decode(config.decode ?? decodeCloudEvent, evaluate);
-    return new RecordFailures(decode, (error) => {
-      const cause = error.cause;
-      outcomes.set(itemOf(error.subject), {
-        error: cause === undefined ? redactSecrets(error.message) : describeError(cause),
-      });
+    return agentPipeline({
+      group: config.name,
+      source,
+      worker: this.worker,
+      decoder: config.decode ?? decodeCloudEvent,
+      rules: this.rules,
+      processes: this.processes,
+      runner: this.runner,
+      runs: store.runs,
+      stats: this.stats,
+      clock: this.clock,
+      ...(publisher === undefined ? {} : { publisher }),
+      onInvalid: (error) => outcomes.set(itemOf(error.subject), { error: failureText(error) }),
+    }).create({
+      partitions: new Set(),
+      commit,
+      journal: this.journal,
+      clock: this.clock,
+      telemetry: this.telemetry,
+      signal,
     });
   }
 

@@ -100,8 +100,9 @@ export interface InvalidMessageDetails {
 }
 
 /**
- * A message that can never be processed. Thrown by `submit`/`poll`; the `DeadLetter` strategy catches it,
- * parks the message in the failed store with `reason`, and marks it done.
+ * A message that can never be processed. Thrown by `submit`/`poll`/`join`; the pipeline's one exit
+ * (`InvalidMessageExit` in dead-letter.ts) catches it: `DeadLetter` parks the message in the failed store
+ * with `reason` and marks it done.
  */
 export class InvalidMessage extends Error {
   readonly rule: string | undefined;
