@@ -6,6 +6,8 @@ import { Journal } from '../../../src/core/store/journal.js';
 import {
   DeadLetter,
   type DeadLetterOptions,
+  failureText,
+  InvalidMessageExit,
   parkedMessage,
 } from '../../../src/core/strategies/dead-letter.js';
 import { Decode } from '../../../src/core/strategies/decode.js';
@@ -352,5 +354,57 @@ describe('DeadLetter', () => {
       ['p2', '0', 'parked'],
       ['p1', '2', 'parked'],
     ]);
+  });
+});
+
+describe('InvalidMessageExit with a handler of its own (replay --failed)', () => {
+  function recording() {
+    const next = new Scripted();
+    const handed: InvalidMessage[] = [];
+    const strategy = new InvalidMessageExit(
+      { onInvalid: (error) => handed.push(error), clock: new FakeClock(1_800_000_000_000) },
+      next,
+    );
+    return { strategy, next, handed };
+  }
+
+  it('given InvalidMessages from submit, poll (thrown and rejected) and join, then each is handed over once and the work goes on', async () => {
+    const { strategy, next, handed } = recording();
+    const failures = [0, 1, 2, 3, 4].map((i) => invalid(eventAt(i), i));
+    next.submitErrors.push(failures[0]);
+    strategy.submit(eventAt(0));
+    next.pollThrows.push(failures[1]);
+    expect(strategy.poll()).toBeUndefined();
+    next.pollRejects.push(failures[2], failures[3]);
+    await strategy.poll();
+    next.joinErrors.push(failures[4]);
+    strategy.close();
+    await strategy.join(2_000);
+    expect(handed).toEqual(failures);
+    expect(next.joinTimeouts).toEqual([2_000, 2_000]);
+  });
+
+  it('given an invalid message, when handed over, then the text recorded is the one DeadLetter parks with', () => {
+    const { strategy, next, handed } = recording();
+    const { strategy: parking, journal, next: parkingNext } = rig();
+    const m = eventAt(7);
+    next.submitErrors.push(invalid(m, 7));
+    parkingNext.submitErrors.push(invalid(m, 7));
+    strategy.submit(m);
+    parking.submit(m);
+    expect(handed.map(failureText)).toEqual(journal.take().parked.map((p) => p.error));
+    expect(failureText(handed[0]!)).toBe('step "charge": card declined 7');
+  });
+
+  it('given errors that are not InvalidMessage, then they pass through and nothing is handed over', async () => {
+    const { strategy, next, handed } = recording();
+    const broken = new Error('store is gone');
+    next.submitErrors.push(broken);
+    expect(() => strategy.submit(eventAt(0))).toThrow(broken);
+    next.pollRejects.push(broken);
+    await expect(strategy.poll()).rejects.toBe(broken);
+    next.joinErrors.push(broken);
+    await expect(strategy.join()).rejects.toBe(broken);
+    expect(handed).toEqual([]);
   });
 });
