@@ -53,7 +53,7 @@ export class PageReplay {
   private readonly processes: ProcessRegistry;
   private readonly runner: InlineRunner;
   private readonly worker = `replay@${hostname()}#${process.pid}`;
-  /** The pipeline context asks for one; nothing is emitted to it (the failure exit records, it never parks). */
+  /** The pipeline context asks for one; nothing is emitted to it (this failure exit never parks). */
   private readonly telemetry = new Telemetry();
 
   constructor(

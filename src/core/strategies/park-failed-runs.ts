@@ -1,5 +1,5 @@
 import type { Message } from '../types.js';
-import type { Dispatch } from './dispatch-processes.js';
+import type { Dispatch } from './dispatch.js';
 import { ForwardingStrategy } from './forwarding-strategy.js';
 import { InvalidMessage } from './processing-strategy.js';
 
