@@ -51,10 +51,11 @@ export interface AgentPipelineParts {
 /**
  * The agent pipeline, the one assembly of the strategy chain for `consume`, `replay --from` and
  * `replay --failed` (the worker runs single tasks and builds no chain):
- * dead-letter → [healthcheck] → decode → evaluate-rules → dispatch-processes → [produce] → park-failed-runs
- * → commit-offsets. Failed runs are parked only after the succeeded runs of the same event published.
- * The head is the pipeline's one failure exit (`onInvalid`); `context.commit` marks messages done, and
- * `context.ordered` (default true) is passed to the steps that may finish out of order.
+ * dead-letter (or another `onInvalid` exit) → [healthcheck] → decode → evaluate-rules → dispatch-processes
+ * → [produce] → park-failed-runs → commit-offsets. Failed runs are parked only after the succeeded runs of
+ * the same event published. What the callers differ in are options: the failure exit (`onInvalid`),
+ * `efforts`, `healthcheckFile`, `rerun`, `latest`, and in the context the commit that marks messages done
+ * and `ordered` (default true), passed to the steps that may finish out of order.
  */
 export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFactory<Bytes> {
   return {
