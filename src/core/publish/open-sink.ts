@@ -1,19 +1,12 @@
 import { UsageError } from '../errors/usage-error.js';
 import { redactUri } from '../redact.js';
-import type { StateStore } from '../store/state-store.js';
 import type { Sink } from './publisher.js';
-
-export interface OpenSinkOptions {
-  readonly store: StateStore;
-  readonly settings?: Readonly<Record<string, unknown>>;
-}
-
-type Opener = (uri: string, options: OpenSinkOptions) => Promise<Sink>;
+import type { OpenSinkOptions, SinkOpener } from './sink-opener.js';
 
 export const SINK_URI_HELP =
   'sinks are: local:TOPIC (embedded log), stdout, file:PATH.ndjson, kinesis://STREAM?region=R, amqp://user:pass@host/vhost?exchange=X&routingKey=K, or none';
 
-const openers: Record<string, Opener> = {
+const openers: Record<string, SinkOpener> = {
   async local(uri, { store }) {
     const { LocalLogSink } = await import('./sinks/local-log-sink.js');
     return new LocalLogSink(store, uri.slice('local:'.length).replace(/^\/\//, '') || 'results');
@@ -39,7 +32,7 @@ const openers: Record<string, Opener> = {
 };
 
 /** Registers the opener of a sink scheme (Kinesis and AMQP sinks register themselves). */
-export function registerSinkOpener(scheme: string, opener: Opener): void {
+export function registerSinkOpener(scheme: string, opener: SinkOpener): void {
   openers[scheme] = opener;
 }
 

@@ -1,27 +1,13 @@
-import type { Clock } from '../clock.js';
 import { UsageError } from '../errors/usage-error.js';
-import type { StateStore } from '../store/state-store.js';
 import type { Source } from './source.js';
+import type { OpenSourceOptions, SourceOpener } from './source-opener.js';
 import { parseSourceUri } from './source-uri.js';
-
-export interface OpenSourceOptions {
-  readonly store: StateStore;
-  /** The consumer group, for `describe`'s committed positions. */
-  readonly group?: string;
-  readonly clock?: Clock;
-  /** Partitions of a local topic created on first use. */
-  readonly localPartitions?: number;
-  /** Extra adapter settings from the config file (`source` options), by adapter. */
-  readonly settings?: Readonly<Record<string, unknown>>;
-}
-
-type Opener = (uri: string, options: OpenSourceOptions) => Promise<Source>;
 
 /**
  * Adapters by kind, loaded on first use so that a command that does not read Kinesis never loads the
  * AWS SDK. Later adapters register here.
  */
-const openers: Record<string, Opener> = {
+const openers: Record<string, SourceOpener> = {
   async local(uri, options) {
     const { LocalSource } = await import('./local-source.js');
     return new LocalSource({
@@ -57,7 +43,7 @@ const openers: Record<string, Opener> = {
 };
 
 /** Registers the opener of a source kind (used by adapters shipped in later modules). */
-export function registerSourceOpener(kind: string, opener: Opener): void {
+export function registerSourceOpener(kind: string, opener: SourceOpener): void {
   openers[kind] = opener;
 }
 

@@ -11,8 +11,8 @@ import { redactUri } from '../../redact.js';
 import { kinesisStreamOf } from '../../sources/source-uri.js';
 import { createKinesisClient } from '../../transports/kinesis/kinesis-client.js';
 import { kinesisSettings } from '../../transports/kinesis/kinesis-settings.js';
-import type { OpenSinkOptions } from '../open-sink.js';
 import type { PublishRecord, SendResult, Sink } from '../publisher.js';
+import type { OpenSinkOptions } from '../sink-opener.js';
 
 export interface KinesisSinkOptions {
   readonly stream: string;

@@ -1,6 +1,6 @@
 import { createKinesisClient, createKinesisHttp2Client } from '../../transports/kinesis/kinesis-client.js';
 import { kinesisSettings } from '../../transports/kinesis/kinesis-settings.js';
-import type { OpenSourceOptions } from '../open-source.js';
+import type { OpenSourceOptions } from '../source-opener.js';
 import { parseSourceUri } from '../source-uri.js';
 import { KinesisSource } from './kinesis-source.js';
 
