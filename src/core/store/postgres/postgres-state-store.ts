@@ -18,7 +18,7 @@ import {
   type MigrationResult,
   migratePostgres,
   pgSchemaVersion,
-} from './pg-migrations.js';
+} from './pg-migrate.js';
 import { PgRunStore } from './pg-run-store.js';
 
 export const DEFAULT_SCHEMA = 'public';
