@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { CheckpointChangeResult, CheckpointRow } from '../../src/core/ops/checkpoints.js';
+import type { CheckpointRow } from '../../src/core/ops/checkpoint-list.js';
+import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { publish, submissionEvents } from '../core/agent/fixtures.js';
 import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { CheckpointRow } from '../../src/core/ops/checkpoints.js';
+import type { CheckpointRow } from '../../src/core/ops/checkpoint-list.js';
 import type { DrainResult } from '../../src/core/ops/drain.js';
 import { openSqliteStore, type SqliteStateStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { publish, submissionEvents } from '../core/agent/fixtures.js';

@@ -9,7 +9,7 @@ import type {
 import type { FailedRow } from '../../src/core/console/failed-window.js';
 import type { Effort } from '../../src/core/model/effort.js';
 import type { RunRecord } from '../../src/core/model/run-record.js';
-import type { CheckpointChangeResult } from '../../src/core/ops/checkpoints.js';
+import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves.js';
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
 
 export const NOW = 1_800_000_000_000;

@@ -24,7 +24,8 @@ export default class CheckpointList extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(CheckpointList);
     const { store, config } = await this.openStore(flags, { mustExist: true });
-    const { listCheckpoints, opsTarget, withSource } = await import('../../core/ops/checkpoints.js');
+    const { listCheckpoints } = await import('../../core/ops/checkpoint-list.js');
+    const { opsTarget, withSource } = await import('../../core/ops/operator-source.js');
     const { renderCheckpoints } = await import('../../ui/text/checkpoints.js');
     const target = opsTarget(config, { source: flags.source, group: flags.agent });
     const rows =

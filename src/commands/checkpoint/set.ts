@@ -35,7 +35,8 @@ export default class CheckpointSet extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(CheckpointSet);
     const { store, config } = await this.openStore(flags, { mustExist: true });
-    const { opsTarget, setCheckpoint, withSource } = await import('../../core/ops/checkpoints.js');
+    const { setCheckpoint } = await import('../../core/ops/checkpoint-moves.js');
+    const { opsTarget, withSource } = await import('../../core/ops/operator-source.js');
     const { confirm } = await import('../../cli/confirm.js');
     const { renderCheckpointChange } = await import('../../ui/text/checkpoints.js');
     const target = opsTarget(config, { source: flags.source, group: flags.agent });

@@ -2,15 +2,10 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { UsageError } from '../errors/usage-error.js';
-import {
-  type CheckpointChangeResult,
-  opsTarget,
-  resetCheckpoints,
-  setCheckpoint,
-  withSource,
-} from '../ops/checkpoints.js';
+import { type CheckpointChangeResult, resetCheckpoints, setCheckpoint } from '../ops/checkpoint-moves.js';
 import { type DrainResult, drainAgent } from '../ops/drain.js';
 import { discardFailed } from '../ops/failed-items.js';
+import { opsTarget, withSource } from '../ops/operator-source.js';
 import { type ReplayFailedSummary, type ReplayProgress, replayFailed } from '../ops/replay-failed.js';
 import type { Source } from '../sources/source.js';
 import type { AgentRecord, ControlRequest } from '../store/records.js';

@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/agent-config.js';
-import { openOpsSource, opsTarget } from '../ops/checkpoints.js';
+import { openOpsSource, opsTarget } from '../ops/operator-source.js';
 import type { Source } from '../sources/source.js';
 import type { StateStore } from '../store/state-store.js';
 import type { SourceProbe } from './data.js';

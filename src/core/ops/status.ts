@@ -7,7 +7,7 @@ import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, Checkpoint } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
 import type { Partition } from '../types.js';
-import { openOpsSource, opsTarget } from './checkpoints.js';
+import { openOpsSource, opsTarget } from './operator-source.js';
 import { isAlive, type LiveOwner, liveOwners, ownedState } from './partition-owners.js';
 
 /** An agent as `status` shows it: its record plus whether it is alive. */

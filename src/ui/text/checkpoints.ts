@@ -1,4 +1,5 @@
-import type { CheckpointChangeResult, CheckpointRow } from '../../core/ops/checkpoints.js';
+import type { CheckpointRow } from '../../core/ops/checkpoint-list.js';
+import type { CheckpointChangeResult } from '../../core/ops/checkpoint-moves.js';
 import { age, compact, duration } from './format.js';
 import { type Column, renderTable } from './table.js';
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import type { StatusSnapshot } from '../../../src/core/model/status-snapshot.js';
-import { listCheckpoints } from '../../../src/core/ops/checkpoints.js';
+import { listCheckpoints } from '../../../src/core/ops/checkpoint-list.js';
 import { liveOwners } from '../../../src/core/ops/partition-owners.js';
 import { collectStatus } from '../../../src/core/ops/status.js';
 import type {

@@ -1,42 +1,22 @@
 import { type Clock, systemClock } from '../clock.js';
-import type { AgentConfig } from '../config/agent-config.js';
-import { resolveSettings } from '../config/build-agent.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { UsageError } from '../errors/usage-error.js';
-import { openSource } from '../sources/open-source.js';
-import type { Checkpointing, PartitionState, PartitionStatus, Source } from '../sources/source.js';
-import type { Checkpoint, CheckpointWrite } from '../store/records.js';
+import type { Source } from '../sources/source.js';
+import type { CheckpointWrite } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import { END_OF_PARTITION, type Partition, type Position } from '../types.js';
-import { type LiveOwner, liveOwners, ownedState } from './partition-owners.js';
+import type { Partition, Position } from '../types.js';
+import { byPartition } from './checkpoint-list.js';
+import { type LiveOwner, liveOwners } from './partition-owners.js';
 
-export type { LiveOwner } from './partition-owners.js';
+/**
+ * Checkpoints an operator moves (`checkpoint set`, `checkpoint reset`, the console's checkpoint actions): each move is
+ * checked against the source (known partition, orderable position, not beyond the latest) and refused
+ * on partitions a running agent owns unless forced; it is written with `operator` as its writer and
+ * reports every partition's position before and after.
+ */
 
 /** Who is recorded as the writer of checkpoints set by an operator. */
 export const OPERATOR = 'operator';
-
-/** One partition's checkpoint, joined with where the source stands when the source was given. */
-export interface CheckpointRow {
-  readonly group: string;
-  readonly source: string;
-  readonly partition: Partition;
-  /**
-   * The committed position; absent when there is none (the partition is read from its start) or when
-   * the broker keeps the position (`keptBy: 'broker'`).
-   */
-  readonly position?: Position;
-  /** Who keeps the position: the store (a checkpoint) or the broker (an AMQP queue: acked messages are gone). */
-  readonly keptBy: Checkpointing;
-  readonly updatedAt?: number;
-  /** Who wrote the checkpoint: an agent id, or `operator`. */
-  readonly writtenBy?: string;
-  readonly latest?: Position;
-  readonly lagRecords?: number;
-  readonly lagMs?: number;
-  /** The running agent holding the partition's lease, if any. */
-  readonly owner?: string;
-  readonly state?: PartitionState;
-}
 
 /** What a `set` or `reset` changed, partition by partition. */
 export interface CheckpointChange {
@@ -52,16 +32,6 @@ export interface CheckpointChangeResult {
   readonly changes: readonly CheckpointChange[];
   /** Partitions that a running agent owned and that were changed anyway (`force`). */
   readonly forced: readonly LiveOwner[];
-}
-
-export interface ListCheckpointsOptions {
-  /** The consumer group; ignored with `all`. */
-  readonly group?: string;
-  /** Every group's checkpoints (of `source` only, when given), without the source's live view. */
-  readonly all?: boolean;
-  /** Joins each partition with `describe()` (latest, lag) unless `all`; also filters by its id. */
-  readonly source?: Source;
-  readonly clock?: Clock;
 }
 
 export interface SetCheckpointOptions {
@@ -83,104 +53,6 @@ export interface ResetCheckpointsOptions {
   readonly to: 'earliest' | 'latest';
   readonly force?: boolean;
   readonly clock?: Clock;
-}
-
-export interface SourceForOps {
-  readonly uri: string;
-  readonly group: string;
-  /** Adapter settings from the config (`adapters`). */
-  readonly settings?: Readonly<Record<string, unknown>>;
-  readonly localPartitions?: number;
-}
-
-/**
- * The group and source an operator acts on: the values given (flags) first, then the config, then the
- * defaults (`local:`), with the config's adapter settings.
- */
-export function opsTarget(
-  config: AgentConfig,
-  given: { readonly source?: string; readonly group?: string } = {},
-): SourceForOps {
-  const settings = resolveSettings(config, given.source === undefined ? {} : { source: given.source });
-  const partitions = config.consumer?.localPartitions;
-  return {
-    uri: settings.source,
-    group: given.group ?? settings.name,
-    ...(config.adapters === undefined ? {} : { settings: config.adapters }),
-    ...(partitions === undefined ? {} : { localPartitions: partitions }),
-  };
-}
-
-const byPartition = (a: Partition, b: Partition) => a.localeCompare(b, undefined, { numeric: true });
-
-/** Opens (does not connect) the source an operator acts on, for its group, with the config's settings. */
-export function openOpsSource(store: StateStore, target: SourceForOps): Promise<Source> {
-  return openSource(target.uri, {
-    store,
-    group: target.group,
-    ...(target.settings === undefined ? {} : { settings: target.settings }),
-    ...(target.localPartitions === undefined ? {} : { localPartitions: target.localPartitions }),
-  });
-}
-
-/** Opens and connects the source a URI names, hands it to `use`, and closes it whatever happens. */
-export async function withSource<T>(
-  store: StateStore,
-  options: SourceForOps,
-  use: (source: Source) => Promise<T>,
-): Promise<T> {
-  const source = await openOpsSource(store, options);
-  try {
-    await source.connect();
-    return await use(source);
-  } finally {
-    await source.close();
-  }
-}
-
-/**
- * Checkpoints by group, source and partition. With a source (and not `all`), every partition the source
- * describes is listed, with or without a checkpoint, with its latest position, lag, owner and state.
- */
-export async function listCheckpoints(
-  store: StateStore,
-  options: ListCheckpointsOptions = {},
-): Promise<CheckpointRow[]> {
-  const { source, clock } = options;
-  const all = options.all === true;
-  const stored = await store.checkpoints.list({
-    ...(all || options.group === undefined ? {} : { group: options.group }),
-    ...(source === undefined ? {} : { source: source.id }),
-  });
-  const rows: CheckpointRow[] = [];
-  if (source !== undefined && !all && options.group !== undefined) {
-    const mine = new Map(stored.map((c) => [c.partition, c]));
-    for (const status of await source.describe()) {
-      const checkpoint = source.checkpointing === 'store' ? mine.get(status.partition) : undefined;
-      rows.push(joinStatus(options.group, source, checkpoint, status));
-      mine.delete(status.partition);
-    }
-    rows.push(...[...mine.values()].map(rowOf));
-  } else {
-    rows.push(...stored.map(rowOf));
-  }
-  const now = (clock ?? systemClock).now();
-  const owned = new Map<string, Map<Partition, LiveOwner>>();
-  const withOwners: CheckpointRow[] = [];
-  for (const row of rows) {
-    const key = `${row.group}\n${row.source}`;
-    if (!owned.has(key)) owned.set(key, await liveOwners(store, row.group, row.source, { now }));
-    const owner = owned.get(key)?.get(row.partition);
-    withOwners.push(
-      owner === undefined ? row : { ...row, owner: owner.agent, state: ownedState(row.state, owner) },
-    );
-  }
-  return withOwners.sort(
-    (a, b) =>
-      a.group.localeCompare(b.group) ||
-      a.source.localeCompare(b.source) ||
-      byPartition(a.partition, b.partition),
-  );
 }
 
 /**
@@ -299,36 +171,4 @@ async function guard(
       hint: `drain it first (agentctl drain --agent ${agents[0]}), then run this again; or pass --force, and the agent may overwrite the checkpoint at its next commit`,
     },
   );
-}
-
-function rowOf(checkpoint: Checkpoint): CheckpointRow {
-  return {
-    group: checkpoint.group,
-    source: checkpoint.source,
-    partition: checkpoint.partition,
-    position: checkpoint.position,
-    keptBy: 'store',
-    updatedAt: checkpoint.updatedAt,
-    ...(checkpoint.owner === undefined ? {} : { writtenBy: checkpoint.owner }),
-    ...(checkpoint.position === END_OF_PARTITION ? { state: 'ended' as const } : {}),
-  };
-}
-
-function joinStatus(
-  group: string,
-  source: Source,
-  checkpoint: Checkpoint | undefined,
-  status: PartitionStatus,
-): CheckpointRow {
-  const base: CheckpointRow =
-    checkpoint === undefined
-      ? { group, source: source.id, partition: status.partition, keptBy: source.checkpointing }
-      : rowOf(checkpoint);
-  return {
-    ...base,
-    ...(status.latest === undefined ? {} : { latest: status.latest }),
-    ...(status.lagRecords === undefined ? {} : { lagRecords: status.lagRecords }),
-    ...(status.lagMs === undefined ? {} : { lagMs: status.lagMs }),
-    state: base.state ?? status.state,
-  };
 }
