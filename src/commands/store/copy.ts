@@ -32,7 +32,8 @@ export default class StoreCopy extends BaseCommand {
     const { confirm } = await import('../../cli/confirm.js');
     await confirm(`copy the state store ${redactUri(flags.from)} into ${redactUri(flags.to)}?`, flags.yes);
     const { openStore } = await import('../../core/store/open-store.js');
-    const { copyStore, verifyCopy } = await import('../../core/ops/store-copy.js');
+    const { copyStore } = await import('../../core/ops/store-copy/copy-store.js');
+    const { verifyCopy } = await import('../../core/ops/store-copy/verify-copy.js');
     const { LiveLine } = await import('../../ui/text/live-line.js');
     const source = await openStore(flags.from, { readonly: true });
     try {

@@ -1,4 +1,5 @@
-import type { CopyReport, VerifyKind, VerifyReport } from '../../core/ops/store-copy.js';
+import type { CopyReport } from '../../core/ops/store-copy/copy-store.js';
+import type { VerifyKind, VerifyReport } from '../../core/ops/store-copy/verify-copy.js';
 import { count } from './format.js';
 import { renderTable } from './table.js';
 
