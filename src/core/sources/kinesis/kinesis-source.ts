@@ -1,30 +1,16 @@
-import {
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type ListShardsCommandOutput,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Alarm, type Clock, nextTurn, systemClock } from '../../clock.js';
-import { describeError } from '../../errors/agentctl-error.js';
-import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
 import { redactUri } from '../../redact.js';
 import type { BackoffOptions } from '../../retry/backoff.js';
 import type { StateStore } from '../../store/state-store.js';
-import {
-  type Bytes,
-  END_OF_PARTITION,
-  type Message,
-  type Partition,
-  type Position,
-  type StartPosition,
-} from '../../types.js';
+import type { Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
 import type { Fetch, PartitionInfo, PartitionStatus, Source } from '../source.js';
-import { errorName } from './kinesis-errors.js';
 import { compareKinesisPositions } from './kinesis-position.js';
-import { cannotStart, streamUnavailable } from './kinesis-source-errors.js';
+import { cannotStart } from './kinesis-source-errors.js';
 import { ShardReader } from './shard-reader.js';
+import { ShardReaders } from './shard-readers.js';
 import { partitionOf, shardRows } from './shard-rows.js';
+import { checkStream, listShards } from './stream-calls.js';
 import { ensureStreamConsumer, type StreamConsumer } from './stream-consumer.js';
 import { SubscriptionReader } from './subscription-reader.js';
 
@@ -84,7 +70,7 @@ export class KinesisSource implements Source {
   private readonly idleMs: number;
   private readonly limit: number;
   private readonly prefetch: number;
-  private readonly readers = new Map<Partition, Reader>();
+  private readonly readers = new ShardReaders<Reader>();
   /** The stream consumer enhanced fan-out reads as, once `connect` registered or found it. */
   private streamConsumer: StreamConsumer | undefined;
   /** Positions committed through this source (for `describe` without a store). */
@@ -92,7 +78,6 @@ export class KinesisSource implements Source {
   private known: PartitionInfo[] = [];
   /** Shards the last listing reported closed: one of them is only caught up once its `END` is committed. */
   private closedShards = new Set<Partition>();
-  private next = 0;
   private readonly news = new Alarm();
   private closed = false;
   /** Aborted by `close`: every call of the source in flight ends with it. */
@@ -115,23 +100,7 @@ export class KinesisSource implements Source {
   async connect(signal?: AbortSignal): Promise<void> {
     this.closed = false;
     if (this.calls.signal.aborted) this.calls = new AbortController();
-    let status: string | undefined;
-    let arn: string | undefined;
-    try {
-      const out = await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.stream }), {
-        abortSignal: this.callSignal(signal),
-      });
-      status = out.StreamDescriptionSummary?.StreamStatus;
-      arn = out.StreamDescriptionSummary?.StreamARN;
-    } catch (error) {
-      throw streamUnavailable(this.stream, this.uri, error);
-    }
-    if (status === 'CREATING' || status === 'DELETING') {
-      throw new SourceUnavailableError(`Kinesis stream "${this.stream}" is ${status.toLowerCase()}`, {
-        hint:
-          status === 'CREATING' ? 'wait until it is ACTIVE, then start again' : 'the stream is going away',
-      });
-    }
+    const arn = await checkStream(this.client, this.stream, this.uri, this.callSignal(signal));
     const consumer = this.options.consumer;
     if (consumer !== undefined && this.streamConsumer === undefined) {
       this.streamConsumer = await ensureStreamConsumer({
@@ -151,16 +120,7 @@ export class KinesisSource implements Source {
 
   /** Every shard (`ListShards`, all pages), with its parents and whether it is closed. */
   async partitions(signal?: AbortSignal): Promise<PartitionInfo[]> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const out: ListShardsCommandOutput = await this.client.send(
-        new ListShardsCommand(token === undefined ? { StreamName: this.stream } : { NextToken: token }),
-        { abortSignal: this.callSignal(signal) },
-      );
-      shards.push(...(out.Shards ?? []));
-      token = out.NextToken;
-    } while (token !== undefined);
+    const shards = await listShards(this.client, this.stream, this.callSignal(signal));
     this.known = shards.map(partitionOf);
     this.closedShards = new Set(this.known.filter((p) => p.closed === true).map((p) => p.id));
     return this.known;
@@ -188,8 +148,7 @@ export class KinesisSource implements Source {
       throw error;
     });
     for (const reader of opened) {
-      await this.readers.get(reader.shard)?.stop();
-      this.readers.set(reader.shard, reader);
+      await this.readers.put(reader);
       reader.begin();
     }
   }
@@ -223,13 +182,7 @@ export class KinesisSource implements Source {
   }
 
   async revoke(partitions: readonly Partition[]): Promise<void> {
-    const stopping: Promise<void>[] = [];
-    for (const partition of partitions) {
-      const reader = this.readers.get(partition);
-      this.readers.delete(partition);
-      if (reader !== undefined) stopping.push(reader.stop());
-    }
-    await Promise.all(stopping);
+    await this.readers.remove(partitions);
   }
 
   /**
@@ -242,17 +195,17 @@ export class KinesisSource implements Source {
    * shard was deleted, access was revoked).
    */
   async poll(max: number, signal?: AbortSignal): Promise<Fetch> {
-    this.throwFailure();
+    this.readers.throwFailure(this.stream);
     const fetch = this.collect(max);
     if (fetch.messages.length > 0 || fetch.ended.length > 0 || signal?.aborted) {
       // A consumer working through buffered records never waits on I/O, so without this the responses of
       // the readers' calls in flight would sit unread on their sockets until the buffers ran dry.
-      if (this.anyInFlight()) await nextTurn();
+      if (this.readers.anyInFlight()) await nextTurn();
       return fetch;
     }
     // Until a reader has news, the idle poll interval passed, or `signal` aborted.
     await this.news.wait(this.idleMs, this.clock, signal);
-    this.throwFailure();
+    this.readers.throwFailure(this.stream);
     return this.collect(max);
   }
 
@@ -261,11 +214,11 @@ export class KinesisSource implements Source {
   }
 
   pause(partitions: readonly Partition[]): void {
-    for (const partition of partitions) this.readers.get(partition)?.pause();
+    this.readers.pause(partitions);
   }
 
   resume(partitions: readonly Partition[]): void {
-    for (const partition of partitions) this.readers.get(partition)?.resume();
+    this.readers.resume(partitions);
   }
 
   /**
@@ -300,7 +253,7 @@ export class KinesisSource implements Source {
     if (this.closed) return;
     this.closed = true;
     this.calls.abort(new Error('Kinesis source closed'));
-    await this.revoke([...this.readers.keys()]);
+    await this.revoke(this.readers.shards());
     this.wake();
     if (this.options.ownsClient) {
       this.client.destroy();
@@ -311,38 +264,12 @@ export class KinesisSource implements Source {
   private collect(max: number): Fetch {
     const messages: Message<Bytes>[] = [];
     const ended: Partition[] = [];
-    const readers = [...this.readers.values()];
-    const n = readers.length;
-    if (n > 0) {
-      const share = Math.max(1, Math.ceil(max / n));
-      this.next = (this.next + 1) % n;
-      for (let k = 0; k < n && messages.length < max; k++) {
-        readers[(this.next + k) % n]!.take(Math.min(share, max - messages.length), messages);
-      }
-      // What a shard with little buffered left of its share goes to those with more.
-      for (let k = 0; k < n && messages.length < max; k++) {
-        readers[(this.next + k) % n]!.take(max - messages.length, messages);
-      }
-      for (const reader of readers) if (reader.takeEnd()) ended.push(reader.shard);
-    }
-    return { messages, ended, caughtUp: messages.length === 0 && this.caughtUp() };
-  }
-
-  /**
-   * Every unpaused reader found nothing new — and a closed shard is not caught up until its end was
-   * handed over and its `END` committed: until then its children cannot be assigned, and a consumer
-   * running until empty must not stop with them unread. (A closed shard may answer with no records and
-   * another iterator before it answers with its end, e.g. right after a split or on a restart from a
-   * checkpoint at its last record.)
-   */
-  private caughtUp(): boolean {
-    for (const r of this.readers.values()) {
-      if (r.isPaused) continue;
-      if (!r.atHead) return false;
-      if (r.ended ? this.committed.get(r.shard) !== END_OF_PARTITION : this.closedShards.has(r.shard))
-        return false;
-    }
-    return true;
+    this.readers.take(max, messages, ended);
+    return {
+      messages,
+      ended,
+      caughtUp: messages.length === 0 && this.readers.caughtUp(this.committed, this.closedShards),
+    };
   }
 
   /** The signal of one call: aborted by the caller's `signal` or by `close`. */
@@ -350,23 +277,7 @@ export class KinesisSource implements Source {
     return signal === undefined ? this.calls.signal : AbortSignal.any([signal, this.calls.signal]);
   }
 
-  private anyInFlight(): boolean {
-    for (const reader of this.readers.values()) if (reader.fetching) return true;
-    return false;
-  }
-
   private wake(): void {
     this.news.wake();
-  }
-
-  private throwFailure(): void {
-    for (const reader of this.readers.values()) {
-      const failure = reader.failure;
-      if (failure === undefined) continue;
-      throw new SourceUnavailableError(
-        `reading shard ${reader.shard} of Kinesis stream "${this.stream}" failed: ${errorName(failure)}: ${describeError(failure)}`,
-        { cause: failure, hint: 'check that the stream still exists and that the credentials may read it' },
-      );
-    }
   }
 }
