@@ -1,14 +1,18 @@
-import { type Clock, SLEEP_CANCELLED, systemClock } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { describeError, isRetriable } from '../errors/agentctl-error.js';
-import { TimeoutError } from '../errors/timeout-error.js';
-import { type Culmination, type Effort, type PublishAttempt, timeOrderedUuid } from '../model/effort.js';
+import type { Culmination, Effort } from '../model/effort.js';
 import type { Stats } from '../model/stats.js';
 import { type Backoff, backoff } from '../retry/backoff.js';
 import type { Journal } from '../store/journal.js';
-import { recordParkKey } from '../store/parking.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
-import type { Publisher, PublishRecord, SendProgress, SendResult, Sink } from './publisher.js';
+import type { Publisher, PublishRecord, Sink } from './publisher.js';
+import { sendBatch } from './retrying/batch-send.js';
+import { EffortBook } from './retrying/effort-book.js';
+import { KeyLanes } from './retrying/key-lanes.js';
+import { PendingWork } from './retrying/pending-work.js';
+import { ReadyQueue } from './retrying/ready-queue.js';
+import { RetryWaves } from './retrying/retry-waves.js';
 import type { PublisherStatusBoard } from './status-board.js';
 
 export interface RetryingPublisherOptions {
@@ -36,6 +40,7 @@ export interface RetryingPublisherOptions {
   readonly random?: () => number;
 }
 
+/** One `publish` call: its record, its effort, and where it stands. */
 interface Entry {
   readonly record: PublishRecord;
   readonly effort: Effort;
@@ -52,16 +57,6 @@ interface Entry {
   /** Culminated, or abandoned by its caller: its promise is settled. */
   settled: boolean;
 }
-
-/** Entries whose retries are due at the same instant: they wake together, so they can share a send. */
-interface Wave {
-  readonly entries: Set<Entry>;
-  readonly cancel: AbortController;
-}
-
-type SendOutcome =
-  | { readonly ok: true; readonly result: SendResult }
-  | { readonly ok: false; readonly error: unknown };
 
 /**
  * A `Publisher` that micro-batches, retries per `Contingency`, and parks what cannot be delivered.
@@ -83,42 +78,39 @@ type SendOutcome =
  *   its bytes intact, keyed `publish/<sink>/<record id>`.
  * - **Bookkeeping.** Each `publish` makes a new effort (a UUIDv7 id), recorded in the journal when created
  *   and at every change (a snapshot while under way; once culminated the effort itself, which no longer
- *   changes); `finalAttempt` is set when it culminates. Telemetry `attempt`
- *   per attempt and `effort` per culmination; stats `publishAttempts` and `publishRetries` per record sent,
+ *   changes); `finalAttempt` is set when it culminates. Telemetry `attempt` per attempt and `effort` per
+ *   culmination; stats `publishAttempts` and `publishRetries` per record sent,
  *   `delivered`, and `publishGiveUps` per parked record (turned away by a disabled sink included).
  * - **Sink health.** A delivered effort is a success on the status board; one that gave up after retriable
  *   failures (or was the half-open trial) is a failure. A record parked for a non-retriable error is the
  *   record's fault, not the sink's, and is not counted.
  * - **Reaction.** `contingency.reaction` runs once per effort, right after it culminated and its promise
  *   resolved; a reaction that throws or rejects is reported as a telemetry `warning`.
+ *
+ * The parts, in `publish/retrying/`: `ReadyQueue` (entries due for a send, taken a batch at a time),
+ * `sendBatch` (one timed send, each record's outcome told once), `KeyLanes` (per-key order),
+ * `RetryWaves` (backoff waits by due time), `EffortBook` (efforts, journal, telemetry, stats, parking)
+ * and `PendingWork` (what `close` waits for). This class holds each record's entry through them.
  */
 export class RetryingPublisher implements Publisher {
   readonly sink: string;
   private readonly target: Sink;
   private readonly contingency: Contingency;
-  private readonly journal: Journal;
-  private readonly group: string;
-  private readonly sinkRef: string | undefined;
   private readonly board: PublisherStatusBoard | undefined;
   private readonly clock: Clock;
   private readonly telemetry: Telemetry | undefined;
-  private readonly stats: Stats | undefined;
   private readonly attemptTimeoutMs: number;
   private readonly random: () => number;
-  /** Entries due for a send, in the order they became due. Holds only the head of each key. */
-  private readonly ready: Entry[] = [];
+  private readonly book: EffortBook;
+  /** Entries due for a send. Holds only the head of each key. */
+  private readonly ready = new ReadyQueue<Entry>();
   /** Per key, the pending entries in publish order; only the first may be ready, waiting or in flight. */
-  private readonly lanes = new Map<string, Entry[]>();
-  /** Retry waits by due time (one clock sleep per due time, however many records wait for it). */
-  private readonly waves = new Map<number, Wave>();
-  /** What `close()` waits for besides the efforts: sends, backoff waits, reactions. Never rejects. */
-  private readonly tasks = new Set<Promise<unknown>>();
-  /** Efforts whose promise is not settled yet (`close()` waits for them too). */
-  private unsettled = 0;
-  /** Wakes `close()` when the last unsettled effort settles. */
-  private onAllSettled: (() => void) | undefined;
-  /** Where the unsent part of `ready` starts (an index, so taking from it is O(1)). */
-  private readyHead = 0;
+  private readonly lanes = new KeyLanes<Entry>();
+  private readonly waves: RetryWaves<Entry>;
+  /** What `close()` waits for: unsettled efforts, sends, backoff waits, reactions. */
+  private readonly pending = new PendingWork();
+  /** The ready queue's admission of one entry (made once: no closure per batch or record). */
+  private readonly admit: (entry: Entry) => boolean;
   private sends = 0;
   private readonly maxSends: number;
   private pumpScheduled = false;
@@ -128,16 +120,27 @@ export class RetryingPublisher implements Publisher {
     this.target = options.sink;
     this.sink = options.sink.name;
     this.contingency = options.contingency;
-    this.journal = options.journal;
-    this.group = options.group;
-    this.sinkRef = options.sinkRef;
     this.board = options.board;
     this.clock = options.clock ?? systemClock;
     this.telemetry = options.telemetry;
-    this.stats = options.stats;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
     this.random = options.random ?? Math.random;
     this.maxSends = Math.max(1, options.maxSendsInFlight ?? 4);
+    this.book = new EffortBook({
+      sink: this.sink,
+      journal: options.journal,
+      group: options.group,
+      sinkRef: options.sinkRef,
+      clock: this.clock,
+      telemetry: options.telemetry,
+      stats: options.stats,
+    });
+    this.waves = new RetryWaves<Entry>(
+      this.clock,
+      (entry) => this.makeReady(entry),
+      (sleep) => this.pending.track(sleep),
+    );
+    this.admit = (entry) => this.admitted(entry);
     this.board?.register(this.sink);
   }
 
@@ -150,30 +153,17 @@ export class RetryingPublisher implements Publisher {
   publish(record: PublishRecord, signal?: AbortSignal): Promise<Effort> {
     if (this.closing !== undefined) return Promise.reject(new Error(`publisher for ${this.sink} is closed`));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const now = this.clock.now();
-    const effort: Effort = {
-      id: timeOrderedUuid(now),
-      sink: this.sink,
-      recordId: record.id,
-      ...(record.runId === undefined ? {} : { runId: record.runId }),
-      createdAt: now,
-      attempts: 0,
-      retries: 0,
-      history: [],
-      culmination: 'pending',
-      updatedAt: now,
-    };
-    this.journal.recordEffort(snapshot(effort));
+    const effort = this.book.open(record);
     let entry!: Entry;
     const promise = new Promise<Effort>((resolve, reject) => {
       entry = { record, effort, resolve, reject, signal, trial: false, inFlight: false, settled: false };
     });
-    this.unsettled++;
+    this.pending.opened();
     if (signal !== undefined) {
       entry.onAbort = () => this.abandon(entry, signal.reason);
       signal.addEventListener('abort', entry.onAbort, { once: true });
     }
-    this.enqueue(entry);
+    if (this.lanes.enter(entry)) this.makeReady(entry);
     return promise;
   }
 
@@ -184,33 +174,8 @@ export class RetryingPublisher implements Publisher {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      if (this.unsettled > 0) {
-        await new Promise<void>((resolve) => {
-          this.onAllSettled = resolve;
-        });
-      } else if (this.tasks.size > 0) {
-        await Promise.allSettled([...this.tasks]);
-      } else {
-        break;
-      }
-    }
+    await this.pending.drained();
     await this.target.close();
-  }
-
-  private enqueue(entry: Entry): void {
-    const key = entry.record.key;
-    if (key === undefined) {
-      this.makeReady(entry);
-      return;
-    }
-    const lane = this.lanes.get(key);
-    if (lane !== undefined) {
-      lane.push(entry);
-      return;
-    }
-    this.lanes.set(key, [entry]);
-    this.makeReady(entry);
   }
 
   private makeReady(entry: Entry): void {
@@ -234,7 +199,11 @@ export class RetryingPublisher implements Publisher {
    */
   private pump(): void {
     while (this.sends < this.maxSends) {
-      const batch = this.takeBatch();
+      const batch = this.ready.take(
+        Math.max(1, this.target.maxBatch || 1),
+        this.target.maxBatchBytes ?? Number.POSITIVE_INFINITY,
+        this.admit,
+      );
       if (batch.length === 0) return;
       this.sends++;
       const sent = this.attempt(batch)
@@ -243,79 +212,35 @@ export class RetryingPublisher implements Publisher {
           this.sends--;
           this.schedulePump();
         });
-      this.track(sent);
+      this.pending.track(sent);
     }
   }
 
-  /** Takes the next batch off the ready queue, parking the entries the status board turns away. */
-  private takeBatch(): Entry[] {
-    const batch: Entry[] = [];
-    const maxBatch = Math.max(1, this.target.maxBatch || 1);
-    const maxBytes = this.target.maxBatchBytes ?? Number.POSITIVE_INFINITY;
-    let bytes = 0;
-    const ready = this.ready;
-    for (
-      let entry = ready[this.readyHead];
-      entry !== undefined && batch.length < maxBatch;
-      entry = ready[this.readyHead]
-    ) {
-      const size = entry.record.value.byteLength;
-      if (batch.length > 0 && bytes + size > maxBytes && !entry.settled) break;
-      this.readyHead++;
-      if (entry.settled) continue;
-      const admission = entry.trial ? 'trial' : (this.board?.admit(this.sink) ?? 'enabled');
-      if (admission === 'disabled') {
-        this.park(entry, this.disabledReason(), 'SinkDisabled');
-        continue;
-      }
-      entry.trial = admission === 'trial';
-      batch.push(entry);
-      bytes += size;
+  /** Whether the status board lets `entry` be sent now; one it turns away is parked. */
+  private admitted(entry: Entry): boolean {
+    const admission = entry.trial ? 'trial' : (this.board?.admit(this.sink) ?? 'enabled');
+    if (admission === 'disabled') {
+      this.park(entry, this.disabledReason(), 'SinkDisabled');
+      return false;
     }
-    if (this.readyHead > 1024 && this.readyHead * 2 > ready.length) {
-      ready.splice(0, this.readyHead);
-      this.readyHead = 0;
-    }
-    return batch;
+    entry.trial = admission === 'trial';
+    return true;
   }
 
   private async attempt(batch: readonly Entry[]): Promise<void> {
     const at = this.clock.now();
     for (const entry of batch) {
       entry.inFlight = true;
-      if (this.stats !== undefined) {
-        this.stats.publishAttempts += 1;
-        if (entry.effort.attempts > 0) this.stats.publishRetries += 1;
-      }
+      this.book.sending(entry.effort);
     }
-    // Outcomes the sink reports while the send is under way are acted on at once (a delivered record
-    // frees its caller and its key before the last record of a large batch is confirmed); `handled`
-    // keeps the end of the send from acting on them again, and `open` ignores reports after it.
-    const handled = new Uint8Array(batch.length);
-    let open = true;
-    const progress: SendProgress = (index, failure) => {
-      const entry = batch[index];
-      if (!open || entry === undefined || handled[index] === 1) return;
-      handled[index] = 1;
-      try {
-        this.conclude(entry, failure === undefined, failure, at);
-      } catch (error) {
-        this.warn(`publisher for ${this.sink} failed to handle an outcome`, error);
-      }
-    };
-    const outcome = await this.send(
+    await sendBatch(
+      this.target,
       batch.map((entry) => entry.record),
-      progress,
+      this.attemptTimeoutMs,
+      this.clock,
+      (index, ok, error) => this.conclude(batch[index]!, ok, error, at),
+      (error) => this.warn(`publisher for ${this.sink} failed to handle an outcome`, error),
     );
-    open = false;
-    for (let index = 0; index < batch.length; index++) {
-      if (handled[index] === 1) continue;
-      const entry = batch[index]!;
-      if (!outcome.ok) this.conclude(entry, false, outcome.error, at);
-      else if (outcome.result.failures.has(index))
-        this.conclude(entry, false, outcome.result.failures.get(index), at);
-      else this.conclude(entry, true, undefined, at);
-    }
   }
 
   /** The outcome of one record's attempt started `at`. */
@@ -326,145 +251,38 @@ export class RetryingPublisher implements Publisher {
     else this.failed(entry, error, at, this.clock.now() - at);
   }
 
-  /** One `sink.send`, failed with a `TimeoutError` (and its signal aborted) after `attemptTimeoutMs`. */
-  private async send(records: readonly PublishRecord[], progress: SendProgress): Promise<SendOutcome> {
-    const controller = new AbortController();
-    const timer = new AbortController();
-    const timeout = new Promise<never>((_, reject) => {
-      if (!Number.isFinite(this.attemptTimeoutMs)) return;
-      this.clock.sleep(this.attemptTimeoutMs, timer.signal).then(
-        () => {
-          const error = new TimeoutError(`${this.sink}: send took longer than ${this.attemptTimeoutMs} ms`);
-          controller.abort(error);
-          reject(error);
-        },
-        () => undefined,
-      );
-    });
-    try {
-      const result = await Promise.race([this.target.send(records, controller.signal, progress), timeout]);
-      return { ok: true, result };
-    } catch (error) {
-      return { ok: false, error };
-    } finally {
-      timer.abort(SLEEP_CANCELLED);
-    }
-  }
-
   private delivered(entry: Entry, at: number, now: number): void {
-    const attempt = this.recordAttempt(entry, { at, durationMs: now - at, ok: true }, now);
-    if (this.stats !== undefined) this.stats.delivered += 1;
+    const attempt = this.book.attempted(entry.effort, { at, durationMs: now - at, ok: true }, now);
+    this.book.countDelivered();
     this.board?.recordSuccess(this.sink);
-    this.emitAttempt(entry, attempt);
+    this.book.emitAttempt(entry.effort, attempt);
     this.culminate(entry, 'delivered', now);
   }
 
   private failed(entry: Entry, error: unknown, at: number, durationMs: number): void {
-    const attempt = this.recordAttempt(entry, { at, durationMs, ok: false, error: describeError(error) });
     const effort = entry.effort;
+    const attempt = this.book.attempted(effort, { at, durationMs, ok: false, error: describeError(error) });
     const retriable = isRetriable(error);
     if (!retriable || effort.retries >= this.contingency.maxRetries) {
-      this.emitAttempt(entry, attempt);
+      this.book.emitAttempt(effort, attempt);
       if (retriable || entry.trial) this.board?.recordFailure(this.sink, error);
       this.park(entry, describeError(error), error instanceof Error ? error.name : undefined);
       return;
     }
     entry.backoff = entry.backoff?.next() ?? backoff(this.contingency, this.random);
-    const delayMs = entry.backoff.delayMs;
-    effort.nextAttemptAt = this.clock.now() + delayMs;
-    this.journal.recordEffort(snapshot(effort));
-    this.emitAttempt(entry, attempt);
-    this.retryAt(entry, effort.nextAttemptAt);
-  }
-
-  private retryAt(entry: Entry, dueAt: number): void {
-    let wave = this.waves.get(dueAt);
-    if (wave === undefined) {
-      const created: Wave = { entries: new Set(), cancel: new AbortController() };
-      const waking = this.clock.sleep(dueAt - this.clock.now(), created.cancel.signal).then(
-        () => {
-          this.waves.delete(dueAt);
-          for (const waiting of created.entries) {
-            waiting.dueAt = undefined;
-            this.makeReady(waiting);
-          }
-        },
-        () => undefined,
-      );
-      this.track(waking);
-      this.waves.set(dueAt, created);
-      wave = created;
-    }
-    wave.entries.add(entry);
-    entry.dueAt = dueAt;
-  }
-
-  /** Takes an abandoned entry out of its wave, cancelling the wave's sleep when it was the last one. */
-  private stopWaiting(entry: Entry): void {
-    const dueAt = entry.dueAt;
-    if (dueAt === undefined) return;
-    entry.dueAt = undefined;
-    const wave = this.waves.get(dueAt);
-    if (wave === undefined) return;
-    wave.entries.delete(entry);
-    if (wave.entries.size > 0) return;
-    this.waves.delete(dueAt);
-    wave.cancel.abort(SLEEP_CANCELLED);
-  }
-
-  private recordAttempt(
-    entry: Entry,
-    outcome: Omit<PublishAttempt, 'attempt'>,
-    now = this.clock.now(),
-  ): PublishAttempt {
-    const effort = entry.effort;
-    const attempt: PublishAttempt = { attempt: effort.attempts + 1, ...outcome };
-    effort.attempts = attempt.attempt;
-    effort.retries = attempt.attempt - 1;
-    effort.history.push(attempt);
-    effort.initialAttempt ??= attempt;
-    effort.nextAttemptAt = undefined;
-    if (attempt.error !== undefined) effort.lastError = attempt.error;
-    effort.updatedAt = now;
-    return attempt;
+    const dueAt = this.book.retryIn(effort, entry.backoff.delayMs);
+    this.book.emitAttempt(effort, attempt);
+    this.waves.wait(entry, dueAt);
   }
 
   private park(entry: Entry, error: string, errorName: string | undefined): void {
-    const { record, effort } = entry;
-    effort.lastError = error;
-    this.journal.park({
-      group: this.group,
-      source: record.origin?.source ?? '',
-      partition: record.origin?.partition ?? '',
-      position: record.origin?.position ?? '',
-      reason: 'publish',
-      kind: 'record',
-      error,
-      ...(errorName === undefined ? {} : { errorName }),
-      ...(record.runId === undefined ? {} : { runId: record.runId }),
-      sink: this.sink,
-      ...(this.sinkRef === undefined ? {} : { sinkRef: this.sinkRef }),
-      ...(record.key === undefined ? {} : { recordKey: record.key }),
-      ...(record.headers === undefined ? {} : { headers: record.headers }),
-      attempts: effort.attempts,
-      raw: record.value,
-      timestamp: record.timestamp,
-      failedAt: this.clock.now(),
-      key: recordParkKey(this.sink, record.id),
-    });
-    if (this.stats !== undefined) this.stats.publishGiveUps += 1;
+    this.book.park(entry.record, entry.effort, error, errorName);
     this.culminate(entry, 'parked');
   }
 
   private culminate(entry: Entry, culmination: Culmination, now = this.clock.now()): void {
     const effort = entry.effort;
-    effort.culmination = culmination;
-    effort.nextAttemptAt = undefined;
-    effort.finalAttempt = effort.history.at(-1);
-    effort.updatedAt = now;
-    // A culminated effort never changes again: the journal may keep it as it is (no copy per record).
-    this.journal.recordEffort(effort);
-    this.telemetry?.emit('effort', { effort });
+    this.book.culminate(effort, culmination, now);
     this.settle(entry);
     this.release(entry);
     entry.resolve(effort);
@@ -474,18 +292,15 @@ export class RetryingPublisher implements Publisher {
   /** The entry's promise is about to settle. */
   private settle(entry: Entry): void {
     entry.settled = true;
-    if (--this.unsettled > 0) return;
-    const wake = this.onAllSettled;
-    this.onAllSettled = undefined;
-    wake?.();
+    this.pending.settled();
   }
 
   /** The caller gave up on the effort: it stays `pending`, and its record is not sent again. */
   private abandon(entry: Entry, reason: unknown): void {
     if (entry.settled) return;
     this.settle(entry);
-    this.stopWaiting(entry);
-    // Left in `ready` if it is there: `takeBatch` skips settled entries.
+    this.waves.cancel(entry);
+    // Left in the ready queue if it is there: taking a batch skips settled entries.
     entry.reject(reason);
     if (!entry.inFlight) this.release(entry);
   }
@@ -493,16 +308,8 @@ export class RetryingPublisher implements Publisher {
   /** The entry leaves for good: unblocks the next record of its key. */
   private release(entry: Entry): void {
     if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-    const key = entry.record.key;
-    if (key === undefined) return;
-    const lane = this.lanes.get(key);
-    if (lane === undefined) return;
-    const index = lane.indexOf(entry);
-    if (index < 0) return;
-    lane.splice(index, 1);
-    const next = lane[0];
-    if (next === undefined) this.lanes.delete(key);
-    else if (index === 0) this.makeReady(next);
+    const next = this.lanes.leave(entry);
+    if (next !== undefined) this.makeReady(next);
   }
 
   private react(effort: Effort): void {
@@ -511,24 +318,10 @@ export class RetryingPublisher implements Publisher {
     const warn = (error: unknown) =>
       this.warn(`contingency reaction failed for effort ${effort.id} (${this.sink})`, error);
     try {
-      this.track(Promise.resolve(reaction(effort)).catch(warn));
+      this.pending.track(Promise.resolve(reaction(effort)).catch(warn));
     } catch (error) {
       warn(error);
     }
-  }
-
-  private emitAttempt(entry: Entry, attempt: PublishAttempt): void {
-    if (this.telemetry === undefined || !this.telemetry.has('attempt')) return;
-    const { effort } = entry;
-    this.telemetry.emit('attempt', {
-      kind: 'publish',
-      id: effort.id,
-      name: this.sink,
-      attempt: attempt.attempt,
-      ok: attempt.ok,
-      ...(attempt.error === undefined ? {} : { error: attempt.error }),
-      ...(effort.nextAttemptAt === undefined ? {} : { nextAttemptAt: effort.nextAttemptAt }),
-    });
   }
 
   private disabledReason(): string {
@@ -540,21 +333,4 @@ export class RetryingPublisher implements Publisher {
   private warn(message: string, error: unknown): void {
     this.telemetry?.emit('warning', { message, error });
   }
-
-  private track(promise: Promise<unknown>): void {
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tasks.add(settled);
-    void settled.then(() => this.tasks.delete(settled));
-  }
-}
-
-/**
- * What the journal keeps of an effort still under way: a copy, so later changes to the live effort do not
- * leak into a taken batch.
- */
-function snapshot(effort: Effort): Effort {
-  return { ...effort, history: [...effort.history] };
 }
