@@ -1,11 +1,12 @@
 import type { ConsumeMessage } from 'amqplib';
 import { describeError } from '../errors/agentctl-error.js';
+import { encodeEvent } from '../events/cloud-event.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { RunnerContext } from '../runners/runner.js';
+import { parkedRemoteRun } from '../store/parking.js';
 import type { NewFailedMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import type { DispatchBook } from './dispatch-book.js';
-import { parkedResult } from './parked-result.js';
 import type { Delivery, TaskEndpoint } from './task-endpoint.js';
 import { decodeResult, type ResultMessage } from './task-message.js';
 
@@ -103,7 +104,8 @@ export class ResultCollector {
     for (const { result } of batch) {
       if (result === undefined) continue;
       runs.push(result.run);
-      if (result.run.state === 'failed' && result.event !== undefined) parked.push(parkedResult(result));
+      if (result.run.state === 'failed' && result.event !== undefined)
+        parked.push(parkedRemoteRun(result.run, result.event, encodeEvent(result.event), result.worker));
     }
     try {
       // One write, queued behind any journal flush already under way (the store applies flushes in order):

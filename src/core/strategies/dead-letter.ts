@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { redactSecrets } from '../redact.js';
 import type { Journal } from '../store/journal.js';
-import { eventParkKey, positionParkKey } from '../store/parking.js';
+import { parkedEvent } from '../store/parking.js';
 import type { NewFailedMessage } from '../store/records.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Message } from '../types.js';
@@ -132,50 +132,31 @@ export function parkInvalid(options: DeadLetterOptions, commit: Commit): Invalid
   };
 }
 
-/** The failed-store item for a message that failed for good. */
+/** The failed-store item for a message that failed for good (built by `parkedEvent`). */
 export function parkedMessage(
   error: InvalidMessage,
   message: Message<unknown>,
   options: DeadLetterOptions,
 ): NewFailedMessage {
-  const event = eventOf(message.payload);
   const cause = error.cause;
-  return {
-    group: options.group,
-    source: options.source,
-    partition: message.partition,
-    position: message.position,
-    reason: error.reason,
-    kind: 'event',
-    error: failureText(error),
-    ...(cause instanceof Error ? { errorName: cause.name } : {}),
-    ...(error.rule === undefined ? {} : { rule: error.rule }),
-    ...(error.process === undefined ? {} : { process: error.process }),
-    ...(error.runId === undefined ? {} : { runId: error.runId }),
-    ...(event ? { eventId: String(event.id), eventType: String(event.type) } : {}),
-    // A broker that counts deliveries (quorum queues) knows better how often this message was tried.
-    attempts: Math.max(error.attempts, Number(message.attributes.deliveryCount ?? 0) || 0),
-    raw: message.raw,
-    timestamp: message.timestamp,
-    failedAt: options.clock.now(),
-    ...(options.via === undefined ? {} : { via: options.via }),
-    key: event
-      ? eventParkKey(options.group, options.source, event)
-      : positionParkKey(options.group, options.source, message.partition, message.position),
-  };
-}
-
-interface EventLike {
-  readonly id?: unknown;
-  readonly type?: unknown;
-  readonly source?: unknown;
-}
-
-function eventOf(payload: unknown): EventLike | undefined {
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const inner = (payload as { event?: unknown }).event;
-  const candidate = (typeof inner === 'object' && inner !== null ? inner : payload) as EventLike;
-  return typeof candidate.id === 'string' && typeof candidate.type === 'string' ? candidate : undefined;
+  return parkedEvent(
+    message,
+    {
+      reason: error.reason,
+      error: failureText(error),
+      ...(cause instanceof Error ? { errorName: cause.name } : {}),
+      ...(error.rule === undefined ? {} : { rule: error.rule }),
+      ...(error.process === undefined ? {} : { process: error.process }),
+      ...(error.runId === undefined ? {} : { runId: error.runId }),
+      attempts: error.attempts,
+    },
+    {
+      group: options.group,
+      source: options.source,
+      failedAt: options.clock.now(),
+      ...(options.via === undefined ? {} : { via: options.via }),
+    },
+  );
 }
 
 /** The source messages a failed message stands for (each member of a failed batch). */

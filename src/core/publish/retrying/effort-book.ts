@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import { type Culmination, type Effort, type PublishAttempt, timeOrderedUuid } from '../../model/effort.js';
 import type { Stats } from '../../model/stats.js';
 import type { Journal } from '../../store/journal.js';
-import { recordParkKey } from '../../store/parking.js';
+import { parkedRecord } from '../../store/parking.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { PublishRecord } from '../publisher.js';
 
@@ -104,26 +104,13 @@ export class EffortBook {
   park(record: PublishRecord, effort: Effort, error: string, errorName: string | undefined): void {
     const { sink, sinkRef, journal, group, clock, stats } = this.options;
     effort.lastError = error;
-    journal.park({
-      group,
-      source: record.origin?.source ?? '',
-      partition: record.origin?.partition ?? '',
-      position: record.origin?.position ?? '',
-      reason: 'publish',
-      kind: 'record',
-      error,
-      ...(errorName === undefined ? {} : { errorName }),
-      ...(record.runId === undefined ? {} : { runId: record.runId }),
-      sink,
-      ...(sinkRef === undefined ? {} : { sinkRef }),
-      ...(record.key === undefined ? {} : { recordKey: record.key }),
-      ...(record.headers === undefined ? {} : { headers: record.headers }),
-      attempts: effort.attempts,
-      raw: record.value,
-      timestamp: record.timestamp,
-      failedAt: clock.now(),
-      key: recordParkKey(sink, record.id),
-    });
+    journal.park(
+      parkedRecord(
+        record,
+        { error, ...(errorName === undefined ? {} : { errorName }), attempts: effort.attempts },
+        { group, sink, ...(sinkRef === undefined ? {} : { sinkRef }), failedAt: clock.now() },
+      ),
+    );
     if (stats !== undefined) stats.publishGiveUps += 1;
   }
 
