@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import type { LogRecord } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../types.js';
 import type { Fetch, PartitionInfo, PartitionStatus, Source } from './source.js';
@@ -15,6 +16,12 @@ export interface LocalSourceOptions {
   /** Wait between polls that find nothing (default 50 ms). */
   readonly idleMs?: number;
   readonly clock?: Clock;
+}
+
+/** A batch read from the log, and where each partition's cursor goes once it is handed out. */
+interface Read {
+  readonly messages: Message<Bytes>[];
+  readonly cursors: Map<Partition, number>;
 }
 
 const NO_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.freeze({});
@@ -35,6 +42,8 @@ export class LocalSource implements Source {
   private order: Partition[] = [];
   private next = 0;
   private readonly clock: Clock;
+  /** The read of the next batch, started when the last poll handed one out (see `readAhead`). */
+  private ahead: { readonly max: number; readonly read: Promise<Read | undefined> } | undefined;
 
   constructor(private readonly options: LocalSourceOptions) {
     this.topic = options.topic ?? 'events';
@@ -57,6 +66,7 @@ export class LocalSource implements Source {
     for (const [partition, start] of starts) {
       this.cursors.set(partition, await this.cursorFor(Number(partition), start));
     }
+    this.ahead = undefined;
     this.order = [...this.cursors.keys()];
   }
 
@@ -65,53 +75,88 @@ export class LocalSource implements Source {
       this.cursors.delete(partition);
       this.paused.delete(partition);
     }
+    this.ahead = undefined;
     this.order = [...this.cursors.keys()];
   }
 
   async poll(max: number, signal?: AbortSignal): Promise<Fetch> {
-    const messages: Message<Bytes>[] = [];
-    const readable = this.order.filter((p) => !this.paused.has(p));
-    if (readable.length > 0) {
-      const share = Math.max(1, Math.ceil(max / readable.length));
-      for (let k = 0; k < readable.length && messages.length < max; k++) {
-        const partition = readable[(this.next + k) % readable.length]!;
-        const cursor = this.cursors.get(partition)!;
-        const records = await this.options.store.log.read(
-          this.topic,
-          Number(partition),
-          cursor,
-          Math.min(share, max - messages.length),
-        );
-        for (let i = 0; i < records.length; i++) {
-          const r = records[i]!;
-          messages.push({
-            partition,
-            position: String(r.offset),
-            payload: r.value,
-            raw: r.value,
-            timestamp: r.timestamp,
-            attributes: r.key === null ? NO_ATTRIBUTES : { key: r.key },
-          });
-        }
-        if (records.length > 0) this.cursors.set(partition, records[records.length - 1]!.offset);
-      }
-      this.next = (this.next + 1) % readable.length;
-    }
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    let read = ahead !== undefined && ahead.max === max ? await ahead.read : undefined;
+    // An empty read-ahead may predate records appended since: only a read made now says "caught up".
+    if (read === undefined || read.messages.length === 0) read = await this.read(max);
+    const { messages, cursors } = read;
     if (messages.length === 0) {
       await this.clock.sleep(this.options.idleMs ?? 50, signal).catch(() => undefined);
       return { messages, ended: [], caughtUp: true };
     }
+    for (const [partition, cursor] of cursors) this.cursors.set(partition, cursor);
+    if (this.options.store.kind !== 'sqlite') this.readAhead(max);
     return { messages, ended: [], caughtUp: false };
+  }
+
+  /**
+   * Starts reading the next batch while this one is processed, so that a store answering over the network
+   * (PostgreSQL) is not waited for in each poll. Not for SQLite: it reads in-process and synchronously, so
+   * a read started ahead would only be done sooner, not alongside. The read only looks: cursors move when
+   * `poll` hands its messages out, and whatever changes what the next poll must read (assign, revoke,
+   * pause, resume, close) throws it away. A failed read-ahead is forgotten; the next poll reads again and
+   * meets the error itself.
+   */
+  private readAhead(max: number): void {
+    this.ahead = { max, read: this.read(max).catch(() => undefined) };
+  }
+
+  /** Up to `max` records from the readable partitions, read at once, without moving the cursors. */
+  private async read(max: number): Promise<Read> {
+    const messages: Message<Bytes>[] = [];
+    const cursors = new Map<Partition, number>();
+    const readable = this.order.filter((p) => !this.paused.has(p));
+    if (readable.length === 0) return { messages, cursors };
+    const share = Math.max(1, Math.ceil(max / readable.length));
+    const reads: Promise<LogRecord[]>[] = [];
+    const partitions: Partition[] = [];
+    let asked = 0;
+    for (let k = 0; k < readable.length && asked < max; k++) {
+      const partition = readable[(this.next + k) % readable.length]!;
+      const limit = Math.min(share, max - asked);
+      asked += limit;
+      partitions.push(partition);
+      reads.push(
+        this.options.store.log.read(this.topic, Number(partition), this.cursors.get(partition)!, limit),
+      );
+    }
+    this.next = (this.next + 1) % readable.length;
+    const results = await Promise.all(reads);
+    for (let k = 0; k < results.length; k++) {
+      const partition = partitions[k]!;
+      const records = results[k]!;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        messages.push({
+          partition,
+          position: String(r.offset),
+          payload: r.value,
+          raw: r.value,
+          timestamp: r.timestamp,
+          attributes: r.key === null ? NO_ATTRIBUTES : { key: r.key },
+        });
+      }
+      if (records.length > 0) cursors.set(partition, records[records.length - 1]!.offset);
+    }
+    return { messages, cursors };
   }
 
   async commit(): Promise<void> {}
 
   pause(partitions: readonly Partition[]): void {
     for (const partition of partitions) this.paused.add(partition);
+    this.ahead = undefined;
   }
 
   resume(partitions: readonly Partition[]): void {
     for (const partition of partitions) this.paused.delete(partition);
+    this.ahead = undefined;
   }
 
   async describe(): Promise<PartitionStatus[]> {
@@ -138,6 +183,7 @@ export class LocalSource implements Source {
   }
 
   async close(): Promise<void> {
+    this.ahead = undefined;
     this.cursors.clear();
     this.order = [];
   }
