@@ -11,6 +11,12 @@ import { type CommitPolicy, commitDue } from './commit-policy.js';
 import { DoneLog } from './done-log.js';
 import { Watermark } from './watermark.js';
 
+/**
+ * How far behind the store may fall before the loop waits for it: a due commit waits for the one being
+ * written once this many times the policy's messages (or interval) have been done since that one started.
+ */
+export const BACKLOG = 4;
+
 export interface CommitterOptions {
   readonly source: Source;
   readonly store: StateStore;
@@ -31,8 +37,12 @@ export type PartitionProgress = Watermark | DoneLog;
  * A processor's progress per partition and how it becomes durable. Each commit flushes the journal and
  * the moved watermarks in one store transaction, then commits to the source — so a checkpoint never
  * passes a message whose runs or parking are not durable. Commits are pipelined: the snapshot is taken at
- * once and written in the background while the loop goes on; a due commit waits only while the previous
- * one is still being written, and `commit(true)` (drain, revocation) waits for both.
+ * once and written in the background while the loop goes on, one at a time and in order. A commit that
+ * comes due while the previous one is still being written does not wait for it: it is owed, and starts
+ * as soon as that one is through, carrying everything done meanwhile (a group commit that grows while
+ * the store is slower than the loop — a database round trip and fsync stay off the loop's path). The loop
+ * waits for the store only once `BACKLOG` policies' worth of done messages or time have piled up behind
+ * the commit under way. `commit(true)` (drain, revocation) waits for every commit and then writes its own.
  *
  * A source that settles each message (`settlement: 'each'`, ack-based queues) has no policy to wait for:
  * whatever is done is flushed and settled as soon as possible, one flush at a time, the next starting as
@@ -53,6 +63,8 @@ export class Committer {
   private lastCommitAt: number;
   /** The commit being written in the background, if any. */
   private committing: Promise<void> | undefined;
+  /** A commit came due while one was being written: it starts as soon as that one is through. */
+  private owed = false;
   private failure: unknown;
   /** A flush of done messages is scheduled for the next turn of the event loop (`settlesEach`). */
   private settleScheduled = false;
@@ -179,6 +191,7 @@ export class Committer {
     if (force) {
       while (this.committing !== undefined) await this.committing;
       this.rethrow();
+      this.owed = false;
       await this.commitNow();
       return;
     }
@@ -186,11 +199,20 @@ export class Committer {
       if (this.committing === undefined && this.doneSinceCommit > 0) this.start();
       return;
     }
+    const { policy } = this.options;
     const elapsed = this.options.clock.now() - this.lastCommitAt;
-    if (!commitDue(this.options.policy, elapsed, this.doneSinceCommit)) return;
-    if (this.committing !== undefined) await this.committing;
+    if (!commitDue(policy, elapsed, this.doneSinceCommit)) return;
+    const writing = this.committing;
+    if (writing === undefined) {
+      this.start();
+      return;
+    }
+    // Owed: started by the commit under way once it is through (see `start`).
+    this.owed = true;
+    if (this.doneSinceCommit < BACKLOG * policy.messages && elapsed < BACKLOG * policy.intervalMs) return;
+    // The store is far behind: wait for it (backpressure), as the owed commit then takes over.
+    await writing;
     this.rethrow();
-    this.start();
   }
 
   /**
@@ -208,21 +230,20 @@ export class Committer {
     });
   }
 
-  /** Writes a commit in the background; for a settling source, chains the next one. */
+  /**
+   * Writes a commit in the background, then the next one if one is owed (for a settling source: if
+   * anything was done meanwhile).
+   */
   private start(): void {
+    this.owed = false;
     const committing: Promise<void> = this.commitNow()
       .catch((error: unknown) => {
         this.failure = error;
       })
       .finally(() => {
         if (this.committing === committing) this.committing = undefined;
-        if (
-          this.settlesEach &&
-          this.doneSinceCommit > 0 &&
-          !this.stopped &&
-          this.failure === undefined &&
-          this.committing === undefined
-        )
+        const next = this.settlesEach ? this.doneSinceCommit > 0 : this.owed;
+        if (next && !this.stopped && this.failure === undefined && this.committing === undefined)
           this.start();
       });
     this.committing = committing;
