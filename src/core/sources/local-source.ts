@@ -107,30 +107,33 @@ export class LocalSource implements Source {
     this.ahead = { max, read: this.read(max).catch(() => undefined) };
   }
 
-  /** Up to `max` records from the readable partitions, read at once, without moving the cursors. */
+  /**
+   * Up to `max` records from the readable partitions, without moving the cursors. Every readable partition
+   * is asked for its share at once; when the shares add up to more than `max` (more partitions than
+   * `max`), the last ones in this poll's turn give way (their records are read again later) — but each is
+   * asked, so an empty read means that every partition is at its head.
+   */
   private async read(max: number): Promise<Read> {
     const messages: Message<Bytes>[] = [];
     const cursors = new Map<Partition, number>();
     const readable = this.order.filter((p) => !this.paused.has(p));
     if (readable.length === 0) return { messages, cursors };
     const share = Math.max(1, Math.ceil(max / readable.length));
-    const reads: Promise<LogRecord[]>[] = [];
     const partitions: Partition[] = [];
-    let asked = 0;
-    for (let k = 0; k < readable.length && asked < max; k++) {
+    const reads: Promise<LogRecord[]>[] = [];
+    for (let k = 0; k < readable.length; k++) {
       const partition = readable[(this.next + k) % readable.length]!;
-      const limit = Math.min(share, max - asked);
-      asked += limit;
       partitions.push(partition);
       reads.push(
-        this.options.store.log.read(this.topic, Number(partition), this.cursors.get(partition)!, limit),
+        this.options.store.log.read(this.topic, Number(partition), this.cursors.get(partition)!, share),
       );
     }
     this.next = (this.next + 1) % readable.length;
     const results = await Promise.all(reads);
-    for (let k = 0; k < results.length; k++) {
+    for (let k = 0; k < results.length && messages.length < max; k++) {
       const partition = partitions[k]!;
-      const records = results[k]!;
+      const all = results[k]!;
+      const records = all.length <= max - messages.length ? all : all.slice(0, max - messages.length);
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
         messages.push({

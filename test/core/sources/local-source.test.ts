@@ -43,6 +43,24 @@ sourceContract(
 );
 
 describe('LocalSource', () => {
+  it('Given more partitions than a poll may take, When only the last one has records, Then the poll delivers them (it is not caught up)', async () => {
+    const store = await freshStore();
+    const source = new LocalSource({ store, partitions: 3, idleMs: 10 });
+    await source.connect();
+    await store.log.append('events', [{ value: encoder.encode('late'), partition: 2 }]);
+    await source.assign(
+      new Map([
+        ['0', { kind: 'earliest' }],
+        ['1', { kind: 'earliest' }],
+        ['2', { kind: 'earliest' }],
+      ]),
+    );
+
+    const fetched = await source.poll(2);
+    expect(fetched.messages.map(text)).toEqual(['late']);
+    expect(fetched.caughtUp).toBe(false);
+  });
+
   it('Given records stamped at different times, When a partition starts at a timestamp, Then it delivers from the first record at or after it', async () => {
     const store = await freshStore();
     const source = new LocalSource({ store, partitions: 1, idleMs: 10 });
