@@ -107,10 +107,11 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
   const items: ReplayItemOutcome[] = [];
   const counts = { replayed: 0, failedAgain: 0 };
   const progress = () => options.onProgress?.({ done: items.length, total, ...counts });
-  const selection = store.failed.iterateReplayable(replaySelection(config, filter), pageSize);
+  const selection = store.failed.replayablePages(replaySelection(config, filter), pageSize);
 
   if (options.dryRun) {
-    for await (const item of selection) items.push({ ...identity(item), outcome: 'skipped' });
+    for await (const found of selection)
+      for (const item of found) items.push({ ...identity(item), outcome: 'skipped' });
     progress();
     return summary({ dryRun: true, items, counts, stats: new Stats(), interrupted: false, startedAt, clock });
   }
@@ -134,25 +135,26 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
     /** The previous page's writes: one page is written while the next one is replayed. */
     let writing: Promise<void> = Promise.resolve();
     const settle = async () => {
-      const { outcomes, written } = await replay.run(page, parkedHere);
+      const { outcomes, replayed, written } = await replay.run(page, parkedHere);
       page = [];
       await writing;
       writing = written.then(() => {
-        const replayed = outcomes.filter((o) => o.outcome === 'replayed').map((o) => o.id);
-        items.push(...outcomes);
-        counts.replayed += replayed.length;
-        counts.failedAgain += outcomes.length - replayed.length;
+        for (const outcome of outcomes) items.push(outcome);
+        counts.replayed += replayed;
+        counts.failedAgain += outcomes.length - replayed;
         progress();
       });
     };
-    for await (const item of selection) {
-      if (parkedHere.has(item.key)) continue;
-      page.push(item);
-      if (page.length < pageSize) continue;
-      await settle();
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
+    pages: for await (const found of selection) {
+      for (const item of found) {
+        if (parkedHere.has(item.key)) continue;
+        page.push(item);
+        if (page.length < pageSize) continue;
+        await settle();
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break pages;
+        }
       }
     }
     if (page.length > 0) await settle();

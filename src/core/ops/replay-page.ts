@@ -3,14 +3,16 @@ import { agentPipeline } from '../agent/agent-pipeline.js';
 import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { type CloudEvent, decodeCloudEvent } from '../events/cloud-event.js';
+import type { Effort } from '../model/effort.js';
 import type { Stats } from '../model/stats.js';
 import { type ProcessDefinition, ProcessRegistry } from '../processes/process.js';
-import type { Publisher } from '../publish/publisher.js';
+import type { Publisher, PublishRecord } from '../publish/publisher.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { InlineRunner } from '../runners/inline-runner.js';
 import type { Journal } from '../store/journal.js';
 import { recordParkKey, recordParkKeyPrefix } from '../store/parking.js';
-import type { FailedKind, ReplayableMessage } from '../store/records.js';
+import type { FailedKind, FailureAttempt, ReplayableMessage } from '../store/records.js';
+import type { Writable } from '../store/rows/writable.js';
 import type { StateStore } from '../store/state-store.js';
 import { failureText } from '../strategies/dead-letter.js';
 import { type Commit, MessageRejected, type ProcessingStrategy } from '../strategies/processing-strategy.js';
@@ -47,6 +49,10 @@ export function identity(item: ReplayableMessage): Pick<ReplayItemOutcome, 'id' 
 
 type Outcome = { readonly as: ReplayedAs } | { readonly error: string };
 
+/** Outcomes many items share (one object, not one per item). */
+const DELIVERED: Outcome = { as: 'delivered' };
+const NO_OUTCOME: Outcome = { error: 'not replayed: the pipeline ended without an outcome' };
+
 /** Replays pages of items: events through the agent's pipeline, records to their sinks. */
 export class PageReplay {
   private readonly rules: RuleSet;
@@ -72,13 +78,14 @@ export class PageReplay {
   }
 
   /**
-   * Replays a page; returns its outcomes at once, and `written`, which settles once the page's runs,
-   * efforts, parkings and item statuses are in the store, in one flush (the next page runs meanwhile).
+   * Replays a page; returns its outcomes (`replayed` of them replayed) at once, and `written`, which
+   * settles once the page's runs, efforts, parkings and item statuses are in the store, in one flush (the
+   * next page runs meanwhile).
    */
   async run(
     page: readonly ReplayableMessage[],
     parkedHere: Set<string>,
-  ): Promise<{ outcomes: ReplayItemOutcome[]; written: Promise<void> }> {
+  ): Promise<{ outcomes: ReplayItemOutcome[]; replayed: number; written: Promise<void> }> {
     const outcomes = new Map<number, Outcome>();
     const records = page.filter((item) => item.kind === 'record');
     const events = page.filter((item) => item.kind !== 'record');
@@ -97,26 +104,36 @@ export class PageReplay {
     const batch = this.journal.take();
     const parked = batch.parked.filter((p) => !replaying.has(p.key));
     for (const p of parked) parkedHere.add(p.key);
-    const outcomesOfPage: ReplayItemOutcome[] = page.map((item) => {
-      const outcome = outcomes.get(item.id) ?? {
-        error: 'not replayed: the pipeline ended without an outcome',
-      };
-      return 'as' in outcome
-        ? { ...identity(item), outcome: 'replayed', as: outcome.as }
-        : { ...identity(item), outcome: 'failed', error: outcome.error };
-    });
+    // One pass over the page: its outcomes, the ids to mark replayed, the failures to record.
     const at = this.clock.now();
-    const written = this.options.store.flush({
-      ...batch,
-      parked,
-      replayed: outcomesOfPage.filter((o) => o.outcome === 'replayed').map((o) => o.id),
-      refailed: outcomesOfPage.flatMap((o) =>
-        o.outcome === 'failed'
-          ? [{ id: o.id, attempt: { at, error: o.error ?? 'failed', via: 'replay' } }]
-          : [],
-      ),
-    });
-    return { outcomes: outcomesOfPage, written: written.then(() => undefined) };
+    const outcomesOfPage: ReplayItemOutcome[] = new Array(page.length);
+    const replayed: number[] = [];
+    const refailed: { id: number; attempt: FailureAttempt }[] = [];
+    for (let i = 0; i < page.length; i++) {
+      const item = page[i]!;
+      const outcome = outcomes.get(item.id) ?? NO_OUTCOME;
+      if ('as' in outcome) {
+        outcomesOfPage[i] = {
+          id: item.id,
+          kind: item.kind,
+          reason: item.reason,
+          outcome: 'replayed',
+          as: outcome.as,
+        };
+        replayed.push(item.id);
+      } else {
+        outcomesOfPage[i] = {
+          id: item.id,
+          kind: item.kind,
+          reason: item.reason,
+          outcome: 'failed',
+          error: outcome.error,
+        };
+        refailed.push({ id: item.id, attempt: { at, error: outcome.error, via: 'replay' } });
+      }
+    }
+    const written = this.options.store.flush({ ...batch, parked, replayed, refailed });
+    return { outcomes: outcomesOfPage, replayed: replayed.length, written: written.then(() => undefined) };
   }
 
   /** Runs events of one source through decode → rules → processes → publish → done. */
@@ -216,7 +233,10 @@ export class PageReplay {
     }
     const opened = new Map<string, Opened>();
     await Promise.all([...sinks].map(async ([key, publisher]) => opened.set(key, await publisher)));
-    const efforts: Promise<unknown>[] = [];
+    /** The items handed to a publisher, and their efforts (settled together, one wait per page). */
+    const sent: ReplayableMessage[] = [];
+    const efforts: Promise<Effort>[] = [];
+    const prefixes = new Map<string, string>();
     for (const item of records) {
       const sink = item.sink ?? '';
       const publisher = opened.get(sinkOf(item));
@@ -228,33 +248,44 @@ export class PageReplay {
         outcomes.set(item.id, { error: publisher.message });
         continue;
       }
-      const prefix = recordParkKeyPrefix(sink);
+      let prefix = prefixes.get(sink);
+      if (prefix === undefined) {
+        prefix = recordParkKeyPrefix(sink);
+        prefixes.set(sink, prefix);
+      }
       const id = item.key.startsWith(prefix)
         ? item.key.slice(prefix.length)
         : (item.runId ?? `failed-${item.id}`);
       replaying.add(recordParkKey(publisher.sink, id));
-      const effort = publisher.publish({
-        id,
-        value: item.raw,
-        timestamp: item.timestamp,
-        ...(item.recordKey === undefined ? {} : { key: item.recordKey }),
-        ...(item.headers === undefined ? {} : { headers: item.headers }),
-        ...(item.runId === undefined ? {} : { runId: item.runId }),
-        origin: { source: item.source, partition: item.partition, position: item.position },
-      });
-      efforts.push(
-        effort.then((done) =>
-          outcomes.set(
-            item.id,
-            done.culmination === 'delivered'
-              ? { as: 'delivered' }
-              : { error: done.lastError ?? `not delivered to ${sink}` },
-          ),
-        ),
+      sent.push(item);
+      efforts.push(publisher.publish(recordOf(item, id)));
+    }
+    const done = await Promise.all(efforts);
+    for (let i = 0; i < sent.length; i++) {
+      const item = sent[i]!;
+      const effort = done[i]!;
+      outcomes.set(
+        item.id,
+        effort.culmination === 'delivered'
+          ? DELIVERED
+          : { error: effort.lastError ?? `not delivered to ${item.sink ?? ''}` },
       );
     }
-    await Promise.all(efforts);
   }
+}
+
+/** The record a parked item holds, published again under `id` (built field by field: no spreads). */
+function recordOf(item: ReplayableMessage, id: string): PublishRecord {
+  const record: Writable<PublishRecord> = {
+    id,
+    value: item.raw,
+    timestamp: item.timestamp,
+    origin: { source: item.source, partition: item.partition, position: item.position },
+  };
+  if (item.recordKey !== undefined) record.key = item.recordKey;
+  if (item.headers !== undefined) record.headers = item.headers;
+  if (item.runId !== undefined) record.runId = item.runId;
+  return record;
 }
 
 function itemOf(message: Message<unknown>): number {

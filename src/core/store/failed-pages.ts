@@ -11,15 +11,28 @@ export async function* failedPages<T extends { readonly id: number }>(
   filter: FailedFilter,
   pageSize: number,
 ): AsyncIterable<T> {
+  for await (const page of failedPageLists(list, filter, pageSize)) yield* page;
+}
+
+/**
+ * As `failedPages`, a page at a time: each step yields the (non-empty) list of up to `pageSize` items
+ * one query returned, so that a caller working on whole pages takes no async step per item.
+ */
+export async function* failedPageLists<T extends { readonly id: number }>(
+  list: (filter: FailedFilter) => Promise<T[]>,
+  filter: FailedFilter,
+  pageSize: number,
+): AsyncIterable<T[]> {
   assertPageSize(pageSize);
   let afterId = filter.afterId;
   let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
   while (remaining > 0) {
     const size = Math.min(pageSize, remaining);
     const page = await list({ ...filter, afterId, limit: size });
-    yield* page;
     const last = page.at(-1);
-    if (last === undefined || page.length < size) return;
+    if (last === undefined) return;
+    yield page;
+    if (page.length < size) return;
     remaining -= page.length;
     afterId = last.id;
   }

@@ -124,6 +124,8 @@ export interface FailedStore {
    * parses no history.
    */
   iterateReplayable(filter?: FailedFilter, pageSize?: number): AsyncIterable<ReplayableMessage>;
+  /** As `iterateReplayable`, a page (a non-empty list of up to `pageSize` items) at a time. */
+  replayablePages(filter?: FailedFilter, pageSize?: number): AsyncIterable<ReplayableMessage[]>;
   /**
    * Deletes items that are settled (`replayed` or `discarded`) and were last touched (replayed, else last
    * failed) before `before` (ms). Pending items are never pruned. With `dryRun` only counts them.

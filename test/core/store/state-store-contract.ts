@@ -5,7 +5,12 @@ import type { Effort, PublishAttempt } from '../../../src/core/model/effort.js';
 import type { RunRecord, StepRecord } from '../../../src/core/model/run-record.js';
 import type { StatusSnapshot } from '../../../src/core/model/status-snapshot.js';
 import { partitionForKey } from '../../../src/core/store/partition-for-key.js';
-import type { CheckpointWrite, Lease, NewFailedMessage } from '../../../src/core/store/records.js';
+import type {
+  CheckpointWrite,
+  FailedFilter,
+  Lease,
+  NewFailedMessage,
+} from '../../../src/core/store/records.js';
 import type { AgentHeartbeat, StateStore } from '../../../src/core/store/state-store.js';
 
 export interface StateStoreContractOptions {
@@ -924,6 +929,28 @@ export function stateStoreContract(
         for await (const item of store.failed.iterateReplayable({ status: 'any', limit: 2 }, 5))
           capped.push(item.id);
         expect(capped).toEqual(ids.slice(0, 2));
+      });
+
+      it('Given five items, When read for a replay a page at a time, Then each step is one non-empty page of at most the page size, in id order, capped by the limit', async () => {
+        const ids = await park(aParked(), aParked(), aParked(), aParked(), aParked());
+        const pagesOf = async (filter: FailedFilter, pageSize: number) => {
+          const pages: number[][] = [];
+          for await (const page of store.failed.replayablePages(filter, pageSize))
+            pages.push(page.map((item) => item.id));
+          return pages;
+        };
+
+        expect(await pagesOf({}, 2)).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+        // A full last page is followed by no empty one.
+        expect(await pagesOf({}, 5)).toEqual([ids]);
+        expect(await pagesOf({ limit: 3 }, 2)).toEqual([ids.slice(0, 2), ids.slice(2, 3)]);
+        expect(await pagesOf({ afterId: ids[4]! }, 2)).toEqual([]);
+        // The same items, field for field, as the item-at-a-time reading.
+        const paged = [];
+        for await (const page of store.failed.replayablePages({}, 2)) paged.push(...page);
+        const single = [];
+        for await (const item of store.failed.iterateReplayable({}, 2)) single.push(item);
+        expect(paged).toEqual(single);
       });
     });
 

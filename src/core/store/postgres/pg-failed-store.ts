@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
-import { failedPages } from '../failed-pages.js';
+import { failedPageLists, failedPages } from '../failed-pages.js';
 import type { JournalBatch } from '../journal.js';
 import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
@@ -271,26 +271,35 @@ export class PgFailedStore implements FailedStore {
     filter: FailedFilter = {},
     pageSize = DEFAULT_PAGE_SIZE,
   ): AsyncIterable<ReplayableMessage> {
-    const list = async (page: FailedFilter) =>
-      (await this.select(REPLAYABLE_COLUMNS, page)).map((row) =>
-        toReplayable([
-          row.id,
-          row.key,
-          row.source,
-          row.partition,
-          row.position,
-          row.reason,
-          row.kind,
-          row.run_id,
-          row.sink,
-          row.sink_ref,
-          row.record_key,
-          row.headers,
-          row.raw,
-          row.timestamp,
-        ]),
-      );
-    return failedPages(list, filter, pageSize);
+    return failedPages((page) => this.listReplayable(page), filter, pageSize);
+  }
+
+  replayablePages(
+    filter: FailedFilter = {},
+    pageSize = DEFAULT_PAGE_SIZE,
+  ): AsyncIterable<ReplayableMessage[]> {
+    return failedPageLists((page) => this.listReplayable(page), filter, pageSize);
+  }
+
+  private async listReplayable(filter: FailedFilter): Promise<ReplayableMessage[]> {
+    return (await this.select(REPLAYABLE_COLUMNS, filter)).map((row) =>
+      toReplayable([
+        row.id,
+        row.key,
+        row.source,
+        row.partition,
+        row.position,
+        row.reason,
+        row.kind,
+        row.run_id,
+        row.sink,
+        row.sink_ref,
+        row.record_key,
+        row.headers,
+        row.raw,
+        row.timestamp,
+      ]),
+    );
   }
 
   /**

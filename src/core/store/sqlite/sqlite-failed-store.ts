@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
-import { failedPages } from '../failed-pages.js';
+import { failedPageLists, failedPages } from '../failed-pages.js';
 import type { JournalBatch } from '../journal.js';
 import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
@@ -194,6 +194,13 @@ export class SqliteFailedStore implements FailedStore {
     pageSize = DEFAULT_PAGE_SIZE,
   ): AsyncIterable<ReplayableMessage> {
     return failedPages((page) => this.select(REPLAYABLE_COLUMNS, page, toReplayable), filter, pageSize);
+  }
+
+  replayablePages(
+    filter: FailedFilter = {},
+    pageSize = DEFAULT_PAGE_SIZE,
+  ): AsyncIterable<ReplayableMessage[]> {
+    return failedPageLists((page) => this.select(REPLAYABLE_COLUMNS, page, toReplayable), filter, pageSize);
   }
 
   /** `columns` of the items matching the filter, in id order, each row's values made into a `T`. */
