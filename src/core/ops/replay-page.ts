@@ -49,6 +49,15 @@ export function identity(item: ReplayableMessage): Pick<ReplayItemOutcome, 'id' 
 
 type Outcome = { readonly as: ReplayedAs } | { readonly error: string };
 
+/**
+ * The records a page handed to publishers: the `i`-th went to sink `sinks[i]` as record `ids[i]`. Should
+ * the publisher park one, it does so under `recordParkKey(sink, id)`, the key of an item that exists.
+ */
+interface Republished {
+  readonly sinks: string[];
+  readonly ids: string[];
+}
+
 /** Outcomes many items share (one object, not one per item). */
 const DELIVERED: Outcome = { as: 'delivered' };
 const NO_OUTCOME: Outcome = { error: 'not replayed: the pipeline ended without an outcome' };
@@ -95,15 +104,21 @@ export class PageReplay {
       if (group === undefined) bySource.set(item.source, [item]);
       else group.push(item);
     }
-    /** Keys under which the publisher parks the records replayed here: those items exist already. */
-    const replaying = new Set(records.map((item) => item.key));
+    const republished: Republished = { sinks: [], ids: [] };
     await Promise.all([
       ...[...bySource].map(([source, items]) => this.replayEvents(source, items, outcomes)),
-      this.republish(records, replaying, outcomes),
+      this.republish(records, republished, outcomes),
     ]);
     const batch = this.journal.take();
-    const parked = batch.parked.filter((p) => !replaying.has(p.key));
-    for (const p of parked) parkedHere.add(p.key);
+    let parked = batch.parked;
+    if (parked.length > 0) {
+      /** Keys under which the publisher parks the records replayed here: those items exist already. */
+      const replaying = new Set(records.map((item) => item.key));
+      for (let i = 0; i < republished.ids.length; i++)
+        replaying.add(recordParkKey(republished.sinks[i]!, republished.ids[i]!));
+      parked = parked.filter((p) => !replaying.has(p.key));
+      for (const p of parked) parkedHere.add(p.key);
+    }
     // One pass over the page: its outcomes, the ids to mark replayed, the failures to record.
     const at = this.clock.now();
     const outcomesOfPage: ReplayItemOutcome[] = new Array(page.length);
@@ -218,18 +233,19 @@ export class PageReplay {
    * Publishes parked records again, each to the sink it was meant for (see `SinkPublishers.forRecord`),
    * in item order (the publisher keeps that order per record key). The sinks are looked up once per
    * distinct sink of the page, then every record is handed to its publisher in one synchronous pass, so
-   * that the publisher sends the page in as few batches as its sink takes.
+   * that the publisher sends the page in as few batches as its sink takes. Each record handed over is noted
+   * in `republished`.
    */
   private async republish(
     records: readonly ReplayableMessage[],
-    replaying: Set<string>,
+    republished: Republished,
     outcomes: Map<number, Outcome>,
   ): Promise<void> {
     const sinks = new Map<string, Promise<Opened>>();
-    const sinkOf = (item: ReplayableMessage) => `${item.sinkRef ?? ''}\n${item.sink ?? ''}`;
-    for (const item of records) {
-      const key = sinkOf(item);
-      if (!sinks.has(key)) sinks.set(key, this.publishers.forRecord(item));
+    const sinkKeys = records.map((item) => `${item.sinkRef ?? ''}\n${item.sink ?? ''}`);
+    for (let i = 0; i < records.length; i++) {
+      const key = sinkKeys[i]!;
+      if (!sinks.has(key)) sinks.set(key, this.publishers.forRecord(records[i]!));
     }
     const opened = new Map<string, Opened>();
     await Promise.all([...sinks].map(async ([key, publisher]) => opened.set(key, await publisher)));
@@ -237,9 +253,10 @@ export class PageReplay {
     const sent: ReplayableMessage[] = [];
     const efforts: Promise<Effort>[] = [];
     const prefixes = new Map<string, string>();
-    for (const item of records) {
+    for (let i = 0; i < records.length; i++) {
+      const item = records[i]!;
       const sink = item.sink ?? '';
-      const publisher = opened.get(sinkOf(item));
+      const publisher = opened.get(sinkKeys[i]!);
       if (publisher === undefined) {
         outcomes.set(item.id, { error: `sink ${sink || '(none)'} is not available (the sink is none)` });
         continue;
@@ -256,7 +273,8 @@ export class PageReplay {
       const id = item.key.startsWith(prefix)
         ? item.key.slice(prefix.length)
         : (item.runId ?? `failed-${item.id}`);
-      replaying.add(recordParkKey(publisher.sink, id));
+      republished.sinks.push(publisher.sink);
+      republished.ids.push(id);
       sent.push(item);
       efforts.push(publisher.publish(recordOf(item, id)));
     }
