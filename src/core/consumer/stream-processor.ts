@@ -193,7 +193,11 @@ export class StreamProcessor {
       if (storm) {
         await this.pipeline.stopAfterStorm();
         await this.committer.commit(true).catch(() => undefined);
-      } else this.pipeline.current?.terminate();
+      } else {
+        // Nothing more is committed behind a failure: not even a commit owed to the one being written.
+        this.committer.stop();
+        this.pipeline.current?.terminate();
+      }
       this.state.set('ERROR');
       await this.closeQuietly();
       throw failure;
