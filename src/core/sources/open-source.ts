@@ -42,13 +42,23 @@ const openers: Record<string, SourceOpener> = {
   },
 };
 
-/** Registers the opener of a source kind (used by adapters shipped in later modules). */
+/** The schemes `parseSourceUri` reads; any other scheme is opened only by an opener registered for it. */
+const BUILT_IN_SCHEMES = new Set(['local', 'file', 'kinesis', 'amqp', 'amqps']);
+
+/**
+ * Registers the opener of a source kind: a built-in kind (`local`, `file`, `kinesis`, `amqp`), replacing
+ * its opener, or a scheme of your own (`registerSourceOpener('mem', …)` makes `openSource('mem:x')` call
+ * it with the URI as given), as `registerSinkOpener` does for sinks.
+ */
 export function registerSourceOpener(kind: string, opener: SourceOpener): void {
-  openers[kind] = opener;
+  openers[kind.toLowerCase()] = opener;
 }
 
 /** Opens (but does not connect) the source a URI names. @throws UsageError for a bad or unsupported URI. */
 export async function openSource(uri: string, options: OpenSourceOptions): Promise<Source> {
+  const scheme = uri.slice(0, Math.max(0, uri.indexOf(':'))).toLowerCase();
+  const own = !BUILT_IN_SCHEMES.has(scheme) && Object.hasOwn(openers, scheme) ? openers[scheme] : undefined;
+  if (own !== undefined) return own(uri, options);
   const parsed = parseSourceUri(uri);
   const opener = openers[parsed.kind];
   if (opener === undefined)
