@@ -51,9 +51,10 @@ export default class Publish extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Publish);
     if (flags.file === undefined && flags.type === undefined) {
-      this.error('nothing to publish: give --file FILE (or - for stdin), or --type TYPE [--data JSON]', {
-        exit: 2,
-      });
+      const { UsageError } = await import('../core/errors/usage-error.js');
+      throw new UsageError(
+        'nothing to publish: give --file FILE (or - for stdin), or --type TYPE [--data JSON]',
+      );
     }
     const { parseEvents, buildEvent, outgoingEvent, publishEvents } = await import(
       '../core/ops/publish-events.js'
@@ -76,7 +77,8 @@ export default class Publish extends BaseCommand {
       });
     }
     const { store, config } = await this.openStore(flags);
-    const target = flags.source ?? config.source ?? 'local:';
+    const { sourceUriOf } = await import('../core/config/build-agent.js');
+    const target = sourceUriOf(config, flags.source);
     const published = await publishEvents(target, parsed.events, {
       store,
       ...(config.consumer?.localPartitions ? { localPartitions: config.consumer.localPartitions } : {}),

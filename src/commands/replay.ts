@@ -65,9 +65,7 @@ export default class Replay extends BaseCommand {
         if (summary.failedAgain > 0) {
           // Scripts must not take "ran" for "fixed": exit 3 while items still fail (they stay pending).
           const { EXIT_STILL_FAILING } = await import('../cli/exit-codes.js');
-          process.stderr.write(
-            `${summary.failedAgain} item${summary.failedAgain === 1 ? '' : 's'} failed again and stay${summary.failedAgain === 1 ? 's' : ''} pending (exit ${EXIT_STILL_FAILING}): see agentctl failed list\n`,
-          );
+          process.stderr.write(`${ui.renderStillFailing(summary.failedAgain, EXIT_STILL_FAILING)}\n`);
           process.exitCode = EXIT_STILL_FAILING;
         }
         return summary;
@@ -78,7 +76,8 @@ export default class Replay extends BaseCommand {
         from: flags.from ?? '',
         ...(flags.to ? { to: flags.to } : {}),
       };
-      await confirm(ui.renderRangeQuestion(flags.source ?? config.source ?? 'local:', range), flags.yes);
+      const { sourceUriOf } = await import('../core/config/build-agent.js');
+      await confirm(ui.renderRangeQuestion(sourceUriOf(config, flags.source), range), flags.yes);
       const summary = await replayRange({
         store,
         config,

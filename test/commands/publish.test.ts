@@ -129,6 +129,15 @@ describe('agentctl publish (checked)', () => {
     expect(existsSync(join(dir, '.agentctl/agent.db')) ? await logValues(dir, 'events') : []).toEqual([]);
   });
 
+  it('Given neither --file nor --type, When publish runs, Then it says what to give (exit 2) and creates no store', () => {
+    const dir = tempDir();
+    const result = agentctl(['publish', '--source', 'local:events'], { cwd: dir });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/nothing to publish: give --file FILE \(or - for stdin\), or --type TYPE/);
+    expect(existsSync(join(dir, '.agentctl'))).toBe(false);
+  });
+
   it('Given --type with an empty value, When published, Then it is refused (exit 2) saying so, and nothing is published', async () => {
     const dir = tempDir();
     const result = agentctl(['publish', '--type', '', '--source', 'local:events'], { cwd: dir });

@@ -40,17 +40,13 @@ export default class StoreCopy extends BaseCommand {
       const target = await openStore(flags.to);
       try {
         const line = new LiveLine();
-        const report = await copyStore(source, target, (p) =>
-          line.update(`copying ${p.kind}: ${p.copied} copied, ${p.skipped} already there`),
-        );
-        line.update('verifying counts…');
+        const ui = await import('../../ui/text/store-copy.js');
+        const report = await copyStore(source, target, (p) => line.update(ui.renderCopyProgress(p)));
+        line.update(ui.VERIFYING);
         const verified = await verifyCopy(source, target);
         line.clear();
         const result = { from: source.location, to: target.location, ...report, verified };
-        if (!this.jsonEnabled()) {
-          const { renderStoreCopy } = await import('../../ui/text/store-copy.js');
-          this.log(renderStoreCopy(result));
-        }
+        if (!this.jsonEnabled()) this.log(ui.renderStoreCopy(result));
         if (!verified.ok) process.exitCode = 1;
         return result;
       } finally {

@@ -38,6 +38,11 @@ export interface ResolvedSettings {
 }
 
 const DEFAULT_SOURCE = 'local:';
+
+/** The source a command acts on: the one given (flag or env), else the config's, else the embedded log. */
+export function sourceUriOf(config: Pick<AgentConfig, 'source'>, given?: string): string {
+  return given ?? config.source ?? DEFAULT_SOURCE;
+}
 const DEFAULT_SINK = 'local:results';
 /** The reference parked records carry to the agent's configured sink (the config key that names it). */
 export const AGENT_SINK_REF = 'publisher.sink';
@@ -64,7 +69,7 @@ export function parseFrom(from: string | InitialPosition | undefined): StartPosi
 export function resolveSettings(config: AgentConfig, overrides: AgentOverrides = {}): ResolvedSettings {
   return {
     name: config.name,
-    source: overrides.source ?? config.source ?? DEFAULT_SOURCE,
+    source: sourceUriOf(config, overrides.source),
     store: overrides.store ?? config.store ?? DEFAULT_STORE_PATH,
     sink: overrides.sink ?? config.publisher?.sink ?? DEFAULT_SINK,
     initial: parseFrom(overrides.from ?? config.consumer?.from),

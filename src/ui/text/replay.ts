@@ -33,6 +33,12 @@ function renderRuns(runs: ReplayFailedSummary['runs']): string {
 }
 
 /** What `replay --failed` did (or, for a dry run, would do). */
+/** Items that failed again stay pending: said on stderr with the exit code scripts see. */
+export function renderStillFailing(items: number, exitCode: number): string {
+  const one = items === 1;
+  return `${items} item${one ? '' : 's'} failed again and stay${one ? 's' : ''} pending (exit ${exitCode}): see agentctl failed list`;
+}
+
 export function renderReplaySummary(s: ReplayFailedSummary): string {
   if (s.selected === 0) return 'nothing to replay: no pending failed item matches';
   if (s.dryRun) {

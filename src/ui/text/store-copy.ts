@@ -1,7 +1,15 @@
-import type { CopyReport } from '../../core/ops/store-copy/copy-store.js';
+import type { CopyProgress, CopyReport } from '../../core/ops/store-copy/copy-store.js';
 import type { VerifyKind, VerifyReport } from '../../core/ops/store-copy/verify-copy.js';
 import { count } from './format.js';
 import { renderTable } from './table.js';
+
+/** The live line while one kind of record is copied. */
+export function renderCopyProgress(p: CopyProgress): string {
+  return `copying ${p.kind}: ${p.copied} copied, ${p.skipped} already there`;
+}
+
+/** The live line while the copy's counts are compared. */
+export const VERIFYING = 'verifying counts…';
 
 export interface StoreCopyView extends CopyReport {
   readonly from: string;
