@@ -40,17 +40,17 @@ export interface RetryingPublisherOptions {
   readonly random?: () => number;
 }
 
-/** One `publish` call: its record, its effort, and where it stands. */
+/** One `publish` call: its record, the latest version of its effort, and where it stands. */
 interface Entry {
   readonly record: PublishRecord;
-  readonly effort: Effort;
+  effort: Effort;
   readonly resolve: (effort: Effort) => void;
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal | undefined;
-  onAbort?: () => void;
+  onAbort: (() => void) | undefined;
   /** While waiting for a retry: when it is due (the key of its wave). */
-  dueAt?: number;
-  backoff?: Backoff;
+  dueAt: number | undefined;
+  backoff: Backoff | undefined;
   /** This effort holds the status board's half-open trial. */
   trial: boolean;
   inFlight: boolean;
@@ -77,8 +77,8 @@ interface Entry {
  *   (then without calling the sink), the record is parked through `journal.park` with reason `publish`,
  *   its bytes intact, keyed `publish/<sink>/<record id>`.
  * - **Bookkeeping.** Each `publish` makes a new effort (a UUIDv7 id), recorded in the journal when created
- *   and at every change (a snapshot while under way; once culminated the effort itself, which no longer
- *   changes); `finalAttempt` is set when it culminates. Telemetry `attempt` per attempt and `effort` per
+ *   and at every change (each change is a new version of the effort; a recorded version never changes
+ *   again); `finalAttempt` is set when it culminates. Telemetry `attempt` per attempt and `effort` per
  *   culmination; stats `publishAttempts` and `publishRetries` per record sent,
  *   `delivered`, and `publishGiveUps` per parked record (turned away by a disabled sink included).
  * - **Sink health.** A delivered effort is a success on the status board; one that gave up after retriable
@@ -154,10 +154,20 @@ export class RetryingPublisher implements Publisher {
     if (this.closing !== undefined) return Promise.reject(new Error(`publisher for ${this.sink} is closed`));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const effort = this.book.open(record);
-    let entry!: Entry;
-    const promise = new Promise<Effort>((resolve, reject) => {
-      entry = { record, effort, resolve, reject, signal, trial: false, inFlight: false, settled: false };
-    });
+    const promise = new Promise<Effort>(capture);
+    const entry: Entry = {
+      record,
+      effort,
+      resolve: captured.resolve,
+      reject: captured.reject,
+      signal,
+      onAbort: undefined,
+      dueAt: undefined,
+      backoff: undefined,
+      trial: false,
+      inFlight: false,
+      settled: false,
+    };
     this.pending.opened();
     if (signal !== undefined) {
       entry.onAbort = () => this.abandon(entry, signal.reason);
@@ -220,7 +230,7 @@ export class RetryingPublisher implements Publisher {
   private admitted(entry: Entry): boolean {
     const admission = entry.trial ? 'trial' : (this.board?.admit(this.sink) ?? 'enabled');
     if (admission === 'disabled') {
-      this.park(entry, this.disabledReason(), 'SinkDisabled');
+      this.park(entry, this.book.revise(entry.effort), this.disabledReason(), 'SinkDisabled');
       return false;
     }
     entry.trial = admission === 'trial';
@@ -252,37 +262,39 @@ export class RetryingPublisher implements Publisher {
   }
 
   private delivered(entry: Entry, at: number, now: number): void {
-    const attempt = this.book.attempted(entry.effort, { at, durationMs: now - at, ok: true }, now);
+    const draft = this.book.attempted(entry.effort, at, now - at, true, undefined, now);
     this.book.countDelivered();
     this.board?.recordSuccess(this.sink);
-    this.book.emitAttempt(entry.effort, attempt);
-    this.culminate(entry, 'delivered', now);
+    this.book.emitAttempt(draft);
+    this.culminate(entry, draft, 'delivered', now);
   }
 
   private failed(entry: Entry, error: unknown, at: number, durationMs: number): void {
-    const effort = entry.effort;
-    const attempt = this.book.attempted(effort, { at, durationMs, ok: false, error: describeError(error) });
+    const description = describeError(error);
+    const draft = this.book.attempted(entry.effort, at, durationMs, false, description);
     const retriable = isRetriable(error);
-    if (!retriable || effort.retries >= this.contingency.maxRetries) {
-      this.book.emitAttempt(effort, attempt);
+    if (!retriable || draft.retries >= this.contingency.maxRetries) {
+      this.book.emitAttempt(draft);
       if (retriable || entry.trial) this.board?.recordFailure(this.sink, error);
-      this.park(entry, describeError(error), error instanceof Error ? error.name : undefined);
+      this.park(entry, draft, description, error instanceof Error ? error.name : undefined);
       return;
     }
     entry.backoff = entry.backoff?.next() ?? backoff(this.contingency, this.random);
-    const dueAt = this.book.retryIn(effort, entry.backoff.delayMs);
-    this.book.emitAttempt(effort, attempt);
+    const dueAt = this.book.retryIn(draft, entry.backoff.delayMs);
+    entry.effort = draft;
+    this.book.emitAttempt(draft);
     this.waves.wait(entry, dueAt);
   }
 
-  private park(entry: Entry, error: string, errorName: string | undefined): void {
-    this.book.park(entry.record, entry.effort, error, errorName);
-    this.culminate(entry, 'parked');
+  /** Parks the entry's record; `draft` is the next version of its effort (not recorded yet). */
+  private park(entry: Entry, draft: Effort, error: string, errorName: string | undefined): void {
+    this.book.park(entry.record, draft, error, errorName);
+    this.culminate(entry, draft, 'parked');
   }
 
-  private culminate(entry: Entry, culmination: Culmination, now = this.clock.now()): void {
-    const effort = entry.effort;
-    this.book.culminate(effort, culmination, now);
+  private culminate(entry: Entry, draft: Effort, culmination: Culmination, now = this.clock.now()): void {
+    const effort = this.book.culminate(draft, culmination, now);
+    entry.effort = effort;
     this.settle(entry);
     this.release(entry);
     entry.resolve(effort);
@@ -333,4 +345,18 @@ export class RetryingPublisher implements Publisher {
   private warn(message: string, error: unknown): void {
     this.telemetry?.emit('warning', { message, error });
   }
+}
+
+/**
+ * The settle functions of the promise being made: one executor for every `publish` (no closure per record),
+ * read right after `new Promise(capture)` returns.
+ */
+const captured: { resolve: (effort: Effort) => void; reject: (reason: unknown) => void } = {
+  resolve: () => undefined,
+  reject: () => undefined,
+};
+
+function capture(resolve: (effort: Effort) => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }

@@ -146,6 +146,31 @@ describe('RetryingPublisher', () => {
       expect(sink.sends).toEqual([1, 1, 1]);
     });
 
+    it('given a journal batch taken while an effort is under way, when the effort changes later, then the taken batch keeps it as it was', async () => {
+      const { clock, sink, publisher, journal } = setup();
+      sink.failNext(1);
+      const publishing = publisher.publish(record('r1'));
+      const pending = journal.take().efforts;
+      expect(pending.map((e) => [e.culmination, e.attempts, e.history.length])).toEqual([['pending', 0, 0]]);
+      await flushMicrotasks();
+      const waiting = journal.take().efforts;
+      expect(waiting.map((e) => [e.culmination, e.attempts, e.nextAttemptAt])).toEqual([['pending', 1, 100]]);
+
+      const [effort] = await deliver(clock, [publishing]);
+      expect([effort!.culmination, effort!.attempts, effort!.history.length]).toEqual(['delivered', 2, 2]);
+      expect(pending.map((e) => [e.culmination, e.attempts, e.history.length])).toEqual([['pending', 0, 0]]);
+      expect(waiting.map((e) => [e.culmination, e.attempts, e.history.length, e.nextAttemptAt])).toEqual([
+        ['pending', 1, 1, 100],
+      ]);
+      expect(journal.take().efforts).toEqual([effort]);
+      // Every version recorded is its own object, and none changed after it was recorded.
+      expect(journal.versions.map((v) => [v.culmination, v.attempts])).toEqual([
+        ['pending', 0],
+        ['pending', 1],
+        ['delivered', 2],
+      ]);
+    });
+
     it('given jitter, when retrying, then each wait is the jittered backoff delay', async () => {
       const { clock, sink, publisher } = setup({
         contingency: { kind: 'linear', baseMs: 1_000, jitter: 0.5 },
@@ -599,5 +624,11 @@ describe('timeOrderedUuid', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(ids[3]!.replace('-', '').slice(0, 12)).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));
     expect(new Set(Array.from({ length: 1000 }, () => timeOrderedUuid(5))).size).toBe(1000);
+  });
+
+  it('given more ids than one pool of random bytes holds, when they are made, then each is a distinct UUIDv7', () => {
+    const made = Array.from({ length: 10_000 }, () => timeOrderedUuid(1_700_000_000_000));
+    for (const id of made) expect(id).toMatch(/^018bcfe5-6800-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(made).size).toBe(10_000);
   });
 });

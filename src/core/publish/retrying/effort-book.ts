@@ -21,11 +21,17 @@ export interface EffortBookOptions {
 
 /**
  * The books of the retrying publisher's efforts. An effort is recorded in the journal when it is made
- * and at every change — a snapshot while under way, and once culminated the effort itself, which no
- * longer changes; `finalAttempt` is set when it culminates. Telemetry hears `attempt` per attempt and
- * `effort` per culmination; stats count `publishAttempts` and `publishRetries` per record sent,
- * `delivered`, and `publishGiveUps` per parked record. A record given up is parked through
- * `journal.park` with reason `publish`, its bytes intact, keyed `publish/<sink>/<record id>`.
+ * and at every change; `finalAttempt` is set when it culminates. Telemetry hears `attempt` per attempt and
+ * `effort` per culmination (nothing is built for a name without listeners); stats count `publishAttempts`
+ * and `publishRetries` per record sent, `delivered`, and `publishGiveUps` per parked record. A record
+ * given up is parked through `journal.park` with reason `publish`, its bytes intact, keyed
+ * `publish/<sink>/<record id>`.
+ *
+ * **Versions.** A change never mutates a recorded effort: `attempted` and `revise` make a new version (a
+ * draft, not recorded yet, that `retryIn` or `culminate` finishes and records). A recorded version never
+ * changes again, so the journal keeps it by reference: a batch taken from the journal holds each effort
+ * as it was when recorded, and no snapshot copy is made (an effort made and delivered within one flush
+ * interval costs two versions, the pending one and the culminated one). The caller keeps the latest version.
  */
 export class EffortBook {
   constructor(private readonly options: EffortBookOptions) {}
@@ -33,19 +39,34 @@ export class EffortBook {
   /** A new effort (a UUIDv7 id) for `record`, recorded as pending. */
   open(record: PublishRecord): Effort {
     const now = this.options.clock.now();
-    const effort: Effort = {
-      id: timeOrderedUuid(now),
-      sink: this.options.sink,
-      recordId: record.id,
-      ...(record.runId === undefined ? {} : { runId: record.runId }),
-      createdAt: now,
-      attempts: 0,
-      retries: 0,
-      history: [],
-      culmination: 'pending',
-      updatedAt: now,
-    };
-    this.options.journal.recordEffort(snapshot(effort));
+    const id = timeOrderedUuid(now);
+    const sink = this.options.sink;
+    const effort: Effort =
+      record.runId === undefined
+        ? {
+            id,
+            sink,
+            recordId: record.id,
+            createdAt: now,
+            attempts: 0,
+            retries: 0,
+            history: [],
+            culmination: 'pending',
+            updatedAt: now,
+          }
+        : {
+            id,
+            sink,
+            recordId: record.id,
+            runId: record.runId,
+            createdAt: now,
+            attempts: 0,
+            retries: 0,
+            history: [],
+            culmination: 'pending',
+            updatedAt: now,
+          };
+    this.options.journal.recordEffort(effort);
     return effort;
   }
 
@@ -57,28 +78,43 @@ export class EffortBook {
     if (effort.attempts > 0) stats.publishRetries += 1;
   }
 
-  /** Adds an attempt to the effort's history (not yet recorded in the journal). */
+  /**
+   * A draft of the next version of `effort` with one more attempt (started `at`, lasted `durationMs`,
+   * failed with `error` unless `ok`) in its history, no `nextAttemptAt`, updated `now`. Not recorded:
+   * `retryIn` or `culminate` does that.
+   */
   attempted(
     effort: Effort,
-    outcome: Omit<PublishAttempt, 'attempt'>,
+    at: number,
+    durationMs: number,
+    ok: boolean,
+    error: string | undefined,
     now = this.options.clock.now(),
-  ): PublishAttempt {
-    const attempt: PublishAttempt = { attempt: effort.attempts + 1, ...outcome };
-    effort.attempts = attempt.attempt;
-    effort.retries = attempt.attempt - 1;
-    effort.history.push(attempt);
-    effort.initialAttempt ??= attempt;
-    effort.nextAttemptAt = undefined;
-    if (attempt.error !== undefined) effort.lastError = attempt.error;
-    effort.updatedAt = now;
-    return attempt;
+  ): Effort {
+    const number = effort.attempts + 1;
+    const attempt: PublishAttempt =
+      error === undefined
+        ? { attempt: number, at, durationMs, ok }
+        : { attempt: number, at, durationMs, ok, error };
+    const history = effort.history.length === 0 ? [attempt] : [...effort.history, attempt];
+    const draft = revision(effort, history, now);
+    draft.attempts = number;
+    draft.retries = number - 1;
+    draft.initialAttempt ??= attempt;
+    if (error !== undefined) draft.lastError = error;
+    return draft;
   }
 
-  /** The effort will be tried again in `delayMs`; returns when (clock time). */
-  retryIn(effort: Effort, delayMs: number): number {
+  /** A draft of the next version of `effort`, as it is now (for a change without an attempt). */
+  revise(effort: Effort): Effort {
+    return revision(effort, effort.history, this.options.clock.now());
+  }
+
+  /** The draft's record will be tried again in `delayMs`: records it; returns when (clock time). */
+  retryIn(draft: Effort, delayMs: number): number {
     const dueAt = this.options.clock.now() + delayMs;
-    effort.nextAttemptAt = dueAt;
-    this.options.journal.recordEffort(snapshot(effort));
+    draft.nextAttemptAt = dueAt;
+    this.options.journal.recordEffort(draft);
     return dueAt;
   }
 
@@ -86,50 +122,65 @@ export class EffortBook {
     if (this.options.stats !== undefined) this.options.stats.delivered += 1;
   }
 
-  emitAttempt(effort: Effort, attempt: PublishAttempt): void {
+  /** Tells telemetry of the draft's last attempt. */
+  emitAttempt(draft: Effort): void {
     const telemetry = this.options.telemetry;
     if (telemetry === undefined || !telemetry.has('attempt')) return;
+    const attempt = draft.history[draft.history.length - 1]!;
     telemetry.emit('attempt', {
       kind: 'publish',
-      id: effort.id,
+      id: draft.id,
       name: this.options.sink,
       attempt: attempt.attempt,
       ok: attempt.ok,
       ...(attempt.error === undefined ? {} : { error: attempt.error }),
-      ...(effort.nextAttemptAt === undefined ? {} : { nextAttemptAt: effort.nextAttemptAt }),
+      ...(draft.nextAttemptAt === undefined ? {} : { nextAttemptAt: draft.nextAttemptAt }),
     });
   }
 
-  /** Parks `record` in the failed store with `error`; the effort is culminated `parked` next. */
-  park(record: PublishRecord, effort: Effort, error: string, errorName: string | undefined): void {
+  /** Parks `record` in the failed store with `error`; the draft is culminated `parked` next. */
+  park(record: PublishRecord, draft: Effort, error: string, errorName: string | undefined): void {
     const { sink, sinkRef, journal, group, clock, stats } = this.options;
-    effort.lastError = error;
+    draft.lastError = error;
     journal.park(
       parkedRecord(
         record,
-        { error, ...(errorName === undefined ? {} : { errorName }), attempts: effort.attempts },
+        { error, ...(errorName === undefined ? {} : { errorName }), attempts: draft.attempts },
         { group, sink, ...(sinkRef === undefined ? {} : { sinkRef }), failedAt: clock.now() },
       ),
     );
     if (stats !== undefined) stats.publishGiveUps += 1;
   }
 
-  /** The effort's outcome: recorded for good, and told to telemetry. */
-  culminate(effort: Effort, culmination: Culmination, now = this.options.clock.now()): void {
-    effort.culmination = culmination;
-    effort.nextAttemptAt = undefined;
-    effort.finalAttempt = effort.history.at(-1);
-    effort.updatedAt = now;
-    // A culminated effort never changes again: the journal may keep it as it is (no copy per record).
-    this.options.journal.recordEffort(effort);
-    this.options.telemetry?.emit('effort', { effort });
+  /** The draft's outcome: recorded for good (it never changes again), and told to telemetry. */
+  culminate(draft: Effort, culmination: Culmination, now = this.options.clock.now()): Effort {
+    draft.culmination = culmination;
+    draft.nextAttemptAt = undefined;
+    draft.finalAttempt = draft.history.at(-1);
+    draft.updatedAt = now;
+    this.options.journal.recordEffort(draft);
+    const telemetry = this.options.telemetry;
+    if (telemetry?.has('effort')) telemetry.emit('effort', { effort: draft });
+    return draft;
   }
 }
 
-/**
- * What the journal keeps of an effort still under way: a copy, so later changes to the live effort do not
- * leak into a taken batch.
- */
-function snapshot(effort: Effort): Effort {
-  return { ...effort, history: [...effort.history] };
+/** A new version of `effort` with `history`, updated `now`, without `nextAttemptAt` (one object literal). */
+function revision(effort: Effort, history: PublishAttempt[], now: number): Effort {
+  return {
+    id: effort.id,
+    sink: effort.sink,
+    recordId: effort.recordId,
+    runId: effort.runId,
+    createdAt: effort.createdAt,
+    attempts: effort.attempts,
+    retries: effort.retries,
+    initialAttempt: effort.initialAttempt,
+    finalAttempt: effort.finalAttempt,
+    history,
+    culmination: effort.culmination,
+    nextAttemptAt: undefined,
+    lastError: effort.lastError,
+    updatedAt: now,
+  };
 }
