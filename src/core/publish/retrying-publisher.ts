@@ -248,17 +248,17 @@ export class RetryingPublisher implements Publisher {
       batch.map((entry) => entry.record),
       this.attemptTimeoutMs,
       this.clock,
-      (index, ok, error) => this.conclude(batch[index]!, ok, error, at),
+      (index, ok, error, now) => this.conclude(batch[index]!, ok, error, at, now),
       (error) => this.warn(`publisher for ${this.sink} failed to handle an outcome`, error),
     );
   }
 
-  /** The outcome of one record's attempt started `at`. */
-  private conclude(entry: Entry, ok: boolean, error: unknown, at: number): void {
+  /** The outcome, known `now`, of one record's attempt started `at`. */
+  private conclude(entry: Entry, ok: boolean, error: unknown, at: number, now: number): void {
     entry.inFlight = false;
     if (entry.settled) this.release(entry);
-    else if (ok) this.delivered(entry, at, this.clock.now());
-    else this.failed(entry, error, at, this.clock.now() - at);
+    else if (ok) this.delivered(entry, at, now);
+    else this.failed(entry, error, at, now);
   }
 
   private delivered(entry: Entry, at: number, now: number): void {
@@ -269,9 +269,9 @@ export class RetryingPublisher implements Publisher {
     this.culminate(entry, draft, 'delivered', now);
   }
 
-  private failed(entry: Entry, error: unknown, at: number, durationMs: number): void {
+  private failed(entry: Entry, error: unknown, at: number, now: number): void {
     const description = describeError(error);
-    const draft = this.book.attempted(entry.effort, at, durationMs, false, description);
+    const draft = this.book.attempted(entry.effort, at, now - at, false, description, now);
     const retriable = isRetriable(error);
     if (!retriable || draft.retries >= this.contingency.maxRetries) {
       this.book.emitAttempt(draft);

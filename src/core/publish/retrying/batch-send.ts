@@ -7,14 +7,15 @@ type SendOutcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: unknown };
 
-/** One record's outcome: delivered (`ok`), or failed with `error`. */
-export type RecordOutcome = (index: number, ok: boolean, error: unknown) => void;
+/** One record's outcome, known at clock time `now`: delivered (`ok`), or failed with `error`. */
+export type RecordOutcome = (index: number, ok: boolean, error: unknown, now: number) => void;
 
 /**
  * Sends `records` in one `sink.send` (see `sendWithin`) and tells `outcome` the result of each record,
  * by its index, exactly once: as soon as the sink reports it through `SendProgress` (a delivered record
  * frees its caller and its key before the last record of a large batch is confirmed), else when the send
- * ends — every record failed with what the send threw, or as its `SendResult` says. Reports after the
+ * ends — every record failed with what the send threw, or as its `SendResult` says (the clock is read once
+ * for all of them, and once per report through `SendProgress`). Reports after the
  * end are ignored. An `outcome` that throws while the send is under way goes to `onError`; one that
  * throws at the end rejects the returned promise (the records after it are not told).
  */
@@ -33,18 +34,19 @@ export async function sendBatch(
     if (!open || records[index] === undefined || handled[index] === 1) return;
     handled[index] = 1;
     try {
-      outcome(index, failure === undefined, failure);
+      outcome(index, failure === undefined, failure, clock.now());
     } catch (error) {
       onError(error);
     }
   };
   const sent = await sendWithin(sink, records, progress, timeoutMs, clock);
   open = false;
+  const now = clock.now();
   for (let index = 0; index < records.length; index++) {
     if (handled[index] === 1) continue;
-    if (!sent.ok) outcome(index, false, sent.error);
-    else if (sent.result.failures.has(index)) outcome(index, false, sent.result.failures.get(index));
-    else outcome(index, true, undefined);
+    if (!sent.ok) outcome(index, false, sent.error, now);
+    else if (sent.result.failures.has(index)) outcome(index, false, sent.result.failures.get(index), now);
+    else outcome(index, true, undefined, now);
   }
 }
 
