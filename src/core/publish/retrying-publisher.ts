@@ -2,13 +2,14 @@ import { type Clock, systemClock } from '../clock.js';
 import { describeError, isRetriable } from '../errors/agentctl-error.js';
 import type { Culmination, Effort } from '../model/effort.js';
 import type { Stats } from '../model/stats.js';
-import { type Backoff, backoff } from '../retry/backoff.js';
+import { backoff } from '../retry/backoff.js';
 import type { Journal } from '../store/journal.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
 import type { Publisher, PublishRecord, Sink } from './publisher.js';
 import { sendBatch } from './retrying/batch-send.js';
 import { EffortBook } from './retrying/effort-book.js';
+import { type Entry, newEntry } from './retrying/entry.js';
 import { KeyLanes } from './retrying/key-lanes.js';
 import { PendingWork } from './retrying/pending-work.js';
 import { ReadyQueue } from './retrying/ready-queue.js';
@@ -38,24 +39,6 @@ export interface RetryingPublisherOptions {
   readonly maxSendsInFlight?: number;
   /** Source of jitter, for deterministic tests. Default `Math.random`. */
   readonly random?: () => number;
-}
-
-/** One `publish` call: its record, the latest version of its effort, and where it stands. */
-interface Entry {
-  readonly record: PublishRecord;
-  effort: Effort;
-  readonly resolve: (effort: Effort) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** While waiting for a retry: when it is due (the key of its wave). */
-  dueAt: number | undefined;
-  backoff: Backoff | undefined;
-  /** This effort holds the status board's half-open trial. */
-  trial: boolean;
-  inFlight: boolean;
-  /** Culminated, or abandoned by its caller: its promise is settled. */
-  settled: boolean;
 }
 
 /**
@@ -90,7 +73,7 @@ interface Entry {
  * The parts, in `publish/retrying/`: `ReadyQueue` (entries due for a send, taken a batch at a time),
  * `sendBatch` (one timed send, each record's outcome told once), `KeyLanes` (per-key order),
  * `RetryWaves` (backoff waits by due time), `EffortBook` (efforts, journal, telemetry, stats, parking)
- * and `PendingWork` (what `close` waits for). This class holds each record's entry through them.
+ * and `PendingWork` (what `close` waits for). This class holds each record's `Entry` through them.
  */
 export class RetryingPublisher implements Publisher {
   readonly sink: string;
@@ -154,27 +137,14 @@ export class RetryingPublisher implements Publisher {
     if (this.closing !== undefined) return Promise.reject(new Error(`publisher for ${this.sink} is closed`));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const effort = this.book.open(record);
-    const promise = new Promise<Effort>(capture);
-    const entry: Entry = {
-      record,
-      effort,
-      resolve: captured.resolve,
-      reject: captured.reject,
-      signal,
-      onAbort: undefined,
-      dueAt: undefined,
-      backoff: undefined,
-      trial: false,
-      inFlight: false,
-      settled: false,
-    };
+    const entry = newEntry(record, effort, signal);
     this.pending.opened();
     if (signal !== undefined) {
       entry.onAbort = () => this.abandon(entry, signal.reason);
       signal.addEventListener('abort', entry.onAbort, { once: true });
     }
     if (this.lanes.enter(entry)) this.makeReady(entry);
-    return promise;
+    return entry.promise;
   }
 
   /** Accepts no more records, waits for every pending effort (and reaction), then closes the sink. */
@@ -345,18 +315,4 @@ export class RetryingPublisher implements Publisher {
   private warn(message: string, error: unknown): void {
     this.telemetry?.emit('warning', { message, error });
   }
-}
-
-/**
- * The settle functions of the promise being made: one executor for every `publish` (no closure per record),
- * read right after `new Promise(capture)` returns.
- */
-const captured: { resolve: (effort: Effort) => void; reject: (reason: unknown) => void } = {
-  resolve: () => undefined,
-  reject: () => undefined,
-};
-
-function capture(resolve: (effort: Effort) => void, reject: (reason: unknown) => void): void {
-  captured.resolve = resolve;
-  captured.reject = reject;
 }
