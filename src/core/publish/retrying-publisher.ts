@@ -7,6 +7,7 @@ import type { Journal } from '../store/journal.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Contingency } from './contingency.js';
 import type { Publisher, PublishRecord, Sink } from './publisher.js';
+import { AbortWatch } from './retrying/abort-watch.js';
 import { sendBatch } from './retrying/batch-send.js';
 import { EffortBook } from './retrying/effort-book.js';
 import { type Entry, newEntry } from './retrying/entry.js';
@@ -72,8 +73,9 @@ export interface RetryingPublisherOptions {
  *
  * The parts, in `publish/retrying/`: `ReadyQueue` (entries due for a send, taken a batch at a time),
  * `sendBatch` (one timed send, each record's outcome told once), `KeyLanes` (per-key order),
- * `RetryWaves` (backoff waits by due time), `EffortBook` (efforts, journal, telemetry, stats, parking)
- * and `PendingWork` (what `close` waits for). This class holds each record's `Entry` through them.
+ * `RetryWaves` (backoff waits by due time), `EffortBook` (efforts, journal, telemetry, stats, parking),
+ * `AbortWatch` (callers' signals, one listener per signal) and `PendingWork` (what `close` waits for).
+ * This class holds each record's `Entry` through them.
  */
 export class RetryingPublisher implements Publisher {
   readonly sink: string;
@@ -90,6 +92,8 @@ export class RetryingPublisher implements Publisher {
   /** Per key, the pending entries in publish order; only the first may be ready, waiting or in flight. */
   private readonly lanes = new KeyLanes<Entry>();
   private readonly waves: RetryWaves<Entry>;
+  /** The callers' abort signals: one listener per signal, not per entry. */
+  private readonly aborts: AbortWatch<Entry>;
   /** What `close()` waits for: unsettled efforts, sends, backoff waits, reactions. */
   private readonly pending = new PendingWork();
   /** The ready queue's admission of one entry (made once: no closure per batch or record). */
@@ -124,6 +128,7 @@ export class RetryingPublisher implements Publisher {
       (sleep) => this.pending.track(sleep),
     );
     this.admit = (entry) => this.admitted(entry);
+    this.aborts = new AbortWatch<Entry>((entry, reason) => this.abandon(entry, reason));
     this.board?.register(this.sink);
   }
 
@@ -139,10 +144,7 @@ export class RetryingPublisher implements Publisher {
     const effort = this.book.open(record);
     const entry = newEntry(record, effort, signal);
     this.pending.opened();
-    if (signal !== undefined) {
-      entry.onAbort = () => this.abandon(entry, signal.reason);
-      signal.addEventListener('abort', entry.onAbort, { once: true });
-    }
+    this.aborts.watch(entry);
     if (this.lanes.enter(entry)) this.makeReady(entry);
     return entry.promise;
   }
@@ -289,7 +291,7 @@ export class RetryingPublisher implements Publisher {
 
   /** The entry leaves for good: unblocks the next record of its key. */
   private release(entry: Entry): void {
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    this.aborts.unwatch(entry);
     const next = this.lanes.leave(entry);
     if (next !== undefined) this.makeReady(next);
   }

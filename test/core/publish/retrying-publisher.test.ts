@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../../../src/core/clock.js';
 import { FatalError } from '../../../src/core/errors/fatal-error.js';
@@ -482,6 +483,39 @@ describe('RetryingPublisher', () => {
       expect(sink.batches.map(ids)).toEqual([['a1'], ['a2']]);
       const stored = journal.take().efforts.find((e) => e.recordId === 'a1');
       expect(stored).toMatchObject({ culmination: 'pending', attempts: 1 });
+    });
+
+    it('given many records published with one signal, then the signal has one listener, and aborting it abandons those still under way', async () => {
+      const { clock, sink, publisher, journal } = setup();
+      const controller = new AbortController();
+      const listeners = () => getEventListeners(controller.signal, 'abort').length;
+      const delivered = [publisher.publish(record('d1'), controller.signal)];
+      delivered.push(publisher.publish(record('d2'), controller.signal));
+      expect(listeners()).toBe(1);
+      await deliver(clock, delivered);
+      expect(listeners()).toBe(0);
+
+      sink.setDown(true);
+      const waiting = ['w1', 'w2', 'w3'].map((id) => publisher.publish(record(id), controller.signal));
+      const other = new AbortController();
+      const elsewhere = publisher.publish(record('o1'), other.signal);
+      expect([listeners(), getEventListeners(other.signal, 'abort').length]).toEqual([1, 1]);
+      await flushMicrotasks();
+      const rejected: string[] = [];
+      for (const [i, p] of waiting.entries()) {
+        p.catch((error: Error) => rejected.push(`w${i + 1}: ${error.message}`));
+      }
+      controller.abort(new Error('stop'));
+      await flushMicrotasks();
+      expect(rejected).toEqual(['w1: stop', 'w2: stop', 'w3: stop']);
+      expect(listeners()).toBe(0);
+
+      sink.setDown(false);
+      const [effort] = await deliver(clock, [elsewhere]);
+      expect(effort!.culmination).toBe('delivered');
+      expect(getEventListeners(other.signal, 'abort').length).toBe(0);
+      const pending = journal.take().efforts.filter((e) => e.culmination === 'pending');
+      expect(pending.map((e) => e.recordId).sort()).toEqual(['w1', 'w2', 'w3']);
     });
 
     it('given efforts in flight, when closing, then it waits for them and then closes the sink', async () => {

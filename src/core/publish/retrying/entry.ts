@@ -17,7 +17,6 @@ export interface Entry {
   readonly resolve: (effort: Effort) => void;
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
   /** While waiting for a retry: when it is due (the key of its wave). */
   dueAt: number | undefined;
   backoff: Backoff | undefined;
@@ -38,7 +37,6 @@ export function newEntry(record: PublishRecord, effort: Effort, signal: AbortSig
     resolve: captured.resolve,
     reject: captured.reject,
     signal,
-    onAbort: undefined,
     dueAt: undefined,
     backoff: undefined,
     trial: false,
