@@ -12,6 +12,7 @@ import { Stats } from '../../../src/core/model/stats.js';
 import { MemorySource } from '../../../src/core/sources/memory-source.js';
 import { Journal } from '../../../src/core/store/journal.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import type { StateStore } from '../../../src/core/store/state-store.js';
 import { CommitOffsets } from '../../../src/core/strategies/commit-offsets.js';
 import { RunTaskConcurrently } from '../../../src/core/strategies/library/run-task-concurrently.js';
 import type { ProcessingStrategyFactory } from '../../../src/core/strategies/processing-strategy.js';
@@ -84,25 +85,27 @@ interface Harness {
 }
 
 /**
- * A processor over a 2-partition memory log of `perPartition` messages each, on a real SQLite store,
+ * A processor over a memory log of `partitions` (default 2) × `perPartition` messages, on a real SQLite store,
  * whose pipeline runs `task` concurrently (`concurrency`, `maxPending`) and then marks messages done.
  */
 async function harness(options: {
   perPartition: number;
+  partitions?: number;
   task: (message: Message<Bytes>) => Promise<void>;
   concurrency: number;
   maxPending?: number;
 }): Promise<Harness> {
   const store = await openSqliteStore({ path: join(tempDir('processor-'), 'agent.db') });
   onTestFinished(() => store.close());
-  const source = new MemorySource({ partitions: 2, coordination: 'leases', idleMs: 5 });
-  for (const partition of [0, 1]) {
+  const partitions = Array.from({ length: options.partitions ?? 2 }, (_, i) => i);
+  const source = new MemorySource({ partitions: partitions.length, coordination: 'leases', idleMs: 5 });
+  for (const partition of partitions) {
     source.append(
       Array.from({ length: options.perPartition }, (_, i) => `m${partition}-${i}`),
       { partition },
     );
   }
-  const assignor = new ScriptedAssignor(['0', '1']);
+  const assignor = new ScriptedAssignor(partitions.map(String));
   const started = new Map<string, number>();
   const done = new Map<string, number>();
   const factory: ProcessingStrategyFactory<Bytes> = {
@@ -338,5 +341,54 @@ describe('StreamProcessor stopping', () => {
 
     expect(summary.stoppedBy).toBe('terminate');
     expect(h.assignor.releasedPartitions).toEqual([]);
+  });
+  it('Given a commit being written and another owed, When the pipeline fails, Then no commit starts after run() rejected (nothing is written behind the failure)', async () => {
+    let failNow: (() => void) | undefined;
+    const failing = new Promise<void>((r) => {
+      failNow = r;
+    });
+    const h = await harness({
+      partitions: 1,
+      perPartition: 30,
+      concurrency: 1,
+      task: async (message) => {
+        if (message.position !== '12') return;
+        await failing;
+        throw new Error('boom: the pipeline fails');
+      },
+    });
+    let flushes = 0;
+    const gates: (() => void)[] = [];
+    const store = new Proxy(h.store, {
+      get(target, prop, receiver) {
+        if (prop === 'flush')
+          return async (...args: Parameters<StateStore['flush']>) => {
+            flushes++;
+            await new Promise<void>((r) => gates.push(r));
+            return target.flush(...args);
+          };
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as StateStore;
+    const run = h.processor({ store, commitPolicy: { intervalMs: 60_000, messages: 5 } }).run();
+    let rejected = false;
+    run.catch(() => {
+      rejected = true;
+    });
+    // The first commit is held; the messages done meanwhile make the next one owed.
+    const deadline = Date.now() + 5_000;
+    while (flushes < 1 && Date.now() < deadline) await delay(5);
+    await delay(50);
+    expect(flushes).toBe(1);
+    failNow!();
+    while (!rejected && Date.now() < deadline) await delay(5);
+    expect(rejected).toBe(true);
+    const before = flushes;
+    gates.shift()!(); // the held commit goes through after run() has rejected
+    await delay(100);
+    // Nothing is written after the processor reported its failure (the store may be closing).
+    expect(flushes - before).toBe(0);
+    for (const gate of gates) gate();
   });
 });
