@@ -7,7 +7,7 @@ import {
 } from '../../../src/core/store/postgres/postgres-state-store.js';
 import type { Bytes, Message } from '../../../src/core/types.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
-import { sourceContract } from './source-contract.js';
+import { localLogFixture, sourceContract } from './source-contract.js';
 
 // The local log over PostgreSQL: the source reads the next batch ahead while one is processed (SQLite
 // reads in-process, so it does not), and that read must never deliver what the next poll should not.
@@ -36,24 +36,9 @@ describe.skipIf(!available)(
   () => {
     afterAll(() => dropSchemas(schemas));
 
-    sourceContract(
-      'LocalSource over PostgreSQL',
-      async () => {
-        const store = await freshStore();
-        const source = new LocalSource({ store, idleMs: 10 });
-        return {
-          source,
-          append: async (values) => {
-            await store.log.append(
-              'events',
-              values.map((v) => ({ value: encoder.encode(v) })),
-            );
-          },
-          close: () => store.close(),
-        };
-      },
-      { replayable: true },
-    );
+    sourceContract('LocalSource over PostgreSQL', async () => localLogFixture(await freshStore()), {
+      replayable: true,
+    });
 
     async function twoPartitions() {
       const store = await freshStore();

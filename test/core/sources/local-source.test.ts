@@ -4,7 +4,7 @@ import { LocalSource } from '../../../src/core/sources/local-source.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import type { Bytes, Message } from '../../../src/core/types.js';
 import { tempDir } from '../../support/temp.js';
-import { sourceContract } from './source-contract.js';
+import { localLogFixture, sourceContract } from './source-contract.js';
 
 const encoder = new TextEncoder();
 const text = (m: Message<Bytes>) => new TextDecoder().decode(m.payload);
@@ -25,20 +25,7 @@ async function pollAll(source: LocalSource, count: number): Promise<Message<Byte
 
 sourceContract(
   'LocalSource over a SQLite file',
-  async () => {
-    const store = await openSqliteStore({ path: join(tempDir('local-source-'), 'agent.db') });
-    const source = new LocalSource({ store, idleMs: 10 });
-    return {
-      source,
-      append: async (values) => {
-        await store.log.append(
-          'events',
-          values.map((v) => ({ value: encoder.encode(v) })),
-        );
-      },
-      close: () => store.close(),
-    };
-  },
+  async () => localLogFixture(await openSqliteStore({ path: join(tempDir('local-source-'), 'agent.db') })),
   { replayable: true },
 );
 

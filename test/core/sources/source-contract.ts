@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalSource } from '../../../src/core/sources/local-source.js';
 import type { Source } from '../../../src/core/sources/source.js';
+import type { StateStore } from '../../../src/core/store/state-store.js';
 import type { Bytes, Message, Partition, StartPosition } from '../../../src/core/types.js';
 
 /** What a contract run needs from an adapter under test. */
@@ -8,6 +10,21 @@ export interface SourceFixture {
   /** Writes values to the source (each lands in some partition). */
   append(values: readonly string[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A `LocalSource` over `store`'s log (topic `events`); closing the fixture closes the store. */
+export function localLogFixture(store: StateStore): SourceFixture {
+  const encoder = new TextEncoder();
+  return {
+    source: new LocalSource({ store, idleMs: 10 }),
+    append: async (values) => {
+      await store.log.append(
+        'events',
+        values.map((v) => ({ value: encoder.encode(v) })),
+      );
+    },
+    close: () => store.close(),
+  };
 }
 
 export interface SourceContractOptions {
