@@ -41,6 +41,8 @@ export class EffortBook {
     const now = this.options.clock.now();
     const id = timeOrderedUuid(now);
     const sink = this.options.sink;
+    // Two literals rather than a conditional spread: one object per record on the hot path, and an effort
+    // without a run has no `runId` key at all (optional properties are exact).
     const effort: Effort =
       record.runId === undefined
         ? {
