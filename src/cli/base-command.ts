@@ -57,6 +57,11 @@ export abstract class BaseCommand extends Command {
     return this.ctor.enableJsonFlag && env !== undefined && /^(1|true|y|yes)$/i.test(env);
   }
 
+  /** A line on stderr beginning `note: ` (stdout stays the command's output); nothing when undefined. */
+  protected note(text: string | undefined): void {
+    if (text !== undefined) process.stderr.write(`note: ${text}\n`);
+  }
+
   /**
    * The agent config (file or defaults), loaded once. Without a file it says so on stderr, and with
    * `required` it refuses: `what` names what needs the config (rules, processes).

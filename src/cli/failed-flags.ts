@@ -18,6 +18,14 @@ export const failedFlags = {
       summary: 'Only items whose error, event type, event id or payload contains this text (any case).',
       env: 'AGENTCTL_SEARCH',
     }),
+  where: (extras: FlagExtras = {}) =>
+    Flags.string({
+      ...extras,
+      summary: 'Only items for which this CEL expression is true.',
+      description:
+        'Variables: event (the parked event or record, parsed), payload, meta (source, partition, position, timestamp, attributes), id, status, reason, kind, group, rule, process, step, runId, eventId, eventType, sink, error, errorName, attempts, firstFailedAt, lastFailedAt. Example: --where \'reason == "process" && event.data.region == "eu"\'. Use has(event.data.x) before reading a key some items lack: an item the expression fails on does not match (the command says how many).',
+      env: 'AGENTCTL_WHERE',
+    }),
   status: () =>
     Flags.string({
       summary: 'Only items in this status.',
@@ -40,4 +48,15 @@ export function failedFilterOf(flags: {
     ...(flags.rule ? { rule: flags.rule } : {}),
     ...(flags.search ? { search: flags.search } : {}),
   };
+}
+
+/**
+ * The compiled `--where` of the item-picking flags, or undefined without one.
+ * @throws UsageError (exit 2) at once for an expression that does not compile, naming where.
+ */
+export async function failedWhereOf(flags: { readonly where?: string | undefined }) {
+  if (flags.where === undefined) return undefined;
+  const { Where } = await import('../core/filter/where.js');
+  const { failedWhere } = await import('../core/filter/failed-where.js');
+  return Where.compile(flags.where, failedWhere);
 }

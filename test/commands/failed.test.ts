@@ -216,3 +216,65 @@ describe('agentctl failed', () => {
     expect(JSON.parse(find(items, 'evt-2').payload!)).toMatchObject({ id: 'evt-2' });
   });
 });
+
+describe('--where (CEL) picks failed items by any field or the event itself', () => {
+  it('narrows list, export and discard --all; an item the expression fails on does not match, and is counted', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = await givenParkedFailures();
+    // evt-2 and evt-4 are process failures of CloudEvents; the third item's bytes are not JSON.
+    expect(list(dir, '--where', 'event.data.n == 4').map((i) => i.eventId)).toEqual(['evt-4']);
+    expect(
+      byEvent(list(dir, '--where', 'reason == "process" && attempts >= 1 && step == "ship"')).map(
+        (i) => i.eventId,
+      ),
+    ).toEqual(['evt-2', 'evt-4']);
+    expect(list(dir, '--where', 'event == null').map((i) => i.reason)).toEqual(['decode']);
+    expect(list(dir, '--where', 'payload.startsWith("not")').map((i) => i.reason)).toEqual(['decode']);
+    expect(
+      list(dir, '--where', 'meta.partition == "0" && meta.position == "1"').map((i) => i.eventId),
+    ).toEqual(['evt-2']);
+
+    // The undecodable item has no event.data: it does not match, and the command says so on stderr.
+    const lenient = agentctl(['failed', 'list', '--json', '--where', 'event.data.n > 1'], { cwd: dir });
+    expect(lenient.code, lenient.stderr).toBe(0);
+    expect(byEvent(lenient.json<ItemJson[]>()).map((i) => i.eventId)).toEqual(['evt-2', 'evt-4']);
+    expect(lenient.stderr).toContain(
+      'note: --where could not be evaluated on 1 failed item (not matched): No such key: data',
+    );
+
+    const exported = agentctl(['failed', 'export', '--where', 'eventId == "evt-2"'], { cwd: dir });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.lines<ItemJson>().map((i) => i.eventId)).toEqual(['evt-2']);
+
+    const discarded = agentctl(
+      ['failed', 'discard', '--all', '--where', 'has(event.data) && event.data.n == 2', '--yes', '--json'],
+      { cwd: dir },
+    );
+    expect(discarded.code, discarded.stderr).toBe(0);
+    expect(list(dir, '--status', 'discarded').map((i) => i.eventId)).toEqual(['evt-2']);
+    expect(list(dir)).toHaveLength(2);
+  });
+
+  it('refuses a bad expression at once with where it is wrong (exit 2), before touching the store', async () => {
+    const dir = tempDir();
+    for (const [expression, expected] of [
+      ['reason == "process" &&', /not a valid CEL filter at column 23: Unexpected token: EOF/],
+      ['reasn == "process"', /at column 1: Unknown variable: reasn/],
+      ['size(payload)', /gives an int, not true or false/],
+      ['"x" + reason', /gives a string, not true or false/],
+    ] as const) {
+      const result = agentctl(['failed', 'list', '--where', expression], { cwd: dir });
+      expect(result.code, `${expression}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toMatch(expected);
+    }
+    const all = agentctl(['failed', 'list', '--where', 'reasn == 1'], { cwd: dir });
+    // The whole message: the expression with a caret under the fault, and the variables there are.
+    expect(all.stderr).toContain('reasn == 1');
+    expect(all.stderr).toContain('^');
+    expect(all.stderr).toContain('variables of a failed item: event, payload, meta');
+    expect(agentctl(['failed', 'discard', '12', '--where', 'true'], { cwd: dir }).stderr).toContain(
+      '--where goes with --all',
+    );
+  });
+});

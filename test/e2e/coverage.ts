@@ -122,6 +122,10 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   },
   'agentctl failed discard 42 43 --yes': { scenario: 'operations', status: 'as written' },
   'agentctl failed export --format ndjson > failed.ndjson': { scenario: 'operations', status: 'as written' },
+  'agentctl failed list --where \'reason == "process" && event.type == "order.paid"\'': {
+    scenario: 'operations',
+    status: 'as written',
+  },
   'agentctl replay --failed': {
     scenario: 'operations',
     status: 'as written',

@@ -62,6 +62,14 @@ describe('README status, failed, replay and rules', () => {
     expect(every).toHaveLength(50);
     expect(every.find((i) => i.id === 46)?.payload).toContain('order.paid');
 
+    const where = await p.run(
+      readme(`agentctl failed list --where 'reason == "process" && event.type == "order.paid"'`),
+    );
+    expectExit(where, 0);
+    expect(where.stdout.trim().split('\n').slice(1)).toHaveLength(5);
+    expect(where.stdout).toContain('order.paid');
+    expect(where.stdout).not.toContain('decode');
+
     const show = await p.run(readme('agentctl failed show 42'));
     expectExit(show, 0);
     expect(show.stdout).toMatch(/id:\s+42/);

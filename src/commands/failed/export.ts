@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { failedFilterOf, failedFlags } from '../../cli/failed-flags.js';
+import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
 
 export default class FailedExport extends BaseCommand {
   static override summary = 'Export parked messages as NDJSON, one item per line.';
@@ -10,6 +10,7 @@ export default class FailedExport extends BaseCommand {
   static override examples = [
     '<%= config.bin %> failed export > failed.ndjson',
     '<%= config.bin %> failed export --status any --reason publish --output publish-failures.ndjson',
+    `<%= config.bin %> failed export --where 'eventType == "order.created"' > orders.ndjson`,
   ];
   static override flags = {
     format: Flags.string({
@@ -25,16 +26,19 @@ export default class FailedExport extends BaseCommand {
     }),
     status: failedFlags.status(),
     reason: failedFlags.reason(),
+    where: failedFlags.where(),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(FailedExport);
+    const where = await failedWhereOf(flags);
     const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { exportFailed } = await import('../../core/ops/failed-items.js');
     const { renderExported } = await import('../../ui/text/failed.js');
     const filter = failedFilterOf(flags);
     if (flags.output === undefined) {
-      await exportFailed(store, filter, process.stdout, 'ndjson');
+      await exportFailed(store, filter, process.stdout, 'ndjson', where);
+      this.note(where?.skippedNote());
       return;
     }
     const { createWriteStream } = await import('node:fs');
@@ -51,9 +55,10 @@ export default class FailedExport extends BaseCommand {
     await once(file, 'open').catch((error: Error) => {
       throw new UsageError(`cannot write ${flags.output}: ${error.message}`);
     });
-    const written = await exportFailed(store, filter, file, 'ndjson');
+    const written = await exportFailed(store, filter, file, 'ndjson', where);
     file.end();
     await finished(file);
     process.stderr.write(`${renderExported(written, flags.output)}\n`);
+    this.note(where?.skippedNote());
   }
 }

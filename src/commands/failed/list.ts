@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { failedFilterOf, failedFlags } from '../../cli/failed-flags.js';
+import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
 
 export default class FailedList extends BaseCommand {
   static override summary =
@@ -11,6 +11,7 @@ export default class FailedList extends BaseCommand {
     '<%= config.bin %> failed list',
     '<%= config.bin %> failed list --reason process --rule ship-order',
     '<%= config.bin %> failed list --search timeout --status any --json',
+    `<%= config.bin %> failed list --where 'reason == "process" && attempts >= 3'`,
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -18,6 +19,7 @@ export default class FailedList extends BaseCommand {
     search: failedFlags.search(),
     rule: failedFlags.rule(),
     status: failedFlags.status(),
+    where: failedFlags.where(),
     limit: Flags.integer({
       summary: 'At most this many items.',
       min: 1,
@@ -28,11 +30,13 @@ export default class FailedList extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(FailedList);
+    const where = await failedWhereOf(flags);
     const { store } = await this.openStore(flags, { readonly: true, mustExist: true });
-    const { failedItemJson, redactedFailed } = await import('../../core/ops/failed-items.js');
+    const { failedItemJson, listFailed, redactedFailed } = await import('../../core/ops/failed-items.js');
     const { renderFailedTable } = await import('../../ui/text/failed.js');
-    const items = await store.failed.list({ ...failedFilterOf(flags), limit: flags.limit });
+    const items = await listFailed(store, failedFilterOf(flags), flags.limit, where);
     if (!this.jsonEnabled()) this.log(renderFailedTable(items.map(redactedFailed), flags.limit));
+    this.note(where?.skippedNote());
     return items.map(failedItemJson);
   }
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import type { Where } from '../filter/where.js';
 import { redactSecrets } from '../redact.js';
 import type { FailedFilter, FailedMessage, FailureAttempt } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
@@ -73,10 +74,31 @@ export async function requireFailedIds(store: StateStore, ids: readonly number[]
   }
 }
 
-/** What to discard: items by id, or every pending item (of a reason). */
+/**
+ * The items of `filter` that `where` (if given) matches, oldest first, at most `limit`. The store narrows
+ * by the filter's fields; `where` is evaluated here, page by page, until `limit` items matched.
+ */
+export async function listFailed(
+  store: StateStore,
+  filter: FailedFilter,
+  limit: number,
+  where?: Where<FailedMessage>,
+): Promise<FailedMessage[]> {
+  if (where === undefined) return store.failed.list({ ...filter, limit });
+  const matched: FailedMessage[] = [];
+  if (limit <= 0) return matched;
+  for await (const item of store.failed.iterate(filter)) {
+    if (!where.matches(item)) continue;
+    matched.push(item);
+    if (matched.length >= limit) break;
+  }
+  return matched;
+}
+
+/** What to discard: items by id, or every pending item (of a filter, of a `--where`). */
 export type DiscardSelection =
   | { readonly ids: readonly number[] }
-  | { readonly all: true; readonly filter?: FailedFilter };
+  | { readonly all: true; readonly filter?: FailedFilter; readonly where?: Where<FailedMessage> };
 
 /**
  * The ids a discard would touch: the given ids (all must exist), or the pending items of the filter.
@@ -89,7 +111,7 @@ export async function discardTargets(store: StateStore, selection: DiscardSelect
   }
   const ids: number[] = [];
   for await (const item of store.failed.iterate({ ...selection.filter, status: 'pending' }))
-    ids.push(item.id);
+    if (selection.where === undefined || selection.where.matches(item)) ids.push(item.id);
   return ids;
 }
 
@@ -105,7 +127,7 @@ export async function discardFailed(store: StateStore, ids: readonly number[]): 
 export type ExportFormat = 'ndjson';
 
 /**
- * Streams the items of `filter` to `out`, one `FailedItemJson` per line, in id order, a page at a time,
+ * Streams the items of `filter` (that `where`, if given, matches) to `out`, one `FailedItemJson` per line, in id order, a page at a time,
  * waiting for `out` to drain; returns how many were written. Does not end `out`.
  */
 export async function exportFailed(
@@ -113,10 +135,12 @@ export async function exportFailed(
   filter: FailedFilter,
   out: Writable,
   format: ExportFormat = 'ndjson',
+  where?: Where<FailedMessage>,
 ): Promise<number> {
   if (format !== 'ndjson') throw new UsageError(`unknown export format "${String(format)}"`);
   let written = 0;
   for await (const item of store.failed.iterate(filter)) {
+    if (where !== undefined && !where.matches(item)) continue;
     if (!out.write(`${JSON.stringify(failedItemJson(item))}\n`)) await once(out, 'drain');
     written += 1;
   }
