@@ -37,8 +37,22 @@ export default class Replay extends BaseCommand {
     const ui = await import('../ui/text/replay.js');
     const line = new LiveLine();
     const controller = new AbortController();
-    const interrupt = () => controller.abort();
-    process.once('SIGINT', interrupt);
+    const { onStopSignals } = await import('../cli/stop-signals.js');
+    const offSignals = onStopSignals({
+      say: (event, human) => {
+        if (this.jsonEnabled()) this.logJson(event);
+        else {
+          line.clear();
+          process.stderr.write(`${human}\n`);
+        }
+      },
+      drain: () => controller.abort(),
+      // Already aborted: what is left is a run that does not end; the process exits after `flushMs`.
+      terminate: () => undefined,
+      drainNote:
+        'stopping after the items in flight (the rest stay pending); press Ctrl-C again to stop at once',
+      terminateNote: 'stopping at once (items in flight stay pending)',
+    });
     try {
       if (flags.failed) {
         const { countReplayable, replayFailed } = await import('../core/ops/replay-failed.js');
@@ -93,7 +107,7 @@ export default class Replay extends BaseCommand {
       return summary;
     } finally {
       line.clear();
-      process.off('SIGINT', interrupt);
+      offSignals();
     }
   }
 }

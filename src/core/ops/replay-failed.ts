@@ -147,17 +147,21 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
     };
     pages: for await (const found of selection) {
       for (const item of found) {
-        if (parkedHere.has(item.key)) continue;
-        page.push(item);
-        if (page.length < pageSize) continue;
-        await settle();
         if (options.signal?.aborted) {
           interrupted = true;
           break pages;
         }
+        if (parkedHere.has(item.key)) continue;
+        page.push(item);
+        if (page.length < pageSize) continue;
+        await settle();
       }
     }
-    if (page.length > 0) await settle();
+    // A drain finishes the page in flight and leaves the one being gathered as it is (pending).
+    if (page.length > 0) {
+      if (options.signal?.aborted) interrupted = true;
+      else await settle();
+    }
     await writing;
   } finally {
     await publishers.close();
