@@ -12,12 +12,15 @@ interface Entry {
  * same surface as `Watermark` otherwise (`pending`, `drained`, `oldestPending`), so that the processor
  * counts in-flight work the same way for both.
  *
- * Cost: O(1) amortised per message; the in-order case never touches the lookup map.
+ * Cost: O(1) amortised per message. The lookup map by position is built only when a position is done
+ * out of order, and dropped once every tracked position is done: in the in-order case (an inline
+ * runner) no position string is ever hashed.
  */
 export class DoneLog {
   private queue: Entry[] = [];
   private head = 0;
-  private readonly byPosition = new Map<Position, Entry>();
+  /** The pending entries by position, while one was done out of order (see `lookup`). */
+  private byPosition: Map<Position, Entry> | undefined;
   private fresh: Position[] = [];
   private open = 0;
 
@@ -25,20 +28,21 @@ export class DoneLog {
   track(position: Position): void {
     const entry: Entry = { position, done: false };
     this.queue.push(entry);
-    this.byPosition.set(position, entry);
+    this.byPosition?.set(position, entry);
     this.open++;
   }
 
   /** Marks a tracked position done; returns whether it was tracked and not done yet. */
   done(position: Position): boolean {
     const first = this.queue[this.head];
-    const entry = first !== undefined && first.position === position ? first : this.byPosition.get(position);
+    const entry = first !== undefined && first.position === position ? first : this.lookup(position);
     if (entry === undefined || entry.done) return false;
     entry.done = true;
-    this.byPosition.delete(position);
+    this.byPosition?.delete(position);
     this.fresh.push(position);
     this.open--;
     this.advance();
+    if (this.open === 0) this.byPosition = undefined;
     return true;
   }
 
@@ -67,6 +71,19 @@ export class DoneLog {
   /** True when every tracked position is done. */
   get drained(): boolean {
     return this.open === 0;
+  }
+
+  /** The pending entry of `position`: the map of pending entries is built on the first miss at the head. */
+  private lookup(position: Position): Entry | undefined {
+    if (this.byPosition === undefined) {
+      const byPosition = new Map<Position, Entry>();
+      for (let i = this.head; i < this.queue.length; i++) {
+        const entry = this.queue[i]!;
+        if (!entry.done) byPosition.set(entry.position, entry);
+      }
+      this.byPosition = byPosition;
+    }
+    return this.byPosition.get(position);
   }
 
   private advance(): void {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DoneLog } from '../../../src/core/consumer/done-log.js';
 
@@ -35,5 +36,31 @@ describe('DoneLog', () => {
     expect(log.pending).toBe(Math.ceil(5000 / 7));
     expect(log.oldestPending).toBe('0');
     expect(log.takeDone().length).toBe(5000 - Math.ceil(5000 / 7));
+  });
+
+  it('Property: tracking and done in any interleaving hands out each tracked position once, pending counts right', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(-1), fc.nat({ max: 60 })), { maxLength: 300 }), (ops) => {
+        const log = new DoneLog();
+        const tracked: string[] = [];
+        const done = new Set<string>();
+        const handed: string[] = [];
+        for (const op of ops) {
+          if (op === -1 || tracked.length === 0) {
+            tracked.push(`p${tracked.length}`);
+            log.track(tracked.at(-1)!);
+          } else {
+            const position = tracked[op % tracked.length]!;
+            expect(log.done(position)).toBe(!done.has(position));
+            done.add(position);
+          }
+          if (op % 7 === 0) handed.push(...log.takeDone());
+          expect(log.pending).toBe(tracked.length - done.size);
+          expect(log.oldestPending).toBe(tracked.find((p) => !done.has(p)));
+        }
+        handed.push(...log.takeDone());
+        expect(handed.sort()).toEqual([...done].sort());
+      }),
+    );
   });
 });

@@ -108,4 +108,34 @@ describe('AckRanges', () => {
       ),
     );
   });
+
+  it('Property: with gaps between delivered tags (another consumer on the channel), acks stay exact', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 200 }),
+        fc.array(fc.array(fc.nat(), { maxLength: 40 }), { maxLength: 30 }),
+        (steps, rounds) => {
+          const ranges = new AckRanges();
+          const broker = new BrokerChannel();
+          const tags: number[] = [];
+          let tag = 0;
+          for (const step of steps) {
+            tag += step;
+            tags.push(tag);
+            ranges.delivered(tag);
+            broker.deliver(tag);
+          }
+          const done = new Set<number>();
+          for (const round of rounds) {
+            const picked = round.map((i) => tags[i % tags.length]!);
+            for (const t of picked) done.add(t);
+            for (const ack of ranges.settle(picked)) broker.apply(ack);
+          }
+          expect(new Set(broker.acked).size).toBe(broker.acked.length);
+          expect(new Set(broker.acked)).toEqual(done);
+          expect(ranges.unacked).toBe(tags.length - done.size);
+        },
+      ),
+    );
+  });
 });
