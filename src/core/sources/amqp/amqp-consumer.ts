@@ -200,9 +200,12 @@ export function tagged(deliveryTag: number): AmqpMessage {
   return { fields: { deliveryTag } } as AmqpMessage;
 }
 
-/** A publisher's `timestamp` property: seconds by the AMQP spec, milliseconds by habit; else now. */
-export function timestampOf(message: ConsumeMessage, now: number): number {
+/**
+ * A publisher's `timestamp` property: seconds by the AMQP spec, milliseconds by habit; else the clock's
+ * now (read only then: this runs once per delivery).
+ */
+export function timestampOf(message: ConsumeMessage, clock: Clock): number {
   const ts = message.properties.timestamp as unknown;
-  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts <= 0) return now;
+  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts <= 0) return clock.now();
   return ts < 100_000_000_000 ? ts * 1000 : ts;
 }

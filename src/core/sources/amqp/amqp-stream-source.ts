@@ -210,7 +210,7 @@ export class AmqpStreamSource extends AmqpConsumer<Delivery, AmqpStreamSourceOpt
         position: String(offset),
         payload: message.content,
         raw: message.content,
-        timestamp: timestampOf(message, this.clock.now()),
+        timestamp: timestampOf(message, this.clock),
         attributes,
       },
     });
