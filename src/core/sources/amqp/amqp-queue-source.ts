@@ -234,7 +234,7 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
         position: `${generation}:${tag}`,
         payload: message.content,
         raw: message.content,
-        timestamp: timestampOf(message, this.clock.now()),
+        timestamp: timestampOf(message, this.clock),
         attributes,
       },
     });
@@ -264,13 +264,16 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
     }
   }
 
-  /** True when connected, consuming, and the broker holds no ready message. */
+  /** True when connected, consuming, and the broker says (credibly) it holds no ready message. */
   private async atHead(): Promise<boolean> {
     if (this.consumerTag === undefined || this.channel.channel === undefined) return false;
     // Everything delivered is acked: a delivery still on the wire cannot hide behind a ready count of 0.
     if (this.unacked.unacked > 0) return false;
     const depth = await checkQueue(this.connection.channelModel, this.queue);
-    return depth !== undefined && depth.ready === 0 && this.inbox.size === 0;
+    // Our consumer is subscribed, so a true answer counts at least one consumer. A quorum queue whose
+    // leader does not answer its depth query within 250 ms (busy) reports 0 ready and 0 consumers
+    // instead of an error: under load `--until-empty` stopped with most of the queue still ready.
+    return depth !== undefined && depth.ready === 0 && depth.consumers > 0 && this.inbox.size === 0;
   }
 
   protected unavailable(error: unknown): unknown {
