@@ -3,7 +3,10 @@
 // publishing (every message with its confirm callback, waiting for `drain` when told to) on the same
 // broker in the same run. Records are ~400-byte CloudEvents, persistent, to a durable quorum queue
 // (BENCH_QUEUE_TYPE to change). Every phase runs in its own process; BENCH_ROUNDS rounds (default 5),
-// sides alternating which goes first; medians compared; `rounds` lists each round's figures.
+// sides alternating which goes first; medians compared; `rounds` lists each round's figures. Each side also
+// reports its CPU µs per event (process.cpuUsage over the timed part): on this shared 2-core host, with the
+// broker on the same cores, rates swing with the machine's load while CPU per event does not.
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { contingency, Journal, RetryingPublisher } from '../../dist/core/index.js';
@@ -40,6 +43,7 @@ async function baseline() {
   const values = bodies();
   const connection = await amqp.connect(URL, { noDelay: true });
   const channel = await connection.createConfirmChannel();
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let confirmed = 0;
   let failed = 0;
@@ -68,8 +72,9 @@ async function baseline() {
     pump();
   });
   const s = seconds(started);
+  const cpuUsPerEvent = cpuPerEvent(cpu);
   await connection.close();
-  return { count: confirmed, failed, eventsPerSecond: EVENTS / s };
+  return { count: confirmed, failed, eventsPerSecond: EVENTS / s, cpuUsPerEvent };
 }
 
 async function pipeline() {
@@ -77,6 +82,7 @@ async function pipeline() {
   const journal = new Journal();
   const sink = new AmqpSink(`${URL}?queue=${queue}.pipeline&maxBatch=${MAX_BATCH}`);
   const publisher = new RetryingPublisher({ sink, contingency: contingency(), journal, group: 'bench' });
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   // A producer keeping WINDOW records outstanding, as the agent's Produce step does (maxInFlight).
   const { result: efforts, rssMb } = await withPeakRss(async () => {
@@ -98,9 +104,22 @@ async function pipeline() {
     return all;
   });
   const s = seconds(started);
+  const cpuUsPerEvent = cpuPerEvent(cpu);
   await publisher.close();
   const delivered = efforts.filter((e) => e.culmination === 'delivered').length;
-  return { seconds: s, rssMb, delivered, retries: efforts.reduce((n, e) => n + e.retries, 0) };
+  return {
+    seconds: s,
+    rssMb,
+    delivered,
+    retries: efforts.reduce((n, e) => n + e.retries, 0),
+    cpuUsPerEvent,
+  };
+}
+
+/** CPU (user + system) µs per event since `start` (a `process.cpuUsage()`), to one decimal. */
+function cpuPerEvent(start) {
+  const used = process.cpuUsage(start);
+  return Math.round(((used.user + used.system) / EVENTS) * 10) / 10;
 }
 
 async function cleanup() {
@@ -140,12 +159,15 @@ if (phase()) {
       );
       process.exit(1);
     }
-    baselines.push(results[`baseline-${r}`].eventsPerSecond);
-    pipelines.push({ rate: EVENTS / p.seconds, seconds: p.seconds, rssMb: p.rssMb, retries: p.retries });
+    baselines.push(results[`baseline-${r}`]);
+    pipelines.push({ ...p, rate: EVENTS / p.seconds });
   }
   const rounds = pipelines.map((p, i) => ({
     eventsPerSecond: Math.round(p.rate),
-    baselineEventsPerSecond: Math.round(baselines[i]),
+    baselineEventsPerSecond: Math.round(baselines[i].eventsPerSecond),
+    ratio: Math.round((p.rate / baselines[i].eventsPerSecond) * 1000) / 1000,
+    cpuUsPerEvent: p.cpuUsPerEvent,
+    baselineCpuUsPerEvent: baselines[i].cpuUsPerEvent,
     rssMb: p.rssMb,
     retries: p.retries,
   }));
@@ -156,6 +178,12 @@ if (phase()) {
     seconds: EVENTS / rate,
     baselineEventsPerSecond: median(rounds.map((x) => x.baselineEventsPerSecond)),
     spread: spread(rounds.map((x) => x.eventsPerSecond)),
+    baselineSpread: spread(rounds.map((x) => x.baselineEventsPerSecond)),
+    // The ratio of each round's two sides, run back to back: less exposed to load that changes between rounds.
+    medianRoundRatio: median(rounds.map((x) => x.ratio)),
+    cpuUsPerEvent: median(rounds.map((x) => x.cpuUsPerEvent)),
+    baselineCpuUsPerEvent: median(rounds.map((x) => x.baselineCpuUsPerEvent)),
+    loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10),
     rssMb: Math.max(...rounds.map((x) => x.rssMb)),
     queueType: TYPE,
     rounds,
