@@ -90,8 +90,10 @@ function utf8Text(input: Uint8Array): string {
 
 /**
  * Reads events from text or bytes: one JSON event, a JSON array of events, or NDJSON. Each is checked to
- * be a UTF-8 CloudEvent (unless `raw`: see `ParseOptions.raw`). @throws UsageError naming the line of the
- * first bad event.
+ * be a UTF-8 CloudEvent (unless `raw`: see `ParseOptions.raw`). An event on a line of its own that is
+ * already a complete CloudEvent keeps its bytes as written (without the whitespace around it); one in an
+ * array or spread over lines, or one given a default `specversion`, is re-serialised. @throws UsageError
+ * naming the line of the first bad event.
  */
 export function parseEvents(input: string | Uint8Array, options: ParseOptions = {}): ParsedEvents {
   if (options.raw) {
@@ -106,9 +108,10 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
   }
   const trimmed = (typeof input === 'string' ? input : utf8Text(input)).trim();
   if (trimmed.length === 0) return { events: [], emptyLines: [] };
-  let items: { value: unknown; line: number }[];
+  // `text`: the item as written, when it stands on one line of its own (NDJSON, or a one-line event).
+  let items: { value: unknown; line: number; text: string | undefined }[];
   if (trimmed.startsWith('[')) {
-    items = (JSON.parse(trimmed) as unknown[]).map((value, i) => ({ value, line: i + 1 }));
+    items = (JSON.parse(trimmed) as unknown[]).map((value, i) => ({ value, line: i + 1, text: undefined }));
   } else {
     items = [];
     let whole: unknown;
@@ -117,12 +120,14 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
     } catch {
       whole = undefined;
     }
-    if (whole !== undefined && !Array.isArray(whole)) items.push({ value: whole, line: 1 });
-    else {
+    if (whole !== undefined && !Array.isArray(whole)) {
+      items.push({ value: whole, line: 1, text: trimmed.includes('\n') ? undefined : trimmed });
+    } else {
       for (const [i, line] of trimmed.split('\n').entries()) {
-        if (line.trim().length === 0) continue;
+        const text = line.trim();
+        if (text.length === 0) continue;
         try {
-          items.push({ value: JSON.parse(line), line: i + 1 });
+          items.push({ value: JSON.parse(line), line: i + 1, text });
         } catch (cause) {
           throw new UsageError(`line ${i + 1} is not JSON: ${describeError(cause)}`, {
             hint: 'give one JSON event, a JSON array, or one event per line (NDJSON); --raw publishes lines as they are',
@@ -131,7 +136,7 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
       }
     }
   }
-  const events = items.map(({ value, line }) => {
+  const events = items.map(({ value, line, text }) => {
     let event: CloudEvent;
     try {
       event = asCloudEvent(value);
@@ -139,6 +144,12 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
       throw new UsageError(`event ${line}: ${describeError(cause)}`, {
         hint: 'events need "id", "type" and "source" (CloudEvents 1.0); --raw publishes them unchecked',
       });
+    }
+    // A line that is a CloudEvent as written goes out as written (JSON whitespace around it trimmed): the
+    // consumer gets the producer's bytes, and a large file is not run through JSON.stringify a second
+    // time. An event that needed a default (`specversion`) is serialised with it.
+    if (text !== undefined && event === value) {
+      return { value: encoder.encode(text), key: keyOf(event, options.partitionKey) };
     }
     return outgoingEvent(event, options.partitionKey);
   });

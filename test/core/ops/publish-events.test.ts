@@ -55,12 +55,39 @@ describe('parseEvents (checked)', () => {
     expect(() => parseEvents(input)).toThrow(/line 2 is not valid UTF-8/);
   });
 
-  it('Given UTF-8 events with blank lines between them, When parsed, Then the events come out re-serialised and nothing is reported skipped', () => {
+  it('Given UTF-8 events with blank lines between them, When parsed, Then the events come out and nothing is reported skipped', () => {
     const input = Buffer.from('{"specversion":"1.0","id":"é","type":"t","source":"/s"}\n\n  \n');
 
     const { events, emptyLines } = parseEvents(input);
 
     expect(events.map((e) => JSON.parse(Buffer.from(e.value).toString('utf8')).id)).toEqual(['é']);
     expect(emptyLines).toEqual([]);
+  });
+
+  it('Given NDJSON events written with spaces, their own key order and a CRLF, When parsed, Then each goes out as written, trimmed of the whitespace around it', () => {
+    const lines = [
+      '{ "type": "t", "id": "e1", "specversion": "1.0", "source": "/s", "data": { "n": 1.0, "s": "\\u00e9" } }',
+      '\t{"specversion":"1.0","id":"e2","type":"t","source":"/s","subject":"k2"}  ',
+    ];
+    const input = Buffer.from(`${lines[0]}\r\n${lines[1]}\n`);
+
+    const { events } = parseEvents(input);
+
+    expect(events.map((e) => Buffer.from(e.value).toString('utf8'))).toEqual(lines.map((l) => l.trim()));
+    expect(events.map((e) => e.key)).toEqual(['e1', 'k2']);
+  });
+
+  it('Given a one-line event without specversion and an event in a JSON array, When parsed, Then both are serialised (the first with its default specversion)', () => {
+    const missing = parseEvents(
+      '{ "id": "e1", "type": "t", "source": "/s" }\n{"specversion":"1.0","id":"e2","type":"t","source":"/s"}',
+    );
+    const array = parseEvents('[ {"specversion": "1.0", "id": "e3", "type": "t", "source": "/s"} ]');
+
+    expect(Buffer.from(missing.events[0]!.value).toString('utf8')).toBe(
+      '{"id":"e1","type":"t","source":"/s","specversion":"1.0"}',
+    );
+    expect(Buffer.from(array.events[0]!.value).toString('utf8')).toBe(
+      '{"specversion":"1.0","id":"e3","type":"t","source":"/s"}',
+    );
   });
 });
