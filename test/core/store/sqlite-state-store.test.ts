@@ -61,8 +61,9 @@ describe('SqliteStateStore opening', () => {
       { version: 2, applied_at: 1_234 },
       { version: 3, applied_at: 1_234 },
       { version: 4, applied_at: 1_234 },
+      { version: 5, applied_at: 1_234 },
     ]);
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
   });
 
   it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {
@@ -81,6 +82,7 @@ describe('SqliteStateStore opening', () => {
       { version: 2, applied_at: 1 },
       { version: 3, applied_at: 1 },
       { version: 4, applied_at: 1 },
+      { version: 5, applied_at: 1 },
     ]);
   });
 
@@ -115,6 +117,7 @@ describe('SqliteStateStore opening', () => {
       { version: 2 },
       { version: 3 },
       { version: 4 },
+      { version: 5 },
     ]);
   });
 

@@ -239,6 +239,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX run_ledger_finished_at ON run_ledger (finished_at);
     `,
   },
+  {
+    // Self-contained (any version number will do): only swaps indexes of failed_messages.
+    version: 5,
+    name: 'failed messages: group indexes over pending items only',
+    // A replay marks every item it delivers `replayed`; with status in three indexes that was a delete
+    // and an insert in each (~4 µs of the replay bench's ~20 µs of SQL per item). The group indexes now
+    // hold pending items only (a status change out of pending is one delete from each, nothing is
+    // inserted): they serve what is asked of a group's pending items — replay's pages, `failed list`
+    // paging, counts by reason (queries must spell `status = 'pending'` out, see `whereOf`). Other
+    // statuses, with or without a group, go by (status, id).
+    sql: `
+      DROP INDEX IF EXISTS failed_messages_group;
+      DROP INDEX IF EXISTS failed_messages_group_id;
+      CREATE INDEX IF NOT EXISTS failed_messages_pending_reason ON failed_messages (group_name, reason)
+        WHERE status = 'pending';
+      CREATE INDEX IF NOT EXISTS failed_messages_pending_id ON failed_messages (group_name, id)
+        WHERE status = 'pending';
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
