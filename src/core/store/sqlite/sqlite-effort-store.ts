@@ -1,6 +1,6 @@
 import type { Effort, PublishAttempt } from '../../model/effort.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
-import { type EffortRow, toEffort } from '../rows/effort-row.js';
+import { type EffortRow, SAME_AS_HISTORY, toEffort } from '../rows/effort-row.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
@@ -22,18 +22,18 @@ const UPSERT = `
 export class SqliteEffortStore implements EffortStore {
   constructor(private readonly connection: SqliteConnection) {}
 
-  /** Adds effort upserts to a batch. */
+  /**
+   * Adds effort upserts to a batch. An initial (final) attempt that is the history's first (last) one is
+   * written as `SAME_AS_HISTORY` instead of a second and third copy of its JSON: most efforts culminate
+   * at their first attempt, and their row is then about a third narrower (fewer pages to commit).
+   */
   addWrites(batch: WriteBatchBuilder, efforts: readonly Effort[]): void {
     for (const effort of efforts) {
-      const { history, initialAttempt, finalAttempt } = effort;
-      // Most efforts culminate at their first attempt: its JSON text serves all three columns.
-      const only = history.length === 1 ? JSON.stringify(history[0]) : undefined;
-      const textOf = (attempt: PublishAttempt | undefined) =>
-        attempt === undefined
-          ? null
-          : only !== undefined && attempt === history[0]
-            ? only
-            : JSON.stringify(attempt);
+      const { history } = effort;
+      const first = history[0];
+      const last = history.at(-1);
+      // Most efforts culminate at their first attempt: one JSON text serves the history.
+      const firstText = first === undefined ? undefined : JSON.stringify(first);
       batch.add(UPSERT, [
         effort.id,
         effort.sink,
@@ -42,9 +42,9 @@ export class SqliteEffortStore implements EffortStore {
         effort.createdAt,
         effort.attempts,
         effort.retries,
-        textOf(initialAttempt),
-        textOf(finalAttempt),
-        only === undefined ? JSON.stringify(history) : `[${only}]`,
+        attemptText(effort.initialAttempt, first, firstText),
+        attemptText(effort.finalAttempt, last, history.length === 1 ? firstText : undefined),
+        history.length === 1 ? `[${firstText}]` : JSON.stringify(history),
         effort.culmination,
         effort.nextAttemptAt ?? null,
         effort.lastError ?? null,
@@ -104,4 +104,20 @@ export class SqliteEffortStore implements EffortStore {
       after = rows.at(-1)!.id;
     }
   }
+}
+
+/**
+ * The column text of an effort's initial or final attempt: NULL when it has none, `SAME_AS_HISTORY` when
+ * it is the history's attempt `end` (by reference, or equal as JSON; `endText` is that one's JSON text
+ * when known), else its own JSON text.
+ */
+function attemptText(
+  attempt: PublishAttempt | undefined,
+  end: PublishAttempt | undefined,
+  endText: string | undefined,
+): string | null {
+  if (attempt === undefined) return null;
+  if (attempt === end) return SAME_AS_HISTORY;
+  const text = JSON.stringify(attempt);
+  return end !== undefined && text === (endText ?? JSON.stringify(end)) ? SAME_AS_HISTORY : text;
 }
