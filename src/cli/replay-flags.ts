@@ -3,7 +3,7 @@ import { failedFlags } from './failed-flags.js';
 import { yesFlag } from './flags.js';
 
 /** Flags that only go with `replay --failed`, and those that only go with `replay --from`. */
-export const FAILED_ONLY = ['id', 'reason', 'rule', 'since', 'limit', 'dry-run'] as const;
+export const FAILED_ONLY = ['id', 'reason', 'rule', 'since', 'where', 'limit', 'dry-run'] as const;
 export const RANGE_ONLY = ['partition', 'to', 'source', 'rerun'] as const;
 /** Help groups of the two modes' flags. */
 const FAILED = { helpGroup: 'REPLAY --failed' } as const;
@@ -33,6 +33,7 @@ export const replayFlags = {
     summary: 'Only items failed since: 30m, 2h, 7d, or an ISO time.',
     env: 'AGENTCTL_SINCE',
   }),
+  where: failedFlags.where(FAILED),
   limit: Flags.integer({
     ...FAILED,
     summary: 'At most this many items, oldest first.',

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js';
-import { failedFilterOf } from '../cli/failed-flags.js';
+import { failedFilterOf, failedWhereOf } from '../cli/failed-flags.js';
 import { FAILED_ONLY, RANGE_ONLY, REPLAY_MODES, replayFlags } from '../cli/replay-flags.js';
 
 export default class Replay extends BaseCommand {
@@ -9,6 +9,7 @@ export default class Replay extends BaseCommand {
   static override examples = [
     '<%= config.bin %> replay --failed --dry-run',
     '<%= config.bin %> replay --failed --reason publish --since 2h --yes',
+    `<%= config.bin %> replay --failed --where 'error.contains("timeout") && attempts < 5' --yes`,
     '<%= config.bin %> replay --failed --id 12 --id 13 --json --yes',
     "<%= config.bin %> replay --failed --reason publish --sink 'amqp://user:pass@host/vhost?queue=results' --yes",
     '<%= config.bin %> replay --from 1200 --to 1300 --partition 0 --rerun --yes',
@@ -31,6 +32,7 @@ export default class Replay extends BaseCommand {
             ? '--from needs --partition'
             : undefined;
     if (problem !== undefined) throw new UsageError(problem, { hint: REPLAY_MODES });
+    const where = flags.failed ? await failedWhereOf(flags) : undefined;
     const { store, config } = await this.openStore(flags);
     const { confirm } = await import('../cli/confirm.js');
     const { LiveLine } = await import('../ui/text/live-line.js');
@@ -63,12 +65,15 @@ export default class Replay extends BaseCommand {
           ...(flags.since ? { since: parseTimeArgument(flags.since, Date.now()) } : {}),
           ...(flags.limit ? { limit: flags.limit } : {}),
         };
-        const total = await countReplayable(store, config, filter);
+        const total = await countReplayable(store, config, filter, where);
+        // Said once, from the selection (the replay evaluates the expression again on the same items).
+        const whereNote = where?.skippedNote();
         if (total > 0 && !flags['dry-run']) await confirm(ui.renderReplayQuestion(total), flags.yes);
         const summary = await replayFailed({
           store,
           config,
           filter,
+          ...(where === undefined ? {} : { where }),
           dryRun: flags['dry-run'],
           ...(flags.sink === undefined ? {} : { sink: flags.sink }),
           signal: controller.signal,
@@ -76,6 +81,7 @@ export default class Replay extends BaseCommand {
         });
         line.clear();
         if (!this.jsonEnabled()) this.log(ui.renderReplaySummary(summary));
+        this.note(whereNote);
         if (summary.failedAgain > 0) {
           // Scripts must not take "ran" for "fixed": exit 3 while items still fail (they stay pending).
           const { EXIT_STILL_FAILING } = await import('../cli/exit-codes.js');

@@ -235,6 +235,29 @@ describe('agentctl replay --failed', () => {
     expect(executions(project)).toEqual({ 'evt-1': 1 });
   });
 
+  it('--where replays only the items the CEL expression matches, and asks about those only', async () => {
+    const dir = await givenConsumed({ broken: true });
+    rmSync(join(dir, 'broken.flag'));
+
+    const dry = replay(dir, '--failed', '--where', 'event.data.n == 4', '--dry-run', '--json');
+    expect(dry.json<ReplaySummaryJson>()).toMatchObject({ selected: 1, skipped: 1 });
+    const unconfirmed = agentctl(['replay', '--failed', '--where', 'event.data.n == 4'], { cwd: dir });
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('replay 1 failed item?');
+
+    const none = replay(dir, '--failed', '--where', 'event.data.n == 3', '--yes', '--json');
+    expect(none.json<ReplaySummaryJson>()).toMatchObject({ selected: 0, replayed: 0 });
+    const one = replay(dir, '--failed', '--where', 'step == "ship" && event.data.n == 4', '--yes');
+    expect(one.stdout).toContain('replayed 1 of 1 item in');
+    expect(list(dir).map((i) => i.eventId)).toEqual(['evt-2']);
+    expect(executions(dir)).toEqual({ 'evt-1': 1, 'evt-3': 1, 'evt-4': 1 });
+
+    const bad = agentctl(['replay', '--failed', '--where', 'event.data.n ==', '--yes'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--where is not a valid CEL filter at column');
+    expect(list(dir).map((i) => i.eventId)).toEqual(['evt-2']);
+  });
+
   it('rejects an unknown id with "not found" (exit 2: bad input)', async () => {
     const dir = await givenConsumed({ broken: true });
 

@@ -137,6 +137,10 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     status: 'as written',
   },
   'agentctl replay --failed --id 42 --id 43 --dry-run': { scenario: 'operations', status: 'as written' },
+  'agentctl replay --failed --where \'reason == "process" && attempts < 5\' --dry-run': {
+    scenario: 'operations',
+    status: 'as written',
+  },
   'agentctl rules list': { scenario: 'operations', status: 'as written' },
   'agentctl rules test --event event.json': { scenario: 'operations', status: 'as written' },
   'cat events.ndjson | agentctl rules test --event -': { scenario: 'operations', status: 'as written' },

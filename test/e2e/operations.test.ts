@@ -80,6 +80,11 @@ describe('README status, failed, replay and rules', () => {
     const dry = await p.run(readme('agentctl replay --failed --id 42 --id 43 --dry-run'));
     expectExit(dry, 0);
     expect(dry.stdout).toMatch(/would replay 2 items; nothing changed/);
+    const dryWhere = await p.run(
+      readme(`agentctl replay --failed --where 'reason == "process" && attempts < 5' --dry-run`),
+    );
+    expectExit(dryWhere, 0);
+    expect(dryWhere.stdout).toMatch(/would replay 5 items; nothing changed/);
 
     const discard = await p.run(readme('agentctl failed discard 42 43 --yes'));
     expectExit(discard, 0);

@@ -1,8 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import type { Where } from '../filter/where.js';
 import { Stats } from '../model/stats.js';
 import { Journal } from '../store/journal.js';
-import type { FailedFilter, ReplayableMessage } from '../store/records.js';
+import type { FailedFilter, FailedMessage, ReplayableMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
 import { requireFailedIds } from './failed-items.js';
 import { identity, PageReplay, type ReplayItemOutcome } from './replay-page.js';
@@ -16,6 +17,8 @@ export interface ReplayFailedOptions {
   readonly config: AgentConfig;
   /** Which items (`ids`, `reason`, `rule`, `since`, `limit`, …); `status` defaults to `pending`. */
   readonly filter?: FailedFilter;
+  /** Only the items of `filter` this `--where` matches (see `narrowedByWhere`). */
+  readonly where?: Where<FailedMessage>;
   /** Select and report, change nothing. */
   readonly dryRun?: boolean;
   /** Called after each page of items is settled in the store. */
@@ -66,6 +69,27 @@ export function replaySelection(config: AgentConfig, filter: FailedFilter = {}):
 }
 
 /**
+ * The filter a `--where` narrows `filter` to: the ids of the items it selects that `where` matches (at
+ * most `filter.limit`, oldest first), or `undefined` when none does. The items are read whole (the
+ * expression may test the error, the attempts or the event), a page at a time.
+ */
+export async function narrowedByWhere(
+  store: StateStore,
+  config: AgentConfig,
+  filter: FailedFilter,
+  where: Where<FailedMessage>,
+): Promise<FailedFilter | undefined> {
+  const { limit, ...rest } = filter;
+  const ids: number[] = [];
+  for await (const item of store.failed.iterate(replaySelection(config, rest))) {
+    if (!where.matches(item)) continue;
+    ids.push(item.id);
+    if (limit !== undefined && ids.length >= limit) break;
+  }
+  return ids.length === 0 ? undefined : { ...rest, ids };
+}
+
+/**
  * How many items `replayFailed` would take with these options (for a confirmation prompt).
  * @throws NotFoundError when `filter.ids` names an item that does not exist.
  */
@@ -73,8 +97,13 @@ export async function countReplayable(
   store: StateStore,
   config: AgentConfig,
   filter: FailedFilter = {},
+  where?: Where<FailedMessage>,
 ): Promise<number> {
   await requireFailedIds(store, filter.ids ?? []);
+  if (where !== undefined) {
+    const narrowed = await narrowedByWhere(store, config, filter, where);
+    return narrowed === undefined ? 0 : countReplayable(store, config, narrowed);
+  }
   const total = await store.failed.count(replaySelection(config, filter));
   return Math.min(total, filter.limit ?? Number.POSITIVE_INFINITY);
 }
@@ -101,8 +130,17 @@ export async function replayFailed(options: ReplayFailedOptions): Promise<Replay
   const { store, config } = options;
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
-  const filter = options.filter ?? {};
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  let filter = options.filter ?? {};
+  if (options.where !== undefined) {
+    await requireFailedIds(store, filter.ids ?? []);
+    const narrowed = await narrowedByWhere(store, config, filter, options.where);
+    if (narrowed === undefined) {
+      const none = { dryRun: options.dryRun ?? false, items: [], counts: { replayed: 0, failedAgain: 0 } };
+      return summary({ ...none, stats: new Stats(), interrupted: false, startedAt, clock });
+    }
+    filter = narrowed;
+  }
   const total = await countReplayable(store, config, filter);
   const items: ReplayItemOutcome[] = [];
   const counts = { replayed: 0, failedAgain: 0 };
