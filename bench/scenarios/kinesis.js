@@ -12,7 +12,8 @@
 // Each phase runs ROUNDS times (default 3), alternating, and the median round of each counts (issue 13:
 // ratios are medians of interleaved rounds); `rounds` shows every time with the CPU seconds of the
 // reader's process and of kinesalite. Knobs: BENCH_PER_SHARD,
-// BENCH_ROUNDS, and BENCH_PREFETCH / BENCH_LIMIT (the source's prefetchRecords / maxRecordsPerCall).
+// BENCH_ROUNDS, BENCH_PREFETCH / BENCH_LIMIT (the source's prefetchRecords / maxRecordsPerCall), and
+// BENCH_NODE_ARGS (extra node flags for the phases' children, e.g. `--cpu-prof --cpu-prof-dir=DIR`).
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -137,7 +138,8 @@ function cpuSeconds(since) {
 /** Runs a phase of this file in a child process (asynchronously: kinesalite lives in this event loop). */
 function child(name, env) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), name], {
+    const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, ['--expose-gc', ...extra, fileURLToPath(import.meta.url), name], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });
