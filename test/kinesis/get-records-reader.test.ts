@@ -1,0 +1,156 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readGetRecords } from '../../src/core/transports/kinesis/get-records-reader.js';
+import { type Kinesalite, putRecords, startKinesalite } from './support/kinesalite.js';
+
+let server: Kinesalite;
+beforeAll(async () => {
+  server = await startKinesalite();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** A client with the SDK's own deserializer for every operation (what `createKinesisClient` replaces). */
+function sdkClient(): KinesisClient {
+  return new KinesisClient({
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler({}),
+  });
+}
+
+async function firstPage(client: KinesisClient, stream: string): Promise<GetRecordsCommandOutput> {
+  const { ShardIterator } = await client.send(
+    new GetShardIteratorCommand({
+      StreamName: stream,
+      ShardId: 'shardId-000000000000',
+      ShardIteratorType: 'TRIM_HORIZON',
+    }),
+  );
+  return client.send(new GetRecordsCommand({ ShardIterator, Limit: 100 }));
+}
+
+const comparable = (out: GetRecordsCommandOutput) => ({
+  Records: out.Records,
+  MillisBehindLatest: out.MillisBehindLatest,
+  ChildShards: out.ChildShards,
+  hasNext: typeof out.NextShardIterator === 'string',
+  status: out.$metadata.httpStatusCode,
+  hasRequestId: typeof out.$metadata.requestId === 'string',
+});
+
+describe('GetRecords read directly (createKinesisClient)', () => {
+  it('gives the same output as the SDK deserializer: bytes, keys, sequence numbers, arrival times', async () => {
+    // Given records with every byte value, multi-byte UTF-8 and partition keys outside ASCII
+    const stream = await server.createStream(1, 'get-records');
+    const admin = server.client();
+    const everyByte = Uint8Array.from({ length: 256 }, (_, i) => i);
+    await putRecords(admin, stream, [
+      { key: 'k-1', data: '{"id":"1","type":"t","source":"s"}' },
+      { key: 'clé-ü-😀', data: 'héllo wörld 😀' },
+      { key: 'k-3', data: everyByte },
+      { key: 'k-4', data: 'x' },
+    ]);
+
+    // When the first page is read by the agent's client and by a plain SDK client
+    const sdk = sdkClient();
+    const [ours, theirs] = [await firstPage(admin, stream), await firstPage(sdk, stream)];
+    sdk.destroy();
+
+    // Then both are the same (and Data is a plain Uint8Array, as the SDK gives it)
+    expect(ours.Records).toHaveLength(4);
+    expect(comparable(ours)).toEqual(comparable(theirs));
+    expect(Buffer.isBuffer(ours.Records![2]!.Data)).toBe(false);
+    expect(ours.Records![2]!.Data).toEqual(everyByte);
+    expect(ours.Records![0]!.ApproximateArrivalTimestamp).toBeInstanceOf(Date);
+  });
+
+  it('leaves error answers to the SDK: a bad iterator is still its typed exception', async () => {
+    const client = server.client({ maxAttempts: 1 });
+    const failure = await client.send(new GetRecordsCommand({ ShardIterator: 'AAAA'.repeat(40) })).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).name).toMatch(/Exception$/);
+    expect((failure as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(400);
+  });
+
+  it('is the deserializer createKinesisClient uses for GetRecords', () => {
+    const protocol = server.client().config.protocol as object;
+    expect(Object.hasOwn(protocol, 'deserializeResponse')).toBe(true);
+  });
+});
+
+describe('readGetRecords', () => {
+  const response = (body: string, headers: Record<string, string> = {}) => ({
+    statusCode: 200,
+    headers,
+    body: (async function* () {
+      // Split in the middle of a multi-byte character: chunks are joined as bytes, not as text.
+      const bytes = Buffer.from(body, 'utf8');
+      const cut = body.indexOf('é') + 1;
+      yield bytes.subarray(0, cut);
+      yield bytes.subarray(cut);
+    })(),
+  });
+
+  it('decodes Data from base64, arrival times from epoch seconds and keeps the other members', async () => {
+    const body = JSON.stringify({
+      Records: [
+        {
+          SequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+          ApproximateArrivalTimestamp: 1_795_000_000.1234,
+          Data: Buffer.from('{"a":"é"}').toString('base64'),
+          PartitionKey: 'clé',
+          EncryptionType: 'NONE',
+        },
+      ],
+      NextShardIterator: 'next',
+      MillisBehindLatest: 7,
+      ChildShards: [
+        {
+          ShardId: 'shardId-1',
+          ParentShards: ['shardId-0'],
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: '9' },
+        },
+      ],
+    });
+    const out = await readGetRecords(response(body, { 'x-amzn-requestid': 'req-1' }));
+    expect(out).toEqual({
+      Records: [
+        {
+          SequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+          ApproximateArrivalTimestamp: new Date(1_795_000_000_123),
+          Data: new TextEncoder().encode('{"a":"é"}'),
+          PartitionKey: 'clé',
+          EncryptionType: 'NONE',
+        },
+      ],
+      NextShardIterator: 'next',
+      MillisBehindLatest: 7,
+      ChildShards: [
+        {
+          ShardId: 'shardId-1',
+          ParentShards: ['shardId-0'],
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: '9' },
+        },
+      ],
+      $metadata: { httpStatusCode: 200, requestId: 'req-1', extendedRequestId: undefined, cfId: undefined },
+    });
+  });
+
+  it('reads an empty body as an output with metadata only', async () => {
+    const out = await readGetRecords({ statusCode: 200, headers: {}, body: new Uint8Array(0) });
+    expect(out.Records).toBeUndefined();
+    expect(out.$metadata.httpStatusCode).toBe(200);
+  });
+});
