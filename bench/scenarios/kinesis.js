@@ -6,8 +6,11 @@
 // reaches it over HTTP, so the reader under test never shares its event loop with the server. The raw loop
 // is the fastest plain way to read the whole stream: one loop per shard, the four side by side, each taking
 // a TRIM_HORIZON iterator and calling GetRecords (Limit 10,000, the Kinesis maximum) back to back until a
-// call returns no records (the tip), counting records and touching their bytes; both phases use the same
-// client settings (`createKinesisClient`: HTTP/1.1 keep-alive). The pipeline is timed from `agent.run()` to
+// call returns no records (the tip), counting records and touching their bytes. The raw loop's client is
+// the plain SDK (its own deserializer) over the same HTTP/1.1 keep-alive handler settings as
+// `createKinesisClient`, which the pipeline uses; `createKinesisClient` reads GetRecords answers without the
+// SDK's deserializer (issue 13), so BENCH_BASELINE=agentctl-client gives the raw loop that client too, to
+// see what the pipeline costs beyond reading. The pipeline is timed from `agent.run()` to
 // its return (`untilEmpty`): discovery, leases, reading, processing and the final checkpoints included.
 // Each phase runs ROUNDS times (default 3), alternating, and the median round of each counts (issue 13:
 // ratios are medians of interleaved rounds); `rounds` shows every time with the CPU seconds of the
@@ -20,9 +23,11 @@ import { fileURLToPath } from 'node:url';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
+  KinesisClient,
   ListShardsCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import kinesalite from 'kinesalite';
 import { openSource, openSqliteStore } from '../../dist/core/index.js';
 import { createKinesisClient } from '../../dist/core/transports/kinesis/kinesis-client.js';
@@ -45,6 +50,23 @@ const STREAM = 'bench';
 
 function client() {
   return createKinesisClient({ endpoint: process.env.BENCH_ENDPOINT, region: 'us-east-1' });
+}
+
+/** The raw loop's client: the SDK as it comes, over `createKinesisClient`'s HTTP settings. */
+function rawClient() {
+  if (process.env.BENCH_BASELINE === 'agentctl-client') return client();
+  return new KinesisClient({
+    endpoint: process.env.BENCH_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: 10_000,
+      socketTimeout: 10_000,
+      throwOnRequestTimeout: true,
+    }),
+  });
 }
 
 /** Writes the events, exactly PER_SHARD to each shard (an explicit hash key at each shard's range start). */
@@ -77,7 +99,7 @@ async function prepare(kinesis) {
 
 /** Baseline: the raw SDK loop described above. */
 async function baseline() {
-  const kinesis = client();
+  const kinesis = rawClient();
   const started = process.hrtime.bigint();
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: STREAM }))).Shards;
   let count = 0;
