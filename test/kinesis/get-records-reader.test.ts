@@ -148,6 +148,18 @@ describe('readGetRecords', () => {
     });
   });
 
+  it('reads an ASCII body and one with a key outside ASCII to the same text (Latin-1 only for ASCII)', async () => {
+    const page = (key: string) =>
+      JSON.stringify({
+        Records: [{ SequenceNumber: '1', Data: Buffer.from('é😀').toString('base64'), PartitionKey: key }],
+      });
+    const ascii = await readGetRecords({ statusCode: 200, headers: {}, body: Buffer.from(page('key')) });
+    const other = await readGetRecords({ statusCode: 200, headers: {}, body: Buffer.from(page('ключ-é😀')) });
+    expect(ascii.Records![0]!.PartitionKey).toBe('key');
+    expect(other.Records![0]!.PartitionKey).toBe('ключ-é😀');
+    expect(new TextDecoder().decode(other.Records![0]!.Data)).toBe('é😀');
+  });
+
   it('reads an empty body as an output with metadata only', async () => {
     const out = await readGetRecords({ statusCode: 200, headers: {}, body: new Uint8Array(0) });
     expect(out.Records).toBeUndefined();

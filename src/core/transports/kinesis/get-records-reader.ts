@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { GetRecordsCommandOutput, KinesisClient } from '@aws-sdk/client-kinesis';
 
 /** What the SDK hands a protocol's `deserializeResponse`: an HTTP response whose body is a stream. */
@@ -51,7 +52,7 @@ export function readGetRecordsDirectly(client: KinesisClient): void {
  */
 export async function readGetRecords(response: RawResponse): Promise<GetRecordsCommandOutput> {
   const body = await collect(response.body);
-  const output = (body.byteLength === 0 ? {} : JSON.parse(body.toString('utf8'))) as Record<string, unknown>;
+  const output = (body.byteLength === 0 ? {} : JSON.parse(text(body))) as Record<string, unknown>;
   const records = output.Records;
   if (Array.isArray(records)) {
     for (let i = 0; i < records.length; i++) {
@@ -69,6 +70,15 @@ export async function readGetRecords(response: RawResponse): Promise<GetRecordsC
   }
   output.$metadata = metadata(response);
   return output as unknown as GetRecordsCommandOutput;
+}
+
+/**
+ * The body as text. An answer is almost always ASCII (`Data` is base64; only a partition key outside ASCII
+ * is not), and ASCII bytes read as Latin-1 are the same text as read as UTF-8 — for a few megabytes, about
+ * a quarter of the CPU of UTF-8 decoding, which was the largest single cost of reading an answer.
+ */
+function text(body: Buffer): string {
+  return isAscii(body) ? body.toString('latin1') : body.toString('utf8');
 }
 
 async function collect(body: RawResponse['body']): Promise<Buffer> {
