@@ -6,7 +6,10 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGetRecords } from '../../src/core/transports/kinesis/get-records-reader.js';
+import {
+  readGetRecords,
+  readGetRecordsDirectly,
+} from '../../src/core/transports/kinesis/get-records-reader.js';
 import { type Kinesalite, putRecords, startKinesalite } from './support/kinesalite.js';
 
 let server: Kinesalite;
@@ -87,6 +90,32 @@ describe('GetRecords read directly (createKinesisClient)', () => {
   it('is the deserializer createKinesisClient uses for GetRecords', () => {
     const protocol = server.client().config.protocol as object;
     expect(Object.hasOwn(protocol, 'deserializeResponse')).toBe(true);
+  });
+});
+
+describe('readGetRecordsDirectly', () => {
+  it('reads only JSON answers of GetRecords: another operation, an error or another content type go to the SDK', async () => {
+    const seen: string[] = [];
+    const protocol = {
+      deserializeResponse: async (operation: { name?: string }, _context?: unknown, _response?: unknown) => {
+        seen.push(operation.name ?? '');
+        return 'sdk';
+      },
+    };
+    readGetRecordsDirectly({ config: { protocol } } as unknown as KinesisClient);
+    const answer = (statusCode: number, type?: string) => ({
+      statusCode,
+      headers: type === undefined ? {} : { 'Content-Type': type },
+      body: Buffer.from('{"Records":[]}'),
+    });
+    const read = (name: string, statusCode: number, type?: string) =>
+      protocol.deserializeResponse({ name }, {}, answer(statusCode, type) as never) as Promise<unknown>;
+    expect(await read('GetRecords', 200, 'application/x-amz-json-1.1')).toMatchObject({ Records: [] });
+    expect(await read('GetRecords', 200)).toMatchObject({ Records: [] });
+    expect(await read('GetRecords', 200, 'application/x-amz-cbor-1.1')).toBe('sdk');
+    expect(await read('GetRecords', 400, 'application/x-amz-json-1.1')).toBe('sdk');
+    expect(await read('ListShards', 200, 'application/x-amz-json-1.1')).toBe('sdk');
+    expect(seen).toEqual(['GetRecords', 'GetRecords', 'ListShards']);
   });
 });
 

@@ -38,9 +38,23 @@ export function readGetRecordsDirectly(client: KinesisClient): void {
   if (typeof protocol?.deserializeResponse !== 'function') return;
   const sdk = protocol.deserializeResponse.bind(protocol);
   protocol.deserializeResponse = (operation, context, response) =>
-    operation.name === 'GetRecords' && response.statusCode >= 200 && response.statusCode < 300
+    operation.name === 'GetRecords' &&
+    response.statusCode >= 200 &&
+    response.statusCode < 300 &&
+    isJson(response)
       ? readGetRecords(response)
       : sdk(operation, context, response);
+}
+
+/**
+ * A JSON answer (`application/x-amz-json-1.1`, or no content type, as emulators send): anything else —
+ * a protocol this reader does not know, such as CBOR — is left to the SDK.
+ */
+function isJson(response: RawResponse): boolean {
+  let type: string | undefined;
+  for (const key of Object.keys(response.headers))
+    if (key.toLowerCase() === 'content-type') type = response.headers[key];
+  return type === undefined || type.includes('json');
 }
 
 /**
