@@ -120,16 +120,9 @@ export class LocalSource implements Source {
     if (readable.length === 0) return { messages, cursors };
     const share = Math.max(1, Math.ceil(max / readable.length));
     const partitions: Partition[] = [];
-    const reads: Promise<LogRecord[]>[] = [];
-    for (let k = 0; k < readable.length; k++) {
-      const partition = readable[(this.next + k) % readable.length]!;
-      partitions.push(partition);
-      reads.push(
-        this.options.store.log.read(this.topic, Number(partition), this.cursors.get(partition)!, share),
-      );
-    }
+    for (let k = 0; k < readable.length; k++) partitions.push(readable[(this.next + k) % readable.length]!);
     this.next = (this.next + 1) % readable.length;
-    const results = await Promise.all(reads);
+    const results = await this.readShares(partitions, share);
     for (let k = 0; k < results.length && messages.length < max; k++) {
       const partition = partitions[k]!;
       const all = results[k]!;
@@ -148,6 +141,18 @@ export class LocalSource implements Source {
       if (records.length > 0) cursors.set(partition, records[records.length - 1]!.offset);
     }
     return { messages, cursors };
+  }
+
+  /** `share` records of each partition after its cursor: in one call where the store reads many at once. */
+  private readShares(partitions: readonly Partition[], share: number): Promise<LogRecord[][]> {
+    const log = this.options.store.log;
+    if (log.readMany !== undefined) {
+      return log.readMany(
+        this.topic,
+        partitions.map((p) => ({ partition: Number(p), afterOffset: this.cursors.get(p)!, max: share })),
+      );
+    }
+    return Promise.all(partitions.map((p) => log.read(this.topic, Number(p), this.cursors.get(p)!, share)));
   }
 
   async commit(): Promise<void> {}

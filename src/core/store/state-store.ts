@@ -240,6 +240,13 @@ export interface ControlStore {
  * The embedded local log: named topics of numbered partitions, each an append-only sequence of records
  * with offsets 0, 1, 2, … Appends are atomic per call, and readers see only committed appends.
  */
+/** One partition's part of `LogStore.readMany`: up to `max` records with offset > `afterOffset`. */
+export interface LogRead {
+  readonly partition: number;
+  readonly afterOffset: number;
+  readonly max: number;
+}
+
 export interface LogStore {
   /** Creates the topic with `partitions` partitions if it does not exist; returns it as it is. */
   ensureTopic(topic: string, partitions: number): Promise<TopicInfo>;
@@ -253,6 +260,11 @@ export interface LogStore {
   append(topic: string, records: readonly LogAppend[]): Promise<{ partition: number; offset: number }[]>;
   /** Up to `max` records with offset > `afterOffset`, in offset order. */
   read(topic: string, partition: number, afterOffset: number, max: number): Promise<LogRecord[]>;
+  /**
+   * Optional: what `read` gives for each of `reads`, in their order, in one call — for a store over the
+   * network, one round trip instead of one per partition.
+   */
+  readMany?(topic: string, reads: readonly LogRead[]): Promise<LogRecord[][]>;
   bounds(topic: string, partition: number): Promise<LogBounds>;
   /** The first offset whose timestamp is ≥ `timestampMs`, or `latest + 1` when none is. */
   offsetAtTime(topic: string, partition: number, timestampMs: number): Promise<number>;

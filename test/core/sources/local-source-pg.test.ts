@@ -97,6 +97,28 @@ describe.skipIf(!available)(
       expect(got.filter((m) => m.partition === '0').map(text)).toEqual(['a1', 'a2', 'a3']);
     });
 
+    it('Given four partitions, When polled, Then the log is asked once for all of them (one round trip)', async () => {
+      const store = await freshStore();
+      onTestFinished(() => store.close());
+      const source = new LocalSource({ store, partitions: 4, idleMs: 10 });
+      await source.connect();
+      for (const p of [0, 1, 2, 3]) await appendTo(store, p, [`p${p}`]);
+      await source.assign(new Map(['0', '1', '2', '3'].map((p) => [p, { kind: 'earliest' } as const])));
+      const asked: string[] = [];
+      const { read, readMany } = store.log;
+      store.log.read = (...args) => {
+        asked.push('read');
+        return read.apply(store.log, args);
+      };
+      store.log.readMany = (...args) => {
+        asked.push('readMany');
+        return readMany.apply(store.log, args);
+      };
+      expect((await source.poll(8)).messages.map(text).sort()).toEqual(['p0', 'p1', 'p2', 'p3']);
+      expect(asked[0]).toBe('readMany');
+      expect(asked.filter((a) => a === 'read')).toEqual([]);
+    });
+
     it('Given a read ahead that found nothing, When records were appended since, Then the next poll delivers them', async () => {
       const { store, source } = await twoPartitions();
       expect((await source.poll(8)).messages).toHaveLength(8);

@@ -286,6 +286,42 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
     });
   });
 
+  describe('local log', () => {
+    it('Given partitions with records, When read many at once, Then each read gives what `read` gives, in one statement', async () => {
+      const store = await openFresh();
+      await store.log.ensureTopic('orders', 3);
+      const encoder = new TextEncoder();
+      for (const partition of [0, 1])
+        await store.log.append(
+          'orders',
+          Array.from({ length: 5 }, (_, i) => ({ value: encoder.encode(`${partition}-${i}`), partition })),
+        );
+      const reads = [
+        { partition: 1, afterOffset: 1, max: 2 },
+        { partition: 0, afterOffset: -1, max: 10 },
+        { partition: 2, afterOffset: -1, max: 10 },
+        { partition: 0, afterOffset: 3, max: 0 },
+        { partition: 7, afterOffset: -1, max: 10 },
+      ];
+      const pool = (store as unknown as { connection: { pool: pg.Pool } }).connection.pool;
+      const query = pool.query.bind(pool);
+      let statements = 0;
+      pool.query = ((...args: Parameters<typeof query>) => {
+        statements++;
+        return query(...args);
+      }) as typeof pool.query;
+      const many = await store.log.readMany('orders', reads);
+      expect(statements).toBe(1);
+      pool.query = query;
+      const one = await Promise.all(
+        reads.map((r) => store.log.read('orders', r.partition, r.afterOffset, r.max)),
+      );
+      expect(many).toEqual(one);
+      expect(many[0]!.map((r) => r.offset)).toEqual([2, 3]);
+      expect(many[1]).toHaveLength(5);
+    });
+  });
+
   describe('flush', () => {
     it('Given a large batch of every kind, When flushed, Then it takes one round trip to the database', async () => {
       const store = await openFresh();

@@ -3,7 +3,7 @@ import { assertPartitionCount, assertTopicName, DEFAULT_PARTITIONS } from '../lo
 import type { LogAppend, LogBounds, LogRecord, TopicInfo } from '../records.js';
 import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
 import { type TopicRow, toTopic } from '../rows/topic-row.js';
-import type { LogStore } from '../state-store.js';
+import type { LogRead, LogStore } from '../state-store.js';
 import { base64, jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
 
 /**
@@ -94,6 +94,37 @@ export class PgLogStore implements LogStore {
       'agentctl_log_read',
     );
     return toLogRecords(topic, partition, rows);
+  }
+
+  /**
+   * One statement for every partition: each read is an index range scan of its own (a lateral subquery
+   * with its own limit), rows tagged with their read's place in `reads`.
+   */
+  async readMany(topic: string, reads: readonly LogRead[]): Promise<LogRecord[][]> {
+    const wanted = reads.filter((r) => r.max > 0);
+    const results = reads.map((): LogRecord[] => []);
+    if (wanted.length === 0) return results;
+    const index = reads.map((_, i) => i).filter((i) => reads[i]!.max > 0);
+    const rows = await this.connection.rows<[number, ...LogRecordRow]>(
+      `SELECT r.i, l.log_offset, l.key, l.timestamp, l.value
+       FROM unnest($2::int[], $3::int[], $4::bigint[], $5::int[]) AS r(i, p, after, n)
+       CROSS JOIN LATERAL (
+         SELECT log_offset, key, timestamp, value FROM ${this.connection.table('log')}
+         WHERE topic = $1 AND partition = r.p AND log_offset > r.after ORDER BY log_offset LIMIT r.n) AS l
+       ORDER BY r.i, l.log_offset`,
+      [
+        topic,
+        index,
+        index.map((i) => reads[i]!.partition),
+        index.map((i) => reads[i]!.afterOffset),
+        index.map((i) => reads[i]!.max),
+      ],
+      'agentctl_log_read_many',
+    );
+    for (const [i, offset, key, timestamp, value] of rows) {
+      results[i]!.push({ topic, partition: reads[i]!.partition, offset, key, timestamp, value });
+    }
+    return results;
   }
 
   async bounds(topic: string, partition: number): Promise<LogBounds> {
