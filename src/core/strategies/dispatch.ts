@@ -56,7 +56,7 @@ export interface DispatchProcessesOptions {
   /**
    * With an inline runner: `poll` does not make the caller wait while all there is to wait for is one
    * store lookup under way (a store answering over the network, PostgreSQL) of at least this many events
-   * (a backlog: the source is behind), so that the caller reads and submits its next batch meanwhile;
+   * (a full poll: the source is behind), so that the caller reads and submits its next batch meanwhile;
    * that batch's lookup then starts as soon as this one settles, before this one's runs execute, and is
    * under way while they do. At most one batch waits behind the lookup: with another queued, `poll` waits
    * as usual; so does a smaller batch (a trickle: its runs are not held while the caller polls a source

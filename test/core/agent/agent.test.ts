@@ -16,42 +16,6 @@ import {
 } from './fixtures.js';
 
 describe('Agent on the local log', () => {
-  it.each([
-    ['sqlite', 8],
-    ['postgres', 16],
-  ])(
-    'Given a backlog and a %s store whose lookups take a timer turn, When it consumes, Then the events read when the first run executes are %i (over the network, the next batch is read while the lookup is under way)',
-    async (kind, readAtFirstRun) => {
-      const sqlite = await openStore(tempDir());
-      await publish(sqlite, submissionEvents(40));
-      // A stand-in for a store over the network: its kind, and lookups that answer a timer turn later.
-      const runs = Object.create(sqlite.runs, {
-        lookup: {
-          value: (ids: string[], eventIds?: string[]) =>
-            new Promise((resolve) => setTimeout(resolve, 5)).then(() => sqlite.runs.lookup(ids, eventIds)),
-        },
-      });
-      const store = Object.create(sqlite, { kind: { value: kind }, runs: { value: runs } }) as typeof sqlite;
-      let readWhenFirstRan: number | undefined;
-      const agent = testAgent(store, {
-        rules: [rule({ name: 'all', on: 'submission.*', process: 'note' })],
-        processes: [
-          defineProcess({
-            name: 'note',
-            steps: [{ name: 'note', run: () => (readWhenFirstRan ??= agent.stats.read) }],
-          }),
-        ],
-        consumer: { pollMax: 8 },
-      });
-
-      const summary = await agent.run();
-
-      expect(summary).toMatchObject({ read: 40, processed: 40, stoppedBy: 'empty' });
-      expect(readWhenFirstRan).toBe(readAtFirstRun);
-      await sqlite.close();
-    },
-  );
-
   it('Given events in the log, When it consumes until empty, Then every event runs once, checkpoints sit at the tips, and a second run reads nothing', async () => {
     const store = await openStore(tempDir());
     await publish(store, submissionEvents(500));
