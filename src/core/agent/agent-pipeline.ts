@@ -28,8 +28,6 @@ export interface AgentPipelineParts {
   readonly processes: ProcessRegistry;
   readonly runner: Runner;
   readonly runs: Pick<RunStore, 'lookup'> & Partial<Pick<RunStore, 'get'>>;
-  /** The caller reads on while a lookup of `runs` is under way (see `DispatchProcessesOptions.lookAhead`). */
-  readonly lookAhead?: number;
   /** Delivered publishes, to re-publish records a crash kept from going out (see DispatchProcesses). */
   readonly efforts?: Pick<EffortStore, 'list'>;
   readonly publisher?: Publisher;
@@ -76,7 +74,6 @@ export function agentPipeline(parts: AgentPipelineParts): ProcessingStrategyFact
           runner: parts.runner,
           processes: parts.processes,
           runs: parts.runs,
-          ...(parts.lookAhead === undefined ? {} : { lookAhead: parts.lookAhead }),
           ...(parts.efforts ? { efforts: parts.efforts } : {}),
           journal,
           group: parts.group,

@@ -99,8 +99,6 @@ export class Agent {
       processes: options.processes,
       runner: poisonGuard.gate(this.runner),
       runs: options.store.runs,
-      // A store over the network: with a backlog, the next batch is read while this one's lookup is under way.
-      ...(options.store.kind === 'sqlite' ? {} : { lookAhead: consumer.pollMax ?? 500 }),
       efforts: options.store.efforts,
       stats: this.stats,
       latest: this.latest,

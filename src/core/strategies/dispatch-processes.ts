@@ -40,8 +40,6 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
   private started = 0;
   private running = 0;
   private lookup: Promise<void> | undefined;
-  /** Queue position up to which the lookup under way covers the queue. */
-  private lookupTo = 0;
   private lookupError: unknown;
   /** Terminated, or a join timed out: late lookups and runs are ignored. */
   private abandoned = false;
@@ -85,23 +83,9 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
     this.next.submit(withPayload(entry.message, dispatch));
   }
 
-  /**
-   * An inline runner's work runs in the caller's loop, which must wait for it — except, with `lookAhead`,
-   * while all there is to wait for is the lookup under way of every event queued: the caller then reads
-   * its next batch instead of waiting on the store (see `DispatchProcessesOptions.lookAhead`).
-   */
+  /** An inline runner's work runs in the caller's loop, which must wait for it. */
   protected mustWait(): boolean {
-    if (this.queue.size >= this.maxPending) return true;
-    if (!this.inline) return false;
-    const { lookAhead } = this.options;
-    const onlyLookingUp =
-      lookAhead !== undefined &&
-      this.lookup !== undefined &&
-      this.lookupTo === this.queue.end &&
-      this.lookupTo - this.checked >= lookAhead &&
-      this.started === this.checked &&
-      this.running === 0;
-    return !onlyLookingUp;
+    return this.inline || this.queue.size >= this.maxPending;
   }
 
   protected now(): number {
@@ -150,7 +134,6 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
     const entries: DispatchEntry[] = [];
     for (let i = from; i < to; i++) entries.push(this.queue.at(i)!);
     const plan = planRuns(entries, this.options);
-    this.lookupTo = to;
     const hold = journal.hold(plan.planned.length);
     for (const { entry } of plan.planned) entry.hold = hold;
     const settle = (known: ReadonlyMap<string, string>) => {

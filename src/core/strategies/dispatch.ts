@@ -53,16 +53,6 @@ export interface DispatchProcessesOptions {
   readonly rerun?: boolean;
   /** False: forward each event once its runs finished, not after the events before it (default true). */
   readonly ordered?: boolean;
-  /**
-   * With an inline runner: `poll` does not make the caller wait while all there is to wait for is one
-   * store lookup under way (a store answering over the network, PostgreSQL) of at least this many events
-   * (a full poll: the source is behind), so that the caller reads and submits its next batch meanwhile;
-   * that batch's lookup then starts as soon as this one settles, before this one's runs execute, and is
-   * under way while they do. At most one batch waits behind the lookup: with another queued, `poll` waits
-   * as usual; so does a smaller batch (a trickle: its runs are not held while the caller polls a source
-   * with nothing more). Default: off (SQLite answers in-process: there is nothing to overlap).
-   */
-  readonly lookAhead?: number;
   /** Events accepted before `submit` rejects (default: max(1024, 4 × runner concurrency)). */
   readonly maxPending?: number;
 }

@@ -123,7 +123,6 @@ interface RigOptions {
   readonly runs?: Pick<RunStore, 'lookup'>;
   readonly journal?: Journal;
   readonly maxPending?: number;
-  readonly lookAhead?: number;
   readonly clock?: Clock;
   readonly stats?: Stats;
 }
@@ -149,7 +148,6 @@ function build(options: RigOptions, next: ProcessingStrategy<Dispatch>) {
       signal: new AbortController().signal,
       worker: 'agent-1',
       ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
-      ...(options.lookAhead === undefined ? {} : { lookAhead: options.lookAhead }),
       ...(options.stats === undefined ? {} : { stats: options.stats }),
     },
     next,
@@ -793,59 +791,5 @@ describe('DispatchProcesses', () => {
     const { dispatch } = rig();
     dispatch.close();
     expect(() => dispatch.submit(evaluationAt(0))).toThrow(/closed/);
-  });
-});
-
-describe('DispatchProcesses with lookAhead on an inline runner', () => {
-  /** A run store whose lookups settle (finding nothing) only when told; each notes the steps run by then. */
-  function heldLookups(calls: Calls) {
-    const lookups: { stepsBefore: number; settle: () => void }[] = [];
-    const runs: Pick<RunStore, 'lookup'> = {
-      lookup: () =>
-        new Promise((resolve) => {
-          lookups.push({ stepsBefore: calls.length, settle: () => resolve(new Map()) });
-        }),
-    };
-    return { lookups, runs };
-  }
-
-  function lookAheadRig(lookAhead: number) {
-    const calls: Calls = [];
-    const { lookups, runs } = heldLookups(calls);
-    const { dispatch, next } = rig({ runs, lookAhead, processes: standardProcesses(calls) });
-    return { dispatch, next, calls, lookups };
-  }
-
-  it('given a full batch whose lookup is under way, when polled, then the caller is not kept waiting; given a second batch behind it, it is, and that batch is looked up before the first one runs', async () => {
-    const { dispatch, next, calls, lookups } = lookAheadRig(2);
-    dispatch.submit(evaluationAt(0));
-    dispatch.submit(evaluationAt(2));
-    expect(dispatch.poll()).toBeUndefined();
-    expect(lookups).toHaveLength(1);
-    dispatch.submit(evaluationAt(4));
-    dispatch.submit(evaluationAt(6));
-    const waiting = dispatch.poll();
-    expect(waiting).toBeInstanceOf(Promise);
-    lookups[0]!.settle();
-    await waiting;
-    // The second batch's lookup went out before the first batch's steps ran, and is still under way.
-    expect(lookups).toHaveLength(2);
-    expect(lookups[1]!.stepsBefore).toBe(0);
-    expect(calls).toEqual(['e0/audit/record', 'e2/audit/record']);
-    expect(next.messages.map((m) => m.payload.event.id)).toEqual(['e0', 'e2']);
-    lookups[1]!.settle();
-    await nextTurn();
-    await dispatch.poll();
-    expect(next.messages.map((m) => m.payload.event.id)).toEqual(['e0', 'e2', 'e4', 'e6']);
-  });
-
-  it('given fewer events than lookAhead whose lookup is under way (a trickle), when polled, then the caller waits for them as without it', async () => {
-    const { dispatch, next, lookups } = lookAheadRig(2);
-    dispatch.submit(evaluationAt(0));
-    const waiting = dispatch.poll();
-    expect(waiting).toBeInstanceOf(Promise);
-    lookups[0]!.settle();
-    await waiting;
-    expect(next.messages.map((m) => m.payload.event.id)).toEqual(['e0']);
   });
 });
