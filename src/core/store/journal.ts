@@ -74,10 +74,22 @@ export class Journal {
   private readonly holds = new Map<number, number>();
   /** Runs executing now, with the callbacks of copies waiting for them (null: none waits). */
   private readonly executing = new Map<string, (() => void)[] | null>();
+  /**
+   * Every run recorded as succeeded in the buffer (generation + 1) or in a kept taken batch, by the newest
+   * such generation: `hasSucceeded` — asked twice per run on the hot path — is then one lookup instead of
+   * one per kept batch and a record read. Batches are forgotten oldest first, so an entry goes when the
+   * batch it names does.
+   */
+  private readonly succeeded = new Map<string, number>();
 
   recordRun(run: RunRecord): void {
     this.runs.set(run.id, run);
-    if (run.state !== 'succeeded' && run.state !== 'failed') this.written.add(run.id);
+    if (run.state === 'succeeded') {
+      this.succeeded.set(run.id, this.generation + 1);
+      return;
+    }
+    if (run.state !== 'failed') this.written.add(run.id);
+    if (this.succeeded.get(run.id) === this.generation + 1) this.reindex(run.id);
   }
 
   /** The run already has a full record in the store (an earlier, unfinished execution). */
@@ -103,9 +115,19 @@ export class Journal {
    * lookup under a `hold` may not have seen (the store knows the older ones).
    */
   hasSucceeded(runId: string): boolean {
-    if (this.runs.get(runId)?.state === 'succeeded') return true;
-    for (const batch of this.taken) if (batch.runs.get(runId)?.state === 'succeeded') return true;
-    return false;
+    return this.succeeded.has(runId);
+  }
+
+  /** Points the index at the newest kept batch where `runId` succeeded (its buffered record did not). */
+  private reindex(runId: string): void {
+    for (let i = this.taken.length - 1; i >= 0; i--) {
+      const batch = this.taken[i]!;
+      if (batch.runs.get(runId)?.state === 'succeeded') {
+        this.succeeded.set(runId, batch.generation);
+        return;
+      }
+    }
+    this.succeeded.delete(runId);
   }
 
   /**
@@ -196,8 +218,11 @@ export class Journal {
   /** Puts a batch back in front (its flush failed), keeping newer versions of the same records. */
   restore(batch: JournalBatch): void {
     for (const id of batch.replaced ?? []) this.replaced.add(id);
-    for (const run of [...batch.runs, ...batch.ledger])
-      if (!this.runs.has(run.id)) this.runs.set(run.id, run);
+    for (const run of [...batch.runs, ...batch.ledger]) {
+      if (this.runs.has(run.id)) continue;
+      this.runs.set(run.id, run);
+      if (run.state === 'succeeded') this.succeeded.set(run.id, this.generation + 1);
+    }
     for (const effort of batch.efforts) if (!this.efforts.has(effort.id)) this.efforts.set(effort.id, effort);
     this.parked = [...batch.parked, ...this.parked];
   }
@@ -210,8 +235,18 @@ export class Journal {
     let oldestHeld = this.generation;
     for (const generation of this.holds.keys()) if (generation < oldestHeld) oldestHeld = generation;
     const keepFrom = Math.min(this.generation, oldestHeld) - 1;
-    if (this.taken.length > 0 && this.taken[0]!.generation < keepFrom)
-      this.taken = this.taken.filter((batch) => batch.generation >= keepFrom);
+    if (this.taken.length === 0 || this.taken[0]!.generation >= keepFrom) return;
+    const kept: Taken[] = [];
+    for (const batch of this.taken) {
+      if (batch.generation >= keepFrom) {
+        kept.push(batch);
+        continue;
+      }
+      // An id also succeeded in a newer batch or the buffer has that newer generation in the index.
+      for (const id of batch.runs.keys())
+        if (this.succeeded.get(id) === batch.generation) this.succeeded.delete(id);
+    }
+    this.taken = kept;
   }
 }
 

@@ -72,6 +72,53 @@ describe('Journal', () => {
       expect(journal.hasSucceeded('a')).toBe(false);
     });
 
+    it('Given a success in a flushing batch recorded again unfinished, Then it is remembered until that batch is forgotten', () => {
+      const journal = new Journal();
+      journal.recordRun(run('a'));
+      journal.take();
+      journal.recordRun(run('a', 'running'));
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
+    it('Given a success recorded unfinished again in the same batch, Then it is not a success', () => {
+      const journal = new Journal();
+      journal.recordRun(run('a'));
+      journal.recordRun(run('a', 'running'));
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
+    it('Given a success newer than a forgotten batch where it also succeeded, Then it is still remembered', () => {
+      const journal = new Journal();
+      journal.recordRun(run('a'));
+      journal.take();
+      journal.recordRun(run('a'));
+      journal.take();
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
+    it('Given a batch restored after a failed flush, Then its successes are remembered until a later batch holding them is forgotten', () => {
+      const journal = new Journal();
+      journal.recordRun(run('a'));
+      const batch = journal.take();
+      journal.take();
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(false);
+      journal.restore(batch);
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(true);
+      journal.take();
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
     it('Given a hold taken after a batch was surely flushed, Then that batch is not kept for it', () => {
       const journal = new Journal();
       journal.recordRun(run('a'));
