@@ -41,6 +41,7 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
       }
       const process = options.processes.require(match.process);
       const createdAt = now();
+      // Built as one literal, `worker` set after: a spread in the literal costs an object per run.
       const run: RunRecord = {
         id,
         group,
@@ -55,8 +56,8 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
         updatedAt: createdAt,
         runner: runner.kind,
         origin: originOf(options.source, entry.message),
-        ...(worker === undefined ? {} : { worker }),
       };
+      if (worker !== undefined) run.worker = worker;
       jobs.push({ run, process, event, params: match.params });
       plan.ids.push(id);
       plan.eventIds.push(run.eventId);
