@@ -44,12 +44,9 @@ export class Where<T> {
     if (expression.trim() === '') throw new UsageError(`${flag} is empty`, { hint: known });
     const checked = env.check(expression);
     if (!checked.valid) {
-      throw new UsageError(
-        `${flag} is not a valid CEL filter${at(checked.error)}: ${message(checked.error)}`,
-        {
-          hint: known,
-        },
-      );
+      throw new UsageError(`${flag} is not a valid CEL filter${pointAt(expression, checked.error)}`, {
+        hint: known,
+      });
     }
     if (checked.type !== 'bool' && checked.type !== 'dyn') {
       throw new UsageError(
@@ -88,13 +85,28 @@ export class Where<T> {
   }
 }
 
-/** CEL's message: its first line says what is wrong; then the expression, a caret under the fault. */
+/** CEL's message: its first line says what is wrong (the rest repeats the expression). */
 function message(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).trimEnd();
 }
 
-/** " at column N" (1-based) when the error knows where it is. */
-function at(error: unknown): string {
-  const range = (error as { range?: { start?: unknown } } | undefined)?.range;
-  return typeof range?.start === 'number' ? ` at column ${range.start + 1}` : '';
+/**
+ * `at column N: WHAT`, then the expression and a caret under the fault. The caret's line begins with
+ * dashes, not spaces: error output re-indents continuation lines, which would move a caret led by spaces.
+ */
+function pointAt(expression: string, error: unknown): string {
+  const what = message(error).split('\n')[0];
+  const start = (error as { range?: { start?: unknown } } | undefined)?.range?.start;
+  if (typeof start !== 'number') return `: ${what}`;
+  const lines = expression.split('\n');
+  let line = 0;
+  let column = start;
+  while (line < lines.length - 1 && column > lines[line]!.length) {
+    column -= lines[line]!.length + 1;
+    line++;
+  }
+  const shown = lines[line]!;
+  const indent = shown.length - shown.trimStart().length;
+  const where = lines.length > 1 ? `line ${line + 1}, column ${column + 1}` : `column ${column + 1}`;
+  return ` at ${where}: ${what}\n${shown.trimStart()}\n${'-'.repeat(Math.max(0, column - indent))}^`;
 }

@@ -60,7 +60,14 @@ describe('Where (CEL --where)', () => {
     };
     const syntax = refused('kind == "a" &&');
     expect(syntax.message).toMatch(/^--filter is not a valid CEL filter at column 15: Unexpected token: EOF/);
-    expect(syntax.message).toContain('kind == "a" &&\n');
+    // The expression, and a caret under the fault led by dashes (error output re-indents spaces away).
+    expect(syntax.message.split('\n').slice(1)).toEqual(['kind == "a" &&', `${'-'.repeat(14)}^`]);
+    const second = refused('kind == "a" &&\n  knd == "b"');
+    expect(second.message.split('\n')).toEqual([
+      '--filter is not a valid CEL filter at line 2, column 3: Unknown variable: knd',
+      'knd == "b"',
+      '^',
+    ]);
     expect(syntax.hint).toBe('variables of an item: event, kind');
     expect(refused('knd == "a"').message).toContain('at column 1: Unknown variable: knd');
     expect(refused('size(kind)').message).toContain('gives an int, not true or false');
