@@ -128,13 +128,16 @@ async function outage(options: {
 
   const cutAt = Date.now();
   await options.cut();
+  // From when the cut is done: `rabbitmqctl stop_app` spends a second or more starting its own Erlang VM
+  // before the broker goes away, which is not the agent's time to notice.
+  const cutDone = Date.now();
   const offline = await waitFor(
     'an OFFLINE progress line',
     () =>
       agent.lines().find((l) => l.at >= cutAt && l.line.type === 'progress' && l.line.state === 'OFFLINE'),
     5_000,
   );
-  expect(offline.at - cutAt).toBeLessThan(2_000);
+  expect(offline.at - cutDone).toBeLessThan(2_000);
   expect(
     agent
       .lines()
