@@ -87,12 +87,21 @@ export async function listFailed(
   if (where === undefined) return store.failed.list({ ...filter, limit });
   const matched: FailedMessage[] = [];
   if (limit <= 0) return matched;
-  for await (const item of store.failed.iterate(filter)) {
-    if (!where.matches(item)) continue;
+  for await (const item of matchingFailed(store, filter, where)) {
     matched.push(item);
     if (matched.length >= limit) break;
   }
   return matched;
+}
+
+/** The items of `filter` (id order, a page at a time) that `where`, when given, matches. */
+export async function* matchingFailed(
+  store: StateStore,
+  filter: FailedFilter,
+  where?: Where<FailedMessage>,
+): AsyncIterable<FailedMessage> {
+  for await (const item of store.failed.iterate(filter))
+    if (where === undefined || where.matches(item)) yield item;
 }
 
 /** What to discard: items by id, or every pending item (of a filter, of a `--where`). */
@@ -110,8 +119,8 @@ export async function discardTargets(store: StateStore, selection: DiscardSelect
     return [...new Set(selection.ids)];
   }
   const ids: number[] = [];
-  for await (const item of store.failed.iterate({ ...selection.filter, status: 'pending' }))
-    if (selection.where === undefined || selection.where.matches(item)) ids.push(item.id);
+  for await (const item of matchingFailed(store, { ...selection.filter, status: 'pending' }, selection.where))
+    ids.push(item.id);
   return ids;
 }
 
@@ -139,8 +148,7 @@ export async function exportFailed(
 ): Promise<number> {
   if (format !== 'ndjson') throw new UsageError(`unknown export format "${String(format)}"`);
   let written = 0;
-  for await (const item of store.failed.iterate(filter)) {
-    if (where !== undefined && !where.matches(item)) continue;
+  for await (const item of matchingFailed(store, filter, where)) {
     if (!out.write(`${JSON.stringify(failedItemJson(item))}\n`)) await once(out, 'drain');
     written += 1;
   }

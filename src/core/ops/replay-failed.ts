@@ -5,7 +5,7 @@ import { Stats } from '../model/stats.js';
 import { Journal } from '../store/journal.js';
 import type { FailedFilter, FailedMessage, ReplayableMessage } from '../store/records.js';
 import type { StateStore } from '../store/state-store.js';
-import { requireFailedIds } from './failed-items.js';
+import { matchingFailed, requireFailedIds } from './failed-items.js';
 import { identity, PageReplay, type ReplayItemOutcome } from './replay-page.js';
 import { SinkPublishers } from './sink-publishers.js';
 
@@ -81,8 +81,7 @@ export async function narrowedByWhere(
 ): Promise<FailedFilter | undefined> {
   const { limit, ...rest } = filter;
   const ids: number[] = [];
-  for await (const item of store.failed.iterate(replaySelection(config, rest))) {
-    if (!where.matches(item)) continue;
+  for await (const item of matchingFailed(store, replaySelection(config, rest), where)) {
     ids.push(item.id);
     if (limit !== undefined && ids.length >= limit) break;
   }
