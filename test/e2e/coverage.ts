@@ -20,7 +20,8 @@ export type Scenario =
   | 'tui'
   | 'prune'
   | 'fleet'
-  | 'worker';
+  | 'worker'
+  | 'completion';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -31,6 +32,28 @@ export interface Coverage {
 }
 
 export const COVERAGE: Readonly<Record<string, Coverage>> = {
+  // Shell completion (completion.test.ts): HOME and XDG_CACHE_HOME are the temp project.
+  'agentctl autocomplete bash': {
+    scenario: 'completion',
+    status: 'as written',
+    how: 'HOME is the temp project',
+  },
+  'agentctl autocomplete script bash >> ~/.bashrc': {
+    scenario: 'completion',
+    status: 'as written',
+    how: 'HOME is the temp project; a new bash then completes on TAB',
+  },
+  'agentctl autocomplete zsh': {
+    scenario: 'completion',
+    status: 'as written',
+    how: 'HOME is the temp project',
+  },
+  'agentctl autocomplete script zsh >> ~/.zshrc': {
+    scenario: 'completion',
+    status: 'as written',
+    how: 'HOME is the temp project; zsh -i in tmux then completes on TAB (skipped without zsh or tmux)',
+  },
+  'agentctl autocomplete --refresh-cache': { scenario: 'completion', status: 'as written' },
   // Quickstart and development (quickstart.test.ts)
   'git clone <this repository> agentctl && cd agentctl': {
     scenario: 'quickstart',
