@@ -6,7 +6,7 @@ export default class Publish extends BaseCommand {
   static override summary =
     'Append events (CloudEvents JSON or NDJSON) to a source, for tests and ad-hoc operations.';
   static override description =
-    'Reads events from --file (a JSON event, a JSON array, or NDJSON; - for stdin) or builds one from --type/--data. Every event is checked to be a UTF-8 CloudEvent unless --raw: then every line (cut at \\n) is published byte for byte, a \\r before the \\n included, and empty lines are skipped and counted on stderr and in --json.';
+    'Reads events from --file (a JSON event, a JSON array, or NDJSON; - for stdin; the lines of `agentctl peek --json` too, each published as its event under its key) or builds one from --type/--data. Every event is checked to be a UTF-8 CloudEvent unless --raw: then every line (cut at \\n) is published byte for byte, a \\r before the \\n included, and empty lines are skipped and counted on stderr and in --json.';
   static override examples = [
     '<%= config.bin %> publish --file events.ndjson',
     '<%= config.bin %> publish --type submission.created --data \'{"submissionId":"s-1","title":"On Streams"}\' --subject s-1',

@@ -136,7 +136,9 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
       }
     }
   }
-  const events = items.map(({ value, line, text }) => {
+  const events = items.map(({ value: item, line, text }) => {
+    const peeked = peekLine(item, line);
+    const value = peeked?.event ?? item;
     let event: CloudEvent;
     try {
       event = asCloudEvent(value);
@@ -148,12 +150,37 @@ export function parseEvents(input: string | Uint8Array, options: ParseOptions = 
     // A line that is a CloudEvent as written goes out as written (JSON whitespace around it trimmed): the
     // consumer gets the producer's bytes, and a large file is not run through JSON.stringify a second
     // time. An event that needed a default (`specversion`) is serialised with it.
-    if (text !== undefined && event === value) {
+    if (text !== undefined && event === value && peeked === undefined) {
       return { value: encoder.encode(text), key: keyOf(event, options.partitionKey) };
+    }
+    // A line of `agentctl peek --json` keeps the key it was stored under, unless --partition-key says.
+    if (peeked?.key !== undefined && options.partitionKey === undefined) {
+      return { value: encoder.encode(JSON.stringify(event)), key: peeked.key };
     }
     return outgoingEvent(event, options.partitionKey);
   });
   return { events, emptyLines: [] };
+}
+
+/**
+ * A line of `agentctl peek --json` (`{partition, position, timestamp, key?, event}`): its event and key;
+ * undefined for anything else. @throws UsageError for a peek line of a record that did not decode (it
+ * holds bytes, not an event).
+ */
+function peekLine(value: unknown, line: number): { event: unknown; key: string | undefined } | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.partition !== 'string' || typeof v.position !== 'string') return undefined;
+  if (typeof v.raw === 'string' && v.event === undefined) {
+    throw new UsageError(
+      `line ${line} is a record peek could not decode (${String(v.error)}): it holds bytes, not an event`,
+      {
+        hint: "leave such lines out (jq -c 'select(.event)'), or peek --raw and publish --raw to copy bytes",
+      },
+    );
+  }
+  if (typeof v.event !== 'object' || v.event === null) return undefined;
+  return { event: v.event, key: typeof v.key === 'string' ? v.key : undefined };
 }
 
 /** An event as it is published: its JSON bytes, keyed by `partitionKey` (default subject, else id). */
