@@ -18,7 +18,14 @@ interface Line {
 }
 
 const event = (n: number, type = 'order.placed') =>
-  JSON.stringify({ specversion: '1.0', id: `e-${n}`, source: '/test', type, subject: `k${n % 3}`, data: { n } });
+  JSON.stringify({
+    specversion: '1.0',
+    id: `e-${n}`,
+    source: '/test',
+    type,
+    subject: `k${n % 3}`,
+    data: { n },
+  });
 
 /** A project whose local log `events` (4 partitions) holds `count` events, one ms apart from `t0`, and one undecodable record. */
 async function givenALog(count: number, t0 = 1_700_000_000_000): Promise<{ dir: string; db: string }> {
@@ -36,7 +43,9 @@ async function givenALog(count: number, t0 = 1_700_000_000_000): Promise<{ dir: 
       timestamp: t0 + i,
     })),
   );
-  await store.log.append('events', [{ value: Buffer.from('{not json'), partition: 0, timestamp: t0 + count }]);
+  await store.log.append('events', [
+    { value: Buffer.from('{not json'), partition: 0, timestamp: t0 + count },
+  ]);
   await store.close();
   return { dir, db };
 }
@@ -50,13 +59,20 @@ describe('agentctl peek on the local log', () => {
     expect(all.code, all.stderr).toBe(0);
     const lines = all.lines<Line>();
     expect(lines.map((l) => l.event?.data.n ?? -1)).toEqual([...Array.from({ length: 12 }, (_, i) => i), -1]);
-    expect(lines[5]).toMatchObject({ partition: '1', position: '1', timestamp: 1_700_000_000_005, key: 'k2' });
+    expect(lines[5]).toMatchObject({
+      partition: '1',
+      position: '1',
+      timestamp: 1_700_000_000_005,
+      key: 'k2',
+    });
     const bad = lines.at(-1)!;
     expect(bad.error).toMatch(/not valid JSON/);
     expect(Buffer.from(bad.raw!, 'base64').toString()).toBe('{not json');
     expect(peek(dir, '--json').lines()).toHaveLength(10);
     const pretty = peek(dir, '-n', '2');
-    expect(pretty.stdout.split('\n')[0]).toMatch(/^0 0 {2}2023-11-14 22:13:20Z {2}order\.placed {2}k0 {2}\{"n":0\}$/);
+    expect(pretty.stdout.split('\n')[0]).toMatch(
+      /^0 0 {2}2023-11-14 22:13:20Z {2}order\.placed {2}k0 {2}\{"n":0\}$/,
+    );
     expect(pretty.stderr).toContain('2 records of local:events');
   });
 
@@ -64,7 +80,17 @@ describe('agentctl peek on the local log', () => {
     const { dir } = await givenALog(40);
     const ns = (r: ReturnType<typeof peek>) => r.lines<Line>().map((l) => l.event?.data.n);
     expect(ns(peek(dir, '--json', '--from', new Date(1_700_000_000_030).toISOString(), '-n', '0'))).toEqual([
-      30, 31, 32, 33, 34, 35, 36, 37, 38, 39, undefined,
+      30,
+      31,
+      32,
+      33,
+      34,
+      35,
+      36,
+      37,
+      38,
+      39,
+      undefined,
     ]);
     expect(ns(peek(dir, '--json', '--partition', '2', '--from', '7', '--to', '8'))).toEqual([30, 34]);
     expect(ns(peek(dir, '--json', '--key', 'k1', '-n', '4'))).toEqual([1, 4, 7, 10]);
@@ -83,7 +109,19 @@ describe('agentctl peek on the local log', () => {
       { group: 'agent', source: 'local:events', partition: '1', position: '4' },
     ]);
     await store.close();
-    const run = peek(dir, '--json', '--around-checkpoint', '-B', '2', '-A', '2', '--partition', '0', '-p', '1');
+    const run = peek(
+      dir,
+      '--json',
+      '--around-checkpoint',
+      '-B',
+      '2',
+      '-A',
+      '2',
+      '--partition',
+      '0',
+      '-p',
+      '1',
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.lines<Line>().map((l) => [l.partition, l.position, l.done, l.next ?? false])).toEqual([
       ['0', '1', true, false],
@@ -103,7 +141,12 @@ describe('agentctl peek on the local log', () => {
     await before.checkpoints.set([{ group: 'agent', source: 'local:events', partition: '0', position: '3' }]);
     const checkpoints = await before.checkpoints.list();
     await before.close();
-    for (const args of [['-n', '0'], ['--from', 'checkpoint'], ['--around-checkpoint'], ['--where', 'true']]) {
+    for (const args of [
+      ['-n', '0'],
+      ['--from', 'checkpoint'],
+      ['--around-checkpoint'],
+      ['--where', 'true'],
+    ]) {
       expect(peek(dir, ...args).code).toBe(0);
     }
     const after = await openSqliteStore({ path: db });
@@ -115,7 +158,9 @@ describe('agentctl peek on the local log', () => {
 
   it("--where 'true' prints what no filter prints; a filter on event data selects; a bad one fails at once", async () => {
     const { dir } = await givenALog(25);
-    expect(peek(dir, '--json', '-n', '0', '--where', 'true').stdout).toBe(peek(dir, '--json', '-n', '0').stdout);
+    expect(peek(dir, '--json', '-n', '0', '--where', 'true').stdout).toBe(
+      peek(dir, '--json', '-n', '0').stdout,
+    );
     const some = peek(dir, '--json', '--where', 'event != null && int(event.data.n) % 5 == 0', '-n', '0');
     expect(some.lines<Line>().map((l) => l.event?.data.n)).toEqual([0, 5, 10, 15, 20]);
     const bad = peek(dir, '--where', 'event.data.n >');
@@ -155,7 +200,11 @@ describe('agentctl peek on the local log', () => {
       } }`,
     );
     const lines = peek(dir, '--json', '-n', '3').lines<Line>();
-    expect(lines.map((l) => l.event?.type)).toEqual(['decoded.order.placed', 'decoded.order.placed', 'decoded.order.placed']);
+    expect(lines.map((l) => l.event?.type)).toEqual([
+      'decoded.order.placed',
+      'decoded.order.placed',
+      'decoded.order.placed',
+    ]);
     expect(peek(dir, '--raw', '-n', '2').stdout).toBe(`${event(0)}\n${event(1)}\n`);
   });
 });

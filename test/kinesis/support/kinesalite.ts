@@ -18,6 +18,8 @@ import { createKinesisClient } from '../../../src/core/transports/kinesis/kinesi
 /** A kinesalite server started in this process on a free port, reached through the real SDK. */
 export interface Kinesalite {
   readonly endpoint: string;
+  /** The HTTP server itself (to watch the requests it serves). */
+  readonly http: Server;
   /** A fresh SDK client for the server (`destroy` it, or let `close` do it). */
   client(options?: { maxAttempts?: number }): KinesisClient;
   /** Creates a stream with a unique name (prefix + random) and waits until it is ACTIVE. */
@@ -46,6 +48,7 @@ export async function startKinesalite(): Promise<Kinesalite> {
   const admin = client();
   return {
     endpoint,
+    http: server,
     client,
     async createStream(shards, prefix = 'stream') {
       const name = `${prefix}-${randomUUID().slice(0, 8)}`;
