@@ -122,6 +122,19 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     },
   'agentctl publish --file mixed.ndjson --raw': { scenario: 'publish', status: 'as written' },
 
+  // peek (operations.test.ts)
+  'agentctl peek': { scenario: 'operations', status: 'as written' },
+  'agentctl peek -n 5 --from -1h': { scenario: 'operations', status: 'as written' },
+  'agentctl peek --around-checkpoint -B 2 -A 3': { scenario: 'operations', status: 'as written' },
+  'agentctl peek --where \'event.type == "order.paid"\' --json': {
+    scenario: 'operations',
+    status: 'as written',
+  },
+  'agentctl peek --json -n 0 | agentctl publish --file - --source local:orders-copy': {
+    scenario: 'operations',
+    status: 'as written',
+  },
+
   // looking and acting on parked failures (operations.test.ts)
   'agentctl status': { scenario: 'operations', status: 'as written' },
   "agentctl status --json | jq '.partitions[] | {partition, committed, latest, lagRecords}'": {

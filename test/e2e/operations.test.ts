@@ -133,4 +133,38 @@ describe('README status, failed, replay and rules', () => {
     expect(many.stdout).toMatch(/2 events: 1 matched, 1 unmatched/);
     expect(existsSync(join(p.dir, '.agentctl'))).toBe(false);
   });
+  it('peeks at the log without touching it: first records, by time, around the checkpoint, filtered, and re-published', async () => {
+    const p = project('e2e-peek-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(12));
+    expectExit(await p.run('agentctl publish --file events.ndjson && agentctl consume --until-empty'), 0);
+    expectExit(await p.run('agentctl publish --file events.ndjson'), 0);
+    const before = await p.run('agentctl checkpoint list --json');
+
+    const first = await p.run(readme('agentctl peek'));
+    expectExit(first, 0);
+    expect(first.stdout.trim().split('\n')).toHaveLength(10);
+    expect(first.stdout).toMatch(/^\d \d+ {2}\d{4}-\d\d-\d\d \S+Z {2}order\./m);
+    const recent = await p.run(readme('agentctl peek -n 5 --from -1h'));
+    expect(recent.stdout.trim().split('\n')).toHaveLength(5);
+    const around = await p.run(readme('agentctl peek --around-checkpoint -B 2 -A 3'));
+    expectExit(around, 0);
+    expect(around.stdout).toMatch(/^✓ /m);
+    expect(around.stdout).toMatch(/^▶ /m);
+    const paid = await p.run(readme(`agentctl peek --where 'event.type == "order.paid"' --json`));
+    expectExit(paid, 0);
+    const types = paid.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { event: { type: string } }).event.type);
+    expect(types.length).toBeGreaterThan(0);
+    expect(new Set(types)).toEqual(new Set(['order.paid']));
+    const copy = await p.run(
+      readme('agentctl peek --json -n 0 | agentctl publish --file - --source local:orders-copy'),
+    );
+    expectExit(copy, 0);
+    expect(copy.stdout).toMatch(/published 24 events to local:orders-copy/);
+
+    expect((await p.run('agentctl checkpoint list --json')).stdout).toBe(before.stdout);
+  }, 120_000);
 });
