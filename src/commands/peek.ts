@@ -44,7 +44,7 @@ export default class Peek extends BaseCommand {
       ...(request.limit === undefined ? {} : { limit: request.limit }),
     });
     const { Where } = await import('../core/filter/where.js');
-    const { peekWhere } = await import('../core/filter/peek-where.js');
+    const { peekWhere } = await import('../core/ops/peek/peek-where.js');
     const where =
       flags.where === undefined ? undefined : Where.compile(flags.where, peekWhere(reader.display));
     const { peek } = await import('../core/ops/peek/peek.js');

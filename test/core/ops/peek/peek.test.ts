@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { peekWhere } from '../../../../src/core/filter/peek-where.js';
 import { Where } from '../../../../src/core/filter/where.js';
 import { LocalPeekReader } from '../../../../src/core/ops/peek/local-peek-reader.js';
 import { type PeekedRecord, peek } from '../../../../src/core/ops/peek/peek.js';
 import type { PeekRequest } from '../../../../src/core/ops/peek/peek-request.js';
+import { peekWhere } from '../../../../src/core/ops/peek/peek-where.js';
 import { openSqliteStore } from '../../../../src/core/store/sqlite/sqlite-state-store.js';
 
 async function collect(records: AsyncIterable<PeekedRecord>): Promise<PeekedRecord[]> {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { PeekedRecord } from '../ops/peek/peek.js';
-import type { WhereSubject } from './where.js';
+import type { WhereSubject } from '../../filter/where.js';
+import type { PeekedRecord } from './peek.js';
 
 /**
  * The `--where` variables of a peeked record (`agentctl peek`): the decoded CloudEvent as `event` (null
