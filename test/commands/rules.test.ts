@@ -179,6 +179,44 @@ describe('agentctl rules', () => {
     expect(test.stdout).toContain('2 events: 1 matched, 0 unmatched, 1 errors; 1 runs, 0 would be skipped');
   });
 
+  it('test --where keeps the events it matches, by their event or by what the rules would do; true keeps all; a bad one exits 2', () => {
+    const dir = givenAnAgent();
+    const events = [
+      submissionEvent(1),
+      submissionEvent(2, 'invoice.paid'),
+      submissionEvent(3, 'submission.broken'),
+      submissionEvent(4),
+    ];
+    writeFileSync(join(dir, 'events.ndjson'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n{"x":1}`);
+    const test = (...extra: string[]) =>
+      agentctl(['rules', 'test', '-e', 'events.ndjson', '--json', ...extra], { cwd: dir });
+    const indexes = (run: ReturnType<typeof test>) => run.json<RuleTestReport>().events.map((e) => e.index);
+
+    const all = test();
+    expect(indexes(test('--where', 'true'))).toEqual(indexes(all));
+    expect(indexes(all)).toEqual([1, 2, 3, 4, 5]);
+
+    const created = test('--where', 'event.type == "submission.created"');
+    expect(created.code, created.stderr).toBe(0);
+    expect(indexes(created)).toEqual([1, 4]);
+    expect(created.json<RuleTestReport>().filteredOut).toBe(3);
+    expect(created.json<RuleTestReport>().totals).toMatchObject({ events: 2, matched: 2 });
+
+    expect(indexes(test('--where', '"record-order" in rules'))).toEqual([1, 4]);
+    expect(indexes(test('--where', 'outcome == "unmatched"'))).toEqual([2]);
+    expect(indexes(test('--where', 'outcome == "decode-error" && event == null'))).toEqual([5]);
+    expect(indexes(test('--where', 'has(event.data.n) && event.data.n > 2'))).toEqual([3, 4]);
+
+    const pretty = agentctl(['rules', 'test', '-e', 'events.ndjson', '--where', 'outcome == "unmatched"'], {
+      cwd: dir,
+    });
+    expect(pretty.stdout).toContain('(4 more events left out by --where)');
+
+    const bad = test('--where', 'event.type ==');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--where is not a valid CEL filter at column \d+/);
+  });
+
   it('test fails with a clear error when the event file cannot be read', () => {
     const dir = givenAnAgent();
 

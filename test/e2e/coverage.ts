@@ -180,6 +180,10 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   'agentctl rules list': { scenario: 'operations', status: 'as written' },
   'agentctl rules test --event event.json': { scenario: 'operations', status: 'as written' },
   'cat events.ndjson | agentctl rules test --event -': { scenario: 'operations', status: 'as written' },
+  'agentctl rules test --event events.ndjson --where \'outcome == "unmatched"\'': {
+    scenario: 'operations',
+    status: 'as written',
+  },
 
   // ranges and checkpoints of a log with history (ranges.test.ts)
   'agentctl replay --from 1200 --partition 2 --to 1500': {

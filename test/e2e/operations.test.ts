@@ -131,6 +131,13 @@ describe('README status, failed, replay and rules', () => {
     const many = await p.run(readme('cat events.ndjson | agentctl rules test --event -'));
     expectExit(many, 0);
     expect(many.stdout).toMatch(/2 events: 1 matched, 1 unmatched/);
+    const unmatched = await p.run(
+      readme(`agentctl rules test --event events.ndjson --where 'outcome == "unmatched"'`),
+    );
+    expectExit(unmatched, 0);
+    expect(unmatched.stdout).toMatch(/order\.cancelled .*no rule matches/);
+    expect(unmatched.stdout).toMatch(/1 events: 0 matched, 1 unmatched/);
+    expect(unmatched.stdout).toContain('(1 more events left out by --where)');
     expect(existsSync(join(p.dir, '.agentctl'))).toBe(false);
   });
   it('peeks at the log without touching it: first records, by time, around the checkpoint, filtered, and re-published', async () => {

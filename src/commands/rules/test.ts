@@ -16,6 +16,8 @@ export default class RulesTest extends BaseCommand {
   static override examples = [
     '<%= config.bin %> rules test --event event.json',
     'tail -n 100 events.ndjson | <%= config.bin %> rules test --event - --json',
+    `<%= config.bin %> rules test --event events.ndjson --where 'event.type == "order.paid"'`,
+    `<%= config.bin %> rules test --event events.ndjson --where 'outcome == "unmatched"'`,
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -24,6 +26,12 @@ export default class RulesTest extends BaseCommand {
       summary: 'File holding one JSON event, a JSON array, or NDJSON; - reads stdin.',
       required: true,
       env: 'AGENTCTL_EVENT',
+    }),
+    where: Flags.string({
+      summary: 'Only the events for which this CEL expression is true.',
+      description:
+        'Variables: event (the decoded CloudEvent: event.type, event.data.*; null when it does not decode), payload (the text given), meta (source, index), and what the rules would do: outcome ("matched", "unmatched", "rule-error", "decode-error"), rules and processes (lists of names), error. Examples: --where \'event.type == "order.paid"\', --where \'"bill" in rules\'.',
+      env: 'AGENTCTL_WHERE',
     }),
   };
 
@@ -35,7 +43,10 @@ export default class RulesTest extends BaseCommand {
     const { splitEvents, testRules } = await import('../../core/ops/rules.js');
     const { MissingStoreError, UsageError } = await import('../../core/errors/usage-error.js');
     const { renderRuleTest } = await import('../../ui/text/rules.js');
+    const { Where } = await import('../../core/filter/where.js');
+    const { ruleTestWhere } = await import('../../core/ops/rules-where.js');
     const origin = flags.event === '-' ? 'stdin' : flags.event;
+    const where = flags.where === undefined ? undefined : Where.compile(flags.where, ruleTestWhere(origin));
     const text = await readInput(flags.event).catch((cause: Error) => {
       throw new UsageError(`cannot read ${origin}: ${cause.message}`, {
         cause,
@@ -50,8 +61,9 @@ export default class RulesTest extends BaseCommand {
         return undefined;
       },
     );
-    const report = await testRules(config, splitEvents(text, origin), store?.runs);
+    const report = await testRules(config, splitEvents(text, origin), store?.runs, where);
     if (!this.jsonEnabled()) this.log(renderRuleTest(report));
+    this.note(where?.skippedNote());
     return report;
   }
 }

@@ -53,10 +53,21 @@ export interface RuleTestResult {
   readonly error?: { readonly rule?: string; readonly message: string };
 }
 
+/** One input event of `rules test` with what the rules made of it: what its `--where` sees. */
+export interface RuleTestItem {
+  /** The event's text as given. */
+  readonly raw: string;
+  /** The decoded event; absent when it did not decode. */
+  readonly event?: CloudEvent;
+  readonly result: RuleTestResult;
+}
+
 export interface RuleTestReport {
   readonly events: readonly RuleTestResult[];
   /** Whether recorded runs were looked up (a state store was available). */
   readonly checkedStore: boolean;
+  /** Input events left out because `--where` did not match them (0 without a filter). */
+  readonly filteredOut: number;
   readonly totals: {
     readonly events: number;
     readonly matched: number;
@@ -114,17 +125,21 @@ export function splitEvents(text: string, origin: string): string[] {
 /**
  * What consuming these events would do, decided exactly as `consume` decides it (the config's decoder,
  * then `RuleSet.evaluate`), without running anything: no step runs, nothing is written. With `runs`
- * (a read-only store), runs that already succeeded are marked `wouldSkip`.
+ * (a read-only store), runs that already succeeded are marked `wouldSkip`. With `where`, only the events
+ * it matches are reported (their `index` stays their place in the input); totals count those.
  */
 export async function testRules(
   config: AgentConfig,
   events: readonly string[],
   runs?: Pick<RunStore, 'lookup'>,
+  where?: { matches(item: RuleTestItem): boolean },
 ): Promise<RuleTestReport> {
   const rules = new RuleSet(config.rules ?? []);
   const processes = registryOf(config);
   const decode = config.decode ?? decodeCloudEvent;
-  const evaluated = events.map((raw, i) => evaluateOne(config.name, rules, processes, decode, raw, i + 1));
+  const all = events.map((raw, i) => evaluateOne(config.name, rules, processes, decode, raw, i + 1));
+  const evaluated = where === undefined ? all.map((item) => item.result) : [];
+  if (where !== undefined) for (const item of all) if (where.matches(item)) evaluated.push(item.result);
   const ids = evaluated.flatMap((r) => r.matches.map((m) => m.runId));
   const eventIds = evaluated.flatMap((r) => r.matches.map(() => String(r.eventId)));
   const recorded =
@@ -136,17 +151,18 @@ export async function testRules(
       return { ...m, ...(state === undefined ? {} : { recorded: state }), wouldSkip: state === 'succeeded' };
     }),
   }));
-  const all = results.flatMap((r) => r.matches);
+  const matches = results.flatMap((r) => r.matches);
   return {
     events: results,
     checkedStore: runs !== undefined,
+    filteredOut: all.length - results.length,
     totals: {
       events: results.length,
       matched: results.filter((r) => r.outcome === 'matched').length,
       unmatched: results.filter((r) => r.outcome === 'unmatched').length,
       errors: results.filter((r) => r.outcome === 'rule-error' || r.outcome === 'decode-error').length,
-      runs: all.length,
-      wouldSkip: all.filter((m) => m.wouldSkip).length,
+      runs: matches.length,
+      wouldSkip: matches.filter((m) => m.wouldSkip).length,
     },
   };
 }
@@ -158,13 +174,26 @@ function evaluateOne(
   decode: (raw: Uint8Array) => CloudEvent,
   raw: string,
   index: number,
-): RuleTestResult {
+): RuleTestItem {
   let event: CloudEvent;
   try {
     event = decode(encoder.encode(raw));
   } catch (error) {
-    return { index, outcome: 'decode-error', matches: [], error: { message: describeError(error) } };
+    return {
+      raw,
+      result: { index, outcome: 'decode-error', matches: [], error: { message: describeError(error) } },
+    };
   }
+  return { raw, event, result: evaluateDecoded(group, rules, processes, event, index) };
+}
+
+function evaluateDecoded(
+  group: string,
+  rules: RuleSet,
+  processes: ProcessRegistry,
+  event: CloudEvent,
+  index: number,
+): RuleTestResult {
   const identity = { index, eventId: event.id, eventType: event.type };
   try {
     const matches = rules.evaluate(event).map((m) => ({

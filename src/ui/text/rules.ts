@@ -54,6 +54,7 @@ export function renderRuleTest(report: RuleTestReport): string {
   lines.push(
     `${count(t.events)} events: ${count(t.matched)} matched, ${count(t.unmatched)} unmatched, ${count(t.errors)} errors; ${count(t.runs)} runs, ${count(t.wouldSkip)} would be skipped`,
   );
+  if (report.filteredOut > 0) lines.push(`(${count(report.filteredOut)} more events left out by --where)`);
   if (!report.checkedStore)
     lines.push('(no state store found: runs that already succeeded were not looked up)');
   return lines.join('\n');
