@@ -60,13 +60,9 @@ export async function ensureQueue(model: ChannelModel, spec: QueueSpec): Promise
       hint: 'declare it, or let agentctl declare it (adapters.amqp.declare: true)',
     });
   }
-  const args: Record<string, unknown> = { 'x-queue-type': spec.type };
-  if (spec.singleActiveConsumer) args['x-single-active-consumer'] = true;
-  if (spec.deliveryLimit !== undefined && spec.type === 'quorum')
-    args['x-delivery-limit'] = spec.deliveryLimit;
+  const args = queueArguments(spec);
   await onTemporaryChannel(model, async (channel) => {
     if (spec.deadLetterExchange !== undefined) {
-      args['x-dead-letter-exchange'] = spec.deadLetterExchange;
       await channel.assertExchange(spec.deadLetterExchange, 'fanout', { durable: true });
       await channel.assertQueue(`${spec.name}.dead`, { durable: true });
       await channel.bindQueue(`${spec.name}.dead`, spec.deadLetterExchange, '');
@@ -81,6 +77,28 @@ export async function ensureQueue(model: ChannelModel, spec: QueueSpec): Promise
       });
     }
   });
+}
+
+/** The arguments a missing queue is declared with (`ensureQueue`). */
+export function queueArguments(spec: QueueSpec): Record<string, unknown> {
+  const args: Record<string, unknown> = { 'x-queue-type': spec.type };
+  if (spec.singleActiveConsumer) args['x-single-active-consumer'] = true;
+  if (spec.deliveryLimit !== undefined && spec.type === 'quorum')
+    args['x-delivery-limit'] = spec.deliveryLimit;
+  if (spec.deadLetterExchange !== undefined) args['x-dead-letter-exchange'] = spec.deadLetterExchange;
+  return args;
+}
+
+/**
+ * A passive declare of the queue on a throwaway channel: its ready messages and consumers, as the broker
+ * says. @throws the broker's channel error (reply code 404 when the queue does not exist).
+ */
+export async function passiveDeclare(
+  model: ChannelModel,
+  name: string,
+): Promise<{ ready: number; consumers: number }> {
+  const ok = await onTemporaryChannel(model, (channel) => channel.checkQueue(name));
+  return { ready: ok.messageCount, consumers: ok.consumerCount };
 }
 
 /** Ready messages and consumers of a queue, or `undefined` when it cannot be checked now. */
