@@ -67,7 +67,7 @@ function renderLocal(d: LocalLogDescription & { source: string }): string {
 /** Where a hash key range lies in the key space (0 … 2^128 − 1), in percent. */
 function share(s: ShardView): string {
   const space = 2n ** 128n;
-  const pct = (n: string) => `${(Number((BigInt(n) * 10_000n) / space) / 100).toFixed(2)}%`;
+  const pct = (n: string) => `${(Number((BigInt(n) * 1_000_000n) / space) / 10_000).toFixed(2)}%`;
   return `${pct(s.hashKeys.start)}–${pct((BigInt(s.hashKeys.end) + 1n).toString())} of the key space`;
 }
 
