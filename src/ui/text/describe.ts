@@ -116,9 +116,9 @@ function renderKinesis(d: KinesisDescription & { source: string }): string {
 const ORIGIN: Readonly<Record<ValueOrigin, string>> = {
   'passive-declare': 'broker, passive declare',
   management: 'management API',
-  uri: 'agentctl’s setting from the source URI',
-  config: 'agentctl’s setting from adapters.amqp',
-  default: 'agentctl’s default',
+  uri: 'source URI, not the broker',
+  config: 'adapters.amqp, not the broker',
+  default: 'agentctl’s default, not the broker',
 };
 
 function sourced<T>(s: Sourced<T>, show: (value: T) => string = String): string {
@@ -137,7 +137,14 @@ function renderAmqp(d: AmqpQueueDescription & { source: string }): string {
     fields([
       ['type', sourced(d.type)],
       ['ready', sourced(d.ready, count)],
-      ['unacked', d.unacked === undefined ? '- (needs --management-url)' : sourced(d.unacked, count)],
+      [
+        'unacked',
+        d.unacked !== undefined
+          ? sourced(d.unacked, count)
+          : m === undefined
+            ? '- (needs --management-url)'
+            : '- (the management API has no sample yet)',
+      ],
       ['consumers', sourced(d.consumers, count)],
       [
         'dead-letter',
@@ -149,7 +156,9 @@ function renderAmqp(d: AmqpQueueDescription & { source: string }): string {
       ...(m === undefined
         ? []
         : ([
-            ['state', `${m.state ?? '-'} on ${m.node ?? '-'}`],
+            ...(m.state === undefined && m.node === undefined
+              ? []
+              : [['state', `${m.state ?? '-'} on ${m.node ?? '-'}`]]),
             [
               'durable',
               `${m.durable ?? '-'}, auto-delete ${m.autoDelete ?? '-'}, exclusive ${m.exclusive ?? '-'}`,
