@@ -22,6 +22,8 @@ export type Scenario =
   | 'fleet'
   | 'worker'
   | 'completion';
+  | 'describe'
+  | 'describe-amqp';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -183,6 +185,21 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   'agentctl rules test --event events.ndjson --where \'outcome == "unmatched"\'': {
     scenario: 'operations',
     status: 'as written',
+  },
+
+  // describe (describe.test.ts)
+  'agentctl describe': { scenario: 'describe', status: 'as written' },
+  'agentctl describe --key customer-42 --json': { scenario: 'describe', status: 'as written' },
+  'agentctl describe --key customer-42': { scenario: 'describe', status: 'as written' },
+  "agentctl describe 'kinesis://orders?region=eu-west-1' --key customer-42": {
+    scenario: 'describe',
+    status: 'substituted',
+    how: 'region=eu-west-1 becomes region=us-east-1&endpoint=<kinesalite served by the test>, where a stream `orders` was created',
+  },
+  "agentctl describe 'amqp://agent:secret@rabbit:5672/?queue=orders' --management-url http://rabbit:15672": {
+    scenario: 'describe-amqp',
+    status: 'substituted',
+    how: 'the broker of AMQP_URL (its user and password) and its management API on 15672, a quorum queue with a unique name instead of orders',
   },
 
   // ranges and checkpoints of a log with history (ranges.test.ts)
