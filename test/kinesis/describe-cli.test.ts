@@ -1,7 +1,10 @@
+import { DescribeStreamSummaryCommand, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { KinesisDescription } from '../../src/core/ops/describe-kinesis.js';
 import { hashKeyOf } from '../../src/core/transports/kinesis/hash-key.js';
+import { createKinesisClient } from '../../src/core/transports/kinesis/kinesis-client.js';
 import { type CliResult, startAgentctl } from '../support/cli.js';
+import { startEfoServer } from '../support/kinesis-efo-server.js';
 import { tempDir } from '../support/temp.js';
 import { type Kinesalite, placeRecords, splitShard, startKinesalite } from './support/kinesalite.js';
 
@@ -86,6 +89,28 @@ describe('agentctl describe on a Kinesis stream (kinesalite)', () => {
     expect(text.stdout).toMatch(new RegExp(`children\\s+${children.map((c) => c.shard).join(', ')}`));
     expect(text.stdout).toMatch(/0\.00%–50\.00% of the key space/);
   }, 120_000);
+
+  it('lists the stream’s enhanced fan-out consumers where the endpoint knows ListStreamConsumers', async () => {
+    const efo = await startEfoServer({ kinesalite: server.endpoint, activationMs: 0 });
+    onTestFinished(() => efo.close());
+    const admin = server.client();
+    const stream = await server.createStream(1, 'describe-efo');
+    const arn = (await admin.send(new DescribeStreamSummaryCommand({ StreamName: stream })))
+      .StreamDescriptionSummary!.StreamARN!;
+    const viaEfo = createKinesisClient({ endpoint: efo.endpoint, region: 'us-east-1' });
+    onTestFinished(() => viaEfo.destroy());
+    await viaEfo.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'orders-efo' }));
+    const uri = `kinesis://${stream}?region=us-east-1&endpoint=${encodeURIComponent(efo.endpoint)}`;
+
+    const json = await run(['describe', uri, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.json<KinesisDescription>().consumers).toEqual({
+      listed: true,
+      items: [expect.objectContaining({ name: 'orders-efo', status: 'ACTIVE' })],
+    });
+    const text = await run(['describe', uri]);
+    expect(text.stdout).toMatch(/consumers\s+orders-efo \(ACTIVE\)/);
+  }, 60_000);
 
   it('says that a stream that does not exist does not exist (exit 1), and refuses a URI without a stream (exit 2)', async () => {
     const missing = await run(['describe', server.uri('no-such-stream')]);
