@@ -21,7 +21,7 @@ export type Scenario =
   | 'prune'
   | 'fleet'
   | 'worker'
-  | 'completion';
+  | 'completion'
   | 'describe'
   | 'describe-amqp';
 
