@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Effort } from '../model/effort.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { SinkStatus, StatusSnapshot } from '../model/status-snapshot.js';
+import { listRuns } from '../ops/runs/list-runs.js';
 import { type AgentStatus, agentStatus, isAlive, type PartitionRow, partitionRows } from '../ops/status.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord } from '../store/records.js';
@@ -213,9 +214,13 @@ export class ConsoleFeed {
   private async recentRuns(): Promise<RunRecord[]> {
     const { store, group } = this.options;
     const limit = this.options.recentRuns ?? 50;
-    // Unfiltered, the newest runs come from an index; filtering the group here avoids a sort of the group.
-    const runs = await store.runs.list({ limit: group === undefined ? limit : limit * 2 });
-    return (group === undefined ? runs : runs.filter((r) => r.group === group)).slice(0, limit);
+    // `runs list`'s service; a group's runs are looked for among the newest 2 × limit only, to stay cheap.
+    const { runs } = await listRuns(store, {
+      ...(group === undefined ? {} : { group }),
+      limit,
+      maxScan: limit * 2,
+    });
+    return runs;
   }
 
   /** Fills in partitions no live agent reports from the source itself, at a pace its cost allows. */
