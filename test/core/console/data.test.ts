@@ -7,6 +7,7 @@ import { SEARCH_CAP } from '../../../src/core/console/failed-window.js';
 import { Paced, refreshInterval } from '../../../src/core/console/pacing.js';
 import type { RunRecord } from '../../../src/core/model/run-record.js';
 import type { StatusSnapshot } from '../../../src/core/model/status-snapshot.js';
+import { listRuns } from '../../../src/core/ops/runs/list-runs.js';
 import { collectStatus } from '../../../src/core/ops/status.js';
 import type { PartitionStatus } from '../../../src/core/sources/source.js';
 import type { NewFailedMessage } from '../../../src/core/store/records.js';
@@ -375,5 +376,34 @@ describe('Paced', () => {
     paced.invalidate();
     expect(await paced.get('b', costly)).toBe(4);
     expect(await paced.get('b', async () => 0, 0)).toBe(4);
+  });
+});
+
+describe('ConsoleFeed recent runs and runs list', () => {
+  it('Given runs of two groups, When the Processes pane loads, Then its recent runs are what `runs list --group` gives', async () => {
+    const store = await givenAStore();
+    const runs = failedRuns(1, 30, 1_000).map((r, i) => ({
+      ...r,
+      group: i % 3 === 0 ? 'billing' : 'orders',
+      updatedAt: 1_000 + i,
+    }));
+    await store.runs.upsert(runs);
+    const feed = new ConsoleFeed({ store, group: 'orders', recentRuns: 8 });
+
+    const view = await feed.load({ failed: page, focus: 'processes' });
+
+    const listed = await listRuns(store, { group: 'orders', limit: 8 });
+    expect(view.runs.recent.map((r) => r.id)).toEqual(listed.runs.map((r) => r.id));
+    expect(view.runs.recent.map((r) => r.id)).toEqual([
+      'run-30',
+      'run-29',
+      'run-27',
+      'run-26',
+      'run-24',
+      'run-23',
+      'run-21',
+      'run-20',
+    ]);
+    feed.close();
   });
 });
