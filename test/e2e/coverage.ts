@@ -164,6 +164,22 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     scenario: 'operations',
     status: 'as written',
   },
+  'agentctl runs list': { scenario: 'operations', status: 'as written' },
+  'agentctl runs list --state failed --since 1h': { scenario: 'operations', status: 'as written' },
+  'agentctl runs list --process billing --rule bill --group orders --json': {
+    scenario: 'operations',
+    status: 'as written',
+  },
+  'agentctl runs list --where \'state == "failed" && step == "charge" && event.data.amount > 2\'': {
+    scenario: 'operations',
+    status: 'as written',
+  },
+  'agentctl runs show iSNDFvAOZfbrgoUeIN8WHHXuJad': {
+    scenario: 'operations',
+    status: 'as written',
+    how: 'the run of rule bill for evt-3 of /orders in agent orders (run ids are derived from these)',
+  },
+  'agentctl runs show iSNDFv --json': { scenario: 'operations', status: 'as written' },
   'agentctl replay --failed': {
     scenario: 'operations',
     status: 'as written',

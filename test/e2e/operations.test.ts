@@ -115,6 +115,71 @@ describe('README status, failed, replay and rules', () => {
     expect(await items('--status pending')).toHaveLength(43);
   }, 120_000);
 
+  it('Given 5 orders billed while billing was down and 2 after, the documented runs commands show what ran', async () => {
+    const p = project('e2e-runs-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'billing.down'), '');
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(5));
+    expectExit(await p.run('agentctl publish --file events.ndjson && agentctl consume --until-empty'), 0);
+    rmSync(join(p.dir, 'billing.down'));
+    writeFileSync(join(p.dir, 'more.ndjson'), orderEvents(2, 6));
+    expectExit(await p.run('agentctl publish --file more.ndjson && agentctl consume --until-empty'), 0);
+    interface Run {
+      id: string;
+      eventId: string;
+      state: string;
+    }
+    const runsOf = (stdout: string) =>
+      (JSON.parse(stdout) as Run[]).map((r) => `${r.eventId}:${r.state}`).sort();
+
+    const list = await p.run(readme('agentctl runs list'));
+    expectExit(list, 0);
+    expect(list.stdout).toMatch(/^RUN\s+STATE\s+RULE\/PROCESS/);
+    expect(list.stdout.trim().split('\n')).toHaveLength(8);
+    expect(list.stdout).toContain('iSNDFvAOZfbrgoUeIN8WHHXuJad');
+    const failed = await p.run(readme('agentctl runs list --state failed --since 1h'));
+    expectExit(failed, 0);
+    expect(failed.stdout.trim().split('\n').slice(1)).toHaveLength(5);
+    expect(failed.stdout).not.toContain('succeeded');
+    const json = await p.run(
+      readme('agentctl runs list --process billing --rule bill --group orders --json'),
+    );
+    expectExit(json, 0);
+    expect(runsOf(json.stdout)).toEqual([
+      ...[1, 2, 3, 4, 5].map((n) => `evt-${n}:failed`),
+      'evt-6:succeeded',
+      'evt-7:succeeded',
+    ]);
+    const where = await p.run(
+      readme(`agentctl runs list --where 'state == "failed" && step == "charge" && event.data.amount > 2'`),
+    );
+    expectExit(where, 0);
+    expect(
+      where.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => /evt-\d/.exec(l)?.[0])
+        .sort(),
+    ).toEqual(['evt-3', 'evt-4', 'evt-5']);
+
+    const show = await p.run(readme('agentctl runs show iSNDFvAOZfbrgoUeIN8WHHXuJad'));
+    expectExit(show, 0);
+    expect(show.stdout).toMatch(/state:\s+failed/);
+    expect(show.stdout).toMatch(/ {2}charge {2}failed {2}1 attempt\n {4}#1 .* failed: billing is down/);
+    expect(show.stdout).toMatch(/parked \(1\):\n {2}\d+ {2}pending {2}process/);
+    expect(show.stdout).toMatch(/event \(from the parked item, \d+ bytes\):\n\{/);
+    const shown = await p.run(readme('agentctl runs show iSNDFv --json'));
+    expectExit(shown, 0);
+    const detail = JSON.parse(shown.stdout) as { run: Run; event: { stored: string; payload: string } };
+    expect(detail.run).toMatchObject({
+      id: 'iSNDFvAOZfbrgoUeIN8WHHXuJad',
+      eventId: 'evt-3',
+      state: 'failed',
+    });
+    expect(JSON.parse(detail.event.payload)).toMatchObject({ id: 'evt-3', data: { amount: 3 } });
+  }, 120_000);
+
   it('lists the rules and tests events against them without side effects', async () => {
     const p = project('e2e-rules-');
     writeOrdersAgent(p.dir);
