@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { agentFlag } from '../cli/flags.js';
+import { agentFlag, sourceFlag } from '../cli/flags.js';
 
 export default class Describe extends BaseCommand {
   static override summary = 'Show how a source is laid out and where it stands, without reading a message.';
@@ -20,6 +20,7 @@ export default class Describe extends BaseCommand {
     }),
   };
   static override flags = {
+    source: sourceFlag,
     agent: agentFlag,
     key: Flags.string({
       summary: 'A partition key: the Kinesis shard (MD5 hash key) or log partition its records go to.',
@@ -40,7 +41,7 @@ export default class Describe extends BaseCommand {
       async () => (await this.openStore(flags, { readonly: true, mustExist: true })).store,
       config,
       {
-        ...(args.source === undefined ? {} : { source: args.source }),
+        ...((args.source ?? flags.source) === undefined ? {} : { source: args.source ?? flags.source }),
         ...(flags.agent === undefined ? {} : { group: flags.agent }),
         ...(flags.key === undefined ? {} : { key: flags.key }),
         ...(flags['management-url'] === undefined ? {} : { managementUrl: flags['management-url'] }),

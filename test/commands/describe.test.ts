@@ -102,6 +102,14 @@ describe('agentctl describe on the local log', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/error: the local log has no topic "nope"/);
     expect(missing.stderr).toMatch(/try: topics there: local:events/);
+    // --source and AGENTCTL_SOURCE name the source as the argument does.
+    for (const named of [
+      agentctl(['describe', '--source', 'local:nope'], { cwd: dir }),
+      agentctl(['describe'], { cwd: dir, env: { AGENTCTL_SOURCE: 'local:nope' } }),
+    ]) {
+      expect(named.code).toBe(2);
+      expect(named.stderr).toMatch(/error: the local log has no topic "nope"/);
+    }
     const store = await openSqliteStore({ path: join(dir, '.agentctl', 'agent.db') });
     expect((await store.log.topics()).map((t) => t.name)).toEqual(['events']);
     await store.close();
