@@ -11,6 +11,7 @@ import type { Effort } from '../../src/core/model/effort.js';
 import type { RunRecord } from '../../src/core/model/run-record.js';
 import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves.js';
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
+import type { FailedMessage } from '../../src/core/store/records.js';
 
 export const NOW = 1_800_000_000_000;
 
@@ -154,6 +155,27 @@ export function failedRow(id: number, overrides: Partial<FailedRow> = {}): Faile
   };
 }
 
+/** A parked message whole, as the store keeps it: a payload of `lines` JSON lines once pretty-printed. */
+export function failedMessage(id: number, overrides: Partial<FailedMessage> = {}): FailedMessage {
+  const { preview: _preview, failures: _failures, ...row } = failedRow(id);
+  const event = {
+    specversion: '1.0',
+    id: `evt-${id}`,
+    type: 'order.created',
+    source: 'shop',
+    data: { n: id, lines: Array.from({ length: 30 }, (_, i) => ({ sku: `sku-${i}`, qty: i + 1 })) },
+  };
+  return {
+    ...row,
+    raw: new TextEncoder().encode(JSON.stringify(event)),
+    history: [
+      { at: NOW - 90_000, error: `step "score": order ${id} has no customer`, via: 'consume' },
+      { at: NOW - 100_000, error: 'replayed: still no customer', via: 'replay' },
+    ],
+    ...overrides,
+  };
+}
+
 /** A view of one busy agent: 4 partitions, runs, a retrying effort, 3 parked messages. */
 export function sampleView(overrides: Partial<ConsoleView> = {}): ConsoleView {
   return {
@@ -222,6 +244,11 @@ export class FakeConsoleSource {
   async load(query: ConsoleQuery): Promise<ConsoleView> {
     this.queries.push(query);
     return this.view;
+  }
+
+  /** The listed items, whole; an id not listed is gone. */
+  async failedItem(id: number): Promise<FailedMessage | undefined> {
+    return this.view.failed.rows.some((r) => r.id === id) ? failedMessage(id) : undefined;
   }
 
   invalidate(): void {

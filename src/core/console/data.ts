@@ -4,9 +4,10 @@ import type { Effort } from '../model/effort.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { SinkStatus, StatusSnapshot } from '../model/status-snapshot.js';
 import { listRuns } from '../ops/runs/list-runs.js';
+import { redactedFailed } from '../ops/failed-items.js';
 import { type AgentStatus, agentStatus, isAlive, type PartitionRow, partitionRows } from '../ops/status.js';
 import type { PartitionStatus } from '../sources/source.js';
-import type { AgentRecord } from '../store/records.js';
+import type { AgentRecord, FailedMessage } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { VERSION } from '../version.js';
@@ -176,6 +177,12 @@ export class ConsoleFeed {
       },
       failed: { ...failed, byReason },
     };
+  }
+
+  /** One parked message whole, for the detail view (secrets redacted as `failed show` does). */
+  async failedItem(id: number): Promise<FailedMessage | undefined> {
+    const item = await this.options.store.failed.get(id);
+    return item === undefined ? undefined : redactedFailed(item);
   }
 
   /** Makes the next load re-read everything (after an action changed the store). */

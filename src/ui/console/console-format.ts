@@ -8,28 +8,54 @@ export interface Column<Row> {
   readonly max?: number;
   /** Takes the width left over (one column per table; it is cut first when space runs out). */
   readonly flex?: boolean;
+  /**
+   * The flex column only: the width it needs (default 16, or its widest cell when that is less) before
+   * the table drops columns to make room for it.
+   */
+  readonly min?: number;
+  /**
+   * When the table is too narrow, columns with a `drop` rank are left out, lowest rank first, until the
+   * rest fits (the flex column gets its `min`). Columns without one are always shown.
+   */
+  readonly drop?: number;
   /** A color for the cell (Ink color name). */
   readonly color?: (row: Row) => string | undefined;
 }
 
 const GAP = 2;
+const FLEX_MIN = 16;
 
-/** Column widths that fit `width`: each as wide as its content (up to `max`), the flex column the rest. */
-export function columnWidths<Row>(
+/** The columns a table shows in `width`, and their widths. */
+export interface FittedColumns<Row> {
+  readonly columns: readonly Column<Row>[];
+  readonly widths: readonly number[];
+}
+
+/**
+ * The columns that fit `width`, each as wide as its content (up to `max`) and the flex column the rest;
+ * when they do not fit, columns are dropped by their `drop` rank, lowest first.
+ */
+export function fitColumns<Row>(
   columns: readonly Column<Row>[],
   rows: readonly Row[],
   width: number,
-): number[] {
-  const widths = columns.map((c) =>
-    Math.min(
-      c.max ?? 28,
-      rows.reduce((w, row) => Math.max(w, c.value(row).length), c.header.length),
-    ),
-  );
-  const used = widths.reduce((a, b) => a + b, 0) + GAP * (columns.length - 1);
-  const flex = columns.findIndex((c) => c.flex === true);
-  if (flex >= 0) widths[flex] = Math.max(columns[flex]!.header.length, widths[flex]! + width - used);
-  return widths;
+): FittedColumns<Row> {
+  const content = (c: Column<Row>) =>
+    rows.reduce((w, row) => Math.max(w, c.value(row).length), c.header.length);
+  let shown = [...columns];
+  for (;;) {
+    const widths = shown.map((c) => Math.min(c.max ?? 28, content(c)));
+    const flex = shown.findIndex((c) => c.flex === true);
+    const others = widths.reduce((a, b, i) => a + (i === flex ? 0 : b), 0) + GAP * (shown.length - 1);
+    const need = flex < 0 ? 0 : Math.min(shown[flex]!.min ?? FLEX_MIN, content(shown[flex]!));
+    const droppable = shown.filter((c) => c.drop !== undefined);
+    if (others + need <= width || droppable.length === 0) {
+      if (flex >= 0) widths[flex] = Math.max(shown[flex]!.header.length, width - others);
+      return { columns: shown, widths };
+    }
+    const first = droppable.reduce((a, b) => (b.drop! < a.drop! ? b : a));
+    shown = shown.filter((c) => c !== first);
+  }
 }
 
 /** Text cut or padded to exactly `width` characters. */

@@ -8,14 +8,14 @@ const FOOTER = 2;
 const MIN_PANE = 6;
 
 /**
- * Heights of the frame's parts. The frame is one line shorter than the terminal: a frame that fills the
- * terminal makes Ink clear the screen on every render (flicker); one line less lets it rewrite in place.
+ * Heights of the frame's parts, given the lines the header's agents take (`agentLines`). The frame is one
+ * line shorter than the terminal: a frame that fills the terminal makes Ink clear the screen on every
+ * render (flicker); one line less lets it rewrite in place.
  */
 export function frameLayout(
   rows: number,
-  agents: number,
+  agentLines: number,
 ): { readonly header: number; readonly pane: number } {
-  const agentLines = Math.max(1, Math.min(agents, MAX_AGENTS)) + (agents > MAX_AGENTS ? 1 : 0);
   const header = 1 + agentLines;
   return { header, pane: Math.max(MIN_PANE, rows - 1 - header - TABS - FOOTER) };
 }

@@ -28,7 +28,19 @@ export type PendingAction =
 /** What the keyboard is talking to. */
 export type Mode =
   | { readonly kind: 'normal' }
-  | { readonly kind: 'help' }
+  /** The key help, scrolled to row `top`. */
+  | { readonly kind: 'help'; readonly top: number }
+  /**
+   * A detail view (Enter on a row): `key` names the row, `lines` are absent until read, `top` is the first
+   * row on screen.
+   */
+  | {
+      readonly kind: 'detail';
+      readonly key: string;
+      readonly title: string;
+      readonly lines?: readonly string[];
+      readonly top: number;
+    }
   | { readonly kind: 'filter'; readonly draft: string }
   /** Choosing what to do with checkpoints; `draft` is the position being typed once `s` was chosen. */
   | { readonly kind: 'checkpoint'; readonly targets: readonly CheckpointTarget[]; readonly draft?: string }
@@ -66,6 +78,10 @@ export type ConsoleEvent =
       /** The key of the row at an index, when it is loaded. */
       readonly keyAt: (index: number) => string | undefined;
     }
+  /** Scrolls the help or detail view: `rows` it has in all, `visible` on screen. */
+  | { readonly type: 'scroll'; readonly to: Movement; readonly rows: number; readonly visible: number }
+  /** The lines of the detail view `key`, read (dropped when another view is open by then). */
+  | { readonly type: 'detail'; readonly key: string; readonly lines: readonly string[] }
   | { readonly type: 'tag'; readonly key: string }
   /** Untags every row of the pane and clears the status line. */
   | { readonly type: 'clear'; readonly pane: PaneName }
@@ -128,6 +144,20 @@ function moved(event: Extract<ConsoleEvent, { type: 'move' }>): Cursor {
   return key === undefined ? fitted : { ...fitted, key };
 }
 
+/** The first row on screen of a view of `rows` rows, `visible` at a time, after a scroll from `top`. */
+export function scrolled(top: number, to: Movement, rows: number, visible: number): number {
+  const page = Math.max(1, visible - 1);
+  const next = {
+    up: top - 1,
+    down: top + 1,
+    top: 0,
+    bottom: rows,
+    pageUp: top - page,
+    pageDown: top + page,
+  }[to];
+  return clamp(next, 0, Math.max(0, rows - visible));
+}
+
 export function consoleReducer(state: ConsoleState, event: ConsoleEvent): ConsoleState {
   const pane = state.focus;
   switch (event.type) {
@@ -142,6 +172,17 @@ export function consoleReducer(state: ConsoleState, event: ConsoleEvent): Consol
         ...state,
         cursors: { ...state.cursors, [pane]: moved(event) },
       };
+    case 'scroll':
+      return state.mode.kind === 'help' || state.mode.kind === 'detail'
+        ? {
+            ...state,
+            mode: { ...state.mode, top: scrolled(state.mode.top, event.to, event.rows, event.visible) },
+          }
+        : state;
+    case 'detail':
+      return state.mode.kind === 'detail' && state.mode.key === event.key
+        ? { ...state, mode: { ...state.mode, lines: event.lines } }
+        : state;
     case 'tag': {
       const tags = new Set(state.tags[pane]);
       if (!tags.delete(event.key)) tags.add(event.key);

@@ -2,27 +2,32 @@ import { Box } from 'ink';
 import { useEffect, useMemo, useReducer } from 'react';
 import type { ConsoleActions } from '../../../core/console/actions.js';
 import type { ConsoleQuery, ConsoleView } from '../../../core/console/data.js';
-import { compact, count } from '../../text/format.js';
-import { frameLayout, visibleRows } from '../console-layout.js';
+import { DETAIL_PROVIDERS } from '../console-details.js';
+import { frameLayout, MAX_AGENTS, visibleRows } from '../console-layout.js';
 import { type PaneRows, paneRows, rowCount } from '../console-rows.js';
 import {
   type ConsoleState,
   consoleReducer,
   fitCursor,
   initialState,
+  type Mode,
   type PaneName,
   perPane,
 } from '../console-state.js';
+import { wrapLines } from '../detail-rows.js';
+import { agentLines, headerAgents } from '../header-agents.js';
+import { helpLines } from '../help-lines.js';
 import { useCommands } from '../hooks/use-commands.js';
 import { type ConsoleSource, SAME_VIEW_MS, useConsoleData } from '../hooks/use-console-data.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { type TerminalSize, useTerminalSize } from '../hooks/use-terminal-size.js';
+import { paneAlerts, paneSummaries } from '../pane-summaries.js';
 import { CheckpointDialog } from './CheckpointDialog.js';
 import { CONFIRM_HEIGHT, ConfirmDialog } from './ConfirmDialog.js';
+import { DetailView, detailVisibleRows } from './DetailView.js';
 import { FailedPane } from './FailedPane.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
-import { HelpOverlay } from './HelpOverlay.js';
 import { PaneTabs } from './PaneTabs.js';
 import { PartitionsPane } from './PartitionsPane.js';
 import { ProcessesPane } from './ProcessesPane.js';
@@ -65,7 +70,10 @@ export function Console({
   const size = useTerminalSize(fixed);
   const [state, dispatch] = useReducer(consoleReducer, initialPane, initialState);
   const { view, error, request, reload, intervalMs } = useConsoleData(source, refreshMs, state.paused);
-  const layout = frameLayout(size.rows, view?.agents.length ?? 0);
+  const layout = frameLayout(
+    size.rows,
+    agentLines(headerAgents(view?.agents ?? [], view?.takenAt ?? 0, MAX_AGENTS)),
+  );
   const dialog = state.mode.kind === 'confirm' || state.mode.kind === 'checkpoint';
   const paneHeight = layout.pane - (dialog ? CONFIRM_HEIGHT : 0);
   const rows = useMemo(() => paneRows(view, state.filters), [view, state.filters]);
@@ -81,6 +89,11 @@ export function Console({
     return fitCursor(state.cursors[pane], counts[pane], visible[pane], indexOf);
   });
   const failedSelected = view?.failed.rows[cursors.failed.index - view.failed.top];
+  const text = textView(state.mode, size.columns, actions.readonly, liveAgentId !== undefined);
+  const textRows = useMemo(
+    () => (text?.lines === undefined ? 0 : wrapLines(text.lines, size.columns).length),
+    [text?.lines, size.columns],
+  );
   const query: ConsoleQuery = {
     failed: {
       ...(state.filters.failed ? { search: state.filters.failed } : {}),
@@ -108,8 +121,12 @@ export function Console({
       keyAt,
       failed: failedSelected,
       partition: rows.partitions[cursors.partitions.index],
+      run: rows.processes[cursors.processes.index],
+      scroll: { rows: textRows, visible: detailVisibleRows(layout.pane) },
     },
     actions,
+    source,
+    details: DETAIL_PROVIDERS,
     ...(liveAgentId === undefined ? {} : { liveAgentId }),
     reload,
     quit: onQuit,
@@ -130,15 +147,16 @@ export function Console({
         idleMs={SAME_VIEW_MS}
         paused={state.paused}
         readonly={actions.readonly}
-        maxAgents={layout.header - 1}
+        maxAgents={MAX_AGENTS}
       />
       <PaneTabs
         focus={state.focus}
-        summaries={summaries(view, rows, searched)}
-        alerts={alerts(view, searched)}
+        summaries={paneSummaries(view, rows, searched)}
+        alerts={paneAlerts(view, searched)}
+        width={width}
       />
-      {state.mode.kind === 'help' ? (
-        <HelpOverlay height={layout.pane} readonly={actions.readonly} live={liveAgentId !== undefined} />
+      {text !== undefined ? (
+        <DetailView title={text.title} lines={text.lines} top={text.top} height={layout.pane} width={width} />
       ) : (
         <Box flexDirection="column" height={layout.pane}>
           {pane(state, rows, view, { cursors, height: paneHeight, width, now })}
@@ -162,6 +180,19 @@ export function Console({
       />
     </Box>
   );
+}
+
+/** The text shown in the pane's place (the help, a detail view), if any. */
+function textView(
+  mode: Mode,
+  width: number,
+  readonly: boolean,
+  live: boolean,
+): { title: string; lines: readonly string[] | undefined; top: number } | undefined {
+  if (mode.kind === 'help')
+    return { title: 'keys', lines: helpLines(width, { readonly, live }), top: mode.top };
+  if (mode.kind === 'detail') return { title: mode.title, lines: mode.lines, top: mode.top };
+  return undefined;
 }
 
 /** Keys of a pane's loaded rows (the Failed pane's start at `view.failed.top`). */
@@ -241,36 +272,4 @@ function pane(state: ConsoleState, rows: PaneRows, view: ConsoleView | undefined
         />
       );
   }
-}
-
-/** Pending failed messages: exact from the page when it is not searched, else from the counts by reason. */
-const pendingFailed = (view: ConsoleView | undefined, searched: boolean) =>
-  searched
-    ? Object.values(view?.failed.byReason ?? {}).reduce((a, b) => a + b, 0)
-    : (view?.failed.total ?? 0);
-
-function summaries(
-  view: ConsoleView | undefined,
-  rows: PaneRows,
-  searched: boolean,
-): Record<PaneName, string> {
-  const runs = (state: string) =>
-    (view?.runs.byProcess ?? []).filter((c) => c.state === state).reduce((a, c) => a + c.count, 0);
-  const waiting = rows.retries.filter((r) => r.state === 'waiting' || r.state === 'pending').length;
-  const off = (view?.retries.sinks ?? []).filter((s) => !s.enabled).length;
-  const lag = (view?.partitions ?? []).reduce((a, p) => a + (p.lagRecords ?? 0), 0);
-  return {
-    partitions: `${count(view?.partitions.length ?? 0)} · lag ${compact(lag)}`,
-    processes: `${count(runs('running'))} running · ${count(runs('failed'))} failed`,
-    retries: `${waiting} waiting${off > 0 ? ` · ${off} sink${off === 1 ? '' : 's'} off` : ''}`,
-    failed: `${count(pendingFailed(view, searched))} pending`,
-  };
-}
-
-function alerts(view: ConsoleView | undefined, searched: boolean): ReadonlySet<PaneName> {
-  const set = new Set<PaneName>();
-  if ((view?.runs.byProcess ?? []).some((c) => c.state === 'failed' && c.count > 0)) set.add('processes');
-  if ((view?.retries.sinks ?? []).some((s) => !s.enabled)) set.add('retries');
-  if (pendingFailed(view, searched) > 0) set.add('failed');
-  return set;
 }

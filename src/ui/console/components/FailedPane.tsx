@@ -28,14 +28,15 @@ export type FailedPaneProps = PaneProps & {
 export function FailedPane(props: FailedPaneProps) {
   const { rows, top, total, capped, byReason, cursor, tags, filter, focused, height, width, now } = props;
   const sections = failedSections(height);
+  // ID, reason, attempts and error always show; on a narrow terminal the others go, partition first.
   const columns: Column<FailedRow>[] = [
     { header: 'ID', value: (f) => String(f.id), align: 'right' },
     { header: 'REASON', value: (f) => f.reason, color: () => 'red' },
-    { header: 'WHERE', value: where, max: 28 },
-    { header: 'EVENT', value: (f) => f.eventType ?? '-', max: 24 },
-    { header: 'PARTITION', value: (f) => `${f.partition}@${f.position}`, max: 18 },
+    { header: 'WHERE', value: where, max: 28, drop: 4 },
+    { header: 'EVENT', value: (f) => f.eventType ?? '-', max: 24, drop: 2 },
+    { header: 'PARTITION', value: (f) => `${f.partition}@${f.position}`, max: 18, drop: 1 },
     { header: 'ATTEMPTS', value: (f) => String(f.attempts), align: 'right' },
-    { header: 'AGE', value: (f) => age(f.lastFailedAt, now) },
+    { header: 'AGE', value: (f) => age(f.lastFailedAt, now), drop: 3 },
     { header: 'ERROR', value: (f) => f.error, flex: true },
   ];
   const reasons = Object.entries(byReason)

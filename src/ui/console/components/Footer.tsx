@@ -18,6 +18,7 @@ export type FooterProps = {
   readonly draft?: string;
 };
 
+/** What the keys do to the focused pane's rows, hinted first (a narrow terminal cuts the hints' end). */
 const ACTIONS: Readonly<Record<PaneName, string>> = {
   partitions: 'space tag  c checkpoint  d drain',
   processes: 'd drain',
@@ -25,18 +26,27 @@ const ACTIONS: Readonly<Record<PaneName, string>> = {
   failed: 'space tag  r replay  D discard',
 };
 
+/** Keys that only look, hinted even in a read-only console. */
+const LOOK: Readonly<Record<PaneName, string>> = {
+  partitions: '',
+  processes: '',
+  retries: '',
+  failed: 'enter details  ',
+};
+
 const MODE_HINTS: Readonly<Record<string, string>> = {
   filter: 'type to filter  enter apply  esc cancel',
   confirm: 'y confirm  n/esc cancel',
   checkpoint: 'e earliest  l latest  s set position  esc cancel',
-  help: 'any key closes the help',
+  help: 'j/k pgdn/pgup scroll  any other key closes the help',
+  detail: 'j/k ↓/↑ scroll  pgdn/pgup/space page  g/G top/end  esc/q close',
 };
 
 /** The status line (action progress and results, load errors) and the key hints. */
 export function Footer({ focus, mode, busy, status, error, readonly, draft }: FooterProps) {
   const hints =
     MODE_HINTS[mode] ??
-    `tab panes  j/k move  g/G top/bottom  / ${focus === 'failed' ? 'search' : 'filter'}  ${readonly ? '' : `${ACTIONS[focus]}  `}p pause  ? help  q quit`;
+    `${LOOK[focus]}${readonly ? '' : `${ACTIONS[focus]}  `}/ ${focus === 'failed' ? 'search' : 'filter'}  ? help  q quit  tab panes  j/k move  g/G top/bottom  p pause`;
   return (
     <Box flexDirection="column" height={2}>
       {draft !== undefined ? (

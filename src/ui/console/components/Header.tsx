@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import type { ConsoleAgent } from '../../../core/console/data.js';
 import { redactSecrets } from '../../../core/redact.js';
 import { duration } from '../../text/format.js';
+import { headerAgents } from '../header-agents.js';
 import { AgentLine } from './AgentLine.js';
 
 export type HeaderProps = {
@@ -23,11 +24,14 @@ export type HeaderProps = {
   readonly paused: boolean;
   /** Actions are disabled (`--readonly`). */
   readonly readonly: boolean;
-  /** Agent lines shown at most (the rest are counted). */
+  /** Agent lines shown at most (the rest, and agents that ended long ago, are counted on one line). */
   readonly maxAgents: number;
 };
 
-/** The agents and their ProcessingState, uptime, throughput with a sparkline, error rate and source. */
+/**
+ * The agents and their ProcessingState, uptime, throughput with a sparkline, error rate and source; agents
+ * that ended long ago are only counted (see `headerAgents`).
+ */
 export function Header({
   agents,
   store,
@@ -40,8 +44,7 @@ export function Header({
   readonly,
   maxAgents,
 }: HeaderProps) {
-  const shown = agents.slice(0, maxAgents);
-  const hidden = agents.length - shown.length;
+  const { listed, more } = headerAgents(agents, takenAt ?? 0, maxAgents);
   const clock = takenAt === undefined ? 'loading…' : new Date(takenAt).toISOString().slice(11, 19);
   const where = store === undefined ? '' : `${store.kind} ${redactSecrets(store.location)}`;
   const pace = [
@@ -59,16 +62,18 @@ export function Header({
         {readonly ? <Text color="yellow"> READ-ONLY</Text> : null}
         {`  ${where}  ·  ${group === undefined ? 'all groups' : `group ${group}`}  ·  ${pace}  ·  ${clock}`}
       </Text>
-      {shown.length === 0 ? (
+      {listed.length === 0 && more === undefined ? (
         <Text dimColor wrap="truncate">
           no agent has run against this store yet (start one with agentctl consume)
         </Text>
       ) : (
-        shown.map((agent) => <AgentLine key={agent.id} agent={agent} now={takenAt ?? agent.heartbeatAt} />)
+        listed.map((agent) => <AgentLine key={agent.id} agent={agent} now={takenAt ?? agent.heartbeatAt} />)
       )}
-      {hidden > 0 ? (
-        <Text dimColor wrap="truncate">{`+${hidden} more agent${hidden === 1 ? '' : 's'}`}</Text>
-      ) : null}
+      {more === undefined ? null : (
+        <Text dimColor wrap="truncate">
+          {more}
+        </Text>
+      )}
     </Box>
   );
 }

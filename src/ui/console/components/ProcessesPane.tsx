@@ -1,8 +1,9 @@
 import { Box, Text } from 'ink';
+import { RUN_ID_LENGTH } from '../../../core/model/run-id.js';
 import type { RunRecord, RunState, StepRecord } from '../../../core/model/run-record.js';
 import { RUN_STATES } from '../../../core/model/run-record.js';
 import type { RunCount } from '../../../core/store/state-store.js';
-import { age, count, duration, truncate } from '../../text/format.js';
+import { age, count, duration } from '../../text/format.js';
 import { type Column, stateColor } from '../console-format.js';
 import { processesSections } from '../console-layout.js';
 import type { PaneProps } from './pane-props.js';
@@ -48,22 +49,23 @@ export function ProcessesPane({
       }),
     ),
   ];
+  // The run id (whole, to be copied), state, attempts and error always show; the rest go when narrow.
   const runColumns: Column<RunRecord>[] = [
-    { header: 'RUN', value: (r) => truncate(r.id, 20), max: 20 },
-    { header: 'PROCESS', value: (r) => r.process, max: 20 },
-    { header: 'RULE', value: (r) => r.rule, max: 20 },
+    { header: 'RUN', value: (r) => r.id, max: RUN_ID_LENGTH },
+    { header: 'PROCESS', value: (r) => r.process, max: 20, drop: 3 },
+    { header: 'RULE', value: (r) => r.rule, max: 20, drop: 1 },
     { header: 'STATE', value: (r) => r.state, color: (r) => stateColor(r.state) },
-    { header: 'STEP', value: (r) => r.currentStep ?? '-', max: 16 },
+    { header: 'STEP', value: (r) => r.currentStep ?? '-', max: 16, drop: 5 },
     { header: 'ATTEMPTS', value: (r) => String(r.attempts), align: 'right' },
-    { header: 'EVENT', value: (r) => `${r.eventType} ${r.eventId}`, max: 32 },
-    { header: 'UPDATED', value: (r) => age(r.updatedAt, now) },
+    { header: 'EVENT', value: (r) => `${r.eventType} ${r.eventId}`, max: 32, drop: 2 },
+    { header: 'UPDATED', value: (r) => age(r.updatedAt, now), drop: 4 },
     { header: 'ERROR', value: (r) => r.error ?? '', flex: true },
   ];
   const stepColumns: Column<StepRecord>[] = [
     { header: 'STEP', value: (s) => s.name, max: 24 },
     { header: 'STATE', value: (s) => s.state, color: (s) => stateColor(s.state) },
     { header: 'ATTEMPTS', value: (s) => String(s.attempts), align: 'right' },
-    { header: 'STARTED', value: (s) => age(s.startedAt, now) },
+    { header: 'STARTED', value: (s) => age(s.startedAt, now), drop: 2 },
     {
       header: 'TOOK',
       value: (s) => (s.startedAt === undefined ? '-' : duration((s.finishedAt ?? now) - s.startedAt)),
@@ -73,6 +75,7 @@ export function ProcessesPane({
       header: 'NEXT TRY',
       value: (s) =>
         s.nextAttemptAt === undefined ? '-' : `in ${duration(Math.max(0, s.nextAttemptAt - now))}`,
+      drop: 1,
     },
     { header: 'ERROR', value: (s) => s.error ?? '', flex: true },
   ];

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { printable } from '../../text/printable.js';
-import { type Column, columnWidths, fitText, SEPARATOR } from '../console-format.js';
+import { type Column, fitColumns, fitText, SEPARATOR } from '../console-format.js';
 import type { Cursor } from '../console-state.js';
 
 export type TableProps<Row> = {
@@ -26,7 +26,8 @@ export type TableProps<Row> = {
 
 /**
  * A borderless table of fixed height, one line per row, in the style of `agentctl status`. Each line is
- * cut to the width, so the frame never wraps or grows.
+ * cut to the width, so the frame never wraps or grows; on a narrow terminal the columns with the lowest
+ * `drop` rank are left out first.
  */
 export function Table<Row>({
   columns: given,
@@ -41,10 +42,10 @@ export function Table<Row>({
 }: TableProps<Row>) {
   if (height <= 0) return null;
   // Cells hold event and error text: shown escaped, never as terminal control.
-  const columns = given.map((c) => ({ ...c, value: (row: Row) => printable(c.value(row)) }));
+  const escaped = given.map((c) => ({ ...c, value: (row: Row) => printable(c.value(row)) }));
   const gutter = 2;
   const visible = rows.slice(0, Math.max(0, height - 1));
-  const widths = columnWidths(columns, visible, width - gutter);
+  const { columns, widths } = fitColumns(escaped, visible, width - gutter);
   const header = columns.map((c, i) => fitText(c.header, widths[i]!, c.align)).join(SEPARATOR);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">

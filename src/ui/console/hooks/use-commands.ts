@@ -2,8 +2,12 @@ import { type Dispatch, useRef } from 'react';
 import type { CheckpointTarget, ConsoleActions } from '../../../core/console/actions.js';
 import type { ConsolePartition, ConsoleView } from '../../../core/console/data.js';
 import type { FailedRow } from '../../../core/console/failed-window.js';
+import type { RunRecord } from '../../../core/model/run-record.js';
+import { redactSecrets } from '../../../core/redact.js';
 import { labelFor, questionFor, runAction } from '../console-commands.js';
+import type { DetailProvider } from '../console-details.js';
 import type { ConsoleEvent, ConsoleState, Cursor, PaneName, PendingAction } from '../console-state.js';
+import type { ConsoleSource } from './use-console-data.js';
 import type { KeyCommand } from './use-keys.js';
 
 /** What the keys act on, as the operator sees it now. */
@@ -18,6 +22,9 @@ export interface Selection {
   readonly keyAt: (pane: PaneName, index: number) => string | undefined;
   readonly failed: FailedRow | undefined;
   readonly partition: ConsolePartition | undefined;
+  readonly run: RunRecord | undefined;
+  /** The help or detail view on screen: its rows in all, and how many show at a time. */
+  readonly scroll: { readonly rows: number; readonly visible: number };
 }
 
 export interface CommandContext {
@@ -25,6 +32,10 @@ export interface CommandContext {
   readonly dispatch: Dispatch<ConsoleEvent>;
   readonly selection: Selection;
   readonly actions: ConsoleActions;
+  /** Where a detail view reads its row. */
+  readonly source: ConsoleSource;
+  /** What Enter opens in each pane (see `DETAIL_PROVIDERS`). */
+  readonly details: Readonly<Partial<Record<PaneName, DetailProvider>>>;
   /** The agent this process runs (`consume --tui`). */
   readonly liveAgentId?: string;
   /** Re-read the data (after an action). */
@@ -83,6 +94,10 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         dispatch(command);
         return;
       case 'move':
+        if (mode.kind === 'help' || mode.kind === 'detail') {
+          dispatch({ type: 'scroll', to: command.to, ...selection.scroll });
+          return;
+        }
         dispatch({
           ...command,
           from: selection.cursors[focus],
@@ -124,7 +139,10 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         dispatch(info(state.paused ? 'live updates resumed' : 'live updates paused: p resumes'));
         return;
       case 'help':
-        dispatch({ type: 'mode', mode: { kind: 'help' } });
+        dispatch({ type: 'mode', mode: { kind: 'help', top: 0 } });
+        return;
+      case 'open':
+        openDetail(context);
         return;
       case 'tag': {
         const key =
@@ -175,6 +193,33 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
       }
     }
   };
+}
+
+/** Opens the detail view of the focused pane's selected row, and fills it in once it is read. */
+function openDetail({ state, dispatch, selection, source, details }: CommandContext): void {
+  const provider = details[state.focus];
+  const request = provider?.(source, selection);
+  if (request === undefined) {
+    dispatch(
+      info(
+        provider === undefined
+          ? 'Enter opens a failed message: switch to the Failed pane (4)'
+          : 'nothing selected',
+      ),
+    );
+    return;
+  }
+  const { key, title } = request;
+  dispatch({ type: 'mode', mode: { kind: 'detail', key, title, top: 0 } });
+  void request.load().then(
+    (lines) => dispatch({ type: 'detail', key, lines }),
+    (error: unknown) =>
+      dispatch({
+        type: 'detail',
+        key,
+        lines: [`cannot read it: ${redactSecrets(error instanceof Error ? error.message : String(error))}`],
+      }),
+  );
 }
 
 function checkpointTargets(state: ConsoleState, selection: Selection): CheckpointTarget[] {

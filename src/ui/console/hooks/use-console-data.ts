@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConsoleQuery, ConsoleView } from '../../../core/console/data.js';
 import { refreshInterval } from '../../../core/console/pacing.js';
+import type { FailedMessage } from '../../../core/store/records.js';
 
 /** What the console reads its data from (a `ConsoleFeed`, or a fake in tests). */
 export interface ConsoleSource {
   load(query: ConsoleQuery): Promise<ConsoleView>;
+  /** One parked message whole (payload and history), secrets redacted; undefined when it is gone. */
+  failedItem(id: number): Promise<FailedMessage | undefined>;
   /** The next load re-reads everything (after an action changed the store). */
   invalidate(): void;
 }

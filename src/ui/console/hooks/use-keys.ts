@@ -18,7 +18,9 @@ export type KeyCommand =
         | 'pause'
         | 'help'
         | 'quit'
-        | 'escape';
+        | 'escape'
+        /** Enter: the selected row's detail view. */
+        | 'open';
     }
   /** Text entry (filter, position). */
   | { readonly type: 'type'; readonly text: string }
@@ -53,7 +55,10 @@ export function keyCommand(input: string, key: Key, mode: Mode): KeyCommand | un
   if (key.ctrl && input === 'c') return { type: 'quit' };
   switch (mode.kind) {
     case 'help':
-      return { type: 'cancel' };
+      return scrollCommand(input, key) ?? { type: 'cancel' };
+    case 'detail':
+      if (key.escape || input === 'q') return { type: 'cancel' };
+      return scrollCommand(input, key);
     case 'confirm':
       if (input === 'y' || input === 'Y') return { type: 'yes' };
       return key.escape || key.return || input === 'n' || input === 'N' || input === 'q'
@@ -81,14 +86,32 @@ function textCommand(input: string, key: Key): KeyCommand | undefined {
   return { type: 'type', text: input };
 }
 
-function normalCommand(input: string, key: Key): KeyCommand | undefined {
-  if (key.tab) return { type: 'cycle', by: key.shift ? -1 : 1 };
+/** Arrows, pages, home and end (the keys that move a selection or scroll a view). */
+function movementCommand(input: string, key: Key): KeyCommand | undefined {
   if (key.downArrow) return { type: 'move', to: 'down' };
   if (key.upArrow) return { type: 'move', to: 'up' };
   if (key.pageDown || (key.ctrl && input === 'd')) return { type: 'move', to: 'pageDown' };
   if (key.pageUp || (key.ctrl && input === 'u')) return { type: 'move', to: 'pageUp' };
   if (key.home) return { type: 'move', to: 'top' };
   if (key.end) return { type: 'move', to: 'bottom' };
+  return undefined;
+}
+
+/** Keys that scroll a view of text (the help, a detail view): movements, j/k, g/G and space (a page). */
+function scrollCommand(input: string, key: Key): KeyCommand | undefined {
+  const moved = movementCommand(input, key);
+  if (moved !== undefined) return moved;
+  if (key.ctrl || key.meta) return undefined;
+  if (input === ' ') return { type: 'move', to: 'pageDown' };
+  const command = NORMAL[input];
+  return command?.type === 'move' ? command : undefined;
+}
+
+function normalCommand(input: string, key: Key): KeyCommand | undefined {
+  if (key.tab) return { type: 'cycle', by: key.shift ? -1 : 1 };
+  const moved = movementCommand(input, key);
+  if (moved !== undefined) return moved;
+  if (key.return) return { type: 'open' };
   if (key.escape) return { type: 'escape' };
   if (key.ctrl || key.meta) return undefined;
   const pane = PANES[Number(input) - 1];
