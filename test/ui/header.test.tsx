@@ -1,5 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
+import type { ConsoleAgent } from '../../src/core/console/data.js';
 import { Header } from '../../src/ui/console/components/Header.js';
 import { agent, NOW } from './console-fixtures.js';
 
@@ -79,5 +80,35 @@ describe('Header', () => {
     expect(header(1_000)).toMatch(/·\s+every 1\.0s, 5\.0s when idle\s+·/);
     expect(header(3_000)).toMatch(/·\s+every 3\.0s \(slow store; asked 1\.0s\), 5\.0s when idle\s+·/);
     expect(header(6_000)).toMatch(/·\s+every 6\.0s \(slow store; asked 1\.0s\)\s+·/);
+  });
+  it('counts agents that ended more than an hour ago on one line instead of listing them', () => {
+    const ended = (n: number, agoMs: number) =>
+      agent({ id: `orders@old#${n}`, alive: false, state: 'SHUTDOWN', heartbeatAt: NOW - agoMs });
+    const header = (agents: ConsoleAgent[]) =>
+      (
+        render(
+          <Header
+            agents={agents}
+            store={undefined}
+            takenAt={NOW}
+            refreshMs={1_000}
+            paused={false}
+            readonly={false}
+            maxAgents={3}
+          />,
+        ).lastFrame() ?? ''
+      ).split('\n');
+    const live = [1, 2, 3, 4, 5].map((n) => agent({ id: `orders@h#${n}` }));
+    expect(header([...live.slice(0, 1), ended(1, 59 * 60_000), ended(2, 61 * 60_000)]).slice(1)).toEqual([
+      expect.stringMatching(/^● orders@h#1 /),
+      expect.stringMatching(/^○ orders@old#1 +SHUTDOWN/),
+      '1 agent ended more than an hour ago',
+    ]);
+    const many = [...live, ...[1, 2, 3].map((n) => ended(n, 2 * 86_400_000))];
+    expect(header(many).at(-1)).toBe('+2 more agents  ·  3 agents ended more than an hour ago');
+    expect(header(many)).toHaveLength(5);
+    expect(header([ended(1, 86_400_000), ended(2, 86_400_000)]).slice(1)).toEqual([
+      'no agent running  ·  2 agents ended more than an hour ago',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { redactedFailed } from '../ops/failed-items.js';
 import type { FailedFilter, FailedMessage } from '../store/records.js';
 import type { FailedStore } from '../store/state-store.js';
 import type { Paced } from './pacing.js';
@@ -113,8 +114,9 @@ export class FailedWindow {
   }
 }
 
+/** A row of the console's list: secrets in its error, source and sink redacted (as `failed list` does). */
 export function failedRow(item: FailedMessage): FailedRow {
-  const { raw, history, headers: _headers, ...rest } = item;
+  const { raw, history, headers: _headers, ...rest } = redactedFailed(item);
   return { ...rest, preview: previewOf(raw), failures: history.length };
 }
 

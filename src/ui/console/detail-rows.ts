@@ -5,8 +5,9 @@ const TAB = '    ';
 
 /**
  * The screen rows of `lines` in `width` columns. A line that does not fit is wrapped at its last space
- * that leaves the row at least half full, else cut at the width; its continuation rows keep the line's
- * indentation (up to half the width), so that nested JSON stays readable. Controls are shown escaped
+ * that fits, when the word after it fits on a row (so ids and URLs stay whole), else cut at the width;
+ * its continuation rows keep the line's indentation (up to half the width), so that nested JSON stays
+ * readable. Controls are shown escaped
  * (`printable`). Characters are counted as one column each: a row of wide characters may be cut at the
  * right edge.
  */
@@ -23,14 +24,19 @@ function wrapLine(chars: readonly string[], width: number): string[] {
   const rows: string[] = [];
   let rest = chars;
   let prefix: readonly string[] = [];
+  let lead = indent;
   while (prefix.length + rest.length > width) {
     const room = width - prefix.length;
     const space = rest.lastIndexOf(' ', room);
-    const wordBreak = space >= Math.ceil(room / 2);
+    const next = rest.indexOf(' ', space + 1);
+    const word = (next < 0 ? rest.length : next) - (space + 1);
+    // A word that fits on a row of its own moves there whole (ids stay whole, to be copied).
+    const wordBreak = space > lead && word <= width - pad.length;
     const cut = wordBreak ? space : room;
     rows.push([...prefix, ...rest.slice(0, cut)].join(''));
     rest = rest.slice(wordBreak ? cut + 1 : cut);
     prefix = pad;
+    lead = 0;
   }
   if (rest.length > 0) rows.push([...prefix, ...rest].join(''));
   return rows;
