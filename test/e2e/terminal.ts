@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Project } from './support.js';
 import { until } from './support.js';
 
-/** A command running in a detached tmux terminal of its own (160×50), to look at and type into. */
+/** A command running in a detached tmux terminal of its own (160×50 unless told), to look at and type into. */
 export interface Terminal {
   screen(): Promise<string>;
   keys(...keys: string[]): Promise<void>;
@@ -12,12 +12,16 @@ export interface Terminal {
   close(): Promise<void>;
 }
 
-export async function inTerminal(p: Project, line: string): Promise<Terminal> {
+export async function inTerminal(
+  p: Project,
+  line: string,
+  size: { readonly columns: number; readonly rows: number } = { columns: 160, rows: 50 },
+): Promise<Terminal> {
   const socket = `agentctl-e2e-${randomBytes(4).toString('hex')}`;
   const tmux = (args: string) => p.run(`tmux -L ${socket} ${args}`);
   const started = await tmux(
     // Ink draws nothing live when it believes it runs in CI (CI=true in .ci/run); a terminal is a terminal.
-    `new-session -d -s e2e -x 160 -y 50 -c ${JSON.stringify(p.dir)} ${JSON.stringify(`export CI=0 CONTINUOUS_INTEGRATION=0; ${line}; echo "[exited $?]"; sleep 60`)}`,
+    `new-session -d -s e2e -x ${size.columns} -y ${size.rows} -c ${JSON.stringify(p.dir)} ${JSON.stringify(`export CI=0 CONTINUOUS_INTEGRATION=0; ${line}; echo "[exited $?]"; sleep 60`)}`,
   );
   if (started.code !== 0) throw new Error(`tmux did not start: ${started.output}`);
   const screen = async () => (await tmux('capture-pane -p -t e2e')).stdout;

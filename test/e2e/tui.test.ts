@@ -53,6 +53,38 @@ describe('README agentctl tui', () => {
     expect(JSON.parse(still.stdout)).toHaveLength(3);
   });
 
+  it('`tui` at 80×24: the Failed pane keeps id, reason, attempts and error; Enter opens an item in full and scrolls it', async () => {
+    const p = await withParked();
+    const tui = await inTerminal(p, 'agentctl tui', { columns: 80, rows: 24 });
+    try {
+      await tui.waitFor(/1 Partitions .*2 Processes .*3 Retries .*4 Failed/);
+      await tui.keys('4');
+      const list = await tui.waitFor(/^› +\d+ +process .* step "charge": bil/m);
+      expect(list).toMatch(/^ +ID +REASON +.*ATTEMPTS +.*ERROR/m);
+      const id = /^› +(\d+) /m.exec(list)?.[1];
+      await tui.keys('Enter');
+      const opened = await tui.waitFor(new RegExp(`failed message ${id} .* lines 1–17 of \\d+`));
+      expect(opened).toMatch(/^error: +Error: step "charge": billing is down$/m);
+      expect(opened).toMatch(/^run: +[\w-]{27}$/m);
+      expect(opened).toMatch(/^history \(1\):/m);
+      const total = Number(/lines 1–17 of (\d+)/.exec(opened)?.[1]);
+      expect(total).toBeGreaterThan(17);
+      await tui.keys('End');
+      const end = await tui.waitFor(new RegExp(`lines ${total - 16}–${total} of ${total}`));
+      expect(end).toMatch(/^ {2}"type": "order\.paid",$/m);
+      expect(end).toMatch(/^}$/m);
+      await tui.keys('PageUp', 'k');
+      await tui.waitFor(new RegExp(`lines ${total - 33 > 0 ? total - 33 : 1}–`));
+      await tui.keys('q');
+      await tui.waitFor(/^› +\d+ +process /m);
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+      expect(await tui.screen()).toContain('[exited 0]');
+    } finally {
+      await tui.close();
+    }
+  });
+
   it('`consume --tui` runs the agent with the console; q drains and ends it', async () => {
     const p = project('e2e-consume-tui-');
     writeOrdersAgent(p.dir);
