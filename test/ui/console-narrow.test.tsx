@@ -7,7 +7,6 @@ import type { PaneName } from '../../src/ui/console/console-state.js';
 import {
   agent,
   FakeConsoleSource,
-  failedRow,
   line,
   NOW,
   run,
@@ -166,23 +165,27 @@ describe('the detail view at 80×24', () => {
     await app.shows(/^› 13 /m);
   });
 
-  it('drops lines read for a view the operator has already closed', async () => {
-    const { frame, press, shows, source } = await console80x24(
-      sampleView({ failed: { ...sampleView().failed, rows: [failedRow(13)] } }),
-      'failed',
-    );
-    let answer: (value: undefined) => void = () => undefined;
-    source.failedItem = () =>
-      new Promise((resolve) => {
-        answer = resolve;
-      });
+  it('drops lines read for a view the operator has left: closed, or moved on to another item', async () => {
+    const { frame, press, shows, source } = await console80x24(sampleView(), 'failed');
+    const read = source.failedItem.bind(source);
+    const slow = new Map<number, () => void>();
+    source.failedItem = (id) =>
+      id === 13
+        ? new Promise((resolve) => {
+            slow.set(id, () => resolve(undefined));
+          })
+        : read(id);
     await press('\r');
     await shows(/^failed message 13.*loading…$/m);
     await press('q');
     await shows(/^› 13 /m);
-    answer(undefined);
-    await delay(50);
+    await press('j', '\r');
+    await shows(/^history \(2\):$/m);
+    slow.get(13)?.();
+    await delay(100);
     expect(frame()).not.toContain('no longer in the store');
-    expect(line(frame(), /^› 13 /)).not.toBe('');
+    expect(line(frame(), /^failed message 12/)).not.toBe('');
+    await press('q');
+    await shows(/^› 12 /m);
   });
 });
