@@ -59,6 +59,9 @@ describe('the console at 80×24', () => {
       /^› 13 {2}process {2}score-order\/score +3 {2}1m40s ago {2}step "score": order 13/,
     );
     expect(frame()).not.toContain('PARTITION');
+    expect(frame().split('\n').at(-1)).toMatch(
+      /^enter details {2}space tag {2}r replay {2}D discard {2}\/ search/,
+    );
   });
 
   it('Processes pane: shows run ids whole, with state, attempts and error', async () => {
@@ -153,7 +156,8 @@ describe('the detail view at 80×24', () => {
   });
 
   it('says what to do where Enter opens nothing, and when the item left the store', async () => {
-    const { press, shows } = await console80x24(sampleView(), 'partitions');
+    const { frame, press, shows } = await console80x24(sampleView(), 'partitions');
+    expect(frame().split('\n').at(-1)).toMatch(/^space tag {2}c checkpoint/);
     await press('\r');
     await shows(/Enter opens a failed message: switch to the Failed pane \(4\)/);
     const gone = sampleView();

@@ -43,8 +43,11 @@ const failedDetail: DetailProvider = (source, { failed, view }) => {
 };
 
 /**
- * What Enter opens in each pane. A pane without an entry has no detail view yet; a run's would read the
- * run through the source and format it as `runs show` does.
+ * What Enter opens in each pane (the footer hints `enter details` where there is an entry). A pane
+ * without one has no detail view yet. For runs, the entry is `processes`: a provider that takes
+ * `selection.run`, reads the run through a `ConsoleSource` method backed by the `runs show` service in
+ * `ConsoleFeed`, and formats it with that command's formatter (`runDetailLines`), as `failedDetail` does
+ * for failed messages.
  */
 export const DETAIL_PROVIDERS: Readonly<Partial<Record<PaneName, DetailProvider>>> = {
   failed: failedDetail,

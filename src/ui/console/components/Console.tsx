@@ -176,6 +176,7 @@ export function Console({
         status={state.status}
         error={error}
         readonly={actions.readonly}
+        opens={DETAIL_PROVIDERS[state.focus] !== undefined}
         {...(state.mode.kind === 'filter' ? { draft: state.mode.draft } : {})}
       />
     </Box>

@@ -16,6 +16,8 @@ export type FooterProps = {
   readonly readonly: boolean;
   /** The filter being typed (filter mode). */
   readonly draft?: string;
+  /** Enter opens the selected row's detail view in the focused pane (hinted even when read-only). */
+  readonly opens?: boolean;
 };
 
 /** What the keys do to the focused pane's rows, hinted first (a narrow terminal cuts the hints' end). */
@@ -24,14 +26,6 @@ const ACTIONS: Readonly<Record<PaneName, string>> = {
   processes: 'd drain',
   retries: 'd drain',
   failed: 'space tag  r replay  D discard',
-};
-
-/** Keys that only look, hinted even in a read-only console. */
-const LOOK: Readonly<Record<PaneName, string>> = {
-  partitions: '',
-  processes: '',
-  retries: '',
-  failed: 'enter details  ',
 };
 
 const MODE_HINTS: Readonly<Record<string, string>> = {
@@ -43,10 +37,10 @@ const MODE_HINTS: Readonly<Record<string, string>> = {
 };
 
 /** The status line (action progress and results, load errors) and the key hints. */
-export function Footer({ focus, mode, busy, status, error, readonly, draft }: FooterProps) {
+export function Footer({ focus, mode, busy, status, error, readonly, draft, opens = false }: FooterProps) {
   const hints =
     MODE_HINTS[mode] ??
-    `${LOOK[focus]}${readonly ? '' : `${ACTIONS[focus]}  `}/ ${focus === 'failed' ? 'search' : 'filter'}  ? help  q quit  tab panes  j/k move  g/G top/bottom  p pause`;
+    `${opens ? 'enter details  ' : ''}${readonly ? '' : `${ACTIONS[focus]}  `}/ ${focus === 'failed' ? 'search' : 'filter'}  ? help  q quit  tab panes  j/k move  g/G top/bottom  p pause`;
   return (
     <Box flexDirection="column" height={2}>
       {draft !== undefined ? (
