@@ -31,6 +31,8 @@ async function consoleWith(
     />,
   );
   await until(() => (app.lastFrame() ?? '').includes('orders@host-1#4242'), 'the first frame');
+  // A pane reads its rows when it comes on screen: keys act on rows only once they are there.
+  await until(() => selectedLine(app.lastFrame() ?? '') !== '', 'the rows of the first pane');
   const press = async (...keys: string[]) => {
     for (const key of keys) {
       app.stdin.write(key);
@@ -64,15 +66,15 @@ describe('Console keys', () => {
 
   it('moves the selection with j/k, arrows, g and G, and keeps the frame height', async () => {
     const { press, frame } = await consoleWith(spyActions().actions);
-    expect(selectedLine(frame())).toMatch(/^› 0 /);
+    await until(() => /^› 0 /.test(selectedLine(frame())), 'the selection at /^› 0 /');
     await press('j', KEYS.down);
-    expect(selectedLine(frame())).toMatch(/^› 2 /);
+    await until(() => /^› 2 /.test(selectedLine(frame())), 'the selection at /^› 2 /');
     await press('k');
-    expect(selectedLine(frame())).toMatch(/^› 1 /);
+    await until(() => /^› 1 /.test(selectedLine(frame())), 'the selection at /^› 1 /');
     await press('G');
-    expect(selectedLine(frame())).toMatch(/^› 3 /);
+    await until(() => /^› 3 /.test(selectedLine(frame())), 'the selection at /^› 3 /');
     await press('g');
-    expect(selectedLine(frame())).toMatch(/^› 0 /);
+    await until(() => /^› 0 /.test(selectedLine(frame())), 'the selection at /^› 0 /');
     expect(frame().split('\n')).toHaveLength(29);
   });
 
@@ -80,7 +82,10 @@ describe('Console keys', () => {
     const { actions, calls } = spyActions();
     const { press, frame, source } = await consoleWith(actions, { initialPane: 'failed' });
     await press('j', 'r');
-    expect(frame()).toContain('Replay 1 failed message (12) through rules and processes?');
+    await until(
+      () => frame().includes('Replay 1 failed message (12) through rules and processes?'),
+      'Replay 1 failed message (12) through rules and processes?',
+    );
     expect(calls).toEqual([]);
     await press('y');
     await until(() => frame().includes('replayed 1 of 1 item'), 'the result on the status line');
@@ -103,9 +108,12 @@ describe('Console keys', () => {
     const { actions, calls } = spyActions();
     const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
     await press(' ', 'j', 'j', ' ');
-    expect(frame()).toContain('2 tagged');
+    await until(() => frame().includes('2 tagged'), '2 tagged');
     await press('D');
-    expect(frame()).toContain('Discard 2 failed messages (11, 13)? They stay in the store, never replayed.');
+    await until(
+      () => frame().includes('Discard 2 failed messages (11, 13)? They stay in the store, never replayed.'),
+      'Discard 2 failed messages (11, 13)? They stay in the store, never replayed.',
+    );
     await press('y');
     await until(() => frame().includes('discarded 2 failed messages'), 'the discard result');
     expect(calls).toEqual([{ action: 'discard', args: [[11, 13]] }]);
@@ -116,9 +124,15 @@ describe('Console keys', () => {
     const { actions, calls } = spyActions();
     const { press, frame } = await consoleWith(actions);
     await press('j', 'c');
-    expect(frame()).toContain('checkpoint of orders on local:events, partition 1');
+    await until(
+      () => frame().includes('checkpoint of orders on local:events, partition 1'),
+      'checkpoint of orders on local:events, partition 1',
+    );
     await press('e');
-    expect(frame()).toContain('Reset the checkpoint of orders partition 1 to earliest?');
+    await until(
+      () => frame().includes('Reset the checkpoint of orders partition 1 to earliest?'),
+      'Reset the checkpoint of orders partition 1 to earliest?',
+    );
     await press('y');
     await until(() => calls.length === 1, 'the reset');
     expect(calls[0]).toEqual({
@@ -126,7 +140,10 @@ describe('Console keys', () => {
       args: [[{ group: 'orders', sourceId: 'local:events', partition: '1' }], 'earliest'],
     });
     await press('c', 's', '1', '2', 'x', '\u007F', '5', KEYS.enter);
-    expect(frame()).toContain('Move the checkpoint of orders partition 1 to 125?');
+    await until(
+      () => frame().includes('Move the checkpoint of orders partition 1 to 125?'),
+      'Move the checkpoint of orders partition 1 to 125?',
+    );
     await press('y');
     await until(() => calls.length === 2, 'the set');
     expect(calls[1]).toEqual({
@@ -140,7 +157,10 @@ describe('Console keys', () => {
     const { actions, calls } = spyActions();
     const { press, frame } = await consoleWith(actions);
     await press('d');
-    expect(frame()).toContain('Drain orders@host-1#4242 (pid 4242 on host-1)?');
+    await until(
+      () => frame().includes('Drain orders@host-1#4242 (pid 4242 on host-1)?'),
+      'Drain orders@host-1#4242 (pid 4242 on host-1)?',
+    );
     await press('y');
     await until(() => frame().includes('orders@host-1#4242 is draining'), 'the drain result');
     expect(calls).toEqual([{ action: 'drain', args: ['orders@host-1#4242'] }]);
@@ -149,7 +169,7 @@ describe('Console keys', () => {
   it('read-only: every action is refused by the action service, without a confirmation', async () => {
     const actions = consoleActions({ store: {} as StateStore, config: { name: 'orders' }, readonly: true });
     const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
-    expect(frame()).toContain('READ-ONLY');
+    await until(() => frame().includes('READ-ONLY'), 'READ-ONLY');
     expect(frame()).not.toContain('r replay');
     await press('r');
     expect(frame()).not.toContain('Replay');
@@ -167,7 +187,7 @@ describe('Console keys', () => {
     const { press, frame } = await consoleWith(spyActions().actions, { source, refreshMs: 30 });
     await until(() => source.queries.length >= 3, 'a few refreshes');
     await press('p');
-    expect(frame()).toContain('PAUSED');
+    await until(() => frame().includes('PAUSED'), 'PAUSED');
     await delay(50);
     const paused = source.queries.length;
     await delay(150);
@@ -181,26 +201,29 @@ describe('Console keys', () => {
     const source = new FakeConsoleSource();
     const { press, frame } = await consoleWith(spyActions().actions, { source, initialPane: 'failed' });
     await press('/', 'c', 'u', 's', 't');
-    expect(frame()).toContain('search: cust');
+    await until(() => frame().includes('search: cust'), 'search: cust');
     await press(KEYS.enter);
     await until(() => source.queries.at(-1)?.failed.search === 'cust', 'the search in the query');
-    expect(frame()).toContain('for "cust"');
+    await until(() => frame().includes('for "cust"'), 'for "cust"');
   });
 
   it('/ filters the rows of the other panes', async () => {
     const source = new FakeConsoleSource(sampleView());
     const { press, frame } = await consoleWith(spyActions().actions, { source, initialPane: 'processes' });
     await press('/', 'f', 'a', 'i', 'l', KEYS.enter);
-    expect(frame()).toContain('1 shown  ·  filter "fail"');
-    expect(selectedLine(frame())).toMatch(/^› r3 /);
+    await until(() => frame().includes('1 shown  ·  filter "fail"'), '1 shown  ·  filter "fail"');
+    await until(() => /^› r3 /.test(selectedLine(frame())), 'the selection at /^› r3 /');
   });
 
   it('? shows the help, any key closes it, q quits', async () => {
     const { press, frame, quits } = await consoleWith(spyActions().actions);
     await press('?');
-    expect(frame()).toContain('replay the tagged (else the selected) failed messages');
+    await until(
+      () => frame().includes('replay the tagged (else the selected) failed messages'),
+      'replay the tagged (else the selected) failed messages',
+    );
     await press('x');
-    expect(frame()).toContain('4 partitions');
+    await until(() => frame().includes('4 partitions'), '4 partitions');
     await press('q');
     expect(quits()).toBe(1);
   });
