@@ -7,6 +7,7 @@ import { didYouMean } from './did-you-mean.js';
 import { applyDeprecatedEnv } from './env-names.js';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, formatError } from './exit-codes.js';
 import { commonFlags, jsonFlag } from './flags.js';
+import type { ActiveContext } from './settings.js';
 
 /** An error a command raises on purpose: one line for the user, plus what to try. */
 interface UserFacing {
@@ -29,8 +30,12 @@ function isOperational(error: unknown): error is { message: string; hint?: strin
   return typeof kind === 'string' && exitCodeOf(kind) === EXIT_FAILURE;
 }
 
+/** oclif's FlagOutput and ArgOutput (not exported by name). */
+// biome-ignore lint/suspicious/noExplicitAny: the shape oclif's parser declares
+type Parsed = { [name: string]: any };
+
 /** Where a store location came from, to name it when it is missing. */
-type StoreOrigin = 'flag' | 'config' | 'default';
+type StoreOrigin = 'flag' | 'context' | 'config' | 'default';
 
 /**
  * What every agentctl command shares: the common flags, lazy config and store loading, compact JSON
@@ -43,11 +48,49 @@ export abstract class BaseCommand extends Command {
   static override baseFlags = commonFlags;
 
   private loaded: LoadedConfig | undefined;
+  /** The config as its file says it, before the context's settings. */
+  protected fileConfig: LoadedConfig | undefined;
   private openedStore: StateStore | undefined;
+  /** The context this command runs in (see `parse`). */
+  protected activeContext: ActiveContext | undefined;
 
   protected override async init(): Promise<void> {
     await super.init();
     applyDeprecatedEnv(this.id, (line) => process.stderr.write(`${line}\n`));
+  }
+
+  /**
+   * Parses as oclif does, then takes the context (`--context`, `AGENTCTL_CONTEXT`, or the current one)
+   * and refuses a command that writes in a read-only context — before the command does anything.
+   */
+  protected override async parse<F extends Parsed, B extends Parsed, A extends Parsed>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    const { chooseContext } = await import('./settings.js');
+    const { refuseWritesIn } = await import('./writing-commands.js');
+    this.activeContext = chooseContext((parsed.flags as { context?: string }).context, argv ?? this.argv);
+    refuseWritesIn(this.activeContext, this.id);
+    return parsed;
+  }
+
+  /**
+   * Asks before a destructive action (see `confirm`); in a production context the operator types the
+   * context's name instead of y.
+   */
+  protected async confirm(question: string, yes: boolean): Promise<void> {
+    const { confirm } = await import('./confirm.js');
+    const production = this.activeContext?.context.production ? this.activeContext.name : undefined;
+    return confirm(question, yes, production === undefined ? {} : { typeToConfirm: production });
+  }
+
+  /** The context as the TUI shows it (its name; production or not), when there is one. */
+  protected consoleContext(): { context: { name: string; production: boolean } } | Record<never, never> {
+    const active = this.activeContext;
+    return active === undefined
+      ? {}
+      : { context: { name: active.name, production: active.context.production === true } };
   }
 
   /** `--json`, or `AGENTCTL_JSON` (and, for one release, `AGENTCTL_CONTENT_TYPE=json`). */
@@ -63,8 +106,9 @@ export abstract class BaseCommand extends Command {
   }
 
   /**
-   * The agent config (file or defaults), loaded once. Without a file it says so on stderr, and with
-   * `required` it refuses: `what` names what needs the config (rules, processes).
+   * The agent config (file or defaults), loaded once, with the context's settings over the file's.
+   * Without a file it says so on stderr, and with `required` it refuses: `what` names what needs the
+   * config (rules, processes). `--config` (or its variable) wins over the context's config file.
    */
   protected async agentConfig(
     configFlag?: string,
@@ -72,7 +116,8 @@ export abstract class BaseCommand extends Command {
   ): Promise<LoadedConfig> {
     if (this.loaded === undefined) {
       const { loadConfig, CONFIG_FILES } = await import('../core/config/load-config.js');
-      const loaded = await loadConfig(process.cwd(), configFlag);
+      const { withContext } = await import('./settings.js');
+      const loaded = await loadConfig(process.cwd(), configFlag ?? this.activeContext?.context.config);
       if (loaded.path === undefined) {
         const { DEFAULT_STORE_PATH } = await import('../core/store/sqlite/store-defaults.js');
         const names = `agentctl.config.{${CONFIG_FILES.map((f) => f.slice('agentctl.config.'.length)).join(',')}}`;
@@ -86,7 +131,8 @@ export abstract class BaseCommand extends Command {
           `note: no ${names} in ${process.cwd()}: using the defaults (agent "agent", source local:, store ${DEFAULT_STORE_PATH}, no rules), under what --source and --db say; pass --config FILE to use one\n`,
         );
       }
-      this.loaded = loaded;
+      this.fileConfig = loaded;
+      this.loaded = withContext(loaded, this.activeContext);
     }
     return this.loaded;
   }
@@ -105,14 +151,26 @@ export abstract class BaseCommand extends Command {
     const { openStore, sqliteStoreFile } = await import('../core/store/open-store.js');
     const { DEFAULT_STORE_PATH } = await import('../core/store/sqlite/store-defaults.js');
     const origin: StoreOrigin =
-      flags.db !== undefined ? 'flag' : loaded.config.store !== undefined ? 'config' : 'default';
+      flags.db !== undefined
+        ? 'flag'
+        : this.activeContext?.context.db !== undefined
+          ? 'context'
+          : loaded.config.store !== undefined
+            ? 'config'
+            : 'default';
     const location = flags.db ?? loaded.config.store ?? DEFAULT_STORE_PATH;
     const baseDir = flags.db === undefined ? loaded.dir : process.cwd();
     const file = sqliteStoreFile(location, baseDir);
     if (file !== undefined) {
       const { existsSync } = await import('node:fs');
       if (!existsSync(file)) {
-        if (options.mustExist) throw await missingStore(file, origin, loaded.path);
+        if (options.mustExist) {
+          throw await missingStore(
+            file,
+            origin,
+            origin === 'context' ? this.activeContext?.name : loaded.path,
+          );
+        }
         process.stderr.write(`creating a new state store at ${file}\n`);
       }
     }
@@ -201,14 +259,17 @@ Object.defineProperty(BaseCommand, 'baseFlags', {
   configurable: true,
 });
 
-async function missingStore(file: string, origin: StoreOrigin, configPath: string | undefined) {
+/** `where`: the config file's path, or the context's name, that named the store. */
+async function missingStore(file: string, origin: StoreOrigin, where: string | undefined) {
   const { MissingStoreError } = await import('../core/errors/usage-error.js');
   const named =
     origin === 'flag'
       ? 'check --db (or AGENTCTL_DB) for a typo'
-      : origin === 'config'
-        ? `check "store" in ${configPath}`
-        : 'run it in the directory of your agent (where agentctl consume ran), or give --db PATH';
+      : origin === 'context'
+        ? `check the db of context "${where}" (agentctl context show ${where})`
+        : origin === 'config'
+          ? `check "store" in ${where}`
+          : 'run it in the directory of your agent (where agentctl consume ran), or give --db PATH';
   return new MissingStoreError(`no state store at ${file}: nothing has run against it`, {
     hint: `${named} (agentctl consume and agentctl publish create a store)`,
   });

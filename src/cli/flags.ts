@@ -18,6 +18,11 @@ export const commonFlags = {
     env: 'AGENTCTL_DB',
     helpGroup: 'COMMON',
   }),
+  context: Flags.string({
+    summary: 'Context to use (see agentctl context list; default: the current one).',
+    env: 'AGENTCTL_CONTEXT',
+    helpGroup: 'COMMON',
+  }),
   verbose: Flags.boolean({
     summary: 'Print stack traces of unexpected errors.',
     env: 'AGENTCTL_VERBOSE',

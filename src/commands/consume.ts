@@ -100,6 +100,7 @@ export default class Consume extends BaseCommand {
           config,
           agent,
           group: built.options.name,
+          ...this.consoleContext(),
         })
       : undefined;
     let finished = false;

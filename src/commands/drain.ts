@@ -30,7 +30,6 @@ export default class Drain extends BaseCommand {
     const loaded = await this.agentConfig(flags.config);
     const { store } = await this.openStore(flags, { mustExist: true });
     const { drainAgent } = await import('../core/ops/drain.js');
-    const { confirm } = await import('../cli/confirm.js');
     const ui = await import('../ui/text/drain.js');
     const timeoutMs = flags.timeout * 1000;
     const result = await drainAgent(store, {
@@ -40,7 +39,7 @@ export default class Drain extends BaseCommand {
       pollMs: 200,
       approve: async (agent) => {
         if (process.stdin.isTTY)
-          await confirm(`Drain ${agent.id} (pid ${agent.pid} on ${agent.host})?`, flags.yes);
+          await this.confirm(`Drain ${agent.id} (pid ${agent.pid} on ${agent.host})?`, flags.yes);
       },
       onRequested: (agent, request) => {
         if (!this.jsonEnabled())

@@ -34,7 +34,6 @@ export default class Replay extends BaseCommand {
     if (problem !== undefined) throw new UsageError(problem, { hint: REPLAY_MODES });
     const where = flags.failed ? await failedWhereOf(flags) : undefined;
     const { store, config } = await this.openStore(flags);
-    const { confirm } = await import('../cli/confirm.js');
     const { LiveLine } = await import('../ui/text/live-line.js');
     const ui = await import('../ui/text/replay.js');
     const line = new LiveLine();
@@ -68,7 +67,7 @@ export default class Replay extends BaseCommand {
         const total = await countReplayable(store, config, filter, where);
         // Said once, from the selection (the replay evaluates the expression again on the same items).
         const whereNote = where?.skippedNote();
-        if (total > 0 && !flags['dry-run']) await confirm(ui.renderReplayQuestion(total), flags.yes);
+        if (total > 0 && !flags['dry-run']) await this.confirm(ui.renderReplayQuestion(total), flags.yes);
         const summary = await replayFailed({
           store,
           config,
@@ -97,7 +96,7 @@ export default class Replay extends BaseCommand {
         ...(flags.to ? { to: flags.to } : {}),
       };
       const { sourceUriOf } = await import('../core/config/build-agent.js');
-      await confirm(ui.renderRangeQuestion(sourceUriOf(config, flags.source), range), flags.yes);
+      await this.confirm(ui.renderRangeQuestion(sourceUriOf(config, flags.source), range), flags.yes);
       const summary = await replayRange({
         store,
         config,

@@ -48,13 +48,16 @@ export default class Tui extends BaseCommand {
       );
     }
     const loaded = await this.agentConfig(flags.config);
-    const { store, config } = await this.openStore(flags, { readonly: flags.readonly, mustExist: true });
+    // A read-only context makes the console read-only, as --readonly does.
+    const readonly = flags.readonly || this.activeContext?.context.readonly === true;
+    const { store, config } = await this.openStore(flags, { readonly, mustExist: true });
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
     const { renderConsole } = await import('../ui/console/render-console.js');
     const tui = renderConsole({
       store,
       config,
-      readonly: flags.readonly,
+      readonly,
+      ...this.consoleContext(),
       refreshMs: Math.round(flags.refresh * 1000),
       ...(group === undefined ? {} : { group }),
     });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/run.js');
@@ -21,8 +22,27 @@ export interface CliOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * An empty XDG_CONFIG_HOME for every CLI run that names none: the contexts of whoever runs the tests
+ * (`~/.config/agentctl/contexts.json`) must never change what a test sees, nor be changed by one.
+ */
+let emptyConfigHome: string | undefined;
+function isolatedConfigHome(): string {
+  if (emptyConfigHome === undefined) {
+    const base = join(tmpdir(), 'agentctl-tests');
+    mkdirSync(base, { recursive: true });
+    emptyConfigHome = mkdtempSync(join(base, 'xdg-'));
+  }
+  return emptyConfigHome;
+}
+
 function cliEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    XDG_CONFIG_HOME: isolatedConfigHome(),
+    ...extra,
+  };
   for (const key of Object.keys(env)) if (key.startsWith('AGENTCTL_') && !(key in extra)) delete env[key];
   return env;
 }

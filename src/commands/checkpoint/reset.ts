@@ -35,13 +35,12 @@ export default class CheckpointReset extends BaseCommand {
     const { store, config } = await this.openStore(flags, { mustExist: true });
     const { resetCheckpoints } = await import('../../core/ops/checkpoint-moves.js');
     const { opsTarget, withSource } = await import('../../core/ops/operator-source.js');
-    const { confirm } = await import('../../cli/confirm.js');
     const { renderCheckpointChange } = await import('../../ui/text/checkpoints.js');
     const target = opsTarget(config, { source: flags.source, group: flags.agent });
     const to = flags.to as 'earliest' | 'latest';
     const result = await withSource(store, target, async (source) => {
       const which = flags.partition ? `partitions ${flags.partition.join(', ')}` : 'all partitions';
-      await confirm(
+      await this.confirm(
         `Reset the checkpoints of ${target.group} on ${source.uri} (${which}) to ${to}?`,
         flags.yes,
       );

@@ -37,11 +37,10 @@ export default class CheckpointSet extends BaseCommand {
     const { store, config } = await this.openStore(flags, { mustExist: true });
     const { setCheckpoint } = await import('../../core/ops/checkpoint-moves.js');
     const { opsTarget, withSource } = await import('../../core/ops/operator-source.js');
-    const { confirm } = await import('../../cli/confirm.js');
     const { renderCheckpointChange } = await import('../../ui/text/checkpoints.js');
     const target = opsTarget(config, { source: flags.source, group: flags.agent });
     const result = await withSource(store, target, async (source) => {
-      await confirm(
+      await this.confirm(
         `Move the checkpoint of ${target.group} on ${source.uri} partition ${flags.partition} to ${flags.position}?`,
         flags.yes,
       );

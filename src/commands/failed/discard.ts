@@ -42,14 +42,13 @@ export default class FailedDiscard extends BaseCommand {
     const { store } = await this.openStore(flags, { mustExist: true });
     const { discardFailed, discardTargets } = await import('../../core/ops/failed-items.js');
     const { renderDiscarded, renderDiscardQuestion } = await import('../../ui/text/failed.js');
-    const { confirm } = await import('../../cli/confirm.js');
     const targets = await discardTargets(
       store,
       ids.length > 0
         ? { ids }
         : { all: true, filter: failedFilterOf({ reason: flags.reason }), ...(where ? { where } : {}) },
     );
-    if (targets.length > 0) await confirm(renderDiscardQuestion(targets.length), flags.yes);
+    if (targets.length > 0) await this.confirm(renderDiscardQuestion(targets.length), flags.yes);
     this.note(where?.skippedNote());
     const discarded = await discardFailed(store, targets);
     if (!this.jsonEnabled()) this.log(renderDiscarded(discarded, targets.length));

@@ -29,8 +29,10 @@ export default class StoreCopy extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(StoreCopy);
     const { redactUri } = await import('../../core/redact.js');
-    const { confirm } = await import('../../cli/confirm.js');
-    await confirm(`copy the state store ${redactUri(flags.from)} into ${redactUri(flags.to)}?`, flags.yes);
+    await this.confirm(
+      `copy the state store ${redactUri(flags.from)} into ${redactUri(flags.to)}?`,
+      flags.yes,
+    );
     const { openStore } = await import('../../core/store/open-store.js');
     const { copyStore } = await import('../../core/ops/store-copy/copy-store.js');
     const { verifyCopy } = await import('../../core/ops/store-copy/verify-copy.js');

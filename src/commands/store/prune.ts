@@ -45,9 +45,8 @@ export default class StorePrune extends BaseCommand {
     const { pruneStore } = await import('../../core/ops/store-prune.js');
     const { renderStorePrune } = await import('../../ui/text/store-prune.js');
     if (!dryRun) {
-      const { confirm } = await import('../../cli/confirm.js');
       const { timestamp } = await import('../../ui/text/format.js');
-      await confirm(
+      await this.confirm(
         `delete ${kinds.join(', ')} older than ${timestamp(before)} from ${store.location}?`,
         flags.yes,
       );

@@ -44,7 +44,14 @@ export type Mode =
   | { readonly kind: 'filter'; readonly draft: string }
   /** Choosing what to do with checkpoints; `draft` is the position being typed once `s` was chosen. */
   | { readonly kind: 'checkpoint'; readonly targets: readonly CheckpointTarget[]; readonly draft?: string }
-  | { readonly kind: 'confirm'; readonly action: PendingAction; readonly question: string };
+  /** `typeName`: a production context, whose name is typed (into `draft`) instead of pressing y. */
+  | {
+      readonly kind: 'confirm';
+      readonly action: PendingAction;
+      readonly question: string;
+      readonly typeName?: string;
+      readonly draft?: string;
+    };
 
 export interface StatusLine {
   readonly text: string;
@@ -87,6 +94,9 @@ export type ConsoleEvent =
   | { readonly type: 'clear'; readonly pane: PaneName }
   | { readonly type: 'mode'; readonly mode: Mode }
   | { readonly type: 'draft'; readonly draft: string }
+  /** Text typed into the draft of the mode (or its last character erased), on the state of the moment. */
+  | { readonly type: 'typed'; readonly text: string }
+  | { readonly type: 'erased' }
   | { readonly type: 'filter'; readonly text: string }
   | { readonly type: 'pause' }
   | { readonly type: 'busy'; readonly label: string; readonly progress?: string }
@@ -195,9 +205,21 @@ export function consoleReducer(state: ConsoleState, event: ConsoleEvent): Consol
     case 'mode':
       return { ...state, mode: event.mode };
     case 'draft':
-      return state.mode.kind === 'filter' || state.mode.kind === 'checkpoint'
+      return state.mode.kind === 'filter' ||
+        state.mode.kind === 'checkpoint' ||
+        (state.mode.kind === 'confirm' && state.mode.typeName !== undefined)
         ? { ...state, mode: { ...state.mode, draft: event.draft } }
         : state;
+    case 'typed':
+    case 'erased': {
+      const mode = state.mode;
+      if (mode.kind !== 'filter' && mode.kind !== 'checkpoint' && mode.kind !== 'confirm') return state;
+      const draft = mode.draft ?? '';
+      return {
+        ...state,
+        mode: { ...mode, draft: event.type === 'typed' ? draft + event.text : draft.slice(0, -1) },
+      };
+    }
     case 'filter':
       return {
         ...state,

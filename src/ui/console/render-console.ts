@@ -20,6 +20,8 @@ export interface RenderConsoleOptions {
   readonly agent?: LiveAgent;
   /** Only this agent group (default: every group). */
   readonly group?: string;
+  /** The context in use (a production one: red banner, actions confirmed by typing its name). */
+  readonly context?: { readonly name: string; readonly production: boolean };
   readonly stdout?: NodeJS.WriteStream;
   readonly stdin?: NodeJS.ReadStream;
 }
@@ -70,6 +72,7 @@ export function renderConsole(options: RenderConsoleOptions): ConsoleHandle {
       refreshMs: options.refreshMs ?? 1_000,
       ...(group === undefined ? {} : { group }),
       ...(agent === undefined ? {} : { liveAgentId: agent.id }),
+      ...(options.context === undefined ? {} : { context: options.context }),
       onQuit: () => quit(),
     }),
     {

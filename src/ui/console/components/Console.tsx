@@ -50,6 +50,8 @@ export type ConsoleProps = {
   readonly size?: Partial<TerminalSize>;
   /** The pane focused at start. */
   readonly initialPane?: PaneName;
+  /** The context in use: a production one gets a red banner, and actions are confirmed by its name. */
+  readonly context?: { readonly name: string; readonly production: boolean };
 };
 
 /**
@@ -66,6 +68,7 @@ export function Console({
   onQuit,
   size: fixed,
   initialPane,
+  context,
 }: ConsoleProps) {
   const size = useTerminalSize(fixed);
   const [state, dispatch] = useReducer(consoleReducer, initialPane, initialState);
@@ -128,6 +131,7 @@ export function Console({
     source,
     details: DETAIL_PROVIDERS,
     ...(liveAgentId === undefined ? {} : { liveAgentId }),
+    ...(context?.production ? { production: context.name } : {}),
     reload,
     quit: onQuit,
   });
@@ -147,6 +151,7 @@ export function Console({
         idleMs={SAME_VIEW_MS}
         paused={state.paused}
         readonly={actions.readonly}
+        {...(context === undefined ? {} : { context })}
         maxAgents={MAX_AGENTS}
       />
       <PaneTabs
@@ -160,7 +165,14 @@ export function Console({
       ) : (
         <Box flexDirection="column" height={layout.pane}>
           {pane(state, rows, view, { cursors, height: paneHeight, width, now })}
-          {state.mode.kind === 'confirm' ? <ConfirmDialog question={state.mode.question} /> : null}
+          {state.mode.kind === 'confirm' ? (
+            <ConfirmDialog
+              question={state.mode.question}
+              {...(state.mode.typeName === undefined
+                ? {}
+                : { typeName: state.mode.typeName, draft: state.mode.draft ?? '' })}
+            />
+          ) : null}
           {state.mode.kind === 'checkpoint' ? (
             <CheckpointDialog
               targets={state.mode.targets}

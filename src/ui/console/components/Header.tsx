@@ -24,6 +24,8 @@ export type HeaderProps = {
   readonly paused: boolean;
   /** Actions are disabled (`--readonly`). */
   readonly readonly: boolean;
+  /** The context in use; a production one is shown in a red banner. */
+  readonly context?: { readonly name: string; readonly production: boolean };
   /** Agent lines shown at most (the rest, and agents that ended long ago, are counted on one line). */
   readonly maxAgents: number;
 };
@@ -42,6 +44,7 @@ export function Header({
   idleMs,
   paused,
   readonly,
+  context,
   maxAgents,
 }: HeaderProps) {
   const { listed, more } = headerAgents(agents, takenAt ?? 0, maxAgents);
@@ -59,6 +62,11 @@ export function Header({
           agentctl
         </Text>
         {paused ? <Text inverse> PAUSED </Text> : null}
+        {context?.production ? (
+          <Text backgroundColor="red" color="white" bold>{` PRODUCTION: ${context.name} `}</Text>
+        ) : context !== undefined ? (
+          <Text color="cyan">{` context ${context.name}`}</Text>
+        ) : null}
         {readonly ? <Text color="yellow"> READ-ONLY</Text> : null}
         {`  ${where}  ·  ${group === undefined ? 'all groups' : `group ${group}`}  ·  ${pace}  ·  ${clock}`}
       </Text>

@@ -38,6 +38,8 @@ export interface CommandContext {
   readonly details: Readonly<Partial<Record<PaneName, DetailProvider>>>;
   /** The agent this process runs (`consume --tui`). */
   readonly liveAgentId?: string;
+  /** A production context's name: actions are confirmed by typing it. */
+  readonly production?: string;
   /** Re-read the data (after an action). */
   readonly reload: () => void;
   readonly quit: () => void;
@@ -82,7 +84,15 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
     const propose = (action: PendingAction) =>
       actions.readonly
         ? execute(action)
-        : dispatch({ type: 'mode', mode: { kind: 'confirm', action, question: questionFor(action) } });
+        : dispatch({
+            type: 'mode',
+            mode: {
+              kind: 'confirm',
+              action,
+              question: questionFor(action),
+              ...(context.production === undefined ? {} : { typeName: context.production, draft: '' }),
+            },
+          });
 
     switch (command.type) {
       case 'quit':
@@ -111,16 +121,22 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         return;
       case 'type':
       case 'erase': {
-        const draft = mode.kind === 'filter' || mode.kind === 'checkpoint' ? (mode.draft ?? '') : '';
-        dispatch({
-          type: 'draft',
-          draft: command.type === 'type' ? draft + command.text : draft.slice(0, -1),
-        });
+        // Applied by the reducer to the draft of the moment: keys typed faster than renders all count.
+        dispatch(command.type === 'type' ? { type: 'typed', text: command.text } : { type: 'erased' });
         return;
       }
       case 'submit':
         if (mode.kind === 'filter') dispatch({ type: 'filter', text: mode.draft.trim() });
-        else if (mode.kind === 'checkpoint' && mode.draft !== undefined && mode.draft.trim() !== '') {
+        else if (mode.kind === 'confirm' && mode.typeName !== undefined) {
+          if ((mode.draft ?? '').trim() === mode.typeName) execute(mode.action);
+          else {
+            dispatch({ type: 'mode', mode: { kind: 'normal' } });
+            dispatch({
+              type: 'status',
+              status: { tone: 'error', text: `not confirmed: type ${mode.typeName} exactly to confirm` },
+            });
+          }
+        } else if (mode.kind === 'checkpoint' && mode.draft !== undefined && mode.draft.trim() !== '') {
           propose({ kind: 'set-checkpoint', target: mode.targets[0]!, position: mode.draft.trim() });
         }
         return;

@@ -60,6 +60,7 @@ export function keyCommand(input: string, key: Key, mode: Mode): KeyCommand | un
       if (key.escape || input === 'q') return { type: 'cancel' };
       return scrollCommand(input, key);
     case 'confirm':
+      if (mode.typeName !== undefined) return textCommand(input, key);
       if (input === 'y' || input === 'Y') return { type: 'yes' };
       return key.escape || key.return || input === 'n' || input === 'N' || input === 'q'
         ? { type: 'cancel' }
@@ -131,7 +132,9 @@ export function useKeys(mode: Mode, onCommand: (command: KeyCommand) => void, ac
   const handler = useCallback((input: string, key: Key) => {
     const { mode: current, onCommand: send } = latest.current;
     const typing =
-      current.kind === 'filter' || (current.kind === 'checkpoint' && current.draft !== undefined);
+      current.kind === 'filter' ||
+      (current.kind === 'checkpoint' && current.draft !== undefined) ||
+      (current.kind === 'confirm' && current.typeName !== undefined);
     for (const one of typing || input.length <= 1 ? [input] : [...input]) {
       const command = keyCommand(one, key, current);
       if (command !== undefined) send(command);
