@@ -117,6 +117,14 @@ export class PostgresStateStore implements StateStore {
     };
   }
 
+  /** The server's clock (`SELECT now()`), in ms since the epoch: `agentctl doctor` compares it with ours. */
+  async serverTime(): Promise<number> {
+    const rows = await this.connection.query<{ now: string }>(
+      'SELECT (extract(epoch FROM now()) * 1000)::float8::text AS now',
+    );
+    return Number(rows[0]?.now);
+  }
+
   /** Ends the pool (waits for calls under way). Idempotent. */
   async close(): Promise<void> {
     await this.connection.close();
