@@ -24,6 +24,7 @@ export type Scenario =
   | 'completion'
   | 'describe'
   | 'describe-amqp';
+  | 'contexts';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -326,6 +327,35 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     scenario: 'worker',
     status: 'substituted',
     how: 'a synopsis: run with every option given',
+  },
+
+  // contexts and doctor (contexts.test.ts)
+  'agentctl context add dev --db .agentctl/agent.db --source local:': {
+    scenario: 'contexts',
+    status: 'as written',
+  },
+  "agentctl context add prod --source 'amqp://app:${RABBIT_PASSWORD}@mq.prod:5672/orders?queue=orders' --db postgres://agentctl@db.prod/agents --readonly --production":
+    {
+      scenario: 'contexts',
+      status: 'as written',
+      how: 'nothing connects to mq.prod or db.prod: adding a context only writes contexts.json',
+    },
+  'agentctl context use dev': { scenario: 'contexts', status: 'as written' },
+  'agentctl context list': { scenario: 'contexts', status: 'as written' },
+  'agentctl replay --failed --yes --context prod': {
+    scenario: 'contexts',
+    status: 'as written',
+    how: 'refused with exit 2 before anything connects (prod is read-only)',
+  },
+  'agentctl context show prod --json': { scenario: 'contexts', status: 'as written' },
+  'agentctl context use --none': { scenario: 'contexts', status: 'as written' },
+  'agentctl context remove dev': { scenario: 'contexts', status: 'as written' },
+  'agentctl doctor': { scenario: 'contexts', status: 'as written' },
+  'agentctl doctor --json': { scenario: 'contexts', status: 'as written' },
+  "agentctl doctor --source 'amqp://guest:guest@127.0.0.1:5673/?queue=orders'": {
+    scenario: 'contexts',
+    status: 'as written',
+    how: 'nothing listens on 5673: exit 1 with the fix',
   },
 };
 

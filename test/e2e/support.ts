@@ -47,7 +47,13 @@ export function project(prefix = 'e2e-'): Project {
   const bin = join(dir, '.bin');
   mkdirSync(bin);
   symlinkSync(BIN, join(bin, 'agentctl'));
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH ?? ''}` };
+  // Contexts live in the project's own config home: never the real ~/.config of whoever runs the tests.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    XDG_CONFIG_HOME: join(dir, '.config'),
+  };
   for (const key of Object.keys(env)) if (key.startsWith('AGENTCTL_')) delete env[key];
   const start = (line: string, extraEnv: Record<string, string> = {}): Running => {
     // `detached` gives the shell its own process group, so a signal can reach the whole pipeline.
