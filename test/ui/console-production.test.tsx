@@ -43,14 +43,15 @@ describe('Console in a production context', () => {
   it('does not act on y: the context name must be typed, then enter', async () => {
     const { press, frame, calls } = await consoleIn({ name: 'prod-eu', production: true });
     await press('j', 'r');
+    await until(() => frame().includes('production context prod-eu: type its name'), 'the question');
     expect(frame()).toContain('Replay 1 failed message (12)');
-    expect(frame()).toContain('production context prod-eu: type its name');
     await press('y', ENTER);
     await until(() => frame().includes('not confirmed: type prod-eu exactly'), 'the refusal');
     expect(calls).toEqual([]);
     await press('r');
+    await until(() => frame().includes('type its name'), 'the question again');
     await press(...'prod-eu');
-    expect(frame()).toContain('then enter (esc cancels): prod-eu');
+    await until(() => frame().includes('then enter (esc cancels): prod-eu'), 'the name typed');
     await press(ENTER);
     await until(() => frame().includes('replayed 1 of 1 item'), 'the replay');
     expect(calls).toEqual([{ action: 'replay', args: [[12]] }]);
@@ -58,7 +59,9 @@ describe('Console in a production context', () => {
 
   it('outside production, y confirms as before', async () => {
     const { press, frame, calls } = await consoleIn({ name: 'staging', production: false });
-    await press('j', 'r', 'y');
+    await press('j', 'r');
+    await until(() => frame().includes('Replay 1 failed message (12)'), 'the question');
+    await press('y');
     await until(() => frame().includes('replayed 1 of 1 item'), 'the replay');
     expect(calls).toEqual([{ action: 'replay', args: [[12]] }]);
   });
