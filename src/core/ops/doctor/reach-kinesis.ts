@@ -47,9 +47,10 @@ export async function reachKinesis(
     };
   } catch (error) {
     const text = redactSecrets(reasonOf(error));
-    const fix = /ResourceNotFound/i.test(text)
+    const kind = `${(error as { name?: string }).name ?? ''} ${text}`;
+    const fix = /ResourceNotFound|not found/i.test(kind)
       ? `check the stream name and region (aws kinesis list-streams --region …), or create stream ${stream}`
-      : /credential|security token|signature|AccessDenied|UnrecognizedClient/i.test(text)
+      : /credential|security token|signature|AccessDenied|UnrecognizedClient/i.test(kind)
         ? 'check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and their kinesis:DescribeStreamSummary permission'
         : 'check the region and endpoint in the URI and that the endpoint is reachable from here';
     return { name, ok: false, detail: `${display}: ${text}`, fix };
