@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentctl } from '../support/cli.js';
+import { sqliteStoreAtVersion } from '../support/old-store.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 
@@ -98,6 +100,20 @@ describe('agentctl doctor', () => {
       name: 'sink reachable',
       fix: expect.stringContaining('RabbitMQ'),
     });
+  });
+
+  it('a store an older agentctl left: migrations pending, the fix runs store migrate; the store is not touched', () => {
+    const dir = tempDir('doctor-');
+    sqliteStoreAtVersion(join(dir, 'old.db'), 3).close();
+    const run = agentctl(['doctor', '--db', 'old.db'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /✗ store opens: .*schema version 3, older than this agentctl's \(\d+\): migrations pending/,
+    );
+    expect(run.stdout).toContain('    fix: run agentctl store migrate --db ');
+    const db = new Database(join(dir, 'old.db'), { readonly: true });
+    expect(db.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({ v: 3 });
+    db.close();
   });
 
   it('a config that does not load is a failed check, and the rest is checked on the defaults', () => {
