@@ -1,9 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${RABBIT_PASSWORD} is what the README's context holds
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeOrdersAgent } from './fixtures.js';
-import { expectExit, project, scenarios } from './support.js';
+import { orderEvents, writeOrdersAgent } from './fixtures.js';
+import { expectExit, project, scenarios, until } from './support.js';
+import { inTerminal } from './terminal.js';
 
 const { readme } = scenarios('contexts');
 
@@ -66,5 +67,50 @@ describe('README contexts and doctor', () => {
     expectExit(down, 1);
     expect(down.stdout).toContain('✗ source reachable: amqp://***@127.0.0.1:5673/?queue=orders');
     expect(down.stdout).toContain('    fix: check that RabbitMQ runs at 127.0.0.1:5673');
+  });
+
+  it('Given a production context, in a terminal: checkpoint set asks for the context name (y is not enough), and the TUI shows it in a banner', async () => {
+    const p = project('e2e-production-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(3));
+    expectExit(await p.run('agentctl publish --file events.ndjson'), 0);
+    expectExit(await p.run('agentctl context add live --db .agentctl/agent.db --production'), 0);
+    const position = async () => {
+      const rows = JSON.parse((await p.run('agentctl checkpoint list --json')).stdout) as {
+        partition: string;
+        position?: string;
+      }[];
+      return rows.find((r) => r.partition === '0')?.position;
+    };
+    const refused = await inTerminal(p, 'agentctl checkpoint set --partition 0 --position 0 --context live');
+    try {
+      await refused.waitFor(/This is the production context "live": type its name to confirm:/);
+      await refused.keys('y', 'Enter');
+      await until('the command ends', () => refused.ended(), 10_000);
+      // The screen's `[exited N]` is not the command's code (terminal.ts expands `$?` too early): the
+      // refusal is proven by its message and the checkpoint that did not move.
+      expect(await refused.screen()).toContain('error: cancelled: "y" is not the context\'s name');
+    } finally {
+      await refused.close();
+    }
+    expect(await position()).toBeUndefined();
+    const typed = await inTerminal(p, 'agentctl checkpoint set --partition 0 --position 0 --context live');
+    try {
+      await typed.waitFor(/type its name to confirm:/);
+      await typed.keys('live', 'Enter');
+      await until('the command ends', () => typed.ended(), 10_000);
+      expect(await typed.screen()).toContain('partition 0:');
+    } finally {
+      await typed.close();
+    }
+    expect(await position()).toBe('0');
+    const tui = await inTerminal(p, 'agentctl tui --context live');
+    try {
+      await tui.waitFor(/PRODUCTION: live/);
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+    } finally {
+      await tui.close();
+    }
   });
 });
