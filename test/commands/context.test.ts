@@ -125,11 +125,11 @@ describe('agentctl context', () => {
     const { run } = givenAnAgent();
     ok(run(['publish', '--type', 'a.b', '--db', 'p.db']));
     ok(run(['context', 'add', 'prod', '--db', 'p.db', '--production']));
-    const asked = run(['checkpoint', 'set', '--partition', '0', '--position', '5', '--context', 'prod']);
+    const asked = run(['checkpoint', 'set', '--partition', '0', '--position', '0', '--context', 'prod']);
     expect(asked.code).toBe(2);
     expect(asked.stderr).toContain('not confirmed: stdin is not a terminal');
-    ok(run(['checkpoint', 'set', '--partition', '0', '--position', '5', '--context', 'prod', '--yes']));
+    ok(run(['checkpoint', 'set', '--partition', '0', '--position', '0', '--context', 'prod', '--yes']));
     const rows = ok(run(['checkpoint', 'list', '--json', '--context', 'prod'])).json<CheckpointRow[]>();
-    expect(rows.find((r) => r.partition === '0')?.position).toBe('5');
+    expect(rows.find((r) => r.partition === '0')?.position).toBe('0');
   });
 });
