@@ -23,7 +23,7 @@ export type Scenario =
   | 'worker'
   | 'completion'
   | 'describe'
-  | 'describe-amqp';
+  | 'describe-amqp'
   | 'contexts';
 
 export interface Coverage {
