@@ -71,7 +71,7 @@ export abstract class BaseCommand extends Command {
     const { chooseContext } = await import('./settings.js');
     const { refuseWritesIn } = await import('./writing-commands.js');
     this.activeContext = chooseContext((parsed.flags as { context?: string }).context, argv ?? this.argv);
-    refuseWritesIn(this.activeContext, this.id);
+    refuseWritesIn(this.activeContext, this.id, parsed.flags as Record<string, unknown>);
     return parsed;
   }
 

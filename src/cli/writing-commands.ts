@@ -23,11 +23,30 @@ export const WRITING_COMMANDS: Readonly<Record<string, string>> = {
 };
 
 /**
- * @throws UsageError (exit 2) naming the context when `id` writes and the context is read-only.
+ * Commands that only look, unless given a flag that changes something: the flag and what it changes.
  */
-export function refuseWritesIn(active: ActiveContext | undefined, id: string | undefined): void {
+export const WRITING_FLAGS: Readonly<Record<string, { readonly flag: string; readonly what: string }>> = {
+  peek: { flag: 'requeue', what: 'takes messages from a queue and gives them back, marked redelivered' },
+};
+
+/** What `id` run with `flags` changes, or undefined when it only looks. */
+export function writesWhat(id: string, flags: Readonly<Record<string, unknown>> = {}): string | undefined {
+  const byFlag = WRITING_FLAGS[id];
+  if (byFlag !== undefined && flags[byFlag.flag] === true) return `--${byFlag.flag} ${byFlag.what}`;
+  return WRITING_COMMANDS[id];
+}
+
+/**
+ * @throws UsageError (exit 2) naming the context when `id` (with `flags`) writes and the context is
+ *   read-only.
+ */
+export function refuseWritesIn(
+  active: ActiveContext | undefined,
+  id: string | undefined,
+  flags: Readonly<Record<string, unknown>> = {},
+): void {
   if (active?.context.readonly !== true || id === undefined) return;
-  const what = WRITING_COMMANDS[id];
+  const what = writesWhat(id, flags);
   if (what === undefined) return;
   const command = `agentctl ${id.replace(/:/g, ' ')}`;
   const how =

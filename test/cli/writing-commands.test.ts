@@ -27,6 +27,10 @@ const LOOKING = [
   'rules:list',
   'rules:test',
   'checkpoint:list',
+  'peek',
+  'describe',
+  'runs:list',
+  'runs:show',
   'context:add',
   'context:use',
   'context:list',
@@ -64,6 +68,16 @@ describe('a read-only context refuses every command that writes', () => {
 
   it.each(LOOKING)('%s runs', (id) => {
     expect(() => refuseWritesIn(readonlyContext('current'), id)).not.toThrow();
+  });
+
+  it('peek looks, but peek --requeue takes messages and gives them back: refused', () => {
+    expect(() => refuseWritesIn(readonlyContext('current'), 'peek', { requeue: false })).not.toThrow();
+    expect(() => refuseWritesIn(readonlyContext('current'), 'peek', { requeue: true })).toThrow(
+      expect.objectContaining({
+        kind: 'input',
+        message: expect.stringMatching(/^context "prod-look" is read-only: agentctl peek --requeue takes/),
+      }),
+    );
   });
 
   it('a context that is not read-only refuses nothing', () => {
