@@ -7,10 +7,13 @@ import type {
   ConsoleView,
 } from '../../src/core/console/data.js';
 import type { FailedRow } from '../../src/core/console/failed-window.js';
+import type { PartitionPeek, PartitionRef } from '../../src/core/console/partition-peek.js';
 import type { Effort } from '../../src/core/model/effort.js';
 import type { RunRecord } from '../../src/core/model/run-record.js';
 import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves.js';
+import type { PeekedRecord } from '../../src/core/ops/peek/peek.js';
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
+import type { RunDetail } from '../../src/core/ops/runs/run-detail.js';
 import type { FailedMessage } from '../../src/core/store/records.js';
 
 export const NOW = 1_800_000_000_000;
@@ -251,9 +254,83 @@ export class FakeConsoleSource {
     return this.view.failed.rows.some((r) => r.id === id) ? failedMessage(id) : undefined;
   }
 
+  /** A listed run whole (`runDetail`); a run not listed is gone. */
+  async runDetail(id: string): Promise<RunDetail | undefined> {
+    const found = this.view.runs.recent.find((r) => r.id === id);
+    return found === undefined ? undefined : runDetailOf(found);
+  }
+
+  /** Peeks asked for, in order. */
+  readonly peeks: PartitionRef[] = [];
+
+  /** Three records done up to the checkpoint (its `committed`), then three after it. */
+  async peekAround(ref: PartitionRef): Promise<PartitionPeek> {
+    this.peeks.push(ref);
+    const row = this.view.partitions.find((p) => p.partition === ref.partition);
+    const checkpoint = Number(row?.committed ?? 0);
+    const records = [-2, -1, 0, 1, 2, 3].map((d) =>
+      peekedRecord(ref.partition, checkpoint + d, d <= 0 ? 'done' : d === 1 ? 'next' : 'after'),
+    );
+    return {
+      ref,
+      source: ref.sourceId,
+      checkpoint: String(checkpoint),
+      around: { before: 3, after: 3 },
+      records,
+    };
+  }
+
   invalidate(): void {
     this.invalidations++;
   }
+}
+
+/** A run as `runDetail` gives it: its steps with attempts (the second failed once), an effort, its event. */
+export function runDetailOf(found: RunRecord): RunDetail {
+  const steps = found.steps.map((step, n) => ({
+    ...step,
+    attempts: n + 1,
+    history: Array.from({ length: n + 1 }, (_, a) => ({
+      attempt: a + 1,
+      startedAt: NOW - 9_000 + a * 100,
+      durationMs: 40 + a,
+      ...(a < n ? { error: `${step.name}: timeout after 2s` } : {}),
+    })),
+  }));
+  const event = { specversion: '1.0', id: found.eventId, type: found.eventType, data: { n: 1 } };
+  return {
+    run: { ...found, steps },
+    ledger: false,
+    event: { stored: 'log', raw: new TextEncoder().encode(JSON.stringify(event)), event },
+    efforts: [effort('e1', { runId: found.id })],
+    parked: [],
+  };
+}
+
+/** A record of `peek --around-checkpoint`: done, the first not done (`next`), or after that. */
+export function peekedRecord(
+  partition: string,
+  offset: number,
+  mark: 'done' | 'next' | 'after',
+): PeekedRecord {
+  const event = {
+    specversion: '1.0',
+    id: `evt-${offset}`,
+    source: 'shop',
+    type: 'order.created',
+    data: { offset },
+  };
+  return {
+    partition,
+    position: String(offset),
+    timestamp: NOW - 60_000 + offset,
+    key: undefined,
+    attributes: {},
+    raw: new TextEncoder().encode(JSON.stringify(event)),
+    event,
+    done: mark === 'done',
+    ...(mark === 'next' ? { next: true } : {}),
+  };
 }
 
 /** Actions that record their calls and succeed. */

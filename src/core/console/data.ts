@@ -3,8 +3,12 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Effort } from '../model/effort.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { SinkStatus, StatusSnapshot } from '../model/status-snapshot.js';
+import { NotFoundError } from '../errors/not-found-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import { redactedFailed } from '../ops/failed-items.js';
 import { listRuns } from '../ops/runs/list-runs.js';
+import { type RunDetail, runDetail } from '../ops/runs/run-detail.js';
+import { redactedRunDetail } from '../ops/runs/run-json.js';
 import { type AgentStatus, agentStatus, isAlive, type PartitionRow, partitionRows } from '../ops/status.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, FailedMessage } from '../store/records.js';
@@ -13,6 +17,7 @@ import type { Telemetry } from '../telemetry/telemetry.js';
 import { VERSION } from '../version.js';
 import { type FailedPage, FailedWindow } from './failed-window.js';
 import { Paced } from './pacing.js';
+import type { PartitionPeek, PartitionPeeker, PartitionRef } from './partition-peek.js';
 import { LiveAttempts, type RetryRow, stepRetries } from './retries.js';
 
 /** The agent running in this process (`consume --tui`): read live instead of through its heartbeat. */
@@ -90,6 +95,8 @@ export interface ConsoleFeedOptions {
   readonly group?: string;
   readonly agent?: LiveAgent;
   readonly probe?: SourceProbe;
+  /** Reads the records around a partition's checkpoint (`p`); without it the console cannot peek. */
+  readonly peeker?: PartitionPeeker;
   readonly clock?: Clock;
   /** An agent is alive when it heartbeated within this (default 15 s). */
   readonly aliveWithinMs?: number;
@@ -183,6 +190,26 @@ export class ConsoleFeed {
   async failedItem(id: number): Promise<FailedMessage | undefined> {
     const item = await this.options.store.failed.get(id);
     return item === undefined ? undefined : redactedFailed(item);
+  }
+
+  /**
+   * One run whole, as `runs show` reads it (`runDetail`: steps with every attempt, efforts, parked items,
+   * the event), secrets redacted; undefined when the store no longer has it.
+   */
+  async runDetail(id: string, eventId?: string): Promise<RunDetail | undefined> {
+    try {
+      return redactedRunDetail(await runDetail(this.options.store, id, eventId));
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** The records around a partition's checkpoint, read without touching the source (see `PartitionPeeker`). */
+  peekAround(ref: PartitionRef, signal?: AbortSignal): Promise<PartitionPeek> {
+    const { peeker } = this.options;
+    if (peeker === undefined) return Promise.reject(new UsageError('this console has no source to peek'));
+    return peeker.around(ref, signal);
   }
 
   /** Makes the next load re-read everything (after an action changed the store). */

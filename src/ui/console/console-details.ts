@@ -1,7 +1,9 @@
-import type { ConsoleView } from '../../core/console/data.js';
+import type { ConsolePartition, ConsoleView } from '../../core/console/data.js';
 import type { FailedRow } from '../../core/console/failed-window.js';
 import type { RunRecord } from '../../core/model/run-record.js';
 import { renderFailedItem } from '../text/failed.js';
+import { partitionPeekLines } from '../text/peek.js';
+import { runDetailLines } from '../text/runs.js';
 import type { PaneName } from './console-state.js';
 import type { ConsoleSource } from './hooks/use-console-data.js';
 
@@ -19,6 +21,7 @@ export interface DetailSelection {
   readonly view: ConsoleView | undefined;
   readonly failed: FailedRow | undefined;
   readonly run: RunRecord | undefined;
+  readonly partition: ConsolePartition | undefined;
 }
 
 /** The detail of a pane's selected row; undefined when nothing is selected. */
@@ -43,12 +46,43 @@ const failedDetail: DetailProvider = (source, { failed, view }) => {
 };
 
 /**
- * What Enter opens in each pane (the footer hints `enter details` where there is an entry). A pane
- * without one has no detail view yet. For runs, the entry is `processes`: a provider that takes
- * `selection.run`, reads the run through a `ConsoleSource` method backed by the `runs show` service in
- * `ConsoleFeed`, and formats it with that command's formatter (`runDetailLines`), as `failedDetail` does
- * for failed messages.
+ * A run as `agentctl runs show` prints it (one formatter for both): its fields, every step with every
+ * attempt (start, duration, error), the publish efforts with theirs, the parked items, the event.
+ */
+const runDetail: DetailProvider = (source, { run, view }) => {
+  if (run === undefined) return undefined;
+  const { id, eventId } = run;
+  return {
+    key: `run\u0000${id}`,
+    title: `run ${id}  (agentctl runs show)`,
+    load: async () => {
+      const detail = await source.runDetail(id, eventId);
+      if (detail === undefined) return [`run ${id} is no longer in the store`];
+      return runDetailLines(detail, view?.takenAt);
+    },
+  };
+};
+
+/**
+ * What Enter opens in each pane (the footer hints `enter details` where there is an entry); a pane
+ * without one has no detail view.
  */
 export const DETAIL_PROVIDERS: Readonly<Partial<Record<PaneName, DetailProvider>>> = {
+  processes: runDetail,
   failed: failedDetail,
+};
+
+/**
+ * `p` on a partition: the records around its checkpoint, read through the peek service without touching
+ * the source, as `agentctl peek --around-checkpoint` prints them (`partitionPeekLines`).
+ */
+export const peekDetail: DetailProvider = (source, { partition }) => {
+  if (partition === undefined) return undefined;
+  const { group, sourceId } = partition;
+  const ref = { group, sourceId, partition: partition.partition };
+  return {
+    key: `peek\u0000${partition.key}`,
+    title: `peek ${sourceId} partition ${ref.partition} around its checkpoint`,
+    load: async () => partitionPeekLines(await source.peekAround(ref)),
+  };
 };

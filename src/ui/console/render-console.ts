@@ -5,6 +5,7 @@ import { createElement } from 'react';
 import type { AgentConfig } from '../../core/config/agent-config.js';
 import { consoleActions } from '../../core/console/actions.js';
 import { ConsoleFeed, type LiveAgent } from '../../core/console/data.js';
+import { configPeeker } from '../../core/console/partition-peek.js';
 import { configSourceProbe } from '../../core/console/probe.js';
 import type { StateStore } from '../../core/store/state-store.js';
 import { Console } from './components/Console.js';
@@ -53,6 +54,7 @@ export function renderConsole(options: RenderConsoleOptions): ConsoleHandle {
     ...(group === undefined ? {} : { group }),
     ...(agent === undefined ? {} : { agent }),
     ...(probe === undefined ? {} : { probe }),
+    peeker: configPeeker(store, config),
   });
   const actions = consoleActions({
     store,

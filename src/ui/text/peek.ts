@@ -1,3 +1,4 @@
+import type { PartitionPeek } from '../../core/console/partition-peek.js';
 import type { PeekedRecord } from '../../core/ops/peek/peek.js';
 import { timestamp, truncate } from './format.js';
 import { printable } from './printable.js';
@@ -52,4 +53,37 @@ export function renderPeekSummary(shown: number, source: string, follow: boolean
   return follow
     ? `no records of ${source}`
     : `no records of ${source} from there: try --from earliest, a wider --to, or --follow to wait for new ones`;
+}
+
+/**
+ * The console's peek around one partition's checkpoint (`p`): where it read, the checkpoint, the records
+ * as `peek --around-checkpoint` prints them (`✓` done, `▶` the first not done), and the command that
+ * prints the same. Sender text passes through `printable` (in `renderPeekLine`).
+ */
+export function partitionPeekLines(peeked: PartitionPeek): string[] {
+  const { ref, source, checkpoint, around, records } = peeked;
+  const head = [
+    `source:      ${source}  (group ${ref.group})`,
+    `partition:   ${ref.partition}`,
+    `checkpoint:  ${checkpoint ?? 'none (the group has not committed here: read from the earliest)'}`,
+    `marks:       ✓ done (at or before the checkpoint)  ▶ the first not done, where the agent is`,
+    '',
+  ];
+  const body =
+    records.length > 0
+      ? records.map((r) => renderPeekLine(r))
+      : [
+          checkpoint === undefined
+            ? 'no records in this partition'
+            : 'no records around the checkpoint (the partition was read to its end, or trimmed)',
+        ];
+  const next = records.some((r) => r.next) ? [] : records.length > 0 ? ['(nothing after the checkpoint yet)'] : [];
+  return [
+    ...head,
+    ...body,
+    ...next,
+    '',
+    `read only: nothing was committed, leased or acked. The same in a shell:`,
+    `  agentctl peek ${source} --around-checkpoint -B ${around.before} -A ${around.after} --partition ${ref.partition} --agent ${ref.group}`,
+  ];
 }

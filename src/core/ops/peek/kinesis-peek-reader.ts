@@ -34,7 +34,8 @@ export class KinesisPeekReader implements PeekReader {
   private checked = false;
 
   constructor(private readonly options: KinesisPeekReaderOptions) {
-    this.sourceId = `kinesis:${options.stream}`;
+    // The id `KinesisSource` has: checkpoints are keyed by it.
+    this.sourceId = `kinesis://${options.stream}`;
     this.display = options.display;
   }
 

@@ -27,11 +27,12 @@ const PARKED_SKEW_MS = 60_000;
 
 /**
  * The run `id` names and all there is to know of it (see `RunDetail`). `id` may be a unique prefix of a
- * run id (then every run is scanned, a page at a time).
+ * run id (then every run is scanned, a page at a time). `eventId`, when known (the console has it), finds
+ * a run of the ledger without a scan (see `RunStore.get`).
  * @throws NotFoundError (exit 2) when no run has this id or prefix, or when the prefix is not unique.
  */
-export async function runDetail(store: StateStore, id: string): Promise<RunDetail> {
-  const run = await findRun(store, id);
+export async function runDetail(store: StateStore, id: string, eventId?: string): Promise<RunDetail> {
+  const run = await findRun(store, id, eventId);
   const [efforts, parked] = await Promise.all([
     store.efforts.list({ runId: run.id }),
     parkedOfRun(store, run),
@@ -47,8 +48,8 @@ export async function runDetail(store: StateStore, id: string): Promise<RunDetai
 }
 
 /** The run of this id, or of this unique id prefix. @throws NotFoundError */
-export async function findRun(store: StateStore, id: string): Promise<RunRecord> {
-  const exact = id === '' ? undefined : await store.runs.get(id);
+export async function findRun(store: StateStore, id: string, eventId?: string): Promise<RunRecord> {
+  const exact = id === '' ? undefined : await store.runs.get(id, eventId);
   if (exact !== undefined) return exact;
   const hint = 'agentctl runs list (ids are shown whole; a unique prefix of one will do)';
   if (id.length === 0 || id.length >= RUN_ID_LENGTH) throw new NotFoundError(`run ${id} not found`, { hint });

@@ -38,9 +38,11 @@ const MODE_HINTS: Readonly<Record<string, string>> = {
 
 /** The status line (action progress and results, load errors) and the key hints. */
 export function Footer({ focus, mode, busy, status, error, readonly, draft, opens = false }: FooterProps) {
+  // In the Partitions pane `p` peeks (it looks only: hinted even when read-only) and `P` pauses.
+  const peeks = focus === 'partitions';
   const hints =
     MODE_HINTS[mode] ??
-    `${opens ? 'enter details  ' : ''}${readonly ? '' : `${ACTIONS[focus]}  `}/ ${focus === 'failed' ? 'search' : 'filter'}  ? help  q quit  tab panes  j/k move  g/G top/bottom  p pause`;
+    `${opens ? 'enter details  ' : ''}${peeks ? 'p peek  ' : ''}${readonly ? '' : `${ACTIONS[focus]}  `}/ ${focus === 'failed' ? 'search' : 'filter'}  ? help  q quit  tab panes  j/k move  g/G top/bottom  ${peeks ? 'P' : 'p'} pause`;
   return (
     <Box flexDirection="column" height={2}>
       {draft !== undefined ? (

@@ -5,7 +5,7 @@ import type { FailedRow } from '../../../core/console/failed-window.js';
 import type { RunRecord } from '../../../core/model/run-record.js';
 import { redactSecrets } from '../../../core/redact.js';
 import { labelFor, questionFor, runAction } from '../console-commands.js';
-import type { DetailProvider } from '../console-details.js';
+import { type DetailProvider, peekDetail } from '../console-details.js';
 import type { ConsoleEvent, ConsoleState, Cursor, PaneName, PendingAction } from '../console-state.js';
 import type { ConsoleSource } from './use-console-data.js';
 import type { KeyCommand } from './use-keys.js';
@@ -81,6 +81,10 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         context.reload();
       });
     };
+    const pause = () => {
+      dispatch({ type: 'pause' });
+      dispatch(info(state.paused ? 'live updates resumed' : 'live updates paused: P resumes'));
+    };
     const propose = (action: PendingAction) =>
       actions.readonly
         ? execute(action)
@@ -150,15 +154,19 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         if (running.current !== undefined) running.current.abort();
         else dispatch({ type: 'clear', pane: focus });
         return;
+      case 'peek':
+        // Outside the Partitions pane `p` pauses, as it always did.
+        if (focus === 'partitions') openDetail(context, peekDetail);
+        else pause();
+        return;
       case 'pause':
-        dispatch({ type: 'pause' });
-        dispatch(info(state.paused ? 'live updates resumed' : 'live updates paused: p resumes'));
+        pause();
         return;
       case 'help':
         dispatch({ type: 'mode', mode: { kind: 'help', top: 0 } });
         return;
       case 'open':
-        openDetail(context);
+        openDetail(context, context.details[focus]);
         return;
       case 'tag': {
         const key =
@@ -211,18 +219,14 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
   };
 }
 
-/** Opens the detail view of the focused pane's selected row, and fills it in once it is read. */
-function openDetail({ state, dispatch, selection, source, details }: CommandContext): void {
-  const provider = details[state.focus];
+/** Opens the detail view `provider` gives for the selected row, and fills it in once it is read. */
+function openDetail(
+  { state, dispatch, selection, source }: CommandContext,
+  provider: DetailProvider | undefined,
+): void {
   const request = provider?.(source, selection);
   if (request === undefined) {
-    dispatch(
-      info(
-        provider === undefined
-          ? 'Enter opens a failed message: switch to the Failed pane (4)'
-          : 'nothing selected',
-      ),
-    );
+    dispatch(info(provider === undefined ? nothingToOpen(state.focus) : 'nothing selected'));
     return;
   }
   const { key, title } = request;
@@ -236,6 +240,13 @@ function openDetail({ state, dispatch, selection, source, details }: CommandCont
         lines: [`cannot read it: ${redactSecrets(error instanceof Error ? error.message : String(error))}`],
       }),
   );
+}
+
+/** What Enter says in a pane without a detail view. */
+function nothingToOpen(focus: PaneName): string {
+  return focus === 'partitions'
+    ? 'Enter opens runs (2) and failed messages (4); here p peeks around the checkpoint'
+    : 'Enter opens runs (Processes pane, 2) and failed messages (Failed pane, 4)';
 }
 
 function checkpointTargets(state: ConsoleState, selection: Selection): CheckpointTarget[] {

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConsoleQuery, ConsoleView } from '../../../core/console/data.js';
 import { refreshInterval } from '../../../core/console/pacing.js';
+import type { PartitionPeek, PartitionRef } from '../../../core/console/partition-peek.js';
+import type { RunDetail } from '../../../core/ops/runs/run-detail.js';
 import type { FailedMessage } from '../../../core/store/records.js';
 
 /** What the console reads its data from (a `ConsoleFeed`, or a fake in tests). */
@@ -8,6 +10,10 @@ export interface ConsoleSource {
   load(query: ConsoleQuery): Promise<ConsoleView>;
   /** One parked message whole (payload and history), secrets redacted; undefined when it is gone. */
   failedItem(id: number): Promise<FailedMessage | undefined>;
+  /** One run as `runs show` reads it, secrets redacted; undefined when it is gone. */
+  runDetail(id: string, eventId?: string): Promise<RunDetail | undefined>;
+  /** The records around a partition's checkpoint, read without touching the source. */
+  peekAround(ref: PartitionRef): Promise<PartitionPeek>;
   /** The next load re-reads everything (after an action changed the store). */
   invalidate(): void;
 }

@@ -16,6 +16,8 @@ export type KeyCommand =
         | 'checkpoint'
         | 'drain'
         | 'pause'
+        /** `p`: peek around the selected partition's checkpoint (Partitions pane); elsewhere, pause. */
+        | 'peek'
         | 'help'
         | 'quit'
         | 'escape'
@@ -45,7 +47,8 @@ const NORMAL: Readonly<Record<string, KeyCommand>> = {
   D: { type: 'discard' },
   c: { type: 'checkpoint' },
   d: { type: 'drain' },
-  p: { type: 'pause' },
+  p: { type: 'peek' },
+  P: { type: 'pause' },
   '?': { type: 'help' },
   q: { type: 'quit' },
 };
