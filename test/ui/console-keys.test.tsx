@@ -182,9 +182,13 @@ describe('Console keys', () => {
     await until(() => frame().includes('drain is disabled'), 'the drain refusal');
   });
 
-  it('p pauses live updates and resumes them', async () => {
+  it('p pauses live updates and resumes them (P in the Partitions pane, where p peeks)', async () => {
     const source = new FakeConsoleSource();
-    const { press, frame } = await consoleWith(spyActions().actions, { source, refreshMs: 30 });
+    const { press, frame } = await consoleWith(spyActions().actions, {
+      source,
+      refreshMs: 30,
+      initialPane: 'processes',
+    });
     await until(() => source.queries.length >= 3, 'a few refreshes');
     await press('p');
     await until(() => frame().includes('PAUSED'), 'PAUSED');
@@ -195,6 +199,11 @@ describe('Console keys', () => {
     await press('p');
     await until(() => source.queries.length > paused + 2, 'refreshes again');
     expect(frame()).not.toContain('PAUSED');
+    await press('1', 'P');
+    await until(() => frame().includes('PAUSED'), 'paused by P');
+    expect(source.peeks).toEqual([]);
+    await press('P');
+    await until(() => !frame().includes('PAUSED'), 'resumed by P');
   });
 
   it('/ searches the failed store: the search goes to the data source', async () => {

@@ -157,9 +157,9 @@ describe('the detail view at 80×24', () => {
 
   it('says what to do where Enter opens nothing, and when the item left the store', async () => {
     const { frame, press, shows } = await console80x24(sampleView(), 'partitions');
-    expect(frame().split('\n').at(-1)).toMatch(/^space tag {2}c checkpoint/);
+    expect(frame().split('\n').at(-1)).toMatch(/^p peek {2}space tag {2}c checkpoint/);
     await press('\r');
-    await shows(/Enter opens a failed message: switch to the Failed pane \(4\)/);
+    await shows(/Enter opens runs \(2\) and failed messages \(4\); here p peeks around the checkpoint/);
     const gone = sampleView();
     const app = await console80x24(gone, 'failed');
     app.source.failedItem = async () => undefined;

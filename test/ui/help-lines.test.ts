@@ -19,9 +19,14 @@ describe('helpLines', () => {
         expect(described).toContain(what.split(' ').slice(0, 3).join(' '));
         expect(bindings.some((l) => l.startsWith(`${keys}  `))).toBe(true);
       }
-      expect(bindings.join(' ').replace(/\s+/g, ' ')).toContain(
-        'open the selected failed message: its event in full, failure history, attempts',
+      const text = bindings.join(' ').replace(/\s+/g, ' ');
+      expect(text).toContain(
+        'open the selected run (steps, every attempt, publish efforts, its event) or failed message (its event in full, failure history, attempts)',
       );
+      expect(text).toContain(
+        "p Partitions: peek at the records around the selected partition's checkpoint (✓ done, ▶ the first not done; reads only); elsewhere: pause / resume",
+      );
+      expect(text).toContain('P pause / resume live updates');
       expect(lines.slice(bindings.length).join(' ')).toContain(
         'this console runs the agent: quitting drains it',
       );

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../clock.js';
+import { NotFoundError } from '../errors/not-found-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { Effort } from '../model/effort.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { SinkStatus, StatusSnapshot } from '../model/status-snapshot.js';
-import { NotFoundError } from '../errors/not-found-error.js';
-import { UsageError } from '../errors/usage-error.js';
 import { redactedFailed } from '../ops/failed-items.js';
 import { listRuns } from '../ops/runs/list-runs.js';
 import { type RunDetail, runDetail } from '../ops/runs/run-detail.js';

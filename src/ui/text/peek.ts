@@ -77,7 +77,11 @@ export function partitionPeekLines(peeked: PartitionPeek): string[] {
             ? 'no records in this partition'
             : 'no records around the checkpoint (the partition was read to its end, or trimmed)',
         ];
-  const next = records.some((r) => r.next) ? [] : records.length > 0 ? ['(nothing after the checkpoint yet)'] : [];
+  const next = records.some((r) => r.next)
+    ? []
+    : records.length > 0
+      ? ['(nothing after the checkpoint yet)']
+      : [];
   return [
     ...head,
     ...body,
