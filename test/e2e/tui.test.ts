@@ -107,3 +107,49 @@ describe('README agentctl tui', () => {
     }
   });
 });
+
+describe('the console looks without touching (80×24)', () => {
+  it('Enter on a run shows its steps and attempts; p on a partition shows the records around its checkpoint, and the checkpoint stays', async () => {
+    const p = await withParked();
+    // Events after the checkpoint: the ones the agent has not read yet.
+    writeFileSync(join(p.dir, 'more.ndjson'), orderEvents(8, 4));
+    expectExit(await p.run('agentctl publish --file more.ndjson'), 0);
+    const checkpoints = async () =>
+      JSON.parse((await p.run('agentctl checkpoint list --json')).stdout) as {
+        partition: string;
+        position: string;
+      }[];
+    const before = await checkpoints();
+    const zero = before.find((c) => c.partition === '0')?.position;
+    expect(zero).toMatch(/^\d+$/);
+    const tui = await inTerminal(p, 'agentctl tui --readonly', { columns: 80, rows: 24 });
+    try {
+      await tui.waitFor(/1 Partitions .*2 Processes .*3 Retries .*4 Failed/);
+      await tui.keys('2');
+      await tui.waitFor(/^› [\w-]{27} +failed /m);
+      await tui.keys('Enter');
+      const run = await tui.waitFor(/^steps \(1\):$/m);
+      expect(run).toMatch(/^run [\w-]{27} \(agentctl runs show\) +lines 1–17 of \d+$/m);
+      expect(run).toMatch(/^state: +failed$/m);
+      expect(run).toMatch(/^ {2}charge {2}failed {2}1 attempt$/m);
+      expect(run).toMatch(/^ {4}#1 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +\d+ms {2}failed: billing is down$/m);
+      await tui.keys('q');
+      await tui.waitFor(/^› [\w-]{27} +failed /m);
+      await tui.keys('1');
+      await tui.waitFor(/^p peek {2}\/ filter/m);
+      await tui.keys('p');
+      const peeked = await tui.waitFor(/^▶ /m);
+      expect(peeked).toMatch(/^peek local:orders partition 0 around its checkpoint +lines 1–\d+ of \d+$/m);
+      expect(peeked).toMatch(new RegExp(`^checkpoint: +${zero}$`, 'm'));
+      expect(peeked).toMatch(new RegExp(`^✓ 0 ${zero} .* order\\.paid {2}order-\\d+$`, 'm'));
+      expect(peeked).toMatch(new RegExp(`^▶ 0 ${Number(zero) + 1} .* order\\.paid {2}order-\\d+$`, 'm'));
+      await tui.keys('q');
+      await tui.waitFor(/^p peek {2}\/ filter/m);
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+    } finally {
+      await tui.close();
+    }
+    expect(await checkpoints()).toEqual(before);
+  });
+});

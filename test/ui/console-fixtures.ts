@@ -255,7 +255,7 @@ export class FakeConsoleSource {
   }
 
   /** A listed run whole (`runDetail`); a run not listed is gone. */
-  async runDetail(id: string): Promise<RunDetail | undefined> {
+  async runDetail(id: string, _eventId?: string): Promise<RunDetail | undefined> {
     const found = this.view.runs.recent.find((r) => r.id === id);
     return found === undefined ? undefined : runDetailOf(found);
   }

@@ -66,7 +66,7 @@ export function partitionPeekLines(peeked: PartitionPeek): string[] {
     `source:      ${source}  (group ${ref.group})`,
     `partition:   ${ref.partition}`,
     `checkpoint:  ${checkpoint ?? 'none (the group has not committed here: read from the earliest)'}`,
-    `marks:       ✓ done (at or before the checkpoint)  ▶ the first not done, where the agent is`,
+    'marks:       ✓ done (at or before the checkpoint)  ▶ the first not done',
     '',
   ];
   const body =
