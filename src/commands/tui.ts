@@ -20,7 +20,7 @@ export default class Tui extends BaseCommand {
   static override summary =
     'Live operations console: partitions and lag, runs, retries, failed messages; with actions.';
   static override description =
-    'Attaches to the agents that run against the state store (their heartbeats, runs, efforts, the failed store) and asks the source where its partitions stand. Keys: tab panes, j/k move, enter opens a run or a failed message, p peeks around a partition's checkpoint (Partitions pane; elsewhere it pauses), P pause, / filter, space tag, r replay, D discard, c checkpoint, d drain, ? help, q quit; destructive actions ask first. Needs a terminal: in scripts use `agentctl status --json`.';
+    'Attaches to the agents that run against the state store (their heartbeats, runs, efforts, the failed store) and asks the source where its partitions stand. Keys: tab panes, j/k move, enter opens a run or a failed message, p peeks around a partition’s checkpoint (Partitions pane; elsewhere it pauses), P pause, / filter, space tag, r replay, D discard, c checkpoint, d drain, ? help, q quit; destructive actions ask first. Needs a terminal: in scripts use `agentctl status --json`.';
   static override examples = [
     '<%= config.bin %> tui',
     '<%= config.bin %> tui --refresh 0.5 --all',
