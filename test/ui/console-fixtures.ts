@@ -11,10 +11,10 @@ import type { PartitionPeek, PartitionRef } from '../../src/core/console/partiti
 import type { Effort } from '../../src/core/model/effort.js';
 import type { RunRecord } from '../../src/core/model/run-record.js';
 import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves.js';
-import type { PeekedRecord } from '../../src/core/ops/peek/peek.js';
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
 import type { RunDetail } from '../../src/core/ops/runs/run-detail.js';
 import type { FailedMessage } from '../../src/core/store/records.js';
+import { peekedRecord, runDetailOf } from './console-detail-fixtures.js';
 
 export const NOW = 1_800_000_000_000;
 
@@ -283,54 +283,6 @@ export class FakeConsoleSource {
   invalidate(): void {
     this.invalidations++;
   }
-}
-
-/** A run as `runDetail` gives it: its steps with attempts (the second failed once), an effort, its event. */
-export function runDetailOf(found: RunRecord): RunDetail {
-  const steps = found.steps.map((step, n) => ({
-    ...step,
-    attempts: n + 1,
-    history: Array.from({ length: n + 1 }, (_, a) => ({
-      attempt: a + 1,
-      startedAt: NOW - 9_000 + a * 100,
-      durationMs: 40 + a,
-      ...(a < n ? { error: `${step.name}: timeout after 2s` } : {}),
-    })),
-  }));
-  const event = { specversion: '1.0', id: found.eventId, type: found.eventType, data: { n: 1 } };
-  return {
-    run: { ...found, steps },
-    ledger: false,
-    event: { stored: 'log', raw: new TextEncoder().encode(JSON.stringify(event)), event },
-    efforts: [effort('e1', { runId: found.id })],
-    parked: [],
-  };
-}
-
-/** A record of `peek --around-checkpoint`: done, the first not done (`next`), or after that. */
-export function peekedRecord(
-  partition: string,
-  offset: number,
-  mark: 'done' | 'next' | 'after',
-): PeekedRecord {
-  const event = {
-    specversion: '1.0',
-    id: `evt-${offset}`,
-    source: 'shop',
-    type: 'order.created',
-    data: { offset },
-  };
-  return {
-    partition,
-    position: String(offset),
-    timestamp: NOW - 60_000 + offset,
-    key: undefined,
-    attributes: {},
-    raw: new TextEncoder().encode(JSON.stringify(event)),
-    event,
-    done: mark === 'done',
-    ...(mark === 'next' ? { next: true } : {}),
-  };
 }
 
 /** Actions that record their calls and succeed. */
