@@ -87,9 +87,8 @@ describe('README contexts and doctor', () => {
       await refused.waitFor(/This is the production context "live": type its name to confirm:/);
       await refused.keys('y', 'Enter');
       await until('the command ends', () => refused.ended(), 10_000);
-      // The screen's `[exited N]` is not the command's code (terminal.ts expands `$?` too early): the
-      // refusal is proven by its message and the checkpoint that did not move.
       expect(await refused.screen()).toContain('error: cancelled: "y" is not the context\'s name');
+      expect(await refused.screen()).toContain('[exited 2]');
     } finally {
       await refused.close();
     }

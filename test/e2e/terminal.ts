@@ -21,7 +21,7 @@ export async function inTerminal(
   const tmux = (args: string) => p.run(`tmux -L ${socket} ${args}`);
   const started = await tmux(
     // Ink draws nothing live when it believes it runs in CI (CI=true in .ci/run); a terminal is a terminal.
-    `new-session -d -s e2e -x ${size.columns} -y ${size.rows} -c ${JSON.stringify(p.dir)} ${JSON.stringify(`export CI=0 CONTINUOUS_INTEGRATION=0; ${line}; echo "[exited $?]"; sleep 60`)}`,
+    `new-session -d -s e2e -x ${size.columns} -y ${size.rows} -c ${JSON.stringify(p.dir)} ${singleQuoted(`export CI=0 CONTINUOUS_INTEGRATION=0; ${line}; echo "[exited $?]"; sleep 60`)}`,
   );
   if (started.code !== 0) throw new Error(`tmux did not start: ${started.output}`);
   const screen = async () => (await tmux('capture-pane -p -t e2e')).stdout;
@@ -51,4 +51,12 @@ export async function inTerminal(
       await tmux('kill-server');
     },
   };
+}
+
+/**
+ * A word for the shell that starts tmux, in single quotes: nothing in it is expanded there, so `$?` is the
+ * code of the command in the terminal, not of the shell that started tmux.
+ */
+function singleQuoted(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
