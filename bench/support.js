@@ -16,14 +16,27 @@ export function tempDir(prefix) {
  */
 export async function timedAgentRun(store, agent) {
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const { result, rssMb, rssMbPerSecond } = await withPeakRss(() => agent.run());
   const s = seconds(started);
+  const cpu = process.cpuUsage(cpu0);
+  // CPU of the whole process (main thread and the store's writer thread) per event read: steadier than a
+  // rate on a loaded machine.
+  const cpuUsPerEvent = result.read > 0 ? Math.round(((cpu.user + cpu.system) / result.read) * 100) / 100 : 0;
   const checkpoints = await store.checkpoints.list({ group: 'bench' });
   const storedRuns = await store.runs.countByState('bench');
   await store.close();
   const rssMbPerMillionEvents =
     result.read > 0 ? Math.round(rssMbPerSecond * (s / result.read) * 1e6 * 10) / 10 : 0;
-  return { seconds: s, rssMb, rssMbPerMillionEvents, summary: result, checkpoints, storedRuns };
+  return {
+    seconds: s,
+    rssMb,
+    rssMbPerMillionEvents,
+    cpuUsPerEvent,
+    summary: result,
+    checkpoints,
+    storedRuns,
+  };
 }
 
 /** How many runs the store holds as succeeded, from `countByState` rows. */

@@ -92,6 +92,7 @@ if (phase()) {
     roundFigures(EVENTS / p.seconds, results.baseline[i].eventsPerSecond, {
       rssMb: p.rssMb,
       rssMbPerMillionEvents: p.rssMbPerMillionEvents,
+      cpuUsPerEvent: p.cpuUsPerEvent,
     }),
   );
   const last = results.pipeline.at(-1);
@@ -104,6 +105,7 @@ if (phase()) {
     ratio: median(rounds.map((r) => r.ratio)),
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
     rssMbPerMillionEvents: median(rounds.map((r) => r.rssMbPerMillionEvents)),
+    cpuUsPerEvent: median(rounds.map((r) => r.cpuUsPerEvent)),
     runsRecorded: succeededRuns(last.storedRuns),
     commits: last.summary.commits,
     checkpoints: last.checkpoints.map((c) => `${c.partition}@${c.position}`).join(' '),
