@@ -65,7 +65,8 @@ export class Checker {
       );
     }
     this.isDurable = this.db.prepare(
-      `SELECT 1 FROM runs WHERE id = ? AND state = 'succeeded' UNION ALL SELECT 1 FROM run_ledger WHERE id = ?`,
+      `SELECT 1 FROM runs WHERE id = ? AND state = 'succeeded'
+       UNION ALL SELECT 1 FROM run_ledger b, json_each(b.runs) r WHERE r.value->>0 = ?`,
     );
     this.parkedEvent = this.db.prepare(
       'SELECT reason FROM failed_messages WHERE group_name = ? AND source = ? AND event_id = ?',

@@ -62,6 +62,7 @@ describe('SqliteStateStore opening', () => {
       { version: 3, applied_at: 1_234 },
       { version: 4, applied_at: 1_234 },
       { version: 5, applied_at: 1_234 },
+      { version: 6, applied_at: 1_234 },
     ]);
     expect(SCHEMA_VERSION).toBe(5);
   });
@@ -83,6 +84,7 @@ describe('SqliteStateStore opening', () => {
       { version: 3, applied_at: 1 },
       { version: 4, applied_at: 1 },
       { version: 5, applied_at: 1 },
+      { version: 6, applied_at: 1 },
     ]);
   });
 
@@ -118,6 +120,7 @@ describe('SqliteStateStore opening', () => {
       { version: 3 },
       { version: 4 },
       { version: 5 },
+      { version: 6 },
     ]);
   });
 

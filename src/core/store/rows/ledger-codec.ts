@@ -40,7 +40,12 @@ const FIRST_STEP = 12;
  * parameter).
  */
 export function toLedgerData(run: RunRecord): LedgerData {
-  const data: LedgerData = [
+  return appendLedgerData([], run) as LedgerData;
+}
+
+/** Pushes the `LedgerData` of `run` onto `out` (so an entry gets its id first without a copy). */
+function appendLedgerData(out: unknown[], run: RunRecord): unknown[] {
+  out.push(
     run.eventId,
     run.eventType,
     run.rule,
@@ -53,12 +58,12 @@ export function toLedgerData(run: RunRecord): LedgerData {
     run.origin?.partition ?? null,
     run.origin?.position ?? null,
     run.output ?? null,
-  ];
+  );
   for (const step of run.steps) {
     const started = step.startedAt ?? 0;
-    data.push(step.name, started, (step.finishedAt ?? started) - started);
+    out.push(step.name, started, (step.finishedAt ?? started) - started);
   }
-  return data;
+  return out;
 }
 
 /**
@@ -66,7 +71,30 @@ export function toLedgerData(run: RunRecord): LedgerData {
  * when it finished. A null worker, origin or output is an absent field.
  */
 export function fromLedger(row: LedgerRow): RunRecord {
-  const d = JSON.parse(row.data) as LedgerData;
+  return fromLedgerData(row.id, row.group_name, row.process, JSON.parse(row.data) as LedgerData);
+}
+
+/**
+ * One run of a ledger batch (SQLite, schema 6): its id, then its `LedgerData`. Its event id is at 1 and
+ * its finish time at `ENTRY_FINISHED`; the group and process are the batch row's.
+ */
+export type LedgerEntry = [string, ...LedgerData];
+
+/** Where a `LedgerEntry` holds the run's finish time (SQL reads it as `value->>6`). */
+export const ENTRY_FINISHED = 6;
+
+/** The entry of a plain success in a ledger batch: `[id, ...toLedgerData(run)]`. */
+export function toLedgerEntry(run: RunRecord): LedgerEntry {
+  return appendLedgerData([run.id], run) as LedgerEntry;
+}
+
+/** The run a ledger batch's entry stands for (see `fromLedger`). */
+export function fromLedgerEntry(group: string, process: string, entry: LedgerEntry): RunRecord {
+  const [id, ...data] = entry;
+  return fromLedgerData(id, group, process, data as LedgerData);
+}
+
+function fromLedgerData(id: string, group: string, process: string, d: LedgerData): RunRecord {
   const steps: StepRecord[] = [];
   for (let i = FIRST_STEP; i + 2 < d.length; i += 3) {
     const startedAt = d[i + 1] as number;
@@ -81,12 +109,12 @@ export function fromLedger(row: LedgerRow): RunRecord {
     });
   }
   const run: Writable<RunRecord> = {
-    id: row.id,
-    group: row.group_name,
+    id,
+    group,
     eventId: d[0],
     eventType: d[1],
     rule: d[2],
-    process: row.process,
+    process,
     state: 'succeeded',
     attempts: steps.length,
     steps,

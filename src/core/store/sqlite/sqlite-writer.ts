@@ -94,7 +94,7 @@ export class SqliteWriter {
     const id = this.nextId++;
     const transfer: ArrayBuffer[] = [];
     const rows = batch.rows.map((list) =>
-      list.length !== 1 || !Array.isArray(list[0]) ? list : [list[0].map((p) => encodeLarge(p, transfer))],
+      list.map((row) => (Array.isArray(row) ? row.map((p) => encodeLarge(p, transfer)) : row)),
     );
     return new Promise<number[][]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
