@@ -40,10 +40,13 @@ export interface JournalHold {
 /** What `Journal.admit` says of a run about to execute. */
 export type Admission = 'run' | 'skip' | Promise<void>;
 
-/** A batch taken from the journal, kept in memory while a lookup may not see it in the store yet. */
+/**
+ * What is remembered of a batch taken from the journal while a lookup may not see it in the store yet:
+ * the ids of its succeeded runs, not the records — a run's full record dies with its flush.
+ */
 interface Taken {
   readonly generation: number;
-  readonly runs: ReadonlyMap<string, RunRecord>;
+  readonly succeeded: ReadonlySet<string>;
 }
 
 /**
@@ -122,7 +125,7 @@ export class Journal {
   private reindex(runId: string): void {
     for (let i = this.taken.length - 1; i >= 0; i--) {
       const batch = this.taken[i]!;
-      if (batch.runs.get(runId)?.state === 'succeeded') {
+      if (batch.succeeded.has(runId)) {
         this.succeeded.set(runId, batch.generation);
         return;
       }
@@ -187,7 +190,9 @@ export class Journal {
   take(): JournalBatch {
     const runs: RunRecord[] = [];
     const ledger: RunRecord[] = [];
+    const succeeded = new Set<string>();
     for (const run of this.runs.values()) {
+      if (run.state === 'succeeded') succeeded.add(run.id);
       const full = this.written.has(run.id);
       if (!full && isPlainSuccess(run)) {
         ledger.push(run);
@@ -207,7 +212,7 @@ export class Journal {
       ...(replaced.length === 0 ? {} : { replaced }),
     };
     this.generation++;
-    if (this.runs.size > 0) this.taken.push({ generation: this.generation, runs: this.runs });
+    if (succeeded.size > 0) this.taken.push({ generation: this.generation, succeeded });
     this.forget();
     this.runs = new Map();
     this.efforts = new Map();
@@ -243,7 +248,7 @@ export class Journal {
         continue;
       }
       // An id also succeeded in a newer batch or the buffer has that newer generation in the index.
-      for (const id of batch.runs.keys())
+      for (const id of batch.succeeded)
         if (this.succeeded.get(id) === batch.generation) this.succeeded.delete(id);
     }
     this.taken = kept;

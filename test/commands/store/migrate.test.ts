@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runIdOf } from '../../../src/core/model/run-id.js';
+import type { RunRecord } from '../../../src/core/model/run-record.js';
 import { PG_SCHEMA_VERSION } from '../../../src/core/store/postgres/pg-migrations.js';
+import { toLedgerData } from '../../../src/core/store/rows/ledger-codec.js';
 import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
-import { agentctl } from '../../support/cli.js';
+import { submissionEvents } from '../../core/agent/fixtures.js';
+import { agentctl, writeConfig } from '../../support/cli.js';
 import { pgStoreAtVersion, sqliteStoreAtVersion } from '../../support/old-store.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { tempDir } from '../../support/temp.js';
@@ -65,6 +69,64 @@ export default defineAgent({
     const migrated = agentctl(['store', 'migrate', '--db', 'agent.db'], { cwd: dir });
     expect(migrated.stdout).toContain(`schema version 3 → ${SCHEMA_VERSION}`);
     expect(agentctl(['status', '--db', 'agent.db'], { cwd: dir }).code).toBe(0);
+  });
+
+  it('Given a schema-5 store whose ledger holds the runs of its log (as an agent left it), When migrated to 6 and the log is consumed again, Then no run executes twice and prune counts every run', () => {
+    const dir = tempDir('migrate-ledger-');
+    writeConfig(
+      dir,
+      `{
+        name: 'orders',
+        publisher: { sink: 'none' },
+        rules: [rule({ name: 'record-order', on: 'submission.created', process: 'record' })],
+        processes: [defineProcess({ name: 'record', steps: [{ name: 'note', run: ({ event }) => event.id }] })],
+      }`,
+    );
+    const events = submissionEvents(30);
+    const db = sqliteStoreAtVersion(join(dir, 'agent.db'), 5);
+    db.prepare("INSERT INTO log_topics VALUES ('events', 1, 1)").run();
+    const log = db.prepare("INSERT INTO log VALUES ('events', 0, ?, ?, 1, ?)");
+    const ledger = db.prepare(
+      'INSERT INTO run_ledger (id, event_id, group_name, process, data, finished_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    events.forEach((event, offset) => {
+      log.run(offset, event.subject, Buffer.from(JSON.stringify(event)));
+      const run: RunRecord = {
+        id: runIdOf('orders', event, 'record-order'),
+        group: 'orders',
+        eventId: event.id,
+        eventType: event.type,
+        rule: 'record-order',
+        process: 'record',
+        state: 'succeeded',
+        attempts: 1,
+        steps: [
+          { name: 'note', state: 'succeeded', attempts: 1, startedAt: 1_000, finishedAt: 1_001, history: [] },
+        ],
+        createdAt: 1_000,
+        finishedAt: 1_001,
+        runner: 'inline',
+        updatedAt: 1_001,
+      };
+      ledger.run(run.id, run.eventId, run.group, run.process, JSON.stringify(toLedgerData(run)), 1_001);
+    });
+    db.close();
+
+    const migrated = agentctl(['store', 'migrate', '--db', 'agent.db', '--json'], { cwd: dir });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.json()).toMatchObject({ from: 5, to: 6 });
+    const consumed = agentctl(['consume', '--db', 'agent.db', '--until-empty', '--json'], { cwd: dir });
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.lines<{ type: string }>().find((l) => l.type === 'summary')).toMatchObject({
+      read: 30,
+      skippedRuns: 30,
+      runs: { succeeded: 0 },
+    });
+    const prune = agentctl(['store', 'prune', '--db', 'agent.db', '--older-than', '1d', '--dry-run'], {
+      cwd: dir,
+    });
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toMatch(/runs\s+30/);
   });
 
   it('Given AGENTCTL_DB, Then it names the store to migrate', () => {

@@ -64,7 +64,7 @@ describe('SqliteStateStore opening', () => {
       { version: 5, applied_at: 1_234 },
       { version: 6, applied_at: 1_234 },
     ]);
-    expect(SCHEMA_VERSION).toBe(5);
+    expect(SCHEMA_VERSION).toBe(6);
   });
 
   it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {

@@ -32,20 +32,23 @@ const F = ENTRY_FINISHED;
  * SQLite counts them, takes their finish-time bounds and writes the row; the trigger of migration 6 then
  * indexes its event ids. A run already in the ledger (written by another process, or by a flush of an
  * earlier batch) is left out — flushes are `BEGIN IMMEDIATE` transactions, so the check sees every other
- * process's commits — and a batch left empty is not written.
+ * process's commits — and a batch left empty is not written. The check reads each batch that holds one of
+ * the events once (`present`), not once per run. Parameters: the entries' JSON, the group, the process.
  */
 const INSERT = `
+  WITH w AS (SELECT value FROM json_each(?)),
+  present (id) AS (
+    SELECT r.value->>0 FROM (SELECT DISTINCT e.batch FROM w JOIN run_ledger_events e ON e.event_id = w.value->>1) h
+    JOIN run_ledger b ON b.seq = h.batch, json_each(b.runs) r)
   INSERT INTO run_ledger (group_name, process, count, first_finished, last_finished, runs)
   SELECT ?, ?, count(*), min(w.value->>${F}), max(w.value->>${F}), json_group_array(w.value)
-  FROM json_each(?) AS w
-  WHERE NOT EXISTS (
-    SELECT 1 FROM run_ledger_events e JOIN run_ledger b ON b.seq = e.batch, json_each(b.runs) r
-    WHERE e.event_id = w.value->>1 AND r.value->>0 = w.value->>0)
+  FROM w WHERE w.value->>0 NOT IN present
   HAVING count(*) > 0`;
 
 /** Rewrites the batches `where` selects without the runs of `@wanted` (`[[run id, event id]…]`). */
 function removal(where: string): string {
-  const kept = 'FROM json_each(run_ledger.runs) r WHERE r.value->>0 NOT IN (SELECT value->>0 FROM json_each(@wanted))';
+  const kept =
+    'FROM json_each(run_ledger.runs) r WHERE r.value->>0 NOT IN (SELECT value->>0 FROM json_each(@wanted))';
   return `
     UPDATE run_ledger SET runs = (SELECT json_group_array(r.value) ${kept}), count = (SELECT count(*) ${kept})
     WHERE ${where} AND EXISTS (
@@ -89,7 +92,7 @@ export class SqliteRunLedger {
       kind.entries.push(toLedgerEntry(run));
     }
     for (const { group, process, entries } of byKind.values())
-      batch.add(INSERT, [group, process, JSON.stringify(entries)]);
+      batch.add(INSERT, [JSON.stringify(entries), group, process]);
   }
 
   /** Adds the removal of runs (executed again on purpose); `eventIds` has the event id of those it knows. */

@@ -51,11 +51,11 @@ export class SqliteRunStore implements RunStore {
       .raw();
     this.lookupStatesByEvent = connection
       .statement(
-        `WITH wanted (id, event_id) AS (SELECT value->>0, value->>1 FROM json_each(?))
+        `WITH wanted (id, event_id) AS (SELECT value->>0, value->>1 FROM json_each(?)),
+         hit (batch) AS (SELECT DISTINCT e.batch FROM wanted w JOIN run_ledger_events e ON e.event_id = w.event_id)
          SELECT id, state FROM runs WHERE id IN (SELECT id FROM wanted)
-         UNION ALL SELECT w.id, 'succeeded' FROM wanted AS w
-         JOIN run_ledger_events e ON e.event_id = w.event_id JOIN run_ledger b ON b.seq = e.batch
-         WHERE EXISTS (SELECT 1 FROM json_each(b.runs) r WHERE r.value->>0 = w.id)`,
+         UNION ALL SELECT r.value->>0, 'succeeded' FROM hit JOIN run_ledger b ON b.seq = hit.batch,
+         json_each(b.runs) r WHERE r.value->>0 IN (SELECT id FROM wanted)`,
       )
       .raw();
   }
