@@ -1,6 +1,7 @@
 import type { Effort } from '../model/effort.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { FailureAttempt, NewFailedMessage } from './records.js';
+import { LedgerRun } from './rows/ledger-run.js';
 
 /** What one flush writes, in one transaction. */
 export interface JournalBatch {
@@ -85,8 +86,13 @@ export class Journal {
    */
   private readonly succeeded = new Map<string, number>();
 
+  /**
+   * Records a run's latest state. A plain success that was never written in full is kept in its ledger
+   * form (`LedgerRun`), so the record the executor built is not held until the flush.
+   */
   recordRun(run: RunRecord): void {
-    this.runs.set(run.id, run);
+    const compact = run.state === 'succeeded' && !this.written.has(run.id) && isPlainSuccess(run);
+    this.runs.set(run.id, compact ? LedgerRun.of(run) : run);
     if (run.state === 'succeeded') {
       this.succeeded.set(run.id, this.generation + 1);
       return;
@@ -194,7 +200,7 @@ export class Journal {
     for (const run of this.runs.values()) {
       if (run.state === 'succeeded') succeeded.add(run.id);
       const full = this.written.has(run.id);
-      if (!full && isPlainSuccess(run)) {
+      if (!full && (run instanceof LedgerRun || isPlainSuccess(run))) {
         ledger.push(run);
         continue;
       }

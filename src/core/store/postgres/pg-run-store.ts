@@ -1,6 +1,7 @@
 import type { RunRecord, RunState } from '../../model/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { fromLedger, type LedgerData, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
+import { LedgerRun } from '../rows/ledger-run.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonParam, type PgConnection, type PgStatement } from './pg-connection.js';
@@ -123,7 +124,7 @@ export class PgRunStore implements RunStore {
         id: run.id,
         group_name: run.group,
         process: run.process,
-        data: toLedgerData(run),
+        data: run instanceof LedgerRun ? (run.entry.slice(1) as LedgerData) : toLedgerData(run),
         finished_at: run.finishedAt ?? run.updatedAt,
       });
     }

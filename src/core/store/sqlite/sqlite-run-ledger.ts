@@ -1,6 +1,7 @@
 import { nextTurn } from '../../clock.js';
 import type { RunRecord } from '../../model/run-record.js';
 import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry, toLedgerEntry } from '../rows/ledger-codec.js';
+import { LedgerRun } from '../rows/ledger-run.js';
 import type { RunFilter } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
@@ -89,7 +90,7 @@ export class SqliteRunLedger {
         kind = { group: run.group, process: run.process, entries: [] };
         byKind.set(key, kind);
       }
-      kind.entries.push(toLedgerEntry(run));
+      kind.entries.push(run instanceof LedgerRun ? run.entry : toLedgerEntry(run));
     }
     for (const { group, process, entries } of byKind.values())
       batch.add(INSERT, [JSON.stringify(entries), group, process]);
