@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { parsedJson, utf8Text } from '../events/payload-text.js';
 import type { FailedMessage } from '../store/records.js';
 import type { WhereSubject } from './where.js';
 
@@ -33,12 +33,10 @@ export const failedWhere: WhereSubject<FailedMessage> = {
     lastFailedAt: 'last failure, ms since the epoch',
   },
   bind(item) {
-    const text = isUtf8(item.raw)
-      ? Buffer.from(item.raw.buffer, item.raw.byteOffset, item.raw.byteLength).toString('utf8')
-      : null;
+    const json = parsedJson(item.raw);
     return {
-      event: text === null ? null : parsedOrNull(text),
-      payload: text,
+      event: json === undefined ? null : json.value,
+      payload: utf8Text(item.raw) ?? null,
       meta: {
         source: item.source,
         partition: item.partition,
@@ -66,14 +64,6 @@ export const failedWhere: WhereSubject<FailedMessage> = {
     };
   },
 };
-
-function parsedOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 /** The step a process failure names: its errors start `step "NAME"` (see `ProcessExecutor`). */
 function stepOf(error: string): string | null {

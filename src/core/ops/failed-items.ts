@@ -1,8 +1,8 @@
-import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NotFoundError } from '../errors/not-found-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import { parsedJson } from '../events/payload-text.js';
 import type { Where } from '../filter/where.js';
 import { redactSecrets } from '../redact.js';
 import type { FailedFilter, FailedMessage, FailureAttempt } from '../store/records.js';
@@ -43,14 +43,7 @@ export function redactedFailed(item: FailedMessage): FailedMessage {
 }
 
 function jsonText(raw: Uint8Array): string | undefined {
-  if (!isUtf8(raw)) return undefined;
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  try {
-    JSON.parse(text);
-    return text;
-  } catch {
-    return undefined;
-  }
+  return parsedJson(raw)?.text;
 }
 
 /** The item with this id, whatever its status. @throws NotFoundError */

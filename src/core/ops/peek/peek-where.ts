@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { utf8Text } from '../../events/payload-text.js';
 import type { WhereSubject } from '../../filter/where.js';
 import type { PeekedRecord } from './peek.js';
 
@@ -16,12 +16,9 @@ export function peekWhere(source: string): WhereSubject<PeekedRecord> {
       meta: 'source, partition, position, timestamp (ms), key, attributes (headers, partition key)',
     },
     bind(record) {
-      const raw = record.raw;
       return {
         event: record.event ?? null,
-        payload: isUtf8(raw)
-          ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
-          : null,
+        payload: utf8Text(record.raw) ?? null,
         meta: {
           source,
           partition: record.partition,

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { parsedJson } from '../../events/payload-text.js';
 import type { RunRecord } from '../../model/run-record.js';
 import type { FailedMessage } from '../../store/records.js';
 import type { StateStore } from '../../store/state-store.js';
@@ -52,10 +52,6 @@ export async function eventFromLog(store: StateStore, run: RunRecord): Promise<R
 }
 
 function parsed(raw: Bytes): unknown {
-  if (!isUtf8(raw)) return null;
-  try {
-    return JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
-  } catch {
-    return null;
-  }
+  const json = parsedJson(raw);
+  return json === undefined ? null : json.value;
 }

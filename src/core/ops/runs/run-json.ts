@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { utf8Text } from '../../events/payload-text.js';
 import type { Effort } from '../../model/effort.js';
 import type { RunRecord } from '../../model/run-record.js';
 import { redactDeep } from '../../redact.js';
@@ -47,10 +47,11 @@ export function runDetailJson(detail: RunDetail): RunDetailJson {
   let eventJson: RunEventJson;
   if (event.stored === 'none') eventJson = { stored: 'none', why: event.why };
   else {
-    const bytes = Buffer.from(event.raw.buffer, event.raw.byteOffset, event.raw.byteLength);
-    eventJson = isUtf8(bytes)
-      ? { stored: event.stored, payload: bytes.toString('utf8') }
-      : { stored: event.stored, payloadBase64: bytes.toString('base64') };
+    const text = utf8Text(event.raw);
+    eventJson =
+      text !== undefined
+        ? { stored: event.stored, payload: text }
+        : { stored: event.stored, payloadBase64: Buffer.from(event.raw).toString('base64') };
   }
   return {
     run: runJson(detail.run),
