@@ -1,5 +1,6 @@
-import type { ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import { redactSecrets } from '../../redact.js';
+import { onTemporaryChannel, replyCode } from '../../transports/amqp/amqp-topology.js';
 import { type AmqpServer, parseAmqpUri } from '../../transports/amqp/amqp-uri.js';
 import { closeQuietly } from '../../transports/amqp/close-quietly.js';
 import { CHECK_TIMEOUT_MS, type DoctorCheck, reasonOf, withDeadline } from './doctor-check.js';
@@ -114,16 +115,14 @@ export async function reachAmqp(name: string, uri: string, expect: AmqpExpectati
 /** A passive check on a channel of its own (a failed check closes its channel): the reply, 404, or why not. */
 async function passive<T>(
   model: ChannelModel,
-  check: (channel: Awaited<ReturnType<ChannelModel['createChannel']>>) => Promise<T>,
+  check: (channel: Channel) => Promise<T>,
 ): Promise<T | typeof NOT_FOUND | string> {
-  const channel = await model.createChannel();
-  channel.on('error', () => undefined);
   try {
-    return await withDeadline(check(channel), CHECK_TIMEOUT_MS, 'passive check');
+    return await onTemporaryChannel(model, (channel) =>
+      withDeadline(check(channel), CHECK_TIMEOUT_MS, 'passive check'),
+    );
   } catch (error) {
-    return (error as { code?: number }).code === NOT_FOUND ? NOT_FOUND : reasonOf(error);
-  } finally {
-    await closeQuietly(channel);
+    return replyCode(error) === NOT_FOUND ? NOT_FOUND : reasonOf(error);
   }
 }
 

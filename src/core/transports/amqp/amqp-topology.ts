@@ -25,7 +25,7 @@ export function replyCode(error: unknown): number | undefined {
 }
 
 /** Runs `work` on a throwaway channel: a passive check that fails closes only that channel. */
-async function onTemporaryChannel<T>(
+export async function onTemporaryChannel<T>(
   model: ChannelModel,
   work: (channel: Channel) => Promise<T>,
 ): Promise<T> {
