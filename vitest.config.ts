@@ -16,7 +16,7 @@ const inProcess = [
   'test/simulation/**/*.test.ts',
   'test/ui/**/*.test.tsx',
   'test/ui/text/**/*.test.ts',
-  'test/ui/printable.test.ts',
+  'test/ui/{printable,help-lines,console-format}.test.ts',
   'test/architecture.test.ts',
 ];
 
