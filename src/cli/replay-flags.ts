@@ -3,7 +3,17 @@ import { failedFlags } from './failed-flags.js';
 import { yesFlag } from './flags.js';
 
 /** Flags that only go with `replay --failed`, and those that only go with `replay --from`. */
-export const FAILED_ONLY = ['id', 'reason', 'rule', 'since', 'where', 'limit', 'dry-run'] as const;
+export const FAILED_ONLY = [
+  'id',
+  'reason',
+  'rule',
+  'since',
+  'where',
+  'limit',
+  'dry-run',
+  'to-origin',
+  'rate',
+] as const;
 export const RANGE_ONLY = ['partition', 'to', 'source', 'rerun'] as const;
 /** Help groups of the two modes' flags. */
 const FAILED = { helpGroup: 'REPLAY --failed' } as const;
@@ -45,6 +55,17 @@ export const replayFlags = {
     summary: 'Show what would be replayed; change nothing.',
     env: 'AGENTCTL_DRY_RUN',
   }),
+  'to-origin': Flags.boolean({
+    ...FAILED,
+    summary:
+      "Publish the parked events' original bytes back to the source they were read from (same partition key, queue with its headers, log partition), instead of running them.",
+    env: 'AGENTCTL_TO_ORIGIN',
+  }),
+  rate: Flags.string({
+    ...FAILED,
+    summary: 'With --to-origin: at most N items per second (N/s or N).',
+    env: 'AGENTCTL_RATE',
+  }),
   from: Flags.string({
     ...RANGE,
     summary: 'Re-process from this position (included).',
@@ -64,7 +85,8 @@ export const replayFlags = {
   source: Flags.string({
     ...RANGE,
     char: 's',
-    summary: "Source URI to re-process (default: the config's): local:[TOPIC], file:PATH, kinesis://STREAM?…",
+    summary:
+      "Source URI to re-process, or with --to-origin to redrive to (default: the config's): local:[TOPIC], file:PATH, kinesis://STREAM?…",
     env: 'AGENTCTL_SOURCE',
   }),
   rerun: Flags.boolean({

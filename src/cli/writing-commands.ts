@@ -10,7 +10,7 @@ import type { ActiveContext } from './settings.js';
  */
 export const WRITING_COMMANDS: Readonly<Record<string, string>> = {
   consume: 'consumes events, runs processes and moves checkpoints',
-  replay: 'runs events again and publishes',
+  replay: 'runs events again and publishes (with --to-origin, writes to the source)',
   publish: 'publishes events',
   'checkpoint:set': 'moves a checkpoint',
   'checkpoint:reset': 'moves checkpoints',

@@ -1,17 +1,18 @@
 import { BaseCommand } from '../cli/base-command.js';
-import { failedFilterOf, failedWhereOf } from '../cli/failed-flags.js';
+import { failedWhereOf } from '../cli/failed-flags.js';
 import { FAILED_ONLY, RANGE_ONLY, REPLAY_MODES, replayFlags } from '../cli/replay-flags.js';
 
 export default class Replay extends BaseCommand {
   static override summary = 'Replay parked messages (--failed), or re-process a range of a source (--from).';
   static override description =
-    "--failed runs parked events again through rules and processes (runs that already succeeded are skipped) and re-publishes parked records to the sink they were meant for (the agent's sink as the config names it now, credentials included; --sink to send them elsewhere); each item ends replayed, or stays pending with one more failure in its history. --from re-processes positions of one partition of a source that keeps history; no checkpoint moves, and failures are parked as usual. Asks for confirmation unless --yes or --dry-run.";
+    "--failed runs parked events again through rules and processes (runs that already succeeded are skipped) and re-publishes parked records to the sink they were meant for (the agent's sink as the config names it now, credentials included; --sink to send them elsewhere); each item ends replayed, or stays pending with one more failure in its history. --from re-processes positions of one partition of a source that keeps history; no checkpoint moves, and failures are parked as usual. --to-origin instead publishes each parked event's original bytes back to the source it was read from (Kinesis with its partition key, the AMQP queue with its headers plus x-agentctl-redrive, the local log partition) and marks it replayed once the origin confirmed it. Asks for confirmation unless --yes or --dry-run.";
   static override examples = [
     '<%= config.bin %> replay --failed --dry-run',
     '<%= config.bin %> replay --failed --reason publish --since 2h --yes',
     `<%= config.bin %> replay --failed --where 'error.contains("timeout") && attempts < 5' --yes`,
     '<%= config.bin %> replay --failed --id 12 --id 13 --json --yes',
     "<%= config.bin %> replay --failed --reason publish --sink 'amqp://user:pass@host/vhost?queue=results' --yes",
+    '<%= config.bin %> replay --failed --to-origin --reason process --rate 50/s --dry-run',
     '<%= config.bin %> replay --from 1200 --to 1300 --partition 0 --rerun --yes',
   ];
   static override enableJsonFlag = true;
@@ -21,7 +22,7 @@ export default class Replay extends BaseCommand {
     const { flags } = await this.parse(Replay);
     const { UsageError } = await import('../core/errors/usage-error.js');
     const stray = (flags.failed ? RANGE_ONLY : FAILED_ONLY).filter(
-      (f) => flags[f] !== undefined && flags[f] !== false,
+      (f) => flags[f] !== undefined && flags[f] !== false && !(f === 'source' && flags['to-origin']),
     );
     const problem =
       (flags.failed ?? false) === (flags.from !== undefined)
@@ -30,7 +31,11 @@ export default class Replay extends BaseCommand {
           ? `--${stray[0]} does not go with ${flags.failed ? '--failed' : '--from'}`
           : !flags.failed && flags.partition === undefined
             ? '--from needs --partition'
-            : undefined;
+            : flags.rate !== undefined && !flags['to-origin']
+              ? '--rate goes with --to-origin'
+              : flags['to-origin'] && flags.sink !== undefined
+                ? '--to-origin sends items back to their source: it does not go with --sink'
+                : undefined;
     if (problem !== undefined) throw new UsageError(problem, { hint: REPLAY_MODES });
     const where = flags.failed ? await failedWhereOf(flags) : undefined;
     const { store, config } = await this.openStore(flags);
@@ -55,15 +60,27 @@ export default class Replay extends BaseCommand {
       terminateNote: 'stopping at once (items in flight stay pending)',
     });
     try {
+      if (flags['to-origin']) {
+        const { replayToOrigin } = await import('../cli/replay-to-origin.js');
+        const summary = await replayToOrigin({
+          store,
+          config,
+          where,
+          flags,
+          signal: controller.signal,
+          confirm: (question) => this.confirm(question, flags.yes),
+          progress: (text) => line.update(text),
+        });
+        line.clear();
+        if (!this.jsonEnabled())
+          this.log((await import('../ui/text/redrive.js')).renderRedriveSummary(summary));
+        this.note(where?.skippedNote());
+        return summary;
+      }
       if (flags.failed) {
         const { countReplayable, replayFailed } = await import('../core/ops/replay-failed.js');
-        const { parseTimeArgument } = await import('../core/time-argument.js');
-        const filter = {
-          ...(flags.id ? { ids: flags.id } : {}),
-          ...failedFilterOf({ reason: flags.reason, rule: flags.rule }),
-          ...(flags.since ? { since: parseTimeArgument(flags.since, Date.now()) } : {}),
-          ...(flags.limit ? { limit: flags.limit } : {}),
-        };
+        const { failedSelectionOf } = await import('../cli/replay-to-origin.js');
+        const filter = failedSelectionOf(flags);
         const total = await countReplayable(store, config, filter, where);
         // Said once, from the selection (the replay evaluates the expression again on the same items).
         const whereNote = where?.skippedNote();

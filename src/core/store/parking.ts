@@ -1,3 +1,4 @@
+import { HEADERS_ATTRIBUTE, headersOfAttribute } from '../model/message-headers.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { Bytes, FailureReason, Message, Partition, Position } from '../types.js';
 import type { NewFailedMessage } from './records.js';
@@ -88,6 +89,7 @@ export function parkedEvent(
     ...(failure.process === undefined ? {} : { process: failure.process }),
     ...(failure.runId === undefined ? {} : { runId: failure.runId }),
     ...(event ? { eventId: String(event.id), eventType: String(event.type) } : {}),
+    ...originOf(message.attributes),
     attempts: Math.max(failure.attempts, Number(message.attributes.deliveryCount ?? 0) || 0),
     raw: message.raw,
     timestamp: message.timestamp,
@@ -96,6 +98,23 @@ export function parkedEvent(
     key: event
       ? eventParkKey(site.group, site.source, event)
       : positionParkKey(site.group, site.source, message.partition, message.position),
+  };
+}
+
+/**
+ * What a redrive to the origin needs besides the bytes (`replay --failed --to-origin`): the message's
+ * key where it was read — Kinesis partition key, local log key, AMQP routing key — as `recordKey`, and its
+ * AMQP headers (see `headersAttribute`).
+ */
+function originOf(
+  attributes: Message<unknown>['attributes'],
+): Pick<NewFailedMessage, 'recordKey' | 'headers'> {
+  const key = attributes.partitionKey ?? attributes.key ?? attributes.routingKey;
+  const headers = headersOfAttribute(attributes[HEADERS_ATTRIBUTE]);
+  if (key === undefined && headers === undefined) return {};
+  return {
+    ...(typeof key === 'string' ? { recordKey: key } : {}),
+    ...(headers === undefined ? {} : { headers }),
   };
 }
 

@@ -54,8 +54,13 @@ export type FailedKind = 'event' | 'record';
 export interface FailureAttempt {
   readonly at: number;
   readonly error: string;
-  /** `consume`, `replay`, `worker`. */
+  /** `consume`, `replay`, `worker`, `redrive`. */
   readonly via: string;
+  /**
+   * For a redrive to the origin (`via: 'redrive'`, not a failure; `error` is empty): where the item's
+   * bytes were published, without credentials.
+   */
+  readonly to?: string;
 }
 
 /** A message to park. */
@@ -80,7 +85,11 @@ export interface NewFailedMessage {
    * uses the agent's sink when its name matches `sink`, else `replay --sink`.
    */
   readonly sinkRef?: string;
-  /** For `publish` failures: the record's partition/routing key and headers (`raw` is its value). */
+  /**
+   * For `publish` failures: the record's partition/routing key and headers (`raw` is its value). For an
+   * event: its key where it was read (Kinesis partition key, local log key, AMQP routing key) and its AMQP
+   * headers, for a redrive to the origin.
+   */
   readonly recordKey?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly eventId?: string;

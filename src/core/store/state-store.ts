@@ -117,6 +117,11 @@ export interface FailedStore {
   setStatus(ids: readonly number[], status: FailedStatus): Promise<number>;
   /** Records one more failed try of an item (a failed replay): attempts + 1, history extended. */
   recordFailure(id: number, attempt: FailureAttempt): Promise<void>;
+  /**
+   * Marks a pending item `replayed` once its origin confirmed its redrive, adding `entry` (where it went)
+   * to its history, in one durable write. Returns false, changing nothing, when the item is not pending.
+   */
+  markRedriven(id: number, entry: FailureAttempt): Promise<boolean>;
   /** All items matching the filter, in id order, fetched in pages. */
   iterate(filter?: FailedFilter, pageSize?: number): AsyncIterable<FailedMessage>;
   /**

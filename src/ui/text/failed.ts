@@ -75,7 +75,8 @@ export function renderFailedItem(item: FailedMessage, now = Date.now()): string 
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `${`${name}:`.padEnd(width)}${printable(String(value))}`);
   const history = item.history.map(
-    (h, n) => `  ${String(n + 1).padStart(3)}  ${timestamp(h.at)}  ${h.via.padEnd(8)} ${printable(h.error)}`,
+    (h, n) =>
+      `  ${String(n + 1).padStart(3)}  ${timestamp(h.at)}  ${h.via.padEnd(8)} ${printable(h.to === undefined ? h.error : `redriven to ${h.to}`)}`,
   );
   return [
     ...lines,

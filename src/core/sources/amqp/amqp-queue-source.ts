@@ -2,6 +2,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { nextTurn } from '../../clock.js';
 import { describeError, isAgentctlError } from '../../errors/agentctl-error.js';
 import { SourceUnavailableError } from '../../errors/source-unavailable-error.js';
+import { HEADERS_ATTRIBUTE, headersAttribute } from '../../model/message-headers.js';
 import { queueSpec } from '../../transports/amqp/amqp-queue-options.js';
 import { checkQueue, ensureQueue, replyCode } from '../../transports/amqp/amqp-topology.js';
 import type { AttributeValue, Bytes, Message, Partition, Position, StartPosition } from '../../types.js';
@@ -225,6 +226,8 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
     if (message.fields.redelivered) attributes.redelivered = true;
     const messageId = message.properties.messageId as unknown;
     if (typeof messageId === 'string') attributes.messageId = messageId;
+    const headers = headersAttribute(message.properties.headers);
+    if (headers !== undefined) attributes[HEADERS_ATTRIBUTE] = headers;
     this.unacked.delivered(tag);
     this.inbox.push({
       generation,

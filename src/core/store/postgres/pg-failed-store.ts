@@ -253,6 +253,16 @@ export class PgFailedStore implements FailedStore {
     if (result.rowCount === 0) throw new NotFoundError(`no failed message with id ${id}`);
   }
 
+  async markRedriven(id: number, entry: FailureAttempt): Promise<boolean> {
+    const result = await this.connection.run(
+      `UPDATE ${this.connection.table('failed_messages')}
+       SET status = 'replayed', replayed_at = ${NOW_MS}, history = history || jsonb_build_array($2::jsonb)
+       WHERE id = $1 AND status = 'pending'`,
+      [id, jsonParam(entry)],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
   prune(before: number, dryRun = false): Promise<number> {
     return this.connection.prune(
       'failed_messages',

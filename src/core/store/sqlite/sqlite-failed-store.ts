@@ -61,6 +61,13 @@ const RECORD_FAILURE = `
       error = @error
   WHERE id = @id`;
 
+const MARK_REDRIVEN = `
+  UPDATE failed_messages
+  SET status = 'replayed',
+      replayed_at = @now,
+      history = json_insert(history, '$[#]', json(@entry))
+  WHERE id = @id AND status = 'pending'`;
+
 /** The SQL function behind `FailedFilter.search`: a Unicode case-insensitive substring test. */
 const SEARCH_FUNCTION = 'agentctl_search';
 
@@ -177,6 +184,15 @@ export class SqliteFailedStore implements FailedStore {
         .run({ id, attempt: JSON.stringify(attempt), at: attempt.at, error: attempt.error });
       if (result.changes === 0) throw new NotFoundError(`no failed message with id ${id}`);
     });
+  }
+
+  markRedriven(id: number, entry: FailureAttempt): Promise<boolean> {
+    return this.connection.call(
+      () =>
+        this.connection
+          .statement(MARK_REDRIVEN)
+          .run({ id, entry: JSON.stringify(entry), now: this.connection.clock.now() }).changes > 0,
+    );
   }
 
   prune(before: number, dryRun = false): Promise<number> {
