@@ -74,7 +74,9 @@ function items(dir: string): ItemJson[] {
 }
 
 /** Every record of the topic: partition, key and the event id of its bytes. */
-async function logRecords(dir: string): Promise<{ partition: number; key: string | null; id: string; raw: string }[]> {
+async function logRecords(
+  dir: string,
+): Promise<{ partition: number; key: string | null; id: string; raw: string }[]> {
   const store = await openSqliteStore({ path: db(dir), readonly: true });
   try {
     const out: { partition: number; key: string | null; id: string; raw: string }[] = [];
@@ -115,7 +117,12 @@ describe('agentctl replay --failed --to-origin on the local log', () => {
     const run = agentctl(['replay', '--failed', '--to-origin', '--yes', '--json'], { cwd: dir });
 
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json<RedriveJson>()).toMatchObject({ dryRun: false, origin: 'local:events', redriven: 3, failed: 0 });
+    expect(run.json<RedriveJson>()).toMatchObject({
+      dryRun: false,
+      origin: 'local:events',
+      redriven: 3,
+      failed: 0,
+    });
     const after = await logRecords(dir);
     for (const item of parked) {
       const copies = after.filter((r) => r.id === item.eventId);
@@ -126,7 +133,10 @@ describe('agentctl replay --failed --to-origin on the local log', () => {
     expect(after).toHaveLength(before.length + 3);
     for (const item of items(dir)) {
       expect(item.status).toBe('replayed');
-      expect(item.history.at(-1)).toMatchObject({ via: 'redrive', to: `local:events partition ${item.partition} key ${item.recordKey} (redrive 1)` });
+      expect(item.history.at(-1)).toMatchObject({
+        via: 'redrive',
+        to: `local:events partition ${item.partition} key ${item.recordKey} (redrive 1)`,
+      });
     }
     const shown = agentctl(['failed', 'show', String(parked[0]!.id)], { cwd: dir });
     expect(shown.stdout).toContain('redriven to local:events');
@@ -138,7 +148,9 @@ describe('agentctl replay --failed --to-origin on the local log', () => {
     rmSync(join(dir, 'broken.flag'));
     const consumed = agentctl(['consume', '--until-empty', '--json'], { cwd: dir });
     expect(consumed.code, consumed.stderr).toBe(0);
-    expect(consumed.lines<{ type: string; read?: number; processed?: number }>().find((l) => l.type === 'summary')).toMatchObject({ read: 3, processed: 3 });
+    expect(
+      consumed.lines<{ type: string; read?: number; processed?: number }>().find((l) => l.type === 'summary'),
+    ).toMatchObject({ read: 3, processed: 3 });
   });
 
   it('Given parked orders, When --to-origin with --sink or --rate without --to-origin or a bad --rate, Then exit 2 and nothing changes', async () => {
@@ -159,7 +171,9 @@ describe('agentctl replay --failed --to-origin on the local log', () => {
 
   it('Given items read from another source, When redriven to local:events, Then they are refused with a clear error, stay pending, and the exit is 3', async () => {
     const dir = await givenParked();
-    const run = agentctl(['replay', '--failed', '--to-origin', '--yes', '--source', 'local:other'], { cwd: dir });
+    const run = agentctl(['replay', '--failed', '--to-origin', '--yes', '--source', 'local:other'], {
+      cwd: dir,
+    });
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toContain('not from local:other');
     expect(items(dir).every((i) => i.status === 'pending')).toBe(true);
