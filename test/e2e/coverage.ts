@@ -24,7 +24,8 @@ export type Scenario =
   | 'completion'
   | 'describe'
   | 'describe-amqp'
-  | 'contexts';
+  | 'contexts'
+  | 'redrive';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -194,6 +195,17 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
   'agentctl replay --failed --id 42 --id 43 --dry-run': { scenario: 'operations', status: 'as written' },
   'agentctl replay --failed --where \'reason == "process" && attempts < 5\' --dry-run': {
     scenario: 'operations',
+    status: 'as written',
+  },
+  // Redrive to the origin (redrive.test.ts): orders parked from the local log while billing is down.
+  'agentctl replay --failed --to-origin --dry-run': { scenario: 'redrive', status: 'as written' },
+  'agentctl replay --failed --to-origin --yes': { scenario: 'redrive', status: 'as written' },
+  'agentctl replay --failed --to-origin --reason process --rate 50/s --yes': {
+    scenario: 'redrive',
+    status: 'as written',
+  },
+  "agentctl replay --failed --to-origin --where 'attempts < 5' --since 2h --yes": {
+    scenario: 'redrive',
     status: 'as written',
   },
   'agentctl rules list': { scenario: 'operations', status: 'as written' },
