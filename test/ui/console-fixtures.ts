@@ -316,6 +316,20 @@ export function spyActions(readonly = false) {
       calls.push({ action: 'discard', args: [ids] });
       return ids.length;
     },
+    async redrive(ids) {
+      calls.push({ action: 'redrive', args: [ids] });
+      return {
+        dryRun: false,
+        origin: 'local:events',
+        selected: ids.length,
+        redriven: ids.length,
+        failed: 0,
+        skipped: 0,
+        interrupted: false,
+        durationMs: 12,
+        items: ids.map((id) => ({ id, outcome: 'redriven', to: 'local:events partition 0' })),
+      };
+    },
     async setCheckpoint(target, position) {
       calls.push({ action: 'setCheckpoint', args: [target, position] });
       return change;

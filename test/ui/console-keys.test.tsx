@@ -120,6 +120,36 @@ describe('Console keys', () => {
     expect(frame()).not.toContain('tagged');
   });
 
+  it('o asks before redriving the tagged (else the selected) failed messages to their origin, and redrives them on y', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    await press('j', 'o');
+    await until(
+      () => frame().includes('Redrive 1 failed message (12) to the source they were read from?'),
+      'the redrive question for the selected message',
+    );
+    await press('n');
+    expect(calls).toEqual([]);
+    await press('k', ' ', 'j', 'j', ' ', 'o');
+    await until(
+      () => frame().includes('Redrive 2 failed messages (11, 13)'),
+      'the redrive question for the tagged',
+    );
+    expect(calls).toEqual([]);
+    await press('y');
+    await until(() => frame().includes('redrove 2 of 2 items to local:events'), 'the redrive result');
+    expect(calls).toEqual([{ action: 'redrive', args: [[11, 13]] }]);
+    expect(frame()).not.toContain('tagged');
+  });
+
+  it('read-only: o is refused by the action service, without a question', async () => {
+    const actions = consoleActions({ store: {} as StateStore, config: { name: 'orders' }, readonly: true });
+    const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    await press('o');
+    await until(() => frame().includes('the console is read-only: redrive is disabled'), 'the refusal');
+    expect(frame()).not.toContain('Redrive');
+  });
+
   it('sets or resets a checkpoint of the selected partition after confirmation', async () => {
     const { actions, calls } = spyActions();
     const { press, frame } = await consoleWith(actions);

@@ -6,6 +6,7 @@ import { type CheckpointChangeResult, resetCheckpoints, setCheckpoint } from '..
 import { type DrainResult, drainAgent } from '../ops/drain.js';
 import { discardFailed } from '../ops/failed-items.js';
 import { opsTarget, withSource } from '../ops/operator-source.js';
+import { type RedriveProgress, type RedriveSummary, redriveToOrigin } from '../ops/redrive/redrive-origin.js';
 import { type ReplayFailedSummary, type ReplayProgress, replayFailed } from '../ops/replay-failed.js';
 import type { Source } from '../sources/source.js';
 import type { AgentRecord, ControlRequest } from '../store/records.js';
@@ -32,7 +33,7 @@ export interface LongAction {
 
 /**
  * What an operator can do from the console. Every method goes through the same core services as the
- * matching command (`replay --failed`, `failed discard`, `checkpoint set|reset`, `drain`), and refuses
+ * matching command (`replay --failed [--to-origin]`, `failed discard`, `checkpoint set|reset`, `drain`), and refuses
  * with `ReadonlyConsoleError` when the console is read-only, whatever the UI shows.
  */
 export interface ConsoleActions {
@@ -44,6 +45,11 @@ export interface ConsoleActions {
   ): Promise<ReplayFailedSummary>;
   /** Marks these failed items discarded; returns how many changed. */
   discard(ids: readonly number[]): Promise<number>;
+  /** Sends these failed items' original bytes back to the agent's source (`replay --failed --to-origin`). */
+  redrive(
+    ids: readonly number[],
+    options?: LongAction & { readonly onProgress?: (progress: RedriveProgress) => void },
+  ): Promise<RedriveSummary>;
   setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult>;
   /** Resets the checkpoints of partitions of one group and source. */
   resetCheckpoints(
@@ -88,6 +94,7 @@ const readonlyActions: ConsoleActions = {
   readonly: true,
   replay: () => refuse('replay'),
   discard: () => refuse('discard'),
+  redrive: () => refuse('redrive'),
   setCheckpoint: () => refuse('checkpoint set'),
   resetCheckpoints: () => refuse('checkpoint reset'),
   drain: () => refuse('drain'),
@@ -115,6 +122,21 @@ class CoreConsoleActions implements ConsoleActions {
 
   discard(ids: readonly number[]): Promise<number> {
     return discardFailed(this.options.store, ids);
+  }
+
+  redrive(
+    ids: readonly number[],
+    options: LongAction & { readonly onProgress?: (progress: RedriveProgress) => void } = {},
+  ): Promise<RedriveSummary> {
+    const { store, config, clock } = this.options;
+    return redriveToOrigin({
+      store,
+      config,
+      filter: { ids },
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(clock === undefined ? {} : { clock }),
+    });
   }
 
   setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult> {

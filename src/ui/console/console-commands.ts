@@ -3,6 +3,7 @@ import { redactSecrets } from '../../core/redact.js';
 import { renderCheckpointChange } from '../text/checkpoints.js';
 import { renderDrainRequested, renderDrainResult } from '../text/drain.js';
 import { plural } from '../text/format.js';
+import { renderRedriveProgress, renderRedriveSummary } from '../text/redrive.js';
 import { renderReplayProgress, renderReplaySummary } from '../text/replay.js';
 import { listed, oneLine } from './console-format.js';
 import type { PendingAction, StatusLine } from './console-state.js';
@@ -16,6 +17,8 @@ export function questionFor(action: PendingAction): string {
       return `Replay ${plural(action.ids.length, 'failed message')} (${listed(action.ids)}) through rules and processes?`;
     case 'discard':
       return `Discard ${plural(action.ids.length, 'failed message')} (${listed(action.ids)})? They stay in the store, never replayed.`;
+    case 'redrive':
+      return `Redrive ${plural(action.ids.length, 'failed message')} (${listed(action.ids)}) to the source they were read from? Each is published there again, as it was.`;
     case 'set-checkpoint':
       return `Move the checkpoint of ${action.target.group} partition ${action.target.partition} to ${action.position}? The next read starts after it.`;
     case 'reset-checkpoints':
@@ -32,6 +35,8 @@ export function labelFor(action: PendingAction): string {
       return `replaying ${plural(action.ids.length, 'failed message')}`;
     case 'discard':
       return `discarding ${plural(action.ids.length, 'failed message')}`;
+    case 'redrive':
+      return `redriving ${plural(action.ids.length, 'failed message')} to their origin`;
     case 'set-checkpoint':
       return `moving the checkpoint of partition ${action.target.partition}`;
     case 'reset-checkpoints':
@@ -83,6 +88,16 @@ async function perform(
       return {
         tone: 'ok',
         text: `discarded ${plural(changed, 'failed message')} (kept in the store, never replayed)`,
+      };
+    }
+    case 'redrive': {
+      const summary = await actions.redrive(action.ids, {
+        signal,
+        onProgress: (p) => progress(renderRedriveProgress(p)),
+      });
+      return {
+        tone: summary.failed > 0 || summary.redriven === 0 ? 'error' : 'ok',
+        text: oneLine(renderRedriveSummary(summary)),
       };
     }
     case 'set-checkpoint':

@@ -17,6 +17,7 @@ export interface Cursor {
 export type PendingAction =
   | { readonly kind: 'replay'; readonly ids: readonly number[] }
   | { readonly kind: 'discard'; readonly ids: readonly number[] }
+  | { readonly kind: 'redrive'; readonly ids: readonly number[] }
   | { readonly kind: 'set-checkpoint'; readonly target: CheckpointTarget; readonly position: string }
   | {
       readonly kind: 'reset-checkpoints';

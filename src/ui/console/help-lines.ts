@@ -14,6 +14,7 @@ export const KEY_BINDINGS: readonly (readonly [string, string])[] = [
   ['space', 'tag the row (Failed: for replay and discard; Partitions: for checkpoint reset)'],
   ['r', 'replay the tagged (else the selected) failed messages — asks first'],
   ['D', 'discard the tagged (else the selected) failed messages — asks first'],
+  ['o', 'redrive the tagged (else the selected) failed messages to their origin (their source) — asks first'],
   ['c', 'set or reset the checkpoint of the selected (or tagged) partitions — asks first'],
   ['d', "drain the agent (the selected partition's owner, else the only one) — asks first"],
   [
@@ -40,7 +41,7 @@ export function helpLines(width: number, options: { readonly readonly: boolean; 
   );
   const notes = [
     options.readonly
-      ? 'read-only console: replay, discard, checkpoint and drain are refused'
+      ? 'read-only console: replay, discard, redrive, checkpoint and drain are refused'
       : 'destructive actions ask for y before they run; results show in the status line',
     ...(options.live
       ? ['this console runs the agent: quitting drains it (finish in flight, commit, exit)']

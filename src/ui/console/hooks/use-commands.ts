@@ -74,7 +74,7 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         controller.signal,
       ).then((status) => {
         running.current = undefined;
-        if (action.kind === 'replay' || action.kind === 'discard')
+        if (action.kind === 'replay' || action.kind === 'discard' || action.kind === 'redrive')
           dispatch({ type: 'clear', pane: 'failed' });
         if (action.kind === 'reset-checkpoints') dispatch({ type: 'clear', pane: 'partitions' });
         dispatch({ type: 'done', status });
@@ -181,7 +181,8 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         return;
       }
       case 'replay':
-      case 'discard': {
+      case 'discard':
+      case 'redrive': {
         if (focus !== 'failed') {
           dispatch(info(`${command.type} acts on failed messages: switch to the Failed pane (4)`));
           return;

@@ -13,6 +13,8 @@ export type KeyCommand =
         | 'tag'
         | 'replay'
         | 'discard'
+        /** `o`: redrive the tagged (else selected) failed messages to their origin. */
+        | 'redrive'
         | 'checkpoint'
         | 'drain'
         | 'pause'
@@ -45,6 +47,7 @@ const NORMAL: Readonly<Record<string, KeyCommand>> = {
   ' ': { type: 'tag' },
   r: { type: 'replay' },
   D: { type: 'discard' },
+  o: { type: 'redrive' },
   c: { type: 'checkpoint' },
   d: { type: 'drain' },
   p: { type: 'peek' },
