@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orderEvents, writeOrdersAgent } from './fixtures.js';
-import { expectExit, project, scenarios } from './support.js';
+import { expectExit, project, scenarios, until } from './support.js';
+import { inTerminal } from './terminal.js';
 
 const { readme } = scenarios('redrive');
 
@@ -66,4 +67,29 @@ describe('README: replay --failed --to-origin', () => {
     expect(await logged()).toBe(8);
     expect((await items()).map((i) => i.history.filter((h) => h.via === 'redrive').length)).toEqual([3, 3]);
   }, 240_000);
+
+  it('`tui`: o in the Failed pane asks, then redrives the selected item to its origin and marks it replayed', async () => {
+    const p = project('e2e-redrive-tui-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'billing.down'), '');
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(2));
+    expectExit(await p.run('agentctl publish --file events.ndjson && agentctl consume --until-empty'), 0);
+    const tui = await inTerminal(p, 'agentctl tui');
+    try {
+      await tui.waitFor(/Failed\s+2 pending/);
+      await tui.keys('4');
+      await tui.waitFor(/2 pending \(process 2\) +· +newest first/);
+      await tui.keys('o');
+      await tui.waitFor(/Redrive 1 failed message \(\d\) to the source they were read from\?/);
+      await tui.keys('y');
+      await tui.waitFor(/redrove 1 of 1 item to local:orders/);
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+    } finally {
+      await tui.close();
+    }
+    const listed = await p.run('agentctl failed list --status any --json');
+    const statuses = (JSON.parse(listed.stdout) as Item[]).map((i) => i.status).sort();
+    expect(statuses).toEqual(['pending', 'replayed']);
+  }, 180_000);
 });

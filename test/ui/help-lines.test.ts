@@ -35,7 +35,7 @@ describe('helpLines', () => {
 
   it('says a read-only console refuses actions', () => {
     expect(helpLines(120, { readonly: true, live: false }).at(-1)).toBe(
-      'read-only console: replay, discard, redrive, checkpoint and drain are refused',
+      'read-only console: replay, discard, checkpoint and drain are refused',
     );
   });
 });

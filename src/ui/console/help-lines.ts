@@ -41,7 +41,7 @@ export function helpLines(width: number, options: { readonly readonly: boolean; 
   );
   const notes = [
     options.readonly
-      ? 'read-only console: replay, discard, redrive, checkpoint and drain are refused'
+      ? 'read-only console: replay, discard, checkpoint and drain are refused'
       : 'destructive actions ask for y before they run; results show in the status line',
     ...(options.live
       ? ['this console runs the agent: quitting drains it (finish in flight, commit, exit)']
