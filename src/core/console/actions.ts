@@ -109,15 +109,8 @@ class CoreConsoleActions implements ConsoleActions {
     ids: readonly number[],
     options: LongAction & { readonly onProgress?: (progress: ReplayProgress) => void } = {},
   ): Promise<ReplayFailedSummary> {
-    const { store, config, clock } = this.options;
-    return replayFailed({
-      store,
-      config,
-      filter: { ids },
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(clock === undefined ? {} : { clock }),
-    });
+    const { store, config } = this.options;
+    return replayFailed({ store, config, filter: { ids }, ...this.passedOn(options) });
   }
 
   discard(ids: readonly number[]): Promise<number> {
@@ -128,15 +121,8 @@ class CoreConsoleActions implements ConsoleActions {
     ids: readonly number[],
     options: LongAction & { readonly onProgress?: (progress: RedriveProgress) => void } = {},
   ): Promise<RedriveSummary> {
-    const { store, config, clock } = this.options;
-    return redriveToOrigin({
-      store,
-      config,
-      filter: { ids },
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(clock === undefined ? {} : { clock }),
-    });
+    const { store, config } = this.options;
+    return redriveToOrigin({ store, config, filter: { ids }, ...this.passedOn(options) });
   }
 
   setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult> {
@@ -195,6 +181,19 @@ class CoreConsoleActions implements ConsoleActions {
       ...this.clocked(),
     });
     return { kind: 'drained', result };
+  }
+
+  /** What a long action hands its service: its progress callback and signal, and the console's clock. */
+  private passedOn<P>(options: LongAction & { readonly onProgress?: (progress: P) => void }): {
+    onProgress?: (progress: P) => void;
+    signal?: AbortSignal;
+    clock?: Clock;
+  } {
+    return {
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...this.clocked(),
+    };
   }
 
   private clocked(): { clock?: Clock } {
