@@ -833,6 +833,31 @@ export function stateStoreContract(
         expect(item!.history).toHaveLength(2);
       });
 
+      it('Given a pending item, When its redrive is marked, Then it is replayed with the redrive in its history, once', async () => {
+        const [id] = await park(aParked({ attempts: 2, recordKey: 'k-1', headers: { tenant: 'acme' } }));
+        const entry = {
+          at: T0 + 900,
+          error: '',
+          via: 'redrive',
+          to: 'kinesis://orders partition key k-1 (redrive 1)',
+        };
+
+        expect(await store.failed.markRedriven(id!, entry)).toBe(true);
+        expect(await store.failed.markRedriven(id!, { ...entry, at: T0 + 950 })).toBe(false);
+
+        const item = await store.failed.get(id!);
+        expect(item).toMatchObject({
+          status: 'replayed',
+          attempts: 2,
+          recordKey: 'k-1',
+          headers: { tenant: 'acme' },
+        });
+        expect(item!.replayedAt).toBeDefined();
+        expect(item!.history).toHaveLength(2);
+        expect(item!.history.at(-1)).toEqual(entry);
+        expect(await store.failed.markRedriven(424_242, entry)).toBe(false);
+      });
+
       it('Given no item with an id, When a failure is recorded for it, Then it is a not-found error', async () => {
         await expect(
           store.failed.recordFailure(424_242, { at: T0, error: 'x', via: 'replay' }),
