@@ -5,12 +5,15 @@
  *   draining agent), a poison storm stopped the consumer, or an unexpected error (a bug);
  * - 2: bad input: an unknown command, flag or argument, a bad flag value, a bad config, a missing store or
  *   config, a name that does not exist (partition, failed item, agent), an unconfirmed action;
- * - 3: `replay --failed` finished, but some items failed again (they stay pending).
+ * - 3: `replay --failed` finished, but some items failed again (they stay pending); `status --exit-code`
+ *   found a problem: a partition STALLED, one lagging past `--max-lag`, or a tripped poison guard.
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_STILL_FAILING = 3;
+/** `status --exit-code`: something is stalled, lagging past `--max-lag`, or a poison guard tripped. */
+export const EXIT_UNHEALTHY = 3;
 
 /**
  * The exit code of an error by its kind (`ErrorKind` of core errors): 1 when something did not answer or

@@ -10,6 +10,7 @@ export default class Status extends BaseCommand {
     '<%= config.bin %> status',
     '<%= config.bin %> status --json | jq .partitions',
     '<%= config.bin %> status --db postgres://agentctl@db/agents --all',
+    '<%= config.bin %> status --exit-code --max-lag 10000',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -24,6 +25,15 @@ export default class Status extends BaseCommand {
       min: 1,
       env: 'AGENTCTL_LIMIT',
     }),
+    'exit-code': Flags.boolean({
+      summary: 'Exit 3 when a partition is STALLED, lags past --max-lag, or a poison guard tripped (else 0).',
+      env: 'AGENTCTL_EXIT_CODE',
+    }),
+    'max-lag': Flags.integer({
+      summary: 'Records behind a partition may be before it counts as a problem.',
+      min: 0,
+      env: 'AGENTCTL_MAX_LAG',
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -32,10 +42,19 @@ export default class Status extends BaseCommand {
     const { store, config } = await this.openStore(flags, { readonly: true, mustExist: true });
     const { statusOf } = await import('../core/ops/status.js');
     const group = flags.all ? undefined : (flags.agent ?? (loaded.path ? config.name : undefined));
-    const report = await statusOf(store, config, { ...(group ? { group } : {}), limit: flags.limit });
+    const maxLag = flags['max-lag'];
+    const report = await statusOf(store, config, {
+      ...(group ? { group } : {}),
+      limit: flags.limit,
+      ...(maxLag === undefined ? {} : { maxLag }),
+    });
     if (!this.jsonEnabled()) {
       const { renderStatus } = await import('../ui/text/status.js');
       this.log(renderStatus(report));
+    }
+    if (flags['exit-code'] && !report.health.ok) {
+      const { EXIT_UNHEALTHY } = await import('../cli/exit-codes.js');
+      process.exitCode = EXIT_UNHEALTHY;
     }
     return report;
   }

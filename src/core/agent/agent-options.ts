@@ -29,6 +29,10 @@ export interface ConsumerSettings {
   readonly heartbeatMs?: number;
   readonly untilEmpty?: boolean;
   readonly maxEvents?: number;
+  /** A partition behind whose checkpoint has not moved this long is STALLED (default 60 s). */
+  readonly stallAfterMs?: number;
+  /** A step without a timeout of its own is stuck after running this long (default `stallAfterMs`). */
+  readonly stuckStepMs?: number;
 }
 
 export interface PublisherSettings {

@@ -7,6 +7,8 @@ import type { PublisherStatusBoard } from '../publish/status-board.js';
 import type { Runner } from '../runners/runner.js';
 import type { Source } from '../sources/source.js';
 import type { ProcessingState } from '../state/processing-state.js';
+import type { StallSettings } from '../telemetry/stall.js';
+import type { RunsInFlight } from './runs-in-flight.js';
 import { ThroughputMeter } from './throughput-meter.js';
 
 /** How long a snapshot waits for the source to describe its partitions. */
@@ -42,6 +44,10 @@ export interface AgentReporterOptions {
   readonly clock: Clock;
   /** When the agent was created: the start of `startedAt` and of `summarySoFar`'s duration. */
   readonly startedAt: number;
+  readonly stall: StallSettings;
+  readonly runsInFlight: RunsInFlight;
+  /** Why the poison guard tripped, once it did. */
+  poisonStorm(): string | undefined;
 }
 
 /**
@@ -64,7 +70,9 @@ export class AgentReporter {
   }
 
   async snapshot(): Promise<StatusSnapshot> {
-    const { id, name, source, state, stats, board, runner, processor, clock, startedAt } = this.options;
+    const { id, name, source, state, stats, board, runner, processor, clock, startedAt, stall } =
+      this.options;
+    const storm = this.options.poisonStorm();
     const partitions = await this.describePartitions();
     const now = clock.now();
     const counters = stats.toJSON();
@@ -93,6 +101,9 @@ export class AgentReporter {
       },
       inFlight: processor.inFlight,
       ...(processor.error === undefined ? {} : { lastError: processor.error }),
+      stall,
+      runsInFlight: this.options.runsInFlight.list(),
+      ...(storm === undefined ? {} : { poisonStorm: storm }),
     };
   }
 

@@ -19,11 +19,13 @@ import type { Runner, RunnerContext } from '../runners/runner.js';
 import { LatestMessages } from '../state/latest-messages.js';
 import { ProcessingState } from '../state/processing-state.js';
 import { Journal } from '../store/journal.js';
+import { stallSettings } from '../telemetry/stall.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { HeartbeatLoop } from './agent-heartbeat.js';
 import type { AgentOptions } from './agent-options.js';
 import { agentPipeline } from './agent-pipeline.js';
 import { AgentReporter, type AgentSummary } from './agent-report.js';
+import { RunsInFlight } from './runs-in-flight.js';
 
 export type { AgentOptions, ConsumerSettings, PublisherSettings, RunnerChoice } from './agent-options.js';
 export type { AgentSummary } from './agent-report.js';
@@ -124,6 +126,9 @@ export class Agent {
     const { name, source, store } = options;
     const { id, state, stats, board, runner, processor, telemetry } = this;
     this.reporter = new AgentReporter({
+      stall: stallSettings(consumer),
+      runsInFlight: new RunsInFlight(telemetry, options.processes),
+      poisonStorm: () => poisonGuard.reason,
       id,
       name,
       source,

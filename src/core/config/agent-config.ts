@@ -65,4 +65,8 @@ export interface ConsumerConfig {
   readonly heartbeatMs?: number;
   /** Partitions of local topics this agent creates (default 4). */
   readonly localPartitions?: number;
+  /** A partition behind whose checkpoint has not moved this long is STALLED (default 60000). */
+  readonly stallAfterMs?: number;
+  /** A step without a `timeoutMs` of its own is stuck after running this long (default `stallAfterMs`). */
+  readonly stuckStepMs?: number;
 }

@@ -158,6 +158,8 @@ export async function buildAgentOptions(options: BuildAgentOptions): Promise<Bui
     ...(consumerConfig.leaseTtlMs === undefined ? {} : { leaseTtlMs: consumerConfig.leaseTtlMs }),
     ...(consumerConfig.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: consumerConfig.drainTimeoutMs }),
     ...(consumerConfig.heartbeatMs === undefined ? {} : { heartbeatMs: consumerConfig.heartbeatMs }),
+    ...(consumerConfig.stallAfterMs === undefined ? {} : { stallAfterMs: consumerConfig.stallAfterMs }),
+    ...(consumerConfig.stuckStepMs === undefined ? {} : { stuckStepMs: consumerConfig.stuckStepMs }),
     ...(overrides.untilEmpty === undefined ? {} : { untilEmpty: overrides.untilEmpty }),
     ...(overrides.maxEvents === undefined ? {} : { maxEvents: overrides.maxEvents }),
   };

@@ -89,6 +89,8 @@ const schema = z
         drainTimeoutMs: ms.optional(),
         heartbeatMs: positiveInt.optional(),
         localPartitions: positiveInt.optional(),
+        stallAfterMs: positiveInt.optional(),
+        stuckStepMs: positiveInt.optional(),
       })
       .strict()
       .optional(),

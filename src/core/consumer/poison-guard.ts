@@ -65,6 +65,11 @@ export class PoisonGuard {
     return this.trippedBy !== undefined;
   }
 
+  /** Why it tripped (`100 messages failed in a row`), once it did. */
+  get reason(): string | undefined {
+    return this.trippedBy;
+  }
+
   /** A run of the gated runner finished. */
   recordRun(run: RunRecord): void {
     if (run.state !== 'failed') {

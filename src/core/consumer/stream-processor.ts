@@ -11,6 +11,7 @@ import { doneRecorder } from './done-recorder.js';
 import { PartitionHandOff } from './partition-hand-off.js';
 import { PipelineSlot } from './pipeline-slot.js';
 import { DEFAULT_POISON_LIMIT, PoisonGuard } from './poison-guard.js';
+import { ProgressTimes } from './progress-times.js';
 import { SourceOutage } from './source-outage.js';
 import type { ProcessorSummary, StreamProcessorOptions } from './stream-processor-options.js';
 import { unparkedFailure } from './unparked-failure.js';
@@ -39,6 +40,7 @@ export class StreamProcessor {
   private readonly carried: CarriedBatch;
   private readonly outage: SourceOutage;
   private readonly handOff: PartitionHandOff;
+  private readonly progressTimes: ProgressTimes;
   private readonly ending = new Set<Partition>();
   private readonly poison: PoisonGuard;
   private readonly policy: CommitPolicy;
@@ -73,6 +75,7 @@ export class StreamProcessor {
       pipeline: this.pipeline,
       signal: this.controller.signal,
     });
+    this.progressTimes = new ProgressTimes(clock, telemetry);
     this.state.onChange((to, from) => telemetry.emit('state', { from, to }));
   }
 
@@ -229,7 +232,7 @@ export class StreamProcessor {
   /** Where each partition stands, merged with what this processor knows (owner, paused, in flight). */
   describe(): Promise<PartitionStatus[]> {
     const { source, assignor } = this.options;
-    return describePartitions(source, assignor, this.committer, this.carried);
+    return describePartitions(source, assignor, this.committer, this.carried, this.progressTimes);
   }
 
   private async fetch(): Promise<void> {

@@ -24,6 +24,14 @@ export interface PartitionStatus {
   readonly depth?: QueueDepth;
   /** The agent reading it. */
   readonly owner?: string;
+  /**
+   * Since when the checkpoint has not moved while work waited, as the reading agent saw it: the last
+   * commit that moved it, or the last time nothing of the partition was in flight (absent when this
+   * agent does not read the partition). `status` and the metrics call a partition STALLED from it.
+   */
+  readonly progressAt?: number;
+  /** The first position read and not yet done (absent when nothing is in flight). */
+  readonly oldestPending?: Position;
   /** Source-specific notes (e.g. `parents`, `blocked`). */
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }

@@ -1,4 +1,5 @@
 import type { ProcessingStateName } from '../state/processing-state.js';
+import type { RunInFlight, StallSettings } from '../telemetry/stall.js';
 import type { Checkpointing, Coordination, PartitionStatus } from './partition-status.js';
 import type { StatsSnapshot } from './stats.js';
 
@@ -44,6 +45,12 @@ export interface StatusSnapshot {
   /** Messages tracked but not yet done. */
   readonly inFlight: number;
   readonly lastError?: string;
+  /** When this agent calls a partition stalled and a step stuck (absent in snapshots of older agents). */
+  readonly stall?: StallSettings;
+  /** The oldest process runs executing now, with their step and attempts. */
+  readonly runsInFlight?: readonly RunInFlight[];
+  /** Why the poison guard tripped (the consumer stopped instead of parking everything), once it did. */
+  readonly poisonStorm?: string;
 }
 
 /** How far a running agent got, as `consume` reports it every second (line on a terminal, or NDJSON). */

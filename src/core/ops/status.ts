@@ -6,9 +6,11 @@ import { redactSecrets } from '../redact.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, Checkpoint } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
+import type { PartitionStall } from '../telemetry/stall.js';
 import type { Partition } from '../types.js';
 import { openOpsSource, opsTarget } from './operator-source.js';
 import { isAlive, type LiveOwner, liveOwners, ownedState } from './partition-owners.js';
+import { healthOf, type StatusHealth, withStalls } from './status-health.js';
 
 /** An agent as `status` shows it: its record plus whether it is alive. */
 export interface AgentStatus {
@@ -29,6 +31,8 @@ export interface AgentStatus {
   readonly inFlight: number;
   readonly counters?: StatusSnapshot['counters'];
   readonly lastError?: string;
+  /** Why its poison guard tripped, once it did. */
+  readonly poisonStorm?: string;
 }
 
 /** A partition row: where it stands and who reads it. */
@@ -37,6 +41,8 @@ export interface PartitionRow extends PartitionStatus {
   readonly source: string;
   /** The agent whose snapshot this row comes from (absent when only the checkpoint is known). */
   readonly agent?: string;
+  /** Set when the partition is STALLED: since when, where, and the run and step it waits on. */
+  readonly stall?: PartitionStall;
 }
 
 /**
@@ -53,6 +59,8 @@ export interface StatusReport {
   readonly efforts: readonly Effort[];
   readonly sinks: readonly (SinkStatus & { readonly agent: string })[];
   readonly failed: { readonly pending: number; readonly byReason: Readonly<Record<string, number>> };
+  /** Stalled partitions, lag past `maxLag`, tripped poison guards: what `status --exit-code` exits 3 for. */
+  readonly health: StatusHealth;
 }
 
 export interface StatusOptions {
@@ -62,6 +70,8 @@ export interface StatusOptions {
   readonly aliveWithinMs?: number;
   /** Rows of recent runs and efforts (default 10). */
   readonly limit?: number;
+  /** Partitions more records behind than this are a problem in `health`. */
+  readonly maxLag?: number;
   readonly now?: number;
   /**
    * Where the source stands, asked directly (e.g. the embedded log, cheap to read): fills latest and lag
@@ -93,6 +103,7 @@ export function agentStatus(a: AgentRecord, now: number, within: number): AgentS
     inFlight: a.snapshot?.inFlight ?? 0,
     ...(a.snapshot ? { counters: a.snapshot.counters } : {}),
     ...(a.snapshot?.lastError ? { lastError: a.snapshot.lastError } : {}),
+    ...(a.snapshot?.poisonStorm ? { poisonStorm: a.snapshot.poisonStorm } : {}),
   };
 }
 
@@ -110,9 +121,9 @@ function stateSince(a: AgentRecord, alive: boolean): { stateSince?: number } {
 export async function statusOf(
   store: StateStore,
   config: AgentConfig,
-  options: { readonly group?: string; readonly limit?: number } = {},
+  options: Pick<StatusOptions, 'group' | 'limit' | 'maxLag'> = {},
 ): Promise<StatusReport> {
-  const { group, limit } = options;
+  const { group, limit, maxLag } = options;
   let source: StatusOptions['source'];
   if (group !== undefined) {
     const target = opsTarget(config, { group });
@@ -121,6 +132,7 @@ export async function statusOf(
   return collectStatus(store, {
     ...(group === undefined ? {} : { group }),
     ...(limit === undefined ? {} : { limit }),
+    ...(maxLag === undefined ? {} : { maxLag }),
     ...(source === undefined ? {} : { source }),
   });
 }
@@ -133,9 +145,10 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
   const group = options.group;
   const records = await store.agents.list(group === undefined ? {} : { group });
   const agents = records.map((a) => agentStatus(a, now, within));
-  const partitions = await withSourceView(
-    await partitionRows(store, records, now, within, group),
-    options.source,
+  const partitions = withStalls(
+    await withSourceView(await partitionRows(store, records, now, within, group), options.source),
+    records.filter((a) => isAlive(a, now, within)),
+    now,
   );
   const [byProcess, running, failedRuns, efforts, pending, byReason] = await Promise.all([
     store.runs.countByState(group),
@@ -164,6 +177,7 @@ export async function collectStatus(store: StateStore, options: StatusOptions = 
     ),
     sinks,
     failed: { pending, byReason },
+    health: healthOf({ agents, partitions }, options.maxLag === undefined ? {} : { maxLag: options.maxLag }),
   };
 }
 

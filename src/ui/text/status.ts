@@ -21,6 +21,29 @@ function streamConsumers(report: StatusReport): string {
   return seen.size === 0 ? '' : `\nenhanced fan-out\n${[...seen.values()].join('\n')}`;
 }
 
+/** Each STALLED partition: since when, where, and the run, step and attempt it waits on. */
+function stalls(report: StatusReport, now: number): string {
+  const lines = report.partitions.flatMap((p) => {
+    const s = p.stall;
+    if (s === undefined) return [];
+    const run = s.run
+      ? `  run ${truncate(s.run.id, 32)} step ${s.run.step ?? '-'} attempt ${s.run.stepAttempts}`
+      : '';
+    const why = s.reason === 'stuck-step' ? 'step running too long' : 'no progress';
+    return [
+      `  ${p.group} ${truncate(p.partition, 24)}: ${why} since ${age(s.since, now)}, at ${s.position ?? '-'}` +
+        `${s.waitingOn === undefined ? '' : ` waiting on ${s.waitingOn}`}${run}`,
+    ];
+  });
+  return lines.length === 0 ? '' : `\nstalled\n${lines.join('\n')}`;
+}
+
+/** What `status --exit-code` exits 3 for, last. */
+function problems(report: StatusReport): string {
+  const lines = report.health.problems;
+  return lines.length === 0 ? '' : `PROBLEMS\n${lines.map((l) => `  ${l}`).join('\n')}`;
+}
+
 /** The human form of `agentctl status`. */
 export function renderStatus(report: StatusReport, now = report.takenAt): string {
   const sections: string[] = [];
@@ -50,7 +73,7 @@ export function renderStatus(report: StatusReport, now = report.takenAt): string
         { header: 'GROUP', value: (p) => p.group },
         { header: 'SOURCE', value: (p) => truncate(p.source, 32) },
         { header: 'PARTITION', value: (p) => truncate(p.partition, 24) },
-        { header: 'STATE', value: (p) => p.state },
+        { header: 'STATE', value: (p) => (p.stall ? `STALLED ${duration(p.stall.forMs)}` : p.state) },
         { header: 'COMMITTED', value: (p) => truncate(p.committed ?? '-', 20), align: 'right' },
         { header: 'LATEST', value: (p) => truncate(p.latest ?? '-', 20), align: 'right' },
         {
@@ -71,7 +94,7 @@ export function renderStatus(report: StatusReport, now = report.takenAt): string
         { header: 'OWNER', value: (p) => p.owner ?? '-' },
       ],
       report.partitions,
-    )}${streamConsumers(report)}`,
+    )}${streamConsumers(report)}${stalls(report, now)}`,
   );
   sections.push(
     `RUNS\n${renderTable(
@@ -129,5 +152,7 @@ export function renderStatus(report: StatusReport, now = report.takenAt): string
     .map(([reason, n]) => `${reason} ${count(n)}`)
     .join(', ');
   sections.push(`FAILED  ${count(report.failed.pending)} pending${reasons ? ` (${reasons})` : ''}`);
+  const wrong = problems(report);
+  if (wrong) sections.push(wrong);
   return sections.join('\n\n');
 }

@@ -31,6 +31,7 @@ function report(agents: StatusReport['agents'], now: number): StatusReport {
     efforts: [],
     sinks: [],
     failed: { pending: 0, byReason: {} },
+    health: { ok: true, stalled: [], lagging: [], poisonStorms: [], problems: [] },
   };
 }
 
