@@ -2,6 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Stats } from '../model/stats.js';
 import type { StatusSnapshot } from '../model/status-snapshot.js';
 import { PROCESSING_STATES, type ProcessingState } from '../state/processing-state.js';
+import { METRIC } from './metric-names.js';
+import { registerStallMetrics, snapshotPerScrape } from './stall-metrics.js';
 import type { Telemetry } from './telemetry.js';
 
 /** What the metrics read: a running agent (or worker). */
@@ -15,20 +17,21 @@ export interface MetricsSubject {
 
 /** Counters whose value is a `Stats` field, incremented by the difference at each scrape. */
 const STAT_COUNTERS: readonly [keyof Stats, string, string][] = [
-  ['read', 'agentctl_events_read_total', 'Events read from the source.'],
-  ['processed', 'agentctl_events_processed_total', 'Events done by processing.'],
-  ['unmatched', 'agentctl_events_unmatched_total', 'Events no rule matched (committed, not errors).'],
-  ['filtered', 'agentctl_events_filtered_total', 'Events dropped by a filter.'],
-  ['skippedRuns', 'agentctl_runs_skipped_total', 'Runs skipped because they had already succeeded.'],
-  ['commits', 'agentctl_commits_total', 'Commits of checkpoints (or acks).'],
-  ['stepRetries', 'agentctl_step_retries_total', 'Retries of process steps.'],
+  ['read', METRIC.eventsRead, 'Events read from the source.'],
+  ['processed', METRIC.eventsProcessed, 'Events done by processing.'],
+  ['unmatched', METRIC.eventsUnmatched, 'Events no rule matched (committed, not errors).'],
+  ['filtered', METRIC.eventsFiltered, 'Events dropped by a filter.'],
+  ['skippedRuns', METRIC.runsSkipped, 'Runs skipped because they had already succeeded.'],
+  ['commits', METRIC.commits, 'Commits of checkpoints (or acks).'],
+  ['stepRetries', METRIC.stepRetries, 'Retries of process steps.'],
 ];
 
 /**
  * The Prometheus metrics of an agent, in a registry of its own: events read/processed/parked, runs by
  * process and state with their durations, publish attempts and give-ups per sink, commits and commit
  * lag, per-partition lag (records, ms behind for Kinesis) and queue depth (AMQP), the processing state,
- * plus Node's default process metrics.
+ * stalled partitions and checkpoint ages, the poison guard and sinks (`registerStallMetrics`), plus
+ * Node's default process metrics. Names: `METRIC`.
  */
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -55,7 +58,7 @@ export class AgentMetrics {
     }
 
     const parked = new Counter({
-      name: 'agentctl_events_parked_total',
+      name: METRIC.eventsParked,
       help: 'Messages parked in the failed store, by reason.',
       labelNames: ['reason'],
       registers: [registry],
@@ -63,13 +66,13 @@ export class AgentMetrics {
     telemetry.on('parked', (e) => parked.inc({ reason: e.reason }));
 
     const runs = new Counter({
-      name: 'agentctl_runs_total',
+      name: METRIC.runs,
       help: 'Process runs that finished, by process and state.',
       labelNames: ['process', 'state'],
       registers: [registry],
     });
     const durations = new Histogram({
-      name: 'agentctl_run_duration_seconds',
+      name: METRIC.runDuration,
       help: 'Duration of finished process runs.',
       labelNames: ['process', 'state'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
@@ -87,13 +90,13 @@ export class AgentMetrics {
     });
 
     const attempts = new Counter({
-      name: 'agentctl_publish_attempts_total',
+      name: METRIC.publishAttempts,
       help: 'Publish attempts, by sink and outcome.',
       labelNames: ['sink', 'outcome'],
       registers: [registry],
     });
     const giveUps = new Counter({
-      name: 'agentctl_publish_give_ups_total',
+      name: METRIC.publishGiveUps,
       help: 'Records parked after their publish retries ran out (or the sink was disabled).',
       labelNames: ['sink'],
       registers: [registry],
@@ -110,7 +113,7 @@ export class AgentMetrics {
     });
     const self = this;
     new Gauge({
-      name: 'agentctl_commit_lag_seconds',
+      name: METRIC.commitLag,
       help: 'Seconds since the last commit (0 before the first).',
       registers: [registry],
       collect() {
@@ -119,7 +122,7 @@ export class AgentMetrics {
     });
 
     new Gauge({
-      name: 'agentctl_processing_state',
+      name: METRIC.processingState,
       help: 'The agent’s ProcessingState: 1 for the current one.',
       labelNames: ['state'],
       registers: [registry],
@@ -129,35 +132,37 @@ export class AgentMetrics {
     });
 
     const lagRecords = new Gauge({
-      name: 'agentctl_partition_lag_records',
+      name: METRIC.partitionLagRecords,
       help: 'Records between the committed and the latest position, per partition.',
       labelNames: ['partition'],
       registers: [registry],
     });
     const lagMs = new Gauge({
-      name: 'agentctl_partition_lag_milliseconds',
+      name: METRIC.partitionLagMs,
       help: 'How far behind the head a partition is read (Kinesis MillisBehindLatest).',
       labelNames: ['partition'],
       registers: [registry],
     });
     const depth = new Gauge({
-      name: 'agentctl_queue_depth',
+      name: METRIC.queueDepth,
       help: 'Messages in a queue: ready, and unacked (in flight to us).',
       labelNames: ['partition', 'kind'],
       registers: [registry],
     });
+    const snapshot = snapshotPerScrape(subject);
+    registerStallMetrics(registry, snapshot);
     const inFlight = new Gauge({
-      name: 'agentctl_in_flight_messages',
+      name: METRIC.inFlight,
       help: 'Messages read and not yet done.',
       registers: [registry],
       async collect() {
-        const snapshot = await subject.snapshot().catch(() => undefined);
-        if (snapshot === undefined) return;
-        this.set(snapshot.inFlight);
+        const taken = await snapshot();
+        if (taken === undefined) return;
+        this.set(taken.inFlight);
         lagRecords.reset();
         lagMs.reset();
         depth.reset();
-        for (const p of snapshot.partitions) {
+        for (const p of taken.partitions) {
           if (p.lagRecords !== undefined) lagRecords.set({ partition: p.partition }, p.lagRecords);
           if (p.lagMs !== undefined) lagMs.set({ partition: p.partition }, p.lagMs);
           if (p.depth !== undefined) {
