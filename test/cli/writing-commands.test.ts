@@ -18,6 +18,7 @@ function commandIds(dir = COMMANDS): string[] {
 /** Commands that only look (or, like init and context, touch nothing a context names). */
 const LOOKING = [
   'status',
+  'alerts',
   'tui',
   'init',
   'doctor',
