@@ -25,7 +25,8 @@ export type Scenario =
   | 'describe'
   | 'describe-amqp'
   | 'contexts'
-  | 'redrive';
+  | 'redrive'
+  | 'stall-alerts';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -36,6 +37,22 @@ export interface Coverage {
 }
 
 export const COVERAGE: Readonly<Record<string, Coverage>> = {
+  // Stall detection and alert rules (stall-alerts.test.ts)
+  'agentctl status --exit-code --max-lag 10000 || echo "agents need a look"': {
+    scenario: 'stall-alerts',
+    status: 'as written',
+    how: 'in a project whose agent is caught up (exit 0, nothing echoed), then with events behind and `--max-lag 0` (exit 3, echoed)',
+  },
+  'agentctl alerts > agentctl-rules.yml': { scenario: 'stall-alerts', status: 'as written' },
+  'agentctl alerts --for 10m --job orders-agent > agentctl-rules.yml': {
+    scenario: 'stall-alerts',
+    status: 'as written',
+  },
+  'promtool check rules agentctl-rules.yml': {
+    scenario: 'stall-alerts',
+    status: 'as written',
+    how: 'skipped (visibly) without promtool unless AGENTCTL_REQUIRE_PROMTOOL=1',
+  },
   // Shell completion (completion.test.ts): HOME and XDG_CACHE_HOME are the temp project.
   'agentctl autocomplete bash': {
     scenario: 'completion',

@@ -1,6 +1,6 @@
 import type { ProcessingStateName } from '../state/processing-state.js';
-import type { RunInFlight, StallSettings } from '../telemetry/stall.js';
 import type { Checkpointing, Coordination, PartitionStatus } from './partition-status.js';
+import type { RunInFlight, StallSettings } from './stall.js';
 import type { StatsSnapshot } from './stats.js';
 
 /** A sink as the publisher status board sees it. */
