@@ -38,6 +38,30 @@ describe('PartitionsPane', () => {
     expect(lines(lastFrame())).toHaveLength(8);
   });
 
+  it('shows a STALLED partition with how long, the position and the run step and attempt it waits on', () => {
+    const stall = {
+      reason: 'no-progress' as const,
+      since: 0,
+      forMs: 75_000,
+      position: '1000',
+      waitingOn: '1001',
+      run: {
+        id: 'r1',
+        process: 'billing',
+        rule: 'bill',
+        step: 'charge',
+        stepAttempts: 3,
+        attempts: 3,
+        startedAt: 0,
+      },
+    };
+    const rows = [partition(0, { stall }), partition(1)];
+    const { lastFrame } = renderPartitionsPane({ rows, height: 8 });
+    expect(lastFrame()).toMatch(/STATE\s+COMMITTED.*STALLED ON/);
+    expect(rowOf(lastFrame(), '0')).toMatch(/0\s+STALLED 1m15s\s+1000\s+1500.*1001 · charge #3/);
+    expect(rowOf(lastFrame(), '1')).toMatch(/1\s+reading\s+\d+/);
+  });
+
   it('shows MillisBehindLatest for Kinesis shards and ready/unacked/consumers for queues', () => {
     const rows = [
       partition(0, { partition: 'shardId-000000000000', lagRecords: undefined, lagMs: 93_000 }),

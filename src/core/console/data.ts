@@ -10,6 +10,7 @@ import { listRuns } from '../ops/runs/list-runs.js';
 import { type RunDetail, runDetail } from '../ops/runs/run-detail.js';
 import { redactedRunDetail } from '../ops/runs/run-json.js';
 import { type AgentStatus, agentStatus, isAlive, type PartitionRow, partitionRows } from '../ops/status.js';
+import { withStalls } from '../ops/status-health.js';
 import type { PartitionStatus } from '../sources/source.js';
 import type { AgentRecord, FailedMessage } from '../store/records.js';
 import type { RunCount, StateStore } from '../store/state-store.js';
@@ -175,7 +176,7 @@ export class ConsoleFeed {
       agents: records
         .map((a) => consoleAgent(a, now, within))
         .sort((a, b) => Number(b.alive) - Number(a.alive)),
-      partitions: this.withHistory(await this.withProbe(rows, alive), records, now),
+      partitions: this.withHistory(withStalls(await this.withProbe(rows, alive), alive, now), records, now),
       runs: { byProcess, recent, ...(selected === undefined ? {} : { selected }) },
       retries: {
         efforts,

@@ -16,11 +16,20 @@ export type PartitionsPaneProps = PaneProps & {
 
 const SPARK = 16;
 
+/** What a STALLED partition waits on: the position, and the run's step and attempt. */
+const stalledOn = (p: ConsolePartition) => {
+  const s = p.stall;
+  if (s === undefined) return '';
+  const run = s.run ? ` · ${s.run.step ?? '-'} #${s.run.stepAttempts}` : '';
+  return `${s.waitingOn ?? s.position ?? '-'}${run}`;
+};
+
 const lagText = (p: ConsolePartition) => (p.lagRecords === undefined ? '-' : compact(p.lagRecords));
 
 /**
  * Per shard / queue / log partition: committed and latest position, lag in records and in time
- * (`MillisBehindLatest`), queue depth (ready, unacked, consumers), owner, read state and a lag trend.
+ * (`MillisBehindLatest`), queue depth (ready, unacked, consumers), owner, read state (STALLED, with the
+ * position and the run's step and attempt it waits on) and a lag trend.
  */
 export function PartitionsPane({ rows, cursor, tags, filter, focused, height, width }: PartitionsPaneProps) {
   const sources = new Set(rows.map((r) => `${r.group} ${r.source}`));
@@ -34,7 +43,11 @@ export function PartitionsPane({ rows, cursor, tags, filter, focused, height, wi
         ]
       : []),
     { header: 'PARTITION', value: (p) => p.partition, max: 24 },
-    { header: 'STATE', value: (p) => p.state, color: (p) => stateColor(p.state) },
+    {
+      header: 'STATE',
+      value: (p) => (p.stall ? `STALLED ${duration(p.stall.forMs)}` : p.state),
+      color: (p) => (p.stall ? 'red' : stateColor(p.state)),
+    },
     { header: 'COMMITTED', value: (p) => p.committed ?? '-', align: 'right', max: 22 },
     { header: 'LATEST', value: (p) => p.latest ?? '-', align: 'right', max: 22 },
     {
@@ -67,6 +80,7 @@ export function PartitionsPane({ rows, cursor, tags, filter, focused, height, wi
       : []),
     { header: 'OWNER', value: (p) => p.owner ?? p.agent ?? '-', max: 32 },
     { header: 'LAG TREND', value: (p) => sparkline(p.lagHistory.slice(-SPARK)), max: SPARK },
+    ...(rows.some((r) => r.stall !== undefined) ? [{ header: 'STALLED ON', value: stalledOn, max: 48 }] : []),
     ...(rows.some((r) => r.detail !== undefined) ? [{ header: 'NOTE', value: note, flex: true }] : []),
   ];
   const totalLag = rows.reduce((sum, r) => sum + (r.lagRecords ?? 0), 0);
