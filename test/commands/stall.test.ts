@@ -129,4 +129,18 @@ describe('stall detection through the CLI', () => {
     }>();
     expect(lagging.health).toMatchObject({ ok: false, lagging: [{ lag: 3 }] });
   }, 180_000);
+
+  it('Given consumer.stallAfterMs or stuckStepMs that is not a positive number, When consume starts, Then it exits 2 naming the key and reads nothing', () => {
+    for (const [key, value] of [
+      ['stallAfterMs', '-5'],
+      ['stuckStepMs', "'1m'"],
+    ] as const) {
+      const dir = tempDir();
+      writeConfig(dir, `{ name: 'bad', consumer: { ${key}: ${value} } }`);
+      const result = agentctl(['consume', '--until-empty'], { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^error: invalid config .*: consumer\\.${key}: `));
+      expect(existsSync(join(dir, '.agentctl'))).toBe(false);
+    }
+  });
 });
