@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
+import { agentctl, writeConfig } from '../support/cli.js';
+import { startMeteredAgent } from '../support/metered-agent.js';
 import { tempDir } from '../support/temp.js';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -83,17 +84,9 @@ describe('agentctl alerts', () => {
     );
     const names = namedMetrics(agentctl(['alerts', '--json'], { cwd: dir }).json<RuleFile>());
     expect(names.length).toBeGreaterThanOrEqual(6);
-    const run = startAgentctl(['consume', '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--json'], {
-      cwd: dir,
-    });
+    const { run, url } = await startMeteredAgent(dir);
     try {
       await expect.poll(() => run.stdout().includes('"type":"progress"'), { timeout: 15_000 }).toBe(true);
-      const url = JSON.parse(
-        run
-          .stdout()
-          .split('\n')
-          .find((l) => l.includes('"type":"metrics"'))!,
-      ).url as string;
       const text = await (await fetch(url)).text();
       const exported = new Set([...text.matchAll(/^# TYPE (\w+) /gm)].map((m) => m[1]));
       expect(names.filter((n) => !exported.has(n))).toEqual([]);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
+import { agentctl, writeConfig } from '../support/cli.js';
+import { startMeteredAgent } from '../support/metered-agent.js';
 import { tempDir } from '../support/temp.js';
 
 const STALL_AFTER_MS = 1_500;
@@ -65,17 +66,8 @@ describe('stall detection through the CLI', () => {
     const dir = tempDir();
     hangingAgent(dir);
     publish(dir, ['t0', 't1', 't2', 't3', 't4']);
-    const run = startAgentctl(['consume', '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--json'], {
-      cwd: dir,
-    });
+    const { run, url } = await startMeteredAgent(dir);
     try {
-      await expect.poll(() => run.stdout().includes('"type":"metrics"'), { timeout: 15_000 }).toBe(true);
-      const url = JSON.parse(
-        run
-          .stdout()
-          .split('\n')
-          .find((l) => l.includes('"type":"metrics"'))!,
-      ).url as string;
       await expect.poll(() => existsSync(join(dir, 'started')), { timeout: 15_000 }).toBe(true);
       const started = Number(readFileSync(join(dir, 'started'), 'utf8'));
 
