@@ -50,17 +50,37 @@ export type FailedStatus = 'pending' | 'replayed' | 'discarded';
 /** What the parked bytes are: a source event to re-run, or a result record to re-publish. */
 export type FailedKind = 'event' | 'record';
 
-/** One failure of a parked message (the first, and each failed replay). */
+/**
+ * One entry of a parked message's history: a failure (the first, and each failed replay), or an edit of
+ * its bytes (`via: 'edit'`, see `FailedEdit`).
+ */
 export interface FailureAttempt {
   readonly at: number;
+  /** The failure's error; for an edit, a line saying what was edited, how and by whom. */
   readonly error: string;
-  /** `consume`, `replay`, `worker`, `redrive`. */
+  /** `consume`, `replay`, `worker`; `redrive` and `edit` (not failures: attempts do not count them). */
   readonly via: string;
   /**
    * For a redrive to the origin (`via: 'redrive'`, not a failure; `error` is empty): where the item's
    * bytes were published, without credentials.
    */
   readonly to?: string;
+  /** For an edit: who made it (`user@host`). */
+  readonly by?: string;
+  /** For an edit: the bytes it replaced, base64 (the first edit's are the original bytes). */
+  readonly previousBase64?: string;
+}
+
+/**
+ * An edit of a pending parked message (`failed edit`): its new bytes, the event id and type they carry
+ * (when they are a CloudEvent), and the history entry that keeps the bytes replaced.
+ */
+export interface FailedEdit {
+  readonly raw: Bytes;
+  readonly eventId?: string;
+  readonly eventType?: string;
+  /** `via: 'edit'`, with `by` and `previousBase64` (the bytes the edit replaces). */
+  readonly entry: FailureAttempt;
 }
 
 /** A message to park. */

@@ -2,7 +2,7 @@ import type { Culmination, Effort } from '../model/effort.js';
 import type { RunRecord, RunState } from '../model/run-record.js';
 import type { StatusSnapshot } from '../model/status-snapshot.js';
 import type { ProcessingStateName } from '../state/processing-state.js';
-import type { Partition } from '../types.js';
+import type { Bytes, Partition } from '../types.js';
 import type { JournalBatch } from './journal.js';
 import type {
   AgentRecord,
@@ -11,6 +11,7 @@ import type {
   ControlKind,
   ControlRequest,
   ControlStatus,
+  FailedEdit,
   FailedFilter,
   FailedMessage,
   FailedStatus,
@@ -122,6 +123,13 @@ export interface FailedStore {
    * to its history, in one durable write. Returns false, changing nothing, when the item is not pending.
    */
   markRedriven(id: number, entry: FailureAttempt): Promise<boolean>;
+  /**
+   * Replaces a pending item's bytes with an edit, only while its bytes are still `expected` (an edit
+   * made meanwhile is never overwritten): `raw` becomes `edit.raw`, `edit.entry` is appended to the
+   * history, the event id and type are set when the edit gives them. Attempts, status, error and failure
+   * times stay. Returns false, changing nothing, when the item is gone, not pending, or its bytes changed.
+   */
+  edit(id: number, expected: Bytes, edit: FailedEdit): Promise<boolean>;
   /** All items matching the filter, in id order, fetched in pages. */
   iterate(filter?: FailedFilter, pageSize?: number): AsyncIterable<FailedMessage>;
   /**

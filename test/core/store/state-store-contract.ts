@@ -864,6 +864,60 @@ export function stateStoreContract(
         ).rejects.toSatisfy(isNotFoundError);
       });
 
+      it('Given a pending item, When it is edited, Then its bytes change, the replaced bytes are in its history and nothing else moves', async () => {
+        const original = aParked({ attempts: 2, eventId: 'evt-old', eventType: 'order.created' });
+        const [id] = await park(original);
+        const edited = new TextEncoder().encode('{"id":"evt-new","type":"order.fixed"}');
+        const entry = {
+          at: T0 + 500,
+          error: 'edited',
+          via: 'edit',
+          by: 'ops@host',
+          previousBase64: Buffer.from(original.raw).toString('base64'),
+        };
+
+        expect(
+          await store.failed.edit(id!, original.raw, {
+            raw: edited,
+            eventId: 'evt-new',
+            eventType: 'order.fixed',
+            entry,
+          }),
+        ).toBe(true);
+
+        const item = await store.failed.get(id!);
+        expect(Buffer.from(item!.raw).toString()).toBe('{"id":"evt-new","type":"order.fixed"}');
+        expect(item).toMatchObject({
+          attempts: 2,
+          status: 'pending',
+          eventId: 'evt-new',
+          eventType: 'order.fixed',
+          error: original.error,
+          lastFailedAt: original.failedAt,
+        });
+        expect(item!.history).toHaveLength(2);
+        expect(item!.history[1]).toEqual(entry);
+      });
+
+      it('Given an item edited meanwhile, not pending, or gone, When an edit expects its old bytes, Then nothing changes', async () => {
+        const first = aParked();
+        const [changed, discarded] = await park(first, aParked());
+        const edit = (raw: string) => ({
+          raw: new TextEncoder().encode(raw),
+          entry: { at: T0, error: 'edited', via: 'edit' },
+        });
+        await store.failed.edit(changed!, first.raw, edit('{"v":1}'));
+        await store.failed.setStatus([discarded!], 'discarded');
+
+        expect(await store.failed.edit(changed!, first.raw, edit('{"v":2}'))).toBe(false);
+        const before = await store.failed.get(discarded!);
+        expect(await store.failed.edit(discarded!, before!.raw, edit('{"v":3}'))).toBe(false);
+        expect(await store.failed.edit(424_242, first.raw, edit('{"v":4}'))).toBe(false);
+
+        expect(Buffer.from((await store.failed.get(changed!))!.raw).toString()).toBe('{"v":1}');
+        expect((await store.failed.get(discarded!))!.history).toHaveLength(1);
+      });
+
       it('Given a replay page, When its outcomes are flushed with its parkings, Then all of it is written at once', async () => {
         const [replayed, failedAgain] = await park(aParked(), aParked({ attempts: 2 }));
         const again = aParked({ reason: 'decode' });

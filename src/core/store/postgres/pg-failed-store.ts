@@ -1,8 +1,10 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
+import type { Bytes } from '../../types.js';
 import { failedPageLists, failedPages } from '../failed-pages.js';
 import type { JournalBatch } from '../journal.js';
 import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
+  FailedEdit,
   FailedFilter,
   FailedMessage,
   FailedStatus,
@@ -259,6 +261,24 @@ export class PgFailedStore implements FailedStore {
        SET status = 'replayed', replayed_at = ${NOW_MS}, history = history || jsonb_build_array($2::jsonb)
        WHERE id = $1 AND status = 'pending'`,
       [id, jsonParam(entry)],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async edit(id: number, expected: Bytes, edit: FailedEdit): Promise<boolean> {
+    const result = await this.connection.run(
+      `UPDATE ${this.connection.table('failed_messages')}
+       SET raw = decode($3, 'base64'), event_id = coalesce($4, event_id),
+           event_type = coalesce($5, event_type), history = history || jsonb_build_array($6::jsonb)
+       WHERE id = $1 AND status = 'pending' AND raw = decode($2, 'base64')`,
+      [
+        id,
+        base64(expected),
+        base64(edit.raw),
+        edit.eventId ?? null,
+        edit.eventType ?? null,
+        jsonParam(edit.entry),
+      ],
     );
     return (result.rowCount ?? 0) > 0;
   }

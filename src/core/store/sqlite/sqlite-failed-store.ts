@@ -1,8 +1,10 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
+import type { Bytes } from '../../types.js';
 import { failedPageLists, failedPages } from '../failed-pages.js';
 import type { JournalBatch } from '../journal.js';
 import { DEFAULT_PAGE_SIZE } from '../page-size.js';
 import type {
+  FailedEdit,
   FailedFilter,
   FailedMessage,
   FailedStatus,
@@ -67,6 +69,14 @@ const MARK_REDRIVEN = `
       replayed_at = @now,
       history = json_insert(history, '$[#]', json(@entry))
   WHERE id = @id AND status = 'pending'`;
+
+const EDIT = `
+  UPDATE failed_messages
+  SET raw = @raw,
+      event_id = coalesce(@eventId, event_id),
+      event_type = coalesce(@eventType, event_type),
+      history = json_insert(history, '$[#]', json(@entry))
+  WHERE id = @id AND status = 'pending' AND raw = @expected`;
 
 /** The SQL function behind `FailedFilter.search`: a Unicode case-insensitive substring test. */
 const SEARCH_FUNCTION = 'agentctl_search';
@@ -195,6 +205,20 @@ export class SqliteFailedStore implements FailedStore {
     );
   }
 
+  edit(id: number, expected: Bytes, edit: FailedEdit): Promise<boolean> {
+    return this.connection.call(() => {
+      const result = this.connection.statement(EDIT).run({
+        id,
+        expected: bufferOf(expected),
+        raw: bufferOf(edit.raw),
+        eventId: edit.eventId ?? null,
+        eventType: edit.eventType ?? null,
+        entry: JSON.stringify(edit.entry),
+      });
+      return result.changes > 0;
+    });
+  }
+
   prune(before: number, dryRun = false): Promise<number> {
     const settled = "status IN ('replayed', 'discarded') AND coalesce(replayed_at, last_failed_at) < @before";
     return this.connection.prune('failed_messages', settled, { before }, dryRun);
@@ -293,4 +317,9 @@ function search(needle: string, ...fields: (string | Buffer | null)[]): number {
     if (text.toLowerCase().includes(needle)) return 1;
   }
   return 0;
+}
+
+/** The bytes as a Buffer over the same memory (better-sqlite3 binds Buffers as BLOBs). */
+function bufferOf(bytes: Bytes): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
