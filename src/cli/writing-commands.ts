@@ -15,6 +15,7 @@ export const WRITING_COMMANDS: Readonly<Record<string, string>> = {
   'checkpoint:set': 'moves a checkpoint',
   'checkpoint:reset': 'moves checkpoints',
   'failed:discard': 'discards failed items',
+  'failed:edit': 'edits failed items',
   'store:migrate': 'migrates the state store',
   'store:prune': 'deletes from the state store',
   'store:copy': 'writes a state store',

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { editsOf } from '../../core/ops/failed-edit/item-edits.js';
 import type { FailedMessage } from '../../core/store/records.js';
 import { age, count, timestamp, truncate } from './format.js';
 import { printable } from './printable.js';
@@ -45,8 +46,17 @@ export function renderPayload(raw: Uint8Array): string {
   }
 }
 
-/** `failed show`: every field, the failure history, the payload. */
-export function renderFailedItem(item: FailedMessage, now = Date.now()): string {
+/**
+ * `failed show`: every field, the failure history, the payload. An edited item says so (its last edit:
+ * when, by whom, how many); with `original`, `item.raw` is the payload as parked, and titled so.
+ */
+export function renderFailedItem(
+  item: FailedMessage,
+  now = Date.now(),
+  options: { readonly original?: boolean } = {},
+): string {
+  const edits = editsOf(item);
+  const lastEdit = edits.at(-1);
   const fields: [string, string | number | undefined][] = [
     ['id', item.id],
     [
@@ -69,6 +79,12 @@ export function renderFailedItem(item: FailedMessage, now = Date.now()): string 
     ['headers', item.headers === undefined ? undefined : JSON.stringify(item.headers)],
     ['timestamp', timestamp(item.timestamp)],
     ['key', item.key],
+    [
+      'edited',
+      lastEdit === undefined
+        ? undefined
+        : `${timestamp(lastEdit.at)} by ${lastEdit.by ?? '?'}${edits.length > 1 ? ` (${edits.length} edits)` : ''}; the original: failed show ${item.id} --original`,
+    ],
   ];
   const width = Math.max(...fields.map(([name]) => name.length)) + 2;
   const lines = fields
@@ -84,7 +100,9 @@ export function renderFailedItem(item: FailedMessage, now = Date.now()): string 
     `history (${item.history.length}):`,
     ...history,
     '',
-    `payload (${count(item.raw.byteLength)} bytes):`,
+    options.original
+      ? `original payload, as parked (${count(item.raw.byteLength)} bytes${lastEdit === undefined ? ', never edited' : ''}):`
+      : `payload (${count(item.raw.byteLength)} bytes${lastEdit === undefined ? '' : ', edited'}):`,
     renderPayload(item.raw),
   ].join('\n');
 }
