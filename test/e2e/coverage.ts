@@ -26,7 +26,8 @@ export type Scenario =
   | 'describe-amqp'
   | 'contexts'
   | 'redrive'
-  | 'stall-alerts';
+  | 'stall-alerts'
+  | 'edit';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -183,6 +184,27 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     scenario: 'operations',
     status: 'as written',
   },
+  // Editing parked events before replay (failed-edit.test.ts): ids 1–41 are decode failures, 42–46 orders.
+  'agentctl failed edit 42': {
+    scenario: 'edit',
+    status: 'substituted',
+    how: 'EDITOR is a script that changes the file it is given, as a user would in an editor',
+  },
+  'agentctl failed edit 42 --raw': {
+    scenario: 'edit',
+    status: 'substituted',
+    how: 'EDITOR is a script that changes the text it is given',
+  },
+  'agentctl failed edit 42 --patch \'{"data":{"region":"eu-west-1","coupon":null}}\'': {
+    scenario: 'edit',
+    status: 'as written',
+  },
+  'agentctl failed edit --where \'event.data.region == "us"\' --patch \'{"data":{"region":"us-east-1"}}\' --dry-run':
+    { scenario: 'edit', status: 'as written' },
+  'agentctl failed edit --where \'event.data.region == "us"\' --patch \'{"data":{"region":"us-east-1"}}\' --yes':
+    { scenario: 'edit', status: 'as written' },
+  'agentctl failed show 42 --original': { scenario: 'edit', status: 'as written' },
+  'agentctl replay --failed --id 42 --yes': { scenario: 'edit', status: 'as written' },
   'agentctl runs list': { scenario: 'operations', status: 'as written' },
   'agentctl runs list --state failed --since 1h': { scenario: 'operations', status: 'as written' },
   'agentctl runs list --process billing --rule bill --group orders --json': {
