@@ -2,12 +2,13 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
 import { yesFlag } from '../../cli/flags.js';
+import type { BulkEditResult } from '../../core/ops/failed-edit/edit-failed.js';
 
 export default class FailedEdit extends BaseCommand {
   static override summary =
     'Edit a pending parked event before it is replayed: in $EDITOR, or by a merge patch.';
   static override description =
-    'Opens $VISUAL or $EDITOR (else vi) on the event as pretty JSON in a private temporary file; what you save must be a valid CloudEvent (specversion, id, source, type), else every problem is listed, nothing changes and your text is kept in a file named in the error. --raw edits the bytes as text, unchecked. --patch applies an RFC 7386 merge patch (null removes a field) instead of an editor; without an ID it edits every pending item that --where, --reason, --rule, --search or --all select, all or nothing, after confirmation. The item keeps the bytes an edit replaced in its history (the first edit, the original: failed show --original), and the next replay --failed uses the edited bytes. Only pending items can be edited.';
+    'Opens $VISUAL or $EDITOR (else vi) on the event as pretty JSON in a private temporary file; what you save must be a valid CloudEvent (specversion, id, source, type), else every problem is listed, nothing changes and your text is kept in a file named in the error (take it up again with --from). --raw edits the bytes as text, unchecked. --patch applies an RFC 7386 merge patch (null removes a field) instead of an editor; without an ID it edits every pending item that --where, --reason, --rule, --search or --all select, all or nothing, after confirmation. The item keeps the bytes an edit replaced in its history (the first edit, the original: failed show --original), and the next replay --failed uses the edited bytes. Only pending items can be edited.';
   static override examples = [
     '<%= config.bin %> failed edit 42',
     '<%= config.bin %> failed edit 42 --raw',
@@ -59,80 +60,62 @@ export default class FailedEdit extends BaseCommand {
       throw new UsageError('editing many items takes a --patch (the editor opens on one item)', {
         hint: `agentctl failed edit --all --patch '{"data":{"x":1}}'`,
       });
-    const patch = flags.patch === undefined ? undefined : parsePatch(flags.patch, UsageError);
+    const patch = flags.patch === undefined ? undefined : parseJson(flags.patch, UsageError);
     const where = await failedWhereOf(flags);
     const { store } = await this.openStore(flags, { mustExist: true });
     const edit = await import('../../core/ops/failed-edit/edit-failed.js');
     const { editorIdentity } = await import('../../core/ops/failed-edit/item-edits.js');
-    const { editChanges } = await import('../../core/ops/failed-edit/edit-diff.js');
-    const ui = await import('../../ui/text/failed-edit.js');
     const dryRun = flags['dry-run'];
-    const mode = flags.raw ? 'raw' : 'event';
     const author = {
       by: editorIdentity(),
       how: patch !== undefined ? '--patch' : flags.raw ? 'editor --raw' : 'editor',
     };
-    const show = (
-      plans: readonly { item: { id: number; raw: Uint8Array }; outcome: { raw: Uint8Array } }[],
-    ) => {
-      if (this.jsonEnabled()) return;
-      for (const { item, outcome } of plans)
-        this.log(ui.renderEditChanges(item.id, editChanges(item.raw, outcome.raw)));
+    let result: Pick<BulkEditResult, 'planned' | 'edited' | 'unchanged'> & {
+      changedMeanwhile?: readonly number[];
     };
-    if (args.id !== undefined) {
+    if (args.id === undefined) {
+      const { renderEditQuestion } = await import('../../ui/text/failed-edit.js');
+      result = await edit.patchFailedItems(store, { filter: failedFilterOf(flags), where }, patch, {
+        author,
+        dryRun,
+        confirm: (items) => this.confirm(renderEditQuestion(items), flags.yes),
+      });
+      this.note(where?.skippedNote());
+    } else {
+      const { editFailedInEditor } = await import('../../core/ops/failed-edit/edit-in-editor.js');
+      const startText = flags.from === undefined ? undefined : await readText(flags.from, UsageError);
       const { plan, saved } =
         patch !== undefined
           ? await edit.patchFailed(store, args.id, patch, { author, dryRun })
-          : await (await import('../../core/ops/failed-edit/edit-in-editor.js')).editFailedInEditor(
-              store,
-              args.id,
-              {
-                mode,
-                author,
-                dryRun,
-                ...(flags.from === undefined ? {} : { startText: await readText(flags.from, UsageError) }),
-              },
-            );
+          : await editFailedInEditor(store, args.id, {
+              mode: flags.raw ? 'raw' : 'event',
+              author,
+              dryRun,
+              ...(startText === undefined ? {} : { startText }),
+            });
       const changed = plan.outcome.changed;
-      show(changed ? [plan] : []);
-      const summary = { edited: changed ? 1 : 0, unchanged: changed ? 0 : 1, changedMeanwhile: 0 };
-      if (!this.jsonEnabled()) this.log(ui.renderEdited(summary, dryRun));
-      return { ...summary, dryRun, ids: saved || (dryRun && changed) ? [args.id] : [] };
+      result = {
+        planned: changed ? [plan] : [],
+        edited: saved || (dryRun && changed) ? [args.id] : [],
+        unchanged: changed ? [] : [args.id],
+      };
     }
-    const { outcomeOfPatch } = await import('../../core/ops/failed-edit/edit-text.js');
-    const plan = await edit.planBulkEdit(store, { filter: failedFilterOf(flags), where }, (raw) =>
-      outcomeOfPatch(patch, raw),
-    );
-    this.note(where?.skippedNote());
-    if (plan.refused.length > 0) {
-      const problems = plan.refused
-        .slice(0, 20)
-        .map(({ id, problems }) => `item ${id}: ${problems.join('; ')}`);
-      if (plan.refused.length > 20) problems.push(`… and ${plan.refused.length - 20} more`);
-      throw edit.refusedEdit(
-        `the patch does not give a valid CloudEvent for ${plan.refused.length} of the items selected`,
-        problems,
-        [],
-        'narrow the selection with --where, or fix the patch',
-      );
-    }
-    show(plan.planned);
-    if (!dryRun && plan.planned.length > 0)
-      await this.confirm(ui.renderEditQuestion(plan.planned.length), flags.yes);
-    const saved = dryRun
-      ? { edited: plan.planned.map((p) => p.item.id), changedMeanwhile: [] }
-      : await edit.saveEdits(store, plan.planned, author);
     const summary = {
-      edited: saved.edited.length,
-      unchanged: plan.unchanged.length,
-      changedMeanwhile: saved.changedMeanwhile.length,
+      edited: result.edited.length,
+      unchanged: result.unchanged.length,
+      changedMeanwhile: result.changedMeanwhile?.length ?? 0,
     };
-    if (!this.jsonEnabled()) this.log(ui.renderEdited(summary, dryRun));
-    return { ...summary, dryRun, ids: saved.edited };
+    if (!this.jsonEnabled()) {
+      const ui = await import('../../ui/text/failed-edit.js');
+      for (const { item, outcome } of result.planned)
+        this.log(ui.renderEditChanges(item.id, item.raw, outcome.raw));
+      this.log(ui.renderEdited(summary, dryRun));
+    }
+    return { ...summary, dryRun, ids: result.edited };
   }
 }
 
-function parsePatch(
+function parseJson(
   text: string,
   UsageError: new (message: string, options?: { hint?: string }) => Error,
 ): unknown {

@@ -1,9 +1,11 @@
-import type { EditChange } from '../../core/ops/failed-edit/edit-diff.js';
+import { editChanges } from '../../core/ops/failed-edit/edit-diff.js';
+import type { Bytes } from '../../core/types.js';
 import { count } from './format.js';
 import { printable } from './printable.js';
 
 /** The diff of one item's edit (`failed edit --dry-run`, and after an edit): `~` changed, `-` removed, `+` added. */
-export function renderEditChanges(id: number, changes: readonly EditChange[]): string {
+export function renderEditChanges(id: number, before: Bytes, after: Bytes): string {
+  const changes = editChanges(before, after);
   if (changes.length === 0) return `item ${id}: no change`;
   const lines = changes.map(({ path, before, after }) => {
     const at = path === '' ? '(payload)' : path;

@@ -148,3 +148,49 @@ export async function patchFailed(
   }
   return { plan, saved: true };
 }
+
+/** What a bulk patch did (or, with `dryRun`, would do). */
+export interface BulkEditResult {
+  /** The edits planned, each with the item as it was (for a diff). */
+  readonly planned: readonly PlannedEdit[];
+  readonly edited: readonly number[];
+  readonly unchanged: readonly number[];
+  readonly changedMeanwhile: readonly number[];
+}
+
+/**
+ * `failed edit --where … --patch JSON`: applies a merge patch to every pending item selected, all or
+ * nothing: when the patch makes any item invalid (or an item is not JSON), nothing is written and the
+ * error lists them (the first 20). `confirm` is asked with the number of items to change before anything
+ * is written (not for a dry run, nor when nothing would change).
+ * @throws UsageError (nothing changed) for refused items, or what `confirm` throws.
+ */
+export async function patchFailedItems(
+  store: StateStore,
+  selection: { readonly filter: FailedFilter; readonly where?: Where<FailedMessage> | undefined },
+  patch: unknown,
+  options: {
+    readonly author: EditAuthor;
+    readonly dryRun?: boolean;
+    readonly confirm?: (items: number) => Promise<void>;
+  },
+): Promise<BulkEditResult> {
+  const plan = await planBulkEdit(store, selection, (raw) => outcomeOfPatch(patch, raw));
+  if (plan.refused.length > 0) {
+    const problems = plan.refused
+      .slice(0, 20)
+      .map(({ id, problems }) => `item ${id}: ${problems.join('; ')}`);
+    if (plan.refused.length > 20) problems.push(`… and ${plan.refused.length - 20} more`);
+    throw refusedEdit(
+      `the patch does not give a valid CloudEvent for ${plan.refused.length} of the items selected`,
+      problems,
+      [],
+      'narrow the selection with --where, or fix the patch',
+    );
+  }
+  const { planned, unchanged } = plan;
+  if (options.dryRun === true)
+    return { planned, edited: planned.map((p) => p.item.id), unchanged, changedMeanwhile: [] };
+  if (planned.length > 0) await options.confirm?.(planned.length);
+  return { planned, unchanged, ...(await saveEdits(store, planned, options.author)) };
+}
