@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
+import { originalBytes } from '../../../src/core/ops/failed-edit/item-edits.js';
 import { type CopyProgress, copyStore } from '../../../src/core/ops/store-copy/copy-store.js';
 import { verifyCopy } from '../../../src/core/ops/store-copy/verify-copy.js';
 import { openPostgresStore } from '../../../src/core/store/postgres/postgres-state-store.js';
@@ -93,6 +94,37 @@ function copyBehaviour(openTarget: () => Promise<StateStore>): void {
     expect(again.counts.log.copied).toBe(1);
     expect(again.counts.failed).toEqual({ copied: 1, skipped: 619 });
     await expectSameContent(source, target);
+  });
+
+  it('Given items edited twice, When copied, Then the copy has the same bytes, history and attempts, and its original', async () => {
+    const source = await populatedSource();
+    const [item] = await source.failed.list({ limit: 1 });
+    const original = Buffer.from(item!.raw);
+    const edits = ['{"v":1}', '{"v":2}'].map((t) => Buffer.from(t));
+    let previous: Buffer = original;
+    for (const [n, raw] of edits.entries()) {
+      const entry = {
+        at: 10 + n,
+        error: `edit ${n}`,
+        via: 'edit',
+        by: 'ops@host',
+        previousBase64: previous.toString('base64'),
+      };
+      expect(await source.failed.edit(item!.id, previous, { raw, entry })).toBe(true);
+      previous = raw;
+    }
+    const target = await openTarget();
+
+    await copyStore(source, target);
+
+    await expectSameContent(source, target);
+    const copy = (await target.failed.list({ status: 'any' })).find((i) => i.key === item!.key);
+    expect(Buffer.from(copy!.raw).toString()).toBe('{"v":2}');
+    expect(copy!.attempts).toBe(item!.attempts);
+    expect(copy!.history.map((h) => h.via)).toEqual(
+      (await source.failed.get(item!.id))!.history.map((h) => h.via),
+    );
+    expect(Buffer.from(originalBytes(copy!)).equals(original)).toBe(true);
   });
 
   it('Given a target with its own checkpoint for a partition, When copied, Then the target keeps it and says so', async () => {

@@ -1,10 +1,12 @@
 import type { FailedMessage, FailureAttempt, NewFailedMessage } from '../../store/records.js';
 import type { StateStore } from '../../store/state-store.js';
+import { EDIT_VIA, originalBytes } from '../failed-edit/item-edits.js';
 import { EMPTY_BATCH, PAGE, type Tally } from './copy-kinds.js';
 
 /**
  * Copies the failed store, every status, with history, attempts and first/last failure times. An item
- * is known by its key: a missing one is parked as at its first failure and its later failures are added;
+ * is known by its key: a missing one is parked as at its first failure (with its original bytes) and its
+ * later failures and edits are added;
  * one the target has is completed when its history is a prefix of the source's (a copy cut short), and
  * otherwise left as the target's own. A copy gets a new id; a `replayed` item's `replayedAt` is the time
  * of the copy.
@@ -60,9 +62,10 @@ function firstParking(item: FailedMessage): NewFailedMessage {
     ...fields
   } = item;
   const first = history[0];
-  const later = Math.max(0, history.length - 1);
+  const later = history.slice(1).filter((entry) => entry.via !== EDIT_VIA).length;
   return {
     ...fields,
+    raw: originalBytes(item),
     attempts: Math.max(0, item.attempts - later),
     error: later === 0 ? item.error : (first?.error ?? item.error),
     failedAt: first?.at ?? firstFailedAt,
@@ -84,8 +87,18 @@ async function complete(to: StateStore, item: FailedMessage, target: TargetItem)
     });
   if (!prefix) return false;
   let wrote = false;
-  for (const attempt of item.history.slice(target.history.length)) {
-    await to.failed.recordFailure(target.id, attempt);
+  for (let i = target.history.length; i < item.history.length; i++) {
+    const entry = item.history[i]!;
+    if (entry.via === EDIT_VIA && entry.previousBase64 !== undefined) {
+      // The bytes after this edit: what the next edit replaced, else the item's bytes now.
+      const next = item.history
+        .slice(i + 1)
+        .find((e) => e.via === EDIT_VIA && e.previousBase64 !== undefined);
+      const raw = next === undefined ? item.raw : Buffer.from(next.previousBase64!, 'base64');
+      await to.failed.edit(target.id, Buffer.from(entry.previousBase64, 'base64'), { raw, entry });
+    } else {
+      await to.failed.recordFailure(target.id, entry);
+    }
     wrote = true;
   }
   if (item.status !== target.status && target.status === 'pending') {
