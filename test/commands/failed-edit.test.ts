@@ -148,7 +148,7 @@ describe('agentctl failed edit', () => {
     expect(original.stdout).toContain('"fragile": true');
     expect(original.stdout).not.toContain('fixed by hand');
     expect(p.cli(['failed', 'show', id, '--original', '--raw']).stdout).toBe(order(2, true));
-  }, 120_000);
+  }, 300_000);
 
   it('Given an edit that is not a valid CloudEvent, When saved, Then every problem is listed, exit 2, the item is unchanged and the text is kept', () => {
     const p = givenParkedOrders();
@@ -183,7 +183,7 @@ describe('agentctl failed edit', () => {
     );
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(p.item('evt-2').history.at(-1)!.via).toBe('edit');
-  }, 120_000);
+  }, 300_000);
 
   it('Given --patch on one item, Then the merge patch is applied (null removes a field) and --dry-run only shows it', () => {
     const p = givenParkedOrders();
@@ -208,7 +208,7 @@ describe('agentctl failed edit', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('"id" is missing');
     expect(p.cli(['failed', 'edit', id, '--patch', '{nope']).stderr).toContain('--patch is not valid JSON');
-  }, 120_000);
+  }, 300_000);
 
   it('Given --where and --patch, Then it asks, edits every item selected, says how many, and replay runs them all edited', () => {
     const p = givenParkedOrders();
@@ -237,7 +237,7 @@ describe('agentctl failed edit', () => {
         .map((e) => e.id)
         .sort(),
     ).toEqual(['evt-2', 'evt-4']);
-  }, 120_000);
+  }, 300_000);
 
   it('Given an item that is not pending, not JSON, or not there, Then edit refuses with exit 2 and changes nothing', async () => {
     const p = givenParkedOrders();
@@ -256,7 +256,7 @@ describe('agentctl failed edit', () => {
     expect(failing.code).toBe(2);
     expect(failing.stderr).toContain('exited with status 1: nothing changed');
     expect(p.item('evt-4').history).toHaveLength(1);
-  }, 120_000);
+  }, 300_000);
 
   it('Given an undecodable payload, When edited with --raw into an event, Then replay runs it; without --raw it says to use --raw', async () => {
     const p = givenParkedOrders();
@@ -280,7 +280,7 @@ describe('agentctl failed edit', () => {
     expect(p.cli(['replay', '--failed', '--yes']).code).toBe(3); // evt-2 and evt-4 fail again
     expect(p.executions().map((e) => e.id)).toContain('evt-5');
     expect(p.cli(['failed', 'show', String(bad.id), '--json']).json<ItemJson>().status).toBe('replayed');
-  }, 120_000);
+  }, 300_000);
 });
 
 const available = await postgresAvailable();
@@ -297,6 +297,6 @@ describe.skipIf(!available)(
       editAndReplay(p);
       const original = p.cli(['failed', 'show', String(p.item('evt-2').id), '--original', '--raw']);
       expect(original.stdout).toBe(order(2, true));
-    }, 120_000);
+    }, 300_000);
   },
 );

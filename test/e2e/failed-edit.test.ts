@@ -101,5 +101,5 @@ describe('README: editing a parked event before replay', () => {
     expectExit(replay, 0);
     expect((await item(42)).status).toBe('replayed');
     expect((await item(43)).status).toBe('pending');
-  }, 240_000);
+  }, 400_000);
 });

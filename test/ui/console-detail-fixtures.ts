@@ -1,6 +1,8 @@
 import type { RunRecord } from '../../src/core/model/run-record.js';
+import type { EditInEditorResult } from '../../src/core/ops/failed-edit/edit-in-editor.js';
 import type { PeekedRecord } from '../../src/core/ops/peek/peek.js';
 import type { RunDetail } from '../../src/core/ops/runs/run-detail.js';
+import type { FailedMessage } from '../../src/core/store/records.js';
 import { effort, NOW } from './console-fixtures.js';
 
 /** A run as `runDetail` gives it: its steps with attempts (the second failed once), an effort, its event. */
@@ -48,5 +50,15 @@ export function peekedRecord(
     event,
     done: mark === 'done',
     ...(mark === 'next' ? { next: true } : {}),
+  };
+}
+
+/** What the console's `e` gets back from an edit of item `id` that changed one field. */
+export function editedInConsole(id: number): EditInEditorResult {
+  const item = { id, raw: Buffer.from('{}') } as unknown as FailedMessage;
+  return {
+    item,
+    plan: { item, outcome: { ok: true, raw: Buffer.from('{"a":1}'), changed: true } },
+    saved: true,
   };
 }

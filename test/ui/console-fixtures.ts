@@ -14,7 +14,7 @@ import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves
 import type { ReplayFailedSummary } from '../../src/core/ops/replay-failed.js';
 import type { RunDetail } from '../../src/core/ops/runs/run-detail.js';
 import type { FailedMessage } from '../../src/core/store/records.js';
-import { peekedRecord, runDetailOf } from './console-detail-fixtures.js';
+import { editedInConsole, peekedRecord, runDetailOf } from './console-detail-fixtures.js';
 
 export const NOW = 1_800_000_000_000;
 
@@ -337,6 +337,10 @@ export function spyActions(readonly = false) {
     async resetCheckpoints(targets, to) {
       calls.push({ action: 'resetCheckpoints', args: [targets, to] });
       return change;
+    },
+    async edit(id, options) {
+      calls.push({ action: 'edit', args: [id] });
+      return options.aroundEditor(() => editedInConsole(id));
     },
     async drain(agentId): Promise<DrainOutcome> {
       calls.push({ action: 'drain', args: [agentId] });

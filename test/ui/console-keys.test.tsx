@@ -150,6 +150,17 @@ describe('Console keys', () => {
     expect(frame()).not.toContain('Redrive');
   });
 
+  it('e edits the selected failed message in the editor and says how it ended; elsewhere it says where', async () => {
+    const { actions, calls } = spyActions();
+    const { press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    await press('j', 'e');
+    await until(() => frame().includes('edited failed message 12 (2 changes): r replays'), 'the edit result');
+    expect(calls).toEqual([{ action: 'edit', args: [12] }]);
+    await press('1', 'e');
+    await until(() => frame().includes('e edits a failed message: switch to the Failed pane'), 'the hint');
+    expect(calls).toHaveLength(1);
+  });
+
   it('sets or resets a checkpoint of the selected partition after confirmation', async () => {
     const { actions, calls } = spyActions();
     const { press, frame } = await consoleWith(actions);
@@ -206,6 +217,8 @@ describe('Console keys', () => {
     await until(() => frame().includes('the console is read-only: replay is disabled'), 'the refusal');
     await press('D');
     await until(() => frame().includes('discard is disabled'), 'the discard refusal');
+    await press('e');
+    await until(() => frame().includes('edit is disabled'), 'the edit refusal');
     await press('1', 'c', 'l');
     await until(() => frame().includes('checkpoint reset is disabled'), 'the checkpoint refusal');
     await press('d');

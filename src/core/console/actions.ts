@@ -4,6 +4,8 @@ import { describeError } from '../errors/agentctl-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type CheckpointChangeResult, resetCheckpoints, setCheckpoint } from '../ops/checkpoint-moves.js';
 import { type DrainResult, drainAgent } from '../ops/drain.js';
+import { type EditInEditorResult, editFailedInEditor } from '../ops/failed-edit/edit-in-editor.js';
+import { editorIdentity } from '../ops/failed-edit/item-edits.js';
 import { discardFailed } from '../ops/failed-items.js';
 import { opsTarget, withSource } from '../ops/operator-source.js';
 import { type RedriveProgress, type RedriveSummary, redriveToOrigin } from '../ops/redrive/redrive-origin.js';
@@ -50,6 +52,11 @@ export interface ConsoleActions {
     ids: readonly number[],
     options?: LongAction & { readonly onProgress?: (progress: RedriveProgress) => void },
   ): Promise<RedriveSummary>;
+  /**
+   * Opens $EDITOR on a pending failed item's event and saves a valid edit, as `failed edit ID` does;
+   * `aroundEditor` gives the terminal to the editor and takes it back.
+   */
+  edit(id: number, options: { readonly aroundEditor: <T>(run: () => T) => T }): Promise<EditInEditorResult>;
   setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult>;
   /** Resets the checkpoints of partitions of one group and source. */
   resetCheckpoints(
@@ -95,6 +102,7 @@ const readonlyActions: ConsoleActions = {
   replay: () => refuse('replay'),
   discard: () => refuse('discard'),
   redrive: () => refuse('redrive'),
+  edit: () => refuse('edit'),
   setCheckpoint: () => refuse('checkpoint set'),
   resetCheckpoints: () => refuse('checkpoint reset'),
   drain: () => refuse('drain'),
@@ -123,6 +131,15 @@ class CoreConsoleActions implements ConsoleActions {
   ): Promise<RedriveSummary> {
     const { store, config } = this.options;
     return redriveToOrigin({ store, config, filter: { ids }, ...this.passedOn(options) });
+  }
+
+  edit(id: number, options: { readonly aroundEditor: <T>(run: () => T) => T }): Promise<EditInEditorResult> {
+    const author = { by: editorIdentity(), how: 'console', ...this.clocked() };
+    return editFailedInEditor(this.options.store, id, {
+      mode: 'event',
+      author,
+      aroundEditor: options.aroundEditor,
+    });
   }
 
   setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult> {

@@ -1,4 +1,5 @@
 import type { ConsoleActions } from '../../core/console/actions.js';
+import { editChanges } from '../../core/ops/failed-edit/edit-diff.js';
 import { redactSecrets } from '../../core/redact.js';
 import { renderCheckpointChange } from '../text/checkpoints.js';
 import { renderDrainRequested, renderDrainResult } from '../text/drain.js';
@@ -129,4 +130,32 @@ export function errorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const hint = (error as { hint?: unknown } | null)?.hint;
   return redactSecrets(`${message.split('\n')[0]}${typeof hint === 'string' ? ` — try: ${hint}` : ''}`);
+}
+
+/**
+ * `e`: edits failed message `id` in $EDITOR (the terminal handed over by `suspend`), with the checks of
+ * `failed edit`, and says how it ended on one line: saved (what changed), no change, or why it was
+ * refused (every problem, and where the text was kept).
+ */
+export async function editInConsole(
+  actions: ConsoleActions,
+  id: number,
+  suspend: <T>(run: () => T) => T,
+): Promise<StatusLine> {
+  try {
+    const { plan, saved } = await actions.edit(id, { aroundEditor: suspend });
+    if (!saved) return { tone: 'info', text: `failed message ${id}: no change` };
+    const changes = editChanges(plan.item.raw, plan.outcome.raw).length;
+    return {
+      tone: 'ok',
+      text: `edited failed message ${id} (${plural(changes, 'change')}): r replays the edit`,
+    };
+  } catch (error) {
+    // Every line: an edit refused lists each problem and where the text was kept.
+    const message = error instanceof Error ? error.message.split('\n').join(' ') : String(error);
+    return {
+      tone: 'error',
+      text: errorLine(Object.assign(new Error(message), { hint: (error as { hint?: unknown }).hint })),
+    };
+  }
 }

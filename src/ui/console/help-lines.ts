@@ -15,6 +15,7 @@ export const KEY_BINDINGS: readonly (readonly [string, string])[] = [
   ['r', 'replay the tagged (else the selected) failed messages — asks first'],
   ['D', 'discard the tagged (else the selected) failed messages — asks first'],
   ['o', 'redrive the tagged (else the selected) failed messages to their origin (their source) — asks first'],
+  ['e', 'edit the selected failed message in $EDITOR (checked as a CloudEvent; replay runs the edit)'],
   ['c', 'set or reset the checkpoint of the selected (or tagged) partitions — asks first'],
   ['d', "drain the agent (the selected partition's owner, else the only one) — asks first"],
   [

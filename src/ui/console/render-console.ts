@@ -76,6 +76,7 @@ export function renderConsole(options: RenderConsoleOptions): ConsoleHandle {
       ...(agent === undefined ? {} : { liveAgentId: agent.id }),
       ...(options.context === undefined ? {} : { context: options.context }),
       onQuit: () => quit(),
+      suspend: <T>(run: () => T): T => suspendTerminal(run),
     }),
     {
       stdout,
@@ -85,6 +86,23 @@ export function renderConsole(options: RenderConsoleOptions): ConsoleHandle {
       maxFps: 20,
     },
   );
+  const stdin = options.stdin ?? process.stdin;
+  /**
+   * Runs a program that takes the terminal (the editor of `e`; it blocks this process): the main screen
+   * and cooked mode for it, then the console's screen back, drawn whole.
+   */
+  const suspendTerminal = <T>(run: () => T): T => {
+    const raw = stdin.isTTY && stdin.isRaw;
+    if (raw) stdin.setRawMode(false);
+    stdout.write(MAIN_SCREEN);
+    try {
+      return run();
+    } finally {
+      stdout.write(ALTERNATE_SCREEN);
+      if (raw) stdin.setRawMode(true);
+      instance.clear();
+    }
+  };
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {

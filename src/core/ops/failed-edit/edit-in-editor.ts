@@ -14,6 +14,11 @@ export interface EditInEditorOptions {
   readonly dryRun?: boolean;
   /** The environment the editor is looked up in and run with (default: this process's). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Runs the (blocking) editor call: a UI holding the terminal gives it up before and takes it back
+   * after (the console's `e`). Default: the call as it is.
+   */
+  readonly aroundEditor?: <T>(run: () => T) => T;
 }
 
 /** How an edit in the editor ended. `saved` is false for a dry run and for an edit that changed nothing. */
@@ -49,7 +54,9 @@ export async function editFailedInEditor(
       },
     );
   }
-  const file = editInEditor(text, `failed-${id}.${options.mode === 'raw' ? 'txt' : 'json'}`, options.env);
+  const name = `failed-${id}.${options.mode === 'raw' ? 'txt' : 'json'}`;
+  const around = options.aroundEditor ?? ((run) => run());
+  const file = around(() => editInEditor(text, name, options.env));
   const outcome = outcomeOfText(file.text, options.mode, item.raw);
   if (!outcome.ok) {
     throw refusedEdit(

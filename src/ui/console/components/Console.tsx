@@ -46,6 +46,8 @@ export type ConsoleProps = {
   readonly liveAgentId?: string;
   /** Called on `q` / ctrl-c. */
   readonly onQuit: () => void;
+  /** Gives the terminal to a program (the editor of `e`) and takes it back after. */
+  readonly suspend?: <T>(run: () => T) => T;
   /** A fixed size instead of the terminal's (tests). */
   readonly size?: Partial<TerminalSize>;
   /** The pane focused at start. */
@@ -66,6 +68,7 @@ export function Console({
   group,
   liveAgentId,
   onQuit,
+  suspend,
   size: fixed,
   initialPane,
   context,
@@ -132,6 +135,7 @@ export function Console({
     details: DETAIL_PROVIDERS,
     ...(liveAgentId === undefined ? {} : { liveAgentId }),
     ...(context?.production ? { production: context.name } : {}),
+    ...(suspend === undefined ? {} : { suspend }),
     reload,
     quit: onQuit,
   });

@@ -4,7 +4,7 @@ import type { ConsolePartition, ConsoleView } from '../../../core/console/data.j
 import type { FailedRow } from '../../../core/console/failed-window.js';
 import type { RunRecord } from '../../../core/model/run-record.js';
 import { redactSecrets } from '../../../core/redact.js';
-import { labelFor, questionFor, runAction } from '../console-commands.js';
+import { editInConsole, labelFor, questionFor, runAction } from '../console-commands.js';
 import { type DetailProvider, peekDetail } from '../console-details.js';
 import type { ConsoleEvent, ConsoleState, Cursor, PaneName, PendingAction } from '../console-state.js';
 import type { ConsoleSource } from './use-console-data.js';
@@ -40,6 +40,8 @@ export interface CommandContext {
   readonly liveAgentId?: string;
   /** A production context's name: actions are confirmed by typing it. */
   readonly production?: string;
+  /** Gives the terminal to a program that runs in it (the editor of `e`) and takes it back after. */
+  readonly suspend?: <T>(run: () => T) => T;
   /** Re-read the data (after an action). */
   readonly reload: () => void;
   readonly quit: () => void;
@@ -191,6 +193,20 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         const ids = tagged.length > 0 ? tagged : selection.failed ? [selection.failed.id] : [];
         if (ids.length === 0) dispatch(info('no failed message selected'));
         else propose({ kind: command.type, ids: ids.sort((a, b) => a - b) });
+        return;
+      }
+      case 'edit': {
+        if (focus !== 'failed') dispatch(info('e edits a failed message: switch to the Failed pane (4)'));
+        else if (selection.failed === undefined) dispatch(info('no failed message selected'));
+        else if (running.current !== undefined)
+          dispatch(info('another action is still running (esc stops it)'));
+        else {
+          const id = selection.failed.id;
+          void editInConsole(actions, id, context.suspend ?? ((run) => run())).then((status) => {
+            dispatch({ type: 'done', status });
+            context.reload();
+          });
+        }
         return;
       }
       case 'checkpoint': {

@@ -15,6 +15,8 @@ export type KeyCommand =
         | 'discard'
         /** `o`: redrive the tagged (else selected) failed messages to their origin. */
         | 'redrive'
+        /** `e`: edit the selected failed message in $EDITOR. */
+        | 'edit'
         | 'checkpoint'
         | 'drain'
         | 'pause'
@@ -48,6 +50,7 @@ const NORMAL: Readonly<Record<string, KeyCommand>> = {
   r: { type: 'replay' },
   D: { type: 'discard' },
   o: { type: 'redrive' },
+  e: { type: 'edit' },
   c: { type: 'checkpoint' },
   d: { type: 'drain' },
   p: { type: 'peek' },
