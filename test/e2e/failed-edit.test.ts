@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeOrdersAgent } from './fixtures.js';
-import { expectExit, project, scenarios } from './support.js';
+import { orderEvents, writeOrdersAgent } from './fixtures.js';
+import { expectExit, project, scenarios, until } from './support.js';
+import { inTerminal } from './terminal.js';
 
 const { readme } = scenarios('edit');
 
@@ -101,5 +102,32 @@ describe('README: editing a parked event before replay', () => {
     expectExit(replay, 0);
     expect((await item(42)).status).toBe('replayed');
     expect((await item(43)).status).toBe('pending');
+  }, 400_000);
+
+  it('`tui`: e on a failed message opens $EDITOR, takes the console back, and the edit is saved and said on the status line', async () => {
+    const p = project('e2e-edit-tui-');
+    writeOrdersAgent(p.dir);
+    writeFileSync(join(p.dir, 'billing.down'), '');
+    writeFileSync(join(p.dir, 'events.ndjson'), orderEvents(3));
+    expectExit(await p.run('agentctl publish --file events.ndjson && agentctl consume --until-empty'), 0);
+    // The tmux server, and so the console, gets the project's environment: the scripted editor.
+    Object.assign(p.env, { VISUAL: '', EDITOR, EDIT_FN: `(t) => t.replace('"amount": 3', '"amount": 300')` });
+
+    const tui = await inTerminal(p, 'agentctl tui');
+    try {
+      await tui.waitFor(/Failed\s+3 pending/);
+      await tui.keys('4');
+      await tui.waitFor(/^› +3 +process /m);
+      await tui.keys('e');
+      const after = await tui.waitFor(/edited failed message 3 \(1 change\): r replays the edit/);
+      expect(after).toMatch(/^› +3 +process /m);
+      await tui.keys('q');
+      await until('the console quits', () => tui.ended(), 10_000);
+    } finally {
+      await tui.close();
+    }
+    const shown = await p.run('agentctl failed show 3 --json');
+    expectExit(shown, 0);
+    expect(JSON.parse((JSON.parse(shown.stdout) as Item).payload!).data).toMatchObject({ amount: 300 });
   }, 400_000);
 });
