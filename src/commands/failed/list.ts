@@ -6,7 +6,7 @@ export default class FailedList extends BaseCommand {
   static override summary =
     'List parked messages: events that failed, and records that could not be published.';
   static override description =
-    'Oldest first. With --json prints one JSON array; each item has every stored field (id, status, reason, kind, group, source, partition, position, rule, process, runId, eventId, eventType, sink, recordKey, headers, error, errorName, attempts, firstFailedAt, lastFailedAt, replayedAt, timestamp, key, history: [{at, error, via}]; times in ms since the epoch) and its bytes as `payload` (the text) when they are UTF-8 JSON, else as `payloadBase64`.';
+    'Oldest first. With --json prints one JSON array; each item has every stored field (id, status, reason, kind, group, source, partition, position, rule, process, runId, eventId, eventType, sink, recordKey, headers, error, errorName, attempts, firstFailedAt, lastFailedAt, replayedAt, timestamp, key, history: [{at, error, via; an edit also by and previousBase64, the bytes it replaced}]; times in ms since the epoch) and its bytes as `payload` (the text) when they are UTF-8 JSON, else as `payloadBase64`.';
   static override examples = [
     '<%= config.bin %> failed list',
     '<%= config.bin %> failed list --reason process --rule ship-order',
