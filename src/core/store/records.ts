@@ -30,6 +30,32 @@ export interface CheckpointWrite {
 }
 
 /**
+ * A checkpoint move an operator executed (`checkpoint set|reset --execute`, the console): the history
+ * keeps one per partition moved, never edited.
+ */
+export interface CheckpointMoveWrite {
+  readonly group: string;
+  readonly source: string;
+  readonly partition: Partition;
+  /** The checkpoint before; absent when there was none. */
+  readonly before?: Position;
+  /** The checkpoint after; absent when it was deleted (the partition is read from its start). */
+  readonly after?: Position;
+  /** Who: `AGENTCTL_ACTOR`, else the OS user and host (`alice@ops-1`). */
+  readonly actor: string;
+  /** Which command moved it (`checkpoint set --to-time -1h`, `tui`). */
+  readonly command: string;
+  /** Why, as the operator said it (`--reason`). */
+  readonly reason?: string;
+}
+
+/** A move as the history holds it: numbered in write order and stamped by the store's clock. */
+export interface CheckpointMove extends CheckpointMoveWrite {
+  readonly id: number;
+  readonly at: number;
+}
+
+/**
  * Ownership of a partition by one agent until `expiresAt`. `counter` increases every time the lease changes
  * hands, so a stale owner's writes are refused (fencing).
  */

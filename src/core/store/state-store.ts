@@ -7,6 +7,8 @@ import type { JournalBatch } from './journal.js';
 import type {
   AgentRecord,
   Checkpoint,
+  CheckpointMove,
+  CheckpointMoveWrite,
   CheckpointWrite,
   ControlKind,
   ControlRequest,
@@ -78,6 +80,22 @@ export interface CheckpointStore {
   set(writes: readonly CheckpointWrite[]): Promise<FlushResult>;
   /** Deletes checkpoints (all partitions when omitted); returns how many. */
   delete(group: string, source: string, partitions?: readonly Partition[]): Promise<number>;
+  /**
+   * Applies an operator's moves and appends them to the checkpoint history, in one transaction: each
+   * move's `after` is written (unfenced, `owner` as its writer), or its checkpoint deleted when `after`
+   * is absent. Returns the history entries written, in order.
+   */
+  move(moves: readonly CheckpointMoveWrite[], owner: string): Promise<CheckpointMove[]>;
+  /** The checkpoint history, newest first. */
+  history(filter?: CheckpointHistoryFilter): Promise<CheckpointMove[]>;
+}
+
+export interface CheckpointHistoryFilter {
+  readonly group?: string;
+  readonly source?: string;
+  readonly partition?: Partition;
+  /** Most entries (the newest); all when omitted. */
+  readonly limit?: number;
 }
 
 export interface LeaseRequest {

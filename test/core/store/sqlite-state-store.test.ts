@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { isTimeoutError } from '../../../src/core/errors/timeout-error.js';
 import { isUsageError } from '../../../src/core/errors/usage-error.js';
-import { SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/core/store/sqlite/migrations.js';
 import { PRUNE_CHUNK, retryWhileBusy } from '../../../src/core/store/sqlite/sqlite-connection.js';
 import { openSqliteStore, type SqliteStateStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
 import { IN_PLACE_ROWS } from '../../../src/core/store/sqlite/sqlite-writer.js';
@@ -57,14 +57,13 @@ describe('SqliteStateStore opening', () => {
     const db = inspect(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version').all()).toEqual([
-      { version: 1, applied_at: 1_234 },
-      { version: 2, applied_at: 1_234 },
-      { version: 3, applied_at: 1_234 },
-      { version: 4, applied_at: 1_234 },
-      { version: 5, applied_at: 1_234 },
-      { version: 6, applied_at: 1_234 },
+      ...[...MIGRATIONS]
+        .sort((a, b) => a.version - b.version)
+        .map((m) => ({ version: m.version, applied_at: 1_234 })),
     ]);
-    expect(SCHEMA_VERSION).toBe(6);
+    expect(SCHEMA_VERSION).toBe(
+      Math.max(...[...MIGRATIONS].sort((a, b) => a.version - b.version).map((m) => m.version)),
+    );
   });
 
   it('Given a store with data, When opened again, Then no migration runs twice and the data is kept', async () => {
@@ -79,12 +78,9 @@ describe('SqliteStateStore opening', () => {
 
     expect(await second.runs.get(run.id)).toEqual(run);
     expect(inspect(path).prepare('SELECT version, applied_at FROM schema_migrations').all()).toEqual([
-      { version: 1, applied_at: 1 },
-      { version: 2, applied_at: 1 },
-      { version: 3, applied_at: 1 },
-      { version: 4, applied_at: 1 },
-      { version: 5, applied_at: 1 },
-      { version: 6, applied_at: 1 },
+      ...[...MIGRATIONS]
+        .sort((a, b) => a.version - b.version)
+        .map((m) => ({ version: m.version, applied_at: 1 })),
     ]);
   });
 
@@ -115,12 +111,7 @@ describe('SqliteStateStore opening', () => {
 
     expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
     expect(inspect(path).prepare('SELECT version FROM schema_migrations').all()).toEqual([
-      { version: 1 },
-      { version: 2 },
-      { version: 3 },
-      { version: 4 },
-      { version: 5 },
-      { version: 6 },
+      ...[...MIGRATIONS].sort((a, b) => a.version - b.version).map((m) => ({ version: m.version })),
     ]);
   });
 

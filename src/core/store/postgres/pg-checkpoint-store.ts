@@ -1,7 +1,13 @@
 import type { Partition } from '../../types.js';
-import type { Checkpoint, CheckpointWrite } from '../records.js';
+import type { Checkpoint, CheckpointMove, CheckpointMoveWrite, CheckpointWrite } from '../records.js';
+import { type CheckpointMoveRow, toCheckpointMove } from '../rows/checkpoint-move-row.js';
 import { type CheckpointRow, ownerOf, toCheckpoint } from '../rows/checkpoint-row.js';
-import type { CheckpointFilter, CheckpointStore, FlushResult } from '../state-store.js';
+import type {
+  CheckpointFilter,
+  CheckpointHistoryFilter,
+  CheckpointStore,
+  FlushResult,
+} from '../state-store.js';
 import { jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
 
 /** A checkpoint write as it travels in the JSON parameter; `i` is its place in the call. */
@@ -116,6 +122,58 @@ export class PgCheckpointStore implements CheckpointStore {
       [PgCheckpointStore.param(writes)],
     );
     return { rejected: PgCheckpointStore.rejected(writes, rows) };
+  }
+
+  async move(moves: readonly CheckpointMoveWrite[], owner: string): Promise<CheckpointMove[]> {
+    const checkpoints = this.connection.table('checkpoints');
+    const history = this.connection.table('checkpoint_history');
+    return this.connection.transaction(async (client) => {
+      const written: CheckpointMove[] = [];
+      for (const move of moves) {
+        const { group, source, partition, after } = move;
+        if (after === undefined) {
+          await client.query(
+            `DELETE FROM ${checkpoints} WHERE group_name = $1 AND source = $2 AND partition = $3`,
+            [group, source, partition],
+          );
+        } else {
+          await client.query(
+            `INSERT INTO ${checkpoints} (group_name, source, partition, position, owner, updated_at)
+             VALUES ($1, $2, $3, $4, $5, ${NOW_MS})
+             ON CONFLICT (group_name, source, partition) DO UPDATE SET
+               position = excluded.position, owner = excluded.owner, updated_at = excluded.updated_at`,
+            [group, source, partition, after, owner],
+          );
+        }
+        const { rows } = await client.query<CheckpointMoveRow>(
+          `INSERT INTO ${history} (group_name, source, partition, before, after, actor, command, reason, at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${NOW_MS}) RETURNING *`,
+          [
+            group,
+            source,
+            partition,
+            move.before ?? null,
+            after ?? null,
+            move.actor,
+            move.command,
+            move.reason ?? null,
+          ],
+        );
+        written.push(toCheckpointMove(rows[0]!));
+      }
+      return written;
+    });
+  }
+
+  async history(filter: CheckpointHistoryFilter = {}): Promise<CheckpointMove[]> {
+    const rows = await this.connection.query<CheckpointMoveRow>(
+      `SELECT * FROM ${this.connection.table('checkpoint_history')}
+       WHERE ($1::text IS NULL OR group_name = $1) AND ($2::text IS NULL OR source = $2)
+         AND ($3::text IS NULL OR partition = $3)
+       ORDER BY id DESC LIMIT $4`,
+      [filter.group ?? null, filter.source ?? null, filter.partition ?? null, filter.limit ?? null],
+    );
+    return rows.map(toCheckpointMove);
   }
 
   async delete(group: string, source: string, partitions?: readonly Partition[]): Promise<number> {

@@ -264,6 +264,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX run_ledger_finished_at ON ${t('run_ledger')} (finished_at);
     `,
   },
+  {
+    // Self-contained: only creates its own table and index, whatever other migrations come before or after.
+    version: 5,
+    name: 'checkpoint history',
+    sql: (t) => `
+      CREATE TABLE IF NOT EXISTS ${t('checkpoint_history')} (
+        id         bigserial PRIMARY KEY,
+        group_name text COLLATE "C" NOT NULL,
+        source     text COLLATE "C" NOT NULL,
+        partition  text COLLATE "C" NOT NULL,
+        before     text,
+        after      text,
+        actor      text NOT NULL,
+        command    text NOT NULL,
+        reason     text,
+        at         bigint NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS checkpoint_history_group ON ${t('checkpoint_history')} (group_name, source, id);
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -1,10 +1,23 @@
 import type { Partition } from '../../types.js';
-import type { Checkpoint, CheckpointWrite } from '../records.js';
+import type { Checkpoint, CheckpointMove, CheckpointMoveWrite, CheckpointWrite } from '../records.js';
+import { type CheckpointMoveRow, toCheckpointMove } from '../rows/checkpoint-move-row.js';
 import { type CheckpointRow, ownerOf, toCheckpoint } from '../rows/checkpoint-row.js';
-import type { CheckpointFilter, CheckpointStore, FlushResult } from '../state-store.js';
+import type {
+  CheckpointFilter,
+  CheckpointHistoryFilter,
+  CheckpointStore,
+  FlushResult,
+} from '../state-store.js';
 import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { WriteBatchBuilder } from './write-batch.js';
+
+const RECORD_MOVE = `
+  INSERT INTO checkpoint_history (group_name, source, partition, before, after, actor, command, reason, at)
+  VALUES (@group, @source, @partition, @before, @after, @actor, @command, @reason, @at)
+  RETURNING *`;
+
+const DELETE_ONE = 'DELETE FROM checkpoints WHERE group_name = ? AND source = ? AND partition = ?';
 
 const UPSERT = `
   INSERT INTO checkpoints (group_name, source, partition, position, owner, updated_at)
@@ -101,6 +114,53 @@ export class SqliteCheckpointStore implements CheckpointStore {
       const places = this.addWrites(batch, writes);
       const changes = this.connection.immediate(() => this.connection.apply(batch.build()));
       return { rejected: SqliteCheckpointStore.rejected(writes, places, changes) };
+    });
+  }
+
+  move(moves: readonly CheckpointMoveWrite[], owner: string): Promise<CheckpointMove[]> {
+    return this.connection.call(() =>
+      this.connection.immediate(() => {
+        const at = this.connection.clock.now();
+        return moves.map((move) => {
+          const { group, source, partition, after } = move;
+          if (after === undefined) this.connection.statement(DELETE_ONE).run(group, source, partition);
+          else
+            this.connection
+              .statement(UPSERT)
+              .run({ group, source, partition, position: after, owner, now: at });
+          const row = this.connection.statement(RECORD_MOVE).get({
+            group,
+            source,
+            partition,
+            before: move.before ?? null,
+            after: after ?? null,
+            actor: move.actor,
+            command: move.command,
+            reason: move.reason ?? null,
+            at,
+          }) as CheckpointMoveRow;
+          return toCheckpointMove(row);
+        });
+      }),
+    );
+  }
+
+  history(filter: CheckpointHistoryFilter = {}): Promise<CheckpointMove[]> {
+    return this.connection.call(() => {
+      const rows = this.connection
+        .statement(
+          `SELECT * FROM checkpoint_history
+           WHERE (@group IS NULL OR group_name = @group) AND (@source IS NULL OR source = @source)
+             AND (@partition IS NULL OR partition = @partition)
+           ORDER BY id DESC LIMIT @limit`,
+        )
+        .all({
+          group: filter.group ?? null,
+          source: filter.source ?? null,
+          partition: filter.partition ?? null,
+          limit: filter.limit ?? -1,
+        }) as CheckpointMoveRow[];
+      return rows.map(toCheckpointMove);
     });
   }
 
