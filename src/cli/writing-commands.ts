@@ -12,8 +12,6 @@ export const WRITING_COMMANDS: Readonly<Record<string, string>> = {
   consume: 'consumes events, runs processes and moves checkpoints',
   replay: 'runs events again and publishes (with --to-origin, writes to the source)',
   publish: 'publishes events',
-  'checkpoint:set': 'moves a checkpoint',
-  'checkpoint:reset': 'moves checkpoints',
   'failed:discard': 'discards failed items',
   'failed:edit': 'edits failed items',
   'store:migrate': 'migrates the state store',
@@ -25,9 +23,12 @@ export const WRITING_COMMANDS: Readonly<Record<string, string>> = {
 
 /**
  * Commands that only look, unless given a flag that changes something: the flag and what it changes.
+ * `checkpoint set|reset` only print a plan without `--execute`: a read-only context may plan.
  */
 export const WRITING_FLAGS: Readonly<Record<string, { readonly flag: string; readonly what: string }>> = {
   peek: { flag: 'requeue', what: 'takes messages from a queue and gives them back, marked redelivered' },
+  'checkpoint:set': { flag: 'execute', what: 'moves checkpoints' },
+  'checkpoint:reset': { flag: 'execute', what: 'moves checkpoints' },
 };
 
 /** What `id` run with `flags` changes, or undefined when it only looks. */

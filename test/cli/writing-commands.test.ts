@@ -28,6 +28,9 @@ const LOOKING = [
   'rules:list',
   'rules:test',
   'checkpoint:list',
+  'checkpoint:history',
+  'checkpoint:set',
+  'checkpoint:reset',
   'peek',
   'describe',
   'runs:list',
@@ -80,6 +83,19 @@ describe('a read-only context refuses every command that writes', () => {
       }),
     );
   });
+
+  it.each(['checkpoint:set', 'checkpoint:reset'])(
+    '%s plans in a read-only context, and --execute is refused',
+    (id) => {
+      expect(() => refuseWritesIn(readonlyContext('current'), id, { execute: false })).not.toThrow();
+      expect(() => refuseWritesIn(readonlyContext('current'), id, { execute: true })).toThrow(
+        expect.objectContaining({
+          kind: 'input',
+          message: `context "prod-look" is read-only: agentctl ${id.replace(':', ' ')} --execute moves checkpoints; refused, nothing was done`,
+        }),
+      );
+    },
+  );
 
   it('a context that is not read-only refuses nothing', () => {
     const open: ActiveContext = { name: 'dev', chosenBy: 'current', context: { db: '/x.db' } };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckpointRow } from '../../src/core/ops/checkpoint-list.js';
-import type { CheckpointChangeResult } from '../../src/core/ops/checkpoint-moves.js';
+import type { CheckpointPlan } from '../../src/core/ops/checkpoint-moves.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { publish, submissionEvents } from '../core/agent/fixtures.js';
 import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
@@ -85,14 +85,15 @@ describe('agentctl checkpoint', () => {
     }
   });
 
-  it('reset --yes makes the next consume re-read every event and skip its runs as already succeeded', async () => {
+  it('reset --execute --yes makes the next consume re-read every event and skip its runs as already succeeded', async () => {
     const dir = await givenAnAgentWithEvents();
     consumeUntilEmpty(dir);
 
-    const reset = agentctl(['checkpoint', 'reset', '--yes', '--json'], { cwd: dir });
+    const reset = agentctl(['checkpoint', 'reset', '--execute', '--yes', '--json'], { cwd: dir });
 
     expect(reset.code, reset.stderr).toBe(0);
-    const result = reset.json<CheckpointChangeResult>();
+    const result = reset.json<CheckpointPlan>();
+    expect(result.executed).toBe(true);
     expect(result.changes.map((c) => c.partition)).toEqual(['0', '1', '2', '3']);
     expect(result.changes.every((c) => c.before !== undefined && c.after === undefined)).toBe(true);
     expect(checkpoints(dir).every((r) => r.position === undefined)).toBe(true);
@@ -107,10 +108,13 @@ describe('agentctl checkpoint', () => {
     consumeUntilEmpty(dir);
     const tip = positions(checkpoints(dir));
 
-    const set = agentctl(['checkpoint', 'set', '--partition', '0', '--position', '0', '--yes'], { cwd: dir });
+    const set = agentctl(['checkpoint', 'set', '--partition', '0', '--position', '0', '--execute', '--yes'], {
+      cwd: dir,
+    });
 
     expect(set.code, set.stderr).toBe(0);
-    expect(set.stdout).toContain(`partition 0: ${tip['0']} → 0`);
+    expect(set.stdout).toMatch(new RegExp(`^0 +${tip['0']} +0 +back +${tip['0']} re-read`, 'm'));
+    expect(set.stdout).toContain('1 checkpoint moved');
     const rows = checkpoints(dir);
     expect(positions(rows)).toEqual({ ...tip, '0': '0' });
     expect(rows[0]).toMatchObject({ writtenBy: 'operator', lagRecords: Number(tip['0']) });
@@ -120,7 +124,7 @@ describe('agentctl checkpoint', () => {
   it('reset --to latest skips what is in the log now', async () => {
     const dir = await givenAnAgentWithEvents();
 
-    const reset = agentctl(['checkpoint', 'reset', '--to', 'latest', '--yes'], { cwd: dir });
+    const reset = agentctl(['checkpoint', 'reset', '--to', 'latest', '--execute', '--yes'], { cwd: dir });
 
     expect(reset.code, reset.stderr).toBe(0);
     const rows = checkpoints(dir);
@@ -130,7 +134,7 @@ describe('agentctl checkpoint', () => {
     expect(consumeUntilEmpty(dir).read).toBe(0);
   });
 
-  it('set and reset refuse while a running consumer owns the partition, and --force overrides', async () => {
+  it('set and reset --execute refuse while a running consumer owns the partition (exit 2), the plan names it, and --force overrides', async () => {
     const dir = await givenAnAgentWithEvents();
     consumeUntilEmpty(dir);
     const tip = positions(checkpoints(dir));
@@ -143,39 +147,49 @@ describe('agentctl checkpoint', () => {
       return rows.every((r) => r.owner !== undefined) ? rows[0]!.owner : undefined;
     }, 'the consumer to own every partition');
 
-    const refusedSet = agentctl(['checkpoint', 'set', '-p', '0', '--position', '0', '--yes'], { cwd: dir });
-    const refusedReset = agentctl(['checkpoint', 'reset', '--yes'], { cwd: dir });
+    const plan = agentctl(['checkpoint', 'set', '-p', '0', '--shift-by=-2', '--json'], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.json<CheckpointPlan>().changes).toEqual([expect.objectContaining({ partition: '0', owner })]);
+    const text = agentctl(['checkpoint', 'set', '-p', '0', '--shift-by=-2'], { cwd: dir });
+    expect(text.stdout).toContain(
+      `warning: partition 0 is owned by the running agent ${owner}: --execute refuses it unless --force`,
+    );
+    const refusedSet = agentctl(['checkpoint', 'set', '-p', '0', '--position', '0', '--execute', '--yes'], {
+      cwd: dir,
+    });
+    const refusedReset = agentctl(['checkpoint', 'reset', '--execute', '--yes'], { cwd: dir });
 
     for (const refused of [refusedSet, refusedReset]) {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain(`owned by the running agent ${owner}`);
+      expect(refused.stderr).toContain('nothing was changed');
       expect(refused.stderr).toContain('try: drain it first');
     }
     expect(positions(checkpoints(dir))).toEqual(tip);
 
     const forced = agentctl(
-      ['checkpoint', 'set', '-p', '0', '--position', '0', '--yes', '--force', '--json'],
+      ['checkpoint', 'set', '-p', '0', '--position', '0', '--execute', '--yes', '--force', '--json'],
       {
         cwd: dir,
       },
     );
 
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.json<CheckpointChangeResult>().forced).toEqual([
+    expect(forced.json<CheckpointPlan>().forced).toEqual([
       expect.objectContaining({ partition: '0', agent: owner }),
     ]);
     expect(positions(checkpoints(dir))['0']).toBe('0');
     consumer.child.kill('SIGTERM');
     expect((await consumer.done).code).toBe(0);
-  });
+  }, 180_000);
 
-  it('set and reset without --yes refuse when there is no terminal to ask, and change nothing', async () => {
+  it('set and reset --execute without --yes refuse when there is no terminal to ask, and change nothing', async () => {
     const dir = await givenAnAgentWithEvents();
     consumeUntilEmpty(dir);
     const tip = positions(checkpoints(dir));
 
-    const set = agentctl(['checkpoint', 'set', '-p', '1', '--position', '0'], { cwd: dir });
-    const reset = agentctl(['checkpoint', 'reset'], { cwd: dir });
+    const set = agentctl(['checkpoint', 'set', '-p', '1', '--position', '0', '--execute'], { cwd: dir });
+    const reset = agentctl(['checkpoint', 'reset', '--execute'], { cwd: dir });
 
     for (const refused of [set, reset]) {
       expect(refused.code).toBe(2);
@@ -188,7 +202,7 @@ describe('agentctl checkpoint', () => {
   it('set names the partitions there are when given one that does not exist', async () => {
     const dir = await givenAnAgentWithEvents();
 
-    const set = agentctl(['checkpoint', 'set', '-p', '7', '--position', '0', '--yes'], { cwd: dir });
+    const set = agentctl(['checkpoint', 'set', '-p', '7', '--position', '0'], { cwd: dir });
 
     expect(set.code).toBe(2);
     expect(set.stderr).toContain('local:events has no partition "7"');

@@ -98,16 +98,19 @@ describe('agentctl context', () => {
     expect(target([])).toBe('local:file-topic');
   });
 
-  it('a read-only context refuses replay and checkpoint set with exit 2, before doing anything', () => {
+  it('a read-only context refuses replay and checkpoint set --execute with exit 2, before doing anything; a plan runs', () => {
     const { dir, run } = givenAnAgent();
     ok(run(['publish', '--type', 'a.b', '--db', 'ro.db']));
     ok(run(['context', 'add', 'look', '--db', 'ro.db', '--readonly']));
     ok(run(['context', 'add', 'look-new', '--db', 'never.db', '--readonly']));
     ok(run(['context', 'use', 'look']));
-    const set = run(['checkpoint', 'set', '--partition', '0', '--position', '5', '--yes']);
+    const set = run(['checkpoint', 'set', '--partition', '0', '--position', '0', '--execute', '--yes']);
     expect(set.code).toBe(2);
     expect(set.stderr).toContain(
-      'error: context "look" is read-only: agentctl checkpoint set moves a checkpoint; refused, nothing was done',
+      'error: context "look" is read-only: agentctl checkpoint set --execute moves checkpoints; refused, nothing was done',
+    );
+    expect(ok(run(['checkpoint', 'set', '--partition', '0', '--position', '0'])).stdout).toContain(
+      'nothing was changed',
     );
     const rows = ok(run(['checkpoint', 'list', '--json'])).json<CheckpointRow[]>();
     expect(rows.find((r) => r.partition === '0')?.position).toBeUndefined();
@@ -125,10 +128,33 @@ describe('agentctl context', () => {
     const { run } = givenAnAgent();
     ok(run(['publish', '--type', 'a.b', '--db', 'p.db']));
     ok(run(['context', 'add', 'prod', '--db', 'p.db', '--production']));
-    const asked = run(['checkpoint', 'set', '--partition', '0', '--position', '0', '--context', 'prod']);
+    const asked = run([
+      'checkpoint',
+      'set',
+      '--partition',
+      '0',
+      '--position',
+      '0',
+      '--context',
+      'prod',
+      '--execute',
+    ]);
     expect(asked.code).toBe(2);
     expect(asked.stderr).toContain('not confirmed: stdin is not a terminal');
-    ok(run(['checkpoint', 'set', '--partition', '0', '--position', '0', '--context', 'prod', '--yes']));
+    ok(
+      run([
+        'checkpoint',
+        'set',
+        '--partition',
+        '0',
+        '--position',
+        '0',
+        '--context',
+        'prod',
+        '--execute',
+        '--yes',
+      ]),
+    );
     const rows = ok(run(['checkpoint', 'list', '--json', '--context', 'prod'])).json<CheckpointRow[]>();
     expect(rows.find((r) => r.partition === '0')?.position).toBe('0');
   });

@@ -82,7 +82,10 @@ describe('README contexts and doctor', () => {
       }[];
       return rows.find((r) => r.partition === '0')?.position;
     };
-    const refused = await inTerminal(p, 'agentctl checkpoint set --partition 0 --position 0 --context live');
+    const refused = await inTerminal(
+      p,
+      'agentctl checkpoint set --partition 0 --position 0 --context live --execute',
+    );
     try {
       await refused.waitFor(/This is the production context "live": type its name to confirm:/);
       await refused.keys('y', 'Enter');
@@ -93,12 +96,15 @@ describe('README contexts and doctor', () => {
       await refused.close();
     }
     expect(await position()).toBeUndefined();
-    const typed = await inTerminal(p, 'agentctl checkpoint set --partition 0 --position 0 --context live');
+    const typed = await inTerminal(
+      p,
+      'agentctl checkpoint set --partition 0 --position 0 --context live --execute',
+    );
     try {
       await typed.waitFor(/type its name to confirm:/);
       await typed.keys('live', 'Enter');
       await until('the command ends', () => typed.ended(), 10_000);
-      expect(await typed.screen()).toContain('partition 0:');
+      expect(await typed.screen()).toContain('1 checkpoint moved');
     } finally {
       await typed.close();
     }

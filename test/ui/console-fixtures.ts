@@ -291,7 +291,9 @@ export function spyActions(readonly = false) {
   const change: CheckpointChangeResult = {
     group: 'orders',
     source: 'local:events',
-    changes: [{ partition: '0', before: '1000', after: '1200' }],
+    target: '--to 1200',
+    changes: [{ partition: '0', before: '1000', after: '1200', direction: 'forward' as const }],
+    executed: true,
     forced: [],
   };
   const replayed = (ids: readonly number[]): ReplayFailedSummary => ({

@@ -1,58 +1,50 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base-command.js';
-import { agentFlag, sourceFlag, yesFlag } from '../../cli/flags.js';
+import { CheckpointMoveCommand, checkpointMoveFlags } from '../../cli/checkpoint-move-command.js';
 
-export default class CheckpointSet extends BaseCommand {
-  static override summary = "Move one partition's checkpoint: the next read starts after --position.";
+export default class CheckpointSet extends CheckpointMoveCommand {
+  static override summary =
+    'Plan a checkpoint move — to a time, by N records, or to a position — and apply it with --execute.';
   static override description =
-    'Refuses while a running agent owns the partition (drain it first), unless --force: the running agent then keeps reading from where it is and may overwrite the checkpoint at its next commit. Asks for confirmation unless --yes; without a terminal it refuses without --yes.';
+    'Prints, per partition, the checkpoint before → after and how many events will be read again (moving back) or skipped (moving forward); "unknown" where the source cannot count them (Kinesis, but for --shift-by). Nothing is changed without --execute, which asks first on a terminal (--yes does not ask) and records every move in the checkpoint history (see checkpoint history). --to-time finds the position through the source: the first record stored at or after the time is read next. Without --partition, every partition of the source moves. --execute refuses partitions a running agent owns (drain it first) unless --force.';
   static override examples = [
-    '<%= config.bin %> checkpoint set --partition 0 --position 41',
-    '<%= config.bin %> checkpoint set --source kinesis://orders --partition shardId-000000000001 --position 4959…:0 --yes',
+    '<%= config.bin %> checkpoint set --to-time -1h',
+    '<%= config.bin %> checkpoint set --to-time 2025-01-31T12:00:00Z --execute --yes --reason "re-run after the fix"',
+    '<%= config.bin %> checkpoint set --partition 0 --shift-by=-100',
+    '<%= config.bin %> checkpoint set --partition 0 --to 41 --execute',
   ];
-  static override enableJsonFlag = true;
   static override flags = {
-    source: sourceFlag,
-    agent: agentFlag,
-    partition: Flags.string({
-      char: 'p',
-      summary: 'The partition (shard, queue, log partition).',
-      required: true,
-      env: 'AGENTCTL_PARTITION',
+    ...checkpointMoveFlags,
+    'to-time': Flags.string({
+      summary: 'To a time: an ISO time or a duration back from now (-15m, -2h, -1d).',
+      env: 'AGENTCTL_TO_TIME',
+    }),
+    'shift-by': Flags.string({
+      summary: 'By N records: +N skips N, -N reads N again (write --shift-by=-N).',
+      env: 'AGENTCTL_SHIFT_BY',
+    }),
+    to: Flags.string({
+      summary: 'To earliest (no checkpoint: read from the start), latest, or a position (one --partition).',
+      env: 'AGENTCTL_TO',
     }),
     position: Flags.string({
-      summary: 'The new checkpoint: everything at or before it counts as done.',
-      required: true,
+      summary: 'Same as --to POSITION.',
       env: 'AGENTCTL_POSITION',
     }),
-    force: Flags.boolean({
-      summary: 'Change it even while a running agent owns the partition.',
-      env: 'AGENTCTL_FORCE',
-    }),
-    yes: yesFlag,
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(CheckpointSet);
-    const { store, config } = await this.openStore(flags, { mustExist: true });
-    const { setCheckpoint } = await import('../../core/ops/checkpoint-moves.js');
-    const { opsTarget, withSource } = await import('../../core/ops/operator-source.js');
-    const { renderCheckpointChange } = await import('../../ui/text/checkpoints.js');
-    const target = opsTarget(config, { source: flags.source, group: flags.agent });
-    const result = await withSource(store, target, async (source) => {
-      await this.confirm(
-        `Move the checkpoint of ${target.group} on ${source.uri} partition ${flags.partition} to ${flags.position}?`,
-        flags.yes,
-      );
-      return setCheckpoint(store, {
-        group: target.group,
-        source,
-        partition: flags.partition,
-        position: flags.position,
-        force: flags.force,
-      });
-    });
-    if (!this.jsonEnabled()) this.log(renderCheckpointChange(result));
-    return result;
+    const { parseMoveTarget } = await import('../../core/ops/checkpoint-plan/move-target.js');
+    return this.move(flags, (now) =>
+      parseMoveTarget(
+        {
+          ...(flags['to-time'] === undefined ? {} : { toTime: flags['to-time'] }),
+          ...(flags['shift-by'] === undefined ? {} : { shiftBy: flags['shift-by'] }),
+          ...(flags.to === undefined ? {} : { to: flags.to }),
+          ...(flags.position === undefined ? {} : { position: flags.position }),
+        },
+        now,
+      ),
+    );
   }
 }

@@ -2,12 +2,13 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { UsageError } from '../errors/usage-error.js';
-import { type CheckpointChangeResult, resetCheckpoints, setCheckpoint } from '../ops/checkpoint-moves.js';
+import { type CheckpointChangeResult, type MoveTarget, moveCheckpoints } from '../ops/checkpoint-moves.js';
+import { operatorActor } from '../ops/checkpoint-plan/actor.js';
 import { type DrainResult, drainAgent } from '../ops/drain.js';
 import { type EditInEditorResult, editFailedInEditor } from '../ops/failed-edit/edit-in-editor.js';
 import { editorIdentity } from '../ops/failed-edit/item-edits.js';
 import { discardFailed } from '../ops/failed-items.js';
-import { opsTarget, withSource } from '../ops/operator-source.js';
+import { opsTarget, type SourceForOps, withSource } from '../ops/operator-source.js';
 import { type RedriveProgress, type RedriveSummary, redriveToOrigin } from '../ops/redrive/redrive-origin.js';
 import { type ReplayFailedSummary, type ReplayProgress, replayFailed } from '../ops/replay-failed.js';
 import type { Source } from '../sources/source.js';
@@ -143,15 +144,7 @@ class CoreConsoleActions implements ConsoleActions {
   }
 
   setCheckpoint(target: CheckpointTarget, position: Position): Promise<CheckpointChangeResult> {
-    return this.withTargetSource(target, (source) =>
-      setCheckpoint(this.options.store, {
-        group: target.group,
-        source,
-        partition: target.partition,
-        position,
-        ...this.clocked(),
-      }),
-    );
+    return this.move([target], { kind: 'position', position });
   }
 
   resetCheckpoints(
@@ -167,12 +160,20 @@ class CoreConsoleActions implements ConsoleActions {
         }),
       );
     }
-    return this.withTargetSource(first, (source) =>
-      resetCheckpoints(this.options.store, {
-        group: first.group,
-        source,
-        to,
+    return this.move(targets, { kind: to });
+  }
+
+  /**
+   * Moves checkpoints as `checkpoint set|reset --execute` does (the console asked first), recorded in the
+   * history as done from the console.
+   */
+  private move(targets: readonly CheckpointTarget[], target: MoveTarget): Promise<CheckpointChangeResult> {
+    const first = targets[0]!;
+    return this.withTargetSource(first, (source, ops) =>
+      moveCheckpoints(this.options.store, source, ops, {
+        target,
         partitions: targets.map((t) => t.partition),
+        execute: { actor: operatorActor(), command: 'tui (checkpoint action)' },
         ...this.clocked(),
       }),
     );
@@ -223,7 +224,7 @@ class CoreConsoleActions implements ConsoleActions {
    */
   private async withTargetSource<T>(
     target: CheckpointTarget,
-    use: (source: Source) => Promise<T>,
+    use: (source: Source, ops: SourceForOps) => Promise<T>,
   ): Promise<T> {
     const { store, config } = this.options;
     const fromConfig = opsTarget(config, { group: target.group });
@@ -235,7 +236,7 @@ class CoreConsoleActions implements ConsoleActions {
         const value = await withSource(store, candidate, async (source) => {
           if (source.id !== target.sourceId) return undefined;
           matched = true;
-          return { value: await use(source) };
+          return { value: await use(source, { ...candidate, group: target.group }) };
         });
         if (value !== undefined) return value.value;
       } catch (error) {
