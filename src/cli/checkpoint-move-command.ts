@@ -49,6 +49,8 @@ export abstract class CheckpointMoveCommand extends BaseCommand {
   static override enableJsonFlag = true;
 
   protected async move(flags: MoveFlags, target: (now: number) => MoveTarget): Promise<CheckpointPlan> {
+    // Bad input is refused before anything is opened.
+    const to = target(Date.now());
     const { store, config } = await this.openStore(flags, { mustExist: true });
     const { moveCheckpoints } = await import('../core/ops/checkpoint-moves.js');
     const { opsTarget, withSource } = await import('../core/ops/operator-source.js');
@@ -56,7 +58,6 @@ export abstract class CheckpointMoveCommand extends BaseCommand {
     const { describeTarget } = await import('../core/ops/checkpoint-plan/move-target.js');
     const { renderCheckpointPlan } = await import('../ui/text/checkpoint-plan.js');
     const ops = opsTarget(config, { source: flags.source, group: flags.agent });
-    const to = target(Date.now());
     const partitions = flags.partition?.map((p) => ` --partition ${p}`).join('') ?? '';
     const plan = await withSource(store, ops, (source) =>
       moveCheckpoints(store, source, ops, {

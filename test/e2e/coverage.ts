@@ -27,7 +27,8 @@ export type Scenario =
   | 'contexts'
   | 'redrive'
   | 'stall-alerts'
-  | 'edit';
+  | 'edit'
+  | 'checkpoint-plans';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -286,9 +287,34 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     status: 'substituted',
     how: 'a synopsis: run bare, with --source local:orders and with --json',
   },
-  'agentctl checkpoint set --partition 2 --position 1500 --yes': { scenario: 'ranges', status: 'as written' },
-  'agentctl checkpoint reset --yes': { scenario: 'ranges', status: 'as written' },
-  'agentctl checkpoint reset --partition 2 --to latest --yes': { scenario: 'ranges', status: 'as written' },
+
+  // checkpoint moves as plans, --execute and the history (checkpoint-plans.test.ts)
+  'agentctl checkpoint set --to-time -1h': { scenario: 'checkpoint-plans', status: 'as written' },
+  'agentctl checkpoint set --to-time 2025-01-31T12:00:00Z --execute --yes --reason "re-run after the fix"': {
+    scenario: 'checkpoint-plans',
+    status: 'as written',
+  },
+  'agentctl checkpoint set --partition 2 --shift-by=-100 --execute --yes': {
+    scenario: 'checkpoint-plans',
+    status: 'as written',
+  },
+  'agentctl checkpoint set --partition 2 --to 1500 --execute --yes': {
+    scenario: 'checkpoint-plans',
+    status: 'as written',
+  },
+  'agentctl checkpoint reset': { scenario: 'checkpoint-plans', status: 'as written' },
+  'agentctl checkpoint reset --execute --yes --reason "replay everything"': {
+    scenario: 'checkpoint-plans',
+    status: 'as written',
+  },
+  'agentctl checkpoint reset --partition 2 --to latest --execute --yes': {
+    scenario: 'checkpoint-plans',
+    status: 'as written',
+  },
+  'agentctl checkpoint history --partition 2 --limit 5': {
+    scenario: 'checkpoint-plans',
+    status: 'as written',
+  },
 
   // drain (drain.test.ts)
   'agentctl drain': { scenario: 'drain', status: 'as written' },

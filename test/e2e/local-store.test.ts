@@ -57,13 +57,13 @@ describe('README replay of a range and checkpoints', () => {
     expectExit(bySource, 0);
     expect(bySource.stdout).toContain('orders on local:orders');
 
-    const set = await p.run(readme('agentctl checkpoint set --partition 2 --position 1500 --yes'));
+    const set = await p.run('agentctl checkpoint set --partition 2 --position 1500 --execute --yes');
     expectExit(set, 0);
     expect((await checkpoints(p)).get('2')).toBe('1500');
-    const latest = await p.run(readme('agentctl checkpoint reset --partition 2 --to latest --yes'));
+    const latest = await p.run('agentctl checkpoint reset --partition 2 --to latest --execute --yes');
     expectExit(latest, 0);
     expect((await checkpoints(p)).get('2')).toBe('1599');
-    const reset = await p.run(readme('agentctl checkpoint reset --yes'));
+    const reset = await p.run('agentctl checkpoint reset --execute --yes');
     expectExit(reset, 0);
     expect([...(await checkpoints(p)).values()].every((v) => v === undefined)).toBe(true);
     const again = await p.run('agentctl consume --until-empty');
