@@ -81,5 +81,5 @@ describe('README checkpoint moves: plans, --execute, history', () => {
       expect.stringMatching(/ 2 +1499 +1500 +- +checkpoint set --to 1500 --partition 2$/),
       expect.stringMatching(/ 2 +1599 +1499 +- +checkpoint set --shift-by -100 --partition 2$/),
     ]);
-  }, 180_000);
+  }, 300_000);
 });

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckpointRow } from '../../src/core/ops/checkpoint-list.js';
 import type { CheckpointPlan } from '../../src/core/ops/checkpoint-moves.js';
@@ -8,7 +7,7 @@ import type { CheckpointMove } from '../../src/core/store/records.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { type CliResult, startAgentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
-import { type Kinesalite, listShards, placeRecords, startKinesalite } from './support/kinesalite.js';
+import { type Kinesalite, placeRecords, readShards, startKinesalite } from './support/kinesalite.js';
 import { keyedEvents } from './support/kinesis-agent.js';
 
 let server: Kinesalite;
@@ -34,29 +33,13 @@ async function run(dir: string, args: string[], env: Record<string, string> = {}
 
 /** Every record of each shard, in order, with its arrival time (ms), read through the SDK. */
 async function shardRecords(stream: string): Promise<Map<string, { sequence: string; at: number }[]>> {
-  const client = server.client();
-  const out = new Map<string, { sequence: string; at: number }[]>();
-  for (const shard of await listShards(client, stream)) {
-    const records: { sequence: string; at: number }[] = [];
-    let iterator = (
-      await client.send(
-        new GetShardIteratorCommand({
-          StreamName: stream,
-          ShardId: shard.ShardId!,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
-    for (;;) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator!, Limit: 1000 }));
-      for (const r of page.Records ?? [])
-        records.push({ sequence: r.SequenceNumber!, at: r.ApproximateArrivalTimestamp!.getTime() });
-      iterator = page.NextShardIterator;
-      if ((page.Records ?? []).length === 0) break;
-    }
-    out.set(shard.ShardId!, records);
-  }
-  return out;
+  const shards = await readShards(server.client(), stream);
+  return new Map(
+    [...shards].map(([shard, records]) => [
+      shard,
+      records.map((r) => ({ sequence: r.SequenceNumber!, at: r.ApproximateArrivalTimestamp!.getTime() })),
+    ]),
+  );
 }
 
 function givenAProject(): string {

@@ -1,10 +1,8 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  type PutRecordsCommandInput,
-  type PutRecordsCommandOutput,
-  type PutRecordsResultEntry,
+import type {
+  KinesisClient,
+  PutRecordsCommandInput,
+  PutRecordsCommandOutput,
+  PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetriable } from '../../src/core/errors/agentctl-error.js';
@@ -16,7 +14,7 @@ import { KinesisSink } from '../../src/core/publish/sinks/kinesis-sink.js';
 import { Journal } from '../../src/core/store/journal.js';
 import { tempDir } from '../support/temp.js';
 import { instrument } from './support/instrument.js';
-import { type Kinesalite, listShards, startKinesalite } from './support/kinesalite.js';
+import { type Kinesalite, readShards, startKinesalite } from './support/kinesalite.js';
 import { openStore } from './support/kinesis-agent.js';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
@@ -77,25 +75,9 @@ function failSome(
 
 /** Everything in a stream, shard by shard, as the sink wrote it. */
 async function readStream(client: KinesisClient, stream: string): Promise<{ key: string; value: string }[]> {
-  const out: { key: string; value: string }[] = [];
-  for (const shard of await listShards(client, stream)) {
-    let iterator = (
-      await client.send(
-        new GetShardIteratorCommand({
-          StreamName: stream,
-          ShardId: shard.ShardId!,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
-    for (;;) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator! }));
-      for (const r of page.Records ?? []) out.push({ key: r.PartitionKey!, value: text(r.Data) });
-      iterator = page.NextShardIterator;
-      if ((page.Records ?? []).length === 0) break;
-    }
-  }
-  return out;
+  return [...(await readShards(client, stream)).values()].flatMap((records) =>
+    records.map((r) => ({ key: r.PartitionKey!, value: text(r.Data) })),
+  );
 }
 
 function record(i: number, keys: number): PublishRecord {

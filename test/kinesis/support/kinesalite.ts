@@ -5,7 +5,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
   type KinesisClient,
+  type _Record as KinesisRecord,
   ListShardsCommand,
   MergeShardsCommand,
   PutRecordsCommand,
@@ -154,4 +157,32 @@ export function tips(placed: readonly Placed[]): Map<string, string> {
   const last = new Map<string, string>();
   for (const p of placed) last.set(p.shard, p.sequence);
   return last;
+}
+
+/** Every record of a stream, shard by shard (in `listShards` order), read from TRIM_HORIZON. */
+export async function readShards(
+  client: KinesisClient,
+  stream: string,
+): Promise<Map<string, KinesisRecord[]>> {
+  const out = new Map<string, KinesisRecord[]>();
+  for (const shard of await listShards(client, stream)) {
+    const records: KinesisRecord[] = [];
+    let iterator = (
+      await client.send(
+        new GetShardIteratorCommand({
+          StreamName: stream,
+          ShardId: shard.ShardId!,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      )
+    ).ShardIterator;
+    for (;;) {
+      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator! }));
+      records.push(...(page.Records ?? []));
+      iterator = page.NextShardIterator;
+      if ((page.Records ?? []).length === 0) break;
+    }
+    out.set(shard.ShardId!, records);
+  }
+  return out;
 }
