@@ -110,11 +110,19 @@ describe('consoleActions', () => {
     const zero = { group: 'orders', sourceId: 'local:events', partition: '0' };
     const one = { ...zero, partition: '1' };
     const set = await actions.setCheckpoint(zero, '4');
-    expect(set.changes).toEqual([{ partition: '0', after: '4' }]);
+    expect(set.changes).toEqual([{ partition: '0', after: '4', direction: 'forward', events: 5 }]);
     const reset = await actions.resetCheckpoints([zero, one], 'latest');
     expect(reset.changes).toEqual([
-      { partition: '0', before: '4', after: '9' },
-      { partition: '1', after: '9' },
+      { partition: '0', before: '4', after: '9', direction: 'forward', events: 5 },
+      { partition: '1', after: '9', direction: 'forward', events: 10 },
+    ]);
+    // Recorded in the history as the command's moves are.
+    expect(
+      (await store.checkpoints.history()).map((m) => [m.partition, m.before, m.after, m.command]),
+    ).toEqual([
+      ['1', undefined, '9', 'tui (checkpoint action)'],
+      ['0', '4', '9', 'tui (checkpoint action)'],
+      ['0', undefined, '4', 'tui (checkpoint action)'],
     ]);
     await expect(
       actions.resetCheckpoints([zero, { ...one, sourceId: 'local:other' }], 'earliest'),

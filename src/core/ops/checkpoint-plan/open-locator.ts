@@ -6,14 +6,15 @@ import type { PositionLocator } from './position-locator.js';
 
 /** The locator of the source an operator acts on: a Kinesis shard's, or numbered positions' (local, file, stream). */
 export async function openLocator(store: StateStore, target: SourceForOps): Promise<PositionLocator> {
-  const reader = await openPeekReader(target.uri, {
-    store,
-    ...(target.settings === undefined ? {} : { settings: target.settings }),
-  });
+  const open = () =>
+    openPeekReader(target.uri, {
+      store,
+      ...(target.settings === undefined ? {} : { settings: target.settings }),
+    });
   if (parseSourceUri(target.uri).kind === 'kinesis') {
     const { KinesisLocator } = await import('./kinesis-locator.js');
-    return new KinesisLocator(reader);
+    return new KinesisLocator(await open());
   }
   const { NumberedLocator } = await import('./numbered-locator.js');
-  return new NumberedLocator(reader);
+  return new NumberedLocator(open);
 }
