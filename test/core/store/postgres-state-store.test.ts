@@ -91,7 +91,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const db = await inspect();
       expect(
         (await db.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows,
-      ).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      ).toEqual(PG_MIGRATIONS.map(({ version }) => ({ version })));
     });
 
     it('Given a schema written by a newer agentctl, When opened, Then a usage error asks for an upgrade', async () => {

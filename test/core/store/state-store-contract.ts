@@ -776,6 +776,50 @@ export function stateStoreContract(
         expect(await search('nothing like it')).toEqual([]);
       });
 
+      it('Given items, When searched with text that is query syntax elsewhere, Then it is plain text and never fails', async () => {
+        const ids = await park(
+          aParked({ error: 'sink said: "no" - retry later (AND NEAR*)' }),
+          aParked({ raw: bytes('{"route":"a->b","note":"50% off"}') }),
+          aParked(),
+        );
+
+        const search = async (term: string) => (await store.failed.list({ search: term })).map((m) => m.id);
+        expect(await search('said: "no" - retry')).toEqual([ids[0]]);
+        expect(await search('(AND NEAR')).toEqual([ids[0]]);
+        expect(await search('->')).toEqual([ids[1]]);
+        expect(await search('NEAR(a b)')).toEqual([]);
+        expect(await search('-:*^')).toEqual([]);
+      });
+
+      it('Given matching items, When a search is paged with limit and afterId and combined with status, Then pages follow in id order', async () => {
+        const ids = await park(...Array.from({ length: 7 }, () => aParked({ error: 'gateway timeout' })));
+        await park(aParked({ error: 'bad request' }));
+        await store.failed.setStatus([ids[6]!], 'discarded');
+
+        const first = await store.failed.list({ search: 'timeout', limit: 3 });
+        const second = await store.failed.list({ search: 'timeout', limit: 3, afterId: first.at(-1)!.id });
+        const rest = await store.failed.list({ search: 'timeout', limit: 3, afterId: second.at(-1)!.id });
+
+        expect([...first, ...second, ...rest].map((m) => m.id)).toEqual(ids.slice(0, 6));
+        expect(await store.failed.count({ search: 'timeout' })).toBe(6);
+        expect(await store.failed.count({ search: 'timeout', status: 'any' })).toBe(7);
+        expect(
+          (await store.failed.list({ search: 'timeout', status: 'discarded' })).map((m) => m.id),
+        ).toEqual([ids[6]]);
+      });
+
+      it('Given a parked item, When it fails again or is pruned, Then the search follows its current error and forgets it once gone', async () => {
+        const [id] = await park(aParked({ error: 'first failure: smtp 503' }));
+
+        await store.failed.recordFailure(id!, { at: T0 + 5, error: 'second failure: dns lookup' });
+        expect(await store.failed.count({ search: 'dns lookup' })).toBe(1);
+        expect(await store.failed.count({ search: 'smtp 503' })).toBe(0);
+
+        await store.failed.setStatus([id!], 'discarded');
+        expect(await store.failed.prune(Date.now() + 60_000)).toBe(1);
+        expect(await store.failed.count({ search: 'dns lookup', status: 'any' })).toBe(0);
+      });
+
       it('Given many items, When listed with limit and afterId, Then pages follow in id order', async () => {
         const ids = await park(...Array.from({ length: 7 }, () => aParked()));
 

@@ -21,6 +21,7 @@ import {
   toReplayable,
 } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
+import { containsText, SEARCH_FUNCTION, searchPlan } from './failed-search.js';
 import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
@@ -78,12 +79,9 @@ const EDIT = `
       history = json_insert(history, '$[#]', json(@entry))
   WHERE id = @id AND status = 'pending' AND raw = @expected`;
 
-/** The SQL function behind `FailedFilter.search`: a Unicode case-insensitive substring test. */
-const SEARCH_FUNCTION = 'agentctl_search';
-
 export class SqliteFailedStore implements FailedStore {
   constructor(private readonly connection: SqliteConnection) {
-    connection.db.function(SEARCH_FUNCTION, { deterministic: true, varargs: true }, search);
+    connection.db.function(SEARCH_FUNCTION, { deterministic: true, varargs: true }, containsText);
   }
 
   /** Adds parked messages to a batch (an existing key is updated: attempts, history, error, cause). */
@@ -137,7 +135,7 @@ export class SqliteFailedStore implements FailedStore {
     return this.connection.call(() => {
       const where = whereOf(filter);
       const row = this.connection
-        .statement(`SELECT count(*) AS n FROM failed_messages${where.sql}`)
+        .statement(`SELECT count(*) AS n FROM ${where.from}${where.sql}`)
         .get(where.params) as { n: number };
       return row.n;
     });
@@ -249,7 +247,7 @@ export class SqliteFailedStore implements FailedStore {
       const where = whereOf(filter);
       const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
       const rows = this.connection
-        .statement(`SELECT ${columns} FROM failed_messages${where.sql} ORDER BY id${limit}`)
+        .statement(`SELECT ${columns} FROM ${where.from}${where.sql} ORDER BY ${where.order}${limit}`)
         .raw()
         .all({
           ...where.params,
@@ -261,14 +259,33 @@ export class SqliteFailedStore implements FailedStore {
 }
 
 interface Where {
+  /** The tables: the items, led by the search index when the search uses it. */
+  readonly from: string;
   readonly sql: string;
   readonly params: Record<string, unknown>;
+  /** The id order, spelled so that SQLite follows the leading table's order (no sort). */
+  readonly order: string;
 }
 
-/** The WHERE clause of a filter. Each filter shape yields one SQL text, so statements cache well. */
+/**
+ * The FROM and WHERE clauses of a filter. Each filter shape yields one SQL text, so statements cache
+ * well. A search that uses the index (see `searchPlan`) walks the index's matches in id order and joins
+ * each to its item (`CROSS JOIN` keeps that order): a page of a search that matches a million items
+ * reads a page of them, and keyset paging (`afterId`) starts where the last page ended, in the index.
+ */
 function whereOf(filter: FailedFilter): Where {
   const conditions: string[] = [];
   const params: Record<string, unknown> = {};
+  const plan = filter.search ? searchPlan(filter.search) : undefined;
+  const indexed = plan?.kind === 'index';
+  const id = indexed ? 'failed_search.rowid' : 'id';
+  if (plan?.kind === 'index') {
+    conditions.push('failed_search MATCH @search');
+    params.search = plan.match;
+  } else if (plan?.kind === 'scan') {
+    conditions.push(`${SEARCH_FUNCTION}(@search, error, event_type, event_id, raw)`);
+    params.search = plan.needle;
+  }
   const status = filter.status ?? 'pending';
   if (status === 'pending') {
     // Spelled out: SQLite uses an index `WHERE status = 'pending'` only for a query that says so in its
@@ -299,24 +316,17 @@ function whereOf(filter: FailedFilter): Where {
     params.ids = jsonList(filter.ids);
   }
   if (filter.afterId !== undefined) {
-    conditions.push('id > @afterId');
+    conditions.push(`${id} > @afterId`);
     params.afterId = filter.afterId;
   }
-  if (filter.search !== undefined && filter.search !== '') {
-    conditions.push(`${SEARCH_FUNCTION}(@search, error, event_type, event_id, raw)`);
-    params.search = filter.search.toLowerCase();
-  }
-  return { sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
-}
-
-/** 1 when any field contains `needle` (already lower-case), ignoring case; blobs are read as UTF-8. */
-function search(needle: string, ...fields: (string | Buffer | null)[]): number {
-  for (const field of fields) {
-    if (field === null) continue;
-    const text = typeof field === 'string' ? field : field.toString('utf8');
-    if (text.toLowerCase().includes(needle)) return 1;
-  }
-  return 0;
+  return {
+    from: indexed
+      ? 'failed_search CROSS JOIN failed_messages ON failed_messages.id = failed_search.rowid'
+      : 'failed_messages',
+    sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`,
+    params,
+    order: id,
+  };
 }
 
 /** The bytes as a Buffer over the same memory (better-sqlite3 binds Buffers as BLOBs). */
