@@ -811,7 +811,11 @@ export function stateStoreContract(
       it('Given a parked item, When it fails again or is pruned, Then the search follows its current error and forgets it once gone', async () => {
         const [id] = await park(aParked({ error: 'first failure: smtp 503' }));
 
-        await store.failed.recordFailure(id!, { at: T0 + 5, error: 'second failure: dns lookup' });
+        await store.failed.recordFailure(id!, {
+          at: T0 + 5,
+          error: 'second failure: dns lookup',
+          via: 'replay',
+        });
         expect(await store.failed.count({ search: 'dns lookup' })).toBe(1);
         expect(await store.failed.count({ search: 'smtp 503' })).toBe(0);
 

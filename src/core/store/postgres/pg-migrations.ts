@@ -284,7 +284,50 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX IF NOT EXISTS checkpoint_history_group ON ${t('checkpoint_history')} (group_name, source, id);
     `,
   },
+  {
+    // Self-contained: only adds an index (and the extension it needs), whatever other migrations exist.
+    version: 8,
+    name: 'failed messages: trigram index for search',
+    // `failed list --search` stays a case-insensitive substring match (ILIKE); pg_trgm's GIN index
+    // answers it from the pattern's trigrams instead of reading every payload. pg_trgm ships with
+    // PostgreSQL and is a trusted extension (13+: the database owner may create it). Where it cannot be
+    // created the migration still applies, without the index: the search then reads every item, as before.
+    sql: (t) => `
+      -- Its exception block makes it unfit for parallel workers (a parallel scan failed with "cannot start
+      -- subtransactions during a parallel operation").
+      ALTER FUNCTION ${t('payload_text')}(bytea) PARALLEL RESTRICTED;
+      DO $migration$
+      DECLARE
+        trgm text;
+        -- As PgFailedStore compares: under the ICU root collation when the server has it. An index is
+        -- used only for a comparison under its own collation.
+        coll text := CASE WHEN EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')
+          THEN ' COLLATE "und-x-icu"' ELSE '' END;
+      BEGIN
+        -- Stores in other schemas of the database may be migrating at once: one creates the extension.
+        PERFORM pg_advisory_xact_lock(hashtextextended('agentctl.pg_trgm', 0));
+        BEGIN
+          CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION WHEN OTHERS THEN
+          RAISE NOTICE 'agentctl: no pg_trgm (%), failed list --search reads every item', SQLERRM;
+          RETURN;
+        END;
+        SELECT quote_ident(n.nspname) || '.gin_trgm_ops' INTO trgm
+          FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+        EXECUTE format(
+          'CREATE INDEX IF NOT EXISTS failed_messages_search ON %s USING gin ('
+            '(error%2$s) %3$s, (event_type%2$s) %3$s, (event_id%2$s) %3$s, (%4$s(raw)%2$s) %3$s)',
+          '${literal(t('failed_messages'))}', coll, trgm, '${literal(t('payload_text'))}');
+      END
+      $migration$;
+    `,
+  },
 ];
+
+/** `text` as the inside of an SQL string literal. */
+function literal(text: string): string {
+  return text.replaceAll("'", "''");
+}
 
 /** The newest schema version this build knows. */
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));
