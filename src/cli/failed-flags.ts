@@ -15,7 +15,9 @@ export const failedFlags = {
     Flags.string({ ...extras, summary: 'Only items of this rule.', env: 'AGENTCTL_RULE' }),
   search: () =>
     Flags.string({
-      summary: 'Only items whose error, event type, event id or payload contains this text (any case).',
+      summary: 'Only items whose error, event type, event id or payload holds this text (any case).',
+      description:
+        'From an index. SQLite: the words of TEXT in order and next to each other, accents ignored; a * at the end makes the last word a prefix (--search "ord-4a*"); nothing else is syntax (- : " AND NEAR are text). PostgreSQL: a substring. A TEXT without a letter or digit reads every item.',
       env: 'AGENTCTL_SEARCH',
     }),
   where: (extras: FlagExtras = {}) =>

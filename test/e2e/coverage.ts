@@ -28,7 +28,8 @@ export type Scenario =
   | 'redrive'
   | 'stall-alerts'
   | 'edit'
-  | 'checkpoint-plans';
+  | 'checkpoint-plans'
+  | 'search';
 
 export interface Coverage {
   readonly scenario: Scenario;
@@ -172,6 +173,13 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
       status: 'substituted',
       how: 'a synopsis: each option run with a concrete value',
     },
+  // searching parked items (search.test.ts)
+  "agentctl failed list --search 'billing is down'": { scenario: 'search', status: 'as written' },
+  "agentctl failed list --search 'order-4*' --status any": { scenario: 'search', status: 'as written' },
+  "agentctl failed list --search evt-3 --where 'attempts >= 1' --json": {
+    scenario: 'search',
+    status: 'as written',
+  },
   'agentctl failed list': { scenario: 'operations', status: 'as written' },
   'agentctl failed list --json': { scenario: 'operations', status: 'as written' },
   'agentctl failed show 42': {

@@ -23,7 +23,7 @@ export interface FailedPage {
   readonly capped: boolean;
 }
 
-/** Matches of a search listed at most (a search is a scan; narrow it rather than page through it). */
+/** Matches of a search listed at most (narrow a search rather than page through it). */
 export const SEARCH_CAP = 1_000;
 const PREVIEW_CHARS = 400;
 
@@ -31,7 +31,8 @@ const PREVIEW_CHARS = 400;
  * Pages through the failed store newest first without reading it whole: the store lists by ascending id
  * with keyset paging, so the window's start is found by a galloping search on `count({ afterId })`, which
  * an index answers, started from the previous answer (a few probes per tick while items arrive). With a
- * search (a scan of every item), up to `SEARCH_CAP` matches are read, at a pace set by their cost.
+ * search (answered from the store's search index), up to `SEARCH_CAP` matches are read, at a pace set by
+ * their cost.
  */
 export class FailedWindow {
   private last: { readonly key: string; readonly afterId: number } | undefined;

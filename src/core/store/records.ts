@@ -191,7 +191,10 @@ export interface FailedFilter {
   readonly status?: FailedStatus | 'any';
   readonly reason?: FailureReason;
   readonly rule?: string;
-  /** Case-insensitive substring of the error, event type, event id or payload. */
+  /**
+   * Text of the error, event type, event id or payload, case ignored: on SQLite its words in order (a
+   * trailing `*` makes the last a prefix; see `sqlite/failed-search.ts`), on PostgreSQL a substring.
+   */
   readonly search?: string;
   /** Last failed at or after (ms). */
   readonly since?: number;
