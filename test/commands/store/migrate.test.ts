@@ -114,7 +114,7 @@ export default defineAgent({
 
     const migrated = agentctl(['store', 'migrate', '--db', 'agent.db', '--json'], { cwd: dir });
     expect(migrated.code, migrated.stderr).toBe(0);
-    expect(migrated.json()).toMatchObject({ from: 5, to: 6 });
+    expect(migrated.json()).toMatchObject({ from: 5, to: SCHEMA_VERSION });
     const consumed = agentctl(['consume', '--db', 'agent.db', '--until-empty', '--json'], { cwd: dir });
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(consumed.lines<{ type: string }>().find((l) => l.type === 'summary')).toMatchObject({
