@@ -65,7 +65,7 @@ describe(`failed list --search on a store of ${LARGE.toLocaleString('en')} parke
     small = await storeOf(10);
   }, 600_000);
 
-  it('answers in well under 200 ms in process, and the CLI takes no longer than on a 10-item store', async () => {
+  it('answers in under 200 ms in process, and the CLI takes no longer than on a 10-item store', async () => {
     const store = await openSqliteStore({ path: big.db, readonly: true });
     // Per search, the median of 3 rounds: one slow round on a shared machine is not the index's doing.
     const inProcess = new Map<string, number[]>();
