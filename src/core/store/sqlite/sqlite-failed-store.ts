@@ -244,18 +244,27 @@ export class SqliteFailedStore implements FailedStore {
   /** `columns` of the items matching the filter, in id order, each row's values made into a `T`. */
   private select<T>(columns: string, filter: FailedFilter, toItem: (values: unknown[]) => T): Promise<T[]> {
     return this.connection.call(() => {
-      const where = whereOf(filter);
-      const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
-      const rows = this.connection
-        .statement(`SELECT ${columns} FROM ${where.from}${where.sql} ORDER BY ${where.order}${limit}`)
-        .raw()
-        .all({
-          ...where.params,
-          ...(filter.limit === undefined ? {} : { limit: filter.limit }),
-        }) as unknown[][];
+      const query = selectQuery(filter, columns);
+      const rows = this.connection.statement(query.sql).raw().all(query.params) as unknown[][];
       return rows.map(toItem);
     });
   }
+}
+
+/**
+ * The SELECT (and its parameters) that `list` runs for a filter, or with other `columns` the pages of
+ * `iterateReplayable`: exported so that a test can ask SQLite how it plans the very statement.
+ */
+export function selectQuery(
+  filter: FailedFilter,
+  columns: string = FAILED_COLUMNS,
+): { readonly sql: string; readonly params: Record<string, unknown> } {
+  const where = whereOf(filter);
+  const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
+  return {
+    sql: `SELECT ${columns} FROM ${where.from}${where.sql} ORDER BY ${where.order}${limit}`,
+    params: { ...where.params, ...(filter.limit === undefined ? {} : { limit: filter.limit }) },
+  };
 }
 
 interface Where {

@@ -1,0 +1,2 @@
+/** See parked-items.js. */
+export function insertParkedItems(path: string, count: number): void;
