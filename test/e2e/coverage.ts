@@ -180,6 +180,11 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     scenario: 'search',
     status: 'as written',
   },
+  'npm run bench -- failed-search': {
+    scenario: 'search',
+    status: 'substituted',
+    how: '`node bench/run.js failed-search` with BENCH_ITEMS=2000, BENCH_ROUNDS=1 (without the build step, a small store); checks its JSON line',
+  },
   'agentctl failed list': { scenario: 'operations', status: 'as written' },
   'agentctl failed list --json': { scenario: 'operations', status: 'as written' },
   'agentctl failed show 42': {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orderEvents, writeOrdersAgent } from './fixtures.js';
-import { expectExit, project, scenarios } from './support.js';
+import { expectExit, project, REPO, scenarios } from './support.js';
 
 const { readme } = scenarios('search');
 
@@ -32,5 +32,30 @@ describe('README failed list --search', () => {
     expect((JSON.parse(combined.stdout) as { eventId: string }[]).map((i) => i.eventId)).toEqual(['evt-3']);
     const down = await p.run("agentctl failed list --search 'down billing' --json");
     expect(JSON.parse(down.stdout)).toEqual([]);
+  }, 120_000);
+
+  it('`npm run bench -- failed-search` (a small store, one round) prints its line: items, times per search, target', async () => {
+    readme('npm run bench -- failed-search');
+    const p = project('e2e-bench-search-');
+    const bench = await p.run(`cd ${REPO} && node bench/run.js failed-search`, {
+      env: { BENCH_ITEMS: '2000', BENCH_ROUNDS: '1' },
+      timeoutMs: 90_000,
+    });
+    expectExit(bench, 0);
+    const line = JSON.parse(bench.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(line).toMatchObject({ scenario: 'failed-search', items: 2000, underTarget: expect.any(Boolean) });
+    expect(Object.keys(line.searches as object)).toEqual([
+      'ev-777777',
+      'timeout calling',
+      'cust-42',
+      'order.created',
+    ]);
+    for (const figures of Object.values(line.searches as object)) {
+      expect(figures).toEqual({
+        medianMs: expect.any(Number),
+        minMs: expect.any(Number),
+        maxMs: expect.any(Number),
+      });
+    }
   }, 120_000);
 });
