@@ -41,6 +41,12 @@ export interface Message<T> extends Offset {
    * Absent for a message that stands for its own `partition`/`position`.
    */
   readonly covers?: readonly Offset[];
+  /**
+   * The payload's UTF-8 text, when the source read it as text (the local log): valid UTF-8, of which
+   * `payload` and `raw` are the exact bytes. A decoder may parse it instead of decoding the bytes again.
+   * A derived message (`withPayload`) does not carry it: its payload is something else.
+   */
+  readonly text?: string;
 }
 
 /** A derived message: same coordinates, raw bytes and attributes, new payload. */

@@ -107,6 +107,46 @@ describe('agentctl publish --raw', () => {
   });
 });
 
+describe('agentctl consume of the local log, read as text', () => {
+  it('Given events with U+FFFD, accents and an emoji, and payloads that are not UTF-8, When consumed, Then the valid ones run and the others are parked with their exact bytes', async () => {
+    const dir = tempDir('consume-text-');
+    recordingAgent(dir);
+    const bad = (id: string, bytes: number[]) =>
+      Buffer.concat([Buffer.from(event(id, ',"data":{"name":"')), Buffer.from(bytes), Buffer.from('"}')]);
+    const lines = [
+      Buffer.from(event('evt-fffd', ',"data":{"name":"\uFFFD"}')),
+      Buffer.from(event('evt-accents', ',"data":{"name":"Zoë 😀"}')),
+      bad('evt-ff', [0xff]),
+      bad('evt-surrogate', [0xed, 0xa0, 0x80]),
+      bad('evt-truncated', [0xe2, 0x82]),
+    ];
+    writeFileSync(join(dir, 'events.ndjson'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+    const published = agentctl(['publish', '--raw', '--file', 'events.ndjson', '--source', 'local:events'], {
+      cwd: dir,
+    });
+    expect(published.code, published.stderr).toBe(0);
+
+    const consumed = agentctl(['consume', '--until-empty'], { cwd: dir });
+
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const ran = readFileSync(join(dir, 'executions.log'), 'utf8').split('\n').filter(Boolean);
+    expect(ran.sort()).toEqual(['evt-accents', 'evt-fffd']);
+    const failed = agentctl(['failed', 'list', '--json'], { cwd: dir }).json<
+      { id: number; reason: string }[]
+    >();
+    expect(failed.map((f) => f.reason)).toEqual(['decode', 'decode', 'decode']);
+    const parked = failed.map((f) =>
+      agentctl(['failed', 'show', String(f.id), '--json'], { cwd: dir }).json<{ payloadBase64: string }>(),
+    );
+    expect(parked.map((p) => Buffer.from(p.payloadBase64, 'base64').toString('hex')).sort()).toEqual(
+      lines
+        .slice(2)
+        .map((l) => l.toString('hex'))
+        .sort(),
+    );
+  });
+});
+
 describe('agentctl publish (checked)', () => {
   it('Given an event with invalid UTF-8, When published without --raw, Then it is refused with its line and nothing is published', async () => {
     const dir = tempDir('publish-checked-');

@@ -18,8 +18,14 @@ export interface CloudEvent<D = unknown> {
   readonly [extension: string]: unknown;
 }
 
-/** Turns raw bytes into an event; throws `DecodeError` when they are not one. */
-export type EventDecoder = (raw: Bytes) => CloudEvent;
+/**
+ * Turns raw bytes into an event; throws `DecodeError` when they are not one. `fromText`, when there, does
+ * the same from the bytes' UTF-8 text, for a message whose source read it as valid text already
+ * (`Message.text`): the bytes are then not decoded a second time.
+ */
+export type EventDecoder = ((raw: Bytes) => CloudEvent) & {
+  readonly fromText?: (text: string) => CloudEvent;
+};
 
 function text(raw: Bytes): string {
   if (!isUtf8(raw)) throw new DecodeError('payload is not valid UTF-8');
@@ -45,17 +51,21 @@ export function asCloudEvent(value: unknown): CloudEvent {
   return event as CloudEvent;
 }
 
-/** The default decoder: UTF-8 JSON holding a CloudEvents 1.0 envelope. */
-export const decodeCloudEvent: EventDecoder = (raw) => {
+/** A CloudEvents 1.0 envelope from its JSON text (valid UTF-8 already): `decodeCloudEvent.fromText`. */
+function cloudEventFromText(json: string): CloudEvent {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text(raw));
+    parsed = JSON.parse(json);
   } catch (cause) {
-    if (cause instanceof DecodeError) throw cause;
     throw new DecodeError(`payload is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   return asCloudEvent(parsed);
-};
+}
+
+/** The default decoder: UTF-8 JSON holding a CloudEvents 1.0 envelope. */
+export const decodeCloudEvent: EventDecoder = Object.assign((raw: Bytes) => cloudEventFromText(text(raw)), {
+  fromText: cloudEventFromText,
+});
 
 const encoder = new TextEncoder();
 

@@ -136,6 +136,7 @@ export class LocalSource implements Source {
           raw: r.value,
           timestamp: r.timestamp,
           attributes: r.key === null ? NO_ATTRIBUTES : { key: r.key },
+          text: r.text,
         });
       }
       if (records.length > 0) cursors.set(partition, records[records.length - 1]!.offset);

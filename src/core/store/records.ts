@@ -256,6 +256,11 @@ export interface LogRecord {
   readonly key: string | null;
   readonly timestamp: number;
   readonly value: Bytes;
+  /**
+   * The value as UTF-8 text, when the store read it so: valid UTF-8, of which `value` is the exact
+   * encoding (a value that is not valid UTF-8 comes without it).
+   */
+  readonly text?: string;
 }
 
 /** Offsets of a log partition; both -1 when it is empty. */

@@ -7,7 +7,8 @@ import { InvalidMessage, type ProcessingStrategy } from './processing-strategy.j
 /**
  * Decodes raw payloads into events with the agent's decoder (CloudEvents JSON by default). A payload the
  * decoder rejects is an `InvalidMessage` with reason `decode`. Synchronous; keeps order; a message
- * rejected downstream is not decoded twice.
+ * rejected downstream is not decoded twice. A message that brings its text (`Message.text`) is decoded
+ * from it when the decoder can (`EventDecoder.fromText`).
  */
 export class Decode extends ForwardingStrategy<Bytes, CloudEvent> {
   private readonly carried = new CarriedTransform<Bytes, CloudEvent>();
@@ -33,7 +34,11 @@ export class Decode extends ForwardingStrategy<Bytes, CloudEvent> {
   private decode(message: Message<Bytes>): Message<CloudEvent> {
     let event: CloudEvent;
     try {
-      event = this.decoder(message.payload);
+      const decoder = this.decoder;
+      event =
+        message.text !== undefined && decoder.fromText !== undefined
+          ? decoder.fromText(message.text)
+          : decoder(message.payload);
     } catch (cause) {
       throw new InvalidMessage(message, 'decode', { cause });
     }

@@ -232,10 +232,42 @@ describe('store round-trips (SQLite)', () => {
           const [read] = await store.log.read(topic, placed!.partition, placed!.offset - 1, 1);
           expect(read!.offset).toBe(placed!.offset);
           expect(Buffer.from(read!.value).equals(Buffer.from(record.value))).toBe(true);
+          // A record read with its text has the text its bytes are the exact encoding of.
+          if (read!.text !== undefined)
+            expect(Buffer.from(read!.text, 'utf8').equals(Buffer.from(record.value))).toBe(true);
           expect(read!.key).toBe(record.key ?? null);
           if (record.timestamp !== undefined) expect(read!.timestamp).toBe(record.timestamp);
         },
       ),
+    );
+  });
+
+  it('Given any text stored as UTF-8, When read, Then it comes with its text (unless it holds U+FFFD) and its exact bytes', async () => {
+    const store = await openStore();
+    // Any code point (U+FFFD often), and bytes spliced in that break the UTF-8 or not.
+    const withFffd = fc.array(
+      fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constant('\uFFFD')),
+      {
+        maxLength: 4,
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        withFffd,
+        fc.option(fc.uint8Array({ minLength: 1, maxLength: 3 })),
+        async (parts, splice) => {
+          const text = parts.join('');
+          const utf8 = Buffer.from(text, 'utf8');
+          const value = splice === null ? utf8 : Buffer.concat([utf8, splice]);
+          const topic = fresh('topic');
+          const [placed] = await store.log.append(topic, [{ value }]);
+          const [read] = await store.log.read(topic, placed!.partition, placed!.offset - 1, 1);
+          expect(Buffer.from(read!.value).equals(value)).toBe(true);
+          if (splice === null && !text.includes('\uFFFD')) expect(read!.text).toBe(text);
+          if (read!.text !== undefined) expect(Buffer.from(read!.text, 'utf8').equals(value)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,7 +1,8 @@
+import type { Bytes } from '../../types.js';
 import { LogPartitioner } from '../log-partitioner.js';
 import { assertPartitionCount, assertTopicName, DEFAULT_PARTITIONS } from '../log-topic.js';
 import type { LogAppend, LogBounds, LogRecord, TopicInfo } from '../records.js';
-import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
+import { type TextRecordRow, toTextRecords } from '../rows/log-record-row.js';
 import { type TopicRow, toTopic } from '../rows/topic-row.js';
 import type { LogStore } from '../state-store.js';
 import type { SqliteConnection, Statement } from './sqlite-connection.js';
@@ -39,6 +40,7 @@ export class SqliteLogStore implements LogStore {
   private readonly lastOffset: Statement;
   private readonly insertRecord: Statement;
   private readonly readRecords: Statement;
+  private readonly readValue: Statement;
 
   /** `writer`: the store's writer thread, which applies appends to existing topics (see `append`). */
   constructor(
@@ -55,13 +57,18 @@ export class SqliteLogStore implements LogStore {
     this.insertRecord = connection.statement(
       'INSERT INTO log (topic, partition, offset, key, timestamp, value) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    // Raw rows skip building a keyed object per row in the driver; `read` builds the record itself.
+    // Raw rows skip building a keyed object per row in the driver; `read` builds the record itself. The
+    // value comes as text (see `toTextRecords`): a string costs the driver and the decoder less than a
+    // buffer of its own per row.
     this.readRecords = connection
       .statement(
-        `SELECT offset, key, timestamp, value FROM log
+        `SELECT offset, key, timestamp, CAST(value AS TEXT) FROM log
          WHERE topic = ? AND partition = ? AND offset > ? ORDER BY offset LIMIT ?`,
       )
       .raw();
+    this.readValue = connection
+      .statement('SELECT value FROM log WHERE topic = ? AND partition = ? AND offset = ?')
+      .pluck();
   }
 
   ensureTopic(topic: string, partitions: number): Promise<TopicInfo> {
@@ -182,10 +189,11 @@ export class SqliteLogStore implements LogStore {
   read(topic: string, partition: number, afterOffset: number, max: number): Promise<LogRecord[]> {
     return this.connection.call(() => {
       if (max <= 0) return [];
-      return toLogRecords(
+      return toTextRecords(
         topic,
         partition,
-        this.readRecords.all(topic, partition, afterOffset, max) as LogRecordRow[],
+        this.readRecords.all(topic, partition, afterOffset, max) as TextRecordRow[],
+        (offset) => this.readValue.get(topic, partition, offset) as Bytes,
       );
     });
   }
