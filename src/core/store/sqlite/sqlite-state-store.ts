@@ -82,7 +82,7 @@ export class SqliteStateStore implements StateStore {
     this.failed = new SqliteFailedStore(connection);
     this.runs = new SqliteRunStore(connection);
     this.efforts = new SqliteEffortStore(connection);
-    this.agents = new SqliteAgentStore(connection);
+    this.agents = new SqliteAgentStore(connection, writer);
     this.control = new SqliteControlStore(connection);
   }
 

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import type { AgentHeartbeat } from '../../../src/core/store/state-store.js';
+import { tempDir } from '../../support/temp.js';
+
+const beat: AgentHeartbeat = {
+  id: 'agent-1',
+  name: 'orders',
+  group: 'orders',
+  host: 'host',
+  pid: 42,
+  source: 'local:events',
+  state: 'ACTIVE',
+  startedAt: 1_000,
+  version: '0.0.0',
+  snapshot: { read: 1 },
+};
+
+describe('SqliteAgentStore heartbeat while the writer thread waits for the lock', () => {
+  it('Given a log append queued on the writer thread behind a lock another connection holds, When the agent beats, Then the event loop keeps running, and the beat is written once the lock is free', async () => {
+    const path = join(tempDir('agent-beat-'), 'agent.db');
+    const store = await openSqliteStore({ path, busyTimeoutMs: 30_000 });
+    onTestFinished(() => store.close());
+    await store.log.ensureTopic('events', 1);
+    const other = new Database(path);
+    onTestFinished(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    // More records than an in-place write takes: the append goes to the writer thread, which waits.
+    const appended = store.log.append(
+      'events',
+      Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(`{"n":${i}}`) })),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+
+    let settled = false;
+    const heartbeat = store.agents.heartbeat(beat).finally(() => {
+      settled = true;
+    });
+    // On the caller's connection the beat would hold the event loop in SQLite's busy handler here.
+    await new Promise((resolve) => setImmediate(resolve));
+    const pendingWhileLocked = !settled;
+    other.exec('COMMIT');
+
+    expect(pendingWhileLocked).toBe(true);
+    expect((await appended).length).toBe(300);
+    expect(await heartbeat).toMatchObject({ id: 'agent-1', name: 'orders', state: 'ACTIVE', pid: 42 });
+    expect(await store.agents.get('agent-1')).toMatchObject({ id: 'agent-1', snapshot: { read: 1 } });
+  });
+});
