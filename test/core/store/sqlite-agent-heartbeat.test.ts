@@ -25,7 +25,9 @@ describe('SqliteAgentStore heartbeat while the writer thread waits for the lock'
     onTestFinished(() => store.close());
     await store.log.ensureTopic('events', 1);
     const other = new Database(path);
-    onTestFinished(() => other.close());
+    onTestFinished(() => {
+      other.close();
+    });
     other.exec('BEGIN IMMEDIATE');
     // More records than an in-place write takes: the append goes to the writer thread, which waits.
     const appended = store.log.append(
