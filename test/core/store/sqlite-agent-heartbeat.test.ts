@@ -15,7 +15,6 @@ const beat: AgentHeartbeat = {
   state: 'ACTIVE',
   startedAt: 1_000,
   version: '0.0.0',
-  snapshot: { read: 1 },
 };
 
 describe('SqliteAgentStore heartbeat while the writer thread waits for the lock', () => {
@@ -48,6 +47,6 @@ describe('SqliteAgentStore heartbeat while the writer thread waits for the lock'
     expect(pendingWhileLocked).toBe(true);
     expect((await appended).length).toBe(300);
     expect(await heartbeat).toMatchObject({ id: 'agent-1', name: 'orders', state: 'ACTIVE', pid: 42 });
-    expect(await store.agents.get('agent-1')).toMatchObject({ id: 'agent-1', snapshot: { read: 1 } });
+    expect(await store.agents.get('agent-1')).toMatchObject({ id: 'agent-1', group: 'orders', startedAt: 1_000 });
   });
 });
