@@ -47,6 +47,10 @@ describe('SqliteAgentStore heartbeat while the writer thread waits for the lock'
     expect(pendingWhileLocked).toBe(true);
     expect((await appended).length).toBe(300);
     expect(await heartbeat).toMatchObject({ id: 'agent-1', name: 'orders', state: 'ACTIVE', pid: 42 });
-    expect(await store.agents.get('agent-1')).toMatchObject({ id: 'agent-1', group: 'orders', startedAt: 1_000 });
+    expect(await store.agents.get('agent-1')).toMatchObject({
+      id: 'agent-1',
+      group: 'orders',
+      startedAt: 1_000,
+    });
   });
 });
