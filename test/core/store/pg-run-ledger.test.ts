@@ -8,6 +8,7 @@ import {
   type PostgresStateStore,
 } from '../../../src/core/store/postgres/postgres-state-store.js';
 import { toLedgerData } from '../../../src/core/store/rows/ledger-codec.js';
+import { LedgerRun } from '../../../src/core/store/rows/ledger-run.js';
 import type { StateStore } from '../../../src/core/store/state-store.js';
 import { pgStoreAtVersion } from '../../support/old-store.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
@@ -56,7 +57,7 @@ async function succeeded(store: StateStore): Promise<number> {
 
 describe.skipIf(!available)(
   serviceSuite(
-    'PostgreSQL run ledger (schema 4: keyed by event id, then run id)',
+    'PostgreSQL run ledger (schema 9: one row per batch, keyed by event id, then run id)',
     available,
     'PostgreSQL',
     'PG_URL',
@@ -64,7 +65,7 @@ describe.skipIf(!available)(
   () => {
     afterAll(() => dropSchemas(schemas));
 
-    it('Given a schema-3 store with ledger runs, When opened, Then every row is kept as it was, found by id and by event id, and pruned by finish time', async () => {
+    it('Given a schema-3 store with ledger runs, When opened, Then they move into batches (schema 9) found by id and by event id, and pruned by finish time', async () => {
       const schema = freshSchema();
       await pgStoreAtVersion(PG_URL, schema, 3);
       const db = await inspect();
@@ -76,24 +77,26 @@ describe.skipIf(!available)(
           `INSERT INTO ${table} (id, group_name, process, data, finished_at) VALUES ($1, $2, $3, $4, $5)`,
           [run.id, run.group, run.process, JSON.stringify(toLedgerData(run)), run.finishedAt],
         );
-      const rows = `SELECT id, group_name, process, data::text AS data, finished_at FROM ${table} ORDER BY id`;
-      const before = (await db.query(rows)).rows;
 
       const store = await open(schema);
 
-      expect((await db.query(rows)).rows).toEqual(before);
       expect(
-        (await db.query(`SELECT event_id FROM ${table} ORDER BY event_id`)).rows.map((r) => r.event_id),
-      ).toEqual(['evt-0', 'evt-1', 'evt-2']);
+        (await db.query(`SELECT group_name, process, count, first_finished, last_finished FROM ${table}`)).rows,
+      ).toEqual([{ group_name: 'g', process: 'p', count: 3, first_finished: '3000', last_finished: '5000' }]);
+      expect(
+        (await db.query(`SELECT event_id, id FROM "${schema}".run_ledger_events ORDER BY event_id`)).rows,
+      ).toEqual(runs.map((r) => ({ event_id: r.eventId, id: r.id })));
       const indexes = await db.query(
-        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'run_ledger' ORDER BY 1`,
+        `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1
+         AND tablename LIKE 'run_ledger%' ORDER BY 1, 2`,
         [schema],
       );
-      expect(indexes.rows.map((r) => [r.indexname, r.indexdef.replace(/.* USING /, '')])).toEqual([
-        ['run_ledger_finished_at', 'btree (finished_at)'],
-        ['run_ledger_pkey', 'btree (event_id, id)'],
+      expect(indexes.rows.map((r) => [r.tablename, r.indexname, r.indexdef.replace(/.* USING /, '')])).toEqual([
+        ['run_ledger', 'run_ledger_last_finished', 'btree (last_finished)'],
+        ['run_ledger', 'run_ledger_pkey', 'btree (seq)'],
+        ['run_ledger_events', 'run_ledger_events_pkey', 'btree (event_id, id)'],
       ]);
-      expect((await db.query('SELECT to_regclass($1) AS t', [`"${schema}".run_ledger_v4`])).rows).toEqual([
+      expect((await db.query('SELECT to_regclass($1) AS t', [`"${schema}".run_ledger_v9`])).rows).toEqual([
         { t: null },
       ]);
       const ids = runs.map((r) => r.id);
@@ -105,19 +108,18 @@ describe.skipIf(!available)(
         ),
       ).toEqual(all);
       expect(await store.runs.lookup(ids)).toEqual(all);
-      expect(await store.runs.get(runs[1]!.id, runs[1]!.eventId)).toMatchObject({
-        eventId: 'evt-1',
-        finishedAt: 3_000,
-      });
+      expect(await store.runs.get(runs[1]!.id, runs[1]!.eventId)).toEqual(LedgerRun.of(runs[1]!).toJSON());
       expect(await store.runs.get(runs[0]!.id)).toMatchObject({ eventId: 'evt-0', finishedAt: 5_000 });
       expect((await store.runs.list({ eventId: 'evt-2' })).map((r) => r.id)).toEqual([runs[2]!.id]);
+      expect((await store.runs.list({ limit: 2 })).map((r) => r.eventId)).toEqual(['evt-0', 'evt-2']);
       const order: string[] = [];
       for await (const run of store.runs.iterate('ledger', 1)) order.push(run.eventId);
-      expect(order).toEqual(['evt-0', 'evt-1', 'evt-2']);
+      expect(order).toEqual(['evt-1', 'evt-2', 'evt-0']);
       // The same run flushed again (a redelivery after the restart) keeps its one record.
       await store.flush({ runs: [], ledger: [ledgerRun(0, 9_000)], efforts: [], parked: [] });
       expect(await succeeded(store)).toBe(3);
       expect(await store.runs.get(runs[0]!.id, runs[0]!.eventId)).toMatchObject({ finishedAt: 5_000 });
+      expect(await store.runs.prune(4_500, true)).toBe(2);
       expect(await store.runs.prune(4_500)).toBe(2);
       expect(
         await store.runs.lookup(
@@ -125,6 +127,66 @@ describe.skipIf(!available)(
           runs.map((r) => r.eventId),
         ),
       ).toEqual(new Map([[ids[0]!, 'succeeded']]));
+      expect((await db.query(`SELECT count, first_finished FROM ${table}`)).rows).toEqual([
+        { count: 1, first_finished: '5000' },
+      ]);
+      expect((await db.query(`SELECT count(*)::int AS n FROM "${schema}".run_ledger_events`)).rows).toEqual([
+        { n: 1 },
+      ]);
+    });
+
+    it('Given a schema-4 ledger of 2,500 runs of one kind and 10 of another, When opened, Then they move into batches of at most 1,000 per kind, in finish order, and prune cuts inside a batch exactly', async () => {
+      const schema = freshSchema();
+      await pgStoreAtVersion(PG_URL, schema, 4);
+      const db = await inspect();
+      const runs = Array.from({ length: 2_500 }, (_, i) => ledgerRun(i, 10_000 - i));
+      const others = Array.from({ length: 10 }, (_, i) => ({ ...ledgerRun(5_000 + i), process: 'q' }));
+      await db.query(
+        `INSERT INTO "${schema}".run_ledger (event_id, id, group_name, process, data, finished_at)
+         SELECT x->>0, x->>1, 'g', x->>2, x->3, (x->>4)::bigint FROM json_array_elements($1::json) x`,
+        [
+          JSON.stringify(
+            [...runs, ...others].map((r) => [r.eventId, r.id, r.process, toLedgerData(r), r.finishedAt]),
+          ),
+        ],
+      );
+
+      const store = await open(schema);
+
+      const batches = await db.query(
+        `SELECT process, count, first_finished::int AS first, last_finished::int AS last
+         FROM "${schema}".run_ledger ORDER BY seq`,
+      );
+      expect(batches.rows).toEqual([
+        { process: 'q', count: 10, first: 6_000, last: 6_009 },
+        { process: 'p', count: 1_000, first: 7_501, last: 8_500 },
+        { process: 'p', count: 1_000, first: 8_501, last: 9_500 },
+        { process: 'p', count: 500, first: 9_501, last: 10_000 },
+      ]);
+      expect(await store.runs.countByState('g')).toEqual([
+        { process: 'p', state: 'succeeded', count: 2_500 },
+        { process: 'q', state: 'succeeded', count: 10 },
+      ]);
+      const { ids, eventIds } = keys(0, 2_500);
+      expect((await store.runs.lookup(ids, eventIds)).size).toBe(2_500);
+      expect(await store.runs.get(runs[1_234]!.id, runs[1_234]!.eventId)).toEqual(
+        LedgerRun.of(runs[1_234]!).toJSON(),
+      );
+      expect((await store.runs.list({ process: 'p', limit: 3 })).map((r) => r.finishedAt)).toEqual([
+        10_000, 9_999, 9_998,
+      ]);
+
+      // 9,000 cuts the second batch of p: 499 of its runs and the whole first batch go, and q's.
+      expect(await store.runs.prune(9_000, true)).toBe(1_000 + 499 + 10);
+      expect(await store.runs.prune(9_000)).toBe(1_000 + 499 + 10);
+      expect(await succeeded(store)).toBe(1_001);
+      expect((await store.runs.lookup(ids, eventIds)).size).toBe(1_001);
+      expect(
+        (await db.query(`SELECT count(*)::int AS n FROM "${schema}".run_ledger_events`)).rows[0].n,
+      ).toBe(1_001);
+      let iterated = 0;
+      for await (const run of store.runs.iterate('ledger', 300)) iterated += run.finishedAt! >= 9_000 ? 1 : 0;
+      expect(iterated).toBe(1_001);
     });
 
     it('Given two processes flushing the same runs into one schema at once, Then each run is stored once and found', async () => {
@@ -179,8 +241,8 @@ describe.skipIf(!available)(
       for (let i = 0; i < 8; i++) expect((await store.runs.lookup(small.ids, small.eventIds)).size).toBe(10);
       const db = await inspect();
       await db.query(
-        `INSERT INTO "${schema}".run_ledger (event_id, id, group_name, process, data, finished_at)
-         SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 'g', 'p', '[]', g FROM generate_series(1, 100000) g`,
+        `INSERT INTO "${schema}".run_ledger_events (event_id, id, batch)
+         SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 1 FROM generate_series(1, 100000) g`,
       );
       const scans = async () => {
         const [row] = (

@@ -1,3 +1,5 @@
+import { PG_LEDGER_BATCHES_MIGRATION } from './pg-ledger-batches-migration.js';
+
 /**
  * One step of the schema. Applied once, in order, and never edited once released: add a new one. `sql`
  * gets the qualified name of each object (`t('runs')` → `"schema".runs`).
@@ -322,6 +324,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       $migration$;
     `,
   },
+  PG_LEDGER_BATCHES_MIGRATION,
 ];
 
 /** `text` as the inside of an SQL string literal. */

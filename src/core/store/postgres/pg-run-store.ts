@@ -1,10 +1,9 @@
 import type { RunRecord, RunState } from '../../model/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
-import { fromLedger, type LedgerData, type LedgerRow, toLedgerData } from '../rows/ledger-codec.js';
-import { LedgerRun } from '../rows/ledger-run.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonParam, type PgConnection, type PgStatement } from './pg-connection.js';
+import { PgRunLedger } from './pg-run-ledger.js';
 
 /** Times arrive as float8 and are rounded to whole ms: a fractional time must not fail a flush. */
 const RUN_COLUMNS = `
@@ -14,23 +13,23 @@ const RUN_COLUMNS = `
   origin_position text, output text, updated_at float8`;
 
 /**
- * Runs in full (one row per run, the steps as JSON) and in the ledger (plain successes, one compact row).
- * A run that succeeded is never overwritten by a later, unfinished state (a late or duplicate report).
+ * Runs in full (one row per run, the steps as JSON) and in the ledger (plain successes: `PgRunLedger`, one
+ * row per flushed batch, found through its (event id, run id) key). A run that succeeded is never
+ * overwritten by a later, unfinished state (a late or duplicate report).
  *
- * The ledger takes a row per event at stream rates. Until schema 3 it was keyed by run id: digests, in
- * random order, so each flush inserted all over its B-tree (a page touched per run, a full-page image in
- * the WAL for each first touch after a checkpoint). Since schema 4 its key is (event id, run id), as
- * SQLite's index (see `SqliteRunStore`): most producers number events in order, so a flush's entries land
- * on the last few pages of the key, and the key still tells apart the runs of one event (rules, sources).
- * Being the primary key, it is also what makes the insert of a run already there a no-op for two agents
- * flushing the same runs at once (`ON CONFLICT DO NOTHING` waits for the other's commit), and what
- * `lookup`, `get` and removals find a run by: callers give the event ids (without, the ledger is scanned).
- * The statements that find runs by a list of ids are planned at each call, not prepared once: a plan
- * cached while the ledger was small scans it, and a busy agent's ledger grows faster than the statistics
- * that would replace that plan (measured: 84 ms a lookup at 200k runs, against 2 ms through the key).
+ * Callers give the event ids of the runs they look for where they know them: the ledger's key begins with
+ * the event id (most producers number events in order, so a flush's keys land on the last few pages of
+ * the index; see schema 4), and without them the key is scanned. The statements that find runs by a list
+ * of ids are planned at each call, not prepared once: a plan cached while the ledger was small scans it,
+ * and a busy agent's ledger grows faster than the statistics that would replace that plan (measured: 84 ms
+ * a lookup at 200k runs, against 2 ms through the key).
  */
 export class PgRunStore implements RunStore {
-  constructor(private readonly connection: PgConnection) {}
+  private readonly ledger: PgRunLedger;
+
+  constructor(private readonly connection: PgConnection) {
+    this.ledger = new PgRunLedger(connection);
+  }
 
   /** The common table expressions that write full runs and ledger runs given as JSON parameters. */
   ctes(runsParam: string, ledgerParam: string): string {
@@ -54,12 +53,7 @@ export class PgRunStore implements RunStore {
           origin_partition = excluded.origin_partition, origin_position = excluded.origin_position,
           output = excluded.output, updated_at = excluded.updated_at
         WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded')),
-      ledger_w AS (
-        INSERT INTO ${this.connection.table('run_ledger')} (event_id, id, group_name, process, data, finished_at)
-        SELECT event_id, id, group_name, process, data, finished_at::bigint
-        FROM json_to_recordset(${ledgerParam}::json)
-          AS x(event_id text, id text, group_name text, process text, data json, finished_at float8)
-        ON CONFLICT (event_id, id) DO NOTHING)`;
+      ${this.ledger.ctes(ledgerParam)}`;
   }
 
   /**
@@ -105,30 +99,9 @@ export class PgRunStore implements RunStore {
     );
   }
 
-  /** The JSON parameter of plain successes, in compact form; an id already in the ledger is kept. */
+  /** The JSON parameter of plain successes (see `PgRunLedger.param`); an id already in the ledger is kept. */
   static ledgerParam(runs: readonly RunRecord[]): string {
-    const rows: {
-      event_id: string;
-      id: string;
-      group_name: string;
-      process: string;
-      data: LedgerData;
-      finished_at: number;
-    }[] = [];
-    const seen = new Set<string>();
-    for (const run of runs) {
-      if (seen.has(run.id)) continue;
-      seen.add(run.id);
-      rows.push({
-        event_id: run.eventId,
-        id: run.id,
-        group_name: run.group,
-        process: run.process,
-        data: run instanceof LedgerRun ? (run.entry.slice(1) as LedgerData) : toLedgerData(run),
-        finished_at: run.finishedAt ?? run.updatedAt,
-      });
-    }
-    return jsonParam(rows);
+    return PgRunLedger.param(runs);
   }
 
   /**
@@ -140,13 +113,10 @@ export class PgRunStore implements RunStore {
     const keyed = ids.filter((id) => eventIds.has(id)).map((id) => [id, eventIds.get(id)]);
     const unkeyed = ids.filter((id) => !eventIds.has(id));
     return {
-      text: `WITH gone AS (SELECT value AS id FROM json_array_elements_text($1::json)),
-        keyed AS (SELECT w->>0 AS id, w->>1 AS event_id FROM json_array_elements($2::json) AS w),
-        unkeyed AS (SELECT value AS id FROM json_array_elements_text($3::json)),
-        r AS (DELETE FROM ${this.connection.table('runs')} WHERE id IN (SELECT id FROM gone)),
-        k AS (DELETE FROM ${this.connection.table('run_ledger')} l USING keyed w
-          WHERE l.event_id = w.event_id AND l.id = w.id)
-        DELETE FROM ${this.connection.table('run_ledger')} WHERE id IN (SELECT id FROM unkeyed)`,
+      text: `WITH r AS (
+          DELETE FROM ${this.connection.table('runs')} WHERE id IN (SELECT json_array_elements_text($1::json))),
+        ${this.ledger.removalCtes('$2', '$3')}
+        SELECT 1`,
       values: [jsonParam(ids), jsonParam(keyed), jsonParam(unkeyed)],
     };
   }
@@ -160,7 +130,7 @@ export class PgRunStore implements RunStore {
     const states = new Map<string, RunState>();
     if (ids.length === 0) return states;
     const runs = this.connection.table('runs');
-    const ledger = this.connection.table('run_ledger');
+    const ledger = this.connection.table('run_ledger_events');
     const rows =
       eventIds === undefined
         ? await this.connection.rows<[string, RunState]>(
@@ -187,13 +157,7 @@ export class PgRunStore implements RunStore {
       `SELECT * FROM ${this.connection.table('runs')} WHERE id = $1`,
       [id],
     );
-    if (row !== undefined) return toRun(row);
-    const columns = `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')}`;
-    const [entry] =
-      eventId === undefined
-        ? await this.connection.query<LedgerRow>(`${columns} WHERE id = $1`, [id])
-        : await this.connection.query<LedgerRow>(`${columns} WHERE event_id = $1 AND id = $2`, [eventId, id]);
-    return entry === undefined ? undefined : fromLedger(entry);
+    return row === undefined ? this.ledger.get(id, eventId) : toRun(row);
   }
 
   async list(filter: RunFilter = {}): Promise<RunRecord[]> {
@@ -212,7 +176,7 @@ export class PgRunStore implements RunStore {
     const withLedger = filter.state === undefined || filter.state === 'succeeded';
     const [full, ledger] = await Promise.all([
       this.connection.query<RunRow>(sql, params),
-      withLedger ? this.listLedger(filter) : Promise.resolve([]),
+      withLedger ? this.ledger.list(filter) : Promise.resolve([]),
     ]);
     if (!withLedger) return full.map(toRun);
     const merged = [...full.map(toRun), ...ledger].sort(
@@ -221,33 +185,17 @@ export class PgRunStore implements RunStore {
     return filter.limit === undefined ? merged : merged.slice(0, filter.limit);
   }
 
-  /** Ledger runs matching a filter, newest ids (event time) first. */
-  private async listLedger(filter: RunFilter): Promise<RunRecord[]> {
-    const params: unknown[] = [];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const conditions: string[] = [];
-    if (filter.group !== undefined) conditions.push(`group_name = ${param(filter.group)}`);
-    if (filter.process !== undefined) conditions.push(`process = ${param(filter.process)}`);
-    if (filter.eventId !== undefined) conditions.push(`event_id = ${param(filter.eventId)}`);
-    const sql =
-      `SELECT id, group_name, process, data FROM ${this.connection.table('run_ledger')}` +
-      (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
-      ' ORDER BY finished_at DESC, id DESC' +
-      (filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`);
-    return (await this.connection.query<LedgerRow>(sql, params)).map(fromLedger);
-  }
-
   async countByState(group?: string): Promise<RunCount[]> {
-    const rows = await this.connection.query<RunCount>(
-      `SELECT process, state, count(*) AS count FROM ${this.connection.table('runs')}
-       WHERE $1::text IS NULL OR group_name = $1 GROUP BY process, state
-       UNION ALL
-       SELECT process, 'succeeded', count(*) FROM ${this.connection.table('run_ledger')}
-       WHERE $1::text IS NULL OR group_name = $1 GROUP BY process`,
-      [group ?? null],
-    );
+    const [full, ledger] = await Promise.all([
+      this.connection.query<RunCount>(
+        `SELECT process, state, count(*) AS count FROM ${this.connection.table('runs')}
+         WHERE $1::text IS NULL OR group_name = $1 GROUP BY process, state`,
+        [group ?? null],
+      ),
+      this.ledger.counts(group),
+    ]);
     const counts = new Map<string, RunCount>();
-    for (const row of rows) {
+    for (const row of [...full, ...ledger]) {
       const key = `${row.process}\0${row.state}`;
       const count = (counts.get(key)?.count ?? 0) + row.count;
       counts.set(key, { process: row.process, state: row.state, count });
@@ -269,11 +217,10 @@ export class PgRunStore implements RunStore {
       [before],
       dryRun,
     );
-    const ledger = await this.connection.prune('run_ledger', 'finished_at < $1', [before], dryRun);
-    return full + ledger;
+    return full + (await this.ledger.prune(before, dryRun));
   }
 
-  /** Full runs in id order; ledger runs in the order of their key (event id, then run id). */
+  /** Full runs in id order; ledger runs in the order they were written (batches by seq). */
   async *iterate(form: RunForm, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<RunRecord> {
     assertPageSize(pageSize);
     if (form === 'full') {
@@ -287,15 +234,6 @@ export class PgRunStore implements RunStore {
         after = rows.at(-1)!.id;
       }
     }
-    const sql = `SELECT event_id, id, group_name, process, data FROM ${this.connection.table('run_ledger')}
-      WHERE (event_id, id) > ($1, $2) ORDER BY event_id, id LIMIT $3`;
-    let after = ['', ''];
-    for (;;) {
-      const rows = await this.connection.query<LedgerRow & { event_id: string }>(sql, [...after, pageSize]);
-      for (const row of rows) yield fromLedger(row);
-      if (rows.length < pageSize) return;
-      const last = rows.at(-1)!;
-      after = [last.event_id, last.id];
-    }
+    yield* this.ledger.iterate(pageSize);
   }
 }

@@ -1,20 +1,10 @@
 import { nextTurn } from '../../clock.js';
 import type { RunRecord } from '../../model/run-record.js';
-import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry, toLedgerEntry } from '../rows/ledger-codec.js';
-import { LedgerRun } from '../rows/ledger-run.js';
+import { LatestLedgerRuns, type LedgerBatchRow, latest, ledgerBatchRuns, ledgerKinds } from '../rows/ledger-batch.js';
+import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
-
-/** A batch row as read back: its runs still JSON text. */
-interface BatchRow {
-  readonly seq: number;
-  readonly group_name: string;
-  readonly process: string;
-  readonly count: number;
-  readonly last_finished: number;
-  readonly runs: string;
-}
 
 /** One run of a batch, read through `json_each`: the batch's group and process and the entry's JSON. */
 interface EntryRow {
@@ -81,18 +71,7 @@ export class SqliteRunLedger {
 
   /** Adds plain successes to a batch: one row per (group, process); a run already stored is kept. */
   addInserts(batch: WriteBatchBuilder, runs: readonly RunRecord[]): void {
-    if (runs.length === 0) return;
-    const byKind = new Map<string, { group: string; process: string; entries: LedgerEntry[] }>();
-    for (const run of runs) {
-      const key = `${run.group}\0${run.process}`;
-      let kind = byKind.get(key);
-      if (kind === undefined) {
-        kind = { group: run.group, process: run.process, entries: [] };
-        byKind.set(key, kind);
-      }
-      kind.entries.push(run instanceof LedgerRun ? run.entry : toLedgerEntry(run));
-    }
-    for (const { group, process, entries } of byKind.values())
+    for (const { group, process, entries } of ledgerKinds(runs))
       batch.add(INSERT, [JSON.stringify(entries), group, process]);
   }
 
@@ -150,17 +129,10 @@ export class SqliteRunLedger {
       return latest((this.connection.statement(sql).all(params) as EntryRow[]).map(toRun), filter.limit);
     }
     const sql = `SELECT b.* FROM run_ledger b WHERE 1${where} ORDER BY b.last_finished DESC, b.seq DESC`;
-    let runs: RunRecord[] = [];
-    for (const batch of this.connection.statement(sql).iterate(params) as IterableIterator<BatchRow>) {
-      const limit = filter.limit;
-      if (limit !== undefined && runs.length >= limit) {
-        runs = latest(runs, limit);
-        if (batch.last_finished < runs[limit - 1]!.updatedAt) break;
-      }
-      for (const entry of JSON.parse(batch.runs) as LedgerEntry[])
-        runs.push(fromLedgerEntry(batch.group_name, batch.process, entry));
-    }
-    return latest(runs, filter.limit);
+    const found = new LatestLedgerRuns(filter.limit);
+    for (const batch of this.connection.statement(sql).iterate(params) as IterableIterator<LedgerBatchRow>)
+      if (!found.add(batch)) break;
+    return found.runs();
   }
 
   /** Ledger runs by process, of one group or all (inside a `call`). */
@@ -229,33 +201,16 @@ export class SqliteRunLedger {
   }
 
   /** Every ledger run in the order written: batches by seq, keyset paging over them. */
-  async *iterate(pageSize: number): AsyncIterable<RunRecord> {
+  iterate(pageSize: number): AsyncIterable<RunRecord> {
     const sql = 'SELECT * FROM run_ledger WHERE seq > ? ORDER BY seq LIMIT ?';
-    let after = 0;
-    let batches = 1;
-    for (;;) {
-      const rows = await this.connection.call(
-        () => this.connection.statement(sql).all(after, batches) as BatchRow[],
-      );
-      let runs = 0;
-      for (const row of rows) {
-        for (const entry of JSON.parse(row.runs) as LedgerEntry[])
-          yield fromLedgerEntry(row.group_name, row.process, entry);
-        runs += row.count;
-        after = row.seq;
-      }
-      if (rows.length < batches) return;
-      batches = Math.max(1, Math.min(pageSize, Math.floor((pageSize * rows.length) / Math.max(1, runs))));
-    }
+    return ledgerBatchRuns(
+      (after, batches) =>
+        this.connection.call(() => this.connection.statement(sql).all(after, batches) as LedgerBatchRow[]),
+      pageSize,
+    );
   }
 }
 
 function toRun(row: EntryRow): RunRecord {
   return fromLedgerEntry(row.group_name, row.process, JSON.parse(row.entry) as LedgerEntry);
-}
-
-/** The `limit` (all without) last finished of `runs`, last first; ties by id, the greater first. */
-function latest(runs: RunRecord[], limit: number | undefined): RunRecord[] {
-  runs.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  return limit === undefined ? runs : runs.slice(0, limit);
 }

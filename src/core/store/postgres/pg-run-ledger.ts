@@ -1,0 +1,209 @@
+import type { RunRecord } from '../../model/run-record.js';
+import {
+  LatestLedgerRuns,
+  type LedgerBatchRow,
+  latest,
+  ledgerBatchRuns,
+  ledgerKinds,
+} from '../rows/ledger-batch.js';
+import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry } from '../rows/ledger-codec.js';
+import type { RunFilter } from '../state-store.js';
+import { jsonParam, type PgConnection } from './pg-connection.js';
+
+/** One run of a batch, with its batch's group and process; `entry` is its JSON text. */
+interface EntryRow {
+  readonly group_name: string;
+  readonly process: string;
+  readonly entry: string;
+}
+
+/** Batches `list` reads per query while it looks for the latest runs. */
+const LIST_PAGE = 64;
+
+/** A ledger entry's finish time in SQL (`r` being the entry), as `float8`. */
+const FINISHED = (r: string) => `(${r}->>${ENTRY_FINISHED})::float8`;
+
+/**
+ * The ledger (plain successes, see `JournalBatch.ledger`) since schema 9, as SQLite's since schema 6 (see
+ * `SqliteRunLedger`): one `run_ledger` row per batch — the runs of one group and process that one flush
+ * wrote — holding its runs as a JSON array of `LedgerEntry`, with their count and finish-time bounds in
+ * columns; and `run_ledger_events`, (event id, run id) → batch. The batch row is one heap tuple per flush
+ * instead of one per run with two index entries; what is left per run is one narrow key. Keyed by event
+ * id first for the reason of schema 4 (see `PgRunStore`): flushes append near the end of the key.
+ *
+ * That key is also what keeps a run stored once when two agents flush it at once: the flush inserts the
+ * keys first (`ON CONFLICT DO NOTHING`, which waits for the other's commit) and writes into the batch
+ * only the runs whose key it inserted. Lookups by (run id, event id) read the key alone. Bounds are kept
+ * tight: a batch rewritten (a rerun removed, prune) gets its count and bounds again; one left empty goes.
+ */
+export class PgRunLedger {
+  private readonly ledger: string;
+  private readonly events: string;
+
+  constructor(private readonly connection: PgConnection) {
+    this.ledger = connection.table('run_ledger');
+    this.events = connection.table('run_ledger_events');
+  }
+
+  /** The common table expressions of a flush that write the ledger runs given as `param` (see `param`). */
+  ctes(param: string): string {
+    return `
+      ledger_k AS (
+        SELECT k->>0 AS group_name, k->>1 AS process, k->2 AS entries,
+          nextval('${this.connection.table('run_ledger_batch')}') AS seq
+        FROM json_array_elements(${param}::json) k),
+      ledger_e AS (
+        SELECT k.seq, x.e, x.n, x.e->>0 AS id, x.e->>1 AS event_id
+        FROM ledger_k k, json_array_elements(k.entries) WITH ORDINALITY AS x(e, n)),
+      ledger_i AS (
+        INSERT INTO ${this.events} (event_id, id, batch)
+        SELECT event_id, id, seq FROM ledger_e ORDER BY event_id, id
+        ON CONFLICT (event_id, id) DO NOTHING RETURNING id, batch),
+      ledger_w AS (
+        INSERT INTO ${this.ledger} (seq, group_name, process, count, first_finished, last_finished, runs)
+        SELECT k.seq, k.group_name, k.process, count(*), min(${FINISHED('e.e')})::bigint,
+          max(${FINISHED('e.e')})::bigint, json_agg(e.e ORDER BY e.n)
+        FROM ledger_k k JOIN ledger_e e ON e.seq = k.seq JOIN ledger_i i ON i.batch = e.seq AND i.id = e.id
+        GROUP BY k.seq, k.group_name, k.process)`;
+  }
+
+  /** The JSON parameter of `ctes`: `[[group, process, [entry…]]…]`, each run id once. */
+  static param(runs: readonly RunRecord[]): string {
+    return jsonParam(ledgerKinds(runs, true).map((kind) => [kind.group, kind.process, kind.entries]));
+  }
+
+  /**
+   * The common table expressions removing the ledger runs of `keyedParam` (`[[run id, event id]…]`,
+   * found by their key) and `unkeyedParam` (run ids, found by a scan of the key): their keys go, their
+   * batches are rewritten without them (or deleted when left empty).
+   */
+  removalCtes(keyedParam: string, unkeyedParam: string): string {
+    return `
+      ledger_keyed AS (
+        DELETE FROM ${this.events} l USING json_array_elements(${keyedParam}::json) w
+        WHERE l.event_id = w->>1 AND l.id = w->>0 RETURNING l.batch, l.id),
+      ledger_unkeyed AS (
+        DELETE FROM ${this.events}
+        WHERE id IN (SELECT value FROM json_array_elements_text(${unkeyedParam}::json)) RETURNING batch, id),
+      ledger_gone AS (SELECT * FROM ledger_keyed UNION ALL SELECT * FROM ledger_unkeyed),
+      ${this.rewriteCtes('ledger', `SELECT DISTINCT batch FROM ledger_gone`, (r, seq) => `NOT EXISTS (SELECT 1 FROM ledger_gone g WHERE g.batch = ${seq} AND g.id = ${r}->>0)`)}`;
+  }
+
+  /**
+   * CTEs `<name>_kept`, `<name>_up`, `<name>_empty` rewriting the batches whose seq `batches` selects
+   * with only the entries `keep(entry, seq)` accepts, their count and bounds computed again; a batch
+   * left empty is deleted.
+   */
+  private rewriteCtes(name: string, batches: string, keep: (r: string, seq: string) => string): string {
+    return `
+      ${name}_kept AS (
+        SELECT b.seq, json_agg(r ORDER BY n) AS runs, count(*) AS count,
+          min(${FINISHED('r')})::bigint AS first, max(${FINISHED('r')})::bigint AS last
+        FROM ${this.ledger} b, json_array_elements(b.runs) WITH ORDINALITY AS x(r, n)
+        WHERE b.seq IN (${batches}) AND ${keep('r', 'b.seq')} GROUP BY b.seq),
+      ${name}_up AS (
+        UPDATE ${this.ledger} b SET runs = k.runs, count = k.count, first_finished = k.first,
+          last_finished = k.last
+        FROM ${name}_kept k WHERE b.seq = k.seq),
+      ${name}_empty AS (
+        DELETE FROM ${this.ledger}
+        WHERE seq IN (${batches}) AND seq NOT IN (SELECT seq FROM ${name}_kept))`;
+  }
+
+  /** The ledger run with this id; `eventId` finds it through the key, else the key is scanned. */
+  async get(id: string, eventId?: string): Promise<RunRecord | undefined> {
+    const [row] = await this.connection.query<EntryRow>(
+      `SELECT b.group_name, b.process, r AS entry
+       FROM ${this.events} e JOIN ${this.ledger} b ON b.seq = e.batch, json_array_elements(b.runs) r
+       WHERE e.id = $1 AND ($2::text IS NULL OR e.event_id = $2) AND r->>0 = $1 LIMIT 1`,
+      [id, eventId ?? null],
+    );
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  /**
+   * Ledger runs matching a filter (state aside), the last finished first. By event id through the key;
+   * else batches are read newest last-finish first until no unread batch can hold a run among the
+   * `limit` latest.
+   */
+  async list(filter: RunFilter): Promise<RunRecord[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const conditions: string[] = [];
+    if (filter.group !== undefined) conditions.push(`b.group_name = ${param(filter.group)}`);
+    if (filter.process !== undefined) conditions.push(`b.process = ${param(filter.process)}`);
+    const where = conditions.map((c) => ` AND ${c}`).join('');
+    if (filter.eventId !== undefined) {
+      const rows = await this.connection.query<EntryRow>(
+        `SELECT b.group_name, b.process, r AS entry
+         FROM ${this.events} e JOIN ${this.ledger} b ON b.seq = e.batch, json_array_elements(b.runs) r
+         WHERE e.event_id = ${param(filter.eventId)} AND r->>0 = e.id${where}`,
+        params,
+      );
+      return latest(rows.map(toRun), filter.limit);
+    }
+    const before = `(b.last_finished, b.seq) < (${param(null)}::bigint, ${param(null)}::bigint)`;
+    const sql = `SELECT b.* FROM ${this.ledger} b WHERE ($${params.length}::bigint IS NULL OR ${before})${where}
+      ORDER BY b.last_finished DESC, b.seq DESC LIMIT ${LIST_PAGE}`;
+    const found = new LatestLedgerRuns(filter.limit);
+    const at = params.length - 2;
+    for (;;) {
+      const page = await this.connection.query<LedgerBatchRow>(sql, params);
+      for (const batch of page) if (!found.add(batch)) return found.runs();
+      if (page.length < LIST_PAGE) return found.runs();
+      const last = page.at(-1)!;
+      params[at] = last.last_finished;
+      params[at + 1] = last.seq;
+    }
+  }
+
+  /** Ledger runs by process, of one group or all. */
+  counts(group: string | undefined): Promise<{ process: string; state: 'succeeded'; count: number }[]> {
+    return this.connection.query(
+      `SELECT process, 'succeeded' AS state, sum(count)::bigint AS count FROM ${this.ledger}
+       WHERE $1::text IS NULL OR group_name = $1 GROUP BY process`,
+      [group ?? null],
+    );
+  }
+
+  /**
+   * Deletes (or with `dryRun` counts) ledger runs that finished before `before`, exactly per run, in one
+   * statement: batches wholly before the cut go with their keys; batches across it are rewritten without
+   * their older runs, whose keys go.
+   */
+  async prune(before: number, dryRun: boolean): Promise<number> {
+    const straddling = `SELECT seq FROM ${this.ledger} WHERE first_finished < $1 AND last_finished >= $1`;
+    const sql = dryRun
+      ? `SELECT (SELECT coalesce(sum(count), 0) FROM ${this.ledger} WHERE last_finished < $1)
+           + (SELECT count(*) FROM ${this.ledger} b, json_array_elements(b.runs) r
+              WHERE b.seq IN (${straddling}) AND ${FINISHED('r')} < $1) AS n`
+      : `WITH whole AS (DELETE FROM ${this.ledger} WHERE last_finished < $1 RETURNING seq, count, runs),
+           whole_keys AS (
+             DELETE FROM ${this.events} e USING whole w, json_array_elements(w.runs) r
+             WHERE e.event_id = r->>1 AND e.id = r->>0 AND e.batch = w.seq),
+           part AS (${straddling} FOR UPDATE),
+           old AS (
+             SELECT b.seq, r FROM ${this.ledger} b, json_array_elements(b.runs) r
+             WHERE b.seq IN (SELECT seq FROM part) AND ${FINISHED('r')} < $1),
+           old_keys AS (
+             DELETE FROM ${this.events} e USING old o
+             WHERE e.event_id = o.r->>1 AND e.id = o.r->>0 AND e.batch = o.seq),
+           ${this.rewriteCtes('part', 'SELECT seq FROM part', (r) => `${FINISHED(r)} >= $1`)}
+         SELECT (SELECT coalesce(sum(count), 0) FROM whole) + (SELECT count(*) FROM old) AS n`;
+    const [row] = await this.connection.query<{ n: string | number }>(sql, [before]);
+    return Number(row?.n ?? 0);
+  }
+
+  /** Every ledger run in the order written: batches by seq, keyset paging over them. */
+  iterate(pageSize: number): AsyncIterable<RunRecord> {
+    const sql = `SELECT * FROM ${this.ledger} WHERE seq > $1 ORDER BY seq LIMIT $2`;
+    return ledgerBatchRuns(
+      (after, batches) => this.connection.query<LedgerBatchRow>(sql, [after, batches]),
+      pageSize,
+    );
+  }
+}
+
+function toRun(row: EntryRow): RunRecord {
+  return fromLedgerEntry(row.group_name, row.process, JSON.parse(row.entry) as LedgerEntry);
+}
