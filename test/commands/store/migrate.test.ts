@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runIdOf } from '../../../src/core/model/run-id.js';
 import type { RunRecord } from '../../../src/core/model/run-record.js';
@@ -14,6 +15,50 @@ import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../supp
 import { tempDir } from '../../support/temp.js';
 
 const available = await postgresAvailable();
+
+/** Batch rows and keys of a PostgreSQL store's ledger (schema 9). */
+async function ledgerShape(schema: string): Promise<{ batches: number; keys: number }> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT (SELECT count(*)::int FROM "${schema}".run_ledger) AS batches,
+        (SELECT count(*)::int FROM "${schema}".run_ledger_events) AS keys`,
+    );
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
+/** An agent whose one rule records each submission with a one-step process (a run per event). */
+const RECORD_AGENT = `{
+  name: 'orders',
+  publisher: { sink: 'none' },
+  rules: [rule({ name: 'record-order', on: 'submission.created', process: 'record' })],
+  processes: [defineProcess({ name: 'record', steps: [{ name: 'note', run: ({ event }) => event.id }] })],
+}`;
+
+/** The plain success that `RECORD_AGENT` records for `event`, as an earlier agentctl left it. */
+function recordedRun(event: { id: string; type: string; source: string }): RunRecord {
+  return {
+    id: runIdOf('orders', event, 'record-order'),
+    group: 'orders',
+    eventId: event.id,
+    eventType: event.type,
+    rule: 'record-order',
+    process: 'record',
+    state: 'succeeded',
+    attempts: 1,
+    steps: [
+      { name: 'note', state: 'succeeded', attempts: 1, startedAt: 1_000, finishedAt: 1_001, history: [] },
+    ],
+    createdAt: 1_000,
+    finishedAt: 1_001,
+    runner: 'inline',
+    updatedAt: 1_001,
+  };
+}
 
 describe('agentctl store migrate', () => {
   it('Given no store yet, When migrated twice, Then the file is created at the latest version, then found up to date', () => {
@@ -73,15 +118,7 @@ export default defineAgent({
 
   it('Given a schema-5 store whose ledger holds the runs of its log (as an agent left it), When migrated to 6 and the log is consumed again, Then no run executes twice and prune counts every run', () => {
     const dir = tempDir('migrate-ledger-');
-    writeConfig(
-      dir,
-      `{
-        name: 'orders',
-        publisher: { sink: 'none' },
-        rules: [rule({ name: 'record-order', on: 'submission.created', process: 'record' })],
-        processes: [defineProcess({ name: 'record', steps: [{ name: 'note', run: ({ event }) => event.id }] })],
-      }`,
-    );
+    writeConfig(dir, RECORD_AGENT);
     const events = submissionEvents(30);
     const db = sqliteStoreAtVersion(join(dir, 'agent.db'), 5);
     db.prepare("INSERT INTO log_topics VALUES ('events', 1, 1)").run();
@@ -91,23 +128,7 @@ export default defineAgent({
     );
     events.forEach((event, offset) => {
       log.run(offset, event.subject, Buffer.from(JSON.stringify(event)));
-      const run: RunRecord = {
-        id: runIdOf('orders', event, 'record-order'),
-        group: 'orders',
-        eventId: event.id,
-        eventType: event.type,
-        rule: 'record-order',
-        process: 'record',
-        state: 'succeeded',
-        attempts: 1,
-        steps: [
-          { name: 'note', state: 'succeeded', attempts: 1, startedAt: 1_000, finishedAt: 1_001, history: [] },
-        ],
-        createdAt: 1_000,
-        finishedAt: 1_001,
-        runner: 'inline',
-        updatedAt: 1_001,
-      };
+      const run = recordedRun(event);
       ledger.run(run.id, run.eventId, run.group, run.process, JSON.stringify(toLedgerData(run)), 1_001);
     });
     db.close();
@@ -143,8 +164,9 @@ describe.skipIf(!available)(
     const schema = `agentctl_cli_${randomBytes(4).toString('hex')}`;
 
     const old = `${schema}_v3`;
+    const v4 = `${schema}_v4`;
 
-    afterAll(() => dropSchemas([schema, old]));
+    afterAll(() => dropSchemas([schema, old, v4]));
 
     it('Given a fresh schema, When migrated twice, Then it goes 0 → latest, then stays there', () => {
       const dir = tempDir('migrate-');
@@ -173,6 +195,54 @@ describe.skipIf(!available)(
       expect(migrated.code).toBe(0);
       expect(migrated.json()).toMatchObject({ kind: 'postgres', from: 3, to: PG_SCHEMA_VERSION });
       expect(again.code).toBe(0);
+    });
+
+    it('Given a schema-4 store whose ledger holds the runs of its log (as an agent left it), When migrated to the batch ledger and the log is consumed again, Then no run executes twice and prune counts every run', async () => {
+      const dir = tempDir('migrate-pg-ledger-');
+      writeConfig(dir, RECORD_AGENT);
+      await pgStoreAtVersion(PG_URL, v4, 4);
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      const t = (name: string) => `"${v4}".${name}`;
+      try {
+        const events = submissionEvents(30);
+        await client.query(`INSERT INTO ${t('log_topics')} VALUES ('events', 1, 1)`);
+        await client.query(`INSERT INTO ${t('log_heads')} VALUES ('events', 0, $1)`, [events.length]);
+        for (const [offset, event] of events.entries()) {
+          const run = recordedRun(event);
+          await client.query(`INSERT INTO ${t('log')} VALUES ('events', 0, $1, $2, 1, $3)`, [
+            offset,
+            event.subject,
+            Buffer.from(JSON.stringify(event)),
+          ]);
+          await client.query(
+            `INSERT INTO ${t('run_ledger')} (event_id, id, group_name, process, data, finished_at)
+             VALUES ($1, $2, $3, $4, $5, $6)`,
+            [run.eventId, run.id, run.group, run.process, JSON.stringify(toLedgerData(run)), run.finishedAt],
+          );
+        }
+      } finally {
+        await client.end();
+      }
+      const db = `${PG_URL}?schema=${v4}`;
+
+      const migrated = agentctl(['store', 'migrate', '--db', db, '--json'], { cwd: dir });
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect(migrated.json()).toMatchObject({ kind: 'postgres', from: 4, to: PG_SCHEMA_VERSION });
+      expect(await ledgerShape(v4)).toEqual({ batches: 1, keys: 30 });
+      const listed = agentctl(['runs', 'list', '--db', db, '--json'], { cwd: dir });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.json<unknown[]>()).toHaveLength(30);
+      const consumed = agentctl(['consume', '--db', db, '--until-empty', '--json'], { cwd: dir });
+      expect(consumed.code, consumed.stderr).toBe(0);
+      expect(consumed.lines<{ type: string }>().find((l) => l.type === 'summary')).toMatchObject({
+        read: 30,
+        skippedRuns: 30,
+        runs: { succeeded: 0 },
+      });
+      const prune = agentctl(['store', 'prune', '--db', db, '--older-than', '1d', '--dry-run'], { cwd: dir });
+      expect(prune.code, prune.stderr).toBe(0);
+      expect(prune.stdout).toMatch(/runs\s+30/);
     });
 
     it('Given a server that does not answer, Then one error line names it without the password, exit 1 (unreachable, not bad input)', () => {

@@ -81,7 +81,8 @@ describe.skipIf(!available)(
       const store = await open(schema);
 
       expect(
-        (await db.query(`SELECT group_name, process, count, first_finished, last_finished FROM ${table}`)).rows,
+        (await db.query(`SELECT group_name, process, count, first_finished, last_finished FROM ${table}`))
+          .rows,
       ).toEqual([{ group_name: 'g', process: 'p', count: 3, first_finished: '3000', last_finished: '5000' }]);
       expect(
         (await db.query(`SELECT event_id, id FROM "${schema}".run_ledger_events ORDER BY event_id`)).rows,
@@ -91,7 +92,9 @@ describe.skipIf(!available)(
          AND tablename LIKE 'run_ledger%' ORDER BY 1, 2`,
         [schema],
       );
-      expect(indexes.rows.map((r) => [r.tablename, r.indexname, r.indexdef.replace(/.* USING /, '')])).toEqual([
+      expect(
+        indexes.rows.map((r) => [r.tablename, r.indexname, r.indexdef.replace(/.* USING /, '')]),
+      ).toEqual([
         ['run_ledger', 'run_ledger_last_finished', 'btree (last_finished)'],
         ['run_ledger', 'run_ledger_pkey', 'btree (seq)'],
         ['run_ledger_events', 'run_ledger_events_pkey', 'btree (event_id, id)'],
@@ -181,9 +184,9 @@ describe.skipIf(!available)(
       expect(await store.runs.prune(9_000)).toBe(1_000 + 499 + 10);
       expect(await succeeded(store)).toBe(1_001);
       expect((await store.runs.lookup(ids, eventIds)).size).toBe(1_001);
-      expect(
-        (await db.query(`SELECT count(*)::int AS n FROM "${schema}".run_ledger_events`)).rows[0].n,
-      ).toBe(1_001);
+      expect((await db.query(`SELECT count(*)::int AS n FROM "${schema}".run_ledger_events`)).rows[0].n).toBe(
+        1_001,
+      );
       let iterated = 0;
       for await (const run of store.runs.iterate('ledger', 300)) iterated += run.finishedAt! >= 9_000 ? 1 : 0;
       expect(iterated).toBe(1_001);

@@ -1,6 +1,12 @@
 import { nextTurn } from '../../clock.js';
 import type { RunRecord } from '../../model/run-record.js';
-import { LatestLedgerRuns, type LedgerBatchRow, latest, ledgerBatchRuns, ledgerKinds } from '../rows/ledger-batch.js';
+import {
+  LatestLedgerRuns,
+  type LedgerBatchRow,
+  latest,
+  ledgerBatchRuns,
+  ledgerKinds,
+} from '../rows/ledger-batch.js';
 import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
