@@ -282,9 +282,12 @@ export interface PgStatement {
 }
 
 function textSafe(values: unknown[]): unknown[] {
-  return values.map((value) =>
-    typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value,
-  );
+  return values.map((value) => (typeof value === 'string' ? safeText(value) : value));
+}
+
+/** A text without NUL characters (see `jsonParam`): for the elements of array parameters. */
+export function safeText(value: string): string {
+  return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
 }
 
 /** Bytes as base64 text, to travel inside a JSON parameter (decoded with `decode(x, 'base64')`). */

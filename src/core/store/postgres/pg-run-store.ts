@@ -31,8 +31,11 @@ export class PgRunStore implements RunStore {
     this.ledger = new PgRunLedger(connection);
   }
 
-  /** The common table expressions that write full runs and ledger runs given as JSON parameters. */
-  ctes(runsParam: string, ledgerParam: string): string {
+  /**
+   * The common table expressions that write full runs (given as a JSON parameter) and, with
+   * `ledgerFirst`, ledger runs (the parameters of `ledgerParams`, from `$ledgerFirst` on).
+   */
+  ctes(runsParam: string, ledgerFirst?: number): string {
     return `
       runs_w AS (
         INSERT INTO ${this.connection.table('runs')} AS r (
@@ -52,8 +55,9 @@ export class PgRunStore implements RunStore {
           runner = excluded.runner, worker = excluded.worker, origin_source = excluded.origin_source,
           origin_partition = excluded.origin_partition, origin_position = excluded.origin_position,
           output = excluded.output, updated_at = excluded.updated_at
-        WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded')),
-      ${this.ledger.ctes(ledgerParam)}`;
+        WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded'))${
+          ledgerFirst === undefined ? '' : `,${this.ledger.ctes(ledgerFirst)}`
+        }`;
   }
 
   /**
@@ -99,9 +103,9 @@ export class PgRunStore implements RunStore {
     );
   }
 
-  /** The JSON parameter of plain successes (see `PgRunLedger.param`); an id already in the ledger is kept. */
-  static ledgerParam(runs: readonly RunRecord[]): string {
-    return PgRunLedger.param(runs);
+  /** The parameters of plain successes (see `PgRunLedger.params`); an id already in the ledger is kept. */
+  static ledgerParams(runs: readonly RunRecord[]): unknown[] {
+    return PgRunLedger.params(runs);
   }
 
   /**
@@ -207,7 +211,7 @@ export class PgRunStore implements RunStore {
 
   async upsert(runs: readonly RunRecord[]): Promise<void> {
     if (runs.length === 0) return;
-    await this.connection.run(`WITH ${this.ctes('$1', "'[]'")} SELECT 1`, [PgRunStore.runsParam(runs)]);
+    await this.connection.run(`WITH ${this.ctes('$1')} SELECT 1`, [PgRunStore.runsParam(runs)]);
   }
 
   async prune(before: number, dryRun = false): Promise<number> {

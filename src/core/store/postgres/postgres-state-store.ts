@@ -77,14 +77,14 @@ export class PostgresStateStore implements StateStore {
     this.agents = new PgAgentStore(connection);
     this.control = new PgControlStore(connection);
     this.log = new PgLogStore(connection);
-    this.flushSql = `WITH ${this.runs.ctes('$1', '$2')}, ${this.efforts.cte('$3')}, ${this.failed.cte('$4')},
-      ${this.checkpoints.ctes('$5')} ${PgCheckpointStore.REJECTED}`;
+    this.flushSql = `WITH ${this.runs.ctes('$1', 5)}, ${this.efforts.cte('$2')}, ${this.failed.cte('$3')},
+      ${this.checkpoints.ctes('$4')} ${PgCheckpointStore.REJECTED}`;
   }
 
   /**
-   * One prepared statement, one round trip: full runs, ledger runs, efforts, parked messages and
-   * checkpoint writes travel as five JSON parameters and are written by data-modifying CTEs, all or
-   * nothing. Fences are checked in the same statement (see `PgCheckpointStore.ctes`). A replay's
+   * One prepared statement, one round trip: full runs, efforts, parked messages and checkpoint writes
+   * travel as four JSON parameters and ledger runs as arrays (see `PgRunLedger.ctes`), written by
+   * data-modifying CTEs, all or nothing. Fences are checked in the same statement (see `PgCheckpointStore.ctes`). A replay's
    * outcomes (`replayed`, `refailed`) follow in the same transaction, so they land with their runs and
    * parkings or not at all, and see the parkings written before them (as on SQLite).
    */
@@ -108,10 +108,10 @@ export class PostgresStateStore implements StateStore {
       text: this.flushSql,
       values: [
         PgRunStore.runsParam(batch.runs),
-        PgRunStore.ledgerParam(batch.ledger),
         PgEffortStore.param(batch.efforts),
         PgFailedStore.param(batch.parked),
         PgCheckpointStore.param(checkpoints),
+        ...PgRunStore.ledgerParams(batch.ledger),
       ],
       name: 'agentctl_flush',
     };
