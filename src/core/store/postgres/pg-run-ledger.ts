@@ -1,21 +1,16 @@
 import type { RunRecord } from '../../model/run-record.js';
 import {
+  entryRun,
   LatestLedgerRuns,
   type LedgerBatchRow,
+  type LedgerEntryRow,
   latest,
   ledgerBatchRuns,
   ledgerKinds,
 } from '../rows/ledger-batch.js';
-import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry } from '../rows/ledger-codec.js';
+import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
 import { jsonParam, type PgConnection, safeText } from './pg-connection.js';
-
-/** One run of a batch, with its batch's group and process; `entry` is its JSON text. */
-interface EntryRow {
-  readonly group_name: string;
-  readonly process: string;
-  readonly entry: string;
-}
 
 /** Batches `list` reads per query while it looks for the latest runs. */
 const LIST_PAGE = 64;
@@ -155,13 +150,13 @@ export class PgRunLedger {
 
   /** The ledger run with this id; `eventId` finds it through the key, else the key is scanned. */
   async get(id: string, eventId?: string): Promise<RunRecord | undefined> {
-    const [row] = await this.connection.query<EntryRow>(
+    const [row] = await this.connection.query<LedgerEntryRow>(
       `SELECT b.group_name, b.process, r AS entry
        FROM ${this.events} e JOIN ${this.ledger} b ON b.seq = e.batch, json_array_elements(b.runs) r
        WHERE e.id = $1 AND ($2::text IS NULL OR e.event_id = $2) AND r->>0 = $1 LIMIT 1`,
       [id, eventId ?? null],
     );
-    return row === undefined ? undefined : toRun(row);
+    return row === undefined ? undefined : entryRun(row);
   }
 
   /**
@@ -177,13 +172,13 @@ export class PgRunLedger {
     if (filter.process !== undefined) conditions.push(`b.process = ${param(filter.process)}`);
     const where = conditions.map((c) => ` AND ${c}`).join('');
     if (filter.eventId !== undefined) {
-      const rows = await this.connection.query<EntryRow>(
+      const rows = await this.connection.query<LedgerEntryRow>(
         `SELECT b.group_name, b.process, r AS entry
          FROM ${this.events} e JOIN ${this.ledger} b ON b.seq = e.batch, json_array_elements(b.runs) r
          WHERE e.event_id = ${param(filter.eventId)} AND r->>0 = e.id${where}`,
         params,
       );
-      return latest(rows.map(toRun), filter.limit);
+      return latest(rows.map(entryRun), filter.limit);
     }
     const before = `(b.last_finished, b.seq) < (${param(null)}::bigint, ${param(null)}::bigint)`;
     const sql = `SELECT b.* FROM ${this.ledger} b WHERE ($${params.length}::bigint IS NULL OR ${before})${where}
@@ -245,8 +240,4 @@ export class PgRunLedger {
       pageSize,
     );
   }
-}
-
-function toRun(row: EntryRow): RunRecord {
-  return fromLedgerEntry(row.group_name, row.process, JSON.parse(row.entry) as LedgerEntry);
 }

@@ -15,6 +15,18 @@ export interface LedgerBatchRow {
   readonly runs: string;
 }
 
+/** One run of a batch as both adapters read it: its batch's group and process, and its entry's JSON. */
+export interface LedgerEntryRow {
+  readonly group_name: string;
+  readonly process: string;
+  readonly entry: string;
+}
+
+/** The run of an entry row. */
+export function entryRun(row: LedgerEntryRow): RunRecord {
+  return fromLedgerEntry(row.group_name, row.process, JSON.parse(row.entry) as LedgerEntry);
+}
+
 /** The runs of a batch row. */
 export function batchRuns(row: LedgerBatchRow): RunRecord[] {
   return (JSON.parse(row.runs) as LedgerEntry[]).map((entry) =>

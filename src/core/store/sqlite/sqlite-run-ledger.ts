@@ -1,23 +1,18 @@
 import { nextTurn } from '../../clock.js';
 import type { RunRecord } from '../../model/run-record.js';
 import {
+  entryRun,
   LatestLedgerRuns,
   type LedgerBatchRow,
+  type LedgerEntryRow,
   latest,
   ledgerBatchRuns,
   ledgerKinds,
 } from '../rows/ledger-batch.js';
-import { ENTRY_FINISHED, fromLedgerEntry, type LedgerEntry } from '../rows/ledger-codec.js';
+import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
-
-/** One run of a batch, read through `json_each`: the batch's group and process and the entry's JSON. */
-interface EntryRow {
-  readonly group_name: string;
-  readonly process: string;
-  readonly entry: string;
-}
 
 /** Batches one prune transaction deletes or rewrites at most: a few thousand runs, milliseconds of lock. */
 const PRUNE_BATCHES = 8;
@@ -106,8 +101,8 @@ export class SqliteRunLedger {
                WHERE e.event_id = ? AND r.value->>0 = ? LIMIT 1`,
             )
             .get(eventId, id)
-    ) as EntryRow | undefined;
-    return row === undefined ? undefined : toRun(row);
+    ) as LedgerEntryRow | undefined;
+    return row === undefined ? undefined : entryRun(row);
   }
 
   /**
@@ -132,7 +127,10 @@ export class SqliteRunLedger {
       const sql = `SELECT b.group_name, b.process, r.value AS entry
         FROM run_ledger_events e JOIN run_ledger b ON b.seq = e.batch, json_each(b.runs) r
         WHERE e.event_id = @eventId AND r.value->>1 = @eventId${where}`;
-      return latest((this.connection.statement(sql).all(params) as EntryRow[]).map(toRun), filter.limit);
+      return latest(
+        (this.connection.statement(sql).all(params) as LedgerEntryRow[]).map(entryRun),
+        filter.limit,
+      );
     }
     const sql = `SELECT b.* FROM run_ledger b WHERE 1${where} ORDER BY b.last_finished DESC, b.seq DESC`;
     const found = new LatestLedgerRuns(filter.limit);
@@ -215,8 +213,4 @@ export class SqliteRunLedger {
       pageSize,
     );
   }
-}
-
-function toRun(row: EntryRow): RunRecord {
-  return fromLedgerEntry(row.group_name, row.process, JSON.parse(row.entry) as LedgerEntry);
 }
