@@ -67,7 +67,9 @@ export abstract class BaseCommand extends Command {
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
-    const parsed = await super.parse(options, argv);
+    const parsed = await super.parse(options, argv).catch((error: unknown) => {
+      throw argumentError(error, `agentctl ${this.id?.replace(/:/g, ' ') ?? ''} --help`);
+    });
     const { chooseContext } = await import('./settings.js');
     const { refuseWritesIn } = await import('./writing-commands.js');
     this.activeContext = chooseContext((parsed.flags as { context?: string }).context, argv ?? this.argv);
@@ -245,6 +247,18 @@ export abstract class BaseCommand extends Command {
     const ctor = this.ctor as unknown as { flags?: Interfaces.FlagInput; baseFlags?: Interfaces.FlagInput };
     return { ...(this.ctor.enableJsonFlag ? { json: jsonFlag } : {}), ...ctor.baseFlags, ...ctor.flags };
   }
+}
+
+/**
+ * oclif's parser throws a plain Error (no `oclif` exit, so it would read as a bug, exit 1) when an
+ * argument's own parse refuses it, e.g. `failed show abc`: "Expected an integer but received: abc".
+ * That is bad input: a usage error, exit 2, with the command's help as the hint. Errors oclif already
+ * tells apart (flags, missing arguments) pass as they are.
+ */
+function argumentError(error: unknown, usage: string): unknown {
+  if (!(error instanceof Error) || (error as { oclif?: unknown }).oclif !== undefined) return error;
+  if ((error as { userFacing?: boolean }).userFacing === true) return error;
+  return Object.assign(new Error(`argument: ${error.message}`), { oclif: { exit: EXIT_USAGE }, hint: usage });
 }
 
 /*

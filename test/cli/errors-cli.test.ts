@@ -23,6 +23,21 @@ describe('agentctl errors (spawned CLI)', () => {
       expect(badInt.stderr).toContain('error: --limit: Expected an integer but received: abc\n');
     });
 
+    it('a bad argument value (failed show abc, failed edit 1.5) is bad input: exit 2 with the help, not "unexpected"', () => {
+      const dir = tempDir();
+      for (const args of [
+        ['failed', 'show', 'abc'],
+        ['failed', 'edit', '1.5'],
+        ['failed', 'discard', 'x', '--yes'],
+      ]) {
+        const r = agentctl(args, { cwd: dir });
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toBe(
+          `error: argument: Expected an integer but received: ${args[2]}\n  try: agentctl failed ${args[1]} --help\n`,
+        );
+      }
+    });
+
     it('says what it would accept for a bad option value', () => {
       const r = agentctl(['consume', '--runner', 'bogus'], { cwd: tempDir() });
       expect(r.code).toBe(2);
