@@ -24,8 +24,9 @@ const cliParallel = [
   'test/cli/{confirm,did-you-mean,env-names,errors-cli,exit-codes,flag-env,settings,writing-commands}.test.ts',
   'test/commands/{context,credentials,delivery,describe,doctor,failed-control-chars,failed,file-modes}.test.ts',
   'test/commands/{peek,publish,replay,rules,runs}.test.ts',
+  'test/commands/{failed-edit,checkpoint-plan,failed-search,failed-search-large,replay-to-origin}.test.ts',
   'test/commands/store/{copy,migrate,prune}.test.ts',
-  'test/e2e/{describe,local-store,readme-coverage}.test.ts',
+  'test/e2e/{describe,local-store,readme-coverage,search,checkpoint-plans}.test.ts',
   'test/amqp/{peek-cli,publish-cli,replay-sink-cli}.test.ts',
   'test/kinesis/doctor-kinesis.test.ts',
 ];

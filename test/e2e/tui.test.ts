@@ -66,9 +66,11 @@ describe('README agentctl tui', () => {
       const opened = await tui.waitFor(new RegExp(`failed message ${id} .* lines 1–17 of \\d+`));
       expect(opened).toMatch(/^error: +Error: step "charge": billing is down$/m);
       expect(opened).toMatch(/^run: +[\w-]{27}$/m);
-      expect(opened).toMatch(/^history \(1\):/m);
       const total = Number(/lines 1–17 of (\d+)/.exec(opened)?.[1]);
       expect(total).toBeGreaterThan(17);
+      await tui.keys('j', 'j', 'j', 'j');
+      const below = await tui.waitFor(/lines 5–21 of \d+/);
+      expect(below).toMatch(/^history \(1\):/m);
       await tui.keys('End');
       const end = await tui.waitFor(new RegExp(`lines ${total - 16}–${total} of ${total}`));
       expect(end).toMatch(/^ {2}"type": "order\.paid",$/m);

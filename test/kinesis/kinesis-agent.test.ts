@@ -65,7 +65,7 @@ describe('Agent on a Kinesis stream (kinesalite)', () => {
     expect(again.read).toBe(0);
     await store.close();
     admin.destroy();
-  });
+  }, 180_000);
 
   it('Given a store whose checkpoint of a since-split shard is its last record, When an agent runs (not until empty), Then the parent gets END without a drain and its children are read in the same run', async () => {
     const stream = await server.createStream(1, 'resume-split');
