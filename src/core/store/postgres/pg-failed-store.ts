@@ -21,6 +21,7 @@ import {
 } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
 import { base64, jsonParam, NOW_MS, type PgConnection, type PgStatement } from './pg-connection.js';
+import { failedWhere } from './pg-failed-where.js';
 
 /** A parked message as it travels in the flush's JSON parameter (absent fields are SQL NULL). */
 interface ParkRow {
@@ -156,7 +157,7 @@ export class PgFailedStore implements FailedStore {
 
   /** `columns` (all of them, or some) of the items matching the filter, in id order. */
   private select(columns: string, filter: FailedFilter): Promise<FailedRow[]> {
-    const where = this.whereOf(filter);
+    const where = this.where(filter);
     const limit = filter.limit === undefined ? '' : ` LIMIT $${where.params.push(filter.limit)}`;
     return this.connection.query<FailedRow>(
       `SELECT ${columns} FROM ${this.connection.table('failed_messages')}${where.sql} ORDER BY id${limit}`,
@@ -174,7 +175,7 @@ export class PgFailedStore implements FailedStore {
 
   /** Counts the items matching the filter; `limit` does not apply. */
   async count(filter: FailedFilter = {}): Promise<number> {
-    const where = this.whereOf(filter);
+    const where = this.where(filter);
     const [row] = await this.connection.query<{ n: number }>(
       `SELECT count(*) AS n FROM ${this.connection.table('failed_messages')}${where.sql}`,
       where.params,
@@ -332,27 +333,7 @@ export class PgFailedStore implements FailedStore {
     );
   }
 
-  /**
-   * The WHERE clause of a filter. `search` is a case-insensitive substring test (`ILIKE`, with `%`, `_`
-   * and `\` in the term escaped) over the error, event type, event id and the payload read as UTF-8.
-   */
-  private whereOf(filter: FailedFilter): { sql: string; params: unknown[] } {
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const status = filter.status ?? 'pending';
-    if (status !== 'any') conditions.push(`status = ${param(status)}`);
-    if (filter.group !== undefined) conditions.push(`group_name = ${param(filter.group)}`);
-    if (filter.reason !== undefined) conditions.push(`reason = ${param(filter.reason)}`);
-    if (filter.rule !== undefined) conditions.push(`rule = ${param(filter.rule)}`);
-    if (filter.since !== undefined) conditions.push(`last_failed_at >= ${param(Math.ceil(filter.since))}`);
-    if (filter.ids !== undefined) conditions.push(`id = ANY(${param(filter.ids)}::bigint[])`);
-    if (filter.afterId !== undefined) conditions.push(`id > ${param(filter.afterId)}`);
-    if (filter.search !== undefined && filter.search !== '') {
-      const pattern = `${param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}${this.searchCollation}`;
-      const fields = ['error', 'event_type', 'event_id', `${this.connection.table('payload_text')}(raw)`];
-      conditions.push(`(${fields.map((field) => `${field} ILIKE ${pattern}`).join(' OR ')})`);
-    }
-    return { sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
+  private where(filter: FailedFilter): { sql: string; params: unknown[] } {
+    return failedWhere(filter, this.searchCollation, `${this.connection.table('payload_text')}(raw)`);
   }
 }
