@@ -1,15 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three groups, run one after the other.
- * - `in-process`: tests that call the engine in this process (and the crash tests, whose children are
- *   killed, not timed) — two workers, one per core.
- * - `cli-parallel`: tests that spawn bin/run.js but bound nothing in time, send no signal and stop no
- *   broker (errors, flags, settings, the read commands, store commands, README coverage) — two workers;
- *   each names its own temp directory, queue and PostgreSQL schema, so two can run side by side.
- * - `cli`: tests that spawn agents, brokers and terminals and bound what they see in time, signal
- *   children or stop the broker — one worker, so that a timing is never measured while another test
- *   file competes for the same two cores.
+ * Two groups, run one after the other.
+ * - `in-process` and `cli-parallel` run together on three workers (two cores; most CLI tests wait on the
+ *   processes they spawn more than they compute). `in-process` calls the engine in this process (and the
+ *   crash tests, whose children are killed, not timed); `cli-parallel` spawns bin/run.js, agents, brokers'
+ *   clients and terminals, bounding nothing tighter than a generous timeout. Each file names its own temp
+ *   directory, queue, PostgreSQL schema, tmux socket and free ports, so files can run side by side.
+ * - `cli`: the files that bound what they see in time (a resume within 5 s of a broker cut, a second signal
+ *   ending the process within 3 s, a stall seen within stallAfterMs + 1 s, a timing ratio), whose outcome
+ *   depends on when a signal lands, or that cut the broker's connections: one worker, so that no other
+ *   file competes for the two cores while they measure.
  */
 const inProcess = [
   'test/core/**/*.test.ts',
@@ -20,15 +21,12 @@ const inProcess = [
   'test/architecture.test.ts',
 ];
 
-const cliParallel = [
-  'test/cli/{confirm,did-you-mean,env-names,errors-cli,exit-codes,flag-env,settings,writing-commands}.test.ts',
-  'test/commands/{context,credentials,delivery,describe,doctor,failed-control-chars,failed,file-modes}.test.ts',
-  'test/commands/{peek,publish,replay,rules,runs}.test.ts',
-  'test/commands/{failed-edit,checkpoint-plan,failed-search,failed-search-large,replay-to-origin}.test.ts',
-  'test/commands/store/{copy,migrate,prune}.test.ts',
-  'test/e2e/{describe,local-store,readme-coverage,search,checkpoint-plans}.test.ts',
-  'test/amqp/{peek-cli,publish-cli,replay-sink-cli}.test.ts',
-  'test/kinesis/doctor-kinesis.test.ts',
+const serial = [
+  'test/amqp/{broker-faults-cli,broker-outage-cli,redrive-cli}.test.ts',
+  'test/cli/stop-signals.test.ts',
+  'test/commands/{consume-rebalance,peek-large-log,replay-signals,restart-after-kill,stall}.test.ts',
+  'test/fleet/fleet.test.ts',
+  'test/kinesis/{checkpoint-plan-cli,shard-reader,subscription-reader}.test.ts',
 ];
 
 export default defineConfig({
@@ -42,21 +40,21 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'in-process', include: inProcess, maxWorkers: 2, sequence: { groupOrder: 0 } },
-      },
-      {
-        extends: true,
-        test: { name: 'cli-parallel', include: cliParallel, maxWorkers: 2, sequence: { groupOrder: 1 } },
+        test: { name: 'in-process', include: inProcess, maxWorkers: 3, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
         test: {
-          name: 'cli',
+          name: 'cli-parallel',
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-          exclude: [...inProcess, ...cliParallel, '**/node_modules/**'],
-          maxWorkers: 1,
-          sequence: { groupOrder: 2 },
+          exclude: [...inProcess, ...serial, '**/node_modules/**'],
+          maxWorkers: 3,
+          sequence: { groupOrder: 0 },
         },
+      },
+      {
+        extends: true,
+        test: { name: 'cli', include: serial, maxWorkers: 1, sequence: { groupOrder: 1 } },
       },
     ],
   },

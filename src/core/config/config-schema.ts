@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ConfigError } from '../errors/config-error.js';
+import { z } from '../vendor/zod.js';
 import type { AgentConfig } from './agent-config.js';
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', {

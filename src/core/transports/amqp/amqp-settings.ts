@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ConfigError } from '../../errors/config-error.js';
+import { z } from '../../vendor/zod.js';
 
 /**
  * The `adapters.amqp` section of the config: settings shared by the AMQP source, sink, queue runner and

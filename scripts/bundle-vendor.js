@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * Replaces dist/core/vendor/zod.js (tsc's `export { z } from 'zod'`) with zod bundled into that one file
+ * (run by `npm run build`, after tsc). Node resolves, reads and compiles ~100 separate files for zod's
+ * entry point; one file does the same work in about half the CPU, and every CLI process loads it. The
+ * bundle holds exactly the installed zod, so behaviour does not change; it is generated, never committed.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const target = join(root, 'dist/core/vendor/zod.js');
+const entry = readFileSync(target, 'utf8');
+if (!/from ['"]zod['"]/.test(entry)) {
+  console.log('bundle-vendor: dist/core/vendor/zod.js is already bundled');
+} else {
+  await build({
+    input: target,
+    platform: 'node',
+    logLevel: 'warn',
+    output: { file: target, format: 'esm', minify: true, sourcemap: false },
+  });
+}
