@@ -8,15 +8,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'dist/core/vendor/zod.js');
-const entry = readFileSync(target, 'utf8');
-if (!/from ['"]zod['"]/.test(entry)) {
-  console.log('bundle-vendor: dist/core/vendor/zod.js is already bundled');
-} else {
-  await build({
+// tsc's incremental build leaves an unchanged file alone: a bundle already there stays.
+if (/from ['"]zod['"]/.test(readFileSync(target, 'utf8'))) {
+  const rolldown = await import('rolldown').catch((error) => {
+    // Without a bundler (a platform rolldown has no binary for) zod loads from its own files: slower, same.
+    console.warn(`bundle-vendor: zod left unbundled (${error.message})`);
+    return undefined;
+  });
+  await rolldown?.build({
     input: target,
     platform: 'node',
     logLevel: 'warn',
