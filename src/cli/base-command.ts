@@ -1,5 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
-import { Command, Errors, type Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Errors from '@oclif/core/errors';
+import type * as Interfaces from '@oclif/core/interfaces';
 import type { AgentConfig } from '../core/config/agent-config.js';
 import type { LoadedConfig } from '../core/config/load-config.js';
 import type { StateStore } from '../core/store/state-store.js';

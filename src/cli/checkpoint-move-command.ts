@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { CheckpointPlan, MoveTarget } from '../core/ops/checkpoint-moves.js';
 import { BaseCommand } from './base-command.js';
 import { agentFlag, sourceFlag, yesFlag } from './flags.js';

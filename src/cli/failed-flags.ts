@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { FailedFilter, FailedStatus } from '../core/store/records.js';
 import { FAILURE_REASONS, type FailureReason } from '../core/types.js';
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { DEFAULT_STORE_PATH } from '../core/store/sqlite/store-defaults.js';
 
 /**

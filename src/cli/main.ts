@@ -1,4 +1,8 @@
-import { Config, Errors, flush, handle, run } from '@oclif/core';
+import { Config } from '@oclif/core/config';
+import * as Errors from '@oclif/core/errors';
+import { flush } from '@oclif/core/flush';
+import { handle } from '@oclif/core/handle';
+import { run } from '@oclif/core/run';
 import { didYouMean } from './did-you-mean.js';
 import { EXIT_USAGE, formatError } from './exit-codes.js';
 

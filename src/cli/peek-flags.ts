@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { PeekRequest } from '../core/ops/peek/peek-request.js';
 import { agentFlag, sourceFlag } from './flags.js';
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { failedFlags } from './failed-flags.js';
 import { yesFlag } from './flags.js';
 

@@ -6,10 +6,12 @@ import { agentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 /**
- * What one `agentctl` process loads before it does anything: every command validates its config with
- * zod, and zod's entry point is ~100 files that Node would resolve, read and compile one by one. The build
- * bundles it into dist/core/vendor/zod.js (scripts/bundle-vendor.js); these tests watch the modules a real
- * CLI process resolves, through a module hook passed in NODE_OPTIONS.
+ * What one `agentctl` process loads before it does anything. Every command validates its config with
+ * zod, whose entry point is ~100 files that Node would resolve, read and compile one by one: the build
+ * bundles it into dist/core/vendor/zod.js (scripts/bundle-vendor.js). oclif's index requires all of oclif
+ * and semver: the commands import its parts (`@oclif/core/flags`, `/args`, `/command`, …). These tests watch
+ * the modules a real CLI process resolves (ESM through a module hook, CommonJS through the resolver),
+ * set up by NODE_OPTIONS.
  */
 describe('agentctl start', () => {
   function loadedBy(args: readonly string[], dir: string) {
@@ -27,7 +29,19 @@ export async function resolve(specifier, context, next) {
     const register = join(dir, 'register.mjs');
     writeFileSync(
       register,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`,
+      [
+        `import { appendFileSync } from 'node:fs';`,
+        `import Module, { register } from 'node:module';`,
+        `register(${JSON.stringify(pathToFileURL(hook).href)});`,
+        // CommonJS (oclif and what it requires) is resolved on this thread, past the hook above.
+        'const resolveFilename = Module._resolveFilename;',
+        'Module._resolveFilename = function (...args) {',
+        '  const file = resolveFilename.apply(this, args);',
+        `  appendFileSync(process.env.RESOLVED_LOG, file + '\\n');`,
+        '  return file;',
+        '};',
+        '',
+      ].join('\n'),
     );
     writeFileSync(log, '');
     const run = agentctl(args, {
@@ -57,5 +71,15 @@ export async function resolve(specifier, context, next) {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.stringify(run.json())).toContain('paid');
     expect(urls.filter((u) => u.includes('/node_modules/zod/'))).toEqual([]);
+  });
+
+  it('When a command runs, Then it loads the parts of oclif it uses, not its index and everything behind it (semver alone is ~50 files)', () => {
+    const dir = tempDir();
+    const { run, urls } = loadedBy(['failed', 'list', '--db', join(dir, 'none.db')], dir);
+    expect(run.stderr).toContain('no state store');
+    expect(urls.some((u) => u.includes('/node_modules/@oclif/core/lib/command.js'))).toBe(true);
+    expect(
+      urls.filter((u) => /\/node_modules\/@oclif\/core\/lib\/index\.js$|\/node_modules\/semver\//.test(u)),
+    ).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { CheckpointMoveCommand, checkpointMoveFlags } from '../../cli/checkpoint-move-command.js';
 
 export default class CheckpointReset extends CheckpointMoveCommand {
