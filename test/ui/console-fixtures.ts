@@ -352,8 +352,11 @@ export function spyActions(readonly = false) {
   return { actions, calls };
 }
 
-/** Waits until `probe` holds (frames render asynchronously). */
-export async function until(probe: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+/**
+ * Waits until `probe` holds (frames render asynchronously). The bound only matters when it never holds: it
+ * is generous, for a machine running other test files on the same cores.
+ */
+export async function until(probe: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -16,7 +16,7 @@ describe('the console at 80×24', () => {
     );
     expect(frame()).not.toContain('PARTITION');
     expect(frame().split('\n').at(-1)).toMatch(
-      /^enter details {2}space tag {2}r replay {2}D discard {2}\/ search/,
+      /^enter details {2}space tag {2}r replay {2}o redrive {2}e edit {2}D discard/,
     );
   });
 

@@ -25,7 +25,7 @@ const ACTIONS: Readonly<Record<PaneName, string>> = {
   partitions: 'space tag  c checkpoint  d drain',
   processes: 'd drain',
   retries: 'd drain',
-  failed: 'space tag  r replay  D discard',
+  failed: 'space tag  r replay  o redrive  e edit  D discard',
 };
 
 const MODE_HINTS: Readonly<Record<string, string>> = {
