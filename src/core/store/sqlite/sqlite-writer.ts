@@ -28,8 +28,13 @@ export const IN_PLACE_ROWS = 256;
 const LARGE_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
 
+/** Whether a parameter is a text that crosses as transferred bytes. */
+function isLarge(param: unknown): param is string {
+  return typeof param === 'string' && param.length >= LARGE_TEXT;
+}
+
 function encodeLarge(param: unknown, transfer: ArrayBuffer[]): unknown {
-  if (typeof param !== 'string' || param.length < LARGE_TEXT) return param;
+  if (!isLarge(param)) return param;
   const bytes = encoder.encode(param);
   transfer.push(bytes.buffer as ArrayBuffer);
   return { text: bytes };
@@ -93,8 +98,11 @@ export class SqliteWriter {
     const worker = this.start();
     const id = this.nextId++;
     const transfer: ArrayBuffer[] = [];
+    // Only a row holding a large text is copied (most hold none: a copy per row was garbage per record).
     const rows = batch.rows.map((list) =>
-      list.map((row) => (Array.isArray(row) ? row.map((p) => encodeLarge(p, transfer)) : row)),
+      list.map((row) =>
+        Array.isArray(row) && row.some(isLarge) ? row.map((p) => encodeLarge(p, transfer)) : row,
+      ),
     );
     return new Promise<number[][]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
