@@ -53,6 +53,7 @@ async function prepare() {
 async function baseline() {
   const store = await openSqliteStore({ path });
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let count = 0;
   let afterId = 0;
   for (;;) {
@@ -70,32 +71,41 @@ async function baseline() {
     afterId = page[page.length - 1].id;
   }
   const s = seconds(started);
+  const cpuUsPerItem = cpuPerItem(process.cpuUsage(cpu0), count);
   // Put the items back for the measured run.
   const ids = [];
   for await (const item of store.failed.iterate({ status: 'replayed' })) ids.push(item.id);
   for (let i = 0; i < ids.length; i += 10_000)
     await store.failed.setStatus(ids.slice(i, i + 10_000), 'pending');
   await store.close();
-  return { count, eventsPerSecond: count / s };
+  return { count, eventsPerSecond: count / s, cpuUsPerItem };
 }
 
 async function replay() {
   const store = await openSqliteStore({ path });
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const { result, rssMb } = await withPeakRss(() =>
     replayFailed({ store, config: { name: 'bench', publisher: { sink: 'local:results' } }, filter: {} }),
   );
   const s = seconds(started);
+  const cpuUsPerItem = cpuPerItem(process.cpuUsage(cpu0), result.replayed);
   let delivered = 0;
   for (let p = 0; p < 4; p++) delivered += (await store.log.bounds('results', p)).latest + 1;
   await store.close();
   return {
     seconds: s,
     rssMb,
+    cpuUsPerItem,
     replayed: result.replayed,
     delivered,
     summary: result,
   };
+}
+
+/** CPU of the whole process (main thread and the store's writer thread) per item, in µs. */
+function cpuPerItem(cpu, items) {
+  return items > 0 ? Math.round(((cpu.user + cpu.system) / items) * 100) / 100 : 0;
 }
 
 const phases = { prepare, baseline, replay };
@@ -120,7 +130,11 @@ if (phase()) {
     }
   }
   const rounds = results.replay.map((r, i) =>
-    roundFigures(ITEMS / r.seconds, results.baseline[i].eventsPerSecond, { rssMb: r.rssMb }),
+    roundFigures(ITEMS / r.seconds, results.baseline[i].eventsPerSecond, {
+      rssMb: r.rssMb,
+      cpuUsPerItem: r.cpuUsPerItem,
+      baselineCpuUsPerItem: results.baseline[i].cpuUsPerItem,
+    }),
   );
   report({
     scenario: 'replay',
@@ -130,6 +144,8 @@ if (phase()) {
     baselineEventsPerSecond: median(rounds.map((r) => r.baselineEventsPerSecond)),
     ratio: median(rounds.map((r) => r.ratio)),
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
+    cpuUsPerItem: median(rounds.map((r) => r.cpuUsPerItem)),
+    baselineCpuUsPerItem: median(rounds.map((r) => r.baselineCpuUsPerItem)),
     delivered: ITEMS,
     target: '>= 75000 messages/s to a local sink',
     rounds,
