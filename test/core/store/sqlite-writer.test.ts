@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteWriter } from '../../../src/core/store/sqlite/sqlite-writer.js';
+import { tempDir } from '../../support/temp.js';
+
+describe('SqliteWriter: what crosses to the writer thread lands as it was given', () => {
+  it('Given rows with a large text, bytes and small values, When written, Then each is stored intact and the caller’s rows are left as they were', async () => {
+    // Given a table and a batch mixing a large text (sent as transferred bytes) with rows that cross as they are
+    const path = join(tempDir(), 'writer.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT, data BLOB)');
+    const large = `${'é'.repeat(20_000)}✓`;
+    const bytes = new Uint8Array([0, 255, 1, 254]);
+    const rows = [
+      [1, large, bytes],
+      [2, 'small', null],
+      [3, null, new Uint8Array([7])],
+    ];
+    const given = rows.map((row) => [...row]);
+    const writer = new SqliteWriter({ path, busyTimeoutMs: 5_000, cacheKib: 1_024 });
+
+    // When the batch is written on the writer thread
+    const changes = await writer.write({
+      sql: ['INSERT INTO t (id, note, data) VALUES (?, ?, ?)'],
+      rows: [rows],
+    });
+    await writer.close();
+
+    // Then every row is stored as given, and the rows handed over were not changed
+    expect(changes).toEqual([[1, 1, 1]]);
+    const stored = db.prepare('SELECT id, note, data FROM t ORDER BY id').raw().all() as unknown[][];
+    expect(stored[0]).toEqual([1, large, Buffer.from(bytes)]);
+    expect(stored[1]).toEqual([2, 'small', null]);
+    expect(stored[2]).toEqual([3, null, Buffer.from([7])]);
+    expect(rows).toEqual(given);
+    db.close();
+  });
+});
