@@ -43,11 +43,13 @@ export type Admission = 'run' | 'skip' | Promise<void>;
 
 /**
  * What is remembered of a batch taken from the journal while a lookup may not see it in the store yet:
- * the ids of its succeeded runs, not the records — a run's full record dies with its flush.
+ * the ids of its succeeded runs, not the records — a run's full record dies with its flush. A list, not a
+ * set: `hasSucceeded` asks the index (`Journal.succeeded`), so a batch's ids are only walked when it is
+ * forgotten, and searched in the rare `reindex`.
  */
 interface Taken {
   readonly generation: number;
-  readonly succeeded: ReadonlySet<string>;
+  readonly succeeded: readonly string[];
 }
 
 /**
@@ -76,8 +78,11 @@ export class Journal {
   private taken: Taken[] = [];
   /** Open holds, by the generation at which each was taken. */
   private readonly holds = new Map<number, number>();
-  /** Runs executing now, with the callbacks of copies waiting for them (null: none waits). */
-  private readonly executing = new Map<string, (() => void)[] | null>();
+  /**
+   * Runs executing across turns now (see `executing`), with the callbacks of copies waiting for them
+   * (null: none waits). A run that finishes in the turn it was admitted in never enters it.
+   */
+  private readonly running = new Map<string, (() => void)[] | null>();
   /**
    * Every run recorded as succeeded in the buffer (generation + 1) or in a kept taken batch, by the newest
    * such generation: `hasSucceeded` — asked twice per run on the hot path — is then one lookup instead of
@@ -91,7 +96,7 @@ export class Journal {
    * form (`LedgerRun`), so the record the executor built is not held until the flush.
    */
   recordRun(run: RunRecord): void {
-    const compact = run.state === 'succeeded' && !this.written.has(run.id) && isPlainSuccess(run);
+    const compact = run.state === 'succeeded' && !this.isWritten(run.id) && isPlainSuccess(run);
     this.runs.set(run.id, compact ? LedgerRun.of(run) : run);
     if (run.state === 'succeeded') {
       this.succeeded.set(run.id, this.generation + 1);
@@ -99,6 +104,11 @@ export class Journal {
     }
     if (run.state !== 'failed') this.written.add(run.id);
     if (this.succeeded.get(run.id) === this.generation + 1) this.reindex(run.id);
+  }
+
+  /** `written` holds nothing on the hot path: asked without hashing the id then. */
+  private isWritten(runId: string): boolean {
+    return this.written.size !== 0 && this.written.has(runId);
   }
 
   /** The run already has a full record in the store (an earlier, unfinished execution). */
@@ -131,7 +141,7 @@ export class Journal {
   private reindex(runId: string): void {
     for (let i = this.taken.length - 1; i >= 0; i--) {
       const batch = this.taken[i]!;
-      if (batch.succeeded.has(runId)) {
+      if (batch.succeeded.includes(runId)) {
         this.succeeded.set(runId, batch.generation);
         return;
       }
@@ -162,26 +172,35 @@ export class Journal {
 
   /**
    * Asks whether run `runId` may execute now: `skip` when it succeeded (see `hasSucceeded`), a promise
-   * when a copy of it executes now in this agent (await it, then ask again), else `run` — the run is then
-   * executing until `finished(runId)`, which the caller must call once its final state was recorded.
+   * when a copy of it executes now in this agent (await it, then ask again), else `run`. A run admitted
+   * with `run` that is still executing when the caller's turn ends (its runner answered with a promise)
+   * must be marked `executing(runId)` before the turn ends, and `finished(runId)` once its final state was
+   * recorded; one that finished in the same turn needs neither — nothing else ran meanwhile. This keeps
+   * the common synchronous run off the map (a set and a delete per run, and the table churn of a map that
+   * empties at each run).
    */
   admit(runId: string): Admission {
     if (this.hasSucceeded(runId)) return 'skip';
-    if (this.executing.has(runId)) {
+    if (this.running.size !== 0 && this.running.has(runId)) {
       return new Promise<void>((resolve) => {
-        const waiting = this.executing.get(runId);
-        if (waiting === null || waiting === undefined) this.executing.set(runId, [resolve]);
+        const waiting = this.running.get(runId);
+        if (waiting === null || waiting === undefined) this.running.set(runId, [resolve]);
         else waiting.push(resolve);
       });
     }
-    this.executing.set(runId, null);
     return 'run';
   }
 
-  /** The run admitted by `admit` is over (finished, failed or abandoned): copies waiting for it go on. */
+  /** The run admitted by `admit` goes on past this turn: copies admitted meanwhile wait for `finished`. */
+  executing(runId: string): void {
+    this.running.set(runId, null);
+  }
+
+  /** The run marked `executing` is over (finished, failed or abandoned): copies waiting for it go on. */
   finished(runId: string): void {
-    const waiting = this.executing.get(runId);
-    this.executing.delete(runId);
+    if (this.running.size === 0) return;
+    const waiting = this.running.get(runId);
+    this.running.delete(runId);
     if (waiting) for (const wake of waiting) wake();
   }
 
@@ -196,10 +215,10 @@ export class Journal {
   take(): JournalBatch {
     const runs: RunRecord[] = [];
     const ledger: RunRecord[] = [];
-    const succeeded = new Set<string>();
+    const succeeded: string[] = [];
     for (const run of this.runs.values()) {
-      if (run.state === 'succeeded') succeeded.add(run.id);
-      const full = this.written.has(run.id);
+      if (run.state === 'succeeded') succeeded.push(run.id);
+      const full = this.isWritten(run.id);
       if (!full && (run instanceof LedgerRun || isPlainSuccess(run))) {
         ledger.push(run);
         continue;
@@ -218,7 +237,7 @@ export class Journal {
       ...(replaced.length === 0 ? {} : { replaced }),
     };
     this.generation++;
-    if (succeeded.size > 0) this.taken.push({ generation: this.generation, succeeded });
+    if (succeeded.length > 0) this.taken.push({ generation: this.generation, succeeded });
     this.forget();
     this.runs = new Map();
     this.efforts = new Map();

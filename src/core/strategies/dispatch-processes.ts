@@ -175,7 +175,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
   /**
    * Runs the jobs of one event in order; stays synchronous while the runner answers synchronously. Each
    * job is admitted by the journal first: skipped when its run succeeded meanwhile, delayed while a copy
-   * of it executes.
+   * of it executes. Only a run the runner answers with a promise is marked executing in the journal.
    */
   private runFrom(entry: DispatchEntry, jobs: readonly RunJob[], from: number): void {
     const { journal, runner, stats } = this.options;
@@ -197,11 +197,11 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
       try {
         result = runner.execute(jobs[k]!, this.controller.signal);
       } catch (error) {
-        journal.finished(id);
         this.settle(entry, error);
         return;
       }
       if (result instanceof Promise) {
+        journal.executing(id);
         result.then(
           (run) => {
             journal.finished(id);
@@ -215,7 +215,6 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
         );
         return;
       }
-      journal.finished(id);
       entry.runs.push(result);
     }
     this.settle(entry);

@@ -21,9 +21,10 @@ function run(id: string, state: RunRecord['state'] = 'succeeded'): RunRecord {
 
 describe('Journal', () => {
   describe('admit', () => {
-    it('Given a run executing, When a copy asks, Then it waits until the run finished, and is then skipped if it succeeded', async () => {
+    it('Given a run executing past its turn, When a copy asks, Then it waits until the run finished, and is then skipped if it succeeded', async () => {
       const journal = new Journal();
       expect(journal.admit('a')).toBe('run');
+      journal.executing('a');
       const copy = journal.admit('a');
       expect(copy).toBeInstanceOf(Promise);
       let woke = false;
@@ -42,9 +43,19 @@ describe('Journal', () => {
     it('Given a run that failed, When a copy asks after it, Then the copy may run', () => {
       const journal = new Journal();
       expect(journal.admit('a')).toBe('run');
+      journal.executing('a');
       journal.recordRun(run('a', 'failed'));
       journal.finished('a');
       expect(journal.admit('a')).toBe('run');
+    });
+
+    it('Given a run that succeeded in the turn it was admitted in (never marked executing), When a copy asks, Then it is skipped', () => {
+      const journal = new Journal();
+      expect(journal.admit('a')).toBe('run');
+      journal.recordRun(run('a'));
+      expect(journal.admit('a')).toBe('skip');
+      journal.finished('a');
+      expect(journal.admit('a')).toBe('skip');
     });
   });
 

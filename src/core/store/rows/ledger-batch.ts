@@ -103,16 +103,22 @@ export interface LedgerKind {
 export function ledgerKinds(runs: readonly RunRecord[], unique = false): LedgerKind[] {
   const byKind = new Map<string, LedgerKind>();
   const seen = unique ? new Set<string>() : undefined;
+  // A flush is mostly runs of one kind: the key (a string per run) is built only when the kind changes.
+  let last: LedgerKind | undefined;
   for (const run of runs) {
     if (seen !== undefined) {
       if (seen.has(run.id)) continue;
       seen.add(run.id);
     }
-    const key = `${run.group}\0${run.process}`;
-    let kind = byKind.get(key);
-    if (kind === undefined) {
-      kind = { group: run.group, process: run.process, entries: [] };
-      byKind.set(key, kind);
+    let kind = last;
+    if (kind === undefined || kind.group !== run.group || kind.process !== run.process) {
+      const key = `${run.group}\0${run.process}`;
+      kind = byKind.get(key);
+      if (kind === undefined) {
+        kind = { group: run.group, process: run.process, entries: [] };
+        byKind.set(key, kind);
+      }
+      last = kind;
     }
     kind.entries.push(run instanceof LedgerRun ? run.entry : toLedgerEntry(run));
   }
