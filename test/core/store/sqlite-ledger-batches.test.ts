@@ -116,6 +116,22 @@ describe('SQLite run ledger (schema 6: one row per batch, an event index)', () =
     expect((await store.runs.list({ eventId: 'evt-3' })).map((r) => r.process).sort()).toEqual(['p', 'q']);
   });
 
+  it('Given new runs whose event ids the ledger already indexes (another rule ran on those events), When flushed, Then they are stored beside the others, once', async () => {
+    const path = join(tempDir(), 'agent.db');
+    const store = await openSqliteStore({ path });
+    onTestFinished(() => store.close());
+    const first = Array.from({ length: 300 }, (_, i) => ledgerRun(i));
+    const sameEvents = first.map((run) => ({ ...run, id: `other-rule-${run.id}`, rule: 'other' }));
+
+    await store.flush(flushOf(first));
+    await store.flush(flushOf([...sameEvents, ledgerRun(300)]));
+    await store.flush(flushOf(sameEvents));
+
+    expect(rows(path, 'SELECT count FROM run_ledger ORDER BY seq')).toEqual([{ count: 300 }, { count: 301 }]);
+    expect(await found(store, [...first, ...sameEvents, ledgerRun(300)])).toBe(601);
+    expect((await store.runs.list({ eventId: 'evt-3' })).map((r) => r.rule).sort()).toEqual(['other', 'r']);
+  });
+
   it('Given batches across the cut, When pruned, Then exactly the runs finished before it go: straddling batches are rewritten, their events unindexed, emptied batches deleted', async () => {
     const path = join(tempDir(), 'agent.db');
     const store = await openSqliteStore({ path });

@@ -33,11 +33,34 @@ function isLarge(param: unknown): param is string {
   return typeof param === 'string' && param.length >= LARGE_TEXT;
 }
 
-function encodeLarge(param: unknown, transfer: ArrayBuffer[]): unknown {
-  if (!isLarge(param)) return param;
-  const bytes = encoder.encode(param);
-  transfer.push(bytes.buffer as ArrayBuffer);
-  return { text: bytes };
+/**
+ * The large texts of one write, as they cross: transferred bytes, each text once however many rows
+ * bind it (the ledger's JSON is bound by two statements, one of which runs).
+ */
+class LargeTexts {
+  readonly transfer: ArrayBuffer[] = [];
+  private readonly encoded = new Map<string, { text: Uint8Array }>();
+
+  param(param: unknown): unknown {
+    if (!isLarge(param)) return param;
+    let crossing = this.encoded.get(param);
+    if (crossing === undefined) {
+      crossing = { text: encoder.encode(param) };
+      this.transfer.push(crossing.text.buffer as ArrayBuffer);
+      this.encoded.set(param, crossing);
+    }
+    return crossing;
+  }
+
+  /** The row as it crosses: itself unless it holds a large text (a copy per row was garbage per record). */
+  row(row: readonly unknown[] | Readonly<Record<string, unknown>>): unknown {
+    if (Array.isArray(row)) return row.some(isLarge) ? row.map((p) => this.param(p)) : row;
+    const named = row as Readonly<Record<string, unknown>>;
+    if (!Object.values(named).some(isLarge)) return row;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(named)) out[key] = this.param(named[key]);
+    return out;
+  }
 }
 
 /**
@@ -60,15 +83,19 @@ const prepare = (sql) => {
 const applyWriteBatch = ${applyWriteBatch.toString()};
 const write = db.transaction((batch) => applyWriteBatch(prepare, batch));
 const decoder = new TextDecoder();
-// A positional parameter is never a plain object (the driver cannot bind one): this one is large text.
+// A parameter is never a plain object (the driver cannot bind one): this one is large text.
 const isText = (p) => p !== null && typeof p === 'object' && p.text instanceof Uint8Array;
 parentPort.on('message', ({ id, batch }) => {
   try {
+    const texts = new Map();
     for (const rows of batch.rows)
       for (const row of rows)
-        if (Array.isArray(row))
-          for (let k = 0; k < row.length; k++)
-            if (isText(row[k])) row[k] = decoder.decode(row[k].text);
+        for (const k of Array.isArray(row) ? row.keys() : Object.keys(row))
+          if (isText(row[k])) {
+            let text = texts.get(row[k]);
+            if (text === undefined) texts.set(row[k], (text = decoder.decode(row[k].text)));
+            row[k] = text;
+          }
     parentPort.postMessage({ id, changes: write.immediate(batch) });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
@@ -97,17 +124,12 @@ export class SqliteWriter {
   write(batch: WriteBatch): Promise<number[][]> {
     const worker = this.start();
     const id = this.nextId++;
-    const transfer: ArrayBuffer[] = [];
-    // Only a row holding a large text is copied (most hold none: a copy per row was garbage per record).
-    const rows = batch.rows.map((list) =>
-      list.map((row) =>
-        Array.isArray(row) && row.some(isLarge) ? row.map((p) => encodeLarge(p, transfer)) : row,
-      ),
-    );
+    const texts = new LargeTexts();
+    const rows = batch.rows.map((list) => list.map((row) => texts.row(row)));
     return new Promise<number[][]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, batch: { sql: batch.sql, rows } }, transfer);
+      worker.postMessage({ id, batch: { sql: batch.sql, rows, unless: batch.unless } }, texts.transfer);
     });
   }
 
