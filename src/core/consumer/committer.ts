@@ -9,6 +9,7 @@ import { END_OF_PARTITION, type Partition, type Position } from '../types.js';
 import type { Assignor } from './assignor.js';
 import { type CommitPolicy, commitDue } from './commit-policy.js';
 import { DoneLog } from './done-log.js';
+import { SettleFlushes } from './settle-flushes.js';
 import { Watermark } from './watermark.js';
 
 /**
@@ -45,9 +46,8 @@ export type PartitionProgress = Watermark | DoneLog;
  * the commit under way. `commit(true)` (drain, revocation) waits for every commit and then writes its own.
  *
  * A source that settles each message (`settlement: 'each'`, ack-based queues) has no policy to wait for:
- * whatever is done is flushed and settled as soon as possible, one flush at a time, the next starting as
- * soon as the one being written is through (the group commit grows with the load, up to the source's
- * in-flight window).
+ * whatever is done is flushed and settled as soon as possible, up to two flushes overlapping (see
+ * `SettleFlushes`).
  *
  * Each partition also keeps the fence of the lease it was assigned under: a watermark of an earlier
  * ownership must never be written under a lease taken again since (it would move the checkpoint back
@@ -66,13 +66,22 @@ export class Committer {
   /** A commit came due while one was being written: it starts as soon as that one is through. */
   private owed = false;
   private failure: unknown;
-  /** A flush of done messages is scheduled for the next turn of the event loop (`settlesEach`). */
-  private settleScheduled = false;
   private stopped = false;
+  /** The flushes and settling of a source that settles each message. */
+  private readonly settler: SettleFlushes | undefined;
 
   constructor(private readonly options: CommitterOptions) {
     this.settlesEach = options.source.settlement === 'each';
     this.lastCommitAt = options.clock.now();
+    this.settler = this.settlesEach
+      ? new SettleFlushes({
+          ...options,
+          progress: this.progress,
+          failed: (error) => {
+            this.failure = error;
+          },
+        })
+      : undefined;
   }
 
   /** Messages tracked and not yet done. */
@@ -159,8 +168,8 @@ export class Committer {
 
   /** `n` messages were done: counts toward the policy, and a settling source is told soon. */
   counted(n: number): void {
-    this.doneSinceCommit += n;
-    if (this.settlesEach) this.scheduleSettle();
+    if (this.settler !== undefined) this.settler.counted(n);
+    else this.doneSinceCommit += n;
   }
 
   /**
@@ -174,12 +183,13 @@ export class Committer {
     if (p === undefined) return;
     p.track(END_OF_PARTITION);
     p.done(END_OF_PARTITION);
-    this.doneSinceCommit++;
+    this.counted(1);
   }
 
   /** No commit starts from now on (terminated: nothing more may be committed). */
   stop(): void {
     this.stopped = true;
+    this.settler?.stop();
   }
 
   /**
@@ -188,15 +198,17 @@ export class Committer {
    */
   async commit(force: boolean): Promise<void> {
     this.rethrow();
+    if (this.settler !== undefined) {
+      if (force) await this.settler.drain();
+      else this.settler.flush();
+      this.rethrow();
+      return;
+    }
     if (force) {
       while (this.committing !== undefined) await this.committing;
       this.rethrow();
       this.owed = false;
       await this.commitNow();
-      return;
-    }
-    if (this.settlesEach) {
-      if (this.committing === undefined && this.doneSinceCommit > 0) this.start();
       return;
     }
     const { policy } = this.options;
@@ -215,25 +227,7 @@ export class Committer {
     this.rethrow();
   }
 
-  /**
-   * A settling source is told of done messages as soon as their records are durable, not only when the
-   * loop comes back from a poll (a pool runner finishes work while the loop waits on an empty inbox —
-   * whose refill waits on these very acks). The flush starts on the next turn, so that work done in one
-   * burst goes in one flush; while one is being written the next waits for it (see `start`).
-   */
-  private scheduleSettle(): void {
-    if (this.settleScheduled || this.committing !== undefined) return;
-    this.settleScheduled = true;
-    setImmediate(() => {
-      this.settleScheduled = false;
-      if (this.committing === undefined && !this.stopped && this.failure === undefined) this.start();
-    });
-  }
-
-  /**
-   * Writes a commit in the background, then the next one if one is owed (for a settling source: if
-   * anything was done meanwhile).
-   */
+  /** Writes a commit in the background, then the next one if one is owed. */
   private start(): void {
     this.owed = false;
     const committing: Promise<void> = this.commitNow()
@@ -242,8 +236,7 @@ export class Committer {
       })
       .finally(() => {
         if (this.committing === committing) this.committing = undefined;
-        const next = this.settlesEach ? this.doneSinceCommit > 0 : this.owed;
-        if (next && !this.stopped && this.failure === undefined && this.committing === undefined)
+        if (this.owed && !this.stopped && this.failure === undefined && this.committing === undefined)
           this.start();
       });
     this.committing = committing;
@@ -258,7 +251,6 @@ export class Committer {
 
   /** Flushes the journal and the moved watermarks in one store transaction, then commits to the source. */
   private async commitNow(): Promise<void> {
-    if (this.settlesEach) return this.settleNow();
     const { store, source, journal, group, owner, clock, stats, telemetry, assignor } = this.options;
     const started = clock.now();
     const positions = new Map<Partition, Position>();
@@ -305,41 +297,6 @@ export class Committer {
         positions: Object.fromEntries(positions),
         durationMs: clock.now() - started,
       });
-    }
-  }
-
-  /**
-   * Flushes the journal — the records of every message done so far — then settles each of those
-   * messages with the source. Nothing is checkpointed: the source keeps the progress.
-   */
-  private async settleNow(): Promise<void> {
-    const { store, source, journal, clock, stats, telemetry } = this.options;
-    const started = clock.now();
-    const done = new Map<Partition, Position[]>();
-    let count = 0;
-    for (const [partition, log] of this.progress) {
-      if (!(log as DoneLog).changed) continue;
-      const positions = (log as DoneLog).takeDone();
-      done.set(partition, positions);
-      count += positions.length;
-    }
-    this.lastCommitAt = started;
-    this.doneSinceCommit = 0;
-    if (done.size === 0 && journal.size === 0) return;
-    const batch = journal.take();
-    try {
-      await store.flush(batch, []);
-    } catch (error) {
-      journal.restore(batch);
-      // Not settled: the messages stay unacked, and are redelivered if the agent stops now.
-      throw error;
-    }
-    if (done.size > 0) await source.settle!(done);
-    stats.commits++;
-    if (count > 0 && telemetry.has('commit')) {
-      const positions: Record<Partition, Position> = {};
-      for (const [partition, list] of done) positions[partition] = list[list.length - 1]!;
-      telemetry.emit('commit', { positions, durationMs: clock.now() - started });
     }
   }
 }

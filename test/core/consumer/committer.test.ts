@@ -156,3 +156,74 @@ describe('Committer', () => {
     await committer.commit(true);
   });
 });
+
+describe('Committer of a source that settles each message', () => {
+  function settling() {
+    const store = new SlowStore();
+    const journal = new Journal();
+    const settled: string[] = [];
+    const source = {
+      id: 'amqp:q',
+      checkpointing: 'broker',
+      settlement: 'each',
+      settle: async (done: ReadonlyMap<string, readonly string[]>) => {
+        settled.push(...(done.get('q') ?? []));
+      },
+    } as unknown as Source;
+    const committer = new Committer({
+      source,
+      store: store as unknown as StateStore,
+      journal,
+      assignor: {} as Assignor,
+      group: 'g',
+      owner: 'me',
+      clock: new FakeClock(0),
+      stats: new Stats(),
+      telemetry: new Telemetry(),
+      policy: POLICY,
+    });
+    committer.open('q', undefined);
+    let next = 0;
+    const process = (n: number) => {
+      for (let i = 0; i < n; i++, next++) {
+        const position = `1:${next}`;
+        committer.track('q', position);
+        journal.recordRun(succeeded(`run-${position}`));
+        committer.done('q', position);
+      }
+      committer.counted(n);
+    };
+    return { store, committer, process, settled };
+  }
+
+  it('Given a flush being written, When more messages are done, Then a second flush of them starts at once (the loop never waits), each settles only once its own records and those before are durable, and a third waits for the first', async () => {
+    const { store, committer, process, settled } = settling();
+    process(3);
+    await committer.commit(false);
+    expect(store.held).toHaveLength(1);
+
+    process(2);
+    expect(await settlesSoon(committer.commit(false))).toBe(true);
+    expect(store.held).toHaveLength(2);
+    expect(store.held[1]!.runs).toEqual(['run-1:3', 'run-1:4']);
+    process(4);
+    expect(await settlesSoon(committer.commit(false))).toBe(true);
+    expect(store.held).toHaveLength(2);
+    expect(settled).toEqual([]);
+
+    // The second flush is durable first: it settles only after the first.
+    store.held[1]!.release();
+    await settlesSoon(Promise.resolve());
+    expect(settled).toEqual([]);
+    store.held[0]!.release();
+    await settlesSoon(Promise.resolve());
+    expect(settled).toEqual(['1:0', '1:1', '1:2', '1:3', '1:4']);
+    expect(store.held).toHaveLength(3);
+    expect(store.held[2]!.runs).toHaveLength(4);
+
+    const draining = committer.commit(true);
+    store.held[2]!.release();
+    await draining;
+    expect(settled).toHaveLength(9);
+  });
+});
