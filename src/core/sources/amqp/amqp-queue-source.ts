@@ -35,6 +35,10 @@ function parsePosition(position: Position): [number, number] {
  *
  * - **In flight.** Manual acks with `prefetch` unacked deliveries at most: the bound of what this agent
  *   holds. Unacked messages go back to the queue when the channel or connection closes (a crash included).
+ *   A `poll` hands out a quarter of the window at most (`handOut`), so that the first deliveries of a
+ *   window are done, flushed and acked — and the broker sends more — while the rest are worked on: handed
+ *   the whole window at once, the processor worked through all of it while the broker, out of credit,
+ *   sent nothing, and then the broker's refill found it idle (the inbox was empty in 6 polls of 10).
  * - **Positions** are `"<generation>:<deliveryTag>"`. The generation increments on every channel open
  *   (reconnect); a commit of an older generation is skipped — acking its tag on the new channel would be
  *   a 406 that closes it — and those messages are redelivered instead.
@@ -51,6 +55,8 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
   readonly settlement = 'each' as const;
   /** Most unacked deliveries at once: a commit is needed at least this often for the consumer to go on. */
   readonly inFlightLimit: number;
+  /** Most deliveries one `poll` hands out: a quarter of the prefetch window. */
+  readonly handOut: number;
   private assigned = false;
   /** Delivery tags of the current generation not yet acked or nacked. */
   private readonly unacked = new AckRanges();
@@ -61,6 +67,7 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
   constructor(options: AmqpQueueSourceOptions) {
     super(options, 'source');
     this.inFlightLimit = options.settings.prefetch;
+    this.handOut = Math.max(1, Math.ceil(options.settings.prefetch / 4));
   }
 
   /** Starts consuming. Start positions mean nothing to a queue: it hands out what it holds. */
@@ -104,7 +111,7 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
       else await this.clock.sleep(this.options.idleMs ?? 50, signal).catch(() => undefined);
     }
     if (!this.assigned || this.paused) return { messages: [], ended: [], caughtUp: !this.assigned };
-    const taken = this.inbox.take(max);
+    const taken = this.inbox.take(Math.min(max, this.handOut));
     if (taken.length > 0) {
       const messages = new Array<Message<Bytes>>(taken.length);
       for (let i = 0; i < taken.length; i++) messages[i] = taken[i]!.message;
