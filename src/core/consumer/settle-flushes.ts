@@ -13,6 +13,11 @@ import { DoneLog } from './done-log.js';
  */
 export const SETTLE_FLUSHES = 2;
 
+/** Done messages that start a flush overlapping one under way: a quarter of the source's window. */
+export function overlapAfter(source: Source): number {
+  return source.inFlightLimit === undefined ? 1 : Math.max(1, Math.ceil(source.inFlightLimit / 4));
+}
+
 export interface SettleFlushesOptions {
   readonly source: Source;
   readonly store: StateStore;
@@ -30,10 +35,11 @@ export interface SettleFlushesOptions {
  * How a source that settles each message (`settlement: 'each'`, an ack-based queue) makes its done
  * messages durable and settled: each flush takes the journal and every position done so far, writes
  * them, then settles those positions with the source — never a position whose records are not durable.
- * There is no policy to wait for: a flush starts as soon as something is done and fewer than
- * `SETTLE_FLUSHES` are under way, so the next batch is written while the previous one is (a flush that
- * waits for the one before it to finish holds every message done meanwhile unacked — with a prefetch
- * window, the broker stops delivering). Flushes finish in the order they started: each settles only
+ * There is no policy to wait for: a flush starts as soon as something is done and none is under way,
+ * and a second one overlaps it once a quarter of the source's in-flight window is done (`overlapAfter`):
+ * a flush that waits for the one before it holds every message done meanwhile unacked — with a prefetch
+ * window, the broker stops delivering — while overlapping it with every few done messages (a pool
+ * runner finishes them one by one) would write many tiny transactions. Flushes finish in the order they started: each settles only
  * after the one before it is through, so a third is taken only once the first is written. While both
  * slots are busy, done messages gather into the next flush (a group commit that grows with the load, up
  * to the source's in-flight window).
@@ -46,8 +52,11 @@ export class SettleFlushes {
   private scheduled = false;
   private stopped = false;
   private failure = false;
+  private readonly overlapAfter: number;
 
-  constructor(private readonly options: SettleFlushesOptions) {}
+  constructor(private readonly options: SettleFlushesOptions) {
+    this.overlapAfter = overlapAfter(options.source);
+  }
 
   /**
    * `n` messages were done: a flush starts on the next turn of the event loop (so that work done in one
@@ -56,7 +65,7 @@ export class SettleFlushes {
    */
   counted(n: number): void {
     this.doneSince += n;
-    if (this.scheduled || this.underWay >= SETTLE_FLUSHES) return;
+    if (this.scheduled || !this.due()) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -64,9 +73,9 @@ export class SettleFlushes {
     });
   }
 
-  /** Starts a flush if something was done since the last one and a slot is free. Never waits. */
+  /** Starts a flush if one is due (see the class). Never waits. */
   flush(): void {
-    if (this.doneSince > 0 && this.underWay < SETTLE_FLUSHES && !this.stopped && !this.failure) this.start();
+    if (this.due() && !this.stopped && !this.failure) this.start();
   }
 
   /**
@@ -83,6 +92,11 @@ export class SettleFlushes {
   /** No flush starts from now on (terminated); one under way still settles what it made durable. */
   stop(): void {
     this.stopped = true;
+  }
+
+  private due(): boolean {
+    if (this.doneSince === 0) return false;
+    return this.underWay === 0 || (this.underWay < SETTLE_FLUSHES && this.doneSince >= this.overlapAfter);
   }
 
   private start(): void {

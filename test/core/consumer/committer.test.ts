@@ -166,6 +166,7 @@ describe('Committer of a source that settles each message', () => {
       id: 'amqp:q',
       checkpointing: 'broker',
       settlement: 'each',
+      inFlightLimit: 8,
       settle: async (done: ReadonlyMap<string, readonly string[]>) => {
         settled.push(...(done.get('q') ?? []));
       },
@@ -196,13 +197,17 @@ describe('Committer of a source that settles each message', () => {
     return { store, committer, process, settled };
   }
 
-  it('Given a flush being written, When more messages are done, Then a second flush of them starts at once (the loop never waits), each settles only once its own records and those before are durable, and a third waits for the first', async () => {
+  it('Given a flush being written, When a quarter of the in-flight window is done, Then a second flush of them starts at once (the loop never waits), each settles only once its own records and those before are durable, and a third waits for the first', async () => {
     const { store, committer, process, settled } = settling();
     process(3);
     await committer.commit(false);
     expect(store.held).toHaveLength(1);
 
-    process(2);
+    // One message done (under a quarter of the window of 8) waits; a second one starts the overlap.
+    process(1);
+    expect(await settlesSoon(committer.commit(false))).toBe(true);
+    expect(store.held).toHaveLength(1);
+    process(1);
     expect(await settlesSoon(committer.commit(false))).toBe(true);
     expect(store.held).toHaveLength(2);
     expect(store.held[1]!.runs).toEqual(['run-1:3', 'run-1:4']);
