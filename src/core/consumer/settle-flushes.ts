@@ -39,10 +39,10 @@ export interface SettleFlushesOptions {
  * and a second one overlaps it once a quarter of the source's in-flight window is done (`overlapAfter`):
  * a flush that waits for the one before it holds every message done meanwhile unacked — with a prefetch
  * window, the broker stops delivering — while overlapping it with every few done messages (a pool
- * runner finishes them one by one) would write many tiny transactions. Flushes finish in the order they started: each settles only
- * after the one before it is through, so a third is taken only once the first is written. While both
- * slots are busy, done messages gather into the next flush (a group commit that grows with the load, up
- * to the source's in-flight window).
+ * runner finishes them one by one) would write many tiny transactions. Flushes finish in the order they
+ * started: each settles only after the one before it is through, so a third is taken only once the first
+ * is written. While both slots are busy, done messages gather into the next flush (a group commit that
+ * grows with the load, up to the source's in-flight window).
  */
 export class SettleFlushes {
   private underWay = 0;
