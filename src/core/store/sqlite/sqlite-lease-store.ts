@@ -3,8 +3,12 @@ import type { Lease } from '../records.js';
 import { type LeaseRow, toLease } from '../rows/lease-row.js';
 import type { LeaseRequest, LeaseStore } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+import { WriteBatchBuilder } from './write-batch.js';
 
 const KEY = 'group_name = @group AND source = @source AND partition = @partition';
+const RENEW = `UPDATE leases SET expires_at = @expiresAt, renewed_at = @now
+  WHERE ${KEY} AND owner = @owner AND owner <> '' AND counter = @counter`;
 
 /**
  * Partition leases with fencing counters. Expiry is judged by the store clock. The counter changes only
@@ -13,7 +17,11 @@ const KEY = 'group_name = @group AND source = @source AND partition = @partition
  * written under another fence in the meantime.
  */
 export class SqliteLeaseStore implements LeaseStore {
-  constructor(private readonly connection: SqliteConnection) {}
+  /** `writer`: the store's writer thread, which takes a renewal while it writes for us (see `renew`). */
+  constructor(
+    private readonly connection: SqliteConnection,
+    private readonly writer?: SqliteWriter,
+  ) {}
 
   list(group: string | undefined, source: string): Promise<Lease[]> {
     return this.connection.call(() => {
@@ -72,19 +80,32 @@ export class SqliteLeaseStore implements LeaseStore {
     });
   }
 
-  renew(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
-    return this.connection.call(() => {
-      assertLeaseTtl(ttlMs);
-      const now = this.connection.clock.now();
-      const row = this.connection
-        .statement(
-          `UPDATE leases SET expires_at = @expiresAt, renewed_at = @now
-           WHERE ${KEY} AND owner = @owner AND owner <> '' AND counter = @counter
-           RETURNING *`,
-        )
-        .get({ ...fenceOf(lease), expiresAt: now + ttlMs, now }) as LeaseRow | undefined;
-      return row === undefined ? undefined : toLease(row);
-    });
+  /**
+   * Extends the lease if it is still this owner's under this fence. While the writer thread has flushes of
+   * this process to apply, the renewal is queued behind them there, as a heartbeat is: on this connection
+   * it would wait for their write lock in SQLite's busy handler, with the event loop (measured on the
+   * Kinesis bench: 0.36–0.45 s of a 100k-record run). The renewed lease is then the one sent, with the
+   * times it was written with; a renewal that changed no row lost the lease.
+   */
+  async renew(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
+    assertLeaseTtl(ttlMs);
+    const now = this.connection.clock.now();
+    const params = { ...fenceOf(lease), expiresAt: now + ttlMs, now };
+    if (this.writer === undefined || this.writer.inPlace(1)) {
+      return this.connection.call(() => {
+        const row = this.connection.statement(`${RENEW} RETURNING *`).get(params) as LeaseRow | undefined;
+        return row === undefined ? undefined : toLease(row);
+      });
+    }
+    const batch = new WriteBatchBuilder();
+    batch.add(RENEW, params);
+    let changes: number[][];
+    try {
+      changes = await this.writer.write(batch.build());
+    } catch (error) {
+      throw this.connection.translate(error);
+    }
+    return changes[0]?.[0] === 1 ? { ...lease, expiresAt: now + ttlMs, renewedAt: now } : undefined;
   }
 
   release(lease: Lease): Promise<void> {

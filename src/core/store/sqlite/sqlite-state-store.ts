@@ -78,7 +78,7 @@ export class SqliteStateStore implements StateStore {
     this.location = connection.location;
     this.log = new SqliteLogStore(connection, writer);
     this.checkpoints = new SqliteCheckpointStore(connection);
-    this.leases = new SqliteLeaseStore(connection);
+    this.leases = new SqliteLeaseStore(connection, writer);
     this.failed = new SqliteFailedStore(connection);
     this.runs = new SqliteRunStore(connection);
     this.efforts = new SqliteEffortStore(connection);
