@@ -3,7 +3,7 @@ import { render } from 'ink-testing-library';
 import type { ConsoleView } from '../../src/core/console/data.js';
 import { Console } from '../../src/ui/console/components/Console.js';
 import type { PaneName } from '../../src/ui/console/console-state.js';
-import { FakeConsoleSource, spyActions, until } from './console-fixtures.js';
+import { FakeConsoleSource, readingKeys, spyActions, until } from './console-fixtures.js';
 
 /** A run id as the store makes them: 27 base64url characters. */
 export const runId = (n: number) => `q7Xv2LmN0pRsTuVwYz-AbCdEf${n}`.slice(0, 27);
@@ -23,6 +23,7 @@ export async function console80x24(view: ConsoleView, initialPane: PaneName, rea
   );
   const frame = () => app.lastFrame() ?? '';
   await until(() => frame().includes('orders@host-1#4242'), 'the first frame');
+  await readingKeys(app.stdin);
   const press = async (...keys: string[]) => {
     for (const key of keys) {
       app.stdin.write(key);

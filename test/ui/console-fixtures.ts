@@ -364,6 +364,14 @@ export async function until(probe: () => boolean, what: string, timeoutMs = 15_0
   }
 }
 
+/**
+ * Waits until the console reads keys: Ink starts reading stdin in an effect that runs after the first
+ * frame is drawn, and a key written before it is lost (a loaded machine lets a test type in between).
+ */
+export async function readingKeys(stdin: { listenerCount(event: string): number }): Promise<void> {
+  await until(() => stdin.listenerCount('readable') > 0, 'the console reading keys');
+}
+
 /** The first line of a frame that matches `pattern` ('' when none does). */
 export const line = (frame: string | undefined, pattern: RegExp) =>
   (frame ?? '').split('\n').find((l) => pattern.test(l)) ?? '';

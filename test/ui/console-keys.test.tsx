@@ -6,7 +6,7 @@ import { consoleActions } from '../../src/core/console/actions.js';
 import type { StateStore } from '../../src/core/store/state-store.js';
 import { Console } from '../../src/ui/console/components/Console.js';
 import type { PaneName } from '../../src/ui/console/console-state.js';
-import { FakeConsoleSource, sampleView, spyActions, until } from './console-fixtures.js';
+import { FakeConsoleSource, readingKeys, sampleView, spyActions, until } from './console-fixtures.js';
 
 const KEYS = { tab: '\t', enter: '\r', escape: '\u001B', down: '\u001B[B', up: '\u001B[A' };
 
@@ -33,6 +33,7 @@ async function consoleWith(
   await until(() => (app.lastFrame() ?? '').includes('orders@host-1#4242'), 'the first frame');
   // A pane reads its rows when it comes on screen: keys act on rows only once they are there.
   await until(() => selectedLine(app.lastFrame() ?? '') !== '', 'the rows of the first pane');
+  await readingKeys(app.stdin);
   const press = async (...keys: string[]) => {
     for (const key of keys) {
       app.stdin.write(key);

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Console } from '../../src/ui/console/components/Console.js';
-import { FakeConsoleSource, spyActions, until } from './console-fixtures.js';
+import { FakeConsoleSource, readingKeys, spyActions, until } from './console-fixtures.js';
 
 const ENTER = '\r';
 
@@ -22,6 +22,7 @@ async function consoleIn(context: { name: string; production: boolean }) {
     />,
   );
   await until(() => (app.lastFrame() ?? '').includes('orders@host-1#4242'), 'the first frame');
+  await readingKeys(app.stdin);
   const press = async (...keys: string[]) => {
     for (const key of keys) {
       app.stdin.write(key);
