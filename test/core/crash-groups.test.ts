@@ -285,5 +285,5 @@ describe('Agent crash safety, two groups publishing', () => {
       slots.reduce((sum, slot) => sum + slot.skipped, 0),
       'runs skipped as already succeeded',
     ).toBeGreaterThan(0);
-  }, 180_000);
+  }, 300_000);
 });

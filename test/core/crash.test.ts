@@ -154,5 +154,5 @@ describe('Agent crash safety', () => {
         `${repeats} repeated executions over ${repeatedRuns} runs (at-least-once, success not yet durable); ` +
         `${skipped} runs skipped on redelivery as already succeeded; ${Date.now() - started} ms in all`,
     );
-  }, 90_000);
+  }, 240_000);
 });

@@ -17,5 +17,5 @@ describe('Simulation of the engine under faults', () => {
       ...summary.lines,
     ].join('\n');
     expect(summary.failed.length, report).toBe(0);
-  }, 180_000);
+  }, 300_000);
 });
