@@ -50,6 +50,21 @@ function setup() {
     commit: async () => undefined,
   } as unknown as Source;
   const assignor = { ended: () => undefined, refresh: async () => undefined } as unknown as Assignor;
+  return { store, ...committerOn(source, store, journal, assignor, '0', (n) => String(n)) };
+}
+
+/**
+ * A committer over `source` and `store` with one open partition, and `process(n)`: reads, runs (one
+ * recorded run each) and finishes `n` more messages, at the positions `positionOf` gives.
+ */
+function committerOn(
+  source: Source,
+  store: SlowStore,
+  journal: Journal,
+  assignor: Assignor,
+  partition: string,
+  positionOf: (n: number) => string,
+) {
   const committer = new Committer({
     source,
     store: store as unknown as StateStore,
@@ -62,19 +77,18 @@ function setup() {
     telemetry: new Telemetry(),
     policy: POLICY,
   });
-  committer.open('0', undefined);
+  committer.open(partition, undefined);
   let next = 0;
-  /** Reads, runs (one recorded run each) and finishes `n` more messages. */
   const process = (n: number) => {
     for (let i = 0; i < n; i++, next++) {
-      const position = String(next);
-      committer.track('0', position);
+      const position = positionOf(next);
+      committer.track(partition, position);
       journal.recordRun(succeeded(`run-${position}`));
-      committer.done('0', position);
+      committer.done(partition, position);
     }
     committer.counted(n);
   };
-  return { store, committer, process };
+  return { committer, process };
 }
 
 function succeeded(id: string): RunRecord {
@@ -171,30 +185,7 @@ describe('Committer of a source that settles each message', () => {
         settled.push(...(done.get('q') ?? []));
       },
     } as unknown as Source;
-    const committer = new Committer({
-      source,
-      store: store as unknown as StateStore,
-      journal,
-      assignor: {} as Assignor,
-      group: 'g',
-      owner: 'me',
-      clock: new FakeClock(0),
-      stats: new Stats(),
-      telemetry: new Telemetry(),
-      policy: POLICY,
-    });
-    committer.open('q', undefined);
-    let next = 0;
-    const process = (n: number) => {
-      for (let i = 0; i < n; i++, next++) {
-        const position = `1:${next}`;
-        committer.track('q', position);
-        journal.recordRun(succeeded(`run-${position}`));
-        committer.done('q', position);
-      }
-      committer.counted(n);
-    };
-    return { store, committer, process, settled };
+    return { store, settled, ...committerOn(source, store, journal, {} as Assignor, 'q', (n) => `1:${n}`) };
   }
 
   it('Given a flush being written, When a quarter of the in-flight window is done, Then a second flush of them starts at once (the loop never waits), each settles only once its own records and those before are durable, and a third waits for the first', async () => {

@@ -1,9 +1,6 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import { describe, expect, it } from 'vitest';
 import type { AgentHeartbeat } from '../../../src/core/store/state-store.js';
-import { tempDir } from '../../support/temp.js';
+import { storeWithLockedWriter } from './locked-writer.js';
 
 const beat: AgentHeartbeat = {
   id: 'agent-1',
@@ -19,21 +16,7 @@ const beat: AgentHeartbeat = {
 
 describe('SqliteAgentStore heartbeat while the writer thread waits for the lock', () => {
   it('Given a log append queued on the writer thread behind a lock another connection holds, When the agent beats, Then the event loop keeps running, and the beat is written once the lock is free', async () => {
-    const path = join(tempDir('agent-beat-'), 'agent.db');
-    const store = await openSqliteStore({ path, busyTimeoutMs: 30_000 });
-    onTestFinished(() => store.close());
-    await store.log.ensureTopic('events', 1);
-    const other = new Database(path);
-    onTestFinished(() => {
-      other.close();
-    });
-    other.exec('BEGIN IMMEDIATE');
-    // More records than an in-place write takes: the append goes to the writer thread, which waits.
-    const appended = store.log.append(
-      'events',
-      Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(`{"n":${i}}`) })),
-    );
-    await new Promise((resolve) => setImmediate(resolve));
+    const { store, other, appended } = await storeWithLockedWriter('agent-beat-', async () => undefined);
 
     let settled = false;
     const heartbeat = store.agents.heartbeat(beat).finally(() => {
