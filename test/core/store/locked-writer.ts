@@ -30,3 +30,22 @@ export async function storeWithLockedWriter<T>(
   await new Promise((resolve) => setImmediate(resolve));
   return { store, other, appended, prepared };
 }
+
+/**
+ * Starts `work` while `other` holds the lock, gives the event loop one turn, then lets the lock go.
+ * `pendingWhileLocked`: `work` had not settled in that turn — on the caller's connection it would have
+ * held the event loop in SQLite's busy handler instead.
+ */
+export async function whileLocked<T>(
+  other: Database.Database,
+  work: () => Promise<T>,
+): Promise<{ pendingWhileLocked: boolean; result: Promise<T> }> {
+  let settled = false;
+  const result = work().finally(() => {
+    settled = true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  const pendingWhileLocked = !settled;
+  other.exec('COMMIT');
+  return { pendingWhileLocked, result };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentHeartbeat } from '../../../src/core/store/state-store.js';
-import { storeWithLockedWriter } from './locked-writer.js';
+import { storeWithLockedWriter, whileLocked } from './locked-writer.js';
 
 const beat: AgentHeartbeat = {
   id: 'agent-1',
@@ -18,14 +18,9 @@ describe('SqliteAgentStore heartbeat while the writer thread waits for the lock'
   it('Given a log append queued on the writer thread behind a lock another connection holds, When the agent beats, Then the event loop keeps running, and the beat is written once the lock is free', async () => {
     const { store, other, appended } = await storeWithLockedWriter('agent-beat-', async () => undefined);
 
-    let settled = false;
-    const heartbeat = store.agents.heartbeat(beat).finally(() => {
-      settled = true;
-    });
-    // On the caller's connection the beat would hold the event loop in SQLite's busy handler here.
-    await new Promise((resolve) => setImmediate(resolve));
-    const pendingWhileLocked = !settled;
-    other.exec('COMMIT');
+    const { pendingWhileLocked, result: heartbeat } = await whileLocked(other, () =>
+      store.agents.heartbeat(beat),
+    );
 
     expect(pendingWhileLocked).toBe(true);
     expect((await appended).length).toBe(300);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storeWithLockedWriter } from './locked-writer.js';
+import { storeWithLockedWriter, whileLocked } from './locked-writer.js';
 
 const request = { group: 'orders', source: 'local:events', partition: '0', owner: 'agent-1', ttlMs: 10_000 };
 
@@ -13,14 +13,9 @@ async function lockedWithLease() {
 describe('SqliteLeaseStore renew while the writer thread waits for the lock', () => {
   it('Given a log append queued on the writer thread behind a lock another connection holds, When the owner renews its lease, Then the event loop keeps running, and the lease is extended once the lock is free', async () => {
     const { store, lease, other, appended } = await lockedWithLease();
-    let settled = false;
-    const renewed = store.leases.renew(lease, 60_000).finally(() => {
-      settled = true;
-    });
-    // On the caller's connection the renewal would hold the event loop in SQLite's busy handler here.
-    await new Promise((resolve) => setImmediate(resolve));
-    const pendingWhileLocked = !settled;
-    other.exec('COMMIT');
+    const { pendingWhileLocked, result: renewed } = await whileLocked(other, () =>
+      store.leases.renew(lease, 60_000),
+    );
 
     expect(pendingWhileLocked).toBe(true);
     expect((await appended).length).toBe(300);
