@@ -5,7 +5,6 @@ import type { AgentHeartbeat, AgentStore } from '../state-store.js';
 import { jsonOrNull } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { SqliteWriter } from './sqlite-writer.js';
-import { WriteBatchBuilder } from './write-batch.js';
 
 const UPSERT = `
   INSERT INTO agents (id, name, group_name, host, pid, source, state, started_at, heartbeat_at, version, snapshot)
@@ -46,18 +45,15 @@ export class SqliteAgentStore implements AgentStore {
       version: agent.version,
       snapshot: jsonOrNull(redactDeep(agent.snapshot)),
     };
-    if (this.writer === undefined || this.writer.inPlace(1)) {
+    const behind = this.writer?.writeBehind(UPSERT, params);
+    if (behind === undefined) {
       return this.connection.call(() =>
         toAgent(this.connection.statement(`${UPSERT} RETURNING *`).get(params) as AgentRow),
       );
     }
-    const batch = new WriteBatchBuilder();
-    batch.add(UPSERT, params);
-    try {
-      await this.writer.write(batch.build());
-    } catch (error) {
+    await behind.catch((error: unknown) => {
       throw this.connection.translate(error);
-    }
+    });
     const written = await this.get(agent.id);
     if (written === undefined)
       throw new Error(`agent ${agent.id}: its heartbeat was written but is not found`);

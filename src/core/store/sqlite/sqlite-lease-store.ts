@@ -4,7 +4,6 @@ import { type LeaseRow, toLease } from '../rows/lease-row.js';
 import type { LeaseRequest, LeaseStore } from '../state-store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { SqliteWriter } from './sqlite-writer.js';
-import { WriteBatchBuilder } from './write-batch.js';
 
 const KEY = 'group_name = @group AND source = @source AND partition = @partition';
 const RENEW = `UPDATE leases SET expires_at = @expiresAt, renewed_at = @now
@@ -91,21 +90,17 @@ export class SqliteLeaseStore implements LeaseStore {
     assertLeaseTtl(ttlMs);
     const now = this.connection.clock.now();
     const params = { ...fenceOf(lease), expiresAt: now + ttlMs, now };
-    if (this.writer === undefined || this.writer.inPlace(1)) {
+    const behind = this.writer?.writeBehind(RENEW, params);
+    if (behind === undefined) {
       return this.connection.call(() => {
         const row = this.connection.statement(`${RENEW} RETURNING *`).get(params) as LeaseRow | undefined;
         return row === undefined ? undefined : toLease(row);
       });
     }
-    const batch = new WriteBatchBuilder();
-    batch.add(RENEW, params);
-    let changes: number[][];
-    try {
-      changes = await this.writer.write(batch.build());
-    } catch (error) {
+    const changes = await behind.catch((error: unknown) => {
       throw this.connection.translate(error);
-    }
-    return changes[0]?.[0] === 1 ? { ...lease, expiresAt: now + ttlMs, renewedAt: now } : undefined;
+    });
+    return changes === 1 ? { ...lease, expiresAt: now + ttlMs, renewedAt: now } : undefined;
   }
 
   release(lease: Lease): Promise<void> {

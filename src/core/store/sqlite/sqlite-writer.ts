@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { applyWriteBatch, type WriteBatch } from './write-batch.js';
+import { applyWriteBatch, type WriteBatch, WriteBatchBuilder } from './write-batch.js';
 
 export interface SqliteWriterOptions {
   readonly path: string;
@@ -141,6 +141,19 @@ export class SqliteWriter {
    */
   inPlace(rows: number): boolean {
     return rows <= IN_PLACE_ROWS && this.pending.size === 0;
+  }
+
+  /**
+   * One row of `sql`, queued on the thread behind this process's flushes while it has some to apply: a
+   * promise of the row's changes. `undefined` when nothing of ours is on the thread — the caller then
+   * writes the row on its own connection at once; queued, it would instead wait for their write lock in
+   * SQLite's busy handler with the event loop (heartbeats, lease renewals).
+   */
+  writeBehind(sql: string, params: Readonly<Record<string, unknown>>): Promise<number> | undefined {
+    if (this.inPlace(1)) return undefined;
+    const batch = new WriteBatchBuilder();
+    batch.add(sql, params);
+    return this.write(batch.build()).then((changes) => changes[0]![0]!);
   }
 
   async close(): Promise<void> {
