@@ -61,6 +61,14 @@ export async function resolve(specifier, context, next) {
     expect(urls.filter((u) => u.includes('/node_modules/zod/'))).toEqual([]);
   });
 
+  it("Then the bundled zod holds the members the code uses, without the ~40 locales of zod's `z` namespace", () => {
+    const bundle = readFileSync(join(import.meta.dirname, '../../dist/core/vendor/zod.js'), 'utf8');
+    expect(bundle).toMatch(/^\/\* zod members: .*\bobject\b.*\bstring\b/);
+    // zod's German locale ("Ungültige Eingabe"); English, the default, stays.
+    expect(bundle).not.toContain('Ungültig');
+    expect(bundle.length).toBeLessThan(150_000);
+  });
+
   it('Given a valid config, When rules list runs, Then it lists the rules with the bundled zod', () => {
     const dir = tempDir();
     writeConfig(
