@@ -8,6 +8,7 @@ import { makePrivateDirectory, PRIVATE_DIRECTORY_MODE } from '../private-files.j
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
 import { validateAgentConfig } from './config-schema.js';
+import { cachedConfigTransform } from './config-transform-cache.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -52,11 +53,13 @@ function publicApi(): string {
 
 async function importModule(path: string): Promise<unknown> {
   const { createJiti } = await import('jiti');
+  const cache = configCache();
   const jiti = createJiti(import.meta.url, {
     interopDefault: true,
     moduleCache: false,
-    // Transpiled configs are cached on disk (keyed by content), so only the first run pays for it.
-    fsCache: configCache(),
+    // Transpiled configs are cached on disk, keyed by content, so only the first run of a config pays.
+    fsCache: false,
+    ...(cache === false ? {} : { transform: cachedConfigTransform(cache) }),
     alias: { agentctl: publicApi() },
   });
   return jiti.import(path, { default: true });
