@@ -49,6 +49,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: [...inProcess, ...serial, '**/node_modules/**'],
           maxWorkers: 3,
+          isolate: process.env.ISO !== '0',
           sequence: { groupOrder: 0 },
         },
       },
