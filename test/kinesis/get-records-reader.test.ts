@@ -189,6 +189,49 @@ describe('readGetRecords', () => {
     expect(new TextDecoder().decode(other.Records![0]!.Data)).toBe('é😀');
   });
 
+  it('reads answers in several chunks one after another and side by side, each whole (larger, then smaller)', async () => {
+    // Given pages of different sizes, each sent in chunks of 1,000 bytes, the non-ASCII one included
+    const page = (n: number, key: string) =>
+      JSON.stringify({
+        Records: Array.from({ length: n }, (_, i) => ({
+          SequenceNumber: String(i),
+          Data: Buffer.from(`record ${i} of ${n}`).toString('base64'),
+          PartitionKey: key,
+        })),
+        NextShardIterator: `after-${n}`,
+      });
+    const chunked = (body: string) => ({
+      statusCode: 200,
+      headers: {},
+      body: (async function* () {
+        const bytes = Buffer.from(body, 'utf8');
+        for (let at = 0; at < bytes.length; at += 1_000) {
+          await Promise.resolve();
+          yield bytes.subarray(at, at + 1_000);
+        }
+      })(),
+    });
+    const expectPage = (out: GetRecordsCommandOutput, n: number, key: string) => {
+      expect(out.NextShardIterator).toBe(`after-${n}`);
+      expect(out.Records).toHaveLength(n);
+      expect(out.Records!.every((r) => r.PartitionKey === key)).toBe(true);
+      expect(new TextDecoder().decode(out.Records![n - 1]!.Data)).toBe(`record ${n - 1} of ${n}`);
+    };
+
+    // When they are read one after another, the largest first
+    expectPage(await readGetRecords(chunked(page(500, 'k'))), 500, 'k');
+    expectPage(await readGetRecords(chunked(page(40, 'clé'))), 40, 'clé');
+    expectPage(await readGetRecords(chunked(page(3, 'k'))), 3, 'k');
+
+    // And side by side, their chunks arriving in turns
+    const [a, b] = await Promise.all([
+      readGetRecords(chunked(page(300, 'a'))),
+      readGetRecords(chunked(page(200, 'b'))),
+    ]);
+    expectPage(a, 300, 'a');
+    expectPage(b, 200, 'b');
+  });
+
   it('reads an empty body as an output with metadata only', async () => {
     const out = await readGetRecords({ statusCode: 200, headers: {}, body: new Uint8Array(0) });
     expect(out.Records).toBeUndefined();
