@@ -1537,6 +1537,34 @@ export function stateStoreContract(
         expect(await store.log.read('nothing', 0, -1, 10)).toEqual([]);
       });
 
+      it('Given values of every byte, backslashes and JSON, When read one partition and many, Then the bytes are exact, And plain JSON comes with its text', async () => {
+        const every = Uint8Array.from({ length: 256 }, (_, b) => b);
+        const values = [
+          bytes('{"id":"a\\\\b","say":"\\"hi\\""}'),
+          every,
+          new Uint8Array([0x5c, 0x30, 0x30, 0x30, 0x5c, 0x5c, 0]),
+          bytes('{"name":"Zoë ✓"}'),
+          new Uint8Array([0xc3, 0x28, 0x7b]),
+          bytes('{"type":"plain","n":1}'),
+        ];
+        await store.log.ensureTopic('orders', 1);
+        await store.log.append(
+          'orders',
+          values.map((value) => ({ value, partition: 0 })),
+        );
+
+        const one = await store.log.read('orders', 0, -1, 10);
+        const many = (
+          await store.log.readMany?.('orders', [{ partition: 0, afterOffset: -1, max: 10 }])
+        )?.[0];
+
+        for (const records of many === undefined ? [one] : [one, many]) {
+          expect(records.map((r) => [...r.value])).toEqual(values.map((v) => [...v]));
+          for (const r of records) if (r.text !== undefined) expect(r.text).toBe(text(r.value));
+          expect(records.at(-1)!.text).toBe('{"type":"plain","n":1}');
+        }
+      });
+
       it('Given a partition, When its bounds are asked before and after appends, Then they are -1/-1 then first/last', async () => {
         await store.log.ensureTopic('orders', 2);
         expect(await store.log.bounds('orders', 1)).toEqual({ earliest: -1, latest: -1 });

@@ -1,10 +1,10 @@
 import { LogPartitioner } from '../log-partitioner.js';
 import { assertPartitionCount, assertTopicName, DEFAULT_PARTITIONS } from '../log-topic.js';
 import type { LogAppend, LogBounds, LogRecord, TopicInfo } from '../records.js';
-import { type LogRecordRow, toLogRecords } from '../rows/log-record-row.js';
 import { type TopicRow, toTopic } from '../rows/topic-row.js';
 import type { LogRead, LogStore } from '../state-store.js';
 import { base64, jsonParam, NOW_MS, type PgConnection } from './pg-connection.js';
+import { ESCAPED_VALUE, type EscapedRecordRow, escapedRecord } from './pg-escaped-value.js';
 
 /**
  * The embedded log, shared by every agent of the store. Offsets are dense per partition (0, 1, 2, …): an
@@ -87,13 +87,15 @@ export class PgLogStore implements LogStore {
 
   async read(topic: string, partition: number, afterOffset: number, max: number): Promise<LogRecord[]> {
     if (max <= 0) return [];
-    const rows = await this.connection.rows<LogRecordRow>(
-      `SELECT log_offset, key, timestamp, value FROM ${this.connection.table('log')}
+    const rows = await this.connection.rows<EscapedRecordRow>(
+      `SELECT log_offset, key, timestamp, ${ESCAPED_VALUE('value')} FROM ${this.connection.table('log')}
        WHERE topic = $1 AND partition = $2 AND log_offset > $3 ORDER BY log_offset LIMIT $4`,
       [topic, partition, afterOffset, max],
       'agentctl_log_read',
     );
-    return toLogRecords(topic, partition, rows);
+    return rows.map(([offset, key, timestamp, value]) =>
+      escapedRecord(topic, partition, offset, key, timestamp, value),
+    );
   }
 
   /**
@@ -105,8 +107,8 @@ export class PgLogStore implements LogStore {
     const results = reads.map((): LogRecord[] => []);
     if (wanted.length === 0) return results;
     const index = reads.map((_, i) => i).filter((i) => reads[i]!.max > 0);
-    const rows = await this.connection.rows<[number, ...LogRecordRow]>(
-      `SELECT r.i, l.log_offset, l.key, l.timestamp, l.value
+    const rows = await this.connection.rows<[number, ...EscapedRecordRow]>(
+      `SELECT r.i, l.log_offset, l.key, l.timestamp, ${ESCAPED_VALUE('l.value')}
        FROM unnest($2::int[], $3::int[], $4::bigint[], $5::int[]) AS r(i, p, after, n)
        CROSS JOIN LATERAL (
          SELECT log_offset, key, timestamp, value FROM ${this.connection.table('log')}
@@ -122,7 +124,7 @@ export class PgLogStore implements LogStore {
       'agentctl_log_read_many',
     );
     for (const [i, offset, key, timestamp, value] of rows) {
-      results[i]!.push({ topic, partition: reads[i]!.partition, offset, key, timestamp, value });
+      results[i]!.push(escapedRecord(topic, reads[i]!.partition, offset, key, timestamp, value));
     }
     return results;
   }
