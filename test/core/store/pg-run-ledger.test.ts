@@ -270,5 +270,34 @@ describe.skipIf(!available)(
       expect(found.size).toBe(10);
       expect(await scans()).toBe(scansBefore);
     });
+
+    it('Given one flush of three kinds whose strings hold control characters, When read back, Then each run comes back whole, in a batch of its kind', async () => {
+      const store = await open(freshSchema());
+      const odd = '\x1e\x1f\n"\\';
+      const runs = [
+        ledgerRun(0),
+        { ...ledgerRun(1), process: `q${odd}`, output: odd },
+        { ...ledgerRun(2), group: 'h', eventType: `t${odd}` },
+        ledgerRun(3),
+      ];
+
+      await store.flush({ runs: [], ledger: runs, efforts: [], parked: [] });
+
+      for (const { id, group, process, eventId, eventType, output } of runs) {
+        const fields = {
+          id,
+          group,
+          process,
+          eventId,
+          eventType,
+          ...(output === undefined ? {} : { output }),
+        };
+        expect(await store.runs.get(id, eventId)).toMatchObject(fields);
+      }
+      expect(await store.runs.countByState()).toEqual([
+        { process: 'p', state: 'succeeded', count: 3 },
+        { process: `q${odd}`, state: 'succeeded', count: 1 },
+      ]);
+    });
   },
 );
