@@ -52,15 +52,15 @@ export function succeededRuns(storedRuns) {
 export async function withPeakRss(work) {
   const t0 = performance.now();
   const samples = [];
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    const rss = process.memoryUsage().rss;
+    const rss = process.memoryUsage.rss();
     samples.push([(performance.now() - t0) / 1000, rss / 1024 / 1024]);
     peak = Math.max(peak, rss);
   }, 50);
   try {
     const result = await work();
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, process.memoryUsage.rss());
     return {
       result,
       rssMb: Math.round(peak / 1024 / 1024),

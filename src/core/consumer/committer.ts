@@ -197,6 +197,9 @@ export class Committer {
    * then commits whatever there is. Rethrows a background commit's failure.
    */
   async commit(force: boolean): Promise<void> {
+    // The commit under way may be written already: its answer is taken in without waiting for a turn of
+    // the event loop, which this processor's loop may not give it for thousands of messages.
+    this.options.store.collectFlushes?.();
     this.rethrow();
     if (this.settler !== undefined) {
       if (force) await this.settler.drain();

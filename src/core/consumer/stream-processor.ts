@@ -8,6 +8,7 @@ import { type CommitPolicy, capForSource, DEFAULT_COMMIT_POLICY } from './commit
 import { Committer } from './committer.js';
 import { describePartitions } from './describe-partitions.js';
 import { doneRecorder } from './done-recorder.js';
+import { LoopTurns } from './loop-turns.js';
 import { PartitionHandOff } from './partition-hand-off.js';
 import { PipelineSlot } from './pipeline-slot.js';
 import { DEFAULT_POISON_LIMIT, PoisonGuard } from './poison-guard.js';
@@ -45,6 +46,7 @@ export class StreamProcessor {
   private readonly poison: PoisonGuard;
   private readonly policy: CommitPolicy;
   private readonly pipeline: PipelineSlot;
+  private readonly turns: LoopTurns;
   private drainRequested = false;
   /** Aborted by a drain asked for while the source is still connecting (it may never answer). */
   private starting: AbortController | undefined;
@@ -76,6 +78,7 @@ export class StreamProcessor {
       signal: this.controller.signal,
     });
     this.progressTimes = new ProgressTimes(clock, telemetry);
+    this.turns = new LoopTurns(clock);
     this.state.onChange((to, from) => telemetry.emit('state', { from, to }));
   }
 
@@ -160,6 +163,7 @@ export class StreamProcessor {
         await this.pollStrategy();
         this.poison.check();
         await this.committer.commit(false);
+        await this.turns.due();
         if (this.pipeline.current !== undefined && stats.read > 0 && !this.outage.offline) {
           this.state.set(this.caughtUp ? 'STEADY' : 'ACTIVE');
         }
@@ -326,5 +330,6 @@ export class StreamProcessor {
     } catch {
       // terminated while sleeping
     }
+    this.turns.turned();
   }
 }

@@ -49,6 +49,14 @@ export interface StateStore {
    */
   flush(batch: JournalBatch, checkpoints?: readonly CheckpointWrite[]): Promise<FlushResult>;
 
+  /**
+   * Optional: settles, now, the flushes that finished in the background (on a writer thread) but whose
+   * answers wait for the event loop to come round. A caller that keeps the loop busy on microtasks for
+   * long stretches (the processor between polls) calls it so that a finished flush is acted on at once.
+   * Synchronous and cheap when nothing is pending; an adapter without background flushes leaves it out.
+   */
+  collectFlushes?(): void;
+
   readonly checkpoints: CheckpointStore;
   readonly leases: LeaseStore;
   readonly failed: FailedStore;

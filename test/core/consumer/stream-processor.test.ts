@@ -392,3 +392,33 @@ describe('StreamProcessor stopping', () => {
     for (const gate of gates) gate();
   });
 });
+
+describe('StreamProcessor and the event loop', () => {
+  it('Given a backlog read and done without ever waiting on a timer or I/O, When the processor works through it, Then timers get turns on the way, not only at its end', async () => {
+    // Given a backlog whose work finishes in microtasks, and a clock that moves 1 ms each time it is read
+    const h = await harness({
+      perPartition: 20_000,
+      concurrency: 1_000,
+      maxPending: 1_000,
+      task: async () => {},
+    });
+    let now = systemClock.now();
+    const clock = { now: () => now++, sleep: systemClock.sleep };
+    const stats = new Stats();
+    const readAtTurns: number[] = [];
+    const turn = setInterval(() => readAtTurns.push(stats.read), 0);
+
+    // When the processor works through the backlog
+    const summary = await finishes(
+      h
+        .processor({ clock, stats, untilEmpty: true, commitPolicy: { intervalMs: 60_000, messages: 1_000 } })
+        .run(),
+      'the processor',
+    );
+    clearInterval(turn);
+
+    // Then a timer fired while most of the backlog was still unread
+    expect(summary.read).toBe(40_000);
+    expect(readAtTurns.some((read) => read > 0 && read < 20_000)).toBe(true);
+  });
+});

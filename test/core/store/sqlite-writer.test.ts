@@ -38,3 +38,34 @@ describe('SqliteWriter: what crosses to the writer thread lands as it was given'
     db.close();
   });
 });
+
+describe('SqliteWriter.collect: a finished write is noticed without a turn of the event loop', () => {
+  it('Given a write the thread has finished, When the caller collects while keeping the loop to microtasks, Then the write resolves', async () => {
+    // Given a write handed to the writer thread
+    const path = join(tempDir(), 'writer.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const writer = new SqliteWriter({ path, busyTimeoutMs: 5_000, cacheKib: 1_024 });
+    let changes: number[][] | undefined;
+    const written = writer.write({ sql: ['INSERT INTO t (id) VALUES (?)'], rows: [[[1], [2]]] });
+    void written.then((c) => {
+      changes = c;
+    });
+
+    // When the caller never gives the event loop a turn (only microtasks), collecting between rounds of
+    // work — the thread replies whenever it is done (a bounded number of rounds: it starts a Node thread)
+    const blocked = new Int32Array(new SharedArrayBuffer(4));
+    for (let round = 0; round < 20_000 && changes === undefined; round++) {
+      Atomics.wait(blocked, 0, 0, 1);
+      writer.collect();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    }
+
+    // Then the write resolved with its changes, and nothing is left for the loop to deliver
+    expect(changes).toEqual([[1, 1]]);
+    expect(writer.collect()).toBe(0);
+    await writer.close();
+    db.close();
+  });
+});

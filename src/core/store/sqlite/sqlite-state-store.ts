@@ -120,6 +120,10 @@ export class SqliteStateStore implements StateStore {
     return { rejected: SqliteCheckpointStore.rejected(checkpoints, places, changes) };
   }
 
+  collectFlushes(): void {
+    this.writer?.collect();
+  }
+
   async close(): Promise<void> {
     await this.writer?.close();
     if (this.connection.db.open) this.connection.db.close();
