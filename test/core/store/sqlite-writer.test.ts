@@ -4,13 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { SqliteWriter } from '../../../src/core/store/sqlite/sqlite-writer.js';
 import { tempDir } from '../../support/temp.js';
 
+/** A fresh WAL-mode database file holding one table (`ddl`), with a writer thread on the same file. */
+function walFile(ddl: string): { db: Database.Database; writer: SqliteWriter } {
+  const path = join(tempDir(), 'writer.db');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(ddl);
+  return { db, writer: new SqliteWriter({ path, busyTimeoutMs: 5_000, cacheKib: 1_024 }) };
+}
+
 describe('SqliteWriter: what crosses to the writer thread lands as it was given', () => {
   it('Given rows with a large text, bytes and small values, When written, Then each is stored intact and the caller’s rows are left as they were', async () => {
     // Given a table and a batch mixing a large text (sent as transferred bytes) with rows that cross as they are
-    const path = join(tempDir(), 'writer.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT, data BLOB)');
+    const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT, data BLOB)');
     const large = `${'é'.repeat(20_000)}✓`;
     const bytes = new Uint8Array([0, 255, 1, 254]);
     const rows = [
@@ -19,7 +25,6 @@ describe('SqliteWriter: what crosses to the writer thread lands as it was given'
       [3, null, new Uint8Array([7])],
     ];
     const given = rows.map((row) => [...row]);
-    const writer = new SqliteWriter({ path, busyTimeoutMs: 5_000, cacheKib: 1_024 });
 
     // When the batch is written on the writer thread
     const changes = await writer.write({
@@ -42,11 +47,7 @@ describe('SqliteWriter: what crosses to the writer thread lands as it was given'
 describe('SqliteWriter.collect: a finished write is noticed without a turn of the event loop', () => {
   it('Given a write the thread has finished, When the caller collects while keeping the loop to microtasks, Then the write resolves', async () => {
     // Given a write handed to the writer thread
-    const path = join(tempDir(), 'writer.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
-    const writer = new SqliteWriter({ path, busyTimeoutMs: 5_000, cacheKib: 1_024 });
+    const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY)');
     let changes: number[][] | undefined;
     const written = writer.write({ sql: ['INSERT INTO t (id) VALUES (?)'], rows: [[[1], [2]]] });
     void written.then((c) => {
