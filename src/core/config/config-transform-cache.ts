@@ -16,7 +16,12 @@ function jitiTransform(options: TransformOptions): TransformResult {
   return babel(options);
 }
 
-const JITI_VERSION = (require('jiti/package.json') as { version: string }).version;
+/** jiti's version, part of every key (read on the first transform, not by every process that loads configs). */
+let jitiVersion: string | undefined;
+function jitiVersionOnce(): string {
+  jitiVersion ??= (require('jiti/package.json') as { version: string }).version;
+  return jitiVersion;
+}
 
 /**
  * jiti's transform of a config (TypeScript → JavaScript), cached in `directory` under a digest of what
@@ -31,7 +36,7 @@ export function cachedConfigTransform(directory: string): Transform {
   return (options) => {
     const { source, filename, ...rest } = options;
     const digest = createHash('sha256')
-      .update(JSON.stringify([JITI_VERSION, rest, source.includes('import.meta') ? filename : null]))
+      .update(JSON.stringify([jitiVersionOnce(), rest, source.includes('import.meta') ? filename : null]))
       .update('\0')
       .update(source)
       .digest('hex');

@@ -197,7 +197,6 @@ export class SqliteWriter {
     worker.unref();
     port1.on('message', (reply: Reply) => this.settle(reply));
     port1.unref();
-    this.replies?.close();
     this.replies = port1;
     worker.on('error', (error) => this.fail(worker, error));
     worker.on('exit', (code) =>
