@@ -2,8 +2,12 @@
 // sink (`local:results`) with `replayFailed`, against a raw loop doing the same work without the
 // framework: page through the pending items, append their values to the log, mark them replayed. Each
 // round (BENCH_ROUNDS, default 3) prepares a fresh store, then runs the baseline and the replay.
+// BENCH_RUN_IDS=hashed parks the records under run ids as agents make them (`runIdOf`: 27 characters of a
+// SHA-256, in no order) instead of `run-<n>`: every effort the replay writes then lands at a random place
+// of the efforts' run-id index, as it does for a real store's parked records (the default keeps the
+// figures comparable with earlier runs).
 import { fileURLToPath } from 'node:url';
-import { openSqliteStore, replayFailed } from '../../dist/core/index.js';
+import { openSqliteStore, replayFailed, runIdOf } from '../../dist/core/index.js';
 import {
   interleaved,
   median,
@@ -19,13 +23,20 @@ import {
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const path = `${process.env.BENCH_DIR}/agent-${process.env.BENCH_ROUND ?? 0}.db`;
 const encoder = new TextEncoder();
+const HASHED_RUN_IDS = process.env.BENCH_RUN_IDS === 'hashed';
+
+/** The run id of the `j`-th parked record. */
+function runIdAt(j) {
+  return HASHED_RUN_IDS ? runIdOf('bench', { source: 'bench', id: `evt-${j}` }, 'rule') : `run-${j}`;
+}
 
 async function prepare() {
   const store = await openSqliteStore({ path });
   for (let i = 0; i < ITEMS; i += 5_000) {
     const parked = [];
     for (let j = i; j < Math.min(ITEMS, i + 5_000); j++) {
-      const value = encoder.encode(JSON.stringify({ runId: `run-${j}`, output: sampleEvent(j).data }));
+      const runId = runIdAt(j);
+      const value = encoder.encode(JSON.stringify({ runId, output: sampleEvent(j).data }));
       parked.push({
         group: 'bench',
         source: 'local:bench',
@@ -36,12 +47,12 @@ async function prepare() {
         error: 'sink unreachable',
         sink: 'local:results',
         recordKey: `sub-${j % 5000}`,
-        runId: `run-${j}`,
+        runId,
         attempts: 6,
         raw: value,
         timestamp: 1_795_000_000_000 + j,
         failedAt: 1_795_000_000_000 + j,
-        key: `publish/local:results/run-${j}`,
+        key: `publish/local:results/${runId}`,
       });
     }
     await store.flush({ runs: [], ledger: [], efforts: [], parked });
@@ -148,6 +159,7 @@ if (phase()) {
     baselineCpuUsPerItem: median(rounds.map((r) => r.baselineCpuUsPerItem)),
     delivered: ITEMS,
     target: '>= 75000 messages/s to a local sink',
+    runIds: HASHED_RUN_IDS ? 'hashed' : 'run-<n>',
     rounds,
   });
 }
