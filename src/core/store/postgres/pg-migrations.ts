@@ -1,4 +1,5 @@
 import { PG_LEDGER_BATCHES_MIGRATION } from './pg-ledger-batches-migration.js';
+import { PG_LEDGER_COMPRESSION_MIGRATION } from './pg-ledger-compression-migration.js';
 
 /**
  * One step of the schema. Applied once, in order, and never edited once released: add a new one. `sql`
@@ -325,6 +326,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   PG_LEDGER_BATCHES_MIGRATION,
+  PG_LEDGER_COMPRESSION_MIGRATION,
 ];
 
 /** `text` as the inside of an SQL string literal. */

@@ -33,9 +33,10 @@ export class PgRunStore implements RunStore {
 
   /**
    * The common table expressions that write full runs (given as a JSON parameter) and, with
-   * `ledgerFirst`, ledger runs (the parameters of `ledgerParams`, from `$ledgerFirst` on).
+   * `ledgerFirst`, ledger runs (the parameters of `ledgerParams`, from `$ledgerFirst` on; `stored` as in
+   * `PgRunLedger.ctes`).
    */
-  ctes(runsParam: string, ledgerFirst?: number): string {
+  ctes(runsParam: string, ledgerFirst?: number, stored: 'fail' | 'skip' = 'skip'): string {
     return `
       runs_w AS (
         INSERT INTO ${this.connection.table('runs')} AS r (
@@ -56,7 +57,7 @@ export class PgRunStore implements RunStore {
           origin_partition = excluded.origin_partition, origin_position = excluded.origin_position,
           output = excluded.output, updated_at = excluded.updated_at
         WHERE NOT (r.state = 'succeeded' AND excluded.state <> 'succeeded'))${
-          ledgerFirst === undefined ? '' : `,${this.ledger.ctes(ledgerFirst)}`
+          ledgerFirst === undefined ? '' : `,${this.ledger.ctes(ledgerFirst, stored)}`
         }`;
   }
 

@@ -19,6 +19,7 @@ import {
   migratePostgres,
   pgSchemaVersion,
 } from './pg-migrate.js';
+import { LEDGER_KEY } from './pg-run-ledger.js';
 import { PgRunStore } from './pg-run-store.js';
 
 export const DEFAULT_SCHEMA = 'public';
@@ -61,7 +62,8 @@ export class PostgresStateStore implements StateStore {
   readonly agents: PgAgentStore;
   readonly control: PgControlStore;
   readonly log: PgLogStore;
-  private readonly flushSql: string;
+  /** The flush statement by what a ledger key already stored does (see `PgRunLedger.ctes`). */
+  private readonly flushSql: Readonly<Record<'fail' | 'skip', string>>;
 
   /** Takes an open, migrated connection; use `openPostgresStore`. */
   constructor(
@@ -77,8 +79,10 @@ export class PostgresStateStore implements StateStore {
     this.agents = new PgAgentStore(connection);
     this.control = new PgControlStore(connection);
     this.log = new PgLogStore(connection);
-    this.flushSql = `WITH ${this.runs.ctes('$1', 5)}, ${this.efforts.cte('$2')}, ${this.failed.cte('$3')},
+    const flushSql = (stored: 'fail' | 'skip') =>
+      `WITH ${this.runs.ctes('$1', 5, stored)}, ${this.efforts.cte('$2')}, ${this.failed.cte('$3')},
       ${this.checkpoints.ctes('$4')} ${PgCheckpointStore.REJECTED}`;
+    this.flushSql = { fail: flushSql('fail'), skip: flushSql('skip') };
   }
 
   /**
@@ -87,12 +91,28 @@ export class PostgresStateStore implements StateStore {
    * data-modifying CTEs, all or nothing. Fences are checked in the same statement (see `PgCheckpointStore.ctes`). A replay's
    * outcomes (`replayed`, `refailed`) follow in the same transaction, so they land with their runs and
    * parkings or not at all, and see the parkings written before them (as on SQLite).
+   *
+   * Ledger keys are inserted plainly; when one is stored already, the failed transaction is made again
+   * with the statement that skips such runs (see `PgRunLedger`).
    */
   async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
+    try {
+      return await this.flushOnce(batch, checkpoints, 'fail');
+    } catch (error) {
+      if (!isStoredLedgerKey(error)) throw error;
+      return this.flushOnce(batch, checkpoints, 'skip');
+    }
+  }
+
+  private async flushOnce(
+    batch: JournalBatch,
+    checkpoints: readonly CheckpointWrite[],
+    stored: 'fail' | 'skip',
+  ): Promise<FlushResult> {
     const empty =
       batch.runs.length + batch.ledger.length + batch.efforts.length + batch.parked.length === 0 &&
       checkpoints.length === 0;
-    const statements = empty ? [] : [this.flushStatement(batch, checkpoints)];
+    const statements = empty ? [] : [this.flushStatement(batch, checkpoints, stored)];
     if (batch.replaced !== undefined && batch.replaced.length > 0)
       statements.unshift(this.runs.removals(batch.replaced, eventIdsOf(batch)));
     statements.push(...this.failed.replayOutcomes(batch));
@@ -103,9 +123,13 @@ export class PostgresStateStore implements StateStore {
     };
   }
 
-  private flushStatement(batch: JournalBatch, checkpoints: readonly CheckpointWrite[]): PgStatement {
+  private flushStatement(
+    batch: JournalBatch,
+    checkpoints: readonly CheckpointWrite[],
+    stored: 'fail' | 'skip',
+  ): PgStatement {
     return {
-      text: this.flushSql,
+      text: this.flushSql[stored],
       values: [
         PgRunStore.runsParam(batch.runs),
         PgEffortStore.param(batch.efforts),
@@ -113,7 +137,7 @@ export class PostgresStateStore implements StateStore {
         PgCheckpointStore.param(checkpoints),
         ...PgRunStore.ledgerParams(batch.ledger),
       ],
-      name: 'agentctl_flush',
+      name: stored === 'fail' ? 'agentctl_flush' : 'agentctl_flush_skipping_stored',
     };
   }
 
@@ -129,6 +153,12 @@ export class PostgresStateStore implements StateStore {
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+/** A unique violation of the ledger's key: a flush met a run stored already (see `PgRunLedger`). */
+function isStoredLedgerKey(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === LEDGER_KEY;
 }
 
 /** The event id of each run in a batch, by run id. */
