@@ -14,7 +14,8 @@
 // its return (`untilEmpty`): discovery, leases, reading, processing and the final checkpoints included.
 // Each phase runs ROUNDS times (default 3), alternating, and the median round of each counts (issue 13:
 // ratios are medians of interleaved rounds); `rounds` shows every time with the CPU seconds of the
-// reader's process and of kinesalite. Knobs: BENCH_PER_SHARD,
+// reader's process (module loading included) and of kinesalite, and the reader's CPU µs per event over
+// the timed part alone (`cpuUsPerEvent`: steadier than times on a loaded machine). Knobs: BENCH_PER_SHARD,
 // BENCH_ROUNDS, BENCH_PREFETCH / BENCH_LIMIT (the source's prefetchRecords / maxRecordsPerCall), and
 // BENCH_NODE_ARGS (extra node flags for the phases' children, e.g. `--cpu-prof --cpu-prof-dir=DIR`).
 import { spawn } from 'node:child_process';
@@ -101,6 +102,7 @@ async function prepare(kinesis) {
 async function baseline() {
   const kinesis = rawClient();
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: STREAM }))).Shards;
   let count = 0;
   let bytes = 0;
@@ -126,8 +128,9 @@ async function baseline() {
     }),
   );
   const s = seconds(started);
+  const cpuUsPerEvent = cpuUsPer(count, cpu0);
   kinesis.destroy();
-  return { count, bytes, seconds: s, eventsPerSecond: count / s, cpuSeconds: cpuSeconds() };
+  return { count, bytes, seconds: s, eventsPerSecond: count / s, cpuSeconds: cpuSeconds(), cpuUsPerEvent };
 }
 
 async function pipeline() {
@@ -150,6 +153,12 @@ async function pipeline() {
 function medianRound(rounds) {
   const sorted = [...rounds].sort((a, b) => a.seconds - b.seconds);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** CPU µs of this process per event since `since` (the timed part only: no module loading). */
+function cpuUsPer(events, since) {
+  const { user, system } = process.cpuUsage(since);
+  return events > 0 ? Math.round(((user + system) / events) * 100) / 100 : 0;
 }
 
 function cpuSeconds(since) {
@@ -246,11 +255,13 @@ if (phase()) {
       pipeline: pipelines.map((p) => ({
         seconds: p.seconds,
         cpu: p.cpuSeconds,
+        cpuUsPerEvent: p.cpuUsPerEvent,
         kinesaliteCpu: p.kinesaliteCpuSeconds,
       })),
       baseline: baselines.map((b) => ({
         seconds: b.seconds,
         cpu: b.cpuSeconds,
+        cpuUsPerEvent: b.cpuUsPerEvent,
         kinesaliteCpu: b.kinesaliteCpuSeconds,
       })),
     },
