@@ -3,7 +3,9 @@
 // (ack per message), and the agent (decode → evaluate-rules → inline process, one run recorded per
 // event → ack once recorded). Each round fills three quorum queues, then reads them in a rotated order,
 // every phase in its own process. BENCH_ROUNDS rounds (default 5); medians compared; `rounds` lists each
-// round's figures.
+// round's figures. Not in the rounds: the phase `source-<r>` reads the pipeline queue with the agent's
+// AMQP source alone (poll, parse each payload, settle each batch: raw amqplib's work, through the
+// source), to tell the AMQP layer's CPU per event from the pipeline's.
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../dist/core/index.js';
 import { openAmqpSource } from '../../dist/core/sources/amqp/open-amqp-source.js';
@@ -63,9 +65,34 @@ async function pipeline() {
   return measured(EVENTS, () => timedAgentRun(store, agent));
 }
 
+/** The AMQP source alone on the pipeline queue: no rules, processes or store. */
+async function source() {
+  const name = `${queue}.pipeline`;
+  const reader = openAmqpSource(`${AMQP_URL}?queue=${name}&type=${TYPE}&prefetch=${PREFETCH}`);
+  return measured(EVENTS, async () => {
+    const started = process.hrtime.bigint();
+    await reader.connect();
+    await reader.assign(new Map([[name, { kind: 'earliest' }]]));
+    let count = 0;
+    while (count < EVENTS) {
+      const { messages } = await reader.poll(PREFETCH);
+      for (const { payload } of messages) {
+        JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+      }
+      count += messages.length;
+      if (messages.length > 0) await reader.settle(new Map([[name, messages.map((m) => m.position)]]));
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // As `rawConsume`: a quorum queue returns deliveries whose acks are still on their way at close.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await reader.close();
+    return { count, seconds };
+  });
+}
+
 const cleanup = async () => ({ left: await drainCheck(queues) });
 
-const phases = { prepare, baseline, rascal, pipeline, cleanup };
+const phases = { prepare, baseline, rascal, pipeline, source, cleanup };
 if (phase()) {
   console.log(JSON.stringify(await phases[phase().split('-')[0]]()));
 } else {
