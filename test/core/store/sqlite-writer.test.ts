@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { ownedUtf8 } from '../../../src/core/store/sqlite/owned-bytes.js';
 import { SqliteWriter } from '../../../src/core/store/sqlite/sqlite-writer.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -40,6 +41,35 @@ describe('SqliteWriter: what crosses to the writer thread lands as it was given'
     expect(stored[1]).toEqual([2, 'small', null]);
     expect(stored[2]).toEqual([3, null, Buffer.from([7])]);
     expect(rows).toEqual(given);
+    db.close();
+  });
+});
+
+describe('SqliteWriter: bytes given up to the store (ownedUtf8) move to the thread', () => {
+  it('Given owned UTF-8 bytes bound by two statements, When written, Then they cross once by transfer and are stored as the text they encode', async () => {
+    // Given a batch whose two statements bind the same owned bytes, read as text by CAST
+    const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)');
+    const text = `[${'"é✓",'.repeat(5_000)}"end"]`;
+    const bytes = ownedUtf8(text);
+
+    // When the batch is written on the writer thread
+    const changes = await writer.write({
+      sql: [
+        'INSERT INTO t (id, note) VALUES (1, CAST(@note AS TEXT))',
+        'INSERT INTO t (id, note) SELECT 2, json_array_length(CAST(? AS TEXT))',
+      ],
+      rows: [[{ note: bytes }], [[bytes]]],
+    });
+    await writer.close();
+
+    // Then both rows see the text, and the caller's buffer moved (it reads as empty), not copied
+    expect(changes).toEqual([[1], [1]]);
+    const stored = db.prepare('SELECT note, typeof(note) FROM t ORDER BY id').raw().all() as unknown[][];
+    expect(stored).toEqual([
+      [text, 'text'],
+      ['5001', 'text'],
+    ]);
+    expect(bytes.byteLength).toBe(0);
     db.close();
   });
 });

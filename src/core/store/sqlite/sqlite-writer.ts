@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { isOwnedBytes } from './owned-bytes.js';
 import { applyWriteBatch, type WriteBatch, WriteBatchBuilder } from './write-batch.js';
 
 export interface SqliteWriterOptions {
@@ -29,20 +30,35 @@ const LARGE_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
 
 /** Whether a parameter is a text that crosses as transferred bytes. */
-function isLarge(param: unknown): param is string {
+function isLargeText(param: unknown): param is string {
   return typeof param === 'string' && param.length >= LARGE_TEXT;
 }
 
+/** Whether a parameter crosses by transfer: a large text, or bytes given up to the store (`ownedUtf8`). */
+function isLarge(param: unknown): boolean {
+  return isLargeText(param) || isOwnedBytes(param);
+}
+
 /**
- * The large texts of one write, as they cross: transferred bytes, each text once however many rows
- * bind it (the ledger's JSON is bound by two statements, one of which runs).
+ * The large parameters of one write, as they cross: transferred bytes, each text or buffer once however
+ * many rows bind it (the ledger's JSON is bound by two statements, one of which runs). Owned bytes
+ * (`ownedUtf8`) cross as themselves and are bound as they are; a large text crosses as `{ text }`, which
+ * the thread decodes back to a string.
  */
 class LargeTexts {
   readonly transfer: ArrayBuffer[] = [];
   private readonly encoded = new Map<string, { text: Uint8Array }>();
+  private readonly moved = new Set<ArrayBufferLike>();
 
   param(param: unknown): unknown {
-    if (!isLarge(param)) return param;
+    if (isOwnedBytes(param)) {
+      if (!this.moved.has(param.buffer)) {
+        this.moved.add(param.buffer);
+        this.transfer.push(param.buffer as ArrayBuffer);
+      }
+      return param;
+    }
+    if (!isLargeText(param)) return param;
     let crossing = this.encoded.get(param);
     if (crossing === undefined) {
       crossing = { text: encoder.encode(param) };
