@@ -104,7 +104,15 @@ export class SqliteRunLedger {
         if (finished > last) last = finished;
       }
       const events = JSON.stringify(eventIds);
-      const fresh = batch.add(INSERT_NEW, { runs, events, group, process, count: entries.length, first, last });
+      const fresh = batch.add(INSERT_NEW, {
+        runs,
+        events,
+        group,
+        process,
+        count: entries.length,
+        first,
+        last,
+      });
       batch.add(INSERT, [runs, group, process], fresh);
     }
   }
