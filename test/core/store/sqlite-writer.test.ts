@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ownedUtf8 } from '../../../src/core/store/sqlite/owned-bytes.js';
+import { pooledUtf8 } from '../../../src/core/store/sqlite/pooled-utf8.js';
 import { SqliteWriter } from '../../../src/core/store/sqlite/sqlite-writer.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -45,12 +45,12 @@ describe('SqliteWriter: what crosses to the writer thread lands as it was given'
   });
 });
 
-describe('SqliteWriter: bytes given up to the store (ownedUtf8) move to the thread', () => {
-  it('Given owned UTF-8 bytes bound by two statements, When written, Then they cross once by transfer and are stored as the text they encode', async () => {
-    // Given a batch whose two statements bind the same owned bytes, read as text by CAST
+describe('SqliteWriter: pooled UTF-8 bytes (pooledUtf8) cross shared and are reused once written', () => {
+  it('Given pooled bytes bound by two statements, When written, Then both read the text they encode', async () => {
+    // Given a batch whose two statements bind the same pooled bytes, read as text by CAST
     const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)');
     const text = `[${'"é✓",'.repeat(5_000)}"end"]`;
-    const bytes = ownedUtf8(text);
+    const bytes = pooledUtf8(text);
 
     // When the batch is written on the writer thread
     const changes = await writer.write({
@@ -62,14 +62,37 @@ describe('SqliteWriter: bytes given up to the store (ownedUtf8) move to the thre
     });
     await writer.close();
 
-    // Then both rows see the text, and the caller's buffer moved (it reads as empty), not copied
+    // Then both rows see the text, stored as text
     expect(changes).toEqual([[1], [1]]);
     const stored = db.prepare('SELECT note, typeof(note) FROM t ORDER BY id').raw().all() as unknown[][];
     expect(stored).toEqual([
       [text, 'text'],
       ['5001', 'text'],
     ]);
-    expect(bytes.byteLength).toBe(0);
+    db.close();
+  });
+
+  it('Given writes in flight at once and one after the other, When each binds pooled bytes, Then no write reads another’s text and a settled write’s buffer is reused', async () => {
+    // Given two writes handed over before either settles, each with pooled bytes of its own
+    const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)');
+    const texts = ['a', 'b', 'c'].map((c) => c.repeat(30_000));
+    const insert = 'INSERT INTO t (id, note) VALUES (?, CAST(? AS TEXT))';
+    const first = pooledUtf8(texts[0]!);
+    const one = writer.write({ sql: [insert], rows: [[[1, first]]] });
+    const second = pooledUtf8(texts[1]!);
+    const both = [one, writer.write({ sql: [insert], rows: [[[2, second]]] })];
+
+    // When both settled, and a third text is encoded and written after them
+    await Promise.all(both);
+    const third = pooledUtf8(texts[2]!);
+    await writer.write({ sql: [insert], rows: [[[3, third]]] });
+    await writer.close();
+
+    // Then the lent buffers were distinct, the third reuses a settled one, and every row holds its own text
+    expect(first.buffer).not.toBe(second.buffer);
+    expect([first.buffer, second.buffer]).toContain(third.buffer);
+    const stored = db.prepare('SELECT note FROM t ORDER BY id').pluck().all();
+    expect(stored).toEqual(texts);
     db.close();
   });
 });
