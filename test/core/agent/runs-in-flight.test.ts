@@ -22,7 +22,11 @@ function run(id: string, startedAt: number): RunRecord {
   };
 }
 
-function inFlight(): { telemetry: Telemetry; runs: RunsInFlight; emit: (r: RunRecord, state: string) => void } {
+function inFlight(): {
+  telemetry: Telemetry;
+  runs: RunsInFlight;
+  emit: (r: RunRecord, state: string) => void;
+} {
   const telemetry = new Telemetry();
   const processes = new ProcessRegistry([defineProcess({ name: 'p', steps: [{ name: 's', run: () => 1 }] })]);
   const runs = new RunsInFlight(telemetry, processes);
