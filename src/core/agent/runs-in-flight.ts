@@ -11,23 +11,45 @@ const SHOWN = 50;
  * updated in place as it goes, so its step and attempts are current when read). The store does not show
  * them while they run — the journal writes a run when a commit flushes it — so the status snapshot
  * carries them: a separate `status` process sees the run and step a stalled partition waits on.
+ *
+ * The run started last is kept apart (`last`), and enters the map only when another starts before it
+ * ends: an inline run starts and ends before the next one, so the map is not touched per run. A map that
+ * empties at every run rehashes its table at every delete, and once the map is old that new table is
+ * allocated in the old generation: ~150 bytes of old garbage per run, about a fifth of what the `local`
+ * bench promoted.
  */
 export class RunsInFlight {
+  /** Runs in flight other than `last`, by id (never `last`'s id). */
   private readonly running = new Map<string, RunRecord>();
+  private last: RunRecord | undefined;
 
   constructor(
     telemetry: Telemetry,
     private readonly processes: ProcessRegistry,
   ) {
     telemetry.on('run', ({ run }) => {
-      if (run.state === 'running') this.running.set(run.id, run);
-      else this.running.delete(run.id);
+      if (run.state === 'running') this.started(run);
+      else this.ended(run.id);
     });
+  }
+
+  private started(run: RunRecord): void {
+    const last = this.last;
+    if (last !== undefined && last.id !== run.id) this.running.set(last.id, last);
+    if (this.running.size !== 0) this.running.delete(run.id);
+    this.last = run;
+  }
+
+  private ended(id: string): void {
+    if (this.last !== undefined && this.last.id === id) this.last = undefined;
+    else if (this.running.size !== 0) this.running.delete(id);
   }
 
   /** The oldest runs in flight (at most 50), as a status snapshot shows them. */
   list(): RunInFlight[] {
-    const oldest = [...this.running.values()]
+    const all = [...this.running.values()];
+    if (this.last !== undefined) all.push(this.last);
+    const oldest = all
       .sort((a, b) => (a.startedAt ?? a.createdAt) - (b.startedAt ?? b.createdAt))
       .slice(0, SHOWN);
     return oldest.map((run) => this.inFlight(run));

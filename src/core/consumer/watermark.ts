@@ -11,12 +11,16 @@ interface Entry {
  * position tracked before it are done. Marking a position done twice, or one never tracked (revoked,
  * or already committed), is a no-op.
  *
- * Cost: O(1) amortised per message; the common in-order case never touches the lookup map.
+ * Cost: O(1) amortised per message. As in `DoneLog`, the lookup map by position is built only when a
+ * position is done away from the head, and dropped once every tracked position is passed: in the in-order
+ * case (an inline runner) no position is hashed. A map kept for the partition's life took a set and a
+ * delete per message, and its table — old, like the watermark — was rehashed into the old generation.
  */
 export class Watermark {
   private queue: Entry[] = [];
   private head = 0;
-  private readonly byPosition = new Map<Position, Entry>();
+  /** The entries from the head on, by position, while one was done away from the head (see `lookup`). */
+  private byPosition: Map<Position, Entry> | undefined;
   private last: Position | undefined;
   private dirty = false;
 
@@ -24,13 +28,13 @@ export class Watermark {
   track(position: Position): void {
     const entry: Entry = { position, done: false };
     this.queue.push(entry);
-    this.byPosition.set(position, entry);
+    this.byPosition?.set(position, entry);
   }
 
   /** Marks a tracked position done; returns whether the watermark moved. */
   done(position: Position): boolean {
     const first = this.queue[this.head];
-    const entry = first !== undefined && first.position === position ? first : this.byPosition.get(position);
+    const entry = first !== undefined && first.position === position ? first : this.lookup(position);
     if (entry === undefined || entry.done) return false;
     entry.done = true;
     return this.advance();
@@ -68,19 +72,34 @@ export class Watermark {
     return this.pending === 0;
   }
 
+  /** The entry of `position` from the head on: the map is built on the first miss at the head. */
+  private lookup(position: Position): Entry | undefined {
+    if (this.byPosition === undefined) {
+      const byPosition = new Map<Position, Entry>();
+      for (let i = this.head; i < this.queue.length; i++) {
+        const entry = this.queue[i]!;
+        byPosition.set(entry.position, entry);
+      }
+      this.byPosition = byPosition;
+    }
+    return this.byPosition.get(position);
+  }
+
   private advance(): boolean {
     let moved = false;
     const queue = this.queue;
+    const byPosition = this.byPosition;
     while (this.head < queue.length) {
       const entry = queue[this.head]!;
       if (!entry.done) break;
-      this.byPosition.delete(entry.position);
+      byPosition?.delete(entry.position);
       this.last = entry.position;
       this.head++;
       moved = true;
     }
     if (moved) {
       this.dirty = true;
+      if (this.head === queue.length) this.byPosition = undefined;
       if (this.head > 1024 && this.head * 2 > queue.length) {
         this.queue = queue.slice(this.head);
         this.head = 0;

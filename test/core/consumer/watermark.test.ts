@@ -43,6 +43,32 @@ describe('Watermark', () => {
     expect(w.drained).toBe(true);
   });
 
+  it('keeps its answers when positions are done away from the head, drained, then tracked again', () => {
+    // Given positions done out of order until the watermark drains, then more tracked and done out of order
+    const w = new Watermark();
+    w.track('1');
+    w.track('2');
+    expect(w.done('2')).toBe(false);
+    expect(w.done('1')).toBe(true);
+    expect(w.drained).toBe(true);
+    w.track('3');
+    w.track('4');
+    w.track('5');
+
+    // Then repeated and passed positions are no-ops, and each done position counts once
+    expect(w.done('2')).toBe(false);
+    expect(w.done('5')).toBe(false);
+    expect(w.done('5')).toBe(false);
+    expect(w.done('3')).toBe(true);
+    expect(w.committable).toBe('3');
+    expect(w.oldestPending).toBe('4');
+    w.track('6');
+    expect(w.done('6')).toBe(false);
+    expect(w.done('4')).toBe(true);
+    expect(w.committable).toBe('6');
+    expect(w.drained).toBe(true);
+  });
+
   it('property: for any completion order, the checkpoint is the highest contiguous done position', () => {
     fc.assert(
       fc.property(

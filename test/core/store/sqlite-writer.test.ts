@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { pooledUtf8 } from '../../../src/core/store/sqlite/pooled-utf8.js';
 import { SqliteWriter } from '../../../src/core/store/sqlite/sqlite-writer.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -40,6 +41,58 @@ describe('SqliteWriter: what crosses to the writer thread lands as it was given'
     expect(stored[1]).toEqual([2, 'small', null]);
     expect(stored[2]).toEqual([3, null, Buffer.from([7])]);
     expect(rows).toEqual(given);
+    db.close();
+  });
+});
+
+describe('SqliteWriter: pooled UTF-8 bytes (pooledUtf8) cross shared and are reused once written', () => {
+  it('Given pooled bytes bound by two statements, When written, Then both read the text they encode', async () => {
+    // Given a batch whose two statements bind the same pooled bytes, read as text by CAST
+    const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)');
+    const text = `[${'"é✓",'.repeat(5_000)}"end"]`;
+    const bytes = pooledUtf8(text);
+
+    // When the batch is written on the writer thread
+    const changes = await writer.write({
+      sql: [
+        'INSERT INTO t (id, note) VALUES (1, CAST(@note AS TEXT))',
+        'INSERT INTO t (id, note) SELECT 2, json_array_length(CAST(? AS TEXT))',
+      ],
+      rows: [[{ note: bytes }], [[bytes]]],
+    });
+    await writer.close();
+
+    // Then both rows see the text, stored as text
+    expect(changes).toEqual([[1], [1]]);
+    const stored = db.prepare('SELECT note, typeof(note) FROM t ORDER BY id').raw().all() as unknown[][];
+    expect(stored).toEqual([
+      [text, 'text'],
+      ['5001', 'text'],
+    ]);
+    db.close();
+  });
+
+  it('Given writes in flight at once and one after the other, When each binds pooled bytes, Then no write reads another’s text and a settled write’s buffer is reused', async () => {
+    // Given two writes handed over before either settles, each with pooled bytes of its own
+    const { db, writer } = walFile('CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)');
+    const texts = ['a', 'b', 'c'].map((c) => c.repeat(30_000));
+    const insert = 'INSERT INTO t (id, note) VALUES (?, CAST(? AS TEXT))';
+    const first = pooledUtf8(texts[0]!);
+    const one = writer.write({ sql: [insert], rows: [[[1, first]]] });
+    const second = pooledUtf8(texts[1]!);
+    const both = [one, writer.write({ sql: [insert], rows: [[[2, second]]] })];
+
+    // When both settled, and a third text is encoded and written after them
+    await Promise.all(both);
+    const third = pooledUtf8(texts[2]!);
+    await writer.write({ sql: [insert], rows: [[[3, third]]] });
+    await writer.close();
+
+    // Then the lent buffers were distinct, the third reuses a settled one, and every row holds its own text
+    expect(first.buffer).not.toBe(second.buffer);
+    expect([first.buffer, second.buffer]).toContain(third.buffer);
+    const stored = db.prepare('SELECT note FROM t ORDER BY id').pluck().all();
+    expect(stored).toEqual(texts);
     db.close();
   });
 });

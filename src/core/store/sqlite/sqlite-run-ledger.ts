@@ -11,6 +11,7 @@ import {
 } from '../rows/ledger-batch.js';
 import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
+import { pooledJsonArray } from './pooled-utf8.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
@@ -25,10 +26,11 @@ const F = ENTRY_FINISHED;
  * indexes its event ids. A run already in the ledger (written by another process, or by a flush of an
  * earlier batch) is left out — flushes are `BEGIN IMMEDIATE` transactions, so the check sees every other
  * process's commits — and a batch left empty is not written. The check reads each batch that holds one of
- * the events once (`present`), not once per run. Parameters: the entries' JSON, the group, the process.
+ * the events once (`present`), not once per run. Parameters: the entries' JSON as UTF-8 bytes (read as
+ * text, see `pooledJsonArray`), the group, the process.
  */
 const INSERT = `
-  WITH w AS (SELECT value FROM json_each(?)),
+  WITH w AS (SELECT value FROM json_each(CAST(? AS TEXT))),
   present (id) AS (
     SELECT r.value->>0 FROM (SELECT DISTINCT e.batch FROM w JOIN run_ledger_events e ON e.event_id = w.value->>1) h
     JOIN run_ledger b ON b.seq = h.batch, json_each(b.runs) r)
@@ -42,12 +44,14 @@ const INSERT = `
  * event index knows none), so no run can be there either and the entries' JSON text is the batch row as
  * it is — SQLite neither re-serialises every entry nor computes the count and bounds, which the caller
  * passes. When an event is known (a redelivery, a replay, an event id shared by two sources) it inserts
- * nothing and `INSERT` runs instead. Named parameters: runs, group, process, count, first, last.
+ * nothing and `INSERT` runs instead. The check reads `@events`, the entries' event ids as a JSON list,
+ * not the entries (a tenth of the text to parse); `@runs` is the entries' JSON as UTF-8 bytes, stored as
+ * the text they are. Named parameters: runs, events, group, process, count, first, last.
  */
 const INSERT_NEW = `
   INSERT INTO run_ledger (group_name, process, count, first_finished, last_finished, runs)
-  SELECT @group, @process, @count, @first, @last, @runs
-  WHERE NOT EXISTS (SELECT 1 FROM json_each(@runs) w JOIN run_ledger_events e ON e.event_id = w.value->>1)`;
+  SELECT @group, @process, @count, @first, @last, CAST(@runs AS TEXT)
+  WHERE NOT EXISTS (SELECT 1 FROM json_each(@events) w JOIN run_ledger_events e ON e.event_id = w.value)`;
 
 /** Rewrites the batches `where` selects without the runs of `@wanted` (`[[run id, event id]…]`). */
 function removal(where: string): string {
@@ -88,16 +92,28 @@ export class SqliteRunLedger {
    */
   addInserts(batch: WriteBatchBuilder, runs: readonly RunRecord[]): void {
     for (const { group, process, entries } of ledgerKinds(runs)) {
-      const json = JSON.stringify(entries);
+      const runs = pooledJsonArray(entries);
+      const eventIds: string[] = new Array(entries.length);
       let first = Number.POSITIVE_INFINITY;
       let last = Number.NEGATIVE_INFINITY;
-      for (const entry of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        eventIds[i] = entry[1];
         const finished = entry[F] as number;
         if (finished < first) first = finished;
         if (finished > last) last = finished;
       }
-      const fresh = batch.add(INSERT_NEW, { runs: json, group, process, count: entries.length, first, last });
-      batch.add(INSERT, [json, group, process], fresh);
+      const events = JSON.stringify(eventIds);
+      const fresh = batch.add(INSERT_NEW, {
+        runs,
+        events,
+        group,
+        process,
+        count: entries.length,
+        first,
+        last,
+      });
+      batch.add(INSERT, [runs, group, process], fresh);
     }
   }
 

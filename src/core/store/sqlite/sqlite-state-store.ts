@@ -7,6 +7,7 @@ import type { JournalBatch } from '../journal.js';
 import type { CheckpointWrite } from '../records.js';
 import type { FlushResult, StateStore } from '../state-store.js';
 import { assertNotNewer, assertNotOlder, migrate, schemaVersion } from './migrations.js';
+import { pooledIn, releasePooledUtf8 } from './pooled-utf8.js';
 import { SqliteAgentStore } from './sqlite-agent-store.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
 import { retryWhileBusy, SqliteConnection } from './sqlite-connection.js';
@@ -107,9 +108,13 @@ export class SqliteStateStore implements StateStore {
     const built = writes.build();
     let changes: number[][];
     if (this.writer === undefined || this.writer.inPlace(rowsOf(batch, checkpoints))) {
-      changes = await this.connection.call(() =>
-        this.connection.immediate(() => this.connection.apply(built)),
-      );
+      try {
+        changes = await this.connection.call(() =>
+          this.connection.immediate(() => this.connection.apply(built)),
+        );
+      } finally {
+        releasePooledUtf8(pooledIn(built));
+      }
     } else {
       try {
         changes = await this.writer.write(built);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { isPooledUtf8, releasePooledUtf8 } from './pooled-utf8.js';
 import { applyWriteBatch, type WriteBatch, WriteBatchBuilder } from './write-batch.js';
 
 export interface SqliteWriterOptions {
@@ -11,6 +12,8 @@ export interface SqliteWriterOptions {
 interface Pending {
   readonly resolve: (changes: number[][]) => void;
   readonly reject: (error: Error & { code?: string }) => void;
+  /** Views of `pooledUtf8` the write binds: handed back when it settles. */
+  readonly pooled: ReadonlySet<Uint8Array>;
 }
 
 interface Reply {
@@ -33,15 +36,26 @@ function isLarge(param: unknown): param is string {
   return typeof param === 'string' && param.length >= LARGE_TEXT;
 }
 
+/** Whether a parameter needs a look as it crosses: a large text, or a view of `pooledUtf8`. */
+function isNoted(param: unknown): boolean {
+  return isLarge(param) || isPooledUtf8(param);
+}
+
 /**
- * The large texts of one write, as they cross: transferred bytes, each text once however many rows
- * bind it (the ledger's JSON is bound by two statements, one of which runs).
+ * The large parameters of one write, as they cross: each large text as transferred bytes, once however
+ * many rows bind it (the ledger's JSON is bound by two statements, one of which runs); the thread
+ * decodes it back. Views of `pooledUtf8` (and `pooledJsonArray`) cross as they are (shared memory) and are noted in `pooled`.
  */
 class LargeTexts {
   readonly transfer: ArrayBuffer[] = [];
+  readonly pooled = new Set<Uint8Array>();
   private readonly encoded = new Map<string, { text: Uint8Array }>();
 
   param(param: unknown): unknown {
+    if (isPooledUtf8(param)) {
+      this.pooled.add(param);
+      return param;
+    }
     if (!isLarge(param)) return param;
     let crossing = this.encoded.get(param);
     if (crossing === undefined) {
@@ -54,9 +68,9 @@ class LargeTexts {
 
   /** The row as it crosses: itself unless it holds a large text (a copy per row was garbage per record). */
   row(row: readonly unknown[] | Readonly<Record<string, unknown>>): unknown {
-    if (Array.isArray(row)) return row.some(isLarge) ? row.map((p) => this.param(p)) : row;
+    if (Array.isArray(row)) return row.some(isNoted) ? row.map((p) => this.param(p)) : row;
     const named = row as Readonly<Record<string, unknown>>;
-    if (!Object.values(named).some(isLarge)) return row;
+    if (!Object.values(named).some(isNoted)) return row;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(named)) out[key] = this.param(named[key]);
     return out;
@@ -131,7 +145,7 @@ export class SqliteWriter {
     const texts = new LargeTexts();
     const rows = batch.rows.map((list) => list.map((row) => texts.row(row)));
     return new Promise<number[][]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, pooled: texts.pooled });
       if (this.pending.size === 1) this.keepAlive(true);
       worker.postMessage({ id, batch: { sql: batch.sql, rows, unless: batch.unless } }, texts.transfer);
     });
@@ -210,6 +224,8 @@ export class SqliteWriter {
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     this.pending.delete(reply.id);
+    // The thread answered after its transaction: nothing reads the write's pooled bytes any more.
+    releasePooledUtf8(pending.pooled);
     if (this.pending.size === 0) this.keepAlive(false);
     if (reply.error !== undefined) {
       const error: Error & { code?: string } = new Error(reply.error.message);
