@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import pg from 'pg';
+import { onTestFinished } from 'vitest';
 
 export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -82,4 +83,12 @@ export async function dropSchemas(schemas: Iterable<string>): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A plain client on the test database, to write and look at what a store keeps; ended when the test ends. */
+export async function pgClient(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  onTestFinished(() => client.end());
+  return client;
 }

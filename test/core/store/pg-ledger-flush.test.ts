@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { RunRecord } from '../../../src/core/model/run-record.js';
 import type { PgConnection } from '../../../src/core/store/postgres/pg-connection.js';
@@ -9,7 +9,7 @@ import {
 } from '../../../src/core/store/postgres/postgres-state-store.js';
 import { toLedgerEntry } from '../../../src/core/store/rows/ledger-codec.js';
 import { pgStoreAtVersion } from '../../support/old-store.js';
-import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, pgClient, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { flushLedger, ledgerRun } from './fixtures/child-jobs.js';
 
 const available = await postgresAvailable();
@@ -27,13 +27,6 @@ async function open(schema: string): Promise<PostgresStateStore> {
   const store = await openPostgresStore({ url: PG_URL, schema, poolSize: 1 });
   onTestFinished(() => store.close());
   return store;
-}
-
-async function inspect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  onTestFinished(() => client.end());
-  return client;
 }
 
 /** The statements the store's one connection prepared, by name. */
@@ -91,7 +84,7 @@ describe.skipIf(!available)(
       expect(counts).toEqual([{ process: 'p', state: 'succeeded', count: 15 }]);
       expect(await store.runs.get(again[0]!.id, again[0]!.eventId)).toMatchObject({ finishedAt: 1_005 });
       expect(await store.runs.get(again[9]!.id, again[9]!.eventId)).toMatchObject({ finishedAt: 5_014 });
-      const db = await inspect();
+      const db = await pgClient();
       const { rows } = await db.query(
         `SELECT count, first_finished::int AS first, last_finished::int AS last
          FROM "${schemas.at(-1)}".run_ledger ORDER BY seq DESC LIMIT 1`,
@@ -123,7 +116,7 @@ describe.skipIf(!available)(
     it('Given a schema-9 store holding a ledger batch, When opened, Then new batches are stored compressed with LZ4 (where the server has it) and the old batch still reads back', async () => {
       const schema = freshSchema();
       await pgStoreAtVersion(PG_URL, schema, 9);
-      const db = await inspect();
+      const db = await pgClient();
       const old = ledgerRun(0, 2_000);
       await db.query(
         `INSERT INTO "${schema}".run_ledger (group_name, process, count, first_finished, last_finished, runs)

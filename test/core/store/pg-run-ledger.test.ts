@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runIdOf } from '../../../src/core/model/run-id.js';
 import {
@@ -11,7 +10,7 @@ import { toLedgerData } from '../../../src/core/store/rows/ledger-codec.js';
 import { LedgerRun } from '../../../src/core/store/rows/ledger-run.js';
 import type { StateStore } from '../../../src/core/store/state-store.js';
 import { pgStoreAtVersion } from '../../support/old-store.js';
-import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, pgClient, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { flushLedger, ledgerRun } from './fixtures/child-jobs.js';
 import { runTogether } from './fixtures/run-together.js';
 
@@ -34,14 +33,6 @@ async function open(schema: string, poolSize?: number): Promise<PostgresStateSto
   });
   onTestFinished(() => store.close());
   return store;
-}
-
-/** A plain client on the test database, to write and look at what the store keeps. */
-async function inspect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  onTestFinished(() => client.end());
-  return client;
 }
 
 /** Ids and event ids of the ledger runs `from` … `to - 1` (see `ledgerRun`). */
@@ -68,7 +59,7 @@ describe.skipIf(!available)(
     it('Given a schema-3 store with ledger runs, When opened, Then they move into batches (schema 9) found by id and by event id, and pruned by finish time', async () => {
       const schema = freshSchema();
       await pgStoreAtVersion(PG_URL, schema, 3);
-      const db = await inspect();
+      const db = await pgClient();
       const table = `"${schema}".run_ledger`;
       // Written in id order (schema 3's key order); finish times in another order.
       const runs = [ledgerRun(0, 5_000), ledgerRun(1, 3_000), ledgerRun(2, 4_000)];
@@ -141,7 +132,7 @@ describe.skipIf(!available)(
     it('Given a schema-4 ledger of 2,500 runs of one kind and 10 of another, When opened, Then they move into batches of at most 1,000 per kind, in finish order, and prune cuts inside a batch exactly', async () => {
       const schema = freshSchema();
       await pgStoreAtVersion(PG_URL, schema, 4);
-      const db = await inspect();
+      const db = await pgClient();
       const runs = Array.from({ length: 2_500 }, (_, i) => ledgerRun(i, 10_000 - i));
       const others = Array.from({ length: 10 }, (_, i) => ({ ...ledgerRun(5_000 + i), process: 'q' }));
       await db.query(
@@ -242,7 +233,7 @@ describe.skipIf(!available)(
       await flushLedger(store, ['0', '10', '10']);
       const small = keys(0, 10);
       for (let i = 0; i < 8; i++) expect((await store.runs.lookup(small.ids, small.eventIds)).size).toBe(10);
-      const db = await inspect();
+      const db = await pgClient();
       await db.query(
         `INSERT INTO "${schema}".run_ledger_events (event_id, id, batch)
          SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 1 FROM generate_series(1, 100000) g`,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { isStoreUnavailableError } from '../../../src/core/errors/store-unavailable-error.js';
@@ -12,7 +12,7 @@ import {
   type PostgresStateStore,
   type PostgresStoreOptions,
 } from '../../../src/core/store/postgres/postgres-state-store.js';
-import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../../support/services.js';
+import { dropSchemas, PG_URL, pgClient, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { runTogether } from './fixtures/run-together.js';
 import { anEffort, aParked, aPlainSuccess, aRun, stateStoreContract, T0 } from './state-store-contract.js';
 
@@ -39,14 +39,6 @@ async function openFresh(options: Partial<PostgresStoreOptions> = {}): Promise<P
   return store;
 }
 
-/** A plain client on the test database, to look at what the store wrote. */
-async function inspect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  onTestFinished(() => client.end());
-  return client;
-}
-
 describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'PostgreSQL', 'PG_URL'), () => {
   afterAll(() => dropSchemas(schemas));
 
@@ -60,7 +52,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
     it('Given a fresh schema, When opened, Then it is created at the latest version, And opening again migrates nothing', async () => {
       const store = await openFresh();
       const schema = schemas.at(-1)!;
-      const db = await inspect();
+      const db = await pgClient();
       const versions = async () =>
         (await db.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`)).rows;
       expect(await versions()).toEqual(VERSIONS);
@@ -88,7 +80,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       for (const store of stores) onTestFinished(() => store.close());
 
       expect(results).toEqual(Array.from({ length: 4 }, () => ({ opened: true })));
-      const db = await inspect();
+      const db = await pgClient();
       expect(
         (await db.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows,
       ).toEqual(PG_MIGRATIONS.map(({ version }) => ({ version })));
@@ -97,7 +89,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
     it('Given a schema written by a newer agentctl, When opened, Then a usage error asks for an upgrade', async () => {
       await openFresh();
       const schema = schemas.at(-1)!;
-      const db = await inspect();
+      const db = await pgClient();
       await db.query(`INSERT INTO "${schema}".schema_migrations VALUES (99, 'future', 0)`);
 
       const error = await openPostgresStore({ url: PG_URL, schema }).catch((e: unknown) => e);
@@ -111,7 +103,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
       const error = await openPostgresStore({ url: PG_URL, schema, readonly: true }).catch((e: unknown) => e);
       expect(isUsageError(error)).toBe(true);
       expect((error as Error).message).toMatch(/no schema/);
-      const db = await inspect();
+      const db = await pgClient();
       expect((await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
     });
 
@@ -144,7 +136,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
 
       expect(store.kind).toBe('postgres');
       expect(store.location).toContain(`schema=${schema}`);
-      const db = await inspect();
+      const db = await pgClient();
       expect((await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(1);
     });
 
@@ -215,7 +207,7 @@ describe.skipIf(!available)(serviceSuite('PostgresStateStore', available, 'Postg
         owner: 'a',
         ttlMs: 30_000,
       });
-      const takeover = await inspect();
+      const takeover = await pgClient();
       await takeover.query('BEGIN');
       await takeover.query(
         `UPDATE "${schemas.at(-1)!}".leases SET owner = 'b', counter = counter + 1 WHERE partition = '0'`,
