@@ -79,6 +79,19 @@ describe('Console keys', () => {
     expect(frame().split('\n')).toHaveLength(29);
   });
 
+  it('counts every movement key typed faster than the console draws (key repeat, a loaded machine)', async () => {
+    const { app, frame } = await consoleWith(spyActions().actions);
+    await until(() => /^› 0 /.test(selectedLine(frame())), 'the selection at /^› 0 /');
+    // Written back to back: both keys are read before the console draws again.
+    app.stdin.write('j');
+    app.stdin.write(KEYS.down);
+    app.stdin.write('j');
+    await until(() => /^› 3 /.test(selectedLine(frame())), 'the selection at /^› 3 /');
+    app.stdin.write('k');
+    app.stdin.write(KEYS.up);
+    await until(() => /^› 1 /.test(selectedLine(frame())), 'the selection at /^› 1 /');
+  });
+
   it('asks before replaying the selected failed message, and replays it on y', async () => {
     const { actions, calls } = spyActions();
     const { press, frame, source } = await consoleWith(actions, { initialPane: 'failed' });

@@ -79,12 +79,12 @@ export type ConsoleEvent =
   | {
       readonly type: 'move';
       readonly to: Movement;
-      /** Where the cursor is now (the pane's cursor fitted to its rows). */
-      readonly from: Cursor;
-      readonly count: number;
-      readonly visible: number;
-      /** The key of the row at an index, when it is loaded. */
-      readonly keyAt: (index: number) => string | undefined;
+      /**
+       * The panes' rows as last drawn. The reducer moves from the focused pane's cursor of the moment,
+       * fitted to them, not from the cursor that was drawn: keys read faster than the console draws
+       * (key repeat, a loaded machine) each move one more row.
+       */
+      readonly rows: DrawnRows;
     }
   /** Scrolls the help or detail view: `rows` it has in all, `visible` on screen. */
   | { readonly type: 'scroll'; readonly to: Movement; readonly rows: number; readonly visible: number }
@@ -139,8 +139,20 @@ export function fitCursor(
   return { index, top: Math.max(0, top), ...(cursor.key === undefined ? {} : { key: cursor.key }) };
 }
 
-function moved(event: Extract<ConsoleEvent, { type: 'move' }>): Cursor {
-  const { from: cursor, to, count, visible } = event;
+/** What a movement needs of each pane's rows as drawn (see the `move` event). */
+export interface DrawnRows {
+  /** A cursor fitted to the pane's rows (following its row's key, kept on screen). */
+  readonly fitted: (pane: PaneName, cursor: Cursor) => Cursor;
+  readonly counts: Readonly<Record<PaneName, number>>;
+  readonly visible: Readonly<Record<PaneName, number>>;
+  /** The key of a pane's row at an index, when it is loaded. */
+  readonly keyAt: (pane: PaneName, index: number) => string | undefined;
+}
+
+function moved(pane: PaneName, from: Cursor, to: Movement, rows: DrawnRows): Cursor {
+  const cursor = rows.fitted(pane, from);
+  const count = rows.counts[pane];
+  const visible = rows.visible[pane];
   const page = Math.max(1, visible - 1);
   const index = {
     up: cursor.index - 1,
@@ -151,7 +163,7 @@ function moved(event: Extract<ConsoleEvent, { type: 'move' }>): Cursor {
     pageDown: cursor.index + page,
   }[to];
   const fitted = fitCursor({ index, top: cursor.top }, count, visible);
-  const key = event.keyAt(fitted.index);
+  const key = rows.keyAt(pane, fitted.index);
   return key === undefined ? fitted : { ...fitted, key };
 }
 
@@ -181,7 +193,7 @@ export function consoleReducer(state: ConsoleState, event: ConsoleEvent): Consol
     case 'move':
       return {
         ...state,
-        cursors: { ...state.cursors, [pane]: moved(event) },
+        cursors: { ...state.cursors, [pane]: moved(pane, state.cursors[pane], event.to, event.rows) },
       };
     case 'scroll':
       return state.mode.kind === 'help' || state.mode.kind === 'detail'

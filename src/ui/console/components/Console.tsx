@@ -7,6 +7,7 @@ import { frameLayout, MAX_AGENTS, visibleRows } from '../console-layout.js';
 import { type PaneRows, paneRows, rowCount } from '../console-rows.js';
 import {
   type ConsoleState,
+  type Cursor,
   consoleReducer,
   fitCursor,
   initialState,
@@ -86,14 +87,15 @@ export function Console({
   const visible = perPane((pane) => visibleRows(pane, paneHeight, view));
   const counts = perPane((pane) => rowCount(pane, rows, view));
   const keyAt = (pane: PaneName, index: number) => rowKeys(pane, rows, view)[index - offset(pane, view)];
-  const cursors = perPane((pane) => {
+  const fitted = (pane: PaneName, cursor: Cursor) => {
     const keys = rowKeys(pane, rows, view);
     const indexOf = (key: string) => {
       const at = keys.indexOf(key);
       return at < 0 ? -1 : at + offset(pane, view);
     };
-    return fitCursor(state.cursors[pane], counts[pane], visible[pane], indexOf);
-  });
+    return fitCursor(cursor, counts[pane], visible[pane], indexOf);
+  };
+  const cursors = perPane((pane) => fitted(pane, state.cursors[pane]));
   const failedSelected = view?.failed.rows[cursors.failed.index - view.failed.top];
   const text = textView(state.mode, size.columns, actions.readonly, liveAgentId !== undefined);
   const textRows = useMemo(
@@ -124,6 +126,7 @@ export function Console({
       counts,
       visible,
       cursors,
+      fitted,
       keyAt,
       failed: failedSelected,
       partition: rows.partitions[cursors.partitions.index],

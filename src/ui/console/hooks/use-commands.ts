@@ -18,6 +18,8 @@ export interface Selection {
   readonly visible: Readonly<Record<PaneName, number>>;
   /** Each pane's cursor, fitted to its rows. */
   readonly cursors: Readonly<Record<PaneName, Cursor>>;
+  /** A cursor fitted to a pane's rows, as `cursors` are (for a move from the cursor of the moment). */
+  readonly fitted: (pane: PaneName, cursor: Cursor) => Cursor;
   /** The key of a pane's row at an index, when it is loaded. */
   readonly keyAt: (pane: PaneName, index: number) => string | undefined;
   readonly failed: FailedRow | undefined;
@@ -114,13 +116,7 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
           dispatch({ type: 'scroll', to: command.to, ...selection.scroll });
           return;
         }
-        dispatch({
-          ...command,
-          from: selection.cursors[focus],
-          count: selection.counts[focus],
-          visible: selection.visible[focus],
-          keyAt: (index) => selection.keyAt(focus, index),
-        });
+        dispatch({ ...command, rows: selection });
         return;
       case 'filter':
         dispatch({ type: 'mode', mode: { kind: 'filter', draft: state.filters[focus] } });
