@@ -13,16 +13,11 @@ export const PG_LEDGER_COMPRESSION_MIGRATION = {
   sql: (t: (name: string) => string) => `
     DO $migration$
     BEGIN
-      EXECUTE 'ALTER TABLE ${literal(t('run_ledger'))}
-        ALTER COLUMN runs SET COMPRESSION lz4, ALTER COLUMN runs SET STORAGE EXTENDED';
+      ALTER TABLE ${t('run_ledger')}
+        ALTER COLUMN runs SET COMPRESSION lz4, ALTER COLUMN runs SET STORAGE EXTENDED;
     EXCEPTION WHEN OTHERS THEN
       RAISE NOTICE 'agentctl: no LZ4 compression (%), ledger batches stay uncompressed', SQLERRM;
     END
     $migration$;
   `,
 } as const;
-
-/** `text` as the inside of an SQL string literal. */
-function literal(text: string): string {
-  return text.replaceAll("'", "''");
-}

@@ -28,6 +28,9 @@ const FINISHED = (r: string) => `(${r}->>${ENTRY_FINISHED})::float8`;
 /** The constraint a flush's plain insert of a key already stored violates (see `PgRunLedger`). */
 export const LEDGER_KEY = 'run_ledger_events_pkey';
 
+/** What a flush's insert of a ledger key already stored does: fail the statement, or skip the run. */
+export type StoredKey = 'fail' | 'skip';
+
 /**
  * The ledger (plain successes, see `JournalBatch.ledger`) since schema 9, as SQLite's since schema 6 (see
  * `SqliteRunLedger`): one `run_ledger` row per batch — the runs of one group and process that one flush
@@ -65,7 +68,7 @@ export class PgRunLedger {
    * `stored` says what a key already stored does: `fail` the statement (unique violation on
    * `LEDGER_KEY`), or `skip` the run.
    */
-  ctes(first: number, stored: 'fail' | 'skip'): string {
+  ctes(first: number, stored: StoredKey): string {
     const $ = (i: number) => `$${first + i}`;
     return `
       ledger_k AS (

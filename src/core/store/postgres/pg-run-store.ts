@@ -3,7 +3,7 @@ import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonParam, type PgConnection, type PgStatement } from './pg-connection.js';
-import { PgRunLedger } from './pg-run-ledger.js';
+import { PgRunLedger, type StoredKey } from './pg-run-ledger.js';
 
 /** Times arrive as float8 and are rounded to whole ms: a fractional time must not fail a flush. */
 const RUN_COLUMNS = `
@@ -36,7 +36,7 @@ export class PgRunStore implements RunStore {
    * `ledgerFirst`, ledger runs (the parameters of `ledgerParams`, from `$ledgerFirst` on; `stored` as in
    * `PgRunLedger.ctes`).
    */
-  ctes(runsParam: string, ledgerFirst?: number, stored: 'fail' | 'skip' = 'skip'): string {
+  ctes(runsParam: string, ledgerFirst?: number, stored: StoredKey = 'skip'): string {
     return `
       runs_w AS (
         INSERT INTO ${this.connection.table('runs')} AS r (

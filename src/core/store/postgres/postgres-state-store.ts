@@ -19,7 +19,7 @@ import {
   migratePostgres,
   pgSchemaVersion,
 } from './pg-migrate.js';
-import { LEDGER_KEY } from './pg-run-ledger.js';
+import { LEDGER_KEY, type StoredKey } from './pg-run-ledger.js';
 import { PgRunStore } from './pg-run-store.js';
 
 export const DEFAULT_SCHEMA = 'public';
@@ -63,7 +63,7 @@ export class PostgresStateStore implements StateStore {
   readonly control: PgControlStore;
   readonly log: PgLogStore;
   /** The flush statement by what a ledger key already stored does (see `PgRunLedger.ctes`). */
-  private readonly flushSql: Readonly<Record<'fail' | 'skip', string>>;
+  private readonly flushSql: Readonly<Record<StoredKey, string>>;
 
   /** Takes an open, migrated connection; use `openPostgresStore`. */
   constructor(
@@ -79,7 +79,7 @@ export class PostgresStateStore implements StateStore {
     this.agents = new PgAgentStore(connection);
     this.control = new PgControlStore(connection);
     this.log = new PgLogStore(connection);
-    const flushSql = (stored: 'fail' | 'skip') =>
+    const flushSql = (stored: StoredKey) =>
       `WITH ${this.runs.ctes('$1', 5, stored)}, ${this.efforts.cte('$2')}, ${this.failed.cte('$3')},
       ${this.checkpoints.ctes('$4')} ${PgCheckpointStore.REJECTED}`;
     this.flushSql = { fail: flushSql('fail'), skip: flushSql('skip') };
@@ -107,7 +107,7 @@ export class PostgresStateStore implements StateStore {
   private async flushOnce(
     batch: JournalBatch,
     checkpoints: readonly CheckpointWrite[],
-    stored: 'fail' | 'skip',
+    stored: StoredKey,
   ): Promise<FlushResult> {
     const empty =
       batch.runs.length + batch.ledger.length + batch.efforts.length + batch.parked.length === 0 &&
@@ -126,7 +126,7 @@ export class PostgresStateStore implements StateStore {
   private flushStatement(
     batch: JournalBatch,
     checkpoints: readonly CheckpointWrite[],
-    stored: 'fail' | 'skip',
+    stored: StoredKey,
   ): PgStatement {
     return {
       text: this.flushSql[stored],
