@@ -92,6 +92,34 @@ describe('Console keys', () => {
     await until(() => /^› 1 /.test(selectedLine(frame())), 'the selection at /^› 1 /');
   });
 
+  it('reads each key in the mode it lands in, however fast keys come: / then text is a search', async () => {
+    const source = new FakeConsoleSource();
+    const { app, frame } = await consoleWith(spyActions().actions, { source, initialPane: 'failed' });
+    // Written back to back: `c` must be typed into the search, not open the checkpoint dialog.
+    for (const key of ['/', 'c', 'u', 's', 't', KEYS.enter]) app.stdin.write(key);
+    await until(() => source.queries.at(-1)?.failed.search === 'cust', 'the search in the query');
+    await until(() => frame().includes('for "cust"'), 'for "cust"');
+  });
+
+  it('acts on the row the cursor is on when the key is read, not the row last drawn', async () => {
+    const { actions, calls } = spyActions();
+    const { app, press, frame } = await consoleWith(actions, { initialPane: 'failed' });
+    // Rows 13, 12, 11. j then space, back to back: the second row (12) is tagged.
+    app.stdin.write('j');
+    app.stdin.write(' ');
+    app.stdin.write('D');
+    await until(() => frame().includes('Discard 1 failed message (12)?'), 'Discard 1 failed message (12)?');
+    await press(KEYS.escape, KEYS.escape);
+    await until(() => !frame().includes('tagged'), 'the tags cleared');
+    // j then r, back to back: the third row (11) is proposed.
+    app.stdin.write('j');
+    app.stdin.write('r');
+    await until(() => frame().includes('Replay 1 failed message (11)'), 'Replay 1 failed message (11)');
+    await press('y');
+    await until(() => calls.length === 1, 'the replay');
+    expect(calls).toEqual([{ action: 'replay', args: [[11]] }]);
+  });
+
   it('asks before replaying the selected failed message, and replays it on y', async () => {
     const { actions, calls } = spyActions();
     const { press, frame, source } = await consoleWith(actions, { initialPane: 'failed' });

@@ -1,5 +1,5 @@
 import { Box } from 'ink';
-import { useEffect, useMemo, useReducer } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { ConsoleActions } from '../../../core/console/actions.js';
 import type { ConsoleQuery, ConsoleView } from '../../../core/console/data.js';
 import { DETAIL_PROVIDERS } from '../console-details.js';
@@ -18,9 +18,10 @@ import {
 import { wrapLines } from '../detail-rows.js';
 import { agentLines, headerAgents } from '../header-agents.js';
 import { helpLines } from '../help-lines.js';
-import { useCommands } from '../hooks/use-commands.js';
+import { type Selection, useCommands } from '../hooks/use-commands.js';
 import { type ConsoleSource, SAME_VIEW_MS, useConsoleData } from '../hooks/use-console-data.js';
 import { useKeys } from '../hooks/use-keys.js';
+import { useLiveReducer } from '../hooks/use-live-reducer.js';
 import { type TerminalSize, useTerminalSize } from '../hooks/use-terminal-size.js';
 import { paneAlerts, paneSummaries } from '../pane-summaries.js';
 import { CheckpointDialog } from './CheckpointDialog.js';
@@ -75,7 +76,7 @@ export function Console({
   context,
 }: ConsoleProps) {
   const size = useTerminalSize(fixed);
-  const [state, dispatch] = useReducer(consoleReducer, initialPane, initialState);
+  const [state, dispatch, current] = useLiveReducer(consoleReducer, initialPane, initialState);
   const { view, error, request, reload, intervalMs } = useConsoleData(source, refreshMs, state.paused);
   const layout = frameLayout(
     size.rows,
@@ -96,12 +97,27 @@ export function Console({
     return fitCursor(cursor, counts[pane], visible[pane], indexOf);
   };
   const cursors = perPane((pane) => fitted(pane, state.cursors[pane]));
-  const failedSelected = view?.failed.rows[cursors.failed.index - view.failed.top];
   const text = textView(state.mode, size.columns, actions.readonly, liveAgentId !== undefined);
   const textRows = useMemo(
     () => (text?.lines === undefined ? 0 : wrapLines(text.lines, size.columns).length),
     [text?.lines, size.columns],
   );
+  // What the keys act on: the rows as drawn, under the cursors of the state given (that of the moment).
+  const select = (at: ConsoleState): Selection => {
+    const under = perPane((pane) => fitted(pane, at.cursors[pane]));
+    return {
+      view,
+      counts,
+      visible,
+      cursors: under,
+      fitted,
+      keyAt,
+      failed: view?.failed.rows[under.failed.index - view.failed.top],
+      partition: rows.partitions[under.partitions.index],
+      run: rows.processes[under.processes.index],
+      scroll: { rows: textRows, visible: detailVisibleRows(layout.pane) },
+    };
+  };
   const query: ConsoleQuery = {
     failed: {
       ...(state.filters.failed ? { search: state.filters.failed } : {}),
@@ -119,20 +135,9 @@ export function Console({
   // After every render: `request` compares the query by content and loads only when it changed.
   useEffect(() => request(query));
   const onCommand = useCommands({
-    state,
+    current,
     dispatch,
-    selection: {
-      view,
-      counts,
-      visible,
-      cursors,
-      fitted,
-      keyAt,
-      failed: failedSelected,
-      partition: rows.partitions[cursors.partitions.index],
-      run: rows.processes[cursors.processes.index],
-      scroll: { rows: textRows, visible: detailVisibleRows(layout.pane) },
-    },
+    select,
     actions,
     source,
     details: DETAIL_PROVIDERS,
@@ -142,7 +147,7 @@ export function Console({
     reload,
     quit: onQuit,
   });
-  useKeys(state.mode, onCommand);
+  useKeys(() => current().mode, onCommand);
   const now = view?.takenAt ?? 0;
   const searched = state.filters.failed !== '';
   const width = size.columns;

@@ -10,7 +10,7 @@ import type { ConsoleEvent, ConsoleState, Cursor, PaneName, PendingAction } from
 import type { ConsoleSource } from './use-console-data.js';
 import type { KeyCommand } from './use-keys.js';
 
-/** What the keys act on, as the operator sees it now. */
+/** What the keys act on: the rows as drawn, under the cursors of the moment. */
 export interface Selection {
   readonly view: ConsoleView | undefined;
   /** Rows the cursor of each pane moves over, and how many are on screen. */
@@ -30,9 +30,14 @@ export interface Selection {
 }
 
 export interface CommandContext {
-  readonly state: ConsoleState;
+  /**
+   * The console's state of the moment, which the keys before this one may have changed since the last
+   * render (a mode opened, a row moved to, a row tagged): each key is read in it.
+   */
+  readonly current: () => ConsoleState;
   readonly dispatch: Dispatch<ConsoleEvent>;
-  readonly selection: Selection;
+  /** The selection under a state's cursors. */
+  readonly select: (state: ConsoleState) => Selection;
   readonly actions: ConsoleActions;
   /** Where a detail view reads its row. */
   readonly source: ConsoleSource;
@@ -59,7 +64,9 @@ const info = (text: string): ConsoleEvent => ({ type: 'status', status: { tone: 
 export function useCommands(context: CommandContext): (command: KeyCommand) => void {
   const running = useRef<AbortController | undefined>(undefined);
   return (command) => {
-    const { state, dispatch, selection, actions } = context;
+    const { dispatch, actions } = context;
+    const state = context.current();
+    const selection = context.select(state);
     const { focus, mode } = state;
     const execute = (action: PendingAction) => {
       dispatch({ type: 'mode', mode: { kind: 'normal' } });
@@ -154,7 +161,7 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         return;
       case 'peek':
         // Outside the Partitions pane `p` pauses, as it always did.
-        if (focus === 'partitions') openDetail(context, peekDetail);
+        if (focus === 'partitions') openDetail(context, state, selection, peekDetail);
         else pause();
         return;
       case 'pause':
@@ -164,7 +171,7 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         dispatch({ type: 'mode', mode: { kind: 'help', top: 0 } });
         return;
       case 'open':
-        openDetail(context, context.details[focus]);
+        openDetail(context, state, selection, context.details[focus]);
         return;
       case 'tag': {
         const key =
@@ -223,7 +230,7 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
         return;
       }
       case 'drain': {
-        const target = drainTarget(context);
+        const target = drainTarget(state, selection, context.liveAgentId);
         if (typeof target === 'string') dispatch(info(target));
         else propose({ kind: 'drain', ...target });
         return;
@@ -234,7 +241,9 @@ export function useCommands(context: CommandContext): (command: KeyCommand) => v
 
 /** Opens the detail view `provider` gives for the selected row, and fills it in once it is read. */
 function openDetail(
-  { state, dispatch, selection, source }: CommandContext,
+  { dispatch, source }: CommandContext,
+  state: ConsoleState,
+  selection: Selection,
   provider: DetailProvider | undefined,
 ): void {
   const request = provider?.(source, selection);
@@ -274,8 +283,11 @@ function checkpointTargets(state: ConsoleState, selection: Selection): Checkpoin
 }
 
 /** The agent `d` drains: the selected partition's reader, else this process's agent, else the only one. */
-function drainTarget(context: CommandContext): { agentId?: string; label: string } | string {
-  const { selection, liveAgentId, state } = context;
+function drainTarget(
+  state: ConsoleState,
+  selection: Selection,
+  liveAgentId: string | undefined,
+): { agentId?: string; label: string } | string {
   const owner =
     state.focus === 'partitions' ? (selection.partition?.agent ?? selection.partition?.owner) : undefined;
   const alive = (selection.view?.agents ?? []).filter((a) => a.alive);

@@ -130,24 +130,35 @@ function normalCommand(input: string, key: Key): KeyCommand | undefined {
 }
 
 /**
- * Routes key presses to `onCommand`, read in the mode current at the time of the key. Keys that arrive
- * together (a held-down `j`, fast typing) come as one chunk of text; outside text entry each character
- * counts as a key.
+ * Routes key presses to `onCommand`, each read in the mode of the moment (`mode()`, which the keys before
+ * it may have changed since the last render: `/` then `c` typed back to back is a search for "c"). Keys
+ * that arrive together (a held-down `j`, fast typing) come as one chunk of text; outside text entry each
+ * character counts as a key, and from the first character that opens text entry the rest is typed.
  */
-export function useKeys(mode: Mode, onCommand: (command: KeyCommand) => void, active = true): void {
+export function useKeys(mode: () => Mode, onCommand: (command: KeyCommand) => void, active = true): void {
   // The handler of the latest render, even before React re-subscribes (keys can follow each other fast).
   const latest = useRef({ mode, onCommand });
   latest.current = { mode, onCommand };
   const handler = useCallback((input: string, key: Key) => {
-    const { mode: current, onCommand: send } = latest.current;
-    const typing =
-      current.kind === 'filter' ||
-      (current.kind === 'checkpoint' && current.draft !== undefined) ||
-      (current.kind === 'confirm' && current.typeName !== undefined);
-    for (const one of typing || input.length <= 1 ? [input] : [...input]) {
+    const { mode: now, onCommand: send } = latest.current;
+    let rest = input;
+    do {
+      const current = now();
+      const whole = typing(current) || rest.length <= 1;
+      const one = whole ? rest : [...rest][0]!;
+      rest = rest.slice(one.length);
       const command = keyCommand(one, key, current);
       if (command !== undefined) send(command);
-    }
+    } while (rest.length > 0);
   }, []);
   useInput(handler, { isActive: active });
+}
+
+/** Whether keys are typed as text in a mode (a filter, a position, a confirmation by name). */
+function typing(mode: Mode): boolean {
+  return (
+    mode.kind === 'filter' ||
+    (mode.kind === 'checkpoint' && mode.draft !== undefined) ||
+    (mode.kind === 'confirm' && mode.typeName !== undefined)
+  );
 }
