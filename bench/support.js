@@ -166,7 +166,9 @@ export async function inChildren(file, phases, env = {}) {
   const { spawnSync } = await import('node:child_process');
   const results = {};
   for (const name of phases) {
-    const run = spawnSync(process.execPath, ['--expose-gc', file, name], {
+    // BENCH_NODE_ARGS: extra node flags for every phase (e.g. `--cpu-prof --cpu-prof-dir=DIR`).
+    const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const run = spawnSync(process.execPath, ['--expose-gc', ...extra, file, name], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
       maxBuffer: 64 * 1024 * 1024,

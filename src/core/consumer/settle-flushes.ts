@@ -133,7 +133,9 @@ export class SettleFlushes {
     }
     const batch = journal.take();
     try {
-      await store.flush(batch, []);
+      // In the background: the loop goes on reading deliveries while this is written (and a second
+      // flush may overlap it), instead of stopping for each small transaction.
+      await store.flush(batch, [], { background: true });
     } catch (error) {
       journal.restore(batch);
       // Not settled: the messages stay unacked, and are redelivered if the agent stops now.

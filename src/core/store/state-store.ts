@@ -35,6 +35,18 @@ import type {
  * call atomic. Times are milliseconds since the epoch from the store's clock. Hot paths go through
  * `flush` (one transaction per batch); nothing here is meant to be called once per message.
  */
+/** How a flush is to be written (see `StateStore.flush`). */
+export interface FlushOptions {
+  /**
+   * The caller goes on reading and processing while the flush is written, and more than one of its
+   * flushes may be under way (a queue consumer acking what each flush made durable): a store that can
+   * write in the background does so whatever the flush's size, so that the caller's thread never waits
+   * on the write (nor on another process's write lock). Without it, a small flush may be written on the
+   * caller's thread, which costs less than handing it over.
+   */
+  readonly background?: boolean;
+}
+
 export interface StateStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the store lives, with credentials redacted. */
@@ -47,7 +59,11 @@ export interface StateStore {
    * Parked messages with a key already present update that item (attempts + 1, history extended,
    * status back to pending).
    */
-  flush(batch: JournalBatch, checkpoints?: readonly CheckpointWrite[]): Promise<FlushResult>;
+  flush(
+    batch: JournalBatch,
+    checkpoints?: readonly CheckpointWrite[],
+    options?: FlushOptions,
+  ): Promise<FlushResult>;
 
   /**
    * Optional: settles, now, the flushes that finished in the background (on a writer thread) but whose

@@ -279,6 +279,29 @@ describe('SqliteStateStore transactions and locking', () => {
     await expect(store.flush({ ...EMPTY, runs: [aRun()] })).resolves.toEqual({ rejected: [] });
   });
 
+  it('Given another connection holding the write lock, When a small background flush waits for it, Then the caller keeps running and the flush lands once the lock is free', async () => {
+    const { store, path } = await openFresh({ busyTimeoutMs: 1_000 });
+    const other = new Database(path);
+    onTestFinished(() => {
+      other.close();
+    });
+    other.exec('BEGIN IMMEDIATE');
+    // A consumer's loop: it must go on while its flush waits (written in place, the flush would hold the
+    // loop in SQLite's busy handler, this timer could not release the lock, and the flush would time out).
+    const released = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        other.exec('ROLLBACK');
+        resolve();
+      }, 100),
+    );
+    const run = aRun();
+
+    await store.flush({ ...EMPTY, runs: [run] }, [], { background: true });
+
+    await released;
+    expect((await store.runs.get(run.id))?.id).toBe(run.id);
+  });
+
   it('Given a large flush still on the writer thread, When a small flush of a newer record follows, Then it waits its turn and the newer record is the one kept', async () => {
     const { store } = await openFresh();
     const run = aRun({ state: 'running', updatedAt: T0 + 1 });

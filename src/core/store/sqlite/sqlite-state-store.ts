@@ -5,7 +5,7 @@ import { UsageError } from '../../errors/usage-error.js';
 import { createPrivateFile, makePrivateDirectory } from '../../private-files.js';
 import type { JournalBatch } from '../journal.js';
 import type { CheckpointWrite } from '../records.js';
-import type { FlushResult, StateStore } from '../state-store.js';
+import type { FlushOptions, FlushResult, StateStore } from '../state-store.js';
 import { assertNotNewer, assertNotOlder, migrate, schemaVersion } from './migrations.js';
 import { pooledIn, releasePooledUtf8 } from './pooled-utf8.js';
 import { SqliteAgentStore } from './sqlite-agent-store.js';
@@ -90,12 +90,16 @@ export class SqliteStateStore implements StateStore {
   /**
    * One `BEGIN IMMEDIATE` transaction of cached prepared statements, one statement per record. The batch
    * is built here and applied on the writer thread when the store has one (file stores), so the caller's
-   * event loop keeps running while SQLite writes — unless it is small and nothing of ours is on the
-   * thread (`SqliteWriter.inPlace`): then it is written here, at once (a queue consumer acks after each
-   * flush: the hand-off's round trip held half its prefetch window). Writes stay in call order, so a newer
-   * record is never overwritten by an older one.
+   * event loop keeps running while SQLite writes — unless it is small, nothing of ours is on the thread
+   * (`SqliteWriter.inPlace`) and the caller did not ask for the background (`FlushOptions`): then it is
+   * written here, at once, which costs less than the hand-over (a one-off command's flush). Writes stay in
+   * call order, so a newer record is never overwritten by an older one.
    */
-  async flush(batch: JournalBatch, checkpoints: readonly CheckpointWrite[] = []): Promise<FlushResult> {
+  async flush(
+    batch: JournalBatch,
+    checkpoints: readonly CheckpointWrite[] = [],
+    options: FlushOptions = {},
+  ): Promise<FlushResult> {
     const writes = new WriteBatchBuilder();
     this.runs.addRemovals(writes, batch.replaced, batch.replaced && eventIdsOf(batch));
     this.runs.addRuns(writes, batch.runs);
@@ -107,7 +111,10 @@ export class SqliteStateStore implements StateStore {
     if (writes.empty) return { rejected: [] };
     const built = writes.build();
     let changes: number[][];
-    if (this.writer === undefined || this.writer.inPlace(rowsOf(batch, checkpoints))) {
+    if (
+      this.writer === undefined ||
+      (!options.background && this.writer.inPlace(rowsOf(batch, checkpoints)))
+    ) {
       try {
         changes = await this.connection.call(() =>
           this.connection.immediate(() => this.connection.apply(built)),
