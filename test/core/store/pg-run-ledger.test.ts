@@ -226,6 +226,29 @@ describe.skipIf(!available)(
       expect(await store.runs.get(other.id, other.eventId)).toBeUndefined();
     });
 
+    it('Given ledger runs whose event ids and strings hold NUL, quotes, backslashes, commas and braces, When flushed and looked up by event id, Then each is found (NUL stored as U+FFFD)', async () => {
+      const store = await open(freshSchema());
+      const odd = ['a\u0000b', 'q"u,o{t}e', 'back\\slash', 'NULL', ''];
+      const runs = odd.map((eventId, i) => ({
+        ...ledgerRun(i),
+        eventId,
+        id: runIdOf('g', { source: '/ledger', id: eventId }, 'r'),
+        output: { note: `${eventId}\u0000` },
+      }));
+
+      await store.flush({ runs: [], ledger: runs, efforts: [], parked: [] });
+
+      const found = await store.runs.lookup(
+        runs.map((r) => r.id),
+        runs.map((r) => r.eventId),
+      );
+      expect(found).toEqual(new Map(runs.map((r) => [r.id, 'succeeded'])));
+      expect(await store.runs.get(runs[0]!.id, 'a\ufffdb')).toMatchObject({
+        eventId: 'a\ufffdb',
+        output: { note: 'a\ufffdb\ufffd' },
+      });
+    });
+
     it('Given lookups made while the ledger was small, When it has grown without new statistics, Then lookups by event id still go through its key, not a scan', async () => {
       const schema = freshSchema();
       // One connection: every lookup runs on the session whose plans an earlier lookup could have cached.
