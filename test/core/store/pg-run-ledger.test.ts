@@ -285,6 +285,36 @@ describe.skipIf(!available)(
       expect(await scans()).toBe(scansBefore);
     });
 
+    it('Given a ledger of 20,000 keys, When 500 runs are looked up by event id, Then each key is probed through the index, never read whole', async () => {
+      const schema = freshSchema();
+      const store = await open(schema, 1);
+      await flushLedger(store, ['0', '10', '10']);
+      const db = await pgClient();
+      // A size at which a join of the wanted ids with the key was planned as a hash of the whole key.
+      await db.query(
+        `INSERT INTO "${schema}".run_ledger_events (event_id, id, batch)
+         SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 1 FROM generate_series(1, 20000) g`,
+      );
+      const connection = (store as unknown as { connection: { query(sql: string): Promise<unknown> } })
+        .connection;
+      const scans = async () => {
+        await connection.query('SELECT pg_stat_force_next_flush()');
+        await connection.query('SELECT 1');
+        const { rows } = await db.query(
+          'SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2',
+          [schema, 'run_ledger_events'],
+        );
+        return Number(rows[0].seq_scan);
+      };
+      const scansBefore = await scans();
+
+      const { ids, eventIds } = keys(0, 500);
+      const found = await store.runs.lookup(ids, eventIds);
+
+      expect(found.size).toBe(10);
+      expect(await scans()).toBe(scansBefore);
+    });
+
     it('Given one flush of three kinds whose strings hold control characters, When read back, Then each run comes back whole, in a batch of its kind', async () => {
       const store = await open(freshSchema());
       const odd = '\x1e\x1f\n"\\';
