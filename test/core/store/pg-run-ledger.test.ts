@@ -265,7 +265,7 @@ describe.skipIf(!available)(
         const [row] = (
           await db.query('SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2', [
             schema,
-            'run_ledger',
+            'run_ledger_events',
           ])
         ).rows;
         return Number(row.seq_scan);
