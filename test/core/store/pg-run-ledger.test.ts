@@ -226,6 +226,29 @@ describe.skipIf(!available)(
       expect(await store.runs.get(other.id, other.eventId)).toBeUndefined();
     });
 
+    it('Given ledger runs whose event ids and strings hold NUL, quotes, backslashes, commas and braces, When flushed and looked up by event id, Then each is found (NUL stored as U+FFFD)', async () => {
+      const store = await open(freshSchema());
+      const odd = ['a\u0000b', 'q"u,o{t}e', 'back\\slash', 'NULL', ''];
+      const runs = odd.map((eventId, i) => ({
+        ...ledgerRun(i),
+        eventId,
+        id: runIdOf('g', { source: '/ledger', id: eventId }, 'r'),
+        output: { note: `${eventId}\u0000` },
+      }));
+
+      await store.flush({ runs: [], ledger: runs, efforts: [], parked: [] });
+
+      const found = await store.runs.lookup(
+        runs.map((r) => r.id),
+        runs.map((r) => r.eventId),
+      );
+      expect(found).toEqual(new Map(runs.map((r) => [r.id, 'succeeded'])));
+      expect(await store.runs.get(runs[0]!.id, 'a\ufffdb')).toMatchObject({
+        eventId: 'a\ufffdb',
+        output: { note: 'a\ufffdb\ufffd' },
+      });
+    });
+
     it('Given lookups made while the ledger was small, When it has grown without new statistics, Then lookups by event id still go through its key, not a scan', async () => {
       const schema = freshSchema();
       // One connection: every lookup runs on the session whose plans an earlier lookup could have cached.
@@ -242,7 +265,7 @@ describe.skipIf(!available)(
         const [row] = (
           await db.query('SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2', [
             schema,
-            'run_ledger',
+            'run_ledger_events',
           ])
         ).rows;
         return Number(row.seq_scan);
@@ -257,6 +280,36 @@ describe.skipIf(!available)(
       const found = await store.runs.lookup(ids, eventIds);
       await connection.query('SELECT pg_stat_force_next_flush()');
       await connection.query('SELECT 1');
+
+      expect(found.size).toBe(10);
+      expect(await scans()).toBe(scansBefore);
+    });
+
+    it('Given a ledger of 20,000 keys, When 500 runs are looked up by event id, Then each key is probed through the index, never read whole', async () => {
+      const schema = freshSchema();
+      const store = await open(schema, 1);
+      await flushLedger(store, ['0', '10', '10']);
+      const db = await pgClient();
+      // A size at which a join of the wanted ids with the key was planned as a hash of the whole key.
+      await db.query(
+        `INSERT INTO "${schema}".run_ledger_events (event_id, id, batch)
+         SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 1 FROM generate_series(1, 20000) g`,
+      );
+      const connection = (store as unknown as { connection: { query(sql: string): Promise<unknown> } })
+        .connection;
+      const scans = async () => {
+        await connection.query('SELECT pg_stat_force_next_flush()');
+        await connection.query('SELECT 1');
+        const { rows } = await db.query(
+          'SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2',
+          [schema, 'run_ledger_events'],
+        );
+        return Number(rows[0].seq_scan);
+      };
+      const scansBefore = await scans();
+
+      const { ids, eventIds } = keys(0, 500);
+      const found = await store.runs.lookup(ids, eventIds);
 
       expect(found.size).toBe(10);
       expect(await scans()).toBe(scansBefore);

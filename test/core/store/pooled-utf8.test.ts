@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   isPooledUtf8,
   pooledJsonArray,
+  pooledJsonArrays,
   releasePooledUtf8,
-} from '../../../src/core/store/sqlite/pooled-utf8.js';
+} from '../../../src/core/store/pooled-utf8.js';
 
 const decoder = new TextDecoder();
 
@@ -31,5 +32,20 @@ describe('pooledJsonArray: the UTF-8 JSON of an array, written item by item', ()
     expect(isPooledUtf8(bytes)).toBe(true);
     expect(bytes.buffer.byteLength).toBeGreaterThan(64 * 1024);
     releasePooledUtf8([bytes]);
+  });
+});
+
+describe('pooledJsonArrays: several JSON arrays in one buffer, a separator byte between two', () => {
+  it('property: split on the separator, its bytes decode to the JSON of each list, whatever the lists', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.jsonValue(), { maxLength: 20 }), { maxLength: 5 }), (lists) => {
+        const bytes = pooledJsonArrays(lists, 0x1e);
+        const text = decoder.decode(bytes);
+        expect(lists.length === 0 ? text : text.split('\x1e')).toEqual(
+          lists.length === 0 ? '' : lists.map((list) => JSON.stringify(list)),
+        );
+        releasePooledUtf8([bytes]);
+      }),
+    );
   });
 });

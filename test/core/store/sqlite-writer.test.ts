@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { pooledUtf8 } from '../../../src/core/store/sqlite/pooled-utf8.js';
+import { pooledUtf8 } from '../../../src/core/store/pooled-utf8.js';
 import { SqliteWriter } from '../../../src/core/store/sqlite/sqlite-writer.js';
 import { tempDir } from '../../support/temp.js';
 

@@ -1,9 +1,11 @@
 import type { RunRecord } from '../../model/run-record.js';
+import { pooledJsonArrays, releasePooledUtf8 } from '../pooled-utf8.js';
 import {
   entryRun,
   LatestLedgerRuns,
   type LedgerBatchRow,
   type LedgerEntryRow,
+  type LedgerKind,
   latest,
   ledgerBatchRuns,
   ledgerKinds,
@@ -21,6 +23,9 @@ const LIST_PAGE = 64;
  * characters). One text instead of an array of texts spares escaping the JSON for an array literal.
  */
 const KIND_SEPARATOR = '\x1e';
+
+/** JSON's escape of the NUL character, which PostgreSQL text cannot hold (see `jsonParam`). */
+const NUL_ESCAPE = Buffer.from('\\u0000');
 
 /** A ledger entry's finish time in SQL (`r` being the entry), as `float8`. */
 const FINISHED = (r: string) => `(${r}->>${ENTRY_FINISHED})::float8`;
@@ -94,7 +99,11 @@ export class PgRunLedger {
           HAVING count(*) > 0) w)`;
   }
 
-  /** The parameters of `ctes` for these plain successes, each run id once. */
+  /**
+   * The parameters of `ctes` for these plain successes, each run id once. The entries' JSON is UTF-8
+   * bytes in a pooled buffer (see `entriesParam`): hand it back with `releasePooledUtf8` once the
+   * statement settled.
+   */
   static params(runs: readonly RunRecord[]): unknown[] {
     const kinds = ledgerKinds(runs, true);
     const eventIds: string[] = [];
@@ -120,7 +129,7 @@ export class PgRunLedger {
     return [
       kinds.map((kind) => kind.group),
       kinds.map((kind) => kind.process),
-      kinds.map((kind) => jsonParam(kind.entries)).join(KIND_SEPARATOR),
+      entriesParam(kinds),
       kinds.map((kind) => kind.entries.length),
       bounds.map(([first]) => first),
       bounds.map(([, last]) => last),
@@ -260,4 +269,20 @@ export class PgRunLedger {
       pageSize,
     );
   }
+}
+
+/**
+ * The entries' JSON of every kind, `KIND_SEPARATOR` between two: UTF-8 bytes written entry by entry into
+ * a pooled buffer (`pooledJsonArrays`), which the driver sends as they are (a binary `text` parameter is
+ * its UTF-8) — no 200 KB string built, flattened and encoded per flush. Entries holding a NUL go as text
+ * with it replaced (see `jsonParam`).
+ */
+function entriesParam(kinds: readonly LedgerKind[]): Uint8Array | string {
+  const bytes = pooledJsonArrays(
+    kinds.map((kind) => kind.entries),
+    KIND_SEPARATOR.charCodeAt(0),
+  );
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(NUL_ESCAPE) < 0) return bytes;
+  releasePooledUtf8([bytes]);
+  return kinds.map((kind) => jsonParam(kind.entries)).join(KIND_SEPARATOR);
 }

@@ -1,7 +1,9 @@
+import type pg from 'pg';
 import type { Clock } from '../../clock.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { redactUri } from '../../redact.js';
 import type { JournalBatch } from '../journal.js';
+import { isPooledUtf8, releasePooledUtf8 } from '../pooled-utf8.js';
 import type { CheckpointWrite } from '../records.js';
 import type { FlushResult, StateStore } from '../state-store.js';
 import { PgAgentStore } from './pg-agent-store.js';
@@ -117,7 +119,13 @@ export class PostgresStateStore implements StateStore {
       statements.unshift(this.runs.removals(batch.replaced, eventIdsOf(batch)));
     statements.push(...this.failed.replayOutcomes(batch));
     if (statements.length === 0) return { rejected: [] };
-    const [flushed] = await this.connection.runAll(statements);
+    let flushed: pg.QueryResult | undefined;
+    try {
+      [flushed] = await this.connection.runAll(statements);
+    } finally {
+      // Settled: the driver no longer reads the statements' pooled bytes (see `PgRunLedger.params`).
+      for (const { values } of statements) releasePooledUtf8(values.filter(isPooledUtf8));
+    }
     return {
       rejected: empty ? [] : PgCheckpointStore.rejected(checkpoints, flushed!.rows as { i: number }[]),
     };

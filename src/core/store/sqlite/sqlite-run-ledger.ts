@@ -1,5 +1,6 @@
 import { nextTurn } from '../../clock.js';
 import type { RunRecord } from '../../model/run-record.js';
+import { pooledJsonArray } from '../pooled-utf8.js';
 import {
   entryRun,
   LatestLedgerRuns,
@@ -11,7 +12,6 @@ import {
 } from '../rows/ledger-batch.js';
 import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
-import { pooledJsonArray } from './pooled-utf8.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 

@@ -4,10 +4,10 @@ import { type Clock, systemClock } from '../../clock.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { createPrivateFile, makePrivateDirectory } from '../../private-files.js';
 import type { JournalBatch } from '../journal.js';
+import { releasePooledUtf8 } from '../pooled-utf8.js';
 import type { CheckpointWrite } from '../records.js';
 import type { FlushOptions, FlushResult, StateStore } from '../state-store.js';
 import { assertNotNewer, assertNotOlder, migrate, schemaVersion } from './migrations.js';
-import { pooledIn, releasePooledUtf8 } from './pooled-utf8.js';
 import { SqliteAgentStore } from './sqlite-agent-store.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
 import { retryWhileBusy, SqliteConnection } from './sqlite-connection.js';
@@ -20,7 +20,7 @@ import { SqliteRunStore } from './sqlite-run-store.js';
 import { SqliteWriter } from './sqlite-writer.js';
 /** Where the store lives when no path is given, relative to the working directory. */
 import { DEFAULT_STORE_PATH } from './store-defaults.js';
-import { WriteBatchBuilder } from './write-batch.js';
+import { pooledIn, WriteBatchBuilder } from './write-batch.js';
 
 export { DEFAULT_STORE_PATH };
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { isPooledUtf8, releasePooledUtf8 } from './pooled-utf8.js';
+import { isPooledUtf8, releasePooledUtf8 } from '../pooled-utf8.js';
 import { applyWriteBatch, type WriteBatch, WriteBatchBuilder } from './write-batch.js';
 
 export interface SqliteWriterOptions {

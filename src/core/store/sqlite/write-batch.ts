@@ -1,3 +1,5 @@
+import { isPooledUtf8 } from '../pooled-utf8.js';
+
 /**
  * A transaction's writes as plain data: SQL texts and rows of parameters (arrays for positional, objects
  * for named parameters). The sub-stores build one from a journal batch; `applyWriteBatch` runs it, either
@@ -98,4 +100,14 @@ export function applyWriteBatch(prepare: (sql: string) => RunnableStatement, bat
     changes.push(out);
   }
   return changes;
+}
+
+/** The views of `pooledUtf8` that `batch` binds (to hand back once it was applied). */
+export function pooledIn(batch: WriteBatch): Set<Uint8Array> {
+  const found = new Set<Uint8Array>();
+  for (const rows of batch.rows)
+    for (const row of rows)
+      for (const param of Array.isArray(row) ? row : Object.values(row))
+        if (isPooledUtf8(param)) found.add(param);
+  return found;
 }
