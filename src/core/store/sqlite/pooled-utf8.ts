@@ -1,3 +1,4 @@
+import { writeFlatJson } from './flat-json.js';
 import type { WriteBatch } from './write-batch.js';
 
 /**
@@ -34,14 +35,22 @@ export function pooledUtf8(text: string): Uint8Array {
  * The UTF-8 JSON of `items` (as `JSON.stringify(items)` writes it), item by item into a pooled buffer
  * like `pooledUtf8`'s. A single `JSON.stringify` of a flush's entries returns its text as a tree of
  * pieces, which its first reader flattens into a fresh 200 KB string: writing each entry's small text
- * where it goes costs a third less (1.4 against 2.1 ms per 1,400 ledger entries, micro).
+ * where it goes costs a third less (1.4 against 2.1 ms per 1,400 ledger entries, micro). A flat array
+ * (a ledger entry, see `writeFlatJson`) is written without a text at all.
  */
 export function pooledJsonArray(items: readonly unknown[]): Uint8Array {
   let buffer = take(Math.max(SMALLEST, items.length * 256));
   let bytes = Buffer.from(buffer);
   let at = 0;
   bytes[at++] = 0x5b; // [
+  // At the top of each turn there is room for a comma and the closing bracket.
   for (let i = 0; i < items.length; i++) {
+    if (i > 0) bytes[at++] = 0x2c; // ,
+    const end = writeFlatJson(bytes, at, items[i], buffer.byteLength - 2);
+    if (end >= 0) {
+      at = end;
+      continue;
+    }
     const json = JSON.stringify(items[i]) ?? 'null';
     // Room for the text (3 bytes per UTF-16 code unit at most), a comma and the closing bracket.
     if (at + json.length * 3 + 2 > buffer.byteLength) {
@@ -52,7 +61,6 @@ export function pooledJsonArray(items: readonly unknown[]): Uint8Array {
       buffer = larger;
       bytes = grown;
     }
-    if (i > 0) bytes[at++] = 0x2c; // ,
     at += bytes.write(json, at, 'utf8');
   }
   bytes[at++] = 0x5d; // ]
