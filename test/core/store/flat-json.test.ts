@@ -38,7 +38,9 @@ describe('writeFlatJson: the JSON of a flat array, written without a text', () =
   });
 
   it('property: a flat array of printable ASCII texts, safe integers to 1e15, booleans and nulls is written on the fast path', () => {
-    const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+    const ascii = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    });
     const fast = fc.oneof(
       ascii.filter((s) => !s.includes('"') && !s.includes('\\')),
       fc.integer({ min: -1e15, max: 1e15 }),
