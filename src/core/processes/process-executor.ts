@@ -75,7 +75,15 @@ class Execution {
     run.updatedAt = now;
     if (run.steps.length === 0) {
       run.steps = process.steps.map(
-        (s): StepRecord => ({ name: s.name, state: 'pending', attempts: 0, history: [] }),
+        // The times set later are fields from the start (undefined), so that setting them moves nothing.
+        (s): StepRecord => ({
+          name: s.name,
+          state: 'pending',
+          attempts: 0,
+          startedAt: undefined,
+          finishedAt: undefined,
+          history: [],
+        }),
       );
     }
     if (options.stats) options.stats.runs.running++;

@@ -42,7 +42,8 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
       }
       const process = options.processes.require(match.process);
       const createdAt = now();
-      // Built as one literal, `worker` set after: a spread in the literal costs an object per run.
+      // One literal with every field the executor sets (undefined until then, as JSON leaves it out): a
+      // field added later moves the record's fields to a second store, and a spread costs an object.
       const run: RunRecord = {
         id,
         group,
@@ -57,8 +58,12 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
         updatedAt: createdAt,
         runner: runner.kind,
         origin: originOf(options.source, entry.message),
+        worker,
+        startedAt: undefined,
+        finishedAt: undefined,
+        currentStep: undefined,
+        output: undefined,
       };
-      if (worker !== undefined) run.worker = worker;
       jobs = appended(jobs, { run, process, event, params: match.params });
       plan.ids.push(id);
       plan.eventIds.push(run.eventId);
