@@ -1,3 +1,4 @@
+import { appended } from '../appended.js';
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors/agentctl-error.js';
 import { isFatalError } from '../errors/fatal-error.js';
@@ -54,7 +55,8 @@ export function executeRun(
 }
 
 class Execution {
-  private readonly results: Record<string, unknown> = {};
+  /** The results of the steps so far, for the steps after them (none before a second step). */
+  private results: Record<string, unknown> | undefined;
   private output: unknown;
 
   constructor(
@@ -73,7 +75,15 @@ class Execution {
     run.updatedAt = now;
     if (run.steps.length === 0) {
       run.steps = process.steps.map(
-        (s): StepRecord => ({ name: s.name, state: 'pending', attempts: 0, history: [] }),
+        // The times set later are fields from the start (undefined), so that setting them moves nothing.
+        (s): StepRecord => ({
+          name: s.name,
+          state: 'pending',
+          attempts: 0,
+          startedAt: undefined,
+          finishedAt: undefined,
+          history: [],
+        }),
       );
     }
     if (options.stats) options.stats.runs.running++;
@@ -166,11 +176,14 @@ class Execution {
     const step = this.process.steps[i]!;
     const record = this.run.steps[i]!;
     const now = this.options.clock.now();
-    record.history.push({ attempt, startedAt, durationMs: now - startedAt });
+    record.history = appended(record.history, { attempt, startedAt, durationMs: now - startedAt });
     record.state = 'succeeded';
     record.finishedAt = now;
     if (record.nextAttemptAt !== undefined) record.nextAttemptAt = undefined;
-    this.results[step.name] = value;
+    if (i + 1 < this.process.steps.length) {
+      this.results ??= {};
+      this.results[step.name] = value;
+    }
     this.output = value;
     this.run.updatedAt = now;
     const telemetry = this.options.telemetry;
@@ -190,7 +203,7 @@ class Execution {
     const now = options.clock.now();
     const fatal = isFatalError(error);
     const message = describeError(error);
-    record.history.push({
+    record.history = appended(record.history, {
       attempt,
       startedAt,
       durationMs: now - startedAt,

@@ -1,3 +1,4 @@
+import { appended } from '../appended.js';
 import { ConfigError } from '../errors/config-error.js';
 import { RuleError } from '../errors/rule-error.js';
 import type { CloudEvent } from '../events/cloud-event.js';
@@ -17,12 +18,16 @@ export interface RuleMatch {
  */
 export class RuleSet<E extends CloudEvent = CloudEvent> {
   private readonly byType = new Map<string, readonly Rule<E>[]>();
+  /** The match of each rule without `params`: the same for every event, so one object, shared. */
+  private readonly plain = new Map<Rule<E>, RuleMatch>();
 
   constructor(readonly rules: readonly Rule<E>[]) {
     const names = new Set<string>();
     for (const r of rules) {
       if (names.has(r.name)) throw new ConfigError(`two rules are named "${r.name}"`, 'rules');
       names.add(r.name);
+      if (r.params === undefined)
+        this.plain.set(r, Object.freeze({ rule: r.name, process: r.process, params: undefined }));
     }
   }
 
@@ -41,15 +46,12 @@ export class RuleSet<E extends CloudEvent = CloudEvent> {
    * throws (the event is then parked with that rule's name).
    */
   evaluate(event: E): RuleMatch[] {
-    const matches: RuleMatch[] = [];
+    let matches: RuleMatch[] = [];
     for (const r of this.candidates(event.type)) {
       try {
         if (r.when !== undefined && !r.when(event)) continue;
-        matches.push({
-          rule: r.name,
-          process: r.process,
-          params: r.params === undefined ? undefined : r.params(event),
-        });
+        const match = this.plain.get(r) ?? { rule: r.name, process: r.process, params: r.params?.(event) };
+        matches = appended(matches, match);
       } catch (cause) {
         throw new RuleError(r.name, cause);
       }

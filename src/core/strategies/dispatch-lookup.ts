@@ -1,3 +1,4 @@
+import { appended } from '../appended.js';
 import { runIdOf } from '../model/run-id.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { RunJob } from '../runners/runner.js';
@@ -32,7 +33,7 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
   const plan: RunPlan = { planned: [], ids: [], eventIds: [] };
   for (const entry of entries) {
     const { event, matches } = entry.message.payload;
-    const jobs: RunJob[] = [];
+    let jobs: RunJob[] = [];
     for (const match of matches) {
       const id = runIdOf(group, event, match.rule);
       if (journal.hasSucceeded(id)) {
@@ -41,7 +42,8 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
       }
       const process = options.processes.require(match.process);
       const createdAt = now();
-      // Built as one literal, `worker` set after: a spread in the literal costs an object per run.
+      // One literal with every field the executor sets (undefined until then, as JSON leaves it out): a
+      // field added later moves the record's fields to a second store, and a spread costs an object.
       const run: RunRecord = {
         id,
         group,
@@ -56,9 +58,13 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
         updatedAt: createdAt,
         runner: runner.kind,
         origin: originOf(options.source, entry.message),
+        worker,
+        startedAt: undefined,
+        finishedAt: undefined,
+        currentStep: undefined,
+        output: undefined,
       };
-      if (worker !== undefined) run.worker = worker;
-      jobs.push({ run, process, event, params: match.params });
+      jobs = appended(jobs, { run, process, event, params: match.params });
       plan.ids.push(id);
       plan.eventIds.push(run.eventId);
     }
@@ -80,12 +86,13 @@ export function applyKnownRuns(
   const { journal, stats } = options;
   const candidates: RepublishCandidate[] = [];
   for (const { entry, jobs } of plan.planned) {
-    entry.jobs = [];
+    // The jobs kept are moved to the front of the plan's list, which becomes the entry's: no list per event.
+    let kept = 0;
     for (const job of jobs) {
       const state = known.get(job.run.id);
       if (state !== undefined && options.rerun) {
         journal.markReplaced(job.run.id);
-        entry.jobs.push(job);
+        jobs[kept++] = job;
         continue;
       }
       if (state === 'succeeded') {
@@ -95,8 +102,10 @@ export function applyKnownRuns(
       }
       // An unfinished earlier execution has a full record: this one must overwrite it, not the ledger.
       if (state !== undefined) journal.markWritten(job.run.id);
-      entry.jobs.push(job);
+      jobs[kept++] = job;
     }
+    jobs.length = kept;
+    entry.jobs = jobs;
     if (stats) stats.skippedRuns += entry.skipped.length;
   }
   return candidates;

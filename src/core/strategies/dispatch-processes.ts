@@ -1,3 +1,4 @@
+import { appended } from '../appended.js';
 import { describeError } from '../errors/agentctl-error.js';
 import type { RunRecord } from '../model/run-record.js';
 import type { RunJob } from '../runners/runner.js';
@@ -205,7 +206,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
         result.then(
           (run) => {
             journal.finished(id);
-            entry.runs.push(run);
+            entry.runs = appended(entry.runs, run);
             this.runFrom(entry, jobs, k + 1);
           },
           (error: unknown) => {
@@ -215,7 +216,7 @@ export class DispatchProcesses extends InOrderStrategy<Evaluation, DispatchEntry
         );
         return;
       }
-      entry.runs.push(result);
+      entry.runs = appended(entry.runs, result);
     }
     this.settle(entry);
   }

@@ -81,13 +81,8 @@ export function originOf(source: string, message: Message<unknown>) {
 export function dispatchOf(entry: DispatchEntry, options: DispatchProcessesOptions): Dispatch {
   const event = entry.message.payload.event;
   const origin = originOf(options.source, entry.message);
-  return {
-    event,
-    runs: entry.runs,
-    skipped: entry.skipped,
-    records: [
-      ...publishRecordsOf(entry.runs, event, options.processes, origin),
-      ...publishRecordsOf(entry.republish, event, options.processes, origin),
-    ],
-  };
+  const records = publishRecordsOf(entry.runs, event, options.processes, origin);
+  if (entry.republish.length > 0)
+    records.push(...publishRecordsOf(entry.republish, event, options.processes, origin));
+  return { event, runs: entry.runs, skipped: entry.skipped, records };
 }

@@ -40,28 +40,35 @@ const FIRST_STEP = 12;
  * parameter).
  */
 export function toLedgerData(run: RunRecord): LedgerData {
-  return appendLedgerData([], run) as LedgerData;
+  return ledgerTuple(run, 0) as LedgerData;
 }
 
-/** Pushes the `LedgerData` of `run` onto `out` (so an entry gets its id first without a copy). */
-function appendLedgerData(out: unknown[], run: RunRecord): unknown[] {
-  out.push(
-    run.eventId,
-    run.eventType,
-    run.rule,
-    run.createdAt,
-    run.startedAt ?? run.createdAt,
-    run.finishedAt ?? run.updatedAt,
-    run.runner,
-    run.worker ?? null,
-    run.origin?.source ?? null,
-    run.origin?.partition ?? null,
-    run.origin?.position ?? null,
-    run.output ?? null,
-  );
-  for (const step of run.steps) {
+/**
+ * The `LedgerData` of `run` from index `at` of a new array sized for it (an entry puts its id before it).
+ * Sized up front and filled by index: pushed, the array grew its store four times over per run on the
+ * hot path (a third of a ledger entry's allocation, measured on the `local` bench).
+ */
+function ledgerTuple(run: RunRecord, at: number): unknown[] {
+  const steps = run.steps;
+  const out = new Array<unknown>(at + FIRST_STEP + 3 * steps.length);
+  out[at] = run.eventId;
+  out[at + 1] = run.eventType;
+  out[at + 2] = run.rule;
+  out[at + 3] = run.createdAt;
+  out[at + 4] = run.startedAt ?? run.createdAt;
+  out[at + 5] = run.finishedAt ?? run.updatedAt;
+  out[at + 6] = run.runner;
+  out[at + 7] = run.worker ?? null;
+  out[at + 8] = run.origin?.source ?? null;
+  out[at + 9] = run.origin?.partition ?? null;
+  out[at + 10] = run.origin?.position ?? null;
+  out[at + 11] = run.output ?? null;
+  let i = at + FIRST_STEP;
+  for (const step of steps) {
     const started = step.startedAt ?? 0;
-    out.push(step.name, started, (step.finishedAt ?? started) - started);
+    out[i++] = step.name;
+    out[i++] = started;
+    out[i++] = (step.finishedAt ?? started) - started;
   }
   return out;
 }
@@ -85,7 +92,9 @@ export const ENTRY_FINISHED = 6;
 
 /** The entry of a plain success in a ledger batch: `[id, ...toLedgerData(run)]`. */
 export function toLedgerEntry(run: RunRecord): LedgerEntry {
-  return appendLedgerData([run.id], run) as LedgerEntry;
+  const entry = ledgerTuple(run, 1);
+  entry[0] = run.id;
+  return entry as LedgerEntry;
 }
 
 /** The run a ledger batch's entry stands for (see `fromLedger`). */
