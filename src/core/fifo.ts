@@ -1,10 +1,12 @@
 /**
- * A first-in, first-out buffer on one array with a moving head: taking from it shifts nothing. The array
- * is dropped whenever the last item leaves and compacted once most of it was taken, because a buffer that
- * is topped up as it is drained (a steady flow) may never empty, and must not keep what it handed out.
+ * A first-in, first-out buffer on one array with a moving head: taking from it shifts nothing. A taken
+ * item's slot is cleared at once, so the buffer never keeps what it handed out; the array is dropped
+ * whenever the last item leaves and compacted once most of it was taken, because a buffer that is topped
+ * up as it is drained (a steady flow) may never empty, and must not grow.
  */
 export class Fifo<T> {
-  private items: T[] = [];
+  /** Slots before `head` were handed out and hold nothing. */
+  private items: (T | undefined)[] = [];
   private head = 0;
 
   get size(): number {
@@ -15,11 +17,20 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
-  /** Moves up to `max` items, oldest first, to the end of `out`; returns how many. */
+  /**
+   * Moves up to `max` items, oldest first, to the end of `out`; returns how many. The buffer lets go of
+   * them at once: an item handed over lives as long as the taker holds it, not until the array is next
+   * dropped or compacted (a Kinesis shard's buffer, topped up a page at a time, kept messages its
+   * processor was done with long enough for V8 to promote them to its old generation, issue 13).
+   */
   takeInto(max: number, out: T[]): number {
-    const end = Math.min(this.items.length, this.head + max);
+    const items = this.items;
+    const end = Math.min(items.length, this.head + max);
     const n = end - this.head;
-    for (let i = this.head; i < end; i++) out.push(this.items[i]!);
+    for (let i = this.head; i < end; i++) {
+      out.push(items[i]!);
+      items[i] = undefined;
+    }
     this.head = end;
     if (this.head === this.items.length) {
       this.items = [];
@@ -40,7 +51,7 @@ export class Fifo<T> {
 
   /** Removes everything and returns it. */
   clear(): T[] {
-    const all = this.items.slice(this.head);
+    const all = this.items.slice(this.head) as T[];
     this.items = [];
     this.head = 0;
     return all;

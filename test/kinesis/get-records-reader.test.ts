@@ -232,6 +232,37 @@ describe('readGetRecords', () => {
     expectPage(b, 200, 'b');
   });
 
+  it('gives each record its own bytes, however many share a slab: empty, unpadded, larger than a slab', async () => {
+    // Given a page of records of every size: many small ones filling several 64 KB slabs, one of 100 KB,
+    // an empty one and one whose base64 has no padding
+    const datas = [
+      ...Array.from({ length: 300 }, (_, i) => Buffer.alloc(1_000 + (i % 7), i % 256)),
+      Buffer.alloc(100_000, 7),
+      Buffer.alloc(0),
+      Buffer.from('a'),
+      ...Array.from({ length: 50 }, (_, i) => Buffer.from(`record ${i}`)),
+    ];
+    const body = JSON.stringify({
+      Records: datas.map((data, i) => ({
+        SequenceNumber: String(i),
+        Data: i === 302 ? 'YQ' : data.toString('base64'),
+        PartitionKey: 'k',
+      })),
+    });
+
+    // When it is read
+    const records = (await readGetRecords(response(body, {}))).Records!;
+
+    // Then every record has exactly its bytes, as a plain Uint8Array that no other record's bytes overlap
+    expect(records.map((r) => Buffer.from(r.Data!))).toEqual(datas);
+    expect(records.every((r) => !Buffer.isBuffer(r.Data))).toBe(true);
+    for (let i = 1; i < records.length; i++) {
+      const [previous, data] = [records[i - 1]!.Data!, records[i]!.Data!];
+      if (data.buffer === previous.buffer)
+        expect(data.byteOffset).toBeGreaterThanOrEqual(previous.byteOffset + previous.byteLength);
+    }
+  });
+
   it('reads an empty body as an output with metadata only', async () => {
     const out = await readGetRecords({ statusCode: 200, headers: {}, body: new Uint8Array(0) });
     expect(out.Records).toBeUndefined();
