@@ -26,15 +26,6 @@ import type {
   TopicInfo,
 } from './records.js';
 
-/**
- * The agent's durable state: checkpoints, leases, the failed store, process runs, publish efforts, agents
- * and their control requests, and the embedded local log. One port, two adapters: SQLite (the embedded
- * default, one file) and PostgreSQL (fleet mode). Both pass the same contract suite.
- *
- * Every method may be called by several processes sharing the store at once; the adapter makes each
- * call atomic. Times are milliseconds since the epoch from the store's clock. Hot paths go through
- * `flush` (one transaction per batch); nothing here is meant to be called once per message.
- */
 /** How a flush is to be written (see `StateStore.flush`). */
 export interface FlushOptions {
   /**
@@ -47,6 +38,15 @@ export interface FlushOptions {
   readonly background?: boolean;
 }
 
+/**
+ * The agent's durable state: checkpoints, leases, the failed store, process runs, publish efforts, agents
+ * and their control requests, and the embedded local log. One port, two adapters: SQLite (the embedded
+ * default, one file) and PostgreSQL (fleet mode). Both pass the same contract suite.
+ *
+ * Every method may be called by several processes sharing the store at once; the adapter makes each
+ * call atomic. Times are milliseconds since the epoch from the store's clock. Hot paths go through
+ * `flush` (one transaction per batch); nothing here is meant to be called once per message.
+ */
 export interface StateStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the store lives, with credentials redacted. */

@@ -96,7 +96,8 @@ export function Console({
     };
     return fitCursor(cursor, counts[pane], visible[pane], indexOf);
   };
-  const cursors = perPane((pane) => fitted(pane, state.cursors[pane]));
+  const fittedCursors = (at: ConsoleState) => perPane((pane) => fitted(pane, at.cursors[pane]));
+  const cursors = fittedCursors(state);
   const text = textView(state.mode, size.columns, actions.readonly, liveAgentId !== undefined);
   const textRows = useMemo(
     () => (text?.lines === undefined ? 0 : wrapLines(text.lines, size.columns).length),
@@ -104,7 +105,7 @@ export function Console({
   );
   // What the keys act on: the rows as drawn, under the cursors of the state given (that of the moment).
   const select = (at: ConsoleState): Selection => {
-    const under = perPane((pane) => fitted(pane, at.cursors[pane]));
+    const under = fittedCursors(at);
     return {
       view,
       counts,

@@ -6,22 +6,22 @@ import type { RunRecord } from '../../../core/model/run-record.js';
 import { redactSecrets } from '../../../core/redact.js';
 import { editInConsole, labelFor, questionFor, runAction } from '../console-commands.js';
 import { type DetailProvider, peekDetail } from '../console-details.js';
-import type { ConsoleEvent, ConsoleState, Cursor, PaneName, PendingAction } from '../console-state.js';
+import type {
+  ConsoleEvent,
+  ConsoleState,
+  Cursor,
+  DrawnRows,
+  PaneName,
+  PendingAction,
+} from '../console-state.js';
 import type { ConsoleSource } from './use-console-data.js';
 import type { KeyCommand } from './use-keys.js';
 
-/** What the keys act on: the rows as drawn, under the cursors of the moment. */
-export interface Selection {
+/** What the keys act on: the rows as drawn (what a movement needs of them), under the cursors of the moment. */
+export interface Selection extends DrawnRows {
   readonly view: ConsoleView | undefined;
-  /** Rows the cursor of each pane moves over, and how many are on screen. */
-  readonly counts: Readonly<Record<PaneName, number>>;
-  readonly visible: Readonly<Record<PaneName, number>>;
   /** Each pane's cursor, fitted to its rows. */
   readonly cursors: Readonly<Record<PaneName, Cursor>>;
-  /** A cursor fitted to a pane's rows, as `cursors` are (for a move from the cursor of the moment). */
-  readonly fitted: (pane: PaneName, cursor: Cursor) => Cursor;
-  /** The key of a pane's row at an index, when it is loaded. */
-  readonly keyAt: (pane: PaneName, index: number) => string | undefined;
   readonly failed: FailedRow | undefined;
   readonly partition: ConsolePartition | undefined;
   readonly run: RunRecord | undefined;

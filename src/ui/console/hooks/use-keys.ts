@@ -145,7 +145,7 @@ export function useKeys(mode: () => Mode, onCommand: (command: KeyCommand) => vo
     do {
       const current = now();
       const whole = typing(current) || rest.length <= 1;
-      const one = whole ? rest : [...rest][0]!;
+      const one = whole ? rest : String.fromCodePoint(rest.codePointAt(0)!);
       rest = rest.slice(one.length);
       const command = keyCommand(one, key, current);
       if (command !== undefined) send(command);
