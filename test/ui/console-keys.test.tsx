@@ -101,6 +101,15 @@ describe('Console keys', () => {
     await until(() => frame().includes('for "cust"'), 'for "cust"');
   });
 
+  it('reads a line end inside a chunk of keys as Enter: "/cust⏎" written at once applies the search', async () => {
+    const source = new FakeConsoleSource();
+    const { app, frame } = await consoleWith(spyActions().actions, { source, initialPane: 'failed' });
+    // One write, as a paste or a terminal multiplexer sends it.
+    app.stdin.write('/cust\r');
+    await until(() => source.queries.at(-1)?.failed.search === 'cust', 'the search in the query');
+    await until(() => frame().includes('for "cust"'), 'for "cust"');
+  });
+
   it('acts on the row the cursor is on when the key is read, not the row last drawn', async () => {
     const { actions, calls } = spyActions();
     const { app, press, frame } = await consoleWith(actions, { initialPane: 'failed' });

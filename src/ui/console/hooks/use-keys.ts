@@ -132,8 +132,9 @@ function normalCommand(input: string, key: Key): KeyCommand | undefined {
 /**
  * Routes key presses to `onCommand`, each read in the mode of the moment (`mode()`, which the keys before
  * it may have changed since the last render: `/` then `c` typed back to back is a search for "c"). Keys
- * that arrive together (a held-down `j`, fast typing) come as one chunk of text; outside text entry each
- * character counts as a key, and from the first character that opens text entry the rest is typed.
+ * that arrive together (a held-down `j`, fast typing, a paste) come as one chunk of text: outside text
+ * entry each character counts as a key; in text entry what comes before a line end is typed; a line end
+ * inside a chunk is Enter (`/cust⏎` in one chunk searches for "cust").
  */
 export function useKeys(mode: () => Mode, onCommand: (command: KeyCommand) => void, active = true): void {
   // The handler of the latest render, even before React re-subscribes (keys can follow each other fast).
@@ -144,14 +145,28 @@ export function useKeys(mode: () => Mode, onCommand: (command: KeyCommand) => vo
     let rest = input;
     do {
       const current = now();
-      const whole = typing(current) || rest.length <= 1;
-      const one = whole ? rest : String.fromCodePoint(rest.codePointAt(0)!);
+      const one = firstKey(rest, typing(current));
       rest = rest.slice(one.length);
-      const command = keyCommand(one, key, current);
+      const command =
+        input.length > 1 && LINE_END.test(one)
+          ? keyCommand('', { ...key, return: true }, current)
+          : keyCommand(one, key, current);
       if (command !== undefined) send(command);
     } while (rest.length > 0);
   }, []);
   useInput(handler, { isActive: active });
+}
+
+/** A line end as a terminal or a paste sends it. */
+const LINE_END = /^(\r\n|\r|\n)$/;
+
+/** The first key of a chunk: a line end, else while text is typed all up to one, else one character. */
+function firstKey(chunk: string, text: boolean): string {
+  if (chunk.length <= 1) return chunk;
+  const end = chunk.search(/[\r\n]/);
+  if (end === 0) return chunk.startsWith('\r\n') ? '\r\n' : chunk[0]!;
+  if (text) return end < 0 ? chunk : chunk.slice(0, end);
+  return String.fromCodePoint(chunk.codePointAt(0)!);
 }
 
 /** Whether keys are typed as text in a mode (a filter, a position, a confirmation by name). */
