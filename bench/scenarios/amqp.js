@@ -1,11 +1,14 @@
 // Scenario `amqp`: 100,000 persistent ~400-byte CloudEvents in a durable quorum queue, prefetch 500, read
 // three ways in one run: raw amqplib (parse, ack per message), Rascal 21 with its documented defaults
 // (ack per message), and the agent (decode → evaluate-rules → inline process, one run recorded per
-// event → ack once recorded). Each round fills three quorum queues, then reads them in a rotated order,
-// every phase in its own process. BENCH_ROUNDS rounds (default 5); medians compared; `rounds` lists each
-// round's figures. Not in the rounds: the phase `source-<r>` reads the pipeline queue with the agent's
-// AMQP source alone (poll, parse each payload, settle each batch: raw amqplib's work, through the
-// source), to tell the AMQP layer's CPU per event from the pipeline's.
+// event → ack once recorded). Each round takes the three sides in a rotated order, and each side fills its
+// own quorum queue just before it reads it, so every reader starts on the same broker state. (Filling the
+// three queues first made the first reader ~20 % slower than the others: the broker was still busy with
+// the other full queues.) Every phase runs in its own process. BENCH_ROUNDS rounds (default 5); medians
+// compared; `rounds` lists each round's figures. Not in the rounds: the phase `source-<r>` (after
+// `fill-<r>-pipeline`) reads the pipeline queue with the agent's AMQP source alone (poll, parse each
+// payload, settle each batch: raw amqplib's work, through the source), to tell the AMQP layer's CPU per
+// event from the pipeline's.
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../dist/core/index.js';
 import { openAmqpSource } from '../../dist/core/sources/amqp/open-amqp-source.js';
@@ -37,15 +40,17 @@ const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TYPE = process.env.BENCH_QUEUE_TYPE ?? 'quorum';
 const { BENCH_DB: path, BENCH_QUEUE: base } = process.env;
-const round = (process.argv[2] ?? '').split('-')[1] ?? '1';
+const [, round = '1', filled = ''] = (process.argv[2] ?? '').split('-');
 const queue = `${base}.${round}`;
 const SIDES = ['baseline', 'rascal', 'pipeline'];
 const queues = SIDES.map((side) => `${queue}.${side}`);
 
-async function prepare() {
-  await declareQueues(queues, TYPE);
+/** `fill-<round>-<side>`: that side's queue, fresh and full. */
+async function fill() {
+  const name = `${queue}.${filled}`;
+  await declareQueues([name], TYPE);
   const bodies = Array.from({ length: EVENTS }, (_, i) => Buffer.from(JSON.stringify(cloudEvent400(i))));
-  await fillQueues(queues, bodies);
+  await fillQueues([name], bodies);
   return { events: EVENTS, bytes: bodies[0].length };
 }
 
@@ -92,14 +97,17 @@ async function source() {
 
 const cleanup = async () => ({ left: await drainCheck(queues) });
 
-const phases = { prepare, baseline, rascal, pipeline, source, cleanup };
+const phases = { fill, baseline, rascal, pipeline, source, cleanup };
 if (phase()) {
   console.log(JSON.stringify(await phases[phase().split('-')[0]]()));
 } else {
   const dir = tempDir('amqp');
   const names = [];
   for (let r = 1; r <= ROUNDS; r++)
-    names.push(`prepare-${r}`, ...rotated(SIDES, r - 1).map((side) => `${side}-${r}`), `cleanup-${r}`);
+    names.push(
+      ...rotated(SIDES, r - 1).flatMap((side) => [`fill-${r}-${side}`, `${side}-${r}`]),
+      `cleanup-${r}`,
+    );
   const results = await inChildren(fileURLToPath(import.meta.url), names, {
     BENCH_DB: `${dir}/agent.db`,
     BENCH_QUEUE: `agentctl-bench-${process.pid}`,
