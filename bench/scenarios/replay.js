@@ -6,6 +6,12 @@
 // SHA-256, in no order) instead of `run-<n>`: every effort the replay writes then lands at a random place
 // of the efforts' run-id index, as it does for a real store's parked records (the default keeps the
 // figures comparable with earlier runs).
+// Besides the process's CPU per item, each replay round reports the CPU of its main thread and of its
+// busiest other thread — the store's writer thread, which applies the sink's appends and the page
+// flushes — per item (`mainCpuUsPerItem`, `writerCpuUsPerItem`; Linux only, from /proc/self/task): the
+// replay's rate is bounded by the writer thread, which does all of the SQL writing of both.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore, replayFailed, runIdOf } from '../../dist/core/index.js';
 import {
@@ -94,6 +100,7 @@ async function baseline() {
 
 async function replay() {
   const store = await openSqliteStore({ path });
+  const threads0 = threadCpuMs();
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const { result, rssMb } = await withPeakRss(() =>
@@ -101,6 +108,8 @@ async function replay() {
   );
   const s = seconds(started);
   const cpuUsPerItem = cpuPerItem(process.cpuUsage(cpu0), result.replayed);
+  // Before `close`, which ends the writer thread.
+  const split = threadSplit(threads0, threadCpuMs(), result.replayed);
   let delivered = 0;
   for (let p = 0; p < 4; p++) delivered += (await store.log.bounds('results', p)).latest + 1;
   await store.close();
@@ -108,6 +117,7 @@ async function replay() {
     seconds: s,
     rssMb,
     cpuUsPerItem,
+    ...split,
     replayed: result.replayed,
     delivered,
     summary: result,
@@ -117,6 +127,45 @@ async function replay() {
 /** CPU of the whole process (main thread and the store's writer thread) per item, in µs. */
 function cpuPerItem(cpu, items) {
   return items > 0 ? Math.round(((cpu.user + cpu.system) / items) * 100) / 100 : 0;
+}
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 where it cannot be asked). */
+function clockTicks() {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** CPU ms (user + system) of each thread of this process, by thread id; empty where there is no /proc. */
+function threadCpuMs() {
+  const ms = new Map();
+  try {
+    const tick = 1000 / clockTicks();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms.set(tid, (Number(fields[11]) + Number(fields[12])) * tick);
+    }
+  } catch {
+    // Not Linux: no split.
+  }
+  return ms;
+}
+
+/**
+ * The main thread's CPU per item between two `threadCpuMs`, and that of the busiest other thread (the
+ * store's writer thread: V8's helper threads each take a few µs per item); `{}` without /proc.
+ */
+function threadSplit(before, after, items) {
+  if (after.size === 0 || items === 0) return {};
+  const used = (tid) => after.get(tid) - (before.get(tid) ?? 0);
+  let writer = 0;
+  for (const tid of after.keys()) if (tid !== String(process.pid)) writer = Math.max(writer, used(tid));
+  const perItem = (ms) => Math.round(((ms * 1000) / items) * 10) / 10;
+  return { mainCpuUsPerItem: perItem(used(String(process.pid))), writerCpuUsPerItem: perItem(writer) };
 }
 
 const phases = { prepare, baseline, replay };
@@ -145,6 +194,9 @@ if (phase()) {
       rssMb: r.rssMb,
       cpuUsPerItem: r.cpuUsPerItem,
       baselineCpuUsPerItem: results.baseline[i].cpuUsPerItem,
+      ...(r.mainCpuUsPerItem === undefined
+        ? {}
+        : { mainCpuUsPerItem: r.mainCpuUsPerItem, writerCpuUsPerItem: r.writerCpuUsPerItem }),
     }),
   );
   report({
@@ -157,6 +209,12 @@ if (phase()) {
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
     cpuUsPerItem: median(rounds.map((r) => r.cpuUsPerItem)),
     baselineCpuUsPerItem: median(rounds.map((r) => r.baselineCpuUsPerItem)),
+    ...(rounds[0].mainCpuUsPerItem === undefined
+      ? {}
+      : {
+          mainCpuUsPerItem: median(rounds.map((r) => r.mainCpuUsPerItem)),
+          writerCpuUsPerItem: median(rounds.map((r) => r.writerCpuUsPerItem)),
+        }),
     delivered: ITEMS,
     target: '>= 75000 messages/s to a local sink',
     runIds: HASHED_RUN_IDS ? 'hashed' : 'run-<n>',
