@@ -25,6 +25,7 @@ import { HeartbeatLoop } from './agent-heartbeat.js';
 import type { AgentOptions } from './agent-options.js';
 import { agentPipeline } from './agent-pipeline.js';
 import { AgentReporter, type AgentSummary } from './agent-report.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { RunsInFlight } from './runs-in-flight.js';
 
 export type { AgentOptions, ConsumerSettings, PublisherSettings, RunnerChoice } from './agent-options.js';
@@ -157,6 +158,7 @@ export class Agent {
 
   /** Consumes until drained, signalled, empty (`untilEmpty`) or `maxEvents`. */
   async run(signal?: AbortSignal): Promise<AgentSummary> {
+    boundHeapGrowth();
     const heartbeat = new AbortController();
     const beating = this.heartbeat.run(heartbeat.signal);
     this.warnOfUnpublishedOutputs();
