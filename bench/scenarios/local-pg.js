@@ -5,8 +5,8 @@
 // SQLite and PostgreSQL rounds interleave (BENCH_ROUNDS, default 3).
 //
 // Method (issue 13, measured on 2 shared cores at load 5–8): a round's rates follow the share of the
-// machine each phase gets more than the store. The SQLite phase runs two busy threads (the loop and the
-// store's writer thread) and used 1.34 cores when it had the machine (91k events/s at 14.7 µs of CPU an
+// machine each phase gets more than the store. The SQLite phase runs on several threads (the loop, the
+// store's writer thread, V8's GC helpers) and used 1.34 cores when it had the machine (91k events/s at 14.7 µs of CPU an
 // event) and 0.54–0.97 with neighbours running (29k–51k/s at 15–21 µs): its rate moved 3× while its CPU
 // per event moved 1.4×. Nothing of SQLite's own grew from round to round: the WAL peaked at 6.8 MB in
 // every round (autocheckpoints keep it there), PostgreSQL used no CPU during the SQLite phases (its
