@@ -249,6 +249,26 @@ describe.skipIf(!available)(
       });
     });
 
+    it('Given ledger runs whose event ids hold every list separator (and one is empty), When flushed and looked up by event id, Then each is found under its own id', async () => {
+      const store = await open(freshSchema());
+      const odd = ['a\x1eb', '\x1f', 'c\x1dd\x1c', '\x1e0\x1e', '', 'plain'];
+      const runs = odd.map((eventId, i) => ({
+        ...ledgerRun(i),
+        eventId,
+        id: runIdOf('g', { source: '/ledger', id: eventId }, 'r'),
+      }));
+
+      await store.flush({ runs: [], ledger: runs, efforts: [], parked: [] });
+
+      const found = await store.runs.lookup(
+        runs.map((r) => r.id),
+        runs.map((r) => r.eventId),
+      );
+      expect(found).toEqual(new Map(runs.map((r) => [r.id, 'succeeded'])));
+      for (const run of runs)
+        expect(await store.runs.get(run.id, run.eventId)).toMatchObject({ eventId: run.eventId });
+    });
+
     it('Given lookups made while the ledger was small, When it has grown without new statistics, Then lookups by event id still go through its key, not a scan', async () => {
       const schema = freshSchema();
       // One connection: every lookup runs on the session whose plans an earlier lookup could have cached.

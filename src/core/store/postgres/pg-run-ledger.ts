@@ -12,7 +12,7 @@ import {
 } from '../rows/ledger-batch.js';
 import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
-import { jsonParam, type PgConnection, safeText } from './pg-connection.js';
+import { jsonParam, type PgConnection, textListSql, textLists } from './pg-connection.js';
 
 /** Batches `list` reads per query while it looks for the latest runs. */
 const LIST_PAGE = 64;
@@ -64,7 +64,7 @@ export class PgRunLedger {
   }
 
   /**
-   * The common table expressions of a flush that write the ledger runs given as the nine
+   * The common table expressions of a flush that write the ledger runs given as the ten
    * parameters from `$first` on (see `params`): per kind (group, process) its entries' JSON as the client
    * wrote it, their count and finish-time bounds; per run its event id, id and kind. The keys go in first
    * (in key order, so that concurrent flushes lock them in one order); a batch whose keys all went in is
@@ -83,7 +83,8 @@ export class PgRunLedger {
       ledger_i AS (
         INSERT INTO ${this.events} (event_id, id, batch)
         SELECT x.event_id, x.id, k.seq
-        FROM unnest(${$(6)}::text[], ${$(7)}::text[], ${$(8)}::int[]) AS x(event_id, id, kind)
+        FROM unnest(${textListSql($(6), $(9))}, ${textListSql($(7), $(9))}, ${$(8)}::int[])
+          AS x(event_id, id, kind)
         JOIN ledger_k k ON k.kind = x.kind ORDER BY 1, 2
         ${stored === 'skip' ? 'ON CONFLICT (event_id, id) DO NOTHING' : ''} RETURNING id, batch),
       ledger_c AS (SELECT batch, count(*) AS n FROM ledger_i GROUP BY batch),
@@ -111,8 +112,8 @@ export class PgRunLedger {
     const kindOf: number[] = [];
     kinds.forEach((kind, k) => {
       for (const entry of kind.entries) {
-        ids.push(safeText(entry[0]));
-        eventIds.push(safeText(entry[1]));
+        ids.push(entry[0]);
+        eventIds.push(entry[1]);
         kindOf.push(k + 1);
       }
     });
@@ -126,6 +127,8 @@ export class PgRunLedger {
       }
       return [first, last];
     });
+    // Event ids and run ids as `textLists` (one string each), the separator last.
+    const [eventIdsText, idsText, separator] = textLists(eventIds, ids);
     return [
       kinds.map((kind) => kind.group),
       kinds.map((kind) => kind.process),
@@ -133,9 +136,10 @@ export class PgRunLedger {
       kinds.map((kind) => kind.entries.length),
       bounds.map(([first]) => first),
       bounds.map(([, last]) => last),
-      eventIds,
-      ids,
+      eventIdsText,
+      idsText,
       kindOf,
+      separator,
     ];
   }
 

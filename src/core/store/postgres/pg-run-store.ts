@@ -2,7 +2,7 @@ import type { RunRecord, RunState } from '../../model/run-record.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
-import { jsonParam, type PgConnection, type PgStatement, safeText } from './pg-connection.js';
+import { jsonParam, type PgConnection, type PgStatement, textListSql, textLists } from './pg-connection.js';
 import { PgRunLedger, type StoredKey } from './pg-run-ledger.js';
 
 /** Times arrive as float8 and are rounded to whole ms: a fractional time must not fail a flush. */
@@ -128,7 +128,7 @@ export class PgRunStore implements RunStore {
 
   /**
    * One statement whatever the number of ids (they travel as one JSON array; with `eventIds`, the event
-   * id of each run in the order of `ids`, as two text arrays, which the server reads for less). With
+   * id of each run in the order of `ids`, as two `textLists`, which the server reads for less). With
    * `eventIds` ledger runs are found by their key; without, the ledger is scanned. Planned at each call
    * (see above). Each key is probed on its own, in a lateral subquery with a limit, which the planner
    * cannot turn into a join: a join let it hash the whole key instead while the ledger held fewer than
@@ -150,12 +150,13 @@ export class PgRunStore implements RunStore {
             [jsonParam(ids)],
           )
         : await this.connection.rows<[string, RunState]>(
-            `WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(id, event_id))
+            `WITH wanted AS (
+               SELECT * FROM unnest(${textListSql('$1', '$3')}, ${textListSql('$2', '$3')}) AS w(id, event_id))
              SELECT id, state FROM ${runs} WHERE id IN (SELECT id FROM wanted)
              UNION ALL
              SELECT w.id, 'succeeded' FROM wanted w CROSS JOIN LATERAL (
                SELECT 1 FROM ${ledger} l WHERE l.event_id = w.event_id AND l.id = w.id LIMIT 1) l`,
-            [ids.map(safeText), eventIds.map(safeText)],
+            textLists(ids, eventIds),
           );
     for (const [id, state] of rows) if (states.get(id) !== 'succeeded') states.set(id, state);
     return states;
