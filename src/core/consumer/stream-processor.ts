@@ -222,8 +222,8 @@ export class StreamProcessor {
     if (this.drainRequested) starting.abort(new Error('drain requested while starting'));
     const signal = AbortSignal.any([this.controller.signal, starting.signal]);
     try {
-      await source.connect(signal);
-      await assignor.start(signal);
+      const listed = await source.connect(signal);
+      await assignor.start(signal, listed ?? undefined);
       return !signal.aborted;
     } catch (error) {
       if (signal.aborted) return false;
