@@ -69,6 +69,46 @@ describe('Kinesis source at the tip', () => {
     await clock.advance(200);
     expect((await again).messages).toEqual([]);
   });
+
+  it('Given an idle shard whose next GetRecords is under way, When the records before it were taken and the source polled, Then it says caught up at once: the last answer found the tip', async () => {
+    const stream = await server.createStream(1, 'inflight');
+    const admin = server.client();
+    const client = server.client();
+    const clock = new FakeClock();
+    let getRecords = 0;
+    let held: (() => void) | undefined;
+    // The third GetRecords (an idle shard's next call) is held until the test lets it go.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetRecordsCommand' && getRecords++ === 2)
+          await new Promise<void>((resolve) => {
+            held = resolve;
+          });
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdThirdGetRecords' },
+    );
+    const source = new KinesisSource({ stream, client, ownsClient: true, clock });
+    onTestFinished(async () => {
+      held?.();
+      await source.close();
+      admin.destroy();
+    });
+    await putRecords(admin, stream, [{ key: 'k', data: '{"n":1}' }]);
+    await source.connect();
+    await source.assign(new Map([[SHARD, { kind: 'earliest' }]]));
+    // The record, then an empty answer, then the idle interval (fake time) and the next call, held.
+    await until(() => clock.pending === 1);
+    await clock.advance(200);
+    await until(() => held !== undefined);
+
+    expect((await source.poll(10)).messages).toHaveLength(1);
+    expect(await answeredAtOnce(source.poll(10), clock, 0)).toEqual({
+      messages: [],
+      ended: [],
+      caughtUp: true,
+    });
+  });
 });
 
 describe('Kinesis source calls around reading', () => {

@@ -201,8 +201,8 @@ export class KinesisSource implements Source {
    * the idle poll interval — unless the source has just become caught up: that is news too, told at once
    * (a consumer running until empty stops on it, and would otherwise wait for an idle shard's next call;
    * a poll that finds the source still caught up waits as before, so an idle consumer does not spin).
-   * `caughtUp` holds when every unpaused shard has nothing buffered and its last
-   * call found nothing new with no newer call under way — and a shard handed over as ended has had its
+   * `caughtUp` holds when every unpaused shard has nothing buffered and its last answer found nothing
+   * new (a call under way since does not count until it answers) — and a shard handed over as ended has had its
    * `END` committed (until then its children cannot be assigned, so the stream is not read to its end).
    * @throws SourceUnavailableError when a reader stopped on a failure retrying cannot fix (the stream or
    * shard was deleted, access was revoked).
