@@ -127,7 +127,6 @@ export class KinesisSource implements Source {
     return this.streamConsumer;
   }
 
-  /**
   /** Every shard (`ListShards`, all pages), with its parents and whether it is closed. */
   async partitions(signal?: AbortSignal): Promise<PartitionInfo[]> {
     const shards = await listShards(this.client, this.stream, this.callSignal(signal));
@@ -202,8 +201,9 @@ export class KinesisSource implements Source {
    * (a consumer running until empty stops on it, and would otherwise wait for an idle shard's next call;
    * a poll that finds the source still caught up waits as before, so an idle consumer does not spin).
    * `caughtUp` holds when every unpaused shard has nothing buffered and its last answer found nothing
-   * new (a call under way since does not count until it answers) — and a shard handed over as ended has had its
-   * `END` committed (until then its children cannot be assigned, so the stream is not read to its end).
+   * new (a call under way since does not count until it answers) — and a shard handed over as ended has
+   * had its `END` committed (until then its children cannot be assigned, so the stream is not read to its
+   * end).
    * @throws SourceUnavailableError when a reader stopped on a failure retrying cannot fix (the stream or
    * shard was deleted, access was revoked).
    */
@@ -287,6 +287,7 @@ export class KinesisSource implements Source {
     };
   }
 
+  /** Returns `fetch`, remembering what it said of `caughtUp`. */
   private told(fetch: Fetch): Fetch {
     this.toldCaughtUp = fetch.caughtUp;
     return fetch;
