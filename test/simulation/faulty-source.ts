@@ -40,7 +40,7 @@ export class FaultySource implements Source {
     return this.inner.checkpointing;
   }
 
-  connect(signal?: AbortSignal): Promise<void> {
+  connect(signal?: AbortSignal): ReturnType<Source['connect']> {
     return this.inner.connect(signal);
   }
 

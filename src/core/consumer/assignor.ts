@@ -1,3 +1,4 @@
+import type { PartitionInfo } from '../sources/source.js';
 import type { Fence } from '../store/records.js';
 import type { Partition } from '../types.js';
 
@@ -19,8 +20,11 @@ export interface AssignmentChanges {
  * `released` so leases are only given up after their final commit.
  */
 export interface Assignor {
-  /** Computes the first assignment (and starts background renewal for leases). */
-  start(signal: AbortSignal): Promise<void>;
+  /**
+   * Computes the first assignment (and starts background renewal for leases); `listed`: the partitions
+   * the source listed while connecting just now, which its first discovery may use instead of listing.
+   */
+  start(signal: AbortSignal, listed?: readonly PartitionInfo[]): Promise<void>;
   /** Changes since the last call; empty when none. */
   takeChanges(): AssignmentChanges;
   /** Re-examines the source now (discovery, balance) instead of waiting for the next tick. */

@@ -64,9 +64,9 @@ export class LeaseAssignor implements Assignor {
     this.discoverEveryMs = options.discoverEveryMs ?? 10_000;
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(signal: AbortSignal, listed?: readonly PartitionInfo[]): Promise<void> {
     signal.addEventListener('abort', () => this.controller.abort(signal.reason), { once: true });
-    await this.refresh();
+    await this.exclusive(() => this.tick(true, listed));
     this.loop = this.background();
   }
 
@@ -162,12 +162,13 @@ export class LeaseAssignor implements Assignor {
     return run;
   }
 
-  private async tick(discover: boolean): Promise<void> {
+  /** `listed`: partitions the source listed just now (see `start`), used instead of a new listing. */
+  private async tick(discover: boolean, listed?: readonly PartitionInfo[]): Promise<void> {
     const { store, source, group, owner, clock } = this.options;
     await this.renew();
     const now = clock.now();
     if (discover || now - this.discoveredAt >= this.discoverEveryMs) {
-      this.known = await source.partitions(this.controller.signal);
+      this.known = listed !== undefined ? [...listed] : await source.partitions(this.controller.signal);
       this.discoveredAt = now;
     }
     const checkpoints = await store.checkpoints.get(group, source.id);

@@ -222,8 +222,8 @@ export class StreamProcessor {
     if (this.drainRequested) starting.abort(new Error('drain requested while starting'));
     const signal = AbortSignal.any([this.controller.signal, starting.signal]);
     try {
-      await source.connect(signal);
-      await assignor.start(signal);
+      const listed = await source.connect(signal);
+      await assignor.start(signal, listed ?? undefined);
       return !signal.aborted;
     } catch (error) {
       if (signal.aborted) return false;
@@ -255,8 +255,15 @@ export class StreamProcessor {
     }
     this.outage.check(this.readingState());
     // An idle poll must wait (the Source contract); if one answers at once with nothing, wait here, so
-    // that this loop never spins on microtasks alone and starves the timers other work needs.
-    if (fetched.messages.length === 0 && fetched.ended.length === 0 && this.options.clock.now() - asked < 2) {
+    // that this loop never spins on microtasks alone and starves the timers other work needs — unless it
+    // tells that the source has just caught up (once per catching up: no spin), which `untilEmpty` stops on.
+    const news = fetched.caughtUp && !this.caughtUp;
+    if (
+      fetched.messages.length === 0 &&
+      fetched.ended.length === 0 &&
+      !news &&
+      this.options.clock.now() - asked < 2
+    ) {
       await this.sleep(5);
     }
     this.caughtUp = fetched.caughtUp;

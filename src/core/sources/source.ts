@@ -75,8 +75,13 @@ export interface Source {
    */
   readonly inFlightLimit?: number;
 
-  /** Opens connections and checks that the source exists. @throws SourceUnavailableError */
-  connect(signal?: AbortSignal): Promise<void>;
+  /**
+   * Opens connections and checks that the source exists. A source whose partitions are listed by a call
+   * of their own may list them meanwhile and return them: the assignor's first discovery, which follows
+   * at once, then uses them instead of waiting for another listing. @throws SourceUnavailableError
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the sources that list nothing keep `Promise<void>`
+  connect(signal?: AbortSignal): Promise<PartitionInfo[] | undefined | void>;
 
   /** The partitions that exist now (discovery; may change over time). */
   partitions(signal?: AbortSignal): Promise<PartitionInfo[]>;
@@ -92,7 +97,9 @@ export interface Source {
 
   /**
    * Up to `max` messages from assigned, unpaused partitions, in order within each partition. Waits a
-   * little (the source's idle poll interval) when nothing is available, then returns an empty fetch.
+   * little (the source's idle poll interval) when nothing is available, then returns an empty fetch. A
+   * source may answer an empty fetch at once when it has just become `caughtUp` (news too, which a
+   * consumer running until empty stops on); a poll that finds it still caught up waits as usual.
    * Resolves early with what it has when `signal` aborts.
    */
   poll(max: number, signal?: AbortSignal): Promise<Fetch>;

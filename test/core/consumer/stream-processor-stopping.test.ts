@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/core/clock.js';
+import { type Clock, systemClock } from '../../../src/core/clock.js';
 import { Stats } from '../../../src/core/model/stats.js';
+import { MemorySource } from '../../../src/core/sources/memory-source.js';
 import type { StateStore } from '../../../src/core/store/state-store.js';
 import { finishes, harness, until } from './stream-processor-harness.js';
 
@@ -124,5 +125,25 @@ describe('StreamProcessor and the event loop', () => {
     // Then a timer fired while most of the backlog was still unread
     expect(summary.read).toBe(40_000);
     expect(readAtTurns.some((read) => read > 0 && read < 20_000)).toBe(true);
+  });
+
+  it('Given a source that answers at once that it has just caught up, When running until empty, Then the processor stops on that answer without its idle wait', async () => {
+    const h = await harness({ perPartition: 0, concurrency: 2, task: async () => undefined });
+    const source = new MemorySource({ partitions: 2, coordination: 'leases', idleMs: 0 });
+    source.append(['a', 'b', 'c'], { partition: 0 });
+    // Time stands still for the processor (every poll "answers at once"); its sleeps are recorded.
+    const sleeps: number[] = [];
+    const clock: Clock = {
+      now: () => 0,
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return systemClock.sleep(ms, signal);
+      },
+    };
+
+    const summary = await finishes(h.processor({ source, clock, untilEmpty: true }).run(), 'the processor');
+
+    expect(summary).toMatchObject({ read: 3, stoppedBy: 'empty' });
+    expect(sleeps).not.toContain(5);
   });
 });

@@ -85,10 +85,12 @@ export abstract class BufferedShardReader {
 
   /**
    * True when nothing is buffered and either the shard's end was handed over, or the last answer found
-   * nothing new and nothing newer is under way.
+   * nothing new (the shard at its tip). An idle shard's next call under way does not change that until it
+   * answers: waiting for it made a consumer running until empty stop a round trip late, whenever that
+   * call happened to be under way.
    */
   get atHead(): boolean {
-    return this.buffered === 0 && (this.endTaken || (this.idle && !this.fetching));
+    return this.buffered === 0 && (this.endTaken || this.idle);
   }
 
   /** The shard's end was handed over by `takeEnd`. */

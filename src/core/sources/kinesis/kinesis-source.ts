@@ -84,6 +84,8 @@ export class KinesisSource implements Source {
   private calls = new AbortController();
   /** The listing `describe` started, while it is under way: `describe` never waits on a second one. */
   private describing: Promise<PartitionInfo[]> | undefined;
+  /** What the last `poll` said of `caughtUp`: a poll only waits when it has nothing new to tell. */
+  private toldCaughtUp = false;
 
   constructor(private readonly options: KinesisSourceOptions) {
     this.stream = options.stream;
@@ -96,10 +98,16 @@ export class KinesisSource implements Source {
     this.prefetch = Math.max(1, options.prefetchRecords ?? 10_000);
   }
 
-  /** Checks that the stream exists and can be read. @throws SourceUnavailableError saying what to fix. */
-  async connect(signal?: AbortSignal): Promise<void> {
+  /**
+   * Checks that the stream exists and can be read, and returns its shards (see `partitions`), listed
+   * meanwhile — or by the `describe` under way, if any —, undefined if that listing failed: a consumer
+   * starting takes them for its first discovery instead of waiting for a listing of its own.
+   * @throws SourceUnavailableError saying what to fix.
+   */
+  async connect(signal?: AbortSignal): Promise<PartitionInfo[] | undefined> {
     this.closed = false;
     if (this.calls.signal.aborted) this.calls = new AbortController();
+    const listing = (this.describing ?? this.partitions(signal)).catch(() => undefined);
     const arn = await checkStream(this.client, this.stream, this.uri, this.callSignal(signal));
     const consumer = this.options.consumer;
     if (consumer !== undefined && this.streamConsumer === undefined) {
@@ -111,6 +119,7 @@ export class KinesisSource implements Source {
         signal: this.callSignal(signal),
       });
     }
+    return listing;
   }
 
   /** The enhanced fan-out consumer this source reads as (after `connect`); undefined when it polls. */
@@ -188,9 +197,13 @@ export class KinesisSource implements Source {
   /**
    * Takes buffered messages round-robin across shards (at most `max`), then reports shards whose end was
    * reached and fully handed over. With nothing buffered it waits for a reader to fetch something, at most
-   * the idle poll interval. `caughtUp` holds when every unpaused shard has nothing buffered and its last
-   * call found nothing new with no newer call under way — and a shard handed over as ended has had its
-   * `END` committed (until then its children cannot be assigned, so the stream is not read to its end).
+   * the idle poll interval — unless the source has just become caught up: that is news too, told at once
+   * (a consumer running until empty stops on it, and would otherwise wait for an idle shard's next call;
+   * a poll that finds the source still caught up waits as before, so an idle consumer does not spin).
+   * `caughtUp` holds when every unpaused shard has nothing buffered and its last answer found nothing
+   * new (a call under way since does not count until it answers) — and a shard handed over as ended has
+   * had its `END` committed (until then its children cannot be assigned, so the stream is not read to its
+   * end).
    * @throws SourceUnavailableError when a reader stopped on a failure retrying cannot fix (the stream or
    * shard was deleted, access was revoked).
    */
@@ -201,12 +214,13 @@ export class KinesisSource implements Source {
       // A consumer working through buffered records never waits on I/O, so without this the responses of
       // the readers' calls in flight would sit unread on their sockets until the buffers ran dry.
       if (this.readers.anyInFlight()) await nextTurn();
-      return fetch;
+      return this.told(fetch);
     }
+    if (fetch.caughtUp && !this.toldCaughtUp) return this.told(fetch);
     // Until a reader has news, the idle poll interval passed, or `signal` aborted.
     await this.news.wait(this.idleMs, this.clock, signal);
     this.readers.throwFailure(this.stream);
-    return this.collect(max);
+    return this.told(this.collect(max));
   }
 
   async commit(positions: ReadonlyMap<Partition, Position>): Promise<void> {
@@ -225,13 +239,14 @@ export class KinesisSource implements Source {
    * Per shard: committed position (the store's checkpoint for the group, else what was committed here),
    * the latest sequence number fetched, `MillisBehindLatest` of the last `GetRecords` as `lagMs`, and the
    * state: `reading`/`paused` while assigned, `ended` once read to its end, `waiting` for a child whose
-   * parents are not finished, else `unassigned`. `detail.parents` names the parents.
+   * parents are not finished, else `unassigned`. `detail.parents` names the parents. Once closed, the
+   * shards last listed are shown (a call would only be aborted).
    */
   async describe(signal?: AbortSignal): Promise<PartitionStatus[]> {
     // A status asked for every second must not pile up listings behind an endpoint that does not answer:
     // while one is under way, the shards last listed are shown.
     let shards = this.known;
-    if (this.describing === undefined) {
+    if (this.describing === undefined && !this.closed) {
       const listing = this.partitions(signal).finally(() => {
         if (this.describing === listing) this.describing = undefined;
       });
@@ -270,6 +285,12 @@ export class KinesisSource implements Source {
       ended,
       caughtUp: messages.length === 0 && this.readers.caughtUp(this.committed, this.closedShards),
     };
+  }
+
+  /** Returns `fetch`, remembering what it said of `caughtUp`. */
+  private told(fetch: Fetch): Fetch {
+    this.toldCaughtUp = fetch.caughtUp;
+    return fetch;
   }
 
   /** The signal of one call: aborted by the caller's `signal` or by `close`. */
