@@ -18,12 +18,12 @@ describe('boundHeapGrowth', () => {
     else process.env.NODE_OPTIONS = nodeOptions;
   });
 
-  it('sets V8 old-generation growth to 50 % once per process', async () => {
+  it('sets V8 old-generation growth to 75 % once per process', async () => {
     const { boundHeapGrowth } = await import('../../../src/core/agent/heap-growth.js');
     boundHeapGrowth();
     boundHeapGrowth();
     expect(setFlagsFromString).toHaveBeenCalledTimes(1);
-    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=50');
+    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=75');
   });
 
   it('leaves a growth the process was started with alone', async () => {
@@ -45,6 +45,6 @@ describe('boundHeapGrowth', () => {
       processes: [countingProcess('classify', new Map())],
     }).run();
     await store.close();
-    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=50');
+    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=75');
   });
 });
