@@ -53,7 +53,9 @@ function commandsOfDist(): string[] {
   return names;
 }
 
-const { readme } = scenarios('completion');
+const { readme, skip } = scenarios('completion', 'completion-zsh');
+const zshInTerminal = has('zsh') && has('tmux');
+if (!zshInTerminal) skip('completion-zsh');
 
 describe('shell completion', () => {
   it('bash: the README setup makes TAB complete commands, subcommands and flags in a new shell', async () => {
@@ -82,7 +84,7 @@ describe('shell completion', () => {
     expect(again.stdout.trim()).toBe('discard');
   });
 
-  it.skipIf(!has('zsh') || !has('tmux'))(
+  it.skipIf(!zshInTerminal)(
     'zsh (skipped without zsh and tmux): after the README setup, TAB in a real terminal completes a command and its subcommand',
     async () => {
       const { p, home } = completionProject();

@@ -22,6 +22,7 @@ export type Scenario =
   | 'fleet'
   | 'worker'
   | 'completion'
+  | 'completion-zsh'
   | 'describe'
   | 'describe-amqp'
   | 'contexts'
@@ -68,12 +69,12 @@ export const COVERAGE: Readonly<Record<string, Coverage>> = {
     how: 'HOME is the temp project; a new bash then completes on TAB',
   },
   'agentctl autocomplete zsh': {
-    scenario: 'completion',
+    scenario: 'completion-zsh',
     status: 'as written',
     how: 'HOME is the temp project',
   },
   'agentctl autocomplete script zsh >> ~/.zshrc': {
-    scenario: 'completion',
+    scenario: 'completion-zsh',
     status: 'as written',
     how: 'HOME is the temp project; zsh -i in tmux then completes on TAB (skipped without zsh or tmux)',
   },
