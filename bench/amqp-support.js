@@ -3,6 +3,8 @@
 import amqp from 'amqplib';
 import { sampleEvent } from './support.js';
 
+export { rotated } from './support.js';
+
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 /** A CloudEvent of about 400 bytes as JSON (the sample event with a realistic title and abstract). */
@@ -174,10 +176,4 @@ export function median(values) {
 /** max / min of positive figures (1 when all are equal). */
 export function spread(values) {
   return Math.round((Math.max(...values) / Math.min(...values)) * 1000) / 1000;
-}
-
-/** Rotates `items` by `round` places, so that no side always goes first on a warm or cold broker. */
-export function rotated(items, round) {
-  const k = round % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
 }

@@ -1,5 +1,6 @@
 // Shared helpers of the benchmark scenarios.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, defineProcess, ProcessRegistry, RuleSet, rule } from '../dist/core/index.js';
@@ -98,16 +99,55 @@ export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 /**
  * Runs `phases` (each in a fresh child, see `inChildren`) `rounds` times, interleaved — baseline, pipeline,
- * baseline, pipeline, … — so that a change in the machine's load hits both sides alike. Returns each
+ * baseline, pipeline, … — so that a change in the machine's load hits both sides alike; with `rotate` the
+ * order turns by one place each round, so that no phase always runs right after another's. Returns each
  * phase's list of results, in round order; each child sees its round as `BENCH_ROUND`.
  */
-export async function interleaved(file, phases, rounds = ROUNDS, env = {}) {
+export async function interleaved(file, phases, rounds = ROUNDS, env = {}, { rotate = false } = {}) {
   const results = Object.fromEntries(phases.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    const one = await inChildren(file, phases, { ...env, BENCH_ROUND: String(round) });
+    const order = rotate ? rotated(phases, round) : phases;
+    const one = await inChildren(file, order, { ...env, BENCH_ROUND: String(round) });
     for (const name of phases) results[name].push(one[name]);
   }
   return results;
+}
+
+/** Rotates `items` by `round` places, so that no side always goes first on a warm or cold machine. */
+export function rotated(items, round) {
+  const k = round % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/** Milliseconds per clock tick of /proc's CPU times (`getconf CLK_TCK`; 100 ticks/s where it cannot say). */
+const TICK_MS = (() => {
+  try {
+    return 1000 / (Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100);
+  } catch {
+    return 10;
+  }
+})();
+
+/**
+ * CPU ms (user + system) a process or thread has used, from its /proc `stat` file (`/proc/PID/stat`,
+ * `/proc/self/task/TID/stat`), with the command name it shows; undefined when it cannot be read (gone,
+ * or no /proc).
+ */
+export function procCpu(statFile) {
+  let stat;
+  try {
+    stat = readFileSync(statFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may hold spaces; utime and stime are the 12th and 13th fields
+  // after it.
+  const end = stat.lastIndexOf(')');
+  const fields = stat.slice(end + 2).split(' ');
+  return {
+    command: stat.slice(stat.indexOf('(') + 1, end),
+    ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+  };
 }
 
 export function seconds(startNs) {

@@ -17,17 +17,17 @@
 // `cpuRatio` = SQLite's CPU per event / PostgreSQL's (agent + server), steadier than the rates on a
 // loaded machine (one run: rates 0.44–0.75, cpuRatio 0.44–0.49). The first side alternates from round to
 // round, so that neither store always runs right after the other's fill.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { LocalSource, openStore } from '../../dist/core/index.js';
 import {
   classifyAgent,
   fillBenchLog,
-  inChildren,
+  interleaved,
   median,
   phase,
-  ROUNDS,
+  procCpu,
   report,
   roundFigures,
   tempDir,
@@ -63,24 +63,16 @@ async function run(location) {
  */
 function serverCpuMs(location) {
   if (!/^postgres(ql)?:\/\/[^/]*@?(127\.0\.0\.1|localhost)[:/]/.test(location)) return undefined;
-  const tickMs = 10; // USER_HZ is 100 on Linux
-  const byPid = new Map();
+  let pids;
   try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      const end = stat.lastIndexOf(')');
-      if (!stat.slice(stat.indexOf('(') + 1, end).startsWith('postgres')) continue;
-      const fields = stat.slice(end + 2).split(' ');
-      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * tickMs);
-    }
+    pids = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid));
   } catch {
     return undefined;
+  }
+  const byPid = new Map();
+  for (const pid of pids) {
+    const cpu = procCpu(`/proc/${pid}/stat`); // undefined: gone meanwhile
+    if (cpu?.command.startsWith('postgres')) byPid.set(pid, cpu.ms);
   }
   return byPid;
 }
@@ -112,15 +104,13 @@ if (phase()) {
   console.log(JSON.stringify(await phases[phase()]()));
 } else {
   const dir = tempDir('local-pg');
-  const results = { sqlite: [], postgres: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['sqlite', 'postgres'] : ['postgres', 'sqlite'];
-    const one = await inChildren(fileURLToPath(import.meta.url), order, {
-      BENCH_DIR: dir,
-      BENCH_ROUND: String(round),
-    });
-    for (const side of order) results[side].push(one[side]);
-  }
+  const results = await interleaved(
+    fileURLToPath(import.meta.url),
+    ['sqlite', 'postgres'],
+    undefined,
+    { BENCH_DIR: dir },
+    { rotate: true },
+  );
   const rounds = results.postgres.map((p, i) => {
     const q = results.sqlite[i];
     const pgCpu = p.serverCpuUsPerEvent === undefined ? undefined : p.cpuUsPerEvent + p.serverCpuUsPerEvent;

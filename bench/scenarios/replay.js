@@ -10,14 +10,14 @@
 // busiest other thread — the store's writer thread, which applies the sink's appends and the page
 // flushes — per item (`mainCpuUsPerItem`, `writerCpuUsPerItem`; Linux only, from /proc/self/task): the
 // replay's rate is bounded by the writer thread, which does all of the SQL writing of both.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore, replayFailed, runIdOf } from '../../dist/core/index.js';
 import {
   interleaved,
   median,
   phase,
+  procCpu,
   report,
   roundFigures,
   sampleEvent,
@@ -129,28 +129,18 @@ function cpuPerItem(cpu, items) {
   return items > 0 ? Math.round(((cpu.user + cpu.system) / items) * 100) / 100 : 0;
 }
 
-/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 where it cannot be asked). */
-function clockTicks() {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
 /** CPU ms (user + system) of each thread of this process, by thread id; empty where there is no /proc. */
 function threadCpuMs() {
   const ms = new Map();
+  let tids = [];
   try {
-    const tick = 1000 / clockTicks();
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms.set(tid, (Number(fields[11]) + Number(fields[12])) * tick);
-    }
+    tids = readdirSync('/proc/self/task');
   } catch {
     // Not Linux: no split.
+  }
+  for (const tid of tids) {
+    const cpu = procCpu(`/proc/self/task/${tid}/stat`);
+    if (cpu !== undefined) ms.set(tid, cpu.ms);
   }
   return ms;
 }
