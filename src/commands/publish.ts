@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { sourceFlag } from '../cli/flags.js';
+import { readFlagFile } from '../cli/read-flag-file.js';
 
 export default class Publish extends BaseCommand {
   static override summary =
@@ -69,8 +70,7 @@ export default class Publish extends BaseCommand {
       });
       parsed = { events: [outgoingEvent(event, flags['partition-key'])], emptyLines: [] };
     } else {
-      const { readFile } = await import('node:fs/promises');
-      const bytes = flags.file === '-' ? await readStdin() : await readFile(flags.file!);
+      const bytes = flags.file === '-' ? await readStdin() : await readFlagFile('--file', flags.file!);
       parsed = parseEvents(bytes, {
         raw: flags.raw,
         ...(flags['partition-key'] ? { partitionKey: flags['partition-key'] } : {}),

@@ -178,6 +178,18 @@ describe('agentctl publish (checked)', () => {
     expect(existsSync(join(dir, '.agentctl'))).toBe(false);
   });
 
+  it('Given --file naming a file that does not exist, When published, Then it says which file it cannot read (exit 2, not an unexpected error) and creates no store', () => {
+    const dir = tempDir();
+    const result = agentctl(['publish', '--file', 'missing.ndjson', '--raw', '--source', 'local:events'], {
+      cwd: dir,
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot read --file missing\.ndjson: ENOENT: no such file or directory/);
+    expect(result.stderr).not.toMatch(/unexpected error/);
+    expect(existsSync(join(dir, '.agentctl'))).toBe(false);
+  });
+
   it('Given --type with an empty value, When published, Then it is refused (exit 2) saying so, and nothing is published', async () => {
     const dir = tempDir();
     const result = agentctl(['publish', '--type', '', '--source', 'local:events'], { cwd: dir });

@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
 import { yesFlag } from '../../cli/flags.js';
+import { readFlagFile } from '../../cli/read-flag-file.js';
 import type { BulkEditResult } from '../../core/ops/failed-edit/edit-failed.js';
 
 export default class FailedEdit extends BaseCommand {
@@ -84,7 +85,8 @@ export default class FailedEdit extends BaseCommand {
       this.note(where?.skippedNote());
     } else {
       const { editFailedInEditor } = await import('../../core/ops/failed-edit/edit-in-editor.js');
-      const startText = flags.from === undefined ? undefined : await readText(flags.from, UsageError);
+      const startText =
+        flags.from === undefined ? undefined : (await readFlagFile('--from', flags.from)).toString('utf8');
       const { plan, saved } =
         patch !== undefined
           ? await edit.patchFailed(store, args.id, patch, { author, dryRun })
@@ -127,11 +129,4 @@ function parseJson(
       hint: `a JSON merge patch, e.g. --patch '{"data":{"region":"eu"}}' (null removes a field)`,
     });
   }
-}
-
-async function readText(path: string, UsageError: new (message: string) => Error): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(path, 'utf8').catch((error: Error) => {
-    throw new UsageError(`cannot read --from ${path}: ${error.message}`);
-  });
 }
