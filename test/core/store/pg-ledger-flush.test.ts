@@ -71,6 +71,8 @@ describe.skipIf(!available)(
 
       const plain = await prepared(store);
       expect(plain.get('agentctl_flush')).not.toMatch(/ON CONFLICT \(event_id, id\)/);
+      // Every key went in: batches are written from the parameters, the keys not read back.
+      expect(plain.get('agentctl_flush')).not.toMatch(/RETURNING/);
       expect(plain.has('agentctl_flush_skipping_stored')).toBe(false);
 
       // Runs 5…9 are stored (finished at 1,005…1,009); 10…14 are new, finished later.
@@ -90,6 +92,32 @@ describe.skipIf(!available)(
          FROM "${schemas.at(-1)}".run_ledger ORDER BY seq DESC LIMIT 1`,
       );
       expect(rows).toEqual([{ count: 5, first: 5_010, last: 5_014 }]);
+    });
+
+    it('Given one plain flush of two kinds and one of a single kind, When stored, Then each batch holds its own runs with their count and bounds', async () => {
+      const schema = freshSchema();
+      const store = await open(schema);
+      const other = (i: number) => ({ ...ledgerRun(i, 2_000 + i), process: 'q' });
+      await store.flush({
+        runs: [],
+        ledger: [ledgerRun(0), other(1), ledgerRun(2), other(3), other(4)],
+        efforts: [],
+        parked: [],
+      });
+      await store.flush({ runs: [], ledger: ledgerRuns(5, 8), efforts: [], parked: [] });
+
+      const db = await pgClient();
+      const { rows } = await db.query(
+        `SELECT process, count, first_finished::int AS first, last_finished::int AS last,
+           (SELECT json_agg(r->>1) FROM json_array_elements(runs) r) AS events
+         FROM "${schema}".run_ledger ORDER BY seq`,
+      );
+      expect(rows).toEqual([
+        { process: 'p', count: 2, first: 1_000, last: 1_002, events: ['evt-0', 'evt-2'] },
+        { process: 'q', count: 3, first: 2_001, last: 2_004, events: ['evt-1', 'evt-3', 'evt-4'] },
+        { process: 'p', count: 3, first: 1_005, last: 1_007, events: ['evt-5', 'evt-6', 'evt-7'] },
+      ]);
+      expect(await store.runs.get(other(3).id, 'evt-3')).toMatchObject({ process: 'q', finishedAt: 2_003 });
     });
 
     it('Given a flush that also replaces a run and meets a run stored already, When flushed, Then the whole transaction is made again: the replaced run is new, the stored one kept', async () => {

@@ -100,7 +100,9 @@ export class PgLogStore implements LogStore {
 
   /**
    * One statement for every partition: each read is an index range scan of its own (a lateral subquery
-   * with its own limit), rows tagged with their read's place in `reads`.
+   * with its own limit), rows tagged with their read's place in `reads`. The statement does not sort its
+   * rows (a sort of every row and its value measured a fifth of the read's server CPU): they come as the
+   * nested loop gives them, each read's in offset order, and a read found out of order is sorted here.
    */
   async readMany(topic: string, reads: readonly LogRead[]): Promise<LogRecord[][]> {
     const wanted = reads.filter((r) => r.max > 0);
@@ -112,8 +114,7 @@ export class PgLogStore implements LogStore {
        FROM unnest($2::int[], $3::int[], $4::bigint[], $5::int[]) AS r(i, p, after, n)
        CROSS JOIN LATERAL (
          SELECT log_offset, key, timestamp, value FROM ${this.connection.table('log')}
-         WHERE topic = $1 AND partition = r.p AND log_offset > r.after ORDER BY log_offset LIMIT r.n) AS l
-       ORDER BY r.i, l.log_offset`,
+         WHERE topic = $1 AND partition = r.p AND log_offset > r.after ORDER BY log_offset LIMIT r.n) AS l`,
       [
         topic,
         index,
@@ -126,6 +127,7 @@ export class PgLogStore implements LogStore {
     for (const [i, offset, key, timestamp, value] of rows) {
       results[i]!.push(escapedRecord(topic, reads[i]!.partition, offset, key, timestamp, value));
     }
+    for (const records of results) if (!inOffsetOrder(records)) records.sort((a, b) => a.offset - b.offset);
     return results;
   }
 
@@ -183,4 +185,9 @@ export class PgLogStore implements LogStore {
     this.partitions.set(topic, info.partitions);
     return info;
   }
+}
+
+function inOffsetOrder(records: readonly LogRecord[]): boolean {
+  for (let i = 1; i < records.length; i++) if (records[i]!.offset < records[i - 1]!.offset) return false;
+  return true;
 }

@@ -67,26 +67,43 @@ export class PgRunLedger {
    * The common table expressions of a flush that write the ledger runs given as the ten
    * parameters from `$first` on (see `params`): per kind (group, process) its entries' JSON as the client
    * wrote it, their count and finish-time bounds; per run its event id, id and kind. The keys go in first
-   * (in key order, so that concurrent flushes lock them in one order); a batch whose keys all went in is
+   * (in the key's order, "C" whatever the database's collation: concurrent flushes lock them in one
+   * order, and the sort compares bytes rather than calling the locale); a batch whose keys all went in is
    * written as it came — no JSON parsed per run on the server, which measured a quarter of the flush —
    * and one that met runs already stored keeps only its new entries (their bounds computed again).
    * `stored` says what a key already stored does: `fail` the statement (unique violation on
    * `LEDGER_KEY`), or `skip` the run.
+   *
+   * With `fail`, a statement that completes inserted every key, so each batch is written from its
+   * parameters alone: the keys are not returned, counted and joined back (measured a tenth of the
+   * server's CPU per flush of 1,000 runs). Entries of a single kind (the usual flush: one group, one
+   * process) are taken whole, not split on the separator: a scan and a copy of ~200 KB less.
    */
   ctes(first: number, stored: StoredKey): string {
     const $ = (i: number) => `$${first + i}`;
-    return `
-      ledger_k AS (
-        SELECT k.*, nextval('${this.connection.table('run_ledger_batch')}') AS seq
-        FROM unnest(${$(0)}::text[], ${$(1)}::text[], string_to_array(${$(2)}::text, chr(30)), ${$(3)}::int[],
-          ${$(4)}::float8[], ${$(5)}::float8[]) WITH ORDINALITY AS k(group_name, process, runs, n, first, last, kind)),
-      ledger_i AS (
+    const keys = `
         INSERT INTO ${this.events} (event_id, id, batch)
         SELECT x.event_id, x.id, k.seq
         FROM unnest(${textListSql($(6), $(9))}, ${textListSql($(7), $(9))}, ${$(8)}::int[])
           AS x(event_id, id, kind)
-        JOIN ledger_k k ON k.kind = x.kind ORDER BY 1, 2
-        ${stored === 'skip' ? 'ON CONFLICT (event_id, id) DO NOTHING' : ''} RETURNING id, batch),
+        JOIN ledger_k k ON k.kind = x.kind ORDER BY x.event_id COLLATE "C", x.id COLLATE "C"`;
+    const runs = `CASE WHEN cardinality(${$(0)}::text[]) = 1 THEN ARRAY[${$(2)}::text]
+          ELSE string_to_array(${$(2)}::text, chr(30)) END`;
+    const batches = `
+      ledger_k AS (
+        SELECT k.*, nextval('${this.connection.table('run_ledger_batch')}') AS seq
+        FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${runs}, ${$(3)}::int[],
+          ${$(4)}::float8[], ${$(5)}::float8[]) WITH ORDINALITY AS k(group_name, process, runs, n, first, last, kind))`;
+    if (stored === 'fail') {
+      return `${batches},
+      ledger_i AS (${keys}),
+      ledger_w AS (
+        INSERT INTO ${this.ledger} (seq, group_name, process, count, first_finished, last_finished, runs)
+        SELECT seq, group_name, process, n, first::bigint, last::bigint, runs::json FROM ledger_k)`;
+    }
+    return `${batches},
+      ledger_i AS (${keys}
+        ON CONFLICT (event_id, id) DO NOTHING RETURNING id, batch),
       ledger_c AS (SELECT batch, count(*) AS n FROM ledger_i GROUP BY batch),
       ledger_w AS (
         INSERT INTO ${this.ledger} (seq, group_name, process, count, first_finished, last_finished, runs)
