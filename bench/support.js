@@ -13,9 +13,10 @@ export function tempDir(prefix) {
 
 /**
  * Runs the agent to its end, timed and with its peak RSS and RSS slope (see `withPeakRss`); then reads
- * what the store holds for the group `bench` (checkpoints, runs by state) and closes the store.
+ * what the store holds for the group `bench` (checkpoints, runs by state) and closes the store, unless
+ * `keepOpen` (the caller closes it).
  */
-export async function timedAgentRun(store, agent) {
+export async function timedAgentRun(store, agent, { keepOpen = false } = {}) {
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const { result, rssMb, rssMbPerSecond } = await withPeakRss(() => agent.run());
@@ -26,7 +27,7 @@ export async function timedAgentRun(store, agent) {
   const cpuUsPerEvent = result.read > 0 ? Math.round(((cpu.user + cpu.system) / result.read) * 100) / 100 : 0;
   const checkpoints = await store.checkpoints.list({ group: 'bench' });
   const storedRuns = await store.runs.countByState('bench');
-  await store.close();
+  if (!keepOpen) await store.close();
   const rssMbPerMillionEvents =
     result.read > 0 ? Math.round(rssMbPerSecond * (s / result.read) * 1e6 * 10) / 10 : 0;
   return {
