@@ -44,8 +44,8 @@ export type Admission = 'run' | 'skip' | Promise<void>;
 /**
  * What is remembered of a batch taken from the journal while a lookup may not see it in the store yet:
  * the ids of its succeeded runs, not the records — a run's full record dies with its flush. A list, not a
- * set: `hasSucceeded` asks the index (`Journal.succeeded`), so a batch's ids are only walked when it is
- * forgotten, and searched in the rare `reindex`.
+ * set: `hasSucceeded` asks the index (`Journal.young`, `Journal.old`), so a batch's ids are only searched
+ * in the rare `reindex`.
  */
 interface Taken {
   readonly generation: number;
@@ -85,11 +85,18 @@ export class Journal {
   private readonly running = new Map<string, (() => void)[] | null>();
   /**
    * Every run recorded as succeeded in the buffer (generation + 1) or in a kept taken batch, by the newest
-   * such generation: `hasSucceeded` — asked twice per run on the hot path — is then one lookup instead of
-   * one per kept batch and a record read. Batches are forgotten oldest first, so an entry goes when the
-   * batch it names does.
+   * such generation: `hasSucceeded` — asked twice per run on the hot path — is then one or two lookups
+   * instead of one per kept batch and a record read. An entry older than `keepFrom` answers nothing: the
+   * index is never pruned entry by entry, it is rotated in two halves (new entries go to `young`; `old` is
+   * dropped whole once all of its entries are forgotten). Deleting a batch's ids one by one kept the
+   * table of one long-lived map rehashing at each flush: tables promoted to the old heap, then garbage.
    */
-  private readonly succeeded = new Map<string, number>();
+  private young = new Map<string, number>();
+  private old: Map<string, number> | undefined;
+  /** The newest generation `old` may name. */
+  private oldNewest = 0;
+  /** The oldest taken batch a lookup may not see (see `forget`): older index entries answer nothing. */
+  private keepFrom = -1;
 
   /**
    * Records a run's latest state. A plain success that was never written in full is kept in its ledger
@@ -99,11 +106,11 @@ export class Journal {
     const compact = run.state === 'succeeded' && !this.isWritten(run.id) && isPlainSuccess(run);
     this.runs.set(run.id, compact ? LedgerRun.of(run) : run);
     if (run.state === 'succeeded') {
-      this.succeeded.set(run.id, this.generation + 1);
+      this.young.set(run.id, this.generation + 1);
       return;
     }
     if (run.state !== 'failed') this.written.add(run.id);
-    if (this.succeeded.get(run.id) === this.generation + 1) this.reindex(run.id);
+    if ((this.young.get(run.id) ?? this.old?.get(run.id)) === this.generation + 1) this.reindex(run.id);
   }
 
   /** `written` holds nothing on the hot path: asked without hashing the id then. */
@@ -134,19 +141,25 @@ export class Journal {
    * lookup under a `hold` may not have seen (the store knows the older ones).
    */
   hasSucceeded(runId: string): boolean {
-    return this.succeeded.has(runId);
+    const generation = this.young.get(runId) ?? this.old?.get(runId);
+    return generation !== undefined && generation >= this.keepFrom;
   }
 
-  /** Points the index at the newest kept batch where `runId` succeeded (its buffered record did not). */
+  /**
+   * Points the index at the newest kept batch where `runId` succeeded (its buffered record did not). Rare
+   * (a success recorded again as running or failed before its flush): entries are deleted only here.
+   */
   private reindex(runId: string): void {
     for (let i = this.taken.length - 1; i >= 0; i--) {
       const batch = this.taken[i]!;
       if (batch.succeeded.includes(runId)) {
-        this.succeeded.set(runId, batch.generation);
+        this.young.set(runId, batch.generation);
         return;
       }
     }
-    this.succeeded.delete(runId);
+    // The buffer's entry may sit in `old` (rotated by a hold's release); any other there is forgotten.
+    this.young.delete(runId);
+    this.old?.delete(runId);
   }
 
   /**
@@ -251,7 +264,7 @@ export class Journal {
     for (const run of [...batch.runs, ...batch.ledger]) {
       if (this.runs.has(run.id)) continue;
       this.runs.set(run.id, run);
-      if (run.state === 'succeeded') this.succeeded.set(run.id, this.generation + 1);
+      if (run.state === 'succeeded') this.young.set(run.id, this.generation + 1);
     }
     for (const effort of batch.efforts) if (!this.efforts.has(effort.id)) this.efforts.set(effort.id, effort);
     this.parked = [...batch.parked, ...this.parked];
@@ -265,18 +278,18 @@ export class Journal {
     let oldestHeld = this.generation;
     for (const generation of this.holds.keys()) if (generation < oldestHeld) oldestHeld = generation;
     const keepFrom = Math.min(this.generation, oldestHeld) - 1;
-    if (this.taken.length === 0 || this.taken[0]!.generation >= keepFrom) return;
-    const kept: Taken[] = [];
-    for (const batch of this.taken) {
-      if (batch.generation >= keepFrom) {
-        kept.push(batch);
-        continue;
-      }
-      // An id also succeeded in a newer batch or the buffer has that newer generation in the index.
-      for (const id of batch.succeeded)
-        if (this.succeeded.get(id) === batch.generation) this.succeeded.delete(id);
+    if (keepFrom > this.keepFrom) this.keepFrom = keepFrom;
+    // Rotates the index once every entry of `old` is forgotten: `young` (every generation up to the
+    // buffer's) becomes `old`, and the buffer's next successes start a new `young`.
+    if (this.old === undefined || this.oldNewest < this.keepFrom) {
+      this.old = this.young;
+      this.oldNewest = this.generation + 1;
+      this.young = new Map();
     }
-    this.taken = kept;
+    if (this.taken.length === 0 || this.taken[0]!.generation >= this.keepFrom) return;
+    let first = 0;
+    while (first < this.taken.length && this.taken[first]!.generation < this.keepFrom) first++;
+    this.taken = this.taken.slice(first);
   }
 }
 

@@ -102,6 +102,26 @@ describe('Journal', () => {
       expect(journal.hasSucceeded('a')).toBe(false);
     });
 
+    it('Given a lookup released while a success is buffered, When that run is recorded unfinished again, Then it is not a success', () => {
+      const journal = new Journal();
+      const hold = journal.hold(1);
+      journal.recordRun(run('a'));
+      hold.done();
+      journal.recordRun(run('a', 'running'));
+      expect(journal.hasSucceeded('a')).toBe(false);
+    });
+
+    it('Given many flushes of distinct successes, Then each is remembered for its batch and the next, and forgotten after', () => {
+      const journal = new Journal();
+      for (let i = 0; i < 10; i++) {
+        journal.recordRun(run(`r${i}`));
+        journal.take();
+        expect(journal.hasSucceeded(`r${i}`)).toBe(true);
+        if (i >= 1) expect(journal.hasSucceeded(`r${i - 1}`)).toBe(true);
+        if (i >= 2) expect(journal.hasSucceeded(`r${i - 2}`)).toBe(false);
+      }
+    });
+
     it('Given a success newer than a forgotten batch where it also succeeded, Then it is still remembered', () => {
       const journal = new Journal();
       journal.recordRun(run('a'));
