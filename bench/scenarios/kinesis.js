@@ -10,12 +10,15 @@
 // the plain SDK (its own deserializer) over the same HTTP/1.1 keep-alive handler settings as
 // `createKinesisClient`, which the pipeline uses; `createKinesisClient` reads GetRecords answers without the
 // SDK's deserializer (issue 13), so BENCH_BASELINE=agentctl-client gives the raw loop that client too, to
-// see what the pipeline costs beyond reading. The pipeline is timed from `agent.run()` to
+// see what the pipeline costs beyond reading; BENCH_BASELINE=source replaces the raw loop by the Kinesis
+// source alone (shard readers, buffers, messages; polled 500 at a time as the processor does, nothing
+// processed), to see what the source layer costs beyond reading. The pipeline is timed from `agent.run()` to
 // its return (`untilEmpty`): discovery, leases, reading, processing and the final checkpoints included.
 // Each phase runs ROUNDS times (default 3), alternating, and the median round of each counts (issue 13:
 // ratios are medians of interleaved rounds); `rounds` shows every time with the CPU seconds of the
 // reader's process (module loading included) and of kinesalite, and the reader's CPU µs per event over
-// the timed part alone (`cpuUsPerEvent`: steadier than times on a loaded machine). Knobs: BENCH_PER_SHARD,
+// the timed part alone (`cpuUsPerEvent`: steadier than times on a loaded machine), and after its first
+// fifth (`warmCpuUsPerEvent`: without start-up, see `warm`). Knobs: BENCH_PER_SHARD,
 // BENCH_ROUNDS, BENCH_PREFETCH / BENCH_LIMIT (the source's prefetchRecords / maxRecordsPerCall), and
 // BENCH_NODE_ARGS (extra node flags for the phases' children, e.g. `--cpu-prof --cpu-prof-dir=DIR`).
 import { spawn } from 'node:child_process';
@@ -98,8 +101,9 @@ async function prepare(kinesis) {
   );
 }
 
-/** Baseline: the raw SDK loop described above. */
+/** Baseline: the raw SDK loop described above (or the source alone: `sourceAlone`). */
 async function baseline() {
+  if (process.env.BENCH_BASELINE === 'source') return sourceAlone();
   const kinesis = rawClient();
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
@@ -122,6 +126,7 @@ async function baseline() {
         const records = page.Records ?? [];
         if (records.length === 0) break;
         count += records.length;
+        warm.at(count);
         for (const r of records) bytes += r.Data.byteLength;
         iterator = page.NextShardIterator;
       }
@@ -129,25 +134,108 @@ async function baseline() {
   );
   const s = seconds(started);
   const cpuUsPerEvent = cpuUsPer(count, cpu0);
+  const warmCpuUsPerEvent = warm.usPerEvent(count);
   kinesis.destroy();
-  return { count, bytes, seconds: s, eventsPerSecond: count / s, cpuSeconds: cpuSeconds(), cpuUsPerEvent };
+  return {
+    count,
+    bytes,
+    seconds: s,
+    eventsPerSecond: count / s,
+    cpuSeconds: cpuSeconds(),
+    cpuUsPerEvent,
+    warmCpuUsPerEvent,
+  };
+}
+
+/** BENCH_BASELINE=source: every shard read from TRIM_HORIZON by the pipeline's source, nothing processed. */
+async function sourceAlone() {
+  const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const source = await openSource(sourceUri(), { settings: { kinesis: sourceSettings() } });
+  const shards = await source.connect();
+  await source.assign(
+    new Map((shards ?? (await source.partitions())).map((s) => [s.id, { kind: 'earliest' }])),
+  );
+  let count = 0;
+  let bytes = 0;
+  while (count < EVENTS) {
+    const { messages } = await source.poll(500);
+    count += messages.length;
+    warm.at(count);
+    for (const m of messages) bytes += m.payload.byteLength;
+  }
+  const s = seconds(started);
+  const cpuUsPerEvent = cpuUsPer(count, cpu0);
+  const warmCpuUsPerEvent = warm.usPerEvent(count);
+  await source.close();
+  return {
+    count,
+    bytes,
+    seconds: s,
+    eventsPerSecond: count / s,
+    cpuSeconds: cpuSeconds(),
+    cpuUsPerEvent,
+    warmCpuUsPerEvent,
+  };
+}
+
+function sourceUri() {
+  return `kinesis://${STREAM}?region=us-east-1&endpoint=${encodeURIComponent(process.env.BENCH_ENDPOINT)}`;
+}
+
+/** The source's settings from BENCH_PREFETCH and BENCH_LIMIT. */
+function sourceSettings() {
+  return {
+    ...(process.env.BENCH_PREFETCH ? { prefetchRecords: Number(process.env.BENCH_PREFETCH) } : {}),
+    ...(process.env.BENCH_LIMIT ? { maxRecordsPerCall: Number(process.env.BENCH_LIMIT) } : {}),
+  };
 }
 
 async function pipeline() {
   const store = await openSqliteStore({ path: process.env.BENCH_DB });
-  const uri = `kinesis://${STREAM}?region=us-east-1&endpoint=${encodeURIComponent(process.env.BENCH_ENDPOINT)}`;
-  const settings = {
-    ...(process.env.BENCH_PREFETCH ? { prefetchRecords: Number(process.env.BENCH_PREFETCH) } : {}),
-    ...(process.env.BENCH_LIMIT ? { maxRecordsPerCall: Number(process.env.BENCH_LIMIT) } : {}),
-  };
-  const source = await openSource(uri, { store, group: 'bench', settings: { kinesis: settings } });
+  const source = await openSource(sourceUri(), {
+    store,
+    group: 'bench',
+    settings: { kinesis: sourceSettings() },
+  });
   const agent = classifyAgent({
     store,
     source,
     consumer: { untilEmpty: true },
   });
-  return { ...(await timedAgentRun(store, agent)), cpuSeconds: cpuSeconds() };
+  agent.telemetry.on('commit', () => warm.at(agent.stats.done));
+  let warmCpuUsPerEvent;
+  // Taken when `run` returns, as `timedAgentRun` takes `cpuUsPerEvent` (not after the store is closed).
+  const run = async () => {
+    const result = await agent.run();
+    warmCpuUsPerEvent = warm.usPerEvent(result.read);
+    return result;
+  };
+  const timed = await timedAgentRun(store, { run });
+  return { ...timed, warmCpuUsPerEvent, cpuSeconds: cpuSeconds() };
 }
+
+/**
+ * CPU per event after the first fifth of the events (`warmCpuUsPerEvent`): over 100,000 events, start-up
+ * (module loading, JIT, the SDK's lazily loaded parts, the store's writer thread) is several µs of
+ * `cpuUsPerEvent`, more for the pipeline than for the raw loop; `local` reads 1,000,000 events, so its
+ * per-event figure carries almost none of it. `at(count)` takes the CPU once, at the first count past a
+ * fifth.
+ */
+const warm = {
+  cpu: undefined,
+  count: 0,
+  at(count) {
+    if (this.cpu !== undefined || count < EVENTS / 5) return;
+    this.cpu = process.cpuUsage();
+    this.count = count;
+  },
+  usPerEvent(events) {
+    if (this.cpu === undefined || events <= this.count) return undefined;
+    const { user, system } = process.cpuUsage(this.cpu);
+    return Math.round(((user + system) / (events - this.count)) * 100) / 100;
+  },
+};
 
 /** The round of median time (the slower of the two middle ones for an even count). */
 function medianRound(rounds) {
@@ -256,12 +344,14 @@ if (phase()) {
         seconds: p.seconds,
         cpu: p.cpuSeconds,
         cpuUsPerEvent: p.cpuUsPerEvent,
+        warmCpuUsPerEvent: p.warmCpuUsPerEvent,
         kinesaliteCpu: p.kinesaliteCpuSeconds,
       })),
       baseline: baselines.map((b) => ({
         seconds: b.seconds,
         cpu: b.cpuSeconds,
         cpuUsPerEvent: b.cpuUsPerEvent,
+        warmCpuUsPerEvent: b.warmCpuUsPerEvent,
         kinesaliteCpu: b.kinesaliteCpuSeconds,
       })),
     },
