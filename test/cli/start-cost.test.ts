@@ -70,6 +70,14 @@ export async function resolve(specifier, context, next) {
     expect(bundle.length).toBeLessThan(150_000);
   });
 
+  it("Then every member the bundled zod was made with is one of zod's own (the minified oclif bundle's `z.pop` is not)", async () => {
+    const bundle = readFileSync(join(import.meta.dirname, '../../dist/core/vendor/zod.js'), 'utf8');
+    const members = /^\/\* zod members: (.*) \*\//.exec(bundle)?.[1]?.split(' ') ?? [];
+    const { z } = await import('zod');
+    expect(members.length).toBeGreaterThan(0);
+    expect(members.filter((name) => !(name in z))).toEqual([]);
+  });
+
   it('Given a valid config, When rules list runs, Then it lists the rules with the bundled zod', () => {
     const dir = tempDir();
     writeConfig(
