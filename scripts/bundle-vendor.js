@@ -16,14 +16,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const target = join(dist, 'core/vendor/zod.js');
 
-/** Every `z.NAME` the compiled code outside the vendor folder reads, sorted. */
+/**
+ * Every `z.NAME` the compiled code outside the vendor folders reads, sorted. The vendor folders hold
+ * bundles (this one's and dist/cli/vendor's oclif), whose minified `z` is some other variable.
+ */
 function membersUsed() {
   const found = new Set();
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) {
-        if (path !== dirname(target)) walk(path);
+        if (name !== 'vendor') walk(path);
       } else if (name.endsWith('.js')) {
         for (const match of readFileSync(path, 'utf8').matchAll(/\bz\.([A-Za-z_$][\w$]*)/g))
           found.add(match[1]);

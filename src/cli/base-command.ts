@@ -1,6 +1,4 @@
 import { stripVTControlCharacters } from 'node:util';
-import { Command } from '@oclif/core/command';
-import * as Errors from '@oclif/core/errors';
 import type * as Interfaces from '@oclif/core/interfaces';
 import type { AgentConfig } from '../core/config/agent-config.js';
 import type { LoadedConfig } from '../core/config/load-config.js';
@@ -10,6 +8,7 @@ import { applyDeprecatedEnv } from './env-names.js';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, formatError } from './exit-codes.js';
 import { commonFlags, jsonFlag } from './flags.js';
 import type { ActiveContext } from './settings.js';
+import { Command, Errors } from './vendor/oclif.js';
 
 /** An error a command raises on purpose: one line for the user, plus what to try. */
 interface UserFacing {

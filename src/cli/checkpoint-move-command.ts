@@ -1,7 +1,7 @@
-import * as Flags from '@oclif/core/flags';
 import type { CheckpointPlan, MoveTarget } from '../core/ops/checkpoint-moves.js';
 import { BaseCommand } from './base-command.js';
 import { agentFlag, sourceFlag, yesFlag } from './flags.js';
+import { Flags } from './vendor/oclif.js';
 
 /** The flags `checkpoint set` and `checkpoint reset` share: which partitions, and the plan/execute form. */
 export const checkpointMoveFlags = {

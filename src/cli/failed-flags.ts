@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import type { FailedFilter, FailedStatus } from '../core/store/records.js';
 import { FAILURE_REASONS, type FailureReason } from '../core/types.js';
+import { Flags } from './vendor/oclif.js';
 
 type FlagExtras = { readonly helpGroup?: string };
 

@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { DEFAULT_STORE_PATH } from '../core/store/sqlite/store-defaults.js';
+import { Flags } from './vendor/oclif.js';
 
 /**
  * Flags every command takes. Each flag of every command has the environment variable AGENTCTL_<FLAG>

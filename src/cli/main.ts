@@ -1,10 +1,6 @@
-import { Config } from '@oclif/core/config';
-import * as Errors from '@oclif/core/errors';
-import { flush } from '@oclif/core/flush';
-import { handle } from '@oclif/core/handle';
-import { run } from '@oclif/core/run';
 import { didYouMean } from './did-you-mean.js';
 import { EXIT_USAGE, formatError } from './exit-codes.js';
+import { Config, Errors, flush, handle, run } from './vendor/oclif.js';
 
 /**
  * The CLI's entry point (`bin/run.js`): runs oclif with what it lacks for this CLI — `agentctl help

@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import type { PeekRequest } from '../core/ops/peek/peek-request.js';
 import { agentFlag, sourceFlag } from './flags.js';
+import { Flags } from './vendor/oclif.js';
 
 /** The flags of `agentctl peek`. */
 export const peekFlags = {

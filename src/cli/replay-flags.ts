@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { failedFlags } from './failed-flags.js';
 import { yesFlag } from './flags.js';
+import { Flags } from './vendor/oclif.js';
 
 /** Flags that only go with `replay --failed`, and those that only go with `replay --from`. */
 export const FAILED_ONLY = [

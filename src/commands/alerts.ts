@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
+import { Flags } from '../cli/vendor/oclif.js';
 
 export default class Alerts extends BaseCommand {
   static override summary = 'Print Prometheus alerting rules for agents, built from the metrics they export.';

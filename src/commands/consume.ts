@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { sourceFlag } from '../cli/flags.js';
+import { Flags } from '../cli/vendor/oclif.js';
 import type { AgentSummary } from '../core/agent/agent.js';
 
 export default class Consume extends BaseCommand {

@@ -1,7 +1,6 @@
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { agentFlag, sourceFlag } from '../cli/flags.js';
+import { Args, Flags } from '../cli/vendor/oclif.js';
 
 export default class Describe extends BaseCommand {
   static override summary = 'Show how a source is laid out and where it stands, without reading a message.';

@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
+import { Flags } from '../cli/vendor/oclif.js';
 
 export default class Init extends BaseCommand {
   static override summary = 'Scaffold agentctl.config.ts and a sample events file.';

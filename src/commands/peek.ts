@@ -1,6 +1,6 @@
-import * as Args from '@oclif/core/args';
 import { BaseCommand } from '../cli/base-command.js';
 import { peekFlags, peekRequest } from '../cli/peek-flags.js';
+import { Args } from '../cli/vendor/oclif.js';
 
 export default class Peek extends BaseCommand {
   static override summary =

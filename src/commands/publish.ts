@@ -1,7 +1,7 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { sourceFlag } from '../cli/flags.js';
 import { readFlagFile } from '../cli/read-flag-file.js';
+import { Flags } from '../cli/vendor/oclif.js';
 
 export default class Publish extends BaseCommand {
   static override summary =

@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { agentFlag } from '../cli/flags.js';
+import { Flags } from '../cli/vendor/oclif.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'One snapshot of agents, partitions, runs, efforts and the failed store.';

@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { agentFlag } from '../cli/flags.js';
+import { Flags } from '../cli/vendor/oclif.js';
 
 /** `--refresh SECONDS`: a positive number of seconds, fractions allowed. */
 const refreshFlag = Flags.custom<number>({

@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
+import { Flags } from '../cli/vendor/oclif.js';
 
 export default class Worker extends BaseCommand {
   static override summary =

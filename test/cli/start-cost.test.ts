@@ -8,8 +8,9 @@ import { tempDir } from '../support/temp.js';
 /**
  * What one `agentctl` process loads before it does anything. Every command validates its config with
  * zod, whose entry point is ~100 files that Node would resolve, read and compile one by one: the build
- * bundles it into dist/core/vendor/zod.js (scripts/bundle-vendor.js). oclif's index requires all of oclif
- * and semver: the commands import its parts (`@oclif/core/flags`, `/args`, `/command`, …). These tests watch
+ * bundles it into dist/core/vendor/zod.js (scripts/bundle-vendor.js). oclif and what it requires (~100
+ * CommonJS files) are bundled the same way into dist/cli/vendor/oclif.js (scripts/bundle-oclif.js), from
+ * the parts the commands use (`@oclif/core/flags`, `/args`, `/command`, …), not its index. These tests watch
  * the modules a real CLI process resolves (ESM through a module hook, CommonJS through the resolver),
  * set up by NODE_OPTIONS.
  */
@@ -69,6 +70,14 @@ export async function resolve(specifier, context, next) {
     expect(bundle.length).toBeLessThan(150_000);
   });
 
+  it("Then every member the bundled zod was made with is one of zod's own (the minified oclif bundle's `z.pop` is not)", async () => {
+    const bundle = readFileSync(join(import.meta.dirname, '../../dist/core/vendor/zod.js'), 'utf8');
+    const members = /^\/\* zod members: (.*) \*\//.exec(bundle)?.[1]?.split(' ') ?? [];
+    const { z } = await import('zod');
+    expect(members.length).toBeGreaterThan(0);
+    expect(members.filter((name) => !(name in z))).toEqual([]);
+  });
+
   it('Given a valid config, When rules list runs, Then it lists the rules with the bundled zod', () => {
     const dir = tempDir();
     writeConfig(
@@ -81,13 +90,34 @@ export async function resolve(specifier, context, next) {
     expect(urls.filter((u) => u.includes('/node_modules/zod/'))).toEqual([]);
   });
 
-  it('When a command runs, Then it loads the parts of oclif it uses, not its index and everything behind it (semver alone is ~50 files)', () => {
+  it('When a command runs, Then it loads oclif from one bundled module, none of its own files and nothing behind them (semver, minimatch, ejs, …)', () => {
     const dir = tempDir();
     const { run, urls } = loadedBy(['failed', 'list', '--db', join(dir, 'none.db')], dir);
     expect(run.stderr).toContain('no state store');
-    expect(urls.some((u) => u.includes('/node_modules/@oclif/core/lib/command.js'))).toBe(true);
+    expect(urls.some((u) => u.endsWith('/dist/cli/vendor/oclif.js'))).toBe(true);
     expect(
-      urls.filter((u) => /\/node_modules\/@oclif\/core\/lib\/index\.js$|\/node_modules\/semver\//.test(u)),
+      urls.filter((u) => /\/node_modules\/(@oclif\/core|semver|minimatch|ejs|debug|tinyglobby)\//.test(u)),
     ).toEqual([]);
+  });
+
+  it('When a command prints a table of one-column text, Then cli-table3 (and string-width, emoji-regex behind it) is not loaded', () => {
+    const dir = tempDir();
+    writeConfig(
+      dir,
+      `{ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })], processes: [defineProcess({ name: 'bill', steps: [{ name: 'charge', run: async () => 1 }] })] }`,
+    );
+    const { run, urls } = loadedBy(['rules', 'list'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^RULE +ON +PROCESS/);
+    expect(urls.filter((u) => /\/node_modules\/(cli-table3|string-width)\//.test(u))).toEqual([]);
+  });
+
+  it('When a command runs with a TypeScript config, Then jiti is required, not imported (Node would scan its 190 kB for named exports)', () => {
+    const dir = tempDir();
+    writeConfig(dir, `{ name: 'orders', rules: [] }`);
+    const { run, urls } = loadedBy(['rules', 'list', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(urls.some((u) => u.endsWith('/node_modules/jiti/lib/jiti.cjs'))).toBe(true);
+    expect(urls.filter((u) => u.endsWith('/node_modules/jiti/lib/jiti.mjs'))).toEqual([]);
   });
 });

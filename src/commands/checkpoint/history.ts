@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { agentFlag, sourceFlag } from '../../cli/flags.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 
 export default class CheckpointHistory extends BaseCommand {
   static override summary = 'Show the checkpoint moves operators executed: who, when, before → after, why.';

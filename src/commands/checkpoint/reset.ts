@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { CheckpointMoveCommand, checkpointMoveFlags } from '../../cli/checkpoint-move-command.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 
 export default class CheckpointReset extends CheckpointMoveCommand {
   static override summary =

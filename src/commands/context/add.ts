@@ -1,7 +1,6 @@
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { sourceFlag } from '../../cli/flags.js';
+import { Args, Flags } from '../../cli/vendor/oclif.js';
 
 export default class ContextAdd extends BaseCommand {
   static override summary = 'Name an environment: the source, store and sink commands use in it.';

@@ -1,5 +1,5 @@
-import * as Args from '@oclif/core/args';
 import { BaseCommand } from '../../cli/base-command.js';
+import { Args } from '../../cli/vendor/oclif.js';
 
 export default class ContextRemove extends BaseCommand {
   static override summary = 'Remove a context (if it was current, none is afterwards).';

@@ -1,6 +1,5 @@
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
+import { Args, Flags } from '../../cli/vendor/oclif.js';
 
 export default class ContextUse extends BaseCommand {
   static override summary = 'Make a context the current one: commands use it when none is named.';

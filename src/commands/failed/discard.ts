@@ -1,8 +1,7 @@
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
 import { yesFlag } from '../../cli/flags.js';
+import { Args, Flags } from '../../cli/vendor/oclif.js';
 
 export default class FailedDiscard extends BaseCommand {
   static override summary = 'Discard parked messages: keep them in the store, never replay them.';

@@ -1,9 +1,8 @@
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
 import { yesFlag } from '../../cli/flags.js';
 import { readFlagFile } from '../../cli/read-flag-file.js';
+import { Args, Flags } from '../../cli/vendor/oclif.js';
 import type { BulkEditResult } from '../../core/ops/failed-edit/edit-failed.js';
 
 export default class FailedEdit extends BaseCommand {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { failedFilterOf, failedFlags, failedWhereOf } from '../../cli/failed-flags.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 
 export default class FailedExport extends BaseCommand {
   static override summary = 'Export parked messages as NDJSON, one item per line.';

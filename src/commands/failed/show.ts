@@ -1,6 +1,5 @@
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
+import { Args, Flags } from '../../cli/vendor/oclif.js';
 
 export default class FailedShow extends BaseCommand {
   static override summary = 'Show one parked message: every field, its failure history and its payload.';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 
 async function readInput(path: string): Promise<string> {
   if (path !== '-') return readFile(path, 'utf8');

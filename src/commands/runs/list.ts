@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 import { RUN_STATES } from '../../core/model/run-record.js';
 
 export default class RunsList extends BaseCommand {

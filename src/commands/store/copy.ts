@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { yesFlag } from '../../cli/flags.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 
 export default class StoreCopy extends BaseCommand {
   static override summary =

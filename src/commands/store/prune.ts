@@ -1,6 +1,6 @@
-import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../../cli/base-command.js';
 import { yesFlag } from '../../cli/flags.js';
+import { Flags } from '../../cli/vendor/oclif.js';
 import { PRUNE_KINDS, type PruneKind } from '../../core/ops/store-prune.js';
 
 export default class StorePrune extends BaseCommand {

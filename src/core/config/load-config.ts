@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +52,17 @@ function publicApi(): string {
   return join(dirname(here), '..', here.endsWith('.ts') ? 'index.ts' : 'index.js');
 }
 
+/**
+ * jiti through its CommonJS entry: `import('jiti')` reaches the same 190 kB `dist/jiti.cjs` from ESM, and
+ * Node then scans all of it for named exports (cjs-module-lexer) before running it — ~35 ms of CPU in
+ * every process that loads a TypeScript or JavaScript config. `require` runs it without that scan.
+ */
+function loadJiti(): typeof import('jiti') {
+  return createRequire(import.meta.url)('jiti') as typeof import('jiti');
+}
+
 async function importModule(path: string): Promise<unknown> {
-  const { createJiti } = await import('jiti');
+  const { createJiti } = loadJiti();
   const cache = configCache();
   const jiti = createJiti(import.meta.url, {
     interopDefault: true,
