@@ -100,18 +100,6 @@ export async function resolve(specifier, context, next) {
     ).toEqual([]);
   });
 
-  it('When a command prints a table of one-column text, Then cli-table3 (and string-width, emoji-regex behind it) is not loaded', () => {
-    const dir = tempDir();
-    writeConfig(
-      dir,
-      `{ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })], processes: [defineProcess({ name: 'bill', steps: [{ name: 'charge', run: async () => 1 }] })] }`,
-    );
-    const { run, urls } = loadedBy(['rules', 'list'], dir);
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^RULE +ON +PROCESS/);
-    expect(urls.filter((u) => /\/node_modules\/(cli-table3|string-width)\//.test(u))).toEqual([]);
-  });
-
   it('When a command runs with a TypeScript config, Then jiti is required, not imported (Node would scan its 190 kB for named exports)', () => {
     const dir = tempDir();
     writeConfig(dir, `{ name: 'orders', rules: [] }`);

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import Table from 'cli-table3';
 import { printable } from './printable.js';
 
 export interface Column<Row> {
@@ -25,18 +25,9 @@ const BORDERLESS = {
   middle: '  ',
 };
 
-/** Cells made only of characters one column wide each: printable ASCII and the few symbols renderers use. */
-const NARROW = /^[\x20-\x7e…→←↑↓—–·×°]*$/;
-
 /**
  * A borderless, kubectl-style table; `empty` is printed instead when there are no rows. Cells are shown
  * `printable`: they hold event and error text.
- *
- * Columns two spaces apart, each as wide as its widest cell, lines without trailing blanks. When every
- * cell is one-column characters (the usual table: ids, names, states, numbers), the layout is done here;
- * otherwise (wide or combining characters, a tab, a line break in a cell) by cli-table3, which measures
- * display width. cli-table3 is loaded only then: with what it requires it cost ~20 ms of CPU, 6–8 % of
- * `agentctl status`. Both give the same text (a property test compares them).
  */
 export function renderTable<Row>(
   columns: readonly Column<Row>[],
@@ -44,41 +35,13 @@ export function renderTable<Row>(
   empty = '(none)',
 ): string {
   if (rows.length === 0) return empty;
-  const head = columns.map((c) => c.header);
-  const body = rows.map((row) => columns.map((c) => printable(c.value(row))));
-  const lines = [head, ...body];
-  if (!lines.every((line) => line.every((cell) => NARROW.test(cell)))) {
-    return cliTable3(columns, head, body);
-  }
-  const widths = columns.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
-  return lines
-    .map((line) =>
-      line
-        .map((cell, i) =>
-          columns[i]!.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!),
-        )
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-type Table = typeof import('cli-table3');
-
-/** The same table laid out by cli-table3 (display widths of any text). */
-export function cliTable3<Row>(
-  columns: readonly Column<Row>[],
-  head: readonly string[],
-  body: readonly (readonly string[])[],
-): string {
-  const Table = createRequire(import.meta.url)('cli-table3') as Table;
   const table = new Table({
-    head: [...head],
+    head: columns.map((c) => c.header),
     chars: BORDERLESS,
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
     colAligns: columns.map((c) => c.align ?? 'left'),
   });
-  for (const line of body) table.push([...line]);
+  for (const row of rows) table.push(columns.map((c) => printable(c.value(row))));
   return table
     .toString()
     .split('\n')
