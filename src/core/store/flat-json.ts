@@ -23,10 +23,12 @@ export function writeFlatJson(bytes: Uint8Array, at: number, item: unknown, limi
 }
 
 /**
- * Integers up to this magnitude are written digit by digit: their tenth is then exact enough in a double
- * (spacing under 1/16) that flooring it gives the integer quotient.
+ * Integers up to this magnitude are written: split at 1e8, both halves are exact small integers (the
+ * quotient of one up to 1e15 by 1e8 is at most 1e7, where doubles are spaced far closer than 1e-8, so
+ * flooring the double quotient gives the integer quotient).
  */
 const LARGEST_INTEGER = 1e15;
+const HALF = 1e8;
 
 function writeValue(bytes: Uint8Array, at: number, value: unknown, limit: number): number {
   switch (typeof value) {
@@ -52,13 +54,19 @@ function writeString(bytes: Uint8Array, at: number, text: string, limit: number)
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     // Control characters, `"`, `\` and anything outside ASCII: escaped or multi-byte, left to JSON.stringify.
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    // One unsigned comparison for the printable range 0x20..0x7e (below 0x20 wraps to a large number).
+    if ((c - 0x20) >>> 0 > 0x5e || c === 0x22 || c === 0x5c) return -1;
     bytes[at++] = c;
   }
   bytes[at++] = 0x22;
   return at;
 }
 
+/**
+ * An integer (see `LARGEST_INTEGER`) in decimal. A timestamp in milliseconds has 13 digits: written as two
+ * int32 halves, its digits come from integer divisions by 10 (a multiplication once compiled) instead of
+ * 25 dependent floating-point divisions — most of a ledger entry's cost before (measured 4 per entry).
+ */
 function writeInteger(bytes: Uint8Array, at: number, value: number, limit: number): number {
   // -0 is written `0`, as JSON.stringify does (it is not below 0).
   if (value < 0) {
@@ -66,11 +74,24 @@ function writeInteger(bytes: Uint8Array, at: number, value: number, limit: numbe
     bytes[at++] = 0x2d; // -
     value = -value;
   }
+  if (value < HALF) return writeDigits(bytes, at, value | 0, decimalDigits(value | 0), limit);
+  const high = Math.floor(value / HALF);
+  at = writeDigits(bytes, at, high | 0, decimalDigits(high | 0), limit);
+  return at < 0 ? -1 : writeDigits(bytes, at, (value - high * HALF) | 0, 8, limit);
+}
+
+/** How many decimal digits a non-negative int32 has. */
+function decimalDigits(value: number): number {
   let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let rest = value; rest >= 10; rest = (rest / 10) | 0) digits++;
+  return digits;
+}
+
+/** The last `digits` decimal digits of a non-negative int32, zero-padded on the left. */
+function writeDigits(bytes: Uint8Array, at: number, value: number, digits: number, limit: number): number {
   if (at + digits > limit) return -1;
   for (let k = at + digits - 1; k >= at; k--) {
-    const quotient = Math.floor(value / 10);
+    const quotient = (value / 10) | 0;
     bytes[k] = 0x30 + (value - quotient * 10);
     value = quotient;
   }

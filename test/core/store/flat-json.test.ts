@@ -18,6 +18,8 @@ const flatValue = fc.oneof(
   fc.constantFrom('', '"', '\\', '\n', '\u007f', 'é', 'evt-1', 'local:bench'),
   fc.integer(),
   fc.maxSafeInteger(),
+  // 13-digit timestamps in milliseconds (written as two halves split at 1e8)
+  fc.integer({ min: 1e12, max: 1e13 - 1 }),
   fc.constantFrom(0, -0, 1e15, -1e15, 1e15 + 1, 2 ** 53 - 1, 1_795_000_000_000, 9, 10, 99, 100),
   fc.double(),
   fc.boolean(),
@@ -44,6 +46,8 @@ describe('writeFlatJson: the JSON of a flat array, written without a text', () =
     const fast = fc.oneof(
       ascii.filter((s) => !s.includes('"') && !s.includes('\\')),
       fc.integer({ min: -1e15, max: 1e15 }),
+      fc.integer({ min: 1e12, max: 1e13 - 1 }),
+      fc.integer({ min: -(2 ** 32), max: 2 ** 32 }),
       fc.boolean(),
       fc.constant(null),
     );
@@ -80,6 +84,43 @@ describe('writeFlatJson: the JSON of a flat array, written without a text', () =
 
     // When written / Then the fast path took it, and wrote what JSON.stringify writes
     expect(written(entry)).toBe(JSON.stringify(entry));
+  });
+
+  it('Given integers around the split at 1e8 (the high and low halves), When written, Then each is its JSON on the fast path', () => {
+    const integers = [
+      0,
+      -1,
+      7,
+      -7,
+      99_999_999,
+      100_000_000,
+      100_000_001,
+      100_000_010,
+      1_000_000_007,
+      1_796_520_123_452,
+      1_795_000_000_000,
+      999_999_999_999_999,
+      1e15,
+      -100_000_000,
+      -1_796_520_123_452,
+      -1e15,
+      2 ** 31,
+      2 ** 31 - 1,
+      2 ** 31 + 1,
+      -(2 ** 31),
+      -(2 ** 31 - 1),
+      -(2 ** 31 + 1),
+      2 ** 32 + 5,
+      1_000_000_000_000,
+      9_999_999_999_999,
+    ];
+    for (const n of integers) expect(written([n])).toBe(JSON.stringify([n]));
+    // 2^53 - 1 is past the largest integer taken: left to JSON.stringify
+    expect(written([2 ** 53 - 1])).toBeUndefined();
+    // Given no room for the low half's digits, Then nothing is taken
+    const bytes = new Uint8Array(40);
+    expect(writeFlatJson(bytes, 0, [1_796_520_123_452], 10)).toBe(-1);
+    expect([...bytes.subarray(10)].every((b) => b === 0)).toBe(true);
   });
 
   it('Given an item the fast path does not take, or no room, When written, Then it answers -1 and writes nothing at or past the limit', () => {
