@@ -27,10 +27,15 @@ export interface RunPlan {
   readonly eventIds: string[];
 }
 
-/** Pending runs for the matches of `entries`, in order; a run the journal knows succeeded is skipped. */
+/**
+ * Pending runs for the matches of `entries`, in order; a run the journal knows succeeded is skipped. The
+ * clock is read once for the stretch (its runs are created together, and a read per run cost about as much
+ * as planning it), and only if a run is planned.
+ */
 export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProcessesOptions): RunPlan {
   const { journal, group, now, runner, worker } = options;
   const plan: RunPlan = { planned: [], ids: [], eventIds: [] };
+  let createdAt: number | undefined;
   for (const entry of entries) {
     const { event, matches } = entry.message.payload;
     let jobs: RunJob[] = [];
@@ -41,7 +46,7 @@ export function planRuns(entries: Iterable<DispatchEntry>, options: DispatchProc
         continue;
       }
       const process = options.processes.require(match.process);
-      const createdAt = now();
+      createdAt ??= now();
       // One literal with every field the executor sets (undefined until then, as JSON leaves it out): a
       // field added later moves the record's fields to a second store, and a spread costs an object.
       const run: RunRecord = {

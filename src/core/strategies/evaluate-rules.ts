@@ -26,6 +26,11 @@ export interface EvaluateRulesOptions {
  */
 export class EvaluateRules extends ForwardingStrategy<CloudEvent, Evaluation> {
   private readonly carried = new CarriedTransform<CloudEvent, Evaluation>();
+  /**
+   * The time the events submitted since the last `poll` were seen, read at the first of them: the events
+   * of one batch are submitted together, synchronously, so one read stands for all of them.
+   */
+  private seenAt: number | undefined;
 
   constructor(
     private readonly rules: RuleSet,
@@ -50,6 +55,12 @@ export class EvaluateRules extends ForwardingStrategy<CloudEvent, Evaluation> {
     this.carried.forward(message, evaluated, this.next);
   }
 
+  /** Ends the batch: the next event submitted reads the clock again. */
+  override poll(): Promise<void> | undefined {
+    this.seenAt = undefined;
+    return super.poll();
+  }
+
   override terminate(): void {
     this.carried.clear();
     super.terminate();
@@ -58,7 +69,8 @@ export class EvaluateRules extends ForwardingStrategy<CloudEvent, Evaluation> {
   /** Records the event as the latest of its type, then evaluates the rules against it. */
   private match(message: Message<CloudEvent>): RuleMatch[] {
     const event = message.payload;
-    this.options.latest?.record(event.type, event, this.options.now?.() ?? message.timestamp);
+    const latest = this.options.latest;
+    if (latest !== undefined) latest.record(event.type, event, this.seen(message));
     try {
       return this.rules.evaluate(event);
     } catch (cause) {
@@ -67,5 +79,13 @@ export class EvaluateRules extends ForwardingStrategy<CloudEvent, Evaluation> {
         ...(isRuleError(cause) ? { rule: cause.rule } : {}),
       });
     }
+  }
+
+  /** When this batch was seen (`now`, read once per batch), or the message's timestamp without a clock. */
+  private seen(message: Message<CloudEvent>): number {
+    const now = this.options.now;
+    if (now === undefined) return message.timestamp;
+    this.seenAt ??= now();
+    return this.seenAt;
   }
 }

@@ -776,6 +776,18 @@ describe('DispatchProcesses', () => {
     expect(JSON.parse(new TextDecoder().decode(record?.value))).toMatchObject({ output: null });
   });
 
+  it('given events submitted together, when their runs are planned, then the clock is read once for all their runs (createdAt)', async () => {
+    let reads = 0;
+    const clock: Clock = { now: () => 1_800_000_000_000 + 1_000 * reads++, sleep: systemClock.sleep };
+    const { dispatch, next } = rig({ clock });
+    const inputs = [1, 2, 5, 6].map((i) => evaluationAt(i));
+    for (const input of inputs) dispatch.submit(input);
+    await pollUntil(dispatch, () => next.payloads.length === inputs.length);
+    const runs = next.payloads.flatMap((d) => d.runs);
+    expect(runs.length).toBeGreaterThan(inputs.length);
+    expect(new Set(runs.map((r) => r.createdAt))).toEqual(new Set([1_800_000_000_000]));
+  });
+
   it('given an event no rule matched, when dispatched, then a Dispatch without runs is forwarded in its turn', async () => {
     const none = new RuleSet([]);
     const { dispatch, next } = rig();
