@@ -19,9 +19,16 @@ export function tempDir(prefix) {
 export async function timedAgentRun(store, agent, { keepOpen = false } = {}) {
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
+  const main0 = procCpu(`/proc/self/task/${process.pid}/stat`);
   const { result, rssMb, rssMbPerSecond } = await withPeakRss(() => agent.run());
   const s = seconds(started);
   const cpu = process.cpuUsage(cpu0);
+  const main1 = procCpu(`/proc/self/task/${process.pid}/stat`);
+  // The main thread's share alone (the pipeline's own work, without the store's writer thread).
+  const mainCpuUsPerEvent =
+    main0 !== undefined && main1 !== undefined && result.read > 0
+      ? Math.round(((main1.ms - main0.ms) * 1000 * 100) / result.read) / 100
+      : undefined;
   // CPU of the whole process (main thread and the store's writer thread) per event read: steadier than a
   // rate on a loaded machine.
   const cpuUsPerEvent = result.read > 0 ? Math.round(((cpu.user + cpu.system) / result.read) * 100) / 100 : 0;
@@ -35,6 +42,7 @@ export async function timedAgentRun(store, agent, { keepOpen = false } = {}) {
     rssMb,
     rssMbPerMillionEvents,
     cpuUsPerEvent,
+    mainCpuUsPerEvent,
     summary: result,
     checkpoints,
     storedRuns,

@@ -93,6 +93,7 @@ if (phase()) {
       rssMb: p.rssMb,
       rssMbPerMillionEvents: p.rssMbPerMillionEvents,
       cpuUsPerEvent: p.cpuUsPerEvent,
+      mainCpuUsPerEvent: p.mainCpuUsPerEvent,
     }),
   );
   const last = results.pipeline.at(-1);
