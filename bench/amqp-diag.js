@@ -101,6 +101,14 @@ export async function diagnosed(source, events, work) {
       deliveries.first ??= deliveries.last;
       return deliver(message, generation);
     };
+  // Polls that asked the broker whether the queue is empty (`atHead` past its local checks).
+  let headChecks = 0;
+  const atHead = source.atHead?.bind(source);
+  if (atHead)
+    source.atHead = () => {
+      if (source.unacked.unacked === 0) headChecks++;
+      return atHead();
+    };
   const unackedHist = new Array(11).fill(0);
   let inboxSum = 0;
   let unackedSum = 0;
@@ -161,6 +169,7 @@ export async function diagnosed(source, events, work) {
         positionsPerSettle: r(acks.positions / acks.settles),
         eventsPerFrame: r(events / acks.frames),
       },
+      headChecks,
       ms: {
         firstDelivery: Math.round(deliveries.first),
         lastDelivery: Math.round(deliveries.last),
