@@ -1,6 +1,7 @@
 // AMQP-only helpers of the benchmark scenarios: queues of persistent CloudEvents, the raw amqplib and
 // Rascal consumers the agent is compared with, and figures over interleaved rounds.
 import amqp from 'amqplib';
+import { brokerCpu } from './amqp-diag.js';
 import { sampleEvent } from './support.js';
 
 export { rotated } from './support.js';
@@ -88,8 +89,10 @@ export function warmAt(count) {
 export async function measured(events, work) {
   warm.from = Math.ceil(events / 5);
   const cpu = process.cpuUsage();
+  const broker = brokerCpu();
   const started = process.hrtime.bigint();
   const result = await work();
+  const brokerUsed = broker === undefined ? undefined : brokerCpu() - broker;
   const seconds = result.seconds ?? Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   const rest = warm.cpu === undefined ? undefined : process.cpuUsage(warm.cpu);
@@ -98,6 +101,8 @@ export async function measured(events, work) {
     seconds,
     eventsPerSecond: events / seconds,
     cpuUsPerEvent: Math.round(((used.user + used.system) / events) * 10) / 10,
+    // The broker's CPU over the whole phase (other benches on the broker count in it too).
+    ...(brokerUsed === undefined ? {} : { brokerCpuUsPerEvent: Math.round((brokerUsed / events) * 10) / 10 }),
     ...(rest === undefined
       ? {}
       : { warmCpuUsPerEvent: Math.round(((rest.user + rest.system) / (events - warm.count)) * 10) / 10 }),

@@ -14,9 +14,14 @@
 // load 6 (JIT compilation of the pipeline's code, the store's writer thread), 14 µs per event over 50,000
 // against 6 for raw amqplib — so `cpuUsPerEvent` is comparable with `local` only at the same
 // BENCH_EVENTS (its default is ten times this one's). The scenario `queue-fake` runs the same pipeline on an in-memory queue, without the broker.
+// Each side also reports `brokerCpuUsPerEvent`: the RabbitMQ node's CPU (beam.smp, read from /proc when the
+// broker runs on this machine) over its phase, per event — on two cores shared with the broker, a reader's
+// rate follows its own CPU per event plus the broker's. BENCH_AMQP_DIAG=1 adds to each round the agent's
+// `diag` (see `bench/amqp-diag.js`: event-loop utilisation, CPU per thread, polls, acks, unacked over time).
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../dist/core/index.js';
 import { openAmqpSource } from '../../dist/core/sources/amqp/open-amqp-source.js';
+import { diagnosed } from '../amqp-diag.js';
 import {
   AMQP_URL,
   cloudEvent400,
@@ -65,17 +70,14 @@ const rascal = () => measured(EVENTS, () => rascalConsume(`${queue}.rascal`, TYP
 
 async function pipeline() {
   const store = await openSqliteStore({ path: `${path}.${round}` });
-  const agent = classifyAgent({
+  const reader = openAmqpSource(`${AMQP_URL}?queue=${queue}.pipeline&type=${TYPE}&prefetch=${PREFETCH}`, {
     store,
-    source: openAmqpSource(`${AMQP_URL}?queue=${queue}.pipeline&type=${TYPE}&prefetch=${PREFETCH}`, {
-      store,
-      group: 'bench',
-    }),
-    consumer: { untilEmpty: true },
+    group: 'bench',
   });
+  const agent = classifyAgent({ store, source: reader, consumer: { untilEmpty: true } });
   // Counted where the agent's progress becomes durable: each flush that acks what was done.
   agent.telemetry.on('commit', () => warmAt(agent.stats.done));
-  return measured(EVENTS, () => timedAgentRun(store, agent));
+  return measured(EVENTS, () => diagnosed(reader, EVENTS, () => timedAgentRun(store, agent)));
 }
 
 /** The AMQP source alone on the pipeline queue: no rules, processes or store. */
@@ -147,6 +149,10 @@ if (phase()) {
       rascalWarmCpuUsPerEvent: q.warmCpuUsPerEvent,
       rssMb: p.rssMb,
       commits: p.summary.commits,
+      brokerCpuUsPerEvent: p.brokerCpuUsPerEvent,
+      baselineBrokerCpuUsPerEvent: b.brokerCpuUsPerEvent,
+      rascalBrokerCpuUsPerEvent: q.brokerCpuUsPerEvent,
+      ...(p.diag ? { diag: p.diag } : {}),
     });
   }
   const rate = median(rounds.map((x) => x.eventsPerSecond));
@@ -161,6 +167,9 @@ if (phase()) {
     spread: spread(rounds.map((x) => x.eventsPerSecond)),
     cpuUsPerEvent: median(rounds.map((x) => x.cpuUsPerEvent)),
     warmCpuUsPerEvent: median(rounds.map((x) => x.warmCpuUsPerEvent)),
+    brokerCpuUsPerEvent: median(rounds.map((x) => x.brokerCpuUsPerEvent)),
+    baselineBrokerCpuUsPerEvent: median(rounds.map((x) => x.baselineBrokerCpuUsPerEvent)),
+    rascalBrokerCpuUsPerEvent: median(rounds.map((x) => x.rascalBrokerCpuUsPerEvent)),
     baselineWarmCpuUsPerEvent: median(rounds.map((x) => x.baselineWarmCpuUsPerEvent)),
     rascalWarmCpuUsPerEvent: median(rounds.map((x) => x.rascalWarmCpuUsPerEvent)),
     rssMb: Math.max(...rounds.map((x) => x.rssMb)),

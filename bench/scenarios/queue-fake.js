@@ -9,6 +9,7 @@
 // `amqp`'s figure of the same name, and `cpuUsPerEvent` with `local` at the same BENCH_EVENTS only.
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../dist/core/index.js';
+import { diagnosed } from '../amqp-diag.js';
 import { cloudEvent400, measured, median, warmAt } from '../amqp-support.js';
 import {
   classifyAgent,
@@ -92,9 +93,10 @@ class FakeQueue {
 async function pipeline() {
   const bodies = Array.from({ length: EVENTS }, (_, i) => Buffer.from(JSON.stringify(cloudEvent400(i))));
   const store = await openSqliteStore({ path: `${process.env.BENCH_DB}.${process.env.BENCH_ROUND}` });
-  const agent = classifyAgent({ store, source: new FakeQueue(bodies), consumer: { untilEmpty: true } });
+  const queue = new FakeQueue(bodies);
+  const agent = classifyAgent({ store, source: queue, consumer: { untilEmpty: true } });
   agent.telemetry.on('commit', () => warmAt(agent.stats.done));
-  return measured(EVENTS, () => timedAgentRun(store, agent));
+  return measured(EVENTS, () => diagnosed(queue, EVENTS, () => timedAgentRun(store, agent)));
 }
 
 if (phase()) {
@@ -125,6 +127,7 @@ if (phase()) {
       cpuUsPerEvent: r.cpuUsPerEvent,
       warmCpuUsPerEvent: r.warmCpuUsPerEvent,
       commits: r.summary.commits,
+      ...(r.diag ? { diag: r.diag } : {}),
     })),
     ratio: null,
     target: 'none: a diagnostic (the pipeline on a queue without the broker)',
