@@ -132,19 +132,9 @@ async function baseline() {
       }
     }),
   );
-  const s = seconds(started);
-  const cpuUsPerEvent = cpuUsPer(count, cpu0);
-  const warmCpuUsPerEvent = warm.usPerEvent(count);
+  const figures = readFigures(count, bytes, started, cpu0);
   kinesis.destroy();
-  return {
-    count,
-    bytes,
-    seconds: s,
-    eventsPerSecond: count / s,
-    cpuSeconds: cpuSeconds(),
-    cpuUsPerEvent,
-    warmCpuUsPerEvent,
-  };
+  return figures;
 }
 
 /** BENCH_BASELINE=source: every shard read from TRIM_HORIZON by the pipeline's source, nothing processed. */
@@ -164,18 +154,22 @@ async function sourceAlone() {
     warm.at(count);
     for (const m of messages) bytes += m.payload.byteLength;
   }
-  const s = seconds(started);
-  const cpuUsPerEvent = cpuUsPer(count, cpu0);
-  const warmCpuUsPerEvent = warm.usPerEvent(count);
+  const figures = readFigures(count, bytes, started, cpu0);
   await source.close();
+  return figures;
+}
+
+/** What a baseline read reports, taken as it ends (before its client is closed). */
+function readFigures(count, bytes, started, cpu0) {
+  const s = seconds(started);
   return {
     count,
     bytes,
     seconds: s,
     eventsPerSecond: count / s,
     cpuSeconds: cpuSeconds(),
-    cpuUsPerEvent,
-    warmCpuUsPerEvent,
+    cpuUsPerEvent: cpuUsPer(count, cpu0),
+    warmCpuUsPerEvent: warm.usPerEvent(count),
   };
 }
 

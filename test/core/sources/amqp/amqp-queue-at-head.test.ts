@@ -2,6 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { AmqpQueueSource } from '../../../../src/core/sources/amqp/amqp-queue-source.js';
 import { openAmqpSource } from '../../../../src/core/sources/amqp/open-amqp-source.js';
+import { consumeMessage } from './consume-message.js';
 
 /**
  * A queue source consuming (assigned, subscribed, nothing unacked, empty inbox) on a broker whose
@@ -38,12 +39,7 @@ function deliver(source: AmqpQueueSource, tag: number): void {
     channel: { generation: number };
     deliver(message: ConsumeMessage, generation: number): void;
   };
-  const message = {
-    fields: { deliveryTag: tag, redelivered: false, routingKey: 'q', exchange: '', consumerTag: 'ctag' },
-    properties: { headers: {}, timestamp: 1_700_000_000 },
-    content: Buffer.from(`{"n":${tag}}`),
-  } as unknown as ConsumeMessage;
-  internals.deliver(message, internals.channel.generation);
+  internals.deliver(consumeMessage(tag), internals.channel.generation);
 }
 
 describe('AmqpQueueSource: caught up', () => {

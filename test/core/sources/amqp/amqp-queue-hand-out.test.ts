@@ -2,6 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { AmqpQueueSource } from '../../../../src/core/sources/amqp/amqp-queue-source.js';
 import { openAmqpSource } from '../../../../src/core/sources/amqp/open-amqp-source.js';
+import { consumeMessage } from './consume-message.js';
 
 const PREFETCH = 40;
 
@@ -17,14 +18,7 @@ function sourceHolding(n: number): AmqpQueueSource {
   Object.defineProperty(internals.channel, 'channel', { get: () => ({}) });
   internals.assigned = true;
   internals.consumerTag = 'ctag';
-  for (let tag = 1; tag <= n; tag++) {
-    const message = {
-      fields: { deliveryTag: tag, redelivered: false, routingKey: 'q', exchange: '', consumerTag: 'ctag' },
-      properties: { headers: {}, timestamp: 1_700_000_000 },
-      content: Buffer.from(`{"n":${tag}}`),
-    } as unknown as ConsumeMessage;
-    internals.deliver(message, internals.channel.generation);
-  }
+  for (let tag = 1; tag <= n; tag++) internals.deliver(consumeMessage(tag), internals.channel.generation);
   return source;
 }
 
