@@ -69,8 +69,7 @@ export class EvaluateRules extends ForwardingStrategy<CloudEvent, Evaluation> {
   /** Records the event as the latest of its type, then evaluates the rules against it. */
   private match(message: Message<CloudEvent>): RuleMatch[] {
     const event = message.payload;
-    const latest = this.options.latest;
-    if (latest !== undefined) latest.record(event.type, event, this.seen(message));
+    this.options.latest?.record(event.type, event, this.seen(message));
     try {
       return this.rules.evaluate(event);
     } catch (cause) {

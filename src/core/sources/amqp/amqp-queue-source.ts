@@ -110,27 +110,16 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
     // A turn of the event loop before taking: amqplib writes frames (our acks) from a setImmediate and
     // reads the socket in I/O callbacks, neither of which runs while the processor works through promise
     // continuations; without it the ack waits in a buffer and the broker, short of credit, waits too.
-    // One turn of the event loop, so that amqplib's scheduled writes (acks) reach the socket.
     const held = this.unacked.unacked > 0;
     await nextTurn();
     if (!this.assigned || this.paused || this.inbox.size === 0) {
       const idleMs = this.options.idleMs ?? 50;
-      if (this.assigned && !this.paused) {
+      if (!this.assigned || this.paused) await this.clock.sleep(idleMs, signal).catch(() => undefined);
+      else {
         if (!held || this.unacked.unacked > 0) await this.inbox.wait(idleMs, this.clock, signal);
-        // Everything held when this poll began was acked since (`ack` wakes the wait): after a short
-        // grace for what the freed credit brings, the queue is asked whether it is empty, not after an
-        // idle wait (the tail of an `--until-empty` run was ≥ 50 ms of it), while a delivery still ends
-        // the wait. Without the grace it was asked 25–67 times a run of 50,000 (each a temporary
-        // channel and a passive declare: the broker's CPU per event rose by ~1 µs); with it, 3–7.
-        if (held && this.inbox.size === 0 && this.unacked.unacked === 0 && !signal?.aborted) {
-          const grace = Math.min(idleMs, SETTLED_GRACE_MS);
-          await this.inbox.wait(grace, this.clock, signal);
-          if (this.inbox.size === 0 && this.unacked.unacked === 0 && !signal?.aborted) {
-            const caughtUp = await this.headOrDelivery(idleMs - grace, signal);
-            if (caughtUp !== undefined) return { messages: [], ended: [], caughtUp };
-          }
-        }
-      } else await this.clock.sleep(idleMs, signal).catch(() => undefined);
+        const caughtUp = held ? await this.settledHead(idleMs, signal) : undefined;
+        if (caughtUp !== undefined) return { messages: [], ended: [], caughtUp };
+      }
     }
     if (!this.assigned || this.paused) return { messages: [], ended: [], caughtUp: !this.assigned };
     const taken = this.inbox.take(Math.min(max, this.handOut));
@@ -143,32 +132,27 @@ export class AmqpQueueSource extends AmqpConsumer<AmqpDelivery, AmqpQueueSourceO
   }
 
   /**
-   * Asks the broker whether the queue is empty (`atHead`) while waiting up to `ms` for a delivery: its
-   * answer, or undefined when a delivery came first (the answer is then dropped). Mid-run the freed
-   * credit usually brings deliveries first; the question then costs the broker one passive declare and
-   * the loop nothing (waiting on it alone, the loop stopped for a round trip, up to 250 ms on a busy
+   * For a poll that began holding deliveries: once all of them are acked (`ack` wakes the wait) and the
+   * inbox is empty, whether the queue is empty, asked after a short grace for what the freed credit
+   * brings rather than after an idle wait (the tail of an `--until-empty` run was ≥ 50 ms of it); a
+   * delivery still ends the wait (undefined). Without the grace the queue was asked 25–67 times a run of
+   * 50,000 (each a temporary channel and a passive declare: the broker's CPU per event rose by ~1 µs);
+   * with it, 3–7. Mid-run the freed credit usually brings deliveries before the answer, which is then
+   * dropped: waiting on the answer alone stopped the loop for a round trip (up to 250 ms on a busy
    * quorum leader).
    */
-  private async headOrDelivery(ms: number, signal?: AbortSignal): Promise<boolean | undefined> {
-    const answered = new AbortController();
-    const onAbort = () => answered.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const head = this.atHead().then(
-      (atHead) => {
-        answered.abort();
-        return atHead;
-      },
-      () => {
-        answered.abort();
-        return false;
-      },
+  private async settledHead(idleMs: number, signal?: AbortSignal): Promise<boolean | undefined> {
+    const settled = () => this.inbox.size === 0 && this.unacked.unacked === 0 && !signal?.aborted;
+    if (!settled()) return undefined;
+    const grace = Math.min(idleMs, SETTLED_GRACE_MS);
+    await this.inbox.wait(grace, this.clock, signal);
+    if (!settled()) return undefined;
+    return this.inbox.waitOr(
+      this.atHead().catch(() => false),
+      idleMs - grace,
+      this.clock,
+      signal,
     );
-    try {
-      await this.inbox.wait(ms, this.clock, answered.signal);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-    return this.inbox.size > 0 ? undefined : await head;
   }
 
   /** Acks every unacked delivery up to the position, unless it belongs to an older channel generation. */

@@ -38,6 +38,26 @@ export class DeliveryInbox<T> {
     return this.items.size > 0 ? Promise.resolve() : this.alarm.wait(ms, clock, signal);
   }
 
+  /**
+   * Waits as `wait` does, and also ends when `answer` settles: `answer`'s value, or undefined when an item
+   * is there (the answer is then dropped). `answer` must not reject.
+   */
+  async waitOr<A>(
+    answer: Promise<A>,
+    ms: number,
+    clock: Clock,
+    signal?: AbortSignal,
+  ): Promise<A | undefined> {
+    const answered = new AbortController();
+    const settled = answer.finally(() => answered.abort());
+    await this.wait(
+      ms,
+      clock,
+      signal === undefined ? answered.signal : AbortSignal.any([signal, answered.signal]),
+    );
+    return this.items.size > 0 ? undefined : await settled;
+  }
+
   /** Ends a `wait` now. */
   wake(): void {
     this.alarm.wake();
