@@ -13,6 +13,7 @@ import { pgStoreAtVersion } from '../../support/old-store.js';
 import { dropSchemas, PG_URL, pgClient, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { flushLedger, ledgerRun } from './fixtures/child-jobs.js';
 import { runTogether } from './fixtures/run-together.js';
+import { seqScans } from './fixtures/seq-scans.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/pg-store-child.ts', import.meta.url));
 const available = await postgresAvailable();
@@ -315,17 +316,7 @@ describe.skipIf(!available)(
         `INSERT INTO "${schema}".run_ledger_events (event_id, id, batch)
          SELECT 'bulk-' || lpad(g::text, 7, '0'), md5(g::text), 1 FROM generate_series(1, 20000) g`,
       );
-      const connection = (store as unknown as { connection: { query(sql: string): Promise<unknown> } })
-        .connection;
-      const scans = async () => {
-        await connection.query('SELECT pg_stat_force_next_flush()');
-        await connection.query('SELECT 1');
-        const { rows } = await db.query(
-          'SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2',
-          [schema, 'run_ledger_events'],
-        );
-        return Number(rows[0].seq_scan);
-      };
+      const scans = () => seqScans(store, db, schema, 'run_ledger_events');
       const scansBefore = await scans();
 
       const { ids, eventIds } = keys(0, 500);

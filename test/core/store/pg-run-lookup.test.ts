@@ -7,6 +7,7 @@ import {
 } from '../../../src/core/store/postgres/postgres-state-store.js';
 import { dropSchemas, PG_URL, pgClient, postgresAvailable, serviceSuite } from '../../support/services.js';
 import { flushLedger, ledgerRun } from './fixtures/child-jobs.js';
+import { seqScans } from './fixtures/seq-scans.js';
 
 const available = await postgresAvailable();
 const PREFIX = `agentctl_lookup_${randomBytes(4).toString('hex')}`;
@@ -47,15 +48,7 @@ describe.skipIf(!available)(
         [ids[3], ids[20]],
       );
       const { connection } = store as unknown as { connection: PgConnection };
-      const scans = async () => {
-        await connection.query('SELECT pg_stat_force_next_flush()');
-        await connection.query('SELECT 1');
-        const { rows } = await db.query(
-          'SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2',
-          [schema, 'runs'],
-        );
-        return Number(rows[0].seq_scan);
-      };
+      const scans = () => seqScans(store, db, schema, 'runs');
       const scansBefore = await scans();
 
       const found = await store.runs.lookup(ids, eventIds);
