@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
+import { effectRecordSource, readEffectRecords } from '../support/effect-log.js';
 import { tempDir } from '../support/temp.js';
 
 const N = 400;
@@ -19,7 +20,7 @@ function agentDir(): string {
       rules: [rule({ name: 'r', on: 'tick', process: 'p' })],
       processes: [defineProcess({ name: 'p', steps: [{ name: 's', run: async ({ event }) => {
         await new Promise((resolve) => setTimeout(resolve, 10));
-        appendFileSync(join(${JSON.stringify(dir)}, 'effects.log'), event.id + '\\n');
+        appendFileSync(join(${JSON.stringify(dir)}, 'effects.log'), ${effectRecordSource('event.id')});
       } }] })],
     }`,
     "import { appendFileSync } from 'node:fs';\nimport { join } from 'node:path';",
@@ -34,7 +35,7 @@ function agentDir(): string {
 
 function effects(dir: string): Set<string> {
   const path = join(dir, 'effects.log');
-  return new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
+  return new Set(readEffectRecords(path));
 }
 
 describe('consume restarted after kill -9', () => {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CloudEvent } from '../../src/core/events/cloud-event.js';
 import { runIdOf } from '../../src/core/model/run-id.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { readEffectRecords } from '../support/effect-log.js';
 import { type AgentChild, startAgentChild } from '../support/fixture-child.js';
 import { tempDir } from '../support/temp.js';
 
@@ -56,7 +57,7 @@ function skippedBy(stdout: string): number {
 }
 
 function effectLines(effects: string): string[] {
-  return readFileSync(effects, 'utf8').split('\n').filter(Boolean);
+  return readEffectRecords(effects);
 }
 
 describe('Agent crash safety', () => {

@@ -4,7 +4,7 @@
  * over; no event is lost, and no shard ever has two live lease owners at once.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -12,6 +12,7 @@ import { openStore } from '../../src/core/store/open-store.js';
 import type { StateStore } from '../../src/core/store/state-store.js';
 import { type Kinesalite, placeRecords, startKinesalite } from '../kinesis/support/kinesalite.js';
 import { keyedEvents } from '../kinesis/support/kinesis-agent.js';
+import { readEffectRecords } from '../support/effect-log.js';
 import { dropSchemas, PG_URL, postgresAvailable, serviceSuite } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 
@@ -94,7 +95,7 @@ describe.skipIf(!available)(
       };
       await expect.poll(split, { timeout: 60_000, interval: 250 }).toEqual([2, 3, 3]);
       console.log(`fleet: split 3/3/2 after ${Date.now() - began} ms`);
-      const lines = () => readFileSync(effects, 'utf8').split('\n').filter(Boolean);
+      const lines = () => readEffectRecords(effects);
       await expect.poll(() => lines().length, { timeout: 60_000, interval: 20 }).toBeGreaterThan(1_000);
 
       const victim = consumers.find((c) => c.id === 'b')!;

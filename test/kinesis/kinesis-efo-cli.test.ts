@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { type CliResult, startAgentctl, writeConfig } from '../support/cli.js';
+import { effectRecordSource, readEffectRecords } from '../support/effect-log.js';
 import { type EfoServer, startEfoServer } from '../support/kinesis-efo-server.js';
 import { tempDir } from '../support/temp.js';
 import { type Kinesalite, placeRecords, startKinesalite } from './support/kinesalite.js';
@@ -37,7 +37,7 @@ function givenAProject(delayMs = 0): { dir: string; db: string; effects: string 
       rules: [rule({ name: 'record-order', on: 'order.placed', process: 'record' })],
       processes: [defineProcess({ name: 'record', steps: [{ name: 'note', run: async ({ event }) => {
         if (${delayMs} > 0) await new Promise((resolve) => setTimeout(resolve, ${delayMs}));
-        appendFileSync(${JSON.stringify(effects)}, JSON.stringify(event.data) + '\\n');
+        appendFileSync(${JSON.stringify(effects)}, ${effectRecordSource('JSON.stringify(event.data)')});
         return event.id;
       } }] })],
     }`,
@@ -47,11 +47,7 @@ function givenAProject(delayMs = 0): { dir: string; db: string; effects: string 
 }
 
 function effectsOf(path: string): { n: number }[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { n: number });
+  return readEffectRecords(path).map((l) => JSON.parse(l) as { n: number });
 }
 
 /** Runs the CLI in the background (never spawnSync: the test server lives in this event loop). */

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
+import { readEffectRecords } from '../support/effect-log.js';
 import { type AgentChild, startAgentChild } from '../support/fixture-child.js';
 import { tempDir } from '../support/temp.js';
 import { type Kinesalite, placeRecords, startKinesalite, tips } from './support/kinesalite.js';
@@ -32,10 +33,7 @@ function effectLines(effects: string): string[] {
 
 /** `[event id, agent id]` per execution. */
 function effectsBy(effects: string): [string, string][] {
-  return readFileSync(effects, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ') as [string, string]);
+  return readEffectRecords(effects).map((line) => line.split(' ') as [string, string]);
 }
 
 async function until(

@@ -100,6 +100,19 @@ describe('NdjsonSink.file', () => {
     expect(lines(path).map((line) => (line as { id: string }).id)).toEqual(['old', 'a', 'b', 'c']);
   });
 
+  it('given a file whose last line a crash cut short, when a sink appends to it, then its first line is a line of its own, not glued to the cut one', async () => {
+    const path = join(tempDir(), 'out.ndjson');
+    writeFileSync(path, `${toNdjsonLine(record('a', text('1')))}{"id":"b","val`);
+    const sink = NdjsonSink.file(path);
+    await sink.send([record('c', text('3'))]);
+    await sink.close();
+    const [whole, cut, appended, end] = readFileSync(path, 'utf8').split('\n');
+    expect(JSON.parse(whole!)).toMatchObject({ id: 'a' });
+    expect(cut).toBe('{"id":"b","val');
+    expect(JSON.parse(appended!)).toMatchObject({ id: 'c', value: 3 });
+    expect(end).toBe('');
+  });
+
   it('given a closed sink, when sending, then it throws', async () => {
     const sink = NdjsonSink.file(join(tempDir(), 'x.ndjson'));
     await sink.close();

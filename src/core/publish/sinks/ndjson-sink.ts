@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createPrivateFile, makePrivateDirectory } from '../../private-files.js';
@@ -148,7 +148,13 @@ async function openFile(path: string, durable: boolean): Promise<NdjsonTarget> {
   // Published records are payloads: a file the sink creates is its owner's alone.
   makePrivateDirectory(dirname(path));
   createPrivateFile(path);
-  const handle = await open(path, 'a');
+  const handle = await open(path, 'a+');
+  try {
+    await endTornLine(handle);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   const stream = handle.createWriteStream();
   return {
     stream,
@@ -160,6 +166,20 @@ async function openFile(path: string, durable: boolean): Promise<NdjsonTarget> {
       await closed;
     },
   };
+}
+
+/**
+ * Ends the file's last line if it has no newline: a line cut short by a crash (a SIGKILL can stop a write
+ * between two pages). The next line appended is then a line of its own; glued to the cut one, a reader
+ * would lose it too. The cut line stays, as a line that is not JSON (its record is published again: it
+ * was never acknowledged).
+ */
+async function endTornLine(handle: FileHandle): Promise<void> {
+  const { size } = await handle.stat();
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  if (last[0] !== 0x0a) await handle.write('\n');
 }
 
 /** Resolves when the stream has taken `chunk` and, if it asked for it, drained. */
