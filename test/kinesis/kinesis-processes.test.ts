@@ -1,13 +1,16 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { CloudEvent } from '../../src/core/events/cloud-event.js';
+import { runIdOf } from '../../src/core/model/run-id.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { readEffectRecords } from '../support/effect-log.js';
 import { type AgentChild, startAgentChild } from '../support/fixture-child.js';
 import { tempDir } from '../support/temp.js';
-import { type Kinesalite, placeRecords, startKinesalite, tips } from './support/kinesalite.js';
+import { type Kinesalite, type Placed, placeRecords, startKinesalite, tips } from './support/kinesalite.js';
 import { keyedEvents } from './support/kinesis-agent.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/kinesis-agent-child.ts', import.meta.url));
@@ -48,6 +51,55 @@ async function until(
   }
 }
 
+/** The group's checkpoints of the stream, by shard. */
+async function checkpointsOf(db: string, stream: string): Promise<Map<string, string>> {
+  const store = await openSqliteStore({ path: db, readonly: true });
+  try {
+    const checkpoints = await store.checkpoints.get(GROUP, `kinesis://${stream}`);
+    return new Map([...checkpoints].map(([shard, c]) => [shard, c.position]));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Where an event with no effect stands, for the failure message: its shard and sequence, the shard's
+ * checkpoint when the first agent was killed and now, its run in the store, the failed store's size,
+ * whether its id appears anywhere in the effect log's bytes, and whether Kinesis still has it.
+ */
+async function whereIs(
+  event: CloudEvent,
+  at: Placed,
+  context: { db: string; effects: string; admin: KinesisClient; stream: string; atKill: Map<string, string> },
+): Promise<Record<string, unknown>> {
+  const { db, effects, admin, stream, atKill } = context;
+  const store = await openSqliteStore({ path: db, readonly: true });
+  try {
+    const run = await store.runs.get(runIdOf(GROUP, event, 'effect-orders'), event.id);
+    const iterator = await admin.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: at.shard,
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        StartingSequenceNumber: at.sequence,
+      }),
+    );
+    const got = await admin.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator!, Limit: 1 }));
+    return {
+      id: event.id,
+      ...at,
+      checkpointAtKill: atKill.get(at.shard),
+      checkpointNow: (await checkpointsOf(db, stream)).get(at.shard),
+      run: run === undefined ? null : { state: run.state, attempts: run.attempts, worker: run.worker },
+      failed: (await store.failed.list({ limit: 10 })).map((f) => f.reason),
+      inLog: readFileSync(effects, 'utf8').includes(event.id),
+      inKinesis: got.Records?.[0]?.SequenceNumber === at.sequence,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
 let server: Kinesalite;
 beforeAll(async () => {
   server = await startKinesalite();
@@ -75,6 +127,7 @@ describe('Kinesis agents as processes (kinesalite)', () => {
     expect({ signal: killed.signal, stderr: killed.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     const before = new Set(effectLines(effects));
     expect(before.size).toBeLessThan(events.length);
+    const atKill = await checkpointsOf(db, stream);
 
     const second = startChild(server.uri(stream), db, effects, 'crash-agent', 'until-empty');
     const { code, stdout, stderr } = await second.exited;
@@ -91,11 +144,13 @@ describe('Kinesis agents as processes (kinesalite)', () => {
 
     const lines = new Set(effectLines(effects));
     const missing = events.filter((e) => !lines.has(e.event.id));
-    expect(missing.map((e) => e.event.id).slice(0, 5)).toEqual([]);
-    const store = await openSqliteStore({ path: db, readonly: true });
-    onTestFinished(() => store.close());
-    const checkpoints = await store.checkpoints.get(GROUP, `kinesis://${stream}`);
-    expect(new Map([...checkpoints].map(([shard, c]) => [shard, c.position]))).toEqual(tips(placed));
+    const where = await Promise.all(
+      missing
+        .slice(0, 3)
+        .map((e) => whereIs(e.event, placed[events.indexOf(e)]!, { db, effects, admin, stream, atKill })),
+    );
+    expect(missing.map((e) => e.event.id).slice(0, 5), JSON.stringify(where)).toEqual([]);
+    expect(await checkpointsOf(db, stream)).toEqual(tips(placed));
     admin.destroy();
   });
 
