@@ -2,6 +2,7 @@
 // Rascal consumers the agent is compared with, and figures over interleaved rounds.
 import amqp from 'amqplib';
 import { brokerCpu } from './amqp-diag.js';
+import { startMachineProbe } from './machine-probe.js';
 import { sampleEvent } from './support.js';
 
 export { rotated } from './support.js';
@@ -84,10 +85,13 @@ export function warmAt(count) {
 /**
  * Time and CPU of `work` (µs of CPU per event). A consumer that stops its clock itself (at its last ack,
  * before a slow close) returns `seconds`. `warmCpuUsPerEvent`: the CPU per event after the first fifth
- * of the events (see `warmAt`), to the same end.
+ * of the events (see `warmAt`), to the same end. With BENCH_AMQP_DIAG=1 also `machineUs`: the CPU µs
+ * of a fixed piece of work in another process over the phase (see `machine-probe.js`), to tell a slower
+ * machine from a reader that does more.
  */
 export async function measured(events, work) {
   warm.from = Math.ceil(events / 5);
+  const probe = process.env.BENCH_AMQP_DIAG === '1' ? startMachineProbe() : undefined;
   const cpu = process.cpuUsage();
   const broker = brokerCpu();
   const started = process.hrtime.bigint();
@@ -96,8 +100,10 @@ export async function measured(events, work) {
   const seconds = result.seconds ?? Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   const rest = warm.cpu === undefined ? undefined : process.cpuUsage(warm.cpu);
+  const machine = await probe?.stop();
   return {
     ...result,
+    ...(machine === undefined ? {} : { machineUs: machine.median }),
     seconds,
     eventsPerSecond: events / seconds,
     cpuUsPerEvent: Math.round(((used.user + used.system) / events) * 10) / 10,

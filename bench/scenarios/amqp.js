@@ -152,6 +152,10 @@ if (phase()) {
       brokerCpuUsPerEvent: p.brokerCpuUsPerEvent,
       baselineBrokerCpuUsPerEvent: b.brokerCpuUsPerEvent,
       rascalBrokerCpuUsPerEvent: q.brokerCpuUsPerEvent,
+      // BENCH_AMQP_DIAG=1: the fixed work's CPU µs over each side's phase (see `bench/machine-probe.js`).
+      ...(p.machineUs === undefined
+        ? {}
+        : { machineUs: p.machineUs, baselineMachineUs: b.machineUs, rascalMachineUs: q.machineUs }),
       ...(p.diag ? { diag: p.diag } : {}),
     });
   }

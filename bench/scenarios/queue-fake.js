@@ -127,6 +127,7 @@ if (phase()) {
       cpuUsPerEvent: r.cpuUsPerEvent,
       warmCpuUsPerEvent: r.warmCpuUsPerEvent,
       commits: r.summary.commits,
+      ...(r.machineUs === undefined ? {} : { machineUs: r.machineUs }),
       ...(r.diag ? { diag: r.diag } : {}),
     })),
     ratio: null,
