@@ -6,6 +6,7 @@ import { applyWriteBatch, type WriteBatch, WriteBatchBuilder } from './write-bat
 export interface SqliteWriterOptions {
   readonly path: string;
   readonly busyTimeoutMs: number;
+  /** The thread's connection's page cache, in KiB (the store passes its `pageCacheKib`). */
   readonly cacheKib: number;
 }
 
