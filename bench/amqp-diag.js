@@ -4,18 +4,12 @@
 // acks it sent. Diagnostics only: the figures of the scenario do not depend on them.
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { procCpu } from './support.js';
 
-const TICK_US = 10_000; // USER_HZ 100: /proc's CPU times are in hundredths of a second
-
-/** utime + stime of a /proc stat line, in µs (the comm field may hold spaces: read after its ')'). */
+/** utime + stime of a process or thread, in µs (see `procCpu`); undefined when it cannot be read. */
 function statCpu(path) {
-  try {
-    const text = readFileSync(path, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  } catch {
-    return undefined;
-  }
+  const cpu = procCpu(path);
+  return cpu === undefined ? undefined : cpu.ms * 1000;
 }
 
 let beamPid;

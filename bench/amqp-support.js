@@ -3,7 +3,7 @@
 import amqp from 'amqplib';
 import { brokerCpu } from './amqp-diag.js';
 import { startMachineProbe } from './machine-probe.js';
-import { sampleEvent } from './support.js';
+import { sampleEvent, warm } from './support.js';
 
 export { rotated } from './support.js';
 
@@ -66,20 +66,9 @@ export async function drainCheck(names) {
   return left;
 }
 
-/**
- * The part of a read past its start: CPU is taken again once `from` messages were handled (`warmAt`,
- * called by each consumer as it counts), so that `measured` can also give the CPU per event of the rest.
- * A reader's first messages carry its fixed start-up cost (connection, JIT compilation of its code, for
- * the agent also its store's writer thread): measured at load 6, ~0.7 s of CPU for the agent, ~0.3 s for
- * raw amqplib — 14 and 6 µs per event over 50,000.
- */
-const warm = { from: Number.POSITIVE_INFINITY, cpu: undefined, count: 0 };
-
-/** Called with the number of messages handled so far; takes the CPU once, at the first call past `from`. */
+/** Called with the number of messages handled so far (see `warm`): the warm CPU is taken past a fifth. */
 export function warmAt(count) {
-  if (count < warm.from || warm.cpu !== undefined) return;
-  warm.cpu = process.cpuUsage();
-  warm.count = count;
+  warm.at(count);
 }
 
 /**
@@ -99,7 +88,7 @@ export async function measured(events, work) {
   const brokerUsed = broker === undefined ? undefined : brokerCpu() - broker;
   const seconds = result.seconds ?? Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
-  const rest = warm.cpu === undefined ? undefined : process.cpuUsage(warm.cpu);
+  const warmUs = warm.usPerEvent(events);
   const machine = await probe?.stop();
   return {
     ...result,
@@ -109,9 +98,7 @@ export async function measured(events, work) {
     cpuUsPerEvent: Math.round(((used.user + used.system) / events) * 10) / 10,
     // The broker's CPU over the whole phase (other benches on the broker count in it too).
     ...(brokerUsed === undefined ? {} : { brokerCpuUsPerEvent: Math.round((brokerUsed / events) * 10) / 10 }),
-    ...(rest === undefined
-      ? {}
-      : { warmCpuUsPerEvent: Math.round(((rest.user + rest.system) / (events - warm.count)) * 10) / 10 }),
+    ...(warmUs === undefined ? {} : { warmCpuUsPerEvent: Math.round(warmUs * 10) / 10 }),
   };
 }
 

@@ -5,6 +5,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, defineProcess, ProcessRegistry, RuleSet, rule } from '../dist/core/index.js';
 
+/**
+ * The CPU of a read past its start (`warmCpuUsPerEvent`): a reader's first events carry its fixed
+ * start-up (module loading, JIT compilation of its code, connections, the agent's store writer thread) —
+ * several µs per event over 100,000 events, more for the agent than for a raw loop. `at(count)`, called
+ * as the reader counts what it handled, takes the process's CPU once, at the first count past `from`
+ * (set by the scenario; until then never); `usPerEvent(events)` is then the CPU per event of the rest,
+ * unrounded, or undefined. One per process: every phase of a scenario is a process of its own.
+ */
+export const warm = {
+  from: Number.POSITIVE_INFINITY,
+  cpu: undefined,
+  count: 0,
+  at(count) {
+    if (count < this.from || this.cpu !== undefined) return;
+    this.cpu = process.cpuUsage();
+    this.count = count;
+  },
+  usPerEvent(events) {
+    if (this.cpu === undefined || events <= this.count) return undefined;
+    const { user, system } = process.cpuUsage(this.cpu);
+    return (user + system) / (events - this.count);
+  },
+};
+
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), `agentctl-bench-${prefix}-`));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -44,11 +44,14 @@ import {
   succeededRuns,
   tempDir,
   timedAgentRun,
+  warm,
 } from '../support.js';
 
 const SHARDS = 4;
 const PER_SHARD = Number(process.env.BENCH_PER_SHARD ?? 25_000);
 const EVENTS = SHARDS * PER_SHARD;
+// `warmCpuUsPerEvent` counts the CPU after the first fifth of the events.
+warm.from = EVENTS / 5;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STREAM = 'bench';
 
@@ -169,7 +172,7 @@ function readFigures(count, bytes, started, cpu0) {
     eventsPerSecond: count / s,
     cpuSeconds: cpuSeconds(),
     cpuUsPerEvent: cpuUsPer(count, cpu0),
-    warmCpuUsPerEvent: warm.usPerEvent(count),
+    warmCpuUsPerEvent: warmUsPerEvent(count),
   };
 }
 
@@ -202,34 +205,18 @@ async function pipeline() {
   // Taken when `run` returns, as `timedAgentRun` takes `cpuUsPerEvent` (not after the store is closed).
   const run = async () => {
     const result = await agent.run();
-    warmCpuUsPerEvent = warm.usPerEvent(result.read);
+    warmCpuUsPerEvent = warmUsPerEvent(result.read);
     return result;
   };
   const timed = await timedAgentRun(store, { run });
   return { ...timed, warmCpuUsPerEvent, cpuSeconds: cpuSeconds() };
 }
 
-/**
- * CPU per event after the first fifth of the events (`warmCpuUsPerEvent`): over 100,000 events, start-up
- * (module loading, JIT, the SDK's lazily loaded parts, the store's writer thread) is several µs of
- * `cpuUsPerEvent`, more for the pipeline than for the raw loop; `local` reads 1,000,000 events, so its
- * per-event figure carries almost none of it. `at(count)` takes the CPU once, at the first count past a
- * fifth.
- */
-const warm = {
-  cpu: undefined,
-  count: 0,
-  at(count) {
-    if (this.cpu !== undefined || count < EVENTS / 5) return;
-    this.cpu = process.cpuUsage();
-    this.count = count;
-  },
-  usPerEvent(events) {
-    if (this.cpu === undefined || events <= this.count) return undefined;
-    const { user, system } = process.cpuUsage(this.cpu);
-    return Math.round(((user + system) / (events - this.count)) * 100) / 100;
-  },
-};
+/** CPU per event after the first fifth of the events (see `warm`), to 0.01 µs. */
+function warmUsPerEvent(events) {
+  const us = warm.usPerEvent(events);
+  return us === undefined ? undefined : Math.round(us * 100) / 100;
+}
 
 /** The round of median time (the slower of the two middle ones for an even count). */
 function medianRound(rounds) {
