@@ -35,7 +35,8 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
  * Every other page is read once, from the OS's file cache. On the `local` bench (1 M events), 1 MiB (256
  * pages) against 4 MiB made the same file I/O (read and write calls within 2 %), so the same work for
  * SQLite, with 3–4 MB less memory outside the V8 heap (median peak RSS −5 MB over 23 interleaved pairs);
- * 16 MiB had cost ~30 MB more. Raise it (`SqliteStoreOptions.pageCacheKib`) for a store that serves large ad-hoc queries.
+ * 16 MiB had cost ~30 MB more. Raise it (`SqliteStoreOptions.pageCacheKib`) for a store that serves large
+ * ad-hoc queries.
  */
 export const DEFAULT_PAGE_CACHE_KIB = 1024;
 
