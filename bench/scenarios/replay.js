@@ -30,6 +30,12 @@ const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const path = `${process.env.BENCH_DIR}/agent-${process.env.BENCH_ROUND ?? 0}.db`;
 const encoder = new TextEncoder();
 const HASHED_RUN_IDS = process.env.BENCH_RUN_IDS === 'hashed';
+/** BENCH_PAGE_SIZE: the replay's page (default: `replayFailed`'s); BENCH_CACHE_KIB: the store's page cache. */
+const PAGE_SIZE = process.env.BENCH_PAGE_SIZE === undefined ? undefined : Number(process.env.BENCH_PAGE_SIZE);
+/** BENCH_PAYLOAD_BYTES: pads each parked record's value to about this many bytes (default: ~80). */
+const PAD = Number(process.env.BENCH_PAYLOAD_BYTES ?? 0);
+const CACHE =
+  process.env.BENCH_CACHE_KIB === undefined ? {} : { pageCacheKib: Number(process.env.BENCH_CACHE_KIB) };
 
 /** The run id of the `j`-th parked record. */
 function runIdAt(j) {
@@ -42,7 +48,11 @@ async function prepare() {
     const parked = [];
     for (let j = i; j < Math.min(ITEMS, i + 5_000); j++) {
       const runId = runIdAt(j);
-      const value = encoder.encode(JSON.stringify({ runId, output: sampleEvent(j).data }));
+      const output = { runId, output: sampleEvent(j).data };
+      const text = JSON.stringify(output);
+      const value = encoder.encode(
+        text.length >= PAD ? text : JSON.stringify({ ...output, pad: 'x'.repeat(PAD - text.length - 10) }),
+      );
       parked.push({
         group: 'bench',
         source: 'local:bench',
@@ -99,12 +109,17 @@ async function baseline() {
 }
 
 async function replay() {
-  const store = await openSqliteStore({ path });
+  const store = await openSqliteStore({ path, ...CACHE });
   const threads0 = threadCpuMs();
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const { result, rssMb } = await withPeakRss(() =>
-    replayFailed({ store, config: { name: 'bench', publisher: { sink: 'local:results' } }, filter: {} }),
+    replayFailed({
+      store,
+      config: { name: 'bench', publisher: { sink: 'local:results' } },
+      filter: {},
+      ...(PAGE_SIZE === undefined ? {} : { pageSize: PAGE_SIZE }),
+    }),
   );
   const s = seconds(started);
   const cpuUsPerItem = cpuPerItem(process.cpuUsage(cpu0), result.replayed);

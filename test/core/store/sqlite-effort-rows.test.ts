@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PublishAttempt } from '../../../src/core/model/effort.js';
 import { openSqliteStore } from '../../../src/core/store/sqlite/sqlite-state-store.js';
+import { WriteBatchBuilder } from '../../../src/core/store/sqlite/write-batch.js';
 import { tempDir } from '../../support/temp.js';
 import { anEffort } from './state-store-contract.js';
 
@@ -66,5 +67,23 @@ describe('SqliteEffortStore rows', () => {
     await store.flush({ ...EMPTY, efforts });
 
     for (const effort of efforts) expect(await store.efforts.get(effort.id)).toEqual(effort);
+  });
+});
+
+describe('SqliteEffortStore batch order', () => {
+  it('Given efforts of runs in no order, When added to a write batch, Then their rows go in run-id order (those without a run first)', async () => {
+    const { store } = await openFresh();
+    const efforts = [
+      anEffort({ runId: 'run-c' }),
+      anEffort({ runId: 'run-a' }),
+      anEffort(),
+      anEffort({ runId: 'run-b' }),
+    ];
+    const batch = new WriteBatchBuilder();
+
+    store.efforts.addWrites(batch, efforts);
+
+    const rows = batch.build().rows[0] as unknown[][];
+    expect(rows.map((row) => row[3])).toEqual([null, 'run-a', 'run-b', 'run-c']);
   });
 });

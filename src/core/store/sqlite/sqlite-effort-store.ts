@@ -26,9 +26,10 @@ export class SqliteEffortStore implements EffortStore {
    * Adds effort upserts to a batch. An initial (final) attempt that is the history's first (last) one is
    * written as `SAME_AS_HISTORY` instead of a second and third copy of its JSON: most efforts culminate
    * at their first attempt, and their row is then about a third narrower (fewer pages to commit).
+   * The efforts go in run-id order (see `inRunIdOrder`).
    */
   addWrites(batch: WriteBatchBuilder, efforts: readonly Effort[]): void {
-    for (const effort of efforts) {
+    for (const effort of inRunIdOrder(efforts)) {
       const { history } = effort;
       const first = history[0];
       const last = history.at(-1);
@@ -104,6 +105,22 @@ export class SqliteEffortStore implements EffortStore {
       after = rows.at(-1)!.id;
     }
   }
+}
+
+/**
+ * The efforts sorted by run id (those without one first; stable). Run ids are digests, in no order, so a
+ * flush's efforts land at random places of the `efforts_run_id` index; once that index outgrows the page
+ * cache, in arrival order they keep evicting (and spilling) each other's pages within the transaction,
+ * where in key order each leaf is visited once. Measured on the replay bench's SQL with hashed run ids
+ * (100,000 efforts, pages of 1,000, 1 MiB cache): effort upserts plus commit −3 to −5 µs per effort.
+ */
+function inRunIdOrder(efforts: readonly Effort[]): readonly Effort[] {
+  if (efforts.length < 2) return efforts;
+  return [...efforts].sort((a, b) => {
+    const x = a.runId ?? '';
+    const y = b.runId ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /**
