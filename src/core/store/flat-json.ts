@@ -30,21 +30,21 @@ export function writeFlatJson(bytes: Uint8Array, at: number, item: unknown, limi
 const LARGEST_INTEGER = 1e15;
 const HALF = 1e8;
 
+/**
+ * One value. `typeof` compared with a constant, not switched on: the optimising compiler turns each test
+ * into a check of the value's type, while a `switch` on `typeof` called a builtin for the type's name and
+ * compared strings (measured with `perf` on the `local` bench: a fifth of the ledger's encoding).
+ */
 function writeValue(bytes: Uint8Array, at: number, value: unknown, limit: number): number {
-  switch (typeof value) {
-    case 'string':
-      return writeString(bytes, at, value, limit);
-    case 'number':
-      return Number.isInteger(value) && Math.abs(value) <= LARGEST_INTEGER
-        ? writeInteger(bytes, at, value, limit)
-        : -1;
-    case 'boolean':
-      return writeAscii(bytes, at, value ? 'true' : 'false', limit);
-    case 'object':
-      return value === null ? writeAscii(bytes, at, 'null', limit) : -1;
-    default:
-      return -1;
+  if (typeof value === 'string') return writeString(bytes, at, value, limit);
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && Math.abs(value) <= LARGEST_INTEGER
+      ? writeInteger(bytes, at, value, limit)
+      : -1;
   }
+  if (value === null) return writeAscii(bytes, at, 'null', limit);
+  if (typeof value === 'boolean') return writeAscii(bytes, at, value ? 'true' : 'false', limit);
+  return -1;
 }
 
 function writeString(bytes: Uint8Array, at: number, text: string, limit: number): number {
