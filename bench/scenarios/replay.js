@@ -51,7 +51,9 @@ async function prepare() {
       const output = { runId, output: sampleEvent(j).data };
       const text = JSON.stringify(output);
       const value = encoder.encode(
-        text.length >= PAD ? text : JSON.stringify({ ...output, pad: 'x'.repeat(PAD - text.length - 10) }),
+        text.length >= PAD
+          ? text
+          : JSON.stringify({ ...output, pad: 'x'.repeat(Math.max(0, PAD - text.length - 10)) }),
       );
       parked.push({
         group: 'bench',
