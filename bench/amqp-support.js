@@ -66,15 +66,10 @@ export async function drainCheck(names) {
   return left;
 }
 
-/** Called with the number of messages handled so far (see `warm`): the warm CPU is taken past a fifth. */
-export function warmAt(count) {
-  warm.at(count);
-}
-
 /**
  * Time and CPU of `work` (µs of CPU per event). A consumer that stops its clock itself (at its last ack,
  * before a slow close) returns `seconds`. `warmCpuUsPerEvent`: the CPU per event after the first fifth
- * of the events (see `warmAt`), to the same end. With BENCH_AMQP_DIAG=1 also `machineUs`: the CPU µs
+ * of the events (`warm.at`, which each consumer calls as it counts), to the same end. With BENCH_AMQP_DIAG=1 also `machineUs`: the CPU µs
  * of a fixed piece of work in another process over the phase (see `machine-probe.js`), to tell a slower
  * machine from a reader that does more.
  */
@@ -113,7 +108,7 @@ export async function rawConsume(queue, prefetch, events) {
     channel.consume(queue, (message) => {
       JSON.parse(message.content.toString('utf8'));
       channel.ack(message);
-      warmAt(++count);
+      warm.at(++count);
       if (count === events) resolve();
     });
   });
@@ -156,7 +151,7 @@ export async function rascalConsume(queue, type, prefetch, events) {
     subscription.on('error', reject);
     subscription.on('message', (_message, _content, ackOrNack) => {
       ackOrNack();
-      warmAt(++count);
+      warm.at(++count);
       if (count === events) resolve();
     });
   });

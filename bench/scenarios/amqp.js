@@ -34,7 +34,6 @@ import {
   rawConsume,
   rotated,
   spread,
-  warmAt,
 } from '../amqp-support.js';
 import {
   classifyAgent,
@@ -44,6 +43,7 @@ import {
   succeededRuns,
   tempDir,
   timedAgentRun,
+  warm,
 } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -76,7 +76,7 @@ async function pipeline() {
   });
   const agent = classifyAgent({ store, source: reader, consumer: { untilEmpty: true } });
   // Counted where the agent's progress becomes durable: each flush that acks what was done.
-  agent.telemetry.on('commit', () => warmAt(agent.stats.done));
+  agent.telemetry.on('commit', () => warm.at(agent.stats.done));
   return measured(EVENTS, () => diagnosed(reader, EVENTS, () => timedAgentRun(store, agent)));
 }
 
@@ -95,7 +95,7 @@ async function source() {
         JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
       }
       count += messages.length;
-      warmAt(count);
+      warm.at(count);
       if (messages.length > 0) await reader.settle(new Map([[name, messages.map((m) => m.position)]]));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../dist/core/index.js';
 import { diagnosed } from '../amqp-diag.js';
-import { cloudEvent400, measured, median, warmAt } from '../amqp-support.js';
+import { cloudEvent400, measured, median } from '../amqp-support.js';
 import {
   classifyAgent,
   interleaved,
@@ -19,6 +19,7 @@ import {
   succeededRuns,
   tempDir,
   timedAgentRun,
+  warm,
 } from '../support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -95,7 +96,7 @@ async function pipeline() {
   const store = await openSqliteStore({ path: `${process.env.BENCH_DB}.${process.env.BENCH_ROUND}` });
   const queue = new FakeQueue(bodies);
   const agent = classifyAgent({ store, source: queue, consumer: { untilEmpty: true } });
-  agent.telemetry.on('commit', () => warmAt(agent.stats.done));
+  agent.telemetry.on('commit', () => warm.at(agent.stats.done));
   return measured(EVENTS, () => diagnosed(queue, EVENTS, () => timedAgentRun(store, agent)));
 }
 

@@ -32,10 +32,10 @@ const encoder = new TextEncoder();
 const HASHED_RUN_IDS = process.env.BENCH_RUN_IDS === 'hashed';
 /** BENCH_PAGE_SIZE: the replay's page (default: `replayFailed`'s); BENCH_CACHE_KIB: the store's page cache. */
 const PAGE_SIZE = process.env.BENCH_PAGE_SIZE === undefined ? undefined : Number(process.env.BENCH_PAGE_SIZE);
-/** BENCH_PAYLOAD_BYTES: pads each parked record's value to about this many bytes (default: ~80). */
-const PAD = Number(process.env.BENCH_PAYLOAD_BYTES ?? 0);
 const CACHE =
   process.env.BENCH_CACHE_KIB === undefined ? {} : { pageCacheKib: Number(process.env.BENCH_CACHE_KIB) };
+/** BENCH_PAYLOAD_BYTES: pads each parked record's value to about this many bytes (default: ~80). */
+const PAD = Number(process.env.BENCH_PAYLOAD_BYTES ?? 0);
 
 /** The run id of the `j`-th parked record. */
 function runIdAt(j) {
