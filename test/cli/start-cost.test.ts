@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { agentctl, writeConfig } from '../support/cli.js';
+import { loadedBy, transportDrivers } from '../support/loaded-modules.js';
 import { tempDir } from '../support/temp.js';
 
 /**
@@ -15,43 +15,6 @@ import { tempDir } from '../support/temp.js';
  * set up by NODE_OPTIONS.
  */
 describe('agentctl start', () => {
-  function loadedBy(args: readonly string[], dir: string) {
-    const log = join(dir, 'resolved.log');
-    const hook = join(dir, 'hook.mjs');
-    writeFileSync(
-      hook,
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const resolved = await next(specifier, context);
-  appendFileSync(process.env.RESOLVED_LOG, resolved.url + '\\n');
-  return resolved;
-}\n`,
-    );
-    const register = join(dir, 'register.mjs');
-    writeFileSync(
-      register,
-      [
-        `import { appendFileSync } from 'node:fs';`,
-        `import Module, { register } from 'node:module';`,
-        `register(${JSON.stringify(pathToFileURL(hook).href)});`,
-        // CommonJS (oclif and what it requires) is resolved on this thread, past the hook above.
-        'const resolveFilename = Module._resolveFilename;',
-        'Module._resolveFilename = function (...args) {',
-        '  const file = resolveFilename.apply(this, args);',
-        `  appendFileSync(process.env.RESOLVED_LOG, file + '\\n');`,
-        '  return file;',
-        '};',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(log, '');
-    const run = agentctl(args, {
-      cwd: dir,
-      env: { NODE_OPTIONS: `--import ${pathToFileURL(register).href}`, RESOLVED_LOG: log },
-    });
-    return { run, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-  }
-
   it('Given a config with a mistake, When a command loads it, Then zod checks it from one bundled module, not from its ~100 files', () => {
     const dir = tempDir();
     writeConfig(dir, `{ name: 'orders', rules: [], consumer: { pollMax: -1 } }`);
@@ -107,5 +70,15 @@ export async function resolve(specifier, context, next) {
     expect(run.code, run.stderr).toBe(0);
     expect(urls.some((u) => u.endsWith('/node_modules/jiti/lib/jiti.cjs'))).toBe(true);
     expect(urls.filter((u) => u.endsWith('/node_modules/jiti/lib/jiti.mjs'))).toEqual([]);
+  });
+
+  it('When describe shows the local log, Then neither the AWS SDK nor amqplib is loaded (only a kinesis:// or amqp:// source needs one)', () => {
+    const dir = tempDir();
+    writeConfig(dir, `{ name: 'orders', source: 'local:orders' }`);
+    expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
+    const { run, urls } = loadedBy(['describe', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.stringify(run.json())).toContain('local:orders');
+    expect(transportDrivers(urls)).toEqual([]);
   });
 });
