@@ -10,7 +10,7 @@
  *   retries run out (parked with reason `process`); remove the file and `agentctl replay --failed`.
  */
 import { existsSync } from 'node:fs';
-import { defineAgent, defineProcess, FatalError, rule } from 'agentctl';
+import { defineAgent, defineProcess, FatalError, rule } from 'agentctl/config';
 
 interface Submission {
   readonly submissionId: string;

@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import type { TransformOptions, TransformResult } from 'jiti';
 import { PRIVATE_FILE_MODE } from '../private-files.js';
 
-type Transform = (options: TransformOptions) => TransformResult;
+export type Transform = (options: TransformOptions) => TransformResult;
 
 const require = createRequire(import.meta.url);
 
-/** jiti's own babel transform, loaded on the first cache miss (loading it costs more than most commands). */
+/** jiti's own babel transform, loaded on its first use (loading it costs more than most commands). */
 let babel: Transform | undefined;
-function jitiTransform(options: TransformOptions): TransformResult {
+export function jitiTransform(options: TransformOptions): TransformResult {
   babel ??= require(join(dirname(require.resolve('jiti/package.json')), 'dist', 'babel.cjs')) as Transform;
   return babel(options);
 }

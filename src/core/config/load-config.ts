@@ -8,8 +8,9 @@ import { ConfigError } from '../errors/config-error.js';
 import { makePrivateDirectory, PRIVATE_DIRECTORY_MODE } from '../private-files.js';
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
+import { CONFIG_ENTRY, narrowAgentctlImport } from './config-entry-import.js';
 import { validateAgentConfig } from './config-schema.js';
-import { cachedConfigTransform } from './config-transform-cache.js';
+import { cachedConfigTransform, jitiTransform } from './config-transform-cache.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILES = [
@@ -46,10 +47,14 @@ export function findConfig(cwd: string, explicit?: string): string | undefined {
   return undefined;
 }
 
-/** This installation's public API, which configs import as `agentctl` wherever they live. */
-function publicApi(): string {
+/**
+ * This installation's entries, which configs import as `agentctl` (the library) and `agentctl/config`
+ * (what a config needs) wherever they live.
+ */
+function entries(): Record<string, string> {
   const here = fileURLToPath(import.meta.url);
-  return join(dirname(here), '..', here.endsWith('.ts') ? 'index.ts' : 'index.js');
+  const file = here.endsWith('.ts') ? 'index.ts' : 'index.js';
+  return { agentctl: join(dirname(here), '..', file), [CONFIG_ENTRY]: join(dirname(here), file) };
 }
 
 /**
@@ -64,13 +69,20 @@ function loadJiti(): typeof import('jiti') {
 async function importModule(path: string): Promise<unknown> {
   const { createJiti } = loadJiti();
   const cache = configCache();
+  // Transpiled configs are cached on disk, keyed by content, so only the first run of a config pays.
+  const transform = cache === false ? jitiTransform : cachedConfigTransform(cache);
+  const entryNames = new Set(Object.keys(await import('./index.js')));
   const jiti = createJiti(import.meta.url, {
     interopDefault: true,
     moduleCache: false,
-    // Transpiled configs are cached on disk, keyed by content, so only the first run of a config pays.
     fsCache: false,
-    ...(cache === false ? {} : { transform: cachedConfigTransform(cache) }),
-    alias: { agentctl: publicApi() },
+    transform: (options) => {
+      const result = transform(options);
+      return result.error === undefined
+        ? { ...result, code: narrowAgentctlImport(result.code, entryNames) }
+        : result;
+    },
+    alias: entries(),
   });
   return jiti.import(path, { default: true });
 }

@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agentctl, writeConfig } from '../support/cli.js';
+import { loadedBy, transportDrivers } from '../support/loaded-modules.js';
+import { tempDir } from '../support/temp.js';
+
+/**
+ * A config needs `defineAgent`, `rule`, `defineProcess` and the error classes, not the engine: the CLI
+ * loads it with `agentctl/config` (src/core/config/index.ts) where it imports only such names — from
+ * `agentctl/config`, as `agentctl init` writes, or from `agentctl` — and the whole library only when it
+ * uses more. Whichever entry, a class is one class: a step's `FatalError` is not retried.
+ */
+describe('the config entry', () => {
+  const library = (urls: readonly string[]) => urls.filter((u) => u.endsWith('/dist/core/index.js'));
+  const entry = (urls: readonly string[]) => urls.filter((u) => u.endsWith('/dist/core/config/index.js'));
+  const bill = `processes: [defineProcess({ name: 'bill', steps: [{ name: 'charge', run: () => 1 }] })]`;
+
+  it('Given a directory made by `agentctl init`, When a command loads its config, Then it loads agentctl/config, not the library nor any transport driver', () => {
+    const dir = tempDir();
+    expect(agentctl(['init'], { cwd: dir }).code).toBe(0);
+    const { run, urls } = loadedBy(['rules', 'list', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.stringify(run.json())).toContain('classify-new-submission');
+    expect(entry(urls)).not.toEqual([]);
+    expect(library(urls)).toEqual([]);
+    expect(transportDrivers(urls)).toEqual([]);
+  });
+
+  it("Given a config that imports defineAgent, defineProcess, rule and FatalError from 'agentctl', Then it loads as if it imported agentctl/config", () => {
+    const dir = tempDir();
+    writeConfig(
+      dir,
+      `{ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })], ${bill} }`,
+    );
+    const { run, urls } = loadedBy(['rules', 'list', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.stringify(run.json())).toContain('paid');
+    expect(library(urls)).toEqual([]);
+    expect(transportDrivers(urls)).toEqual([]);
+  });
+
+  it("Given a config that uses a name only 'agentctl' has, Then it loads the library and works as before", () => {
+    const dir = tempDir();
+    writeConfig(
+      dir,
+      `{ name: 'orders', rules: [rule({ name: new Stats().constructor.name, on: 'order.paid', process: 'bill' })], ${bill} }`,
+      `import { Stats } from 'agentctl';`,
+    );
+    const { run, urls } = loadedBy(['rules', 'list', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.stringify(run.json())).toContain('Stats');
+    expect(library(urls)).not.toEqual([]);
+  });
+
+  const fatalStep = `processes: [defineProcess({ name: 'bill', retry: { maxRetries: 3, baseMs: 1, maxMs: 1 },
+      steps: [{ name: 'charge', run: () => { throw new FatalError('no customer'); } }] })]`;
+  it.each([
+    ['agentctl/config', `import { defineAgent, defineProcess, rule, FatalError } from 'agentctl/config';`],
+    [
+      'agentctl, config names only',
+      `import { defineAgent, defineProcess, rule, FatalError } from 'agentctl';`,
+    ],
+    [
+      'agentctl, with a name only the library has',
+      `import { defineAgent, defineProcess, rule, FatalError, Stats } from 'agentctl';\nvoid Stats;`,
+    ],
+  ])(
+    'Given a step that throws FatalError imported from %s, When the agent consumes, Then the run fails at once, not retried',
+    (_, imports) => {
+      const dir = tempDir();
+      writeFileSync(
+        join(dir, 'agentctl.config.ts'),
+        `${imports}\nexport default defineAgent({ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })],\n${fatalStep} });\n`,
+      );
+      expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
+      const consume = agentctl(['consume', '--until-empty'], { cwd: dir });
+      expect(consume.code, consume.stderr).toBe(0);
+      const runs = agentctl(['runs', 'list', '--json'], { cwd: dir });
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(runs.json()).toEqual([expect.objectContaining({ state: 'failed', attempts: 1, fatal: true })]);
+    },
+  );
+});
