@@ -81,4 +81,13 @@ describe('agentctl start', () => {
     expect(JSON.stringify(run.json())).toContain('local:orders');
     expect(transportDrivers(urls)).toEqual([]);
   });
+
+  it('Given no config file, When a store command runs, Then zod and the config schema are not loaded (nothing to validate)', () => {
+    const dir = tempDir();
+    expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
+    const { run, urls } = loadedBy(['failed', 'list', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toEqual([]);
+    expect(urls.filter((u) => /\/dist\/core\/(vendor\/zod|config\/config-schema)\.js$/.test(u))).toEqual([]);
+  });
 });
