@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { TransformOptions, TransformResult } from 'jiti';
 import { PRIVATE_FILE_MODE } from '../private-files.js';
 
-export type Transform = (options: TransformOptions) => TransformResult;
+type Transform = (options: TransformOptions) => TransformResult;
 
 const require = createRequire(import.meta.url);
 

@@ -65,6 +65,10 @@ function loadJiti(): typeof import('jiti') {
   return createRequire(import.meta.url)('jiti') as typeof import('jiti');
 }
 
+/**
+ * Loads a TypeScript or JavaScript config with jiti. Its `agentctl` import is pointed at `agentctl/config`
+ * when it uses nothing else (narrowAgentctlImport), so that reading a config does not load the engine.
+ */
 async function importModule(path: string): Promise<unknown> {
   const { createJiti } = loadJiti();
   const cache = configCache();
