@@ -82,6 +82,16 @@ describe('agentctl start', () => {
     expect(transportDrivers(urls)).toEqual([]);
   });
 
+  it('When doctor checks an agent on the local log, Then the AWS SDK is not loaded (only a kinesis:// source or sink needs it)', () => {
+    const dir = tempDir();
+    writeConfig(dir, `{ name: 'orders', source: 'local:orders' }`);
+    expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
+    const { run, urls } = loadedBy(['doctor', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toMatchObject({ ok: true });
+    expect(transportDrivers(urls)).toEqual([]);
+  });
+
   it('Given no config file, When a store command runs, Then zod and the config schema are not loaded (nothing to validate)', () => {
     const dir = tempDir();
     expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);

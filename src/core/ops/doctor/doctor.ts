@@ -9,7 +9,6 @@ import type { StateStore } from '../../store/state-store.js';
 import { DEFAULT_AMQP_URL } from '../../transports/amqp/amqp-uri.js';
 import { CHECK_TIMEOUT_MS, type DoctorCheck, reasonOf, withDeadline } from './doctor-check.js';
 import { reachAmqp } from './reach-amqp.js';
-import { reachKinesis } from './reach-kinesis.js';
 
 /** What doctor looks at: the config as resolved (context applied), and what flags gave over it. */
 export interface DoctorInput {
@@ -183,7 +182,7 @@ async function sourceChecks(uri: string, config: AgentConfig): Promise<DoctorChe
   }
   if (kind === 'local') return [{ name, ok: true, detail: `the embedded log (${uri}), in the state store` }];
   if (kind === 'file') return [readableCheck(name, queue)];
-  if (kind === 'kinesis') return [await reachKinesis(name, uri, config.adapters?.kinesis)];
+  if (kind === 'kinesis') return [await kinesisCheck(name, uri, config.adapters?.kinesis)];
   const { amqpSettingsOf } = await import('../../transports/amqp/amqp-settings.js');
   const params = new URL(uri).searchParams;
   const declare = params.has('declare')
@@ -192,6 +191,12 @@ async function sourceChecks(uri: string, config: AgentConfig): Promise<DoctorChe
   return reachAmqp(name, uri, {
     queues: [{ name: queue, ...(declare ? { declaredLater: 'the agent declares it when it starts' } : {}) }],
   });
+}
+
+/** The Kinesis check, imported when a URI names Kinesis: the AWS SDK costs ~0.1 s of CPU to load. */
+async function kinesisCheck(name: string, uri: string, adapterSettings: unknown): Promise<DoctorCheck> {
+  const { reachKinesis } = await import('./reach-kinesis.js');
+  return reachKinesis(name, uri, adapterSettings);
 }
 
 async function sinkChecks(uri: string, config: AgentConfig, baseDir: string): Promise<DoctorCheck[]> {
@@ -205,7 +210,7 @@ async function sinkChecks(uri: string, config: AgentConfig, baseDir: string): Pr
     const check = writableCheck(path);
     return [{ ...check, name, detail: `${uri}: ${check.ok ? 'writable' : check.detail}` }];
   }
-  if (scheme === 'kinesis') return [await reachKinesis(name, uri, config.adapters?.kinesis)];
+  if (scheme === 'kinesis') return [await kinesisCheck(name, uri, config.adapters?.kinesis)];
   if (scheme === 'amqp' || scheme === 'amqps') {
     const params = new URL(uri).searchParams;
     const queue = params.get('queue');
