@@ -65,13 +65,22 @@ describe('the config entry', () => {
       'agentctl, with a name only the library has',
       `import { defineAgent, defineProcess, rule, FatalError, Stats } from 'agentctl';\nvoid Stats;`,
     ],
+    [
+      'agentctl, required by a CommonJS config',
+      `const { defineAgent, defineProcess, rule, FatalError } = require('agentctl');`,
+    ],
+    [
+      'agentctl/config, required by a CommonJS config',
+      `const { defineAgent, defineProcess, rule, FatalError } = require('agentctl/config');`,
+    ],
   ])(
     'Given a step that throws FatalError imported from %s, When the agent consumes, Then the run fails at once, not retried',
     (_, imports) => {
       const dir = tempDir();
+      const commonJs = imports.includes('require(');
       writeFileSync(
-        join(dir, 'agentctl.config.ts'),
-        `${imports}\nexport default defineAgent({ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })],\n${fatalStep} });\n`,
+        join(dir, commonJs ? 'agentctl.config.js' : 'agentctl.config.ts'),
+        `${imports}\n${commonJs ? 'module.exports =' : 'export default'} defineAgent({ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })],\n${fatalStep} });\n`,
       );
       expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
       const consume = agentctl(['consume', '--until-empty'], { cwd: dir });
@@ -79,6 +88,27 @@ describe('the config entry', () => {
       const runs = agentctl(['runs', 'list', '--json'], { cwd: dir });
       expect(runs.code, runs.stderr).toBe(0);
       expect(runs.json()).toEqual([expect.objectContaining({ state: 'failed', attempts: 1, fatal: true })]);
+    },
+  );
+
+  it.each(['agentctl', 'agentctl/config'])(
+    "Given a CommonJS config that requires '%s' and registers a sink opener, When the agent consumes, Then its sink is the one the engine opens",
+    (entry) => {
+      const dir = tempDir();
+      writeFileSync(
+        join(dir, 'agentctl.config.js'),
+        `const { defineAgent, defineProcess, rule, registerSinkOpener } = require('${entry}');
+registerSinkOpener('mine', async () => ({ name: 'mine', maxBatch: 10,
+  async send() { return { failures: new Map() }; }, async close() {} }));
+module.exports = defineAgent({ name: 'orders', publisher: { sink: 'mine:x' },
+  rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })],
+  processes: [defineProcess({ name: 'bill', publish: true, steps: [{ name: 'charge', run: () => ({ billed: true }) }] })] });
+`,
+      );
+      expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
+      const consume = agentctl(['consume', '--until-empty'], { cwd: dir });
+      expect(consume.code, consume.stderr).toBe(0);
+      expect(consume.stdout).toContain('published 1');
     },
   );
 });

@@ -74,7 +74,8 @@ async function importModule(path: string): Promise<unknown> {
   const cache = configCache();
   // Transpiled configs are cached on disk, keyed by content, so only the first run of a config pays.
   const transform = cache === false ? jitiTransform : cachedConfigTransform(cache);
-  const entryNames = new Set(Object.keys(await import('./index.js')));
+  const entry = await import('./index.js');
+  const entryNames = new Set(Object.keys(entry));
   const jiti = createJiti(import.meta.url, {
     interopDefault: true,
     moduleCache: false,
@@ -86,8 +87,32 @@ async function importModule(path: string): Promise<unknown> {
         : result;
     },
     alias: entries(),
+    virtualModules: await loadedEntries(path, entry),
   });
   return jiti.import(path, { default: true });
+}
+
+/** `require('agentctl')` (or `require("agentctl")`) in a CommonJS config. */
+const REQUIRES_LIBRARY = /\brequire\s*\(\s*['"]agentctl['"]\s*\)/;
+
+/**
+ * The entries a config gets as the modules this process has loaded. jiti imports an ES module natively,
+ * but `require` of one (a CommonJS config: `require('agentctl')`) transpiles and runs a copy of its own,
+ * whose `FatalError` is not the engine's (a fatal step was retried) and whose opener registries the
+ * engine never reads (a registered sink was unknown). `agentctl/config` is loaded anyway; the library
+ * is loaded up front only for a config file that requires it (a CommonJS helper module that requires
+ * it still gets a copy).
+ */
+async function loadedEntries(path: string, entry: unknown): Promise<Record<string, unknown>> {
+  const modules: Record<string, unknown> = { [CONFIG_ENTRY]: entry };
+  let source = '';
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    // jiti reports a file it cannot read.
+  }
+  if (REQUIRES_LIBRARY.test(source)) modules.agentctl = await import('../index.js');
+  return modules;
 }
 
 /**
