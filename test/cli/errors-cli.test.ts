@@ -115,7 +115,7 @@ describe('agentctl errors (spawned CLI)', () => {
       expect(r.stderr).not.toContain('syntax error');
     });
 
-    it('gives file:line:column of a syntax error (.ts and .json)', () => {
+    it('gives file:line:column of a syntax error (.ts and .json), both counted from 1 as editors do', () => {
       const ts = tempDir();
       writeFileSync(join(ts, 'agentctl.config.ts'), "import { defineAgent } from 'agentctl';\nconst a = ;\n");
       const json = tempDir();
@@ -125,7 +125,7 @@ describe('agentctl errors (spawned CLI)', () => {
       const b = agentctl(['rules', 'list'], { cwd: json });
 
       expect(a.code).toBe(2);
-      expect(a.stderr).toContain(`error: ${join(ts, 'agentctl.config.ts')}:2:10: syntax error in the config`);
+      expect(a.stderr).toContain(`error: ${join(ts, 'agentctl.config.ts')}:2:11: syntax error in the config`);
       expect(b.code).toBe(2);
       expect(b.stderr).toContain(
         `error: ${join(json, 'agentctl.config.json')}:2:12: syntax error in the config`,

@@ -193,14 +193,17 @@ function loadError(path: string, cause: unknown): ConfigError {
   });
 }
 
-/** Where a syntax error is: jiti says `ParseError: WHAT\n PATH:LINE:COL`, JSON.parse `… at position N`. */
+/**
+ * Where a syntax error is, as editors count it (line and column from 1): jiti says
+ * `ParseError: WHAT\n PATH:LINE:COL` with babel's column from 0, JSON.parse `… at position N`.
+ */
 function syntaxLocation(
   path: string,
   message: string,
 ): { where: string; what: string; line: number; column: number } | undefined {
   const parsed = /^(?:\w*Error: )?(.*?)\s*\n\s*(\S+):(\d+):(\d+)\s*$/s.exec(message);
   if (parsed !== null) {
-    const [line, column] = [Number(parsed[3]), Number(parsed[4])];
+    const [line, column] = [Number(parsed[3]), Number(parsed[4]) + 1];
     return { where: `${parsed[2]}:${line}:${column}`, what: parsed[1]!.trim(), line, column };
   }
   const json = /^(.*?) in JSON at position (\d+)/.exec(message);
