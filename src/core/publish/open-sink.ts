@@ -42,5 +42,29 @@ export async function openSink(uri: string, options: OpenSinkOptions): Promise<S
   const scheme = uri === 'stdout' ? 'stdout' : uri.slice(0, Math.max(0, uri.indexOf(':'))).toLowerCase();
   const opener = openers[scheme === 'amqps' ? 'amqp' : scheme];
   if (opener === undefined) throw new UsageError(`unknown sink "${redactUri(uri)}"`, { hint: SINK_URI_HELP });
-  return opener(uri, options);
+  return checkedSink(await opener(uri, options), scheme);
+}
+
+/**
+ * The sink an opener made, if it has what the publisher relies on: a `name` (the key of its efforts and of
+ * the status board), a whole `maxBatch` ≥ 1, `send` and `close`. A hand-written opener that returns less
+ * would otherwise fail later and far away (a store write refused for a missing name, an agent that never
+ * finishes its drain).
+ * @throws UsageError naming what is missing.
+ */
+function checkedSink(sink: Sink | undefined, scheme: string): Sink | undefined {
+  if (sink === undefined) return undefined;
+  const candidate = sink as Partial<Record<keyof Sink, unknown>>;
+  const missing = [
+    typeof candidate.name === 'string' && candidate.name !== '' ? undefined : 'name (a non-empty string)',
+    Number.isInteger(candidate.maxBatch) && (candidate.maxBatch as number) >= 1
+      ? undefined
+      : 'maxBatch (a whole number ≥ 1)',
+    typeof candidate.send === 'function' ? undefined : 'send (a function)',
+    typeof candidate.close === 'function' ? undefined : 'close (a function)',
+  ].filter((what) => what !== undefined);
+  if (missing.length === 0) return sink;
+  throw new UsageError(`the opener of "${scheme}:" sinks returned a sink without ${missing.join(', ')}`, {
+    hint: 'see the Sink interface (agentctl/config exports its type): name, maxBatch, send, close',
+  });
 }

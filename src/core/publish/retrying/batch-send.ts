@@ -1,4 +1,5 @@
 import { type Clock, SLEEP_CANCELLED } from '../../clock.js';
+import { FatalError } from '../../errors/fatal-error.js';
 import { TimeoutError } from '../../errors/timeout-error.js';
 import type { PublishRecord, SendProgress, SendResult, Sink } from '../publisher.js';
 
@@ -77,10 +78,23 @@ async function sendWithin(
   });
   try {
     const result = await Promise.race([sink.send(records, controller.signal, progress), timeout]);
+    if (!(result?.failures instanceof Map)) return { ok: false, error: malformed(sink, result) };
     return { ok: true, result };
   } catch (error) {
     return { ok: false, error };
   } finally {
     timer.abort(SLEEP_CANCELLED);
   }
+}
+
+/**
+ * A send whose result is not a `SendResult` (a hand-written sink's mistake): its records fail with this
+ * error, which is not retriable — sending them again would not change the sink's code — so they are parked
+ * with what to fix, and the agent goes on.
+ */
+function malformed(sink: Sink, result: unknown): FatalError {
+  const got = Array.isArray(result) ? 'an array' : result === null ? 'null' : typeof result;
+  return new FatalError(
+    `${sink.name}: send resolved with ${got}, not { failures: Map } (a SendResult: the indexes of the records that failed)`,
+  );
 }
