@@ -29,3 +29,11 @@ export function narrowAgentctlImport(code: string, entryNames: ReadonlySet<strin
   }
   return code.replace(statement, statement.replace('"agentctl"', JSON.stringify(CONFIG_ENTRY)));
 }
+
+/** `require('agentctl')` (or `require("agentctl")`): a CommonJS config that needs the library itself. */
+const REQUIRES_LIBRARY = /\brequire\s*\(\s*['"]agentctl['"]\s*\)/;
+
+/** Whether a config's source requires `agentctl` (CommonJS), which jiti would otherwise load a copy of. */
+export function requiresLibrary(source: string): boolean {
+  return REQUIRES_LIBRARY.test(source);
+}

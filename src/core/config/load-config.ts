@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { makePrivateDirectory, PRIVATE_DIRECTORY_MODE } from '../private-files.js';
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
-import { CONFIG_ENTRY, narrowAgentctlImport } from './config-entry-import.js';
+import { CONFIG_ENTRY, narrowAgentctlImport, requiresLibrary } from './config-entry-import.js';
 import { cachedConfigTransform, jitiTransform } from './config-transform-cache.js';
 
 /** File names looked for in the working directory, in this order. */
@@ -47,13 +47,12 @@ export function findConfig(cwd: string, explicit?: string): string | undefined {
 }
 
 /**
- * This installation's entries, which configs import as `agentctl` (the library) and `agentctl/config`
- * (what a config needs) wherever they live.
+ * This installation's library, which configs import as `agentctl` wherever they live (`agentctl/config`
+ * is handed to jiti as a loaded module: see `loadedEntries`).
  */
-function entries(): Record<string, string> {
+function publicApi(): string {
   const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.ts') ? 'index.ts' : 'index.js';
-  return { agentctl: join(dirname(here), '..', file), [CONFIG_ENTRY]: join(dirname(here), file) };
+  return join(dirname(here), '..', here.endsWith('.ts') ? 'index.ts' : 'index.js');
 }
 
 /**
@@ -86,14 +85,11 @@ async function importModule(path: string): Promise<unknown> {
         ? { ...result, code: narrowAgentctlImport(result.code, entryNames) }
         : result;
     },
-    alias: entries(),
+    alias: { agentctl: publicApi() },
     virtualModules: await loadedEntries(path, entry),
   });
   return jiti.import(path, { default: true });
 }
-
-/** `require('agentctl')` (or `require("agentctl")`) in a CommonJS config. */
-const REQUIRES_LIBRARY = /\brequire\s*\(\s*['"]agentctl['"]\s*\)/;
 
 /**
  * The entries a config gets as the modules this process has loaded. jiti imports an ES module natively,
@@ -111,7 +107,7 @@ async function loadedEntries(path: string, entry: unknown): Promise<Record<strin
   } catch {
     // jiti reports a file it cannot read.
   }
-  if (REQUIRES_LIBRARY.test(source)) modules.agentctl = await import('../index.js');
+  if (requiresLibrary(source)) modules.agentctl = await import('../index.js');
   return modules;
 }
 

@@ -78,13 +78,19 @@ async function sendWithin(
   });
   try {
     const result = await Promise.race([sink.send(records, controller.signal, progress), timeout]);
-    if (!(result?.failures instanceof Map)) return { ok: false, error: malformed(sink, result) };
+    if (!isSendResult(result)) return { ok: false, error: malformed(sink, result) };
     return { ok: true, result };
   } catch (error) {
     return { ok: false, error };
   } finally {
     timer.abort(SLEEP_CANCELLED);
   }
+}
+
+/** A `SendResult` as the publisher reads it: `failures`, a map (or anything read as one) of indexes. */
+function isSendResult(result: unknown): result is SendResult {
+  const failures = (result as { failures?: { has?: unknown; get?: unknown } } | null | undefined)?.failures;
+  return typeof failures?.has === 'function' && typeof failures.get === 'function';
 }
 
 /**
