@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentctl, writeConfig } from '../support/cli.js';
@@ -87,6 +87,42 @@ describe('the config entry', () => {
       expect(consume.code, consume.stderr).toBe(0);
       const runs = agentctl(['runs', 'list', '--json'], { cwd: dir });
       expect(runs.code, runs.stderr).toBe(0);
+      expect(runs.json()).toEqual([expect.objectContaining({ state: 'failed', attempts: 1, fatal: true })]);
+    },
+  );
+
+  it.each([
+    [
+      'a CommonJS config',
+      'agentctl.config.js',
+      `const { defineAgent, rule } = require('agentctl/config');\nconst { bill } = require('./steps');\nmodule.exports =`,
+    ],
+    [
+      'a TypeScript config',
+      'agentctl.config.ts',
+      `import { defineAgent, rule } from 'agentctl/config';\nimport { bill } from './lib/steps.cjs';\nexport default`,
+    ],
+  ])(
+    "Given %s whose process comes from a CommonJS helper module that requires 'agentctl' and throws its FatalError, When the agent consumes, Then the run fails at once, not retried",
+    (_, file, head) => {
+      const dir = tempDir();
+      const helper = file.endsWith('.ts') ? join('lib', 'steps.cjs') : 'steps.js';
+      mkdirSync(join(dir, 'lib'));
+      writeFileSync(
+        join(dir, helper),
+        `const { defineProcess, FatalError } = require('agentctl');
+exports.bill = defineProcess({ name: 'bill', retry: { maxRetries: 3, baseMs: 1, maxMs: 1 },
+  steps: [{ name: 'charge', run: () => { throw new FatalError('no customer'); } }] });
+`,
+      );
+      writeFileSync(
+        join(dir, file),
+        `${head} defineAgent({ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })], processes: [bill] });\n`,
+      );
+      expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
+      const consume = agentctl(['consume', '--until-empty'], { cwd: dir });
+      expect(consume.code, consume.stderr).toBe(0);
+      const runs = agentctl(['runs', 'list', '--json'], { cwd: dir });
       expect(runs.json()).toEqual([expect.objectContaining({ state: 'failed', attempts: 1, fatal: true })]);
     },
   );

@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { makePrivateDirectory, PRIVATE_DIRECTORY_MODE } from '../private-files.js';
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
-import { CONFIG_ENTRY, narrowAgentctlImport, requiresLibrary } from './config-entry-import.js';
+import { CONFIG_ENTRY, narrowAgentctlImport, reachesLibrary } from './config-entry-import.js';
 import { cachedConfigTransform, jitiTransform } from './config-transform-cache.js';
 
 /** File names looked for in the working directory, in this order. */
@@ -96,18 +96,20 @@ async function importModule(path: string): Promise<unknown> {
  * but `require` of one (a CommonJS config: `require('agentctl')`) transpiles and runs a copy of its own,
  * whose `FatalError` is not the engine's (a fatal step was retried) and whose opener registries the
  * engine never reads (a registered sink was unknown). `agentctl/config` is loaded anyway; the library
- * is loaded up front only for a config file that requires it (a CommonJS helper module that requires
- * it still gets a copy).
+ * is loaded up front only when the config, or a module of the user's it reaches, requires it
+ * (`reachesLibrary`).
  */
 async function loadedEntries(path: string, entry: unknown): Promise<Record<string, unknown>> {
   const modules: Record<string, unknown> = { [CONFIG_ENTRY]: entry };
-  let source = '';
-  try {
-    source = readFileSync(path, 'utf8');
-  } catch {
-    // jiti reports a file it cannot read.
-  }
-  if (requiresLibrary(source)) modules.agentctl = await import('../index.js');
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      // Not a file (jiti reports a config it cannot read).
+      return undefined;
+    }
+  };
+  if (reachesLibrary(path, read)) modules.agentctl = await import('../index.js');
   return modules;
 }
 

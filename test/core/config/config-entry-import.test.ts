@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { narrowAgentctlImport } from '../../../src/core/config/config-entry-import.js';
+import { narrowAgentctlImport, reachesLibrary } from '../../../src/core/config/config-entry-import.js';
 import { jitiTransform } from '../../../src/core/config/config-transform-cache.js';
 import * as entry from '../../../src/core/config/index.js';
 import * as library from '../../../src/core/index.js';
@@ -72,5 +72,35 @@ export default define({ name: 'x', rules: [rule({ name: 'r', on: 'a', process: '
       `import { defineAgent } from 'agentctl';\nexport const lib = () => import('agentctl');\nexport default defineAgent({ name: 'x' });`,
     );
     expect(importsOf(narrowAgentctlImport(code, names)).sort()).toEqual(['agentctl', 'agentctl/config']);
+  });
+});
+
+describe('reachesLibrary', () => {
+  /** A project of files by absolute path; `read` answers as the loader's reader does (undefined: none). */
+  const project = (files: Record<string, string>) => (path: string) => files[path];
+
+  it('Given a config that requires only agentctl/config and nothing of its own, Then it does not reach the library', () => {
+    const read = project({ '/p/agentctl.config.js': "const { rule } = require('agentctl/config');" });
+    expect(reachesLibrary('/p/agentctl.config.js', read)).toBe(false);
+  });
+
+  it('Given a helper two relative steps away that requires agentctl, Then the config reaches it (extensions, index files, .js written for .ts)', () => {
+    const read = project({
+      '/p/agentctl.config.ts': "import { steps } from './lib/index.js';\nimport './side';",
+      '/p/lib/index.ts': "export * from '../shared';",
+      '/p/shared/index.cjs': "module.exports = require('./fatal.cjs');",
+      '/p/shared/fatal.cjs': 'const { FatalError } = require("agentctl");',
+      '/p/side.mjs': '',
+    });
+    expect(reachesLibrary('/p/agentctl.config.ts', read)).toBe(true);
+  });
+
+  it('Given modules that import each other in a cycle, none requiring agentctl, Then the search ends with false', () => {
+    const read = project({
+      '/p/agentctl.config.js': "require('./a');",
+      '/p/a.js': "require('./b'); require('./missing');",
+      '/p/b.js': "require('./a'); require('agentctl/config');",
+    });
+    expect(reachesLibrary('/p/agentctl.config.js', read)).toBe(false);
   });
 });
