@@ -1,5 +1,9 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentctl, writeConfig } from '../support/cli.js';
+import { agentctl, startAgentctl, writeConfig } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 /**
@@ -68,4 +72,77 @@ describe('a hand-written sink', () => {
       }),
     ]);
   });
+});
+
+/** The README's example of a sink of one's own (the first `ts` block after its heading), as written. */
+function readmeWebhookConfig(): string {
+  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Your own sink: `registerSinkOpener`'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section);
+  if (block === null) throw new Error('README: no ts block under "Your own sink"');
+  return block[1]!;
+}
+
+describe("the README's webhook sink", () => {
+  /** An HTTP endpoint that answers `status` and keeps what was POSTed to it. */
+  async function endpoint(status: () => number) {
+    const bodies: unknown[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        const code = status();
+        if (code === 200) bodies.push(JSON.parse(body));
+        response.writeHead(code).end();
+      });
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const { port } = server.address() as AddressInfo;
+    return { url: `webhook:http://127.0.0.1:${port}/orders`, bodies, close: () => server.close() };
+  }
+
+  it('Given the config as the README writes it, When the agent consumes, Then each result is POSTed, and one the endpoint refused is parked, then delivered by replay --failed', async () => {
+    let answer = 200;
+    const hook = await endpoint(() => answer);
+    try {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'agentctl.config.ts'), readmeWebhookConfig());
+      const env = { ORDERS_WEBHOOK: hook.url };
+      for (const id of ['o-1', 'o-2'])
+        expect(
+          agentctl(['publish', '--type', 'order.paid', '--id', id, '--data', '{}'], { cwd: dir }).code,
+        ).toBe(0);
+      const first = await startAgentctl(['consume', '--until-empty'], { cwd: dir, env }).done;
+      expect(first.code, first.stderr).toBe(0);
+      expect(hook.bodies.flat()).toEqual([
+        expect.objectContaining({ result: expect.objectContaining({ output: { billed: 'o-1' } }) }),
+        expect.objectContaining({ result: expect.objectContaining({ output: { billed: 'o-2' } }) }),
+      ]);
+
+      answer = 503;
+      expect(
+        agentctl(['publish', '--type', 'order.paid', '--id', 'o-3', '--data', '{}'], { cwd: dir }).code,
+      ).toBe(0);
+      // The default contingency: 5 retries, ~3 s, then parked.
+      const refused = await startAgentctl(['consume', '--until-empty'], { cwd: dir, env }).done;
+      expect(refused.code, refused.stderr).toBe(0);
+      const parked = agentctl(['failed', 'list', '--json'], { cwd: dir, env });
+      expect(parked.json()).toEqual([
+        expect.objectContaining({ reason: 'publish', sink: `webhook:${new URL(hook.url.slice(8)).host}` }),
+      ]);
+      expect(JSON.stringify(parked.json())).toContain('webhook answered 503');
+
+      answer = 200;
+      const replay = await startAgentctl(['replay', '--failed', '--yes'], { cwd: dir, env }).done;
+      expect(replay.code, replay.stderr).toBe(0);
+      expect(hook.bodies.flat()).toHaveLength(3);
+      expect(hook.bodies.flat()[2]).toEqual(
+        expect.objectContaining({ result: expect.objectContaining({ output: { billed: 'o-3' } }) }),
+      );
+    } finally {
+      hook.close();
+    }
+  }, 60_000);
 });
