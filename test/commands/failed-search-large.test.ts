@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertParkedItems } from '../../bench/parked-items.js';
 import type { FailedFilter } from '../../src/core/store/records.js';
-import { selectQuery } from '../../src/core/store/sqlite/sqlite-failed-store.js';
+import { selectQuery } from '../../src/core/store/sqlite/sqlite-failed-where.js';
 import { openSqliteStore } from '../../src/core/store/sqlite/sqlite-state-store.js';
 import { agentctl } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';

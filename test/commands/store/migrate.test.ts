@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runIdOf } from '../../../src/core/model/run-id.js';
@@ -148,6 +149,63 @@ export default defineAgent({
     });
     expect(prune.code, prune.stderr).toBe(0);
     expect(prune.stdout).toMatch(/runs\s+30/);
+  });
+
+  it('Given a schema-10 store with parked records (a 4 KB payload, a binary one), When migrated to 11, Then search finds them, replay delivers their bytes as they were, and prune takes their payloads with them', () => {
+    const dir = tempDir('migrate-payloads-');
+    const path = join(dir, 'agent.db');
+    const big = Buffer.from(JSON.stringify({ note: 'lighthouse', pad: 'x'.repeat(4096) }));
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x80, 0x7f]);
+    const db = sqliteStoreAtVersion(path, 10);
+    const park = db.prepare(
+      `INSERT INTO failed_messages (key, group_name, source, partition, position, reason, kind, error, run_id,
+         sink, attempts, raw, timestamp, status, first_failed_at, last_failed_at, history)
+       VALUES (?, 'orders', 'local:orders', '0', ?, 'publish', 'record', 'sink unreachable', ?, 'local:results',
+         6, ?, 1, 'pending', 1, 1, '[]')`,
+    );
+    park.run('publish/local:results/run-1', '1', 'run-1', big);
+    park.run('publish/local:results/run-2', '2', 'run-2', binary);
+    db.close();
+    writeConfig(dir, `{ name: 'orders', publisher: { sink: 'local:results' } }`);
+
+    const migrated = agentctl(['store', 'migrate', '--db', path, '--json'], { cwd: dir });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.json()).toMatchObject({ from: 10, to: SCHEMA_VERSION });
+    const found = agentctl(['failed', 'list', '--db', path, '--search', 'lighthouse', '--json'], {
+      cwd: dir,
+    });
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.json<{ runId: string }[]>().map((item) => item.runId)).toEqual(['run-1']);
+
+    const replay = agentctl(['replay', '--failed', '--db', path, '--yes'], { cwd: dir });
+    expect(replay.code, replay.stderr).toBe(0);
+    const reader = new Database(path, { readonly: true });
+    try {
+      const delivered = reader
+        .prepare("SELECT value FROM log WHERE topic = 'results'")
+        .pluck()
+        .all() as Buffer[];
+      expect(delivered.map((value) => value.toString('hex')).sort()).toEqual(
+        [big.toString('hex'), binary.toString('hex')].sort(),
+      );
+    } finally {
+      reader.close();
+    }
+
+    const pruned = agentctl(
+      ['store', 'prune', '--db', path, '--only', 'failed', '--older-than', '0s', '--yes'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const after = new Database(path, { readonly: true });
+    try {
+      expect(after.prepare('SELECT count(*) FROM failed_messages').pluck().get()).toBe(0);
+      expect(after.prepare('SELECT count(*) FROM failed_payloads').pluck().get()).toBe(0);
+    } finally {
+      after.close();
+    }
   });
 
   it('Given AGENTCTL_DB, Then it names the store to migrate', () => {

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { legacyDigest, runIdOfDigest } from '../../model/run-id.js';
 import { CHECKPOINT_HISTORY_MIGRATION } from './checkpoint-history-migration.js';
+import { FAILED_PAYLOADS_MIGRATION } from './failed-payloads-migration.js';
 import { FAILED_SEARCH_MIGRATION } from './failed-search-migration.js';
 import { LEDGER_BATCHES_MIGRATION } from './ledger-batches-migration.js';
 
@@ -264,6 +265,7 @@ export const MIGRATIONS: readonly Migration[] = [
   LEDGER_BATCHES_MIGRATION,
   CHECKPOINT_HISTORY_MIGRATION,
   FAILED_SEARCH_MIGRATION,
+  FAILED_PAYLOADS_MIGRATION,
 ];
 
 /** The newest schema version this build knows. */

@@ -12,18 +12,13 @@ import type {
   NewFailedMessage,
   ReplayableMessage,
 } from '../records.js';
-import {
-  FAILED_COLUMNS,
-  failedRowOf,
-  parkingAttempt,
-  REPLAYABLE_COLUMNS,
-  toFailedMessage,
-  toReplayable,
-} from '../rows/failed-row.js';
+import { failedRowOf, parkingAttempt, toFailedMessage, toReplayable } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
-import { containsText, SEARCH_FUNCTION, searchPlan } from './failed-search.js';
+import { PAYLOAD_COLUMN } from './failed-payloads-migration.js';
+import { containsText, SEARCH_FUNCTION } from './failed-search.js';
 import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
+import { ITEM_COLUMNS, REPLAYABLE_ITEM_COLUMNS, selectQuery, whereOf } from './sqlite-failed-where.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
 /**
@@ -35,9 +30,9 @@ import type { WriteBatchBuilder } from './write-batch.js';
 const PARK = `
   INSERT INTO failed_messages (
     key, group_name, source, partition, position, reason, kind, error, error_name, rule, process, run_id,
-    sink, record_key, headers, event_id, event_type, attempts, raw, timestamp, status, first_failed_at,
+    sink, record_key, headers, event_id, event_type, attempts, timestamp, status, first_failed_at,
     last_failed_at, history, sink_ref)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
   ON CONFLICT (key) DO UPDATE SET
     attempts = attempts + excluded.attempts,
     history = json_insert(history, '$[#]', json(excluded.history -> '$[0]')),
@@ -49,6 +44,14 @@ const PARK = `
     rule = excluded.rule,
     process = excluded.process,
     run_id = excluded.run_id`;
+
+/**
+ * The payload of an item just parked, in `failed_payloads` (schema 11), after `PARK`: a new item gets
+ * it; an item parked again keeps the payload of its first parking.
+ */
+const PARK_PAYLOAD = `
+  INSERT INTO failed_payloads (id, raw) SELECT id, ? FROM failed_messages WHERE key = ?
+  ON CONFLICT (id) DO NOTHING`;
 
 const SET_STATUS = `
   UPDATE failed_messages
@@ -71,13 +74,14 @@ const MARK_REDRIVEN = `
       history = json_insert(history, '$[#]', json(@entry))
   WHERE id = @id AND status = 'pending'`;
 
+/** `failed edit`'s change of the item, when it is pending and its payload the one expected; then `EDIT_PAYLOAD`. */
 const EDIT = `
   UPDATE failed_messages
-  SET raw = @raw,
-      event_id = coalesce(@eventId, event_id),
+  SET event_id = coalesce(@eventId, event_id),
       event_type = coalesce(@eventType, event_type),
       history = json_insert(history, '$[#]', json(@entry))
-  WHERE id = @id AND status = 'pending' AND raw = @expected`;
+  WHERE id = @id AND status = 'pending' AND ${PAYLOAD_COLUMN} = @expected`;
+const EDIT_PAYLOAD = 'UPDATE failed_payloads SET raw = @raw WHERE id = @id';
 
 export class SqliteFailedStore implements FailedStore {
   constructor(private readonly connection: SqliteConnection) {
@@ -106,24 +110,24 @@ export class SqliteFailedStore implements FailedStore {
         m.eventId ?? null,
         m.eventType ?? null,
         m.attempts,
-        m.raw,
         m.timestamp,
         m.failedAt,
         m.failedAt,
         JSON.stringify([parkingAttempt(m)]),
         m.sinkRef ?? null,
       ]);
+      batch.add(PARK_PAYLOAD, [m.raw, m.key]);
     }
   }
 
   list(filter: FailedFilter = {}): Promise<FailedMessage[]> {
-    return this.select(FAILED_COLUMNS, filter, (values) => toFailedMessage(failedRowOf(values)));
+    return this.select(ITEM_COLUMNS, filter, (values) => toFailedMessage(failedRowOf(values)));
   }
 
   get(id: number): Promise<FailedMessage | undefined> {
     return this.connection.call(() => {
       const row = this.connection
-        .statement(`SELECT ${FAILED_COLUMNS} FROM failed_messages WHERE id = ?`)
+        .statement(`SELECT ${ITEM_COLUMNS} FROM failed_messages WHERE id = ?`)
         .raw()
         .get(id) as unknown[] | undefined;
       return row === undefined ? undefined : toFailedMessage(failedRowOf(row));
@@ -204,17 +208,20 @@ export class SqliteFailedStore implements FailedStore {
   }
 
   edit(id: number, expected: Bytes, edit: FailedEdit): Promise<boolean> {
-    return this.connection.call(() => {
-      const result = this.connection.statement(EDIT).run({
-        id,
-        expected: bufferOf(expected),
-        raw: bufferOf(edit.raw),
-        eventId: edit.eventId ?? null,
-        eventType: edit.eventType ?? null,
-        entry: JSON.stringify(edit.entry),
-      });
-      return result.changes > 0;
-    });
+    return this.connection.call(() =>
+      this.connection.immediate(() => {
+        const result = this.connection.statement(EDIT).run({
+          id,
+          expected: bufferOf(expected),
+          eventId: edit.eventId ?? null,
+          eventType: edit.eventType ?? null,
+          entry: JSON.stringify(edit.entry),
+        });
+        if (result.changes === 0) return false;
+        this.connection.statement(EDIT_PAYLOAD).run({ id, raw: bufferOf(edit.raw) });
+        return true;
+      }),
+    );
   }
 
   prune(before: number, dryRun = false): Promise<number> {
@@ -231,14 +238,18 @@ export class SqliteFailedStore implements FailedStore {
     filter: FailedFilter = {},
     pageSize = DEFAULT_PAGE_SIZE,
   ): AsyncIterable<ReplayableMessage> {
-    return failedPages((page) => this.select(REPLAYABLE_COLUMNS, page, toReplayable), filter, pageSize);
+    return failedPages((page) => this.select(REPLAYABLE_ITEM_COLUMNS, page, toReplayable), filter, pageSize);
   }
 
   replayablePages(
     filter: FailedFilter = {},
     pageSize = DEFAULT_PAGE_SIZE,
   ): AsyncIterable<ReplayableMessage[]> {
-    return failedPageLists((page) => this.select(REPLAYABLE_COLUMNS, page, toReplayable), filter, pageSize);
+    return failedPageLists(
+      (page) => this.select(REPLAYABLE_ITEM_COLUMNS, page, toReplayable),
+      filter,
+      pageSize,
+    );
   }
 
   /** `columns` of the items matching the filter, in id order, each row's values made into a `T`. */
@@ -249,93 +260,6 @@ export class SqliteFailedStore implements FailedStore {
       return rows.map(toItem);
     });
   }
-}
-
-/**
- * The SELECT (and its parameters) that `list` runs for a filter, or with other `columns` the pages of
- * `iterateReplayable`: exported so that a test can ask SQLite how it plans the very statement.
- */
-export function selectQuery(
-  filter: FailedFilter,
-  columns: string = FAILED_COLUMNS,
-): { readonly sql: string; readonly params: Record<string, unknown> } {
-  const where = whereOf(filter);
-  const limit = filter.limit === undefined ? '' : ' LIMIT @limit';
-  return {
-    sql: `SELECT ${columns} FROM ${where.from}${where.sql} ORDER BY ${where.order}${limit}`,
-    params: { ...where.params, ...(filter.limit === undefined ? {} : { limit: filter.limit }) },
-  };
-}
-
-interface Where {
-  /** The tables: the items, led by the search index when the search uses it. */
-  readonly from: string;
-  readonly sql: string;
-  readonly params: Record<string, unknown>;
-  /** The id order, spelled so that SQLite follows the leading table's order (no sort). */
-  readonly order: string;
-}
-
-/**
- * The FROM and WHERE clauses of a filter. Each filter shape yields one SQL text, so statements cache
- * well. A search that uses the index (see `searchPlan`) walks the index's matches in id order and joins
- * each to its item (`CROSS JOIN` keeps that order): a page of a search that matches a million items
- * reads a page of them, and keyset paging (`afterId`) starts where the last page ended, in the index.
- */
-function whereOf(filter: FailedFilter): Where {
-  const conditions: string[] = [];
-  const params: Record<string, unknown> = {};
-  const plan = filter.search ? searchPlan(filter.search) : undefined;
-  const indexed = plan?.kind === 'index';
-  const id = indexed ? 'failed_search.rowid' : 'id';
-  if (plan?.kind === 'index') {
-    conditions.push('failed_search MATCH @search');
-    params.search = plan.match;
-  } else if (plan?.kind === 'scan') {
-    conditions.push(`${SEARCH_FUNCTION}(@search, error, event_type, event_id, raw)`);
-    params.search = plan.needle;
-  }
-  const status = filter.status ?? 'pending';
-  if (status === 'pending') {
-    // Spelled out: SQLite uses an index `WHERE status = 'pending'` only for a query that says so in its
-    // text, not through a parameter (the group indexes hold pending items only, see migration 5).
-    conditions.push("status = 'pending'");
-  } else if (status !== 'any') {
-    conditions.push('status = @status');
-    params.status = status;
-  }
-  if (filter.group !== undefined) {
-    conditions.push('group_name = @group');
-    params.group = filter.group;
-  }
-  if (filter.reason !== undefined) {
-    conditions.push('reason = @reason');
-    params.reason = filter.reason;
-  }
-  if (filter.rule !== undefined) {
-    conditions.push('rule = @rule');
-    params.rule = filter.rule;
-  }
-  if (filter.since !== undefined) {
-    conditions.push('last_failed_at >= @since');
-    params.since = filter.since;
-  }
-  if (filter.ids !== undefined) {
-    conditions.push('id IN (SELECT value FROM json_each(@ids))');
-    params.ids = jsonList(filter.ids);
-  }
-  if (filter.afterId !== undefined) {
-    conditions.push(`${id} > @afterId`);
-    params.afterId = filter.afterId;
-  }
-  return {
-    from: indexed
-      ? 'failed_search CROSS JOIN failed_messages ON failed_messages.id = failed_search.rowid'
-      : 'failed_messages',
-    sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`,
-    params,
-    order: id,
-  };
 }
 
 /** The bytes as a Buffer over the same memory (better-sqlite3 binds Buffers as BLOBs). */
