@@ -4,9 +4,13 @@
 // pipeline rounds interleave (BENCH_ROUNDS, default 3), each pipeline round on a fresh copy of the
 // prepared store. BENCH_EVENTS sets the event count (10,000,000 to see RSS stay flat: the line reports
 // `rssMbPerMillionEvents`, the slope of RSS over the second half of the run).
+// A third phase, `floor`, interleaved with the two, is the least work the agent's contract asks of one
+// thread per event, with nothing written: the same read as the baseline, each record decoded as the
+// agent decodes it, and its run id derived (`runIdOf`). It tells this machine's ceiling for the target
+// now (`floorEventsPerSecond`): the agent also records a run per event and moves its checkpoints.
 import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LocalSource, openSqliteStore } from '../../dist/core/index.js';
+import { decodeCloudEvent, LocalSource, openSqliteStore, runIdOf } from '../../dist/core/index.js';
 import {
   classifyAgent,
   fillBenchLog,
@@ -51,6 +55,28 @@ async function baseline() {
   return { count, eventsPerSecond: count / s };
 }
 
+/** Floor: the baseline's read, then each record decoded and its run id derived; nothing written. */
+async function floor() {
+  const store = await openSqliteStore({ path });
+  const started = process.hrtime.bigint();
+  let count = 0;
+  let digests = 0;
+  for (let p = 0; p < 4; p++) {
+    let after = -1;
+    for (;;) {
+      const records = await store.log.read('bench', p, after, 500);
+      if (records.length === 0) break;
+      for (const record of records)
+        digests += runIdOf('bench', decodeCloudEvent(record.value), 'classify').length;
+      count += records.length;
+      after = records[records.length - 1].offset;
+    }
+  }
+  const s = seconds(started);
+  await store.close();
+  return { count, digests, eventsPerSecond: count / s };
+}
+
 async function pipeline() {
   const copy = `${path}.round`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
@@ -70,7 +96,7 @@ async function pipeline() {
   return timedAgentRun(store, agent);
 }
 
-const phases = { prepare, baseline, pipeline };
+const phases = { prepare, baseline, floor, pipeline };
 if (phase()) {
   console.log(JSON.stringify(await phases[phase()]()));
 } else {
@@ -78,7 +104,7 @@ if (phase()) {
   const file = fileURLToPath(import.meta.url);
   const env = { BENCH_DB: `${dir}/agent.db` };
   await inChildren(file, ['prepare'], env);
-  const results = await interleaved(file, ['baseline', 'pipeline'], undefined, env);
+  const results = await interleaved(file, ['baseline', 'floor', 'pipeline'], undefined, env);
   for (const { summary, storedRuns } of results.pipeline) {
     const stored = succeededRuns(storedRuns);
     if (summary.read !== EVENTS || summary.runs.succeeded !== EVENTS || stored !== EVENTS) {
@@ -90,6 +116,7 @@ if (phase()) {
   }
   const rounds = results.pipeline.map((p, i) =>
     roundFigures(EVENTS / p.seconds, results.baseline[i].eventsPerSecond, {
+      floorEventsPerSecond: Math.round(results.floor[i].eventsPerSecond),
       rssMb: p.rssMb,
       rssMbPerMillionEvents: p.rssMbPerMillionEvents,
       cpuUsPerEvent: p.cpuUsPerEvent,
@@ -103,6 +130,7 @@ if (phase()) {
     seconds: median(results.pipeline.map((p) => p.seconds)),
     eventsPerSecond: median(rounds.map((r) => r.eventsPerSecond)),
     baselineEventsPerSecond: median(rounds.map((r) => r.baselineEventsPerSecond)),
+    floorEventsPerSecond: median(rounds.map((r) => r.floorEventsPerSecond)),
     ratio: median(rounds.map((r) => r.ratio)),
     rssMb: Math.max(...rounds.map((r) => r.rssMb)),
     rssMbPerMillionEvents: median(rounds.map((r) => r.rssMbPerMillionEvents)),
