@@ -38,7 +38,11 @@ export default class Replay extends BaseCommand {
                 : undefined;
     if (problem !== undefined) throw new UsageError(problem, { hint: REPLAY_MODES });
     const where = flags.failed ? await failedWhereOf(flags) : undefined;
-    const { store, config } = await this.openStore(flags);
+    // A dry run changes nothing: not even an older store's schema (it says to migrate instead).
+    const { store, config } = await this.openStore(
+      flags,
+      flags['dry-run'] ? { mustExist: true, readonly: true } : {},
+    );
     const { LiveLine } = await import('../ui/text/live-line.js');
     const ui = await import('../ui/text/replay.js');
     const line = new LiveLine();

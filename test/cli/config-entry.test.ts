@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentctl, writeConfig } from '../support/cli.js';
 import { loadedBy, transportDrivers } from '../support/loaded-modules.js';
@@ -91,34 +91,63 @@ describe('the config entry', () => {
     },
   );
 
+  /** A process whose step throws the FatalError of `agentctl`, required (CommonJS) or imported (ESM). */
+  const fatalHelper = (esm: boolean) =>
+    `${esm ? "import { defineProcess, FatalError } from 'agentctl';" : "const { defineProcess, FatalError } = require('agentctl');"}
+${esm ? 'export const bill =' : 'exports.bill ='} defineProcess({ name: 'bill', retry: { maxRetries: 3, baseMs: 1, maxMs: 1 },
+  steps: [{ name: 'charge', run: () => { throw new FatalError('no customer'); } }] });
+`;
+  const agentOf = (bill: string) =>
+    `defineAgent({ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })], processes: [${bill}] })`;
+  const cjsConfig = (requireBill: string) =>
+    `const { defineAgent, rule } = require('agentctl/config');\nconst path = require('node:path');\nmodule.exports = ${agentOf(requireBill)};\n`;
   it.each([
     [
-      'a CommonJS config',
-      'agentctl.config.js',
-      `const { defineAgent, rule } = require('agentctl/config');\nconst { bill } = require('./steps');\nmodule.exports =`,
+      'a CommonJS config requiring a CommonJS helper',
+      { 'agentctl.config.js': cjsConfig("require('./steps').bill"), 'steps.js': fatalHelper(false) },
     ],
     [
-      'a TypeScript config',
-      'agentctl.config.ts',
-      `import { defineAgent, rule } from 'agentctl/config';\nimport { bill } from './lib/steps.cjs';\nexport default`,
+      'a TypeScript config importing a CommonJS helper',
+      {
+        'agentctl.config.ts': `import { defineAgent, rule } from 'agentctl/config';\nimport { bill } from './lib/steps.cjs';\nexport default ${agentOf('bill')};\n`,
+        'lib/steps.cjs': fatalHelper(false),
+      },
+    ],
+    [
+      'a CommonJS config requiring an ES module helper (.mjs)',
+      { 'agentctl.config.js': cjsConfig("require('./steps.mjs').bill"), 'steps.mjs': fatalHelper(true) },
+    ],
+    [
+      'a CommonJS config requiring a directory whose package.json names the helper',
+      {
+        'agentctl.config.js': cjsConfig("require('./lib').bill"),
+        'lib/package.json': '{ "main": "main.js" }',
+        'lib/main.js': fatalHelper(false),
+      },
+    ],
+    [
+      'a CommonJS config requiring a helper by a computed path',
+      {
+        'agentctl.config.js': cjsConfig("require(path.join(__dirname, 'steps.js')).bill"),
+        'steps.js': fatalHelper(false),
+      },
+    ],
+    [
+      'a CommonJS config requiring a package of node_modules',
+      {
+        'agentctl.config.js': cjsConfig("require('my-steps').bill"),
+        'node_modules/my-steps/package.json': '{ "name": "my-steps", "main": "index.js" }',
+        'node_modules/my-steps/index.js': fatalHelper(false),
+      },
     ],
   ])(
-    "Given %s whose process comes from a CommonJS helper module that requires 'agentctl' and throws its FatalError, When the agent consumes, Then the run fails at once, not retried",
-    (_, file, head) => {
+    "Given %s whose step throws the FatalError of 'agentctl', When the agent consumes, Then the run fails at once, not retried",
+    (_, files: Record<string, string>) => {
       const dir = tempDir();
-      const helper = file.endsWith('.ts') ? join('lib', 'steps.cjs') : 'steps.js';
-      mkdirSync(join(dir, 'lib'));
-      writeFileSync(
-        join(dir, helper),
-        `const { defineProcess, FatalError } = require('agentctl');
-exports.bill = defineProcess({ name: 'bill', retry: { maxRetries: 3, baseMs: 1, maxMs: 1 },
-  steps: [{ name: 'charge', run: () => { throw new FatalError('no customer'); } }] });
-`,
-      );
-      writeFileSync(
-        join(dir, file),
-        `${head} defineAgent({ name: 'orders', rules: [rule({ name: 'paid', on: 'order.paid', process: 'bill' })], processes: [bill] });\n`,
-      );
+      for (const [name, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), text);
+      }
       expect(agentctl(['publish', '--type', 'order.paid', '--data', '{}'], { cwd: dir }).code).toBe(0);
       const consume = agentctl(['consume', '--until-empty'], { cwd: dir });
       expect(consume.code, consume.stderr).toBe(0);

@@ -131,6 +131,22 @@ describe('agentctl errors (spawned CLI)', () => {
         `error: ${join(json, 'agentctl.config.json')}:2:12: syntax error in the config`,
       );
     });
+    it('Given a syntax error in a module the config imports, Then the error names that file and its line, not the config', () => {
+      const dir = tempDir();
+      writeFileSync(
+        join(dir, 'agentctl.config.ts'),
+        "import { defineAgent } from 'agentctl/config';\nimport { name } from './naming.js';\nexport default defineAgent({ name });\n",
+      );
+      writeFileSync(join(dir, 'naming.js'), "exports.name = 'orders';\nconst a = ;\n");
+
+      const r = agentctl(['rules', 'list'], { cwd: dir });
+
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `error: ${join(dir, 'naming.js')}:2:11: syntax error in naming.js, which the config loads`,
+      );
+      expect(r.stderr).toContain(`fix ${join(dir, 'naming.js')} at line 2, column 11`);
+    });
   });
 
   describe('a missing store or config', () => {

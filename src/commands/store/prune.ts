@@ -41,7 +41,8 @@ export default class StorePrune extends BaseCommand {
       });
     }
     const dryRun = flags['dry-run'] ?? false;
-    const { store } = await this.openStore(flags, { mustExist: true });
+    // A dry run changes nothing: not even an older store's schema (it says to migrate instead).
+    const { store } = await this.openStore(flags, { mustExist: true, readonly: dryRun });
     const { pruneStore } = await import('../../core/ops/store-prune.js');
     const { renderStorePrune } = await import('../../ui/text/store-prune.js');
     if (!dryRun) {

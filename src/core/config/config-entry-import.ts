@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { isBuiltin } from 'node:module';
 
 /** The light entry a config can import instead of the whole library (src/core/config/index.ts). */
 export const CONFIG_ENTRY = 'agentctl/config';
@@ -32,58 +32,29 @@ export function narrowAgentctlImport(code: string, entryNames: ReadonlySet<strin
   return code.replace(statement, statement.replace('"agentctl"', JSON.stringify(CONFIG_ENTRY)));
 }
 
-/** `require('agentctl')` (or `require("agentctl")`): a CommonJS config that needs the library itself. */
+/** Module specifiers written as string literals: `… from 'x'`, `import 'x'`, `import('x')`, `require('x')`. */
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]*)\1/g;
+/** `require('agentctl')`, in any quotes and spacing. */
 const REQUIRES_LIBRARY = /\brequire\s*\(\s*['"]agentctl['"]\s*\)/;
-
-/** Whether a module's source requires `agentctl` (CommonJS), which jiti would otherwise load a copy of. */
-export function requiresLibrary(source: string): boolean {
-  return REQUIRES_LIBRARY.test(source);
-}
-
-/** Relative specifiers a source names: `require('./x')`, `import('./x')`, `import './x'`, `… from './x'`. */
-const RELATIVE = /(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bimport\s+|\bfrom\s*)['"](\.{1,2}\/[^'"\n]+)['"]/g;
-
-/** Extensions tried for a specifier written without one (as jiti resolves it). */
-const EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts'];
-
-/** Files a specifier may name, in the order they are tried (`./x.js` may be `./x.ts` in TypeScript). */
-function candidates(file: string): string[] {
-  const found = [file, ...EXTENSIONS.map((ext) => file + ext)];
-  const typed = file.replace(/\.([cm]?)js$/, '.$1ts');
-  if (typed !== file) found.push(typed);
-  found.push(...EXTENSIONS.map((ext) => join(file, `index${ext}`)));
-  return found;
-}
-
-/** At most this many modules are read looking for `require('agentctl')`. */
-const MAX_MODULES = 200;
+/** A `require(…)` or `import(…)` of anything but one string literal (a path computed at run time), or `createRequire`. */
+const COMPUTED = /\b(?:require|import)\s*\(\s*(?!['"][^'"\n]*['"]\s*\))|\bcreateRequire\b/;
 
 /**
- * Whether the config at `path`, or a module of the user's it reaches through relative imports and
- * requires, requires `agentctl`: a CommonJS helper module (`steps.js` with `require('agentctl')`) gets a
- * copy of the library from jiti unless the loaded one is handed over, and its `FatalError` is then not
- * the engine's. A static look at the sources, so it errs on the side of loading the library: `read`
- * gives a file's text, or `undefined` when there is none.
+ * Whether a config must be handed the loaded library (jiti's `virtualModules`) rather than leave jiti to
+ * resolve `agentctl` itself. jiti imports an ES module natively (the engine's own instance), but a
+ * `require` of one — the config's, or that of any module it reaches: a CommonJS helper, an `.mjs` or
+ * TypeScript file jiti transpiles for a `require`, a package — runs a copy of its own, whose `FatalError`
+ * is not the engine's (a fatal step was retried) and whose sink registry the engine never reads. Which
+ * modules a config reaches cannot be told from its text (`package.json` mains, computed paths, modules of
+ * modules), so the library is handed over unless the config's only imports are `agentctl/config`,
+ * `agentctl` (statically imported: native) and Node's built-in modules — the config `agentctl init`
+ * writes, which then loads without the engine.
  */
-export function reachesLibrary(path: string, read: (path: string) => string | undefined): boolean {
-  const seen = new Set<string>([path]);
-  const sources: (string | undefined)[] = [read(path)];
-  for (let i = 0; i < sources.length; i++) {
-    const source = sources[i];
-    if (source === undefined) continue;
-    if (requiresLibrary(source)) return true;
-    const from = dirname([...seen][i]!);
-    for (const [, specifier] of source.matchAll(RELATIVE)) {
-      for (const file of candidates(resolve(from, specifier!))) {
-        if (seen.has(file)) break;
-        const text = read(file);
-        if (text === undefined) continue;
-        seen.add(file);
-        sources.push(text);
-        if (seen.size > MAX_MODULES) return true;
-        break;
-      }
-    }
+export function needsLibrary(source: string): boolean {
+  if (REQUIRES_LIBRARY.test(source) || COMPUTED.test(source)) return true;
+  for (const [, , specifier] of source.matchAll(SPECIFIER)) {
+    if (specifier === CONFIG_ENTRY || specifier === 'agentctl' || isBuiltin(specifier!)) continue;
+    return true;
   }
   return false;
 }

@@ -2,13 +2,13 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors/config-error.js';
 import { makePrivateDirectory, PRIVATE_DIRECTORY_MODE } from '../private-files.js';
 import { rule } from '../rules/rule.js';
 import type { AgentConfig } from './agent-config.js';
-import { CONFIG_ENTRY, narrowAgentctlImport, reachesLibrary } from './config-entry-import.js';
+import { CONFIG_ENTRY, narrowAgentctlImport, needsLibrary } from './config-entry-import.js';
 import { cachedConfigTransform, jitiTransform } from './config-transform-cache.js';
 
 /** File names looked for in the working directory, in this order. */
@@ -92,24 +92,18 @@ async function importModule(path: string): Promise<unknown> {
 }
 
 /**
- * The entries a config gets as the modules this process has loaded. jiti imports an ES module natively,
- * but `require` of one (a CommonJS config: `require('agentctl')`) transpiles and runs a copy of its own,
- * whose `FatalError` is not the engine's (a fatal step was retried) and whose opener registries the
- * engine never reads (a registered sink was unknown). `agentctl/config` is loaded anyway; the library
- * is loaded up front only when the config, or a module of the user's it reaches, requires it
- * (`reachesLibrary`).
+ * The entries a config gets as the modules this process has loaded: `agentctl/config` always, the
+ * library when the config may reach a `require` of it (see `needsLibrary`).
  */
 async function loadedEntries(path: string, entry: unknown): Promise<Record<string, unknown>> {
   const modules: Record<string, unknown> = { [CONFIG_ENTRY]: entry };
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch {
-      // Not a file (jiti reports a config it cannot read).
-      return undefined;
-    }
-  };
-  if (reachesLibrary(path, read)) modules.agentctl = await import('../index.js');
+  let source = '';
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    // jiti reports a file it cannot read.
+  }
+  if (needsLibrary(source)) modules.agentctl = await import('../index.js');
   return modules;
 }
 
@@ -180,9 +174,12 @@ function loadError(path: string, cause: unknown): ConfigError {
   const message = cause instanceof Error ? cause.message : String(cause);
   const at = syntaxLocation(path, message);
   if (at !== undefined) {
-    return new ConfigError(`${at.where}: syntax error in the config: ${at.what}`, undefined, {
+    // The mistake may be in a module the config imports: name the file it is in.
+    const inConfig = resolve(at.file) === resolve(path);
+    const what = inConfig ? 'the config' : `${basename(at.file)}, which the config loads`;
+    return new ConfigError(`${at.where}: syntax error in ${what}: ${at.what}`, undefined, {
       cause,
-      hint: `fix the config at line ${at.line}, column ${at.column}; \`agentctl init\` shows a working example`,
+      hint: `fix ${inConfig ? 'the config' : at.file} at line ${at.line}, column ${at.column}; \`agentctl init\` shows a working example`,
     });
   }
   return new ConfigError(`cannot load ${path}: ${message.split('\n')[0]}`, undefined, {
@@ -198,18 +195,24 @@ function loadError(path: string, cause: unknown): ConfigError {
 function syntaxLocation(
   path: string,
   message: string,
-): { where: string; what: string; line: number; column: number } | undefined {
+): { file: string; where: string; what: string; line: number; column: number } | undefined {
   const parsed = /^(?:\w*Error: )?(.*?)\s*\n\s*(\S+):(\d+):(\d+)\s*$/s.exec(message);
   if (parsed !== null) {
     const [line, column] = [Number(parsed[3]), Number(parsed[4]) + 1];
-    return { where: `${parsed[2]}:${line}:${column}`, what: parsed[1]!.trim(), line, column };
+    return {
+      file: parsed[2]!,
+      where: `${parsed[2]}:${line}:${column}`,
+      what: parsed[1]!.trim(),
+      line,
+      column,
+    };
   }
   const json = /^(.*?) in JSON at position (\d+)/.exec(message);
   if (json !== null && extname(path) === '.json') {
     const text = readFileSync(path, 'utf8').slice(0, Number(json[2]));
     const line = text.split('\n').length;
     const column = text.length - text.lastIndexOf('\n');
-    return { where: `${path}:${line}:${column}`, what: json[1]!, line, column };
+    return { file: path, where: `${path}:${line}:${column}`, what: json[1]!, line, column };
   }
   return undefined;
 }

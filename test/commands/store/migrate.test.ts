@@ -89,6 +89,9 @@ describe('agentctl store migrate', () => {
       ['failed', 'list', '--db', 'agent.db'],
       ['rules', 'test', '--db', 'agent.db', '--event', 'event.json'],
       ['store', 'copy', '--from', 'agent.db', '--to', 'copy.db', '--yes'],
+      // Dry runs change nothing, the schema included.
+      ['store', 'prune', '--db', 'agent.db', '--older-than', '1d', '--dry-run'],
+      ['replay', '--failed', '--db', 'agent.db', '--dry-run'],
     ];
     writeFileSync(
       join(dir, 'agentctl.config.ts'),

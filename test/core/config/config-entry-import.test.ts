@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { narrowAgentctlImport, reachesLibrary } from '../../../src/core/config/config-entry-import.js';
+import { narrowAgentctlImport, needsLibrary } from '../../../src/core/config/config-entry-import.js';
 import { jitiTransform } from '../../../src/core/config/config-transform-cache.js';
 import * as entry from '../../../src/core/config/index.js';
 import * as library from '../../../src/core/index.js';
@@ -75,32 +75,35 @@ export default define({ name: 'x', rules: [rule({ name: 'r', on: 'a', process: '
   });
 });
 
-describe('reachesLibrary', () => {
-  /** A project of files by absolute path; `read` answers as the loader's reader does (undefined: none). */
-  const project = (files: Record<string, string>) => (path: string) => files[path];
-
-  it('Given a config that requires only agentctl/config and nothing of its own, Then it does not reach the library', () => {
-    const read = project({ '/p/agentctl.config.js': "const { rule } = require('agentctl/config');" });
-    expect(reachesLibrary('/p/agentctl.config.js', read)).toBe(false);
+describe('needsLibrary', () => {
+  it.each([
+    ['the config agentctl init writes', "import { defineAgent, rule } from 'agentctl/config';"],
+    ["a static import of agentctl (native: the engine's own instance)", "import { Stats } from 'agentctl';"],
+    [
+      'Node built-ins',
+      "import { readFileSync } from 'node:fs';\nimport path from 'path';\nconst os = require('os');",
+    ],
+    ['a require of agentctl/config', 'const { rule } = require("agentctl/config");'],
+  ])('Given %s only, Then the library is not needed', (_, source) => {
+    expect(needsLibrary(source)).toBe(false);
   });
 
-  it('Given a helper two relative steps away that requires agentctl, Then the config reaches it (extensions, index files, .js written for .ts)', () => {
-    const read = project({
-      '/p/agentctl.config.ts': "import { steps } from './lib/index.js';\nimport './side';",
-      '/p/lib/index.ts': "export * from '../shared';",
-      '/p/shared/index.cjs': "module.exports = require('./fatal.cjs');",
-      '/p/shared/fatal.cjs': 'const { FatalError } = require("agentctl");',
-      '/p/side.mjs': '',
-    });
-    expect(reachesLibrary('/p/agentctl.config.ts', read)).toBe(true);
-  });
-
-  it('Given modules that import each other in a cycle, none requiring agentctl, Then the search ends with false', () => {
-    const read = project({
-      '/p/agentctl.config.js': "require('./a');",
-      '/p/a.js': "require('./b'); require('./missing');",
-      '/p/b.js': "require('./a'); require('agentctl/config');",
-    });
-    expect(reachesLibrary('/p/agentctl.config.js', read)).toBe(false);
+  it.each([
+    ['require of agentctl', "const { FatalError } = require( 'agentctl' );"],
+    ['a CommonJS helper', "const { bill } = require('./steps');"],
+    ['an .mjs helper required', "const steps = require('./steps.mjs');"],
+    ['a helper imported by a TypeScript config', "import { bill } from './lib/steps.cjs';"],
+    ['a directory with a package.json main', "require('./lib');"],
+    ['a package', "import { bill } from 'my-steps';"],
+    ['an absolute path', "require('/srv/agents/steps.js');"],
+    ['the parent directory', "require('..');"],
+    ['a computed path', "require(path.join(__dirname, 'steps.js'));"],
+    ['a template literal', 'require(`./steps.js`);'],
+    ['a dynamic import', "const steps = await import('./steps.js');"],
+    ['a re-export', "export * from './shared';"],
+    ['a side-effect import', "import './register-sinks';"],
+    ['createRequire', 'const require = createRequire(import.meta.url);'],
+  ])('Given %s, Then the library is handed over', (_, source) => {
+    expect(needsLibrary(source)).toBe(true);
   });
 });
