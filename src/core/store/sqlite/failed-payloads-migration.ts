@@ -1,6 +1,13 @@
 /** The columns of `failed_search` (see the schema-10 migration, `failed-search-migration.ts`). */
 const COLUMNS = 'failed_search (rowid, failure, type, event, payload)';
 
+/** An item's row of `failed_search`: its fields from `item`, its payload `payload`, read `from` … `where`. */
+const indexed = (item: string, payload: string, from: string, where: string) =>
+  `INSERT INTO ${COLUMNS} SELECT ${item}.id, ${item}.error, ${item}.event_type, ${item}.event_id, ` +
+  `CAST(${payload} AS TEXT) FROM ${from} WHERE ${where};`;
+/** The row of the item whose payload is `NEW` (inserted or edited). */
+const ofPayload = indexed('m', 'NEW.raw', 'failed_messages m', 'm.id = NEW.id');
+
 /**
  * Schema 11: an item's payload moves out of `failed_messages` into `failed_payloads` (same id). Changing
  * an item's status, attempts or history — what replay does to every item it takes — rewrote its whole
@@ -31,25 +38,18 @@ export const FAILED_PAYLOADS_MIGRATION = {
     ALTER TABLE failed_messages DROP COLUMN raw;
 
     CREATE TRIGGER failed_search_parked AFTER INSERT ON failed_payloads BEGIN
-      INSERT INTO ${COLUMNS}
-        SELECT m.id, m.error, m.event_type, m.event_id, CAST(NEW.raw AS TEXT) FROM failed_messages m
-        WHERE m.id = NEW.id;
+      ${ofPayload}
     END;
     CREATE TRIGGER failed_search_changed AFTER UPDATE OF error, event_type, event_id ON failed_messages
     WHEN OLD.error IS NOT NEW.error OR OLD.event_type IS NOT NEW.event_type OR OLD.event_id IS NOT NEW.event_id
     BEGIN
       DELETE FROM failed_search WHERE rowid = OLD.id;
-      INSERT INTO ${COLUMNS}
-        SELECT NEW.id, NEW.error, NEW.event_type, NEW.event_id, CAST(p.raw AS TEXT) FROM failed_payloads p
-        WHERE p.id = NEW.id;
+      ${indexed('NEW', 'p.raw', 'failed_payloads p', 'p.id = NEW.id')}
     END;
-    CREATE TRIGGER failed_search_edited AFTER UPDATE OF raw ON failed_payloads
-    WHEN OLD.raw IS NOT NEW.raw
+    CREATE TRIGGER failed_search_edited AFTER UPDATE OF raw ON failed_payloads WHEN OLD.raw IS NOT NEW.raw
     BEGIN
       DELETE FROM failed_search WHERE rowid = OLD.id;
-      INSERT INTO ${COLUMNS}
-        SELECT m.id, m.error, m.event_type, m.event_id, CAST(NEW.raw AS TEXT) FROM failed_messages m
-        WHERE m.id = NEW.id;
+      ${ofPayload}
     END;
     CREATE TRIGGER failed_search_removed AFTER DELETE ON failed_messages BEGIN
       DELETE FROM failed_search WHERE rowid = OLD.id;
