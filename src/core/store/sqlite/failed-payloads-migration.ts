@@ -57,6 +57,3 @@ export const FAILED_PAYLOADS_MIGRATION = {
     END;
   `,
 };
-
-/** An item's payload, as a column of a query over `failed_messages` (read where the item is). */
-export const PAYLOAD_COLUMN = '(SELECT raw FROM failed_payloads p WHERE p.id = failed_messages.id)';

@@ -2,6 +2,7 @@ import type { Effort, PublishAttempt } from '../../model/effort.js';
 import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type EffortRow, SAME_AS_HISTORY, toEffort } from '../rows/effort-row.js';
 import type { EffortFilter, EffortStore } from '../state-store.js';
+import { SqlConditions } from './sql-conditions.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
@@ -56,20 +57,13 @@ export class SqliteEffortStore implements EffortStore {
 
   list(filter: EffortFilter = {}): Promise<Effort[]> {
     return this.connection.call(() => {
-      const conditions: string[] = [];
-      const params: Record<string, unknown> = {};
-      if (filter.culmination !== undefined) {
-        conditions.push('culmination = @culmination');
-        params.culmination = filter.culmination;
-      }
-      if (filter.runId !== undefined) {
-        conditions.push('run_id = @runId');
-        params.runId = filter.runId;
-      }
-      if (filter.limit !== undefined) params.limit = filter.limit;
+      const where = new SqlConditions()
+        .when('culmination', filter.culmination, 'culmination = @culmination')
+        .when('runId', filter.runId, 'run_id = @runId');
+      const params = { ...where.params, ...(filter.limit === undefined ? {} : { limit: filter.limit }) };
       const sql =
         'SELECT * FROM efforts' +
-        (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
+        where.where +
         ' ORDER BY updated_at DESC, id DESC' +
         (filter.limit === undefined ? '' : ' LIMIT @limit');
       return (this.connection.statement(sql).all(params) as EffortRow[]).map(toEffort);

@@ -14,11 +14,16 @@ import type {
 } from '../records.js';
 import { failedRowOf, parkingAttempt, toFailedMessage, toReplayable } from '../rows/failed-row.js';
 import type { FailedStore } from '../state-store.js';
-import { PAYLOAD_COLUMN } from './failed-payloads-migration.js';
 import { containsText, SEARCH_FUNCTION } from './failed-search.js';
 import { jsonList } from './row-values.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-import { ITEM_COLUMNS, REPLAYABLE_ITEM_COLUMNS, selectQuery, whereOf } from './sqlite-failed-where.js';
+import {
+  ITEM_COLUMNS,
+  PAYLOAD_COLUMN,
+  REPLAYABLE_ITEM_COLUMNS,
+  selectQuery,
+  whereOf,
+} from './sqlite-failed-where.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
 /**

@@ -1,10 +1,13 @@
 import type { FailedFilter } from '../records.js';
 import { FAILED_COLUMNS, REPLAYABLE_COLUMNS } from '../rows/failed-row.js';
-import { PAYLOAD_COLUMN } from './failed-payloads-migration.js';
 import { SEARCH_FUNCTION, searchPlan } from './failed-search.js';
 import { jsonList } from './row-values.js';
+import { SqlConditions } from './sql-conditions.js';
 
-/** The columns read of an item, its payload from `failed_payloads` (schema 11). */
+/** An item's payload (schema 11: in `failed_payloads`), as a column of a query over `failed_messages`. */
+export const PAYLOAD_COLUMN = '(SELECT raw FROM failed_payloads p WHERE p.id = failed_messages.id)';
+
+/** The columns read of an item, its payload from `failed_payloads`. */
 export const ITEM_COLUMNS = FAILED_COLUMNS.replace(/\braw\b/, `${PAYLOAD_COLUMN} AS raw`);
 /** The columns a replay reads of an item (`toReplayable`), its payload from `failed_payloads`. */
 export const REPLAYABLE_ITEM_COLUMNS = REPLAYABLE_COLUMNS.replace(/\braw\b/, `${PAYLOAD_COLUMN} AS raw`);
@@ -41,57 +44,38 @@ interface Where {
  * reads a page of them, and keyset paging (`afterId`) starts where the last page ended, in the index.
  */
 export function whereOf(filter: FailedFilter): Where {
-  const conditions: string[] = [];
-  const params: Record<string, unknown> = {};
+  const where = new SqlConditions();
   const plan = filter.search ? searchPlan(filter.search) : undefined;
   const indexed = plan?.kind === 'index';
   const id = indexed ? 'failed_search.rowid' : 'id';
-  if (plan?.kind === 'index') {
-    conditions.push('failed_search MATCH @search');
-    params.search = plan.match;
-  } else if (plan?.kind === 'scan') {
-    conditions.push(`${SEARCH_FUNCTION}(@search, error, event_type, event_id, ${PAYLOAD_COLUMN})`);
-    params.search = plan.needle;
+  if (plan?.kind === 'index') where.add('failed_search MATCH @search', { search: plan.match });
+  else if (plan?.kind === 'scan') {
+    where.add(`${SEARCH_FUNCTION}(@search, error, event_type, event_id, ${PAYLOAD_COLUMN})`, {
+      search: plan.needle,
+    });
   }
   const status = filter.status ?? 'pending';
-  if (status === 'pending') {
-    // Spelled out: SQLite uses an index `WHERE status = 'pending'` only for a query that says so in its
-    // text, not through a parameter (the group indexes hold pending items only, see migration 5).
-    conditions.push("status = 'pending'");
-  } else if (status !== 'any') {
-    conditions.push('status = @status');
-    params.status = status;
-  }
-  if (filter.group !== undefined) {
-    conditions.push('group_name = @group');
-    params.group = filter.group;
-  }
-  if (filter.reason !== undefined) {
-    conditions.push('reason = @reason');
-    params.reason = filter.reason;
-  }
-  if (filter.rule !== undefined) {
-    conditions.push('rule = @rule');
-    params.rule = filter.rule;
-  }
-  if (filter.since !== undefined) {
-    conditions.push('last_failed_at >= @since');
-    params.since = filter.since;
-  }
-  if (filter.ids !== undefined) {
-    conditions.push('id IN (SELECT value FROM json_each(@ids))');
-    params.ids = jsonList(filter.ids);
-  }
-  if (filter.afterId !== undefined) {
-    conditions.push(`${id} > @afterId`);
-    params.afterId = filter.afterId;
-  }
+  // Spelled out: SQLite uses an index `WHERE status = 'pending'` only for a query that says so in its
+  // text, not through a parameter (the group indexes hold pending items only, see migration 5).
+  if (status === 'pending') where.add("status = 'pending'");
+  else if (status !== 'any') where.add('status = @status', { status });
+  where
+    .when('group', filter.group, 'group_name = @group')
+    .when('reason', filter.reason, 'reason = @reason')
+    .when('rule', filter.rule, 'rule = @rule')
+    .when('since', filter.since, 'last_failed_at >= @since')
+    .when(
+      'ids',
+      filter.ids === undefined ? undefined : jsonList(filter.ids),
+      'id IN (SELECT value FROM json_each(@ids))',
+    )
+    .when('afterId', filter.afterId, `${id} > @afterId`);
   return {
     from: indexed
       ? 'failed_search CROSS JOIN failed_messages ON failed_messages.id = failed_search.rowid'
       : 'failed_messages',
-    sql: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`,
-    params,
+    sql: where.where,
+    params: where.params,
     order: id,
   };
 }

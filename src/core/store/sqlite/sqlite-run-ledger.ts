@@ -12,6 +12,7 @@ import {
 } from '../rows/ledger-batch.js';
 import { ENTRY_FINISHED } from '../rows/ledger-codec.js';
 import type { RunFilter } from '../state-store.js';
+import { SqlConditions } from './sql-conditions.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { WriteBatchBuilder } from './write-batch.js';
 
@@ -152,17 +153,11 @@ export class SqliteRunLedger {
    * run among the `limit` latest.
    */
   list(filter: RunFilter): RunRecord[] {
-    const conditions: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (filter.group !== undefined) {
-      conditions.push('b.group_name = @group');
-      params.group = filter.group;
-    }
-    if (filter.process !== undefined) {
-      conditions.push('b.process = @process');
-      params.process = filter.process;
-    }
-    const where = conditions.map((c) => ` AND ${c}`).join('');
+    const conditions = new SqlConditions()
+      .when('group', filter.group, 'b.group_name = @group')
+      .when('process', filter.process, 'b.process = @process');
+    const { params } = conditions;
+    const where = conditions.conditions.map((c) => ` AND ${c}`).join('');
     if (filter.eventId !== undefined) {
       params.eventId = filter.eventId;
       const sql = `SELECT b.group_name, b.process, r.value AS entry

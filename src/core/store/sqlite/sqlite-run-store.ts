@@ -3,6 +3,7 @@ import { assertPageSize, DEFAULT_PAGE_SIZE } from '../page-size.js';
 import { type RunRow, toRun } from '../rows/run-row.js';
 import type { RunCount, RunFilter, RunForm, RunStore } from '../state-store.js';
 import { jsonList, jsonOrNull } from './row-values.js';
+import { SqlConditions } from './sql-conditions.js';
 import type { SqliteConnection, Statement } from './sqlite-connection.js';
 import { SqliteRunLedger } from './sqlite-run-ledger.js';
 import { WriteBatchBuilder } from './write-batch.js';
@@ -143,28 +144,15 @@ export class SqliteRunStore implements RunStore {
 
   list(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.connection.call(() => {
-      const conditions: string[] = [];
-      const params: Record<string, unknown> = {};
-      if (filter.group !== undefined) {
-        conditions.push('group_name = @group');
-        params.group = filter.group;
-      }
-      if (filter.state !== undefined) {
-        conditions.push('state = @state');
-        params.state = filter.state;
-      }
-      if (filter.process !== undefined) {
-        conditions.push('process = @process');
-        params.process = filter.process;
-      }
-      if (filter.eventId !== undefined) {
-        conditions.push('event_id = @eventId');
-        params.eventId = filter.eventId;
-      }
-      if (filter.limit !== undefined) params.limit = filter.limit;
+      const where = new SqlConditions()
+        .when('group', filter.group, 'group_name = @group')
+        .when('state', filter.state, 'state = @state')
+        .when('process', filter.process, 'process = @process')
+        .when('eventId', filter.eventId, 'event_id = @eventId');
+      const params = { ...where.params, ...(filter.limit === undefined ? {} : { limit: filter.limit }) };
       const sql =
         'SELECT * FROM runs' +
-        (conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`) +
+        where.where +
         ' ORDER BY updated_at DESC, id DESC' +
         (filter.limit === undefined ? '' : ' LIMIT @limit');
       const full = (this.connection.statement(sql).all(params) as SqliteRunRow[]).map(toSqliteRun);
